@@ -1,0 +1,3 @@
+from studyllm.cli import main
+
+raise SystemExit(main())
