@@ -1,0 +1,63 @@
+"""Plain data records produced by the deck parser (pure layer: no Textual, no SQL).
+
+A deck file parses into one :class:`ParsedDeck` holding :class:`ParsedCard` records.
+One note in the Markdown may give several cards (``front ::: back`` gives two, a
+cloze with ``c1`` and ``c2`` gives two); each card carries a ``variant`` naming which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CARD_KINDS = ("basic", "cloze", "mcq", "ordered", "calc")
+
+
+class DeckError(Exception):
+    """A problem in a deck file, with its position (1-based line and column)."""
+
+    def __init__(self, message: str, *, path: str = "<string>", line: int = 1, col: int = 1, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.col = col
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.path}:{self.line}:{self.col}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+@dataclass(frozen=True)
+class ParsedCard:
+    kind: str  # one of CARD_KINDS
+    front: str  # Markdown shown as the question (cloze: with blanks)
+    back: str  # Markdown shown as the answer (cloze: the full text, deletion marked)
+    heading_path: tuple[str, ...] = ()  # headings above the card, outermost first (deck title not included)
+    line: int = 1  # 1-based line of the card's first line in the file
+    col: int = 1
+    variant: str = ""  # "" for a plain card; "reverse" for the back->front twin; "c1", "hl2", "d3" ... for clozes
+    tags: tuple[str, ...] = ()
+    # kind-specific data, JSON-serialisable:
+    #   mcq:      {"choices": [{"text": str, "correct": bool}, ...]}
+    #   ordered:  {"items": [str, ...]}  (the right order)
+    #   cloze:    {"index": str, "answers": [str, ...]}
+    #   calc:     {"body": str, "body_line": int}  (raw block body; validated by studyllm.calc.cards)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedDeck:
+    path: str
+    key: str  # stable deck identity: front matter `id`, else a slug of the file stem
+    title: str
+    tags: tuple[str, ...] = ()
+    mode: str = "cards"  # "cards", "headings" or "outline"
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"new_per_day": 10, "reviews_per_day": 100}
+    cards: list[ParsedCard] = field(default_factory=list)
+    errors: list[DeckError] = field(default_factory=list)
+    warnings: list[DeckError] = field(default_factory=list)
+    content_hash: str = ""  # sha256 hex of the raw file bytes
