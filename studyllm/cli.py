@@ -1,0 +1,196 @@
+"""The ``studyllm`` command. With no subcommand it opens the TUI.
+
+Heavy modules (Textual, the parser, the calculators) are imported inside the commands
+that need them, so ``studyllm --version`` and ``studyllm due`` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from studyllm import __version__
+
+PROG = "studyllm"
+
+# Modules that add their own subcommands: each has add_parser(subparsers) setting func=run.
+_PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup")
+
+
+def _open_store(args: argparse.Namespace, *, sync: bool = False):
+    from studyllm.paths import resolve_home
+    from studyllm.store import Store
+
+    store = Store.open(resolve_home(args.home))
+    if sync:
+        from studyllm.store.importer import sync_folders
+
+        report = sync_folders(store)
+        for err in report.errors:
+            print(f"{PROG}: warning: {err}", file=sys.stderr)
+    return store
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    store = _open_store(args, sync=True)
+    from studyllm.ui.app import build_app
+
+    app = build_app(store)
+    app.run()
+    store.close()
+    return 0
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    store = _open_store(args, sync=not args.no_sync)
+    decks = store.decks()
+    today = store.today()
+    next_due = store.next_due()
+    if args.json:
+        out = {
+            "today": today.isoformat(),
+            "next_due": next_due.isoformat() if next_due else None,
+            "totals": {k: sum(getattr(d, k) for d in decks) for k in ("new", "review", "drill")},
+            "decks": [
+                {"key": d.key, "title": d.title, "new": d.new, "review": d.review, "drill": d.drill,
+                 "learning": d.learning, "total": d.total, "suspended": d.suspended, "leeches": d.leeches}
+                for d in decks
+            ],
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    if not decks:
+        print("No decks yet. Add some with: studyllm import PATH")
+        return 0
+    width = max(len(d.title) for d in decks)
+    print(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
+    for d in decks:
+        print(f"{d.title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
+    print(f"{'Total':<{width}}  {sum(d.new for d in decks):>5}  {sum(d.review for d in decks):>5}  "
+          f"{sum(d.drill for d in decks):>5}  {sum(d.total for d in decks):>6}")
+    if next_due:
+        print(f"Next reviews fall due on {next_due.isoformat()}.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from studyllm.store.importer import import_paths, report_dict
+
+    store = _open_store(args)
+    paths = [Path(p) for p in args.paths]
+    progress = None
+    if sys.stderr.isatty() and not args.json:
+        def progress(done: int, total: int, path: str) -> None:
+            if total > 1:
+                bar = "#" * int(30 * done / total)
+                print(f"\r[{bar:<30}] {done}/{total} {Path(path).name[:40]:<40}", end="", file=sys.stderr)
+                if done == total:
+                    print(file=sys.stderr)
+    report = import_paths(store, paths, dry_run=args.dry_run, outline=args.outline, force=args.force, progress=progress)
+    if args.json:
+        print(json.dumps(report_dict(report), ensure_ascii=False, indent=2))
+    else:
+        if args.dry_run:
+            print("Dry run: nothing was changed.")
+        for d in report.decks:
+            name = d.title or d.path
+            print(f"{name} ({d.path}): {d.summary()}")
+            for e in d.errors:
+                print(f"  error: {e}")
+            for w in d.warnings:
+                print(f"  warning: {w}")
+        t = report.totals()
+        print(
+            f"{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
+            f"{t['archived']} archived, {t['errors']} error(s)"
+        )
+    store.close()
+    return 1 if report.errors else 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from studyllm.store.settings import SPECS, parse_cli_value
+
+    store = _open_store(args)
+    if args.key is None:
+        for key, value in store.settings().items():
+            print(f"{key} = {json.dumps(value)}    # {SPECS[key].help}")
+        return 0
+    if args.key not in SPECS:
+        print(f"{PROG} settings: error: unknown setting {args.key!r}; known: {', '.join(SPECS)}", file=sys.stderr)
+        return 2
+    if args.value is None:
+        print(json.dumps(store.setting(args.key)))
+        return 0
+    try:
+        store.set_setting(args.key, parse_cli_value(args.key, args.value))
+    except ValueError as exc:
+        print(f"{PROG} settings: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.key} = {json.dumps(store.setting(args.key))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Spaced-repetition study of LLM fundamentals in the terminal. Run with no command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--home", metavar="DIR", help="data folder (default: $STUDYLLM_HOME, else the platform's user data folder)"
+    )
+    parser.set_defaults(func=cmd_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("due", help="cards due and new per deck", description="Show what is due today, per deck.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-sync", action="store_true", help="don't re-scan deck folders first")
+    p.set_defaults(func=cmd_due)
+
+    p = sub.add_parser(
+        "import", help="import Markdown decks (files or folders)",
+        description="Import or re-import Markdown decks. Progress is kept across edits; your files are never written.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="deck files or folders (recursing into *.md)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    p.add_argument("--outline", action="store_true", help="read notes written as headings and bullets (outline mode)")
+    p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("settings", help="show or change settings", description="Show all settings, one, or set one.")
+    p.add_argument("key", nargs="?", help="setting name")
+    p.add_argument("value", nargs="?", help="new value (lists: comma-separated)")
+    p.set_defaults(func=cmd_settings)
+
+    import importlib
+
+    for name in _PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from studyllm.store.db import StoreError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except StoreError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

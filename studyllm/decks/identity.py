@@ -1,0 +1,73 @@
+"""Card identity keys (pure): exact hash, normalised hash, and a text similarity.
+
+Re-importing an edited deck matches cards in layers (see ARCHITECTURE.md):
+exact content hash -> normalised hash -> same deck, same heading path, similar text
+(:data:`SIMILARITY_THRESHOLD`) -> otherwise a new card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+from studyllm.decks.model import ParsedCard
+
+# Ratio from difflib.SequenceMatcher on the normalised text. 0.75 keeps a card through a
+# reworded phrase or an added sentence in a 2-3 line card, and rejects a different question
+# that only shares its template ("What does X do?" vs "What does Y do?" scores lower on
+# real deck text because the answers differ too).
+SIMILARITY_THRESHOLD = 0.75
+
+_SEP = "\x1f"
+_WS = re.compile(r"\s+")
+
+
+def _extra_text(card: ParsedCard) -> str:
+    if not card.extra:
+        return ""
+    return json.dumps(card.extra, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def card_text(card: ParsedCard) -> str:
+    """The text that identifies a card: kind, variant, front, back and kind-specific data.
+    The heading path and line are *not* part of it, so moving a card keeps its identity."""
+    return _SEP.join((card.kind, card.variant, card.front, card.back, _extra_text(card)))
+
+
+def content_hash(card: ParsedCard) -> str:
+    return hashlib.sha256(card_text(card).encode("utf-8")).hexdigest()
+
+
+def normalise(text: str) -> str:
+    """Case-folded, NFKC, punctuation and symbols removed, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    kept = [ch if unicodedata.category(ch)[0] not in "PS" else " " for ch in text]
+    return _WS.sub(" ", "".join(kept)).strip()
+
+
+def norm_hash(card: ParsedCard) -> str:
+    return hashlib.sha256(normalise(card_text(card)).encode("utf-8")).hexdigest()
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of two normalised texts in [0, 1] (difflib ratio, with cheap upper bounds first)."""
+    if a == b:
+        return 1.0
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < SIMILARITY_THRESHOLD or matcher.quick_ratio() < SIMILARITY_THRESHOLD:
+        return matcher.quick_ratio()
+    return matcher.ratio()
+
+
+def stable_uid(deck_key: str, chash: str, taken: set[str] | None = None) -> str:
+    """A card uid derived from its deck and first content, so two machines importing the same
+    deck give the same uids (exports merge). Kept for life even when the text changes."""
+    base = hashlib.sha256(f"{deck_key}{_SEP}{chash}".encode()).hexdigest()[:20]
+    uid, n = base, 1
+    while taken is not None and uid in taken:
+        n += 1
+        uid = f"{base}-{n}"
+    return uid

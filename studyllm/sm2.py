@@ -1,0 +1,91 @@
+"""The SM-2 state machine (pure: no I/O).
+
+This follows the reading fixed in ``ARCHITECTURE.md`` so results are reproducible:
+
+* quality ``q`` is an integer 0..5;
+* ``EF' = EF + 0.1 - (5-q)(0.08 + 0.02(5-q))`` after every grade, failures included,
+  with a floor of 1.3 and no ceiling; a new item starts at 2.5;
+* ``q < 3`` sets repetitions to 0 and the interval to 1 day; otherwise repetitions
+  grow by one and the interval is 1, then 6, then ``ceil(I(n-1) * EF)`` where EF is the
+  easiness held *before* this grade's update.
+
+Easiness only ever moves in hundredths, so it is kept internally as an integer number
+of hundredths: no float drift however many reviews are applied. ``Sm2State.easiness``
+is exposed as the float nearest to that exact value (``2.36``, not ``2.3599999``).
+
+Same-day drills (items graded below 4 coming back in the session) do not go through
+:func:`review`; the store handles them and leaves this state untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Sm2State", "review", "validate_quality", "EF_START", "EF_FLOOR"]
+
+EF_START = 2.5
+EF_FLOOR = 1.3
+_EF_FLOOR_CENTI = 130
+# EF change per quality, in hundredths: 100*(0.1 - (5-q)(0.08 + 0.02(5-q)))
+_EF_DELTA_CENTI = {q: 10 - (5 - q) * (8 + 2 * (5 - q)) for q in range(6)}
+
+
+def validate_quality(quality: object) -> int:
+    """Return ``quality`` as an int if it is a valid SM-2 grade, else raise ``ValueError``."""
+    if isinstance(quality, bool) or not isinstance(quality, int):
+        raise ValueError(f"SM-2 quality must be an integer from 0 to 5, got {quality!r} ({type(quality).__name__})")
+    if not 0 <= quality <= 5:
+        raise ValueError(f"SM-2 quality must be an integer from 0 to 5, got {quality}")
+    return quality
+
+
+def _to_centi(easiness: float) -> int:
+    centi = round(easiness * 100)
+    if abs(centi - easiness * 100) > 1e-6:
+        raise ValueError(f"easiness must be a multiple of 0.01, got {easiness!r}")
+    return centi
+
+
+@dataclass(frozen=True, slots=True)
+class Sm2State:
+    """Scheduling state of one item: repetitions, easiness factor (EF) and interval in days."""
+
+    repetitions: int = 0
+    easiness: float = EF_START
+    interval: int = 0
+
+    def __post_init__(self) -> None:
+        if self.repetitions < 0:
+            raise ValueError(f"repetitions must be >= 0, got {self.repetitions}")
+        if self.interval < 0:
+            raise ValueError(f"interval must be >= 0, got {self.interval}")
+        centi = _to_centi(self.easiness)
+        if centi < _EF_FLOOR_CENTI:
+            raise ValueError(f"easiness must be >= {EF_FLOOR}, got {self.easiness}")
+        # normalise to the float nearest the exact hundredths value
+        object.__setattr__(self, "easiness", centi / 100)
+
+    @property
+    def easiness_centi(self) -> int:
+        """Easiness in exact hundredths (250 for 2.5)."""
+        return round(self.easiness * 100)
+
+
+def review(state: Sm2State, quality: int) -> Sm2State:
+    """Apply one graded review and return the new state (``state`` is not changed)."""
+    q = validate_quality(quality)
+    ef_before = state.easiness_centi
+    if q < 3:
+        repetitions = 0
+        interval = 1
+    else:
+        repetitions = state.repetitions + 1
+        if repetitions == 1:
+            interval = 1
+        elif repetitions == 2:
+            interval = 6
+        else:
+            # ceil(interval * EF) in exact integer arithmetic: EF = ef_before / 100
+            interval = -(-state.interval * ef_before // 100)
+    ef_after = max(_EF_FLOOR_CENTI, ef_before + _EF_DELTA_CENTI[q])
+    return Sm2State(repetitions=repetitions, easiness=ef_after / 100, interval=interval)

@@ -1,0 +1,166 @@
+"""Opening the SQLite database: pragmas, schema creation, upgrades, clear errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel
+
+from studyllm.store import models
+from studyllm.store.models import SCHEMA_VERSION
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """A problem with the database a user can act on (message is shown as is)."""
+
+
+# Upgrades from version N to N+1, run in one transaction each. Version 1 is the first
+# released schema, so this is empty; tests register a fake step to exercise the path.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a file that exists but is not an SQLite database, without touching it."""
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the database file: {exc.strerror or exc}") from None
+    if head != SQLITE_HEADER:
+        raise StoreError(
+            f"{path}: this file is not a studyllm (SQLite) database. It was left untouched; "
+            "move it away or point --home / STUDYLLM_HOME at another folder."
+        )
+
+
+def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (the documented pysqlite recipe),
+    # so we can use BEGIN IMMEDIATE for writes and get the busy timeout on lock waits.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
+    if mode and str(mode[0]).lower() not in ("wal", "memory"):
+        cur.execute("PRAGMA journal_mode = WAL")
+    # FULL: a commit is on disk before we show the next card (WAL + NORMAL could lose
+    # the last transactions on power loss).
+    cur.execute("PRAGMA synchronous = FULL")
+    cur.close()
+
+
+def _begin(conn: Connection) -> None:
+    mode = conn.info.pop("begin_mode", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(path: Path | None) -> Engine:
+    """An engine for ``path``; ``None`` gives a private in-memory database (tests)."""
+    if path is None:
+        engine = create_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+    else:
+        engine = create_engine(
+            f"sqlite:///{path}",
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+    event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (BEGIN IMMEDIATE): takes the write lock up front, waiting up to
+    the busy timeout, so two processes never fail half-way with "database is locked"."""
+    with engine.connect() as conn:
+        conn.info["begin_mode"] = "IMMEDIATE"
+        with conn.begin():
+            yield conn
+
+
+def schema_version(conn: Connection) -> int | None:
+    has_meta = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+    ).first()
+    if not has_meta:
+        return None
+    row = conn.exec_driver_sql("SELECT value FROM meta WHERE key='schema_version'").first()
+    return int(row[0]) if row else None
+
+
+def init_schema(engine: Engine) -> int:
+    """Create the schema on an empty database or upgrade an older one. Returns the version found."""
+    try:
+        with write_tx(engine) as conn:
+            found = schema_version(conn)
+            if found is None:
+                has_tables = conn.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
+                ).scalar_one()
+                if has_tables:
+                    raise StoreError("the database has tables but no studyllm schema version")
+                SQLModel.metadata.create_all(conn, tables=_tables())
+                conn.execute(
+                    text("INSERT INTO meta(key, value) VALUES ('schema_version', :v)"),
+                    {"v": str(SCHEMA_VERSION)},
+                )
+                return 0
+            if found > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database has schema version {found}, newer than this studyllm "
+                    f"understands ({SCHEMA_VERSION}); upgrade studyllm"
+                )
+            version = found
+            while version < SCHEMA_VERSION:
+                step = MIGRATIONS.get(version)
+                if step is None:
+                    raise StoreError(f"no upgrade path from schema version {version}")
+                step(conn)
+                version += 1
+            if version != found:
+                conn.execute(
+                    text("UPDATE meta SET value=:v WHERE key='schema_version'"), {"v": str(version)}
+                )
+            return found
+    except (DatabaseError, OperationalError) as exc:
+        raise StoreError(_explain(exc)) from None
+
+
+def _tables() -> list:
+    return [
+        models.Meta.__table__,
+        models.Setting.__table__,
+        models.Deck.__table__,
+        models.Card.__table__,
+        models.CardState.__table__,
+        models.ReviewLog.__table__,
+    ]
+
+
+def _explain(exc: Exception) -> str:
+    msg = str(getattr(exc, "orig", exc))
+    if "not a database" in msg or "malformed" in msg:
+        return "the database file is damaged or not a database (" + msg + "); it was left untouched"
+    if "readonly" in msg or "unable to open" in msg:
+        return "cannot write to the database (" + msg + ")"
+    if "locked" in msg:
+        return "the database stayed locked by another studyllm process for too long (" + msg + ")"
+    return msg
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

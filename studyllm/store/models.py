@@ -1,0 +1,138 @@
+"""SQLModel tables. Schema version 1.
+
+Instants are ISO-8601 UTC strings; study days and due dates are ISO dates
+(``YYYY-MM-DD``), which sort correctly as text. Easiness is kept as integer
+hundredths (``ef_centi``) so the SM-2 arithmetic stays exact.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+# card_state.queue values
+QUEUE_NEW = 0
+QUEUE_LEARNING = 1  # reviewed, repetitions < 2 (still on the 1- and 6-day steps)
+QUEUE_REVIEW = 2
+QUEUE_SUSPENDED = -1
+QUEUE_ARCHIVED = -2  # removed from its file; history kept
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the database itself, e.g. ``schema_version``."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Setting(SQLModel, table=True):
+    """User settings; ``value`` is JSON text."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Deck(SQLModel, table=True):
+    __tablename__ = "deck"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    title: str
+    source_path: str = ""
+    content_hash: str = ""
+    tags: str = "[]"  # JSON list
+    options: str = "{}"  # JSON object: new_per_day, reviews_per_day ...
+    mode: str = "cards"
+    position: int = 0  # order of decks on the home screen and for new cards
+    archived: bool = False
+    created_at: str
+    updated_at: str
+
+
+class Card(SQLModel, table=True):
+    __tablename__ = "card"
+    __table_args__ = (
+        Index("ix_card_deck_position", "deck_id", "position"),
+        Index("ix_card_content_hash", "content_hash"),
+        Index("ix_card_norm_hash", "norm_hash"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = Field(sa_column=Column(Text, unique=True, nullable=False))  # stable identity across machines
+    deck_id: int = Field(sa_column=Column(Integer, ForeignKey("deck.id", ondelete="CASCADE"), nullable=False))
+    kind: str
+    variant: str = ""
+    front: str
+    back: str
+    extra: str = "{}"  # JSON
+    heading_path: str = "[]"  # JSON list
+    tags: str = "[]"  # JSON list
+    line: int = 1
+    position: int = 0  # order within the deck file
+    content_hash: str
+    norm_hash: str
+    archived: bool = False
+    created_at: str
+    updated_at: str
+
+
+class CardState(SQLModel, table=True):
+    """SM-2 and queue state of one card. ``deck_id`` and ``position`` are copied from the
+    card so the queue can be served from one indexed table."""
+
+    __tablename__ = "card_state"
+    __table_args__ = (
+        Index("ix_state_queue_due", "queue", "due_day"),
+        Index("ix_state_queue_position", "queue", "position"),
+        Index("ix_state_drill", "drill_day"),
+        Index("ix_state_deck_queue", "deck_id", "queue"),
+    )
+    card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True))
+    deck_id: int
+    position: int = 0  # global new-card order: deck position, then card position
+    queue: int = QUEUE_NEW
+    repetitions: int = 0
+    ef_centi: int = 250
+    interval: int = 0
+    due_day: Optional[str] = None
+    reviews: int = 0
+    lapses: int = 0
+    last_reviewed_at: Optional[str] = None
+    drill_day: Optional[str] = None  # study day on which a same-day drill is pending
+    buried_until: Optional[str] = None  # hidden while today < buried_until
+    suspended: bool = False
+    leech: bool = False
+
+
+class ReviewLog(SQLModel, table=True):
+    """Append-only: one row per answer. ``state_before`` holds the whole card_state row
+    as JSON so undo restores it exactly; ``uid`` makes logs mergeable across machines."""
+
+    __tablename__ = "review_log"
+    __table_args__ = (
+        Index("ix_log_card", "card_id", "reviewed_at"),
+        Index("ix_log_day", "day"),
+        Index("ix_log_reviewed_at", "reviewed_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), nullable=False))
+    card_uid: str
+    reviewed_at: str  # UTC instant, ISO 8601
+    day: str  # study day (local date shifted by the rollover hour)
+    grade: int
+    duration_ms: int = 0
+    kind: str  # "new", "review", "relearn" or "drill" (same-day drill: SM-2 state unchanged)
+    reps_before: int
+    ef_before: int
+    interval_before: int
+    due_before: Optional[str] = None
+    reps_after: int
+    ef_after: int
+    interval_after: int
+    due_after: Optional[str] = None
+    state_before: str = "{}"  # JSON snapshot of card_state before this answer

@@ -1,0 +1,566 @@
+"""The store's public face: one object the CLI and the TUI call. The UI never writes SQL.
+
+Every answer is committed (synchronous=FULL, WAL) before :meth:`Store.answer` returns,
+so the next card is only shown once the previous answer is on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from studyllm.clock import Clock, SystemClock, next_rollover, study_day
+from studyllm.sm2 import Sm2State, review, validate_quality
+from studyllm.store import models as m
+from studyllm.store.db import StoreError, check_sqlite_file, dumps, init_schema, make_engine, write_tx
+from studyllm.store.settings import SPECS, validate
+
+__all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError"]
+
+_STATE_COLS = (
+    "card_id deck_id position queue repetitions ef_centi interval due_day reviews lapses "
+    "last_reviewed_at drill_day buried_until suspended leech"
+).split()
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    new: int = 0
+    review: int = 0
+    drill: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.review + self.drill
+
+
+@dataclass(frozen=True)
+class DeckSummary:
+    id: int
+    key: str
+    title: str
+    source_path: str
+    total: int
+    new: int  # new cards available today (after limits)
+    review: int  # reviews due today (after limits)
+    drill: int  # weak answers waiting to come back today
+    learning: int  # cards still on the 1/6-day steps
+    suspended: int
+    leeches: int
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class CardView:
+    id: int
+    uid: str
+    deck_id: int
+    deck_key: str
+    deck_title: str
+    kind: str
+    variant: str
+    front: str
+    back: str
+    extra: dict[str, Any]
+    heading_path: tuple[str, ...]
+    source_path: str
+    line: int
+    archived: bool
+    queue: int
+    repetitions: int
+    easiness: float
+    interval: int
+    due_day: date | None
+    reviews: int
+    lapses: int
+    suspended: bool
+    leech: bool
+    buried_until: date | None
+    is_drill: bool = False  # shown again today after a weak answer
+
+    @property
+    def state_name(self) -> str:
+        if self.archived:
+            return "archived"
+        if self.suspended:
+            return "suspended"
+        if self.reviews == 0:
+            return "new"
+        if self.repetitions < 2:
+            return "learning"
+        return "review"
+
+    @property
+    def context(self) -> str:
+        return " › ".join((self.deck_title, *self.heading_path))
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    card_id: int
+    grade: int
+    kind: str  # "new", "review", "relearn" or "drill"
+    before: Sm2State
+    after: Sm2State
+    due_day: date | None
+    drill_again: bool  # the card comes back later today
+    became_leech: bool
+    log_uid: str
+
+
+@dataclass
+class _Limits:
+    new_left: dict[int, int] = field(default_factory=dict)
+    review_left: dict[int, int] = field(default_factory=dict)
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _day(s: str | None) -> date | None:
+    return date.fromisoformat(s) if s else None
+
+
+def queue_for(*, reviews: int, repetitions: int, suspended: bool, archived: bool) -> int:
+    if archived:
+        return m.QUEUE_ARCHIVED
+    if suspended:
+        return m.QUEUE_SUSPENDED
+    if reviews == 0:
+        return m.QUEUE_NEW
+    return m.QUEUE_LEARNING if repetitions < 2 else m.QUEUE_REVIEW
+
+
+class Store:
+    """Progress database. Build with :meth:`open` (a home folder) or :meth:`memory` (tests)."""
+
+    def __init__(self, engine: Engine, *, path: Path | None, clock: Clock | None = None):
+        self.engine = engine
+        self.path = path
+        self.clock: Clock = clock or SystemClock()
+        self.warnings: list[str] = []
+        self._settings_cache: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, home: Path, *, clock: Clock | None = None) -> "Store":
+        from studyllm.paths import db_path
+
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{home}: cannot create the data folder: {exc.strerror or exc}") from None
+        if not os.access(home, os.W_OK | os.X_OK):
+            raise StoreError(f"{home}: the data folder is not writable")
+        path = db_path(home)
+        check_sqlite_file(path)
+        engine = make_engine(path)
+        store = cls(engine, path=path, clock=clock)
+        init_schema(engine)
+        return store
+
+    @classmethod
+    def memory(cls, *, clock: Clock | None = None) -> "Store":
+        engine = make_engine(None)
+        store = cls(engine, path=None, clock=clock)
+        init_schema(engine)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ settings
+    def settings(self) -> dict[str, Any]:
+        """All settings with defaults filled in. A stored bad value falls back to the default
+        and adds a warning naming the key."""
+        if self._settings_cache is None:
+            values = {key: spec.default for key, spec in SPECS.items()}
+            with self.engine.connect() as conn:
+                rows = conn.exec_driver_sql("SELECT key, value FROM setting").all()
+            for key, raw in rows:
+                if key not in SPECS:
+                    continue
+                try:
+                    values[key] = validate(key, json.loads(raw))
+                except (ValueError, json.JSONDecodeError) as exc:
+                    msg = f"ignoring bad setting {key!r} ({exc}); using the default {SPECS[key].default!r}"
+                    self.warnings.append(msg)
+                    warnings.warn(msg, stacklevel=2)
+            self._settings_cache = values
+        return dict(self._settings_cache)
+
+    def setting(self, key: str) -> Any:
+        if key not in SPECS:
+            raise KeyError(key)
+        return self.settings()[key]
+
+    def set_setting(self, key: str, value: Any) -> None:
+        value = validate(key, value)
+        with write_tx(self.engine) as conn:
+            conn.execute(
+                text("INSERT INTO setting(key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value=:v"),
+                {"k": key, "v": dumps(value)},
+            )
+        self._settings_cache = None
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return study_day(self.clock.now(), self.clock.zone(), self.setting("rollover_hour"))
+
+    def day_ends_at(self) -> datetime:
+        return next_rollover(self.clock.now(), self.clock.zone(), self.setting("rollover_hour"))
+
+    # ------------------------------------------------------------------ queue
+    def _limits(self, conn: Connection, today: str, deck_id: int | None) -> _Limits:
+        s = self.settings()
+        decks = conn.exec_driver_sql(
+            "SELECT id, options FROM deck WHERE archived = 0" + (" AND id = ?" if deck_id else ""),
+            (deck_id,) if deck_id else (),
+        ).all()
+        done = {
+            (d, k): n
+            for d, k, n in conn.exec_driver_sql(
+                "SELECT c.deck_id, l.kind, count(*) FROM review_log l JOIN card c ON c.id = l.card_id "
+                "WHERE l.day = ? GROUP BY c.deck_id, l.kind",
+                (today,),
+            )
+        }
+        total_new = sum(n for (_, k), n in done.items() if k == "new")
+        total_rev = sum(n for (_, k), n in done.items() if k in ("review", "relearn"))
+        limits = _Limits()
+        global_new = max(0, s["new_per_day"] - total_new)
+        global_rev = max(0, s["reviews_per_day"] - total_rev)
+        for did, raw in decks:
+            opts = json.loads(raw or "{}")
+            new_cap = opts.get("new_per_day", s["new_per_day"])
+            rev_cap = opts.get("reviews_per_day", s["reviews_per_day"])
+            limits.new_left[did] = max(0, min(global_new, new_cap - done.get((did, "new"), 0)))
+            rev_done = done.get((did, "review"), 0) + done.get((did, "relearn"), 0)
+            limits.review_left[did] = max(0, min(global_rev, rev_cap - rev_done))
+        limits.new_left[-1] = global_new  # overall caps
+        limits.review_left[-1] = global_rev
+        return limits
+
+    def counts(self, deck_id: int | None = None) -> QueueCounts:
+        """What is left to study today (after the daily limits)."""
+        today = _iso(self.today())
+        with self.engine.connect() as conn:
+            return self._counts(conn, today, deck_id)
+
+    def _counts(self, conn: Connection, today: str, deck_id: int | None) -> QueueCounts:
+        limits = self._limits(conn, today, deck_id)
+        per_deck = self._raw_counts(conn, today, deck_id)
+        new = review = drill = 0
+        for did, (n_new, n_rev, n_drill) in per_deck.items():
+            new += min(n_new, limits.new_left.get(did, 0))
+            review += min(n_rev, limits.review_left.get(did, 0))
+            drill += n_drill
+        return QueueCounts(
+            new=min(new, limits.new_left[-1]), review=min(review, limits.review_left[-1]), drill=drill
+        )
+
+    def _raw_counts(self, conn: Connection, today: str, deck_id: int | None) -> dict[int, tuple[int, int, int]]:
+        where = " AND deck_id = ?2" if deck_id else ""
+        args: tuple = (today,) + ((deck_id,) if deck_id else ())
+        rows = conn.exec_driver_sql(
+            "SELECT deck_id,"
+            " sum(queue = 0),"
+            " sum(queue IN (1, 2) AND due_day <= ?1 AND (drill_day IS NULL OR drill_day <> ?1)),"
+            " sum(queue >= 0 AND drill_day = ?1)"
+            " FROM card_state WHERE (buried_until IS NULL OR buried_until <= ?1)"
+            + where
+            + " GROUP BY deck_id",
+            args,
+        ).all()
+        return {r[0]: (r[1] or 0, r[2] or 0, r[3] or 0) for r in rows}
+
+    def next_card(self, deck_id: int | None = None) -> CardView | None:
+        """The next card to show: drills whose delay has passed, then due reviews (most overdue
+        first), then new cards in deck order, then any remaining drills."""
+        today = _iso(self.today())
+        now = self.clock.now()
+        delay = timedelta(minutes=self.setting("drill_delay_minutes"))
+        with self.engine.connect() as conn:
+            deck_sql = " AND deck_id = :deck" if deck_id else ""
+            params: dict[str, Any] = {"today": today, "deck": deck_id}
+            not_buried = " AND (buried_until IS NULL OR buried_until <= :today)"
+            drill_sql = (
+                "SELECT card_id, last_reviewed_at FROM card_state WHERE queue >= 0 AND drill_day = :today"
+                + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT 1"
+            )
+            drill = conn.execute(text(drill_sql), params).first()
+            if drill and drill[1] and datetime.fromisoformat(drill[1]) + delay <= now:
+                return self._view(conn, drill[0], is_drill=True)
+            limits = self._limits(conn, today, deck_id)
+            rev_decks = [d for d, n in limits.review_left.items() if d >= 0 and n > 0]
+            if rev_decks and limits.review_left[-1] > 0:
+                row = conn.execute(
+                    text(
+                        "SELECT card_id FROM card_state WHERE queue IN (1, 2) AND due_day <= :today"
+                        " AND (drill_day IS NULL OR drill_day <> :today)" + not_buried + deck_sql
+                        + f" AND deck_id IN ({','.join(map(str, rev_decks))})"
+                        " ORDER BY due_day, position LIMIT 1"
+                    ),
+                    params,
+                ).first()
+                if row:
+                    return self._view(conn, row[0])
+            new_decks = [d for d, n in limits.new_left.items() if d >= 0 and n > 0]
+            if new_decks and limits.new_left[-1] > 0:
+                row = conn.execute(
+                    text(
+                        "SELECT card_id FROM card_state WHERE queue = 0" + not_buried + deck_sql
+                        + f" AND deck_id IN ({','.join(map(str, new_decks))})"
+                        " ORDER BY position LIMIT 1"
+                    ),
+                    params,
+                ).first()
+                if row:
+                    return self._view(conn, row[0])
+            if drill:
+                return self._view(conn, drill[0], is_drill=True)
+        return None
+
+    # ------------------------------------------------------------------ reading cards
+    def card(self, card_id: int) -> CardView:
+        with self.engine.connect() as conn:
+            return self._view(conn, card_id)
+
+    def _view(self, conn: Connection, card_id: int, *, is_drill: bool = False) -> CardView:
+        row = conn.exec_driver_sql(
+            "SELECT c.id, c.uid, c.deck_id, d.key, d.title, c.kind, c.variant, c.front, c.back, c.extra,"
+            " c.heading_path, d.source_path, c.line, c.archived, s.queue, s.repetitions, s.ef_centi,"
+            " s.interval, s.due_day, s.reviews, s.lapses, s.suspended, s.leech, s.buried_until, s.drill_day"
+            " FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
+            " WHERE c.id = ?",
+            (card_id,),
+        ).first()
+        if row is None:
+            raise KeyError(f"no card with id {card_id}")
+        today = _iso(self.today())
+        return CardView(
+            id=row[0], uid=row[1], deck_id=row[2], deck_key=row[3], deck_title=row[4], kind=row[5],
+            variant=row[6], front=row[7], back=row[8], extra=json.loads(row[9] or "{}"),
+            heading_path=tuple(json.loads(row[10] or "[]")), source_path=row[11], line=row[12],
+            archived=bool(row[13]), queue=row[14], repetitions=row[15], easiness=row[16] / 100,
+            interval=row[17], due_day=_day(row[18]), reviews=row[19], lapses=row[20],
+            suspended=bool(row[21]), leech=bool(row[22]), buried_until=_day(row[23]),
+            is_drill=is_drill or (row[24] == today and row[19] > 0),
+        )
+
+    def history(self, card_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT reviewed_at, day, grade, duration_ms, kind, ef_before, ef_after, interval_after, due_after"
+                " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id",
+                (card_id,),
+            ).all()
+        keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after", "due_after")
+        return [dict(zip(keys, r)) for r in rows]
+
+    # ------------------------------------------------------------------ answering
+    def _state_row(self, conn: Connection, card_id: int) -> dict[str, Any]:
+        row = conn.exec_driver_sql(
+            f"SELECT {', '.join(_STATE_COLS)} FROM card_state WHERE card_id = ?", (card_id,)
+        ).first()
+        if row is None:
+            raise KeyError(f"no card with id {card_id}")
+        return dict(zip(_STATE_COLS, row))
+
+    def _write_state(self, conn: Connection, state: dict[str, Any]) -> None:
+        cols = [c for c in _STATE_COLS if c != "card_id"]
+        conn.exec_driver_sql(
+            f"UPDATE card_state SET {', '.join(f'{c} = ?' for c in cols)} WHERE card_id = ?",
+            tuple(state[c] for c in cols) + (state["card_id"],),
+        )
+
+    def answer(self, card_id: int, grade: int, duration_ms: int = 0) -> AnswerResult:
+        """Record one answer and commit it durably before returning."""
+        grade = validate_quality(grade)
+        now = self.clock.now()
+        today = self.today()
+        leech_at = self.setting("leech_lapses")
+        with write_tx(self.engine) as conn:
+            st = self._state_row(conn, card_id)
+            if st["queue"] == m.QUEUE_ARCHIVED:
+                raise StoreError("this card was removed from its deck file and can't be answered")
+            before_row = dict(st)
+            before = Sm2State(st["repetitions"], st["ef_centi"] / 100, st["interval"])
+            is_drill = st["drill_day"] == today.isoformat() and st["reviews"] > 0
+            became_leech = False
+            if is_drill:
+                kind = "drill"
+                after = before
+                st["drill_day"] = None if grade >= 4 else today.isoformat()
+            else:
+                kind = "new" if st["reviews"] == 0 else ("review" if grade >= 3 else "relearn")
+                after = review(before, grade)
+                if grade < 3 and st["reviews"] > 0:
+                    st["lapses"] += 1
+                    if st["lapses"] >= leech_at and not st["leech"]:
+                        st["leech"] = True
+                        became_leech = True
+                st["repetitions"] = after.repetitions
+                st["ef_centi"] = after.easiness_centi
+                st["interval"] = after.interval
+                st["due_day"] = (today + timedelta(days=after.interval)).isoformat()
+                st["drill_day"] = today.isoformat() if grade < 4 else None
+            st["reviews"] += 1
+            st["last_reviewed_at"] = now.isoformat()
+            st["queue"] = queue_for(
+                reviews=st["reviews"], repetitions=st["repetitions"], suspended=bool(st["suspended"]), archived=False
+            )
+            self._write_state(conn, st)
+            uid = uuid.uuid4().hex
+            card_uid = conn.exec_driver_sql("SELECT uid FROM card WHERE id = ?", (card_id,)).scalar_one()
+            conn.exec_driver_sql(
+                "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind,"
+                " reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
+                " due_after, state_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, max(0, int(duration_ms)), kind,
+                    before.repetitions, before.easiness_centi, before.interval, before_row["due_day"],
+                    after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
+                ),
+            )
+        return AnswerResult(
+            card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
+            drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid,
+        )
+
+    def undo(self) -> int | None:
+        """Take back the most recent answer: its log row is removed and the card's state is
+        restored exactly. Returns the card id, or ``None`` when there is nothing to undo."""
+        with write_tx(self.engine) as conn:
+            row = conn.exec_driver_sql(
+                "SELECT id, card_id, state_before FROM review_log ORDER BY id DESC LIMIT 1"
+            ).first()
+            if row is None:
+                return None
+            log_id, card_id, before = row
+            state = json.loads(before)
+            current = self._state_row(conn, card_id)
+            # keep flags the user set after answering (bury/suspend are separate actions)
+            state["deck_id"], state["position"] = current["deck_id"], current["position"]
+            self._write_state(conn, state)
+            conn.exec_driver_sql("DELETE FROM review_log WHERE id = ?", (log_id,))
+            return card_id
+
+    def can_undo(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT 1 FROM review_log LIMIT 1").first() is not None
+
+    # ------------------------------------------------------------------ bury / suspend
+    def bury(self, card_id: int) -> None:
+        """Hide the card until tomorrow's study day."""
+        tomorrow = (self.today() + timedelta(days=1)).isoformat()
+        with write_tx(self.engine) as conn:
+            self._state_row(conn, card_id)
+            conn.exec_driver_sql("UPDATE card_state SET buried_until = ? WHERE card_id = ?", (tomorrow, card_id))
+
+    def unbury(self, card_id: int) -> None:
+        with write_tx(self.engine) as conn:
+            conn.exec_driver_sql("UPDATE card_state SET buried_until = NULL WHERE card_id = ?", (card_id,))
+
+    def set_suspended(self, card_id: int, suspended: bool = True) -> None:
+        with write_tx(self.engine) as conn:
+            st = self._state_row(conn, card_id)
+            archived = st["queue"] == m.QUEUE_ARCHIVED
+            st["suspended"] = suspended
+            st["queue"] = queue_for(
+                reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived
+            )
+            self._write_state(conn, st)
+
+    def suspend(self, card_id: int) -> None:
+        self.set_suspended(card_id, True)
+
+    def unsuspend(self, card_id: int) -> None:
+        self.set_suspended(card_id, False)
+
+    # ------------------------------------------------------------------ decks
+    def decks(self, *, include_archived: bool = False) -> list[DeckSummary]:
+        today = _iso(self.today())
+        with self.engine.connect() as conn:
+            limits = self._limits(conn, today, None)
+            raw = self._raw_counts(conn, today, None)
+            stats = {
+                r[0]: r[1:]
+                for r in conn.exec_driver_sql(
+                    "SELECT deck_id, count(*), sum(queue = 1), sum(suspended), sum(leech)"
+                    " FROM card_state WHERE queue <> -2 GROUP BY deck_id"
+                )
+            }
+            rows = conn.exec_driver_sql(
+                "SELECT id, key, title, source_path, archived FROM deck"
+                + ("" if include_archived else " WHERE archived = 0")
+                + " ORDER BY position, id"
+            ).all()
+        out = []
+        for did, key, title, src, archived in rows:
+            n_new, n_rev, n_drill = raw.get(did, (0, 0, 0))
+            total, learning, suspended, leeches = stats.get(did, (0, 0, 0, 0))
+            out.append(
+                DeckSummary(
+                    id=did, key=key, title=title, source_path=src, total=total or 0,
+                    new=min(n_new, limits.new_left.get(did, 0)), review=min(n_rev, limits.review_left.get(did, 0)),
+                    drill=n_drill, learning=learning or 0, suspended=suspended or 0, leeches=leeches or 0,
+                    archived=bool(archived),
+                )
+            )
+        return out
+
+    def deck_id(self, key: str) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT id FROM deck WHERE key = ?", (key,)).scalar()
+
+    def next_due(self) -> date | None:
+        """The earliest day after today on which a review falls due."""
+        today = _iso(self.today())
+        with self.engine.connect() as conn:
+            value = conn.exec_driver_sql(
+                "SELECT min(due_day) FROM card_state WHERE queue IN (1, 2) AND due_day > ?", (today,)
+            ).scalar()
+        return _day(value)
+
+    def answered_today(self) -> int:
+        today = _iso(self.today())
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM review_log WHERE day = ?", (today,)).scalar_one()
+
+    def streak(self) -> int:
+        """Consecutive study days with at least one answer, ending today (or yesterday if
+        nothing has been answered yet today)."""
+        today = self.today()
+        with self.engine.connect() as conn:
+            days = {
+                date.fromisoformat(r[0])
+                for r in conn.exec_driver_sql("SELECT DISTINCT day FROM review_log WHERE day >= ?", ((today - timedelta(days=3660)).isoformat(),))
+            }
+        day = today if today in days else today - timedelta(days=1)
+        n = 0
+        while day in days:
+            n += 1
+            day -= timedelta(days=1)
+        return n
+
+    def utc_now_iso(self) -> str:
+        return self.clock.now().astimezone(timezone.utc).isoformat()

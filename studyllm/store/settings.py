@@ -1,0 +1,95 @@
+"""User settings: defaults, validation, and falling back with a warning on bad values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+GRADING_MODES = ("sm2", "four")
+
+
+def _int_range(lo: int, hi: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number from {lo} to {hi}")
+        if not lo <= value <= hi:
+            raise ValueError(f"must be from {lo} to {hi}")
+        return value
+
+    return check
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError("must be one of " + ", ".join(options))
+        return value
+
+    return check
+
+
+def _str_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of folder paths")
+    return value
+
+
+def _theme(value: Any) -> str:
+    if not isinstance(value, str) or not value or len(value) > 64:
+        raise ValueError("must be a theme name")
+    return value
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: Any
+    check: Callable[[Any], Any]
+    help: str
+
+
+SPECS: dict[str, SettingSpec] = {
+    s.key: s
+    for s in (
+        SettingSpec("new_per_day", 20, _int_range(0, 10_000), "New cards introduced per day (decks may override)"),
+        SettingSpec("reviews_per_day", 200, _int_range(0, 100_000), "Reviews shown per day (decks may override)"),
+        SettingSpec("rollover_hour", 4, _int_range(0, 23), "Local hour at which a new study day starts"),
+        SettingSpec("grading_mode", "sm2", _choice(*GRADING_MODES), "sm2: grades 0-5; four: Again/Hard/Good/Easy"),
+        SettingSpec("deck_folders", [], _str_list, "Your own deck folders, re-scanned at start-up"),
+        SettingSpec("theme", "textual-dark", _theme, "Colour theme"),
+        SettingSpec("leech_lapses", 8, _int_range(1, 100), "Lapses after which a card is flagged as a leech"),
+        SettingSpec("drill_delay_minutes", 10, _int_range(0, 1440), "Minutes before a weak answer comes back"),
+        SettingSpec("backups_keep", 7, _int_range(0, 365), "Daily automatic backups to keep"),
+        SettingSpec("max_deck_mb", 10, _int_range(1, 1024), "Largest deck file imported, in MB"),
+    )
+}
+
+
+def validate(key: str, value: Any) -> Any:
+    """Return the checked value, or raise ``ValueError`` naming the key."""
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ValueError(f"unknown setting {key!r}; known: {', '.join(SPECS)}")
+    try:
+        return spec.check(value)
+    except ValueError as exc:
+        raise ValueError(f"setting {key!r} {exc} (got {value!r})") from None
+
+
+def parse_cli_value(key: str, text: str) -> Any:
+    """Turn a command-line string into the setting's type (``20``, ``four``, ``a,b``)."""
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ValueError(f"unknown setting {key!r}; known: {', '.join(SPECS)}")
+    if isinstance(spec.default, bool):
+        value: Any = text.lower() in ("1", "true", "yes", "on")
+    elif isinstance(spec.default, int):
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"setting {key!r} must be a whole number (got {text!r})") from None
+    elif isinstance(spec.default, list):
+        value = [part for part in (p.strip() for p in text.split(",")) if part]
+    else:
+        value = text
+    return validate(key, value)
