@@ -17,6 +17,7 @@ CHINCHILLA = "Hoffmann et al. 2022, Training Compute-Optimal Large Language Mode
 BLOOM = "BigScience Workshop 2022, BLOOM: A 176B-Parameter Open-Access Multilingual Language Model, arXiv:2211.05100"
 BBG = "Wu et al. 2023, BloombergGPT: A Large Language Model for Finance, arXiv:2303.17564"
 T5 = "Raffel et al. 2020, Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer, JMLR"
+GOPHER = "Rae et al. 2021, Scaling Language Models: Methods, Analysis & Insights from Training Gopher, arXiv:2112.11446"
 BERT = "Devlin et al. 2019, BERT: Pre-training of Deep Bidirectional Transformers, NAACL"
 
 
@@ -115,6 +116,7 @@ _LIST: list[Preset] = [
         sources={"params": CHINCHILLA + ", Table 4", "tokens": CHINCHILLA + ", Table 1",
                  "layers": CHINCHILLA + ", Table 4", "hidden": CHINCHILLA + ", Table 4",
                  "heads": CHINCHILLA + ", Table 4",
+                 "seq_len": GOPHER + " (2048-token context; Chinchilla follows Gopher's setup)",
                  "compute_flops": CHINCHILLA + ", Sec. 4 (same budget as Gopher)"},
     ),
     Preset(
@@ -123,7 +125,8 @@ _LIST: list[Preset] = [
         published={"compute_flops": 5.76e23},
         sources={"params": CHINCHILLA + ", Table 1 and Table 4", "tokens": CHINCHILLA + ", Table 1",
                  "layers": CHINCHILLA + ", Table 4", "hidden": CHINCHILLA + ", Table 4",
-                 "heads": CHINCHILLA + ", Table 4", "compute_flops": CHINCHILLA + ", Table 3"},
+                 "heads": CHINCHILLA + ", Table 4", "seq_len": GOPHER + " (2048-token context)",
+                 "compute_flops": CHINCHILLA + ", Table 3"},
     ),
     Preset(
         name="bloom-176b", label="BLOOM 176B", params=176.2e9, tokens=366e9, family="BLOOM",

@@ -69,7 +69,7 @@ FLOP_UNITS: dict[str, float] = {
 
 # Words that may follow a count and do not change its value.
 _NEUTRAL_WORDS = {"params", "param", "parameters", "parameter", "tokens", "token", "gpus", "gpu",
-                  "days", "day", "gpu-days", "gpu-day", "layers", "x"}
+                  "days", "day", "gpu-days", "gpu-day", "layers"}
 
 
 def _scan_number(s: str) -> tuple[float, str]:
