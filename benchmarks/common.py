@@ -1,0 +1,297 @@
+"""Small helpers shared by the benchmark scripts: statistics, timing, subprocesses, tables.
+
+Nothing here imports studyllm or anki, so both sides (and the driver) can use it.
+The benchmark scripts live in a plain folder, not a package: they import each other
+as top-level modules (``import common``) with ``benchmarks/`` on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def median(values: Iterable[float]) -> float:
+    """Median of the values (mean of the two middle ones for an even count)."""
+    data = sorted(values)
+    if not data:
+        raise ValueError("median of an empty sequence")
+    mid = len(data) // 2
+    if len(data) % 2:
+        return float(data[mid])
+    return (data[mid - 1] + data[mid]) / 2.0
+
+
+def percentile(values: Iterable[float], p: float) -> float:
+    """The p-th percentile (0..100), linear interpolation between closest ranks.
+
+    Same definition as numpy's default ("linear"), so p=50 is the median.
+    """
+    data = sorted(values)
+    if not data:
+        raise ValueError("percentile of an empty sequence")
+    if not 0 <= p <= 100:
+        raise ValueError(f"percentile must be within 0..100, got {p}")
+    if len(data) == 1:
+        return float(data[0])
+    rank = (len(data) - 1) * p / 100.0
+    lo = math.floor(rank)
+    hi = math.ceil(rank)
+    if lo == hi:
+        return float(data[lo])
+    return data[lo] + (data[hi] - data[lo]) * (rank - lo)
+
+
+def latency_summary(seconds: Sequence[float], prefix: str = "") -> dict[str, float]:
+    """Median, p95, p99 and max of a list of durations, in milliseconds."""
+    if not seconds:
+        return {}
+    ms = [s * 1000.0 for s in seconds]
+    return {
+        f"{prefix}median_ms": median(ms),
+        f"{prefix}p95_ms": percentile(ms, 95),
+        f"{prefix}p99_ms": percentile(ms, 99),
+        f"{prefix}max_ms": max(ms),
+    }
+
+
+def median_of_runs(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Combine several result dicts key by key: the median of numeric values.
+
+    Non-numeric values (versions, notes) are taken from the first run.
+    """
+    out: dict[str, Any] = {}
+    keys: list[str] = []
+    for run in runs:
+        for key in run:
+            if key not in keys:
+                keys.append(key)
+    for key in keys:
+        vals = [run[key] for run in runs if key in run]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            out[key] = median(vals)
+        else:
+            out[key] = vals[0]
+    return out
+
+
+# --------------------------------------------------------------------------- timing
+
+
+class Timer:
+    """Context manager measuring wall time with ``time.perf_counter``.
+
+    >>> with Timer() as t:
+    ...     pass
+    >>> t.seconds >= 0
+    True
+    """
+
+    def __init__(self) -> None:
+        self.start = 0.0
+        self.seconds = 0.0
+
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+    @property
+    def ms(self) -> float:
+        return self.seconds * 1000.0
+
+
+def peak_rss_self_mb() -> float:
+    """Peak resident set size of the current process so far, in MB (Linux: ru_maxrss is KiB)."""
+    import resource
+
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if sys.platform == "darwin":  # bytes there
+        return kib / (1024 * 1024)
+    return kib / 1024.0
+
+
+def file_size(path: str | os.PathLike[str], *, with_sidecars: bool = True) -> int:
+    """Size in bytes of a database file, plus its -wal/-journal/-shm files if present."""
+    p = Path(path)
+    total = p.stat().st_size if p.exists() else 0
+    if with_sidecars:
+        for suffix in ("-wal", "-journal", "-shm"):
+            side = p.with_name(p.name + suffix)
+            if side.exists():
+                total += side.stat().st_size
+    return total
+
+
+# --------------------------------------------------------------------------- subprocesses
+
+
+class SubprocessError(RuntimeError):
+    pass
+
+
+def _looks_like_module(target: str) -> bool:
+    return re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+|[A-Za-z_]\w*", target) is not None
+
+
+def run_in_subprocess(
+    code_or_module: str | os.PathLike[str],
+    args: Sequence[str] = (),
+    *,
+    python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float | None = 1800,
+) -> dict[str, Any]:
+    """Run a fresh Python process and return the JSON object it prints last.
+
+    ``code_or_module`` is a path to a ``.py`` file (run as a script), a dotted module
+    name (run with ``-m``), or else a snippet of code (run with ``-c``). The child must
+    print one JSON object on the last non-empty line of its stdout.
+
+    Two figures measured from outside are added: ``proc_wall_s`` (fork to exit, so it
+    includes interpreter start-up) and ``proc_peak_rss_mb`` (the child's peak RSS as
+    reported by the kernel through ``wait4``).
+    """
+    exe = python or sys.executable
+    target = os.fspath(code_or_module)
+    if target.endswith(".py") and Path(target).exists():
+        cmd = [exe, target, *args]
+    elif _looks_like_module(target):
+        cmd = [exe, "-m", target, *args]
+    else:
+        cmd = [exe, "-c", target, *args]
+    child_env = dict(os.environ)
+    if env:
+        child_env.update(env)
+    # stdout/stderr go to temporary files so that wait4 can reap the child itself
+    # (Popen.communicate would reap it and lose the rusage).
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=child_env, cwd=cwd)
+        deadline = None if timeout is None else t0 + timeout
+        while True:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise SubprocessError(f"timeout after {timeout}s: {cmd}")
+            time.sleep(0.001)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from reaping again
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise SubprocessError(f"exit {proc.returncode}: {' '.join(cmd)}\n{stderr[-4000:]}")
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise SubprocessError(f"no output from {' '.join(cmd)}\n{stderr[-4000:]}")
+    try:
+        result = json.loads(lines[-1])
+    except json.JSONDecodeError as exc:
+        raise SubprocessError(f"last line is not JSON: {lines[-1][:200]!r}") from exc
+    if not isinstance(result, dict):
+        raise SubprocessError("child printed JSON that is not an object")
+    maxrss = rusage.ru_maxrss
+    result["proc_wall_s"] = wall
+    result["proc_peak_rss_mb"] = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024.0
+    return result
+
+
+def peak_rss_of_subprocess(cmd: Sequence[str], *, env: Mapping[str, str] | None = None) -> tuple[float, int]:
+    """Run a command to completion; return (peak RSS in MB from wait4, exit code)."""
+    child_env = dict(os.environ)
+    if env:
+        child_env.update(env)
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env)
+    _, status, rusage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    maxrss = rusage.ru_maxrss
+    mb = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024.0
+    return mb, proc.returncode
+
+
+def emit_json(result: Mapping[str, Any]) -> None:
+    """Print a result dict as one JSON line (the child side of run_in_subprocess)."""
+    sys.stdout.write(json.dumps(dict(result), sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def format_value(value: Any, digits: int = 3) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value == 0:
+            return "0"
+        mag = abs(value)
+        if mag >= 1000:
+            return f"{value:,.0f}"
+        if mag >= 100:
+            return f"{value:.1f}"
+        # `digits` significant figures for small values
+        return f"{value:.{max(0, digits - 1 - math.floor(math.log10(mag)))}f}"
+    if value is None:
+        return "–"
+    return str(value)
+
+
+def markdown_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    align: Sequence[str] | None = None,
+    digits: int = 3,
+) -> str:
+    """A GitHub-flavoured Markdown table. ``align`` holds "l", "r" or "c" per column
+    (default: first column left, others right). Pipes in cells are escaped."""
+    headers = list(headers)
+    if align is None:
+        align = ["l"] + ["r"] * (len(headers) - 1)
+    marks = {"l": ":---", "r": "---:", "c": ":---:"}
+
+    def cell(v: Any) -> str:
+        return format_value(v, digits).replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(cell(h) for h in headers) + " |",
+        "| " + " | ".join(marks[a] for a in align) + " |",
+    ]
+    for row in rows:
+        row = list(row)
+        if len(row) != len(headers):
+            raise ValueError(f"row has {len(row)} cells, table has {len(headers)} columns")
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    """a / b, or None when either is missing or b is zero."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
