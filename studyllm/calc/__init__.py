@@ -25,6 +25,7 @@ from .memory import (
     weights_bytes,
 )
 from .presets import PRESETS, Preset, get_preset
+from .report import MemoryItem, MemoryReport, ScalingReport, memory_report, scaling_report
 from .rules import Comparison, compare_gpus_per_pf_day, compare_training_memory, course_vs_exact
 from .scaling import (
     CHINCHILLA_A,
