@@ -1,0 +1,455 @@
+"""The decks shipped in ``decks/``: they import cleanly, cover the course, use every card
+syntax, and state the same numbers as the calculator engine.
+
+The fact check reads numbers out of the deck text with the regular expressions in ``FACTS``
+and compares each with what ``studyllm.calc`` computes, so a deck and the engine can't
+silently disagree. A number is accepted when the engine's value rounds to the digits the
+deck prints (``3.2`` accepts 3.15..3.25), or within the fact's own relative tolerance where
+the deck says "about".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+DECKS_DIR = Path(__file__).resolve().parents[1] / "decks"
+DECK_FILES = sorted(DECKS_DIR.glob("*.md"))
+
+try:
+    from studyllm.decks import parser as deck_parser
+except ImportError:  # the parser (issue 3) is written in parallel
+    deck_parser = None
+
+try:
+    from studyllm import calc
+except ImportError:  # the engine (calculator issue) is written in parallel
+    calc = None
+
+try:
+    from studyllm.calc import cards as calc_cards
+except ImportError:
+    calc_cards = None
+
+needs_parser = pytest.mark.skipif(deck_parser is None, reason="studyllm.decks.parser is not importable yet (issue 3)")
+needs_calc = pytest.mark.skipif(calc is None, reason="studyllm.calc is not importable yet (calculator issue)")
+needs_calc_cards = pytest.mark.skipif(
+    calc_cards is None, reason="studyllm.calc.cards (calc card bodies) is not importable yet"
+)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@cache
+def parsed() -> dict[str, object]:
+    return {path.name: deck_parser.parse_file(path) for path in DECK_FILES}
+
+
+def all_cards():
+    for name, deck in parsed().items():
+        for card in deck.cards:
+            yield name, card
+
+
+def card_text(card) -> str:
+    """Everything a learner sees on a card, as one searchable string."""
+    parts = [card.front, card.back, " ".join(card.heading_path)]
+    extra = card.extra or {}
+    parts += [c.get("text", "") for c in extra.get("choices", [])]
+    parts += list(extra.get("items", []))
+    parts.append(extra.get("body", ""))
+    return "\n".join(p for p in parts if p)
+
+
+def raw_text(name: str) -> str:
+    """A deck's Markdown with runs of whitespace collapsed, for the fact patterns."""
+    return re.sub(r"\s+", " ", (DECKS_DIR / name).read_text(encoding="utf-8"))
+
+
+_SCALE = {"trillion": 1e12, "billion": 1e9, "million": 1e6, "T": 1e12, "B": 1e9, "M": 1e6}
+NUM = r"\d[\d,]*(?:\.\d+)?(?: × 10\^\d+)?(?: ?(?:trillion|billion|million|T|B|M)\b)?"
+
+
+def parse_number(text: str) -> tuple[float, float]:
+    """'8.64 × 10^19' -> (8.64e19, 0.005e19): the value and half a unit of its last printed digit."""
+    m = re.fullmatch(r"(\d[\d,]*)(?:\.(\d+))?(?: × 10\^(\d+))?(?: ?(trillion|billion|million|T|B|M))?", text.strip())
+    assert m, f"not a number as the decks write them: {text!r}"
+    whole, frac, exp, word = m.groups()
+    scale = (10.0 ** int(exp) if exp else 1.0) * (_SCALE[word] if word else 1.0)
+    value = float(whole.replace(",", "") + ("." + frac if frac else "")) * scale
+    half_unit = 0.5 * 10.0 ** -(len(frac) if frac else 0) * scale
+    return value, half_unit
+
+
+def test_parse_number_reads_the_deck_notation():
+    assert parse_number("8.64 × 10^19") == (8.64e19, pytest.approx(0.005e19))
+    assert parse_number("3,640") == (3640.0, 0.5)
+    assert parse_number("1.4 trillion") == (1.4e12, pytest.approx(0.05e12))
+    assert parse_number("366B")[0] == 366e9
+    with pytest.raises(AssertionError):
+        parse_number("twelve")
+
+
+# --------------------------------------------------------------------------- the files
+
+
+def test_shipped_decks_exist():
+    assert len(DECK_FILES) >= 7, f"expected the course decks in {DECKS_DIR}"
+    ids = [re.search(r"^id: *(\S+)", p.read_text(encoding="utf-8"), re.M) for p in DECK_FILES]
+    assert all(ids), "every deck declares an id in its front matter"
+    assert len({m.group(1) for m in ids}) == len(ids), "deck ids are unique"
+
+
+@needs_parser
+@pytest.mark.parametrize("path", DECK_FILES, ids=lambda p: p.name)
+def test_deck_parses_without_errors(path):
+    deck = parsed()[path.name]
+    assert deck.errors == [], "\n".join(str(e) for e in deck.errors)
+    assert deck.cards, "a shipped deck has cards"
+    front_matter = re.search(r"\A---\n(.*?)\n---\n", path.read_text(encoding="utf-8"), re.S).group(1)
+    declared_id = re.search(r"^id: *(\S+)", front_matter, re.M).group(1)
+    assert deck.key == declared_id
+    assert deck.title and deck.title != path.stem, "the title comes from the front matter"
+    for card in deck.cards:
+        assert card.front.strip() and (card.back.strip() or card.kind in ("mcq", "ordered", "calc")), card
+
+
+@needs_parser
+def test_total_card_count_is_in_range():
+    total = sum(len(d.cards) for d in parsed().values())
+    assert 150 <= total <= 300, total
+
+
+# --------------------------------------------------------------------------- every syntax
+
+
+def _lines(name: str) -> list[str]:
+    return (DECKS_DIR / name).read_text(encoding="utf-8").splitlines()
+
+
+def _cards_from_line(pattern: str) -> list:
+    """Cards that start on a line matching ``pattern`` (checks the syntax really made a card)."""
+    found = []
+    for name, deck in parsed().items():
+        lines = _lines(name)
+        starts = {i + 1 for i, line in enumerate(lines) if re.search(pattern, line)}
+        found += [c for c in deck.cards if c.line in starts]
+    return found
+
+
+@needs_parser
+def test_qa_blocks():
+    cards = _cards_from_line(r"^Q: ")
+    assert len(cards) >= 20 and all(c.kind == "basic" for c in cards)
+
+
+@needs_parser
+def test_single_line_front_back():
+    cards = _cards_from_line(r"\S :: \S")
+    assert len(cards) >= 10
+    assert all(c.kind == "basic" and c.variant == "" for c in cards)
+
+
+@needs_parser
+def test_both_directions_single_line():
+    cards = _cards_from_line(r"\S ::: \S")
+    assert Counter(c.variant for c in cards)["reverse"] >= 4
+    reverse_fronts = {c.front for c in cards if c.variant == "reverse"}
+    assert any("autoencoding" in f for f in reverse_fronts)
+    assert any("autoregressive" in f for f in reverse_fronts)
+
+
+@needs_parser
+def test_multiline_front_back_with_question_mark_lines():
+    for marker, want_reverse in (("?", False), ("??", True)):
+        hits = [(name, i) for name in parsed() for i, line in enumerate(_lines(name), 1) if line == marker]
+        assert hits, f"no multi-line card with a {marker!r} line"
+        for name, line_no in hits:
+            near = [c for c in parsed()[name].cards if c.kind == "basic" and line_no - 10 < c.line < line_no]
+            assert near, f"{name}:{line_no}: the {marker!r} line made no card"
+            assert any(c.variant == "reverse" for c in near) == want_reverse
+
+
+@needs_parser
+def test_cloze_syntaxes():
+    clozes = [c for _, c in all_cards() if c.kind == "cloze"]
+    variants = [c.variant for c in clozes]
+    assert any(v.startswith("c") for v in variants), "Anki-style {{c1::...}}"
+    assert any(v.startswith("hl") for v in variants), "==highlight=="
+    assert any(v.startswith("d") for v in variants), "C: block with [deletions]"
+    hinted = _cards_from_line(r"\{\{c\d+::[^}]*::[^}]*\}\}")
+    assert hinted and all(c.kind == "cloze" for c in hinted), "a cloze with a hint"
+    multi = _cards_from_line(r"\{\{c3::")
+    assert len(multi) >= 3, "c1, c2 and c3 in one note make three cards"
+
+
+@needs_parser
+def test_multiple_choice():
+    mcqs = [c for _, c in all_cards() if c.kind == "mcq"]
+    assert len(mcqs) >= 15
+    for card in mcqs:
+        marks = [ch["correct"] for ch in card.extra["choices"]]
+        assert any(marks) and not all(marks) and len(marks) >= 3, card.front
+    assert any(sum(ch["correct"] for ch in c.extra["choices"]) > 1 for c in mcqs), "one with several right answers"
+
+
+@needs_parser
+def test_ordered_lifecycle_card():
+    ordered = [c for _, c in all_cards() if c.kind == "ordered"]
+    assert len(ordered) >= 3
+    lifecycle = [c for c in ordered if "lifecycle" in c.front.lower()]
+    assert lifecycle
+    for card in lifecycle:
+        items = [i.lower() for i in card.extra["items"]]
+        assert [i.split(":")[0].split()[0] for i in items] == ["scope", "select", "adapt", "application"]
+
+
+@needs_parser
+def test_headings_mode_deck():
+    decks = [d for d in parsed().values() if d.mode == "headings"]
+    assert decks and all(len(d.cards) >= 10 for d in decks)
+
+
+@needs_parser
+def test_calc_cards_present():
+    assert len([c for _, c in all_cards() if c.kind == "calc"]) >= 10
+
+
+# --------------------------------------------------------------------------- topics
+
+
+TOPICS: dict[str, list[str]] = {
+    # issue 5, "Cover all of it": each pattern must match at least one card
+    "terms": [r"generative AI", r"large language model", r"\bprompt\b", r"\bcompletion\b", r"context window", r"inference"],
+    "transformer": [r"transformer", r"self-attention", r"multi-head", r"positional encoding", r"embedding"],
+    "rnn vs transformer": [r"\bRNNs?\b.*transformer|transformer.*\bRNNs?\b"],
+    "sampling": [r"greedy", r"top-k", r"top-p", r"temperature", r"nucleus"],
+    "sampling scenarios": [r"temperature 0\.2 or 1\.5"],
+    "lifecycle stages": [r"\bScope\b", r"\bSelect\b", r"Adapt and align", r"Application integration", r"evaluat"],
+    "pretraining choices": [r"continued pre-training", r"fine-tuning", r"from scratch", r"worth its cost|better bet|right amount"],
+    "model types": [r"encoder-only", r"decoder-only", r"encoder-decoder", r"\bBERT\b", r"RoBERTa", r"\bGPT\b",
+                    r"\bBLOOM\b", r"\bT5\b", r"masked language model", r"span corruption", r"next token"],
+    "chinese terms": [r"自编码模型", r"自回归模型", r"完形填空"],
+    "memory": [r"FP32", r"FP16", r"BF16", r"INT8", r"quantiz", r"20×|20 times", r"optimizer states", r"gradients"],
+    "multi-gpu": [r"\bDDP\b|Distributed Data Parallel", r"\bFSDP\b|Fully Sharded", r"ZeRO stage 1", r"ZeRO stage 2",
+                  r"ZeRO stage 3", r"memory per GPU"],
+    "compute": [r"PF-day", r"T5-3B", r"GPT-3 175B", r"GPT-3 13B", r"V100", r"A100"],
+    "scaling laws": [r"Kaplan", r"power law", r"Chinchilla", r"over-parameteri[sz]ed", r"under-trained",
+                     r"20 tokens per (model )?parameter|\b20\b.*tokens per", r"LLaMA", r"BloombergGPT", r"Gopher"],
+    "reading list": [r"Attention Is All You Need", r"Scaling Laws for Neural Language Models", r"Chinchilla paper",
+                     r"Few-Shot Learners", r"LLaMA", r"BloombergGPT", r"BLOOM", r"Wang et al", r"ZeRO paper",
+                     r"Vector Space Models", r"Hugging Face"],
+    "quiz": [r"invoking actions from text", r"code comments", r"define the problem and identify relevant datasets",
+             r"focus on different parts of the input sequence", r"long-range dependencies"],
+}
+
+
+@needs_parser
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+def test_topic_has_cards(topic):
+    texts = [card_text(c) for _, c in all_cards()]
+    missing = [p for p in TOPICS[topic] if not any(re.search(p, t, re.I) for t in texts)]
+    assert not missing, f"{topic}: no card mentions {missing}"
+
+
+@needs_parser
+def test_chinese_terms_are_cards_in_both_directions():
+    cards = [c for _, c in all_cards()]
+    for term in ("自编码模型", "自回归模型"):
+        assert any(c.front.strip().startswith(term) for c in cards), f"{term} as a question"
+        assert any(c.back.strip().startswith(term) for c in cards), f"{term} as an answer"
+
+
+@needs_parser
+def test_every_notes_quiz_item_is_in_the_quiz_deck():
+    notes = Path("/work/shared/source-notes/llm-course-week1-notes.md")
+    quiz = [card_text(c) for c in parsed()["07-quiz.md"].cards]
+    # the six items of the notes' "## Quiz" section, by a phrase each must be asked with
+    for phrase in ("prompt", "invok", "code comments", "self-attention", "lifecycle", "RNN"):
+        assert any(phrase.lower() in t.lower() for t in quiz), phrase
+    if notes.exists():
+        section = notes.read_text(encoding="utf-8").split("## Quiz", 1)[1].split("\n## ", 1)[0]
+        assert len(re.findall(r"^\d+\. ", section, re.M)) == 6, "the notes' quiz changed: update the quiz deck"
+
+
+# --------------------------------------------------------------------------- fact check
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    deck: str
+    pattern: str  # one group: a number as the deck writes it
+    engine: Callable[[], float]
+    rel: float = 0.0  # 0: the engine value must round to the printed digits
+    group: int = 1  # which group of the pattern holds the number
+
+
+def _p(name):  # a published preset
+    return calc.get_preset(name)
+
+
+def _ms_gb(params, stage, gpus):
+    return calc.model_state_bytes(params, zero_stage=stage, num_gpus=gpus).total / calc.GB
+
+
+def _zero_coeffs(stage):
+    """(replicated, sharded) bytes per parameter of a ZeRO stage, read off the engine."""
+    one = calc.model_state_bytes(1.0, zero_stage=stage, num_gpus=1).total
+    many = calc.model_state_bytes(1.0, zero_stage=stage, num_gpus=1000).total
+    sharded = (one - many) * 1000 / 999
+    return one - sharded, sharded
+
+
+def _fp16(x):
+    return struct.unpack("<e", struct.pack("<e", x))[0]
+
+
+M, S = "04-memory-and-compute.md", "05-scaling-laws.md"
+FACTS: list[Fact] = [
+    *[
+        Fact(f"bytes/param {p}", M, rf"one parameter take in {p.upper()}\b[^:]*\? :: ({NUM}) byte",
+             lambda p=p: calc.BYTES_PER_PARAM[p])
+        for p in ("fp32", "fp16", "bf16", "int8", "int4")
+    ],
+    Fact("1B weights fp32", M, rf"weights of a 1B-parameter model take in FP32\? A: ({NUM}) GB",
+         lambda: calc.weights_bytes(1e9, "fp32") / calc.GB),
+    Fact("1B weights 16-bit", M, rf"take \[({NUM}) GB\] in FP16 or BF16", lambda: calc.weights_bytes(1e9, "bf16") / calc.GB),
+    Fact("1B weights int8", M, rf"and \[({NUM}) GB\] in INT8", lambda: calc.weights_bytes(1e9, "int8") / calc.GB),
+    *[
+        Fact(f"course breakdown {part}", M, pat, lambda part=part: calc.COURSE_TRAINING_BYTES_PER_PARAM[part])
+        for part, pat in (
+            ("weights", rf"A: Weights ({NUM}) bytes \+ Adam"),
+            ("adam_states", rf"\+ Adam states ({NUM}) \+"),
+            ("gradients", rf"\+ gradients ({NUM}) \+ activations"),
+            ("activations_temp", rf"activations and temporaries about ({NUM})"),
+        )
+    ],
+    Fact("course breakdown total", M, rf"roughly ({NUM}) bytes per parameter",
+         lambda: calc.course_training_breakdown(1e9).total_bytes_per_param),
+    Fact("course 20x multiplier", M, rf"About ({NUM}) times the memory of the weights alone",
+         lambda: calc.COURSE_TRAINING_MULTIPLIER),
+    Fact("course 1B fp32 training", M, rf"so about ({NUM}) GB to train", lambda: calc.course_training_bytes(1e9, "fp32") / calc.GB),
+    Fact("course 1B 16-bit training", M, rf"A: About ({NUM}) GB at 16-bit", lambda: calc.course_training_bytes(1e9, "fp16") / calc.GB),
+    Fact("course 1B 8-bit training", M, rf"and about ({NUM}) GB at 8-bit", lambda: calc.course_training_bytes(1e9, "int8") / calc.GB),
+    Fact("course 175B training", M, rf"A: About ({NUM}) GB \(175 × 80 GB\)", lambda: calc.course_training_bytes(175e9, "fp32") / calc.GB),
+    Fact("mixed-precision Adam model states", M, rf"add up to per parameter \(ZeRO paper accounting\)\? A: ({NUM}) bytes",
+         lambda: calc.model_state_bytes(1e9).bytes_per_param),
+    Fact("Adam K", M, rf"FP32 master copy of the weights ({NUM}) \+ FP32 momentum",
+         lambda: calc.OPTIMIZER_STATE_BYTES["adam"]["mixed"] / 3),
+    Fact("ZeRO baseline", M, rf"A: No ZeRO: ({NUM})Ψ\.", lambda: _zero_coeffs(0)[0]),
+    Fact("ZeRO 1 replicated", M, rf"Stage 1: ({NUM})Ψ \+ \d+Ψ/N_d", lambda: _zero_coeffs(1)[0]),
+    Fact("ZeRO 1 sharded", M, rf"Stage 1: \d+Ψ \+ ({NUM})Ψ/N_d", lambda: _zero_coeffs(1)[1]),
+    Fact("ZeRO 2 replicated", M, rf"Stage 2: ({NUM})Ψ \+ \d+Ψ/N_d", lambda: _zero_coeffs(2)[0]),
+    Fact("ZeRO 2 sharded", M, rf"Stage 2: \d+Ψ \+ ({NUM})Ψ/N_d", lambda: _zero_coeffs(2)[1]),
+    Fact("ZeRO 3 sharded", M, rf"Stage 3: ({NUM})Ψ/N_d", lambda: _zero_coeffs(3)[1]),
+    Fact("ZeRO 1 reduction", M, rf"Stage 1: up to ({NUM})×", lambda: 16 / _zero_coeffs(1)[0]),
+    Fact("ZeRO 2 reduction", M, rf"Stage 2: up to ({NUM})×", lambda: 16 / _zero_coeffs(2)[0]),
+    *[
+        Fact(f"ZeRO 7.5B/64 stage {stage}", M,
+             r"7\.5B parameters on 64 GPUs: model-state memory per GPU with no ZeRO and with stages 1, 2, 3\? "
+             rf"A: ({NUM}) GB, ({NUM}) GB, ({NUM}) GB and ({NUM}) GB",
+             lambda stage=stage: _ms_gb(7.5e9, stage, 64), group=stage + 1)
+        for stage in range(4)
+    ],
+    Fact("FP16 pi", M, rf"π become when stored in FP16\? A: ({NUM})", lambda: _fp16(math.pi)),
+    Fact("FP16 max", M, rf"largest value ({NUM})", lambda: struct.unpack("<e", b"\xff\x7b")[0]),
+    Fact("PF-day FLOPs", S, rf"= ({NUM}) FLOPs\.", lambda: calc.PF_DAY_FLOPS),
+    Fact("PF-day cloze", S, rf"One PF-day is \{{\{{c1::({NUM})::", lambda: calc.PF_DAY_FLOPS),
+    Fact("V100 TFLOPS", S, rf"FP16 tensor-core peak of ({NUM}) TFLOP/s", lambda: calc.get_gpu("V100").dense_tflops),
+    Fact("V100s per PF-day", S, rf"A: About ({NUM}): at its FP16", lambda: calc.gpus_per_pf_day("V100")),
+    Fact("A100 sparse TFLOPS", S, rf"sparse peak \(({NUM}) TFLOP/s", lambda: calc.get_gpu("A100").sparse_tflops),
+    Fact("A100 dense TFLOPS", S, rf"dense BF16 peak of ({NUM}) TFLOP/s", lambda: calc.get_gpu("A100").dense_tflops),
+    Fact("A100s per PF-day dense", S, rf"it takes about ({NUM}) A100s", lambda: calc.gpus_per_pf_day("A100")),
+    Fact("6 FLOPs per param per token", S, rf"A: About ({NUM}): 2 for the forward pass", lambda: calc.training_flops(1, 1)),
+    Fact("T5 FLOPs per param per token", S, rf"only about ({NUM}) FLOPs per parameter per token",
+         lambda: _p("t5-3b").flops_per_param_token),
+    Fact("T5-3B PF-days published", S, rf"Table D\.1: ({NUM}) PF-days for 3B", lambda: _p("t5-3b").published["pf_days"]),
+    Fact("T5-3B PF-days engine", S, rf"Table D\.1: ({NUM}) PF-days for 3B",
+         lambda: calc.pf_days(calc.training_flops(3e9, 1e12, 3))),
+    Fact("GPT-3 13B PF-days", S, rf"GPT-3 13B take\? A: ({NUM}) PF-days", lambda: _p("gpt3-13b").published["pf_days"]),
+    Fact("GPT-3 13B PF-days engine", S, rf"GPT-3 13B take\? A: ({NUM}) PF-days",
+         lambda: calc.pf_days(calc.training_flops(_p("gpt3-13b").params, _p("gpt3-13b").tokens))),
+    Fact("GPT-3 175B PF-days", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days", lambda: _p("gpt3-175b").published["pf_days"]),
+    Fact("GPT-3 175B PF-days engine", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days",
+         lambda: calc.pf_days(calc.training_flops(_p("gpt3-175b").params, _p("gpt3-175b").tokens)), rel=0.005),
+    Fact("GPT-3 175B FLOPs", S, rf"PF-days \(({NUM}) FLOPs; 175B", lambda: _p("gpt3-175b").published["total_flops"]),
+    Fact("GPT-3 tokens", S, rf"175B parameters on ({NUM}) tokens\)", lambda: _p("gpt3-175b").tokens),
+    Fact("Kaplan alpha_N", S, rf"\(N_c / N\)\^\{{\{{c1::({NUM})\}}\}}", lambda: calc.KAPLAN_ALPHA_N),
+    Fact("Kaplan N_c", S, rf"with N_c ≈ ({NUM})", lambda: calc.KAPLAN_NC),
+    Fact("Chinchilla ratio", S, rf"about \{{\{{c1::({NUM})::a whole number\}}\}} tokens per model parameter",
+         lambda: calc.CHINCHILLA_TOKENS_PER_PARAM),
+    Fact("Chinchilla params", S, rf"A: A ({NUM})-parameter model trained on", lambda: _p("chinchilla-70b").params),
+    Fact("Chinchilla tokens", S, rf"-parameter model trained on ({NUM}) tokens, with the same compute",
+         lambda: _p("chinchilla-70b").tokens),
+    Fact("Chinchilla = optimal at Gopher's budget", S, rf"A: A ({NUM})-parameter model trained on",
+         lambda: calc.chinchilla_optimal(calc.GOPHER_FLOPS).params, rel=0.02),
+    Fact("Gopher params", S, rf"\(Gopher: ({NUM}) parameters", lambda: _p("gopher-280b").params),
+    Fact("Gopher tokens", S, rf"\(Gopher: {NUM} parameters, ({NUM}) tokens\)", lambda: _p("gopher-280b").tokens),
+    Fact("175B optimal tokens", S, rf"A: About ({NUM}) \(20 × 175B\)", lambda: calc.chinchilla_tokens(175e9)),
+    Fact("BLOOM optimal tokens", S, rf"A: About ({NUM}) would be compute-optimal",
+         lambda: calc.chinchilla_tokens(_p("bloom-176b").params), rel=0.01),
+    Fact("BLOOM tokens", S, rf"BLOOM was trained on about ({NUM}) tokens", lambda: _p("bloom-176b").tokens),
+    Fact("C = 120 N^2", S, rf"A: C ≈ ({NUM}) N²", lambda: 6 * calc.CHINCHILLA_TOKENS_PER_PARAM),
+    Fact("C = 120 N^2 (engine)", S, rf"A: C ≈ ({NUM}) N²",
+         lambda: 1e24 / calc.chinchilla_optimal(1e24).params ** 2),
+    Fact("LLaMA 7B tokens", S, rf"7B and 13B on ({NUM}) tokens", lambda: _p("llama-7b").tokens),
+    Fact("LLaMA 13B tokens", S, rf"7B and 13B on ({NUM}) tokens", lambda: _p("llama-13b").tokens),
+    Fact("LLaMA 65B tokens", S, rf"33B and 65B on ({NUM}) tokens", lambda: _p("llama-65b").tokens),
+    Fact("BloombergGPT params", S, rf"A: A ({NUM})-billion-parameter decoder-only", lambda: _p("bloomberggpt-50b").params / 1e9,
+         rel=0.02),
+    Fact("BloombergGPT tokens", S, rf"About ({NUM}) tokens, a part of its", lambda: _p("bloomberggpt-50b").tokens),
+    Fact("BloombergGPT tokens/param", S, rf"569B / 50B ≈ ({NUM})", lambda: _p("bloomberggpt-50b").tokens_per_param),
+    Fact("BloombergGPT GPU hours", S, rf"about ({NUM}) A100 GPU hours", lambda: _p("bloomberggpt-50b").published["gpu_hours"]),
+    Fact("quiz Chinchilla ratio", "07-quiz.md", rf"dataset is about ({NUM}) tokens per parameter",
+         lambda: calc.CHINCHILLA_TOKENS_PER_PARAM),
+    Fact("quiz PF-day rate", "07-quiz.md", rf"It is 10\^({NUM}) floating-point operations per second",
+         lambda: math.log10(calc.PF_DAY_FLOPS / 86400)),
+]
+
+
+@needs_calc
+@pytest.mark.parametrize("fact", FACTS, ids=lambda f: f.name)
+def test_deck_number_matches_engine(fact):
+    text = raw_text(fact.deck)
+    matches = [m.group(fact.group) for m in re.finditer(fact.pattern, text)]
+    assert matches, f"{fact.deck}: the sentence for {fact.name!r} is gone or reworded; update FACTS"
+    expected = float(fact.engine())
+    for written in matches:
+        value, half_unit = parse_number(written)
+        if fact.rel:
+            assert math.isclose(value, expected, rel_tol=fact.rel), (fact.name, written, expected)
+        else:
+            assert abs(value - expected) <= half_unit * (1 + 1e-9), (fact.name, written, expected)
+
+
+@needs_calc
+def test_fact_check_catches_a_wrong_number():
+    fact = next(f for f in FACTS if f.name == "GPT-3 13B PF-days")
+    wrong = raw_text(fact.deck).replace("GPT-3 13B take? A: 268 PF-days", "GPT-3 13B take? A: 300 PF-days")
+    value, half_unit = parse_number(re.search(fact.pattern, wrong).group(fact.group))
+    assert abs(value - fact.engine()) > half_unit
+
+
+# --------------------------------------------------------------------------- calculator cards
+
+
+@needs_parser
+@needs_calc_cards
+def test_calc_cards_validate_and_draw_fresh_numbers():
+    calc_bodies = [c.extra["body"] for _, c in all_cards() if c.kind == "calc"]
+    assert len(calc_bodies) >= 10
+    for body in calc_bodies:
+        spec = calc_cards.parse_spec(body)
+        drawn = [calc_cards.draw(spec, seed) for seed in range(12)]
+        questions = {getattr(d, "question", str(d)) for d in drawn}
+        assert len(questions) >= 2, f"a calc card always asks the same thing:\n{body}"
