@@ -1,0 +1,178 @@
+"""Import sync: progress kept across edits, archive and restore, one transaction per file."""
+
+from dataclasses import replace
+
+import pytest
+
+from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
+from studyllm.store.importer import import_parsed
+
+CARDS = [
+    ParsedCard("basic", "What does top-k sampling keep?", "The k most likely tokens.", ("Sampling",), line=3),
+    ParsedCard("basic", "What does temperature divide?", "The logits, before the softmax.", ("Sampling",), line=6),
+    ParsedCard("basic", "How many bytes does one fp32 parameter take?", "4 bytes.", ("Memory",), line=10),
+    ParsedCard("basic", "Which model family is BERT?", "Encoder-only (autoencoding).", ("Types",), line=14),
+]
+
+
+def deck(cards, key="course", h="h1"):
+    return ParsedDeck(path="course.md", key=key, title="Course", cards=list(cards), content_hash=h)
+
+
+def sync(store, cards, **kw):
+    r = import_parsed(store, deck(cards, **kw), source_path="/nonexistent/course.md")
+    assert r.ok, r.errors
+    return r
+
+
+def studied(store):
+    """Answer every new card once; return {front: card id}."""
+    ids = {}
+    while (c := store.next_card()) is not None:
+        store.answer(c.id, 5)
+        ids[c.front] = c.id
+    return ids
+
+
+def card_ids(store):
+    with store.engine.connect() as conn:
+        return {r[0]: (r[1], r[2]) for r in conn.exec_driver_sql("SELECT front, id, archived FROM card")}
+
+
+def test_first_import_and_unchanged(store):
+    r = sync(store, CARDS)
+    assert (r.new, r.unchanged, r.updated, r.archived) == (4, 0, 0, 0)
+    r = sync(store, CARDS)
+    assert (r.new, r.unchanged, r.updated, r.archived) == (0, 4, 0, 0)
+
+
+def test_typo_fix_keeps_progress(store):
+    sync(store, CARDS)
+    ids = studied(store)
+    edited = list(CARDS)
+    edited[0] = replace(CARDS[0], front="what does Top-K sampling keep")  # case + punctuation only
+    r = sync(store, edited, h="h2")
+    assert (r.new, r.updated, r.archived) == (0, 1, 0)
+    view = store.card(ids[CARDS[0].front])
+    assert view.front == "what does Top-K sampling keep"
+    assert view.reviews == 1
+
+
+def test_rewording_keeps_progress(store):
+    sync(store, CARDS)
+    ids = studied(store)
+    edited = list(CARDS)
+    edited[1] = replace(CARDS[1], front="What does the temperature divide?", back="The logits, just before the softmax.")
+    r = sync(store, edited, h="h2")
+    assert (r.new, r.updated, r.archived) == (0, 1, 0)
+    assert store.card(ids[CARDS[1].front]).reviews == 1
+
+
+def test_different_question_is_a_new_card(store):
+    sync(store, CARDS)
+    studied(store)
+    edited = list(CARDS)
+    edited[2] = replace(CARDS[2], front="What is the context window of a model?", back="The tokens it can attend to.")
+    r = sync(store, edited, h="h2")
+    assert (r.new, r.updated, r.archived) == (1, 0, 1)
+
+
+def test_moving_under_another_heading_keeps_identity(store):
+    sync(store, CARDS)
+    ids = studied(store)
+    moved = [CARDS[0], CARDS[1], CARDS[2], replace(CARDS[3], heading_path=("Model types", "Encoders"), line=40)]
+    r = sync(store, moved, h="h2")
+    assert (r.new, r.moved, r.archived) == (0, 1, 0)
+    view = store.card(ids[CARDS[3].front])
+    assert view.heading_path == ("Model types", "Encoders") and view.reviews == 1 and view.line == 40
+
+
+def test_delete_then_restore_brings_history_back(store, clock):
+    sync(store, CARDS)
+    ids = studied(store)
+    r = sync(store, CARDS[1:], h="h2")
+    assert r.archived == 1
+    gone = ids[CARDS[0].front]
+    assert store.card(gone).state_name == "archived"
+    clock.advance(days=30)
+    assert gone not in [store.next_card().id]
+    r = sync(store, CARDS, h="h3")
+    assert (r.new, r.restored) == (0, 1)
+    view = store.card(gone)
+    assert view.state_name != "archived" and view.reviews == 1
+    assert len(store.history(gone)) == 1
+
+
+def test_uids_are_stable_across_machines(store, clock):
+    from studyllm.store import Store
+
+    sync(store, CARDS)
+    other = Store.memory(clock=clock)
+    import_parsed(other, deck(CARDS), source_path="/elsewhere/course.md")
+    uids = lambda s: sorted(r[0] for r in s.engine.connect().exec_driver_sql("SELECT uid FROM card"))
+    assert uids(store) == uids(other)
+    other.close()
+
+
+def test_duplicate_cards_get_distinct_identities(store):
+    r = sync(store, [CARDS[0], CARDS[0]])
+    assert r.new == 2
+    r = sync(store, [CARDS[0], CARDS[0]], h="h2")
+    assert (r.new, r.unchanged) == (0, 2)
+
+
+def test_file_with_errors_changes_nothing(store):
+    sync(store, CARDS)
+    broken = deck(CARDS[:1], h="h2")
+    broken.errors.append(DeckError("Q: without A:", path="course.md", line=3))
+    r = import_parsed(store, broken, source_path="/nonexistent/course.md")
+    assert not r.ok and r.archived == 0
+    assert len(card_ids(store)) == 4 and all(not a for _, a in card_ids(store).values())
+
+
+def test_dry_run_changes_nothing(store):
+    r = import_parsed(store, deck(CARDS), source_path="/x/course.md", dry_run=True)
+    assert r.new == 4
+    assert card_ids(store) == {}
+    assert store.decks() == []
+
+
+def test_deck_id_clash_between_two_existing_files(store, tmp_path):
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text("x")
+    b.write_text("y")
+    assert import_parsed(store, deck(CARDS), source_path=str(a)).ok
+    r = import_parsed(store, deck(CARDS[:1]), source_path=str(b))
+    assert not r.ok and "already used" in str(r.errors[0])
+    assert len(card_ids(store)) == 4
+
+
+def test_moved_file_takes_over_its_deck(store, tmp_path):
+    assert import_parsed(store, deck(CARDS), source_path=str(tmp_path / "gone.md")).ok
+    r = import_parsed(store, deck(CARDS, h="h2"), source_path=str(tmp_path / "new.md"))
+    assert r.ok and r.unchanged == 4
+
+
+# ---------------------------------------------------------------- real files through the parser
+
+def test_import_files_and_skip_unchanged(store, tmp_path):
+    pytest.importorskip("studyllm.decks.parser")
+    from studyllm.store.importer import import_paths
+
+    f = tmp_path / "deck.md"
+    f.write_text("---\ntitle: Demo\nid: demo\n---\n\n## Terms\n\nQ: What is a prompt?\nA: The text given to the model.\n\n"
+                 "Q: What is a completion?\nA: The text the model produces.\n", encoding="utf-8")
+    r = import_paths(store, [tmp_path])
+    assert r.ok and r.totals()["new"] == 2
+    r = import_paths(store, [f])
+    assert r.decks[0].skipped and r.decks[0].unchanged == 2
+    f.write_text(f.read_text().replace("produces", "writes back"), encoding="utf-8")
+    r = import_paths(store, [f])
+    assert not r.decks[0].skipped and r.totals()["updated"] == 1 and r.totals()["new"] == 0
+
+
+def test_missing_path_is_an_error(store, tmp_path):
+    from studyllm.store.importer import import_paths
+
+    r = import_paths(store, [tmp_path / "nope.md"])
+    assert not r.ok and "no such file" in str(r.errors[0])

@@ -1,0 +1,337 @@
+"""The daily queue: limits, rollover hour, DST, drills, undo, bury, suspend, leeches."""
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import add_deck
+from studyllm.clock import FrozenClock, study_day
+from studyllm.sm2 import Sm2State
+from studyllm.store import Store
+
+
+def study_all(store, grade=5, deck_id=None, limit=1000):
+    seen = []
+    for _ in range(limit):
+        card = store.next_card(deck_id)
+        if card is None:
+            return seen
+        store.answer(card.id, grade)
+        seen.append(card.id)
+    raise AssertionError("queue never ended")
+
+
+# ---------------------------------------------------------------- study day
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def at(local: str, zone=BERLIN) -> datetime:
+    return datetime.fromisoformat(local).replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "local,expected",
+    [
+        ("2026-03-03 03:59:59", date(2026, 3, 2)),
+        ("2026-03-03 04:00:00", date(2026, 3, 3)),
+        ("2026-03-03 00:30:00", date(2026, 3, 2)),
+        ("2026-03-03 23:59:00", date(2026, 3, 3)),
+    ],
+)
+def test_rollover_hour(local, expected):
+    assert study_day(at(local), BERLIN, 4) == expected
+
+
+@pytest.mark.parametrize(
+    "local,expected",
+    [
+        # spring forward in Berlin: 2026-03-29 02:00 -> 03:00 (23-hour day)
+        ("2026-03-29 03:59:00", date(2026, 3, 28)),
+        ("2026-03-29 04:00:00", date(2026, 3, 29)),
+        # fall back: 2026-10-25 03:00 -> 02:00 (25-hour day)
+        ("2026-10-25 03:30:00", date(2026, 10, 24)),
+        ("2026-10-25 04:00:00", date(2026, 10, 25)),
+    ],
+)
+def test_rollover_on_dst_days(local, expected):
+    assert study_day(at(local), BERLIN, 4) == expected
+
+
+def test_store_today_follows_rollover_setting(store, clock):
+    clock.set(at("2026-03-03 03:59:00"))
+    assert store.today() == date(2026, 3, 2)
+    clock.set(at("2026-03-03 04:00:00"))
+    assert store.today() == date(2026, 3, 3)
+    store.set_setting("rollover_hour", 0)
+    clock.set(at("2026-03-03 00:30:00"))
+    assert store.today() == date(2026, 3, 3)
+
+
+def test_rollover_changes_what_is_due(store, clock):
+    add_deck(store, "d", 1)
+    clock.set(at("2026-03-02 20:00:00"))
+    card = store.next_card()
+    store.answer(card.id, 5)  # interval 1 -> due 2026-03-03
+    clock.set(at("2026-03-03 03:59:00"))
+    assert store.next_card() is None  # still Monday's study day
+    assert store.counts().review == 0
+    clock.set(at("2026-03-03 04:00:00"))
+    assert store.counts().review == 1
+    assert store.next_card().id == card.id
+
+
+def test_dst_day_keeps_cards_due_once(store, clock):
+    add_deck(store, "d", 1)
+    clock.set(at("2026-03-28 21:00:00"))  # Saturday before spring forward
+    card = store.next_card()
+    store.answer(card.id, 5)
+    clock.set(at("2026-03-29 03:30:00"))  # 03:30 exists after the jump, before rollover
+    assert store.next_card() is None
+    clock.set(at("2026-03-29 04:00:00"))
+    assert store.next_card().id == card.id
+    store.answer(card.id, 5)
+    assert store.next_card() is None  # interval 6: not due again the same day
+
+
+# ---------------------------------------------------------------- ordering and limits
+
+def test_new_cards_in_deck_order_then_limit(store):
+    store.set_setting("new_per_day", 3)
+    d1 = add_deck(store, "a", 4)
+    add_deck(store, "b", 4)
+    seen = study_all(store)
+    assert len(seen) == 3
+    fronts = [store.card(i).front for i in seen]
+    assert fronts == [f"Question number {i} about transformers?" for i in range(3)]
+    assert all(store.card(i).deck_id == d1 for i in seen)
+    assert store.counts().new == 0
+
+
+def test_per_deck_new_limit_override(store):
+    store.set_setting("new_per_day", 10)
+    add_deck(store, "a", 5, options={"new_per_day": 2})
+    add_deck(store, "b", 5)
+    decks = {d.key: d for d in store.decks()}
+    assert decks["a"].new == 2 and decks["b"].new == 5
+    seen = study_all(store)
+    keys = [store.card(i).deck_key for i in seen]
+    assert keys.count("a") == 2 and keys.count("b") == 5
+
+
+def test_review_limit_and_most_overdue_first(store, clock):
+    store.set_setting("reviews_per_day", 2)
+    add_deck(store, "d", 3)
+    ids = []
+    for n in range(3):  # learn one new card per day on three different days
+        card = store.next_card()
+        while card.reviews:  # bury the earlier cards that are due, so they keep their due day
+            store.bury(card.id)
+            card = store.next_card()
+        store.answer(card.id, 5)
+        ids.append(card.id)
+        clock.advance(days=1)
+    assert [store.card(i).due_day for i in ids] == [date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5)]
+    # all three now due (due days: day1, day2, day3 -> most overdue is the first)
+    clock.advance(days=5)
+    assert store.counts().review == 2
+    first = store.next_card()
+    assert first.id == ids[0]
+    seen = study_all(store)
+    assert seen == ids[:2]
+
+
+def test_per_deck_review_limit(store, clock):
+    store.set_setting("new_per_day", 100)
+    add_deck(store, "a", 3, options={"reviews_per_day": 1})
+    study_all(store)
+    clock.advance(days=1)
+    assert store.counts().review == 1
+    assert len(study_all(store)) == 1
+
+
+# ---------------------------------------------------------------- same-day drills
+
+def test_weak_answer_comes_back_without_changing_sm2(store, clock):
+    add_deck(store, "d", 2)
+    first = store.next_card()
+    res = store.answer(first.id, 3)
+    assert res.drill_again and res.kind == "new"
+    state_after_review = store.card(first.id)
+    # the other card comes first, then the drill (delay not passed)
+    second = store.next_card()
+    assert second.id != first.id
+    store.answer(second.id, 5)
+    again = store.next_card()
+    assert again.id == first.id and again.is_drill
+    r = store.answer(again.id, 2)
+    assert r.kind == "drill" and r.drill_again
+    again = store.next_card()
+    assert again.id == first.id
+    r = store.answer(again.id, 4)
+    assert r.kind == "drill" and not r.drill_again
+    assert store.next_card() is None
+    after = store.card(first.id)
+    assert (after.repetitions, after.easiness, after.interval, after.due_day) == (
+        state_after_review.repetitions, state_after_review.easiness, state_after_review.interval,
+        state_after_review.due_day,
+    )
+    assert after.reviews == 3
+
+
+def test_drill_comes_back_first_once_delay_passed(store, clock):
+    add_deck(store, "d", 5)
+    weak = store.next_card()
+    store.answer(weak.id, 1)
+    assert store.next_card().id != weak.id
+    clock.advance(minutes=10)
+    assert store.next_card().id == weak.id
+
+
+def test_drill_survives_reopen(tmp_path, clock):
+    s = Store.open(tmp_path, clock=clock)
+    add_deck(s, "d", 1)
+    card = s.next_card()
+    s.answer(card.id, 2)
+    s.close()
+    s = Store.open(tmp_path, clock=clock)
+    again = s.next_card()
+    assert again.id == card.id and again.is_drill
+    s.close()
+
+
+def test_drill_expires_at_rollover(store, clock):
+    add_deck(store, "d", 1)
+    card = store.next_card()
+    store.answer(card.id, 2)
+    clock.advance(days=1)
+    nxt = store.next_card()
+    assert nxt.id == card.id and not nxt.is_drill  # due as a normal review (interval 1)
+    r = store.answer(nxt.id, 5)
+    assert r.kind == "review" and r.after.repetitions == 1
+
+
+# ---------------------------------------------------------------- undo, bury, suspend, leech
+
+def test_undo_restores_exact_state(store, clock):
+    add_deck(store, "d", 2)
+    card = store.next_card()
+    before = store.card(card.id)
+    store.answer(card.id, 5)
+    assert store.card(card.id) != before
+    assert store.undo() == card.id
+    assert store.card(card.id) == before
+    assert store.history(card.id) == []
+    assert store.next_card().id == card.id
+    assert store.counts().new == 2
+
+
+def test_undo_of_drill_and_multiple_steps(store):
+    add_deck(store, "d", 1)
+    card = store.next_card()
+    states = [store.card(card.id)]
+    store.answer(card.id, 2)
+    states.append(store.card(card.id))
+    store.answer(card.id, 4)  # drill
+    assert store.undo() == card.id
+    assert store.card(card.id) == states[1]
+    assert store.undo() == card.id
+    assert store.card(card.id) == states[0]
+    assert store.undo() is None
+
+
+def test_bury_hides_until_tomorrow(store, clock):
+    add_deck(store, "d", 2)
+    card = store.next_card()
+    store.bury(card.id)
+    assert store.next_card().id != card.id
+    assert store.counts().new == 1
+    clock.advance(days=1)
+    assert store.next_card().id == card.id
+
+
+def test_suspend_hides_until_unsuspended(store, clock):
+    add_deck(store, "d", 1)
+    card = store.next_card()
+    store.suspend(card.id)
+    assert store.next_card() is None
+    clock.advance(days=30)
+    assert store.next_card() is None
+    assert store.card(card.id).state_name == "suspended"
+    store.unsuspend(card.id)
+    assert store.next_card().id == card.id
+
+
+def test_leech_after_eight_lapses_is_flagged_not_dropped(store, clock):
+    add_deck(store, "d", 1)
+    card = store.next_card()
+    store.answer(card.id, 5)
+    became = []
+    for _ in range(8):
+        clock.advance(days=10)
+        c = store.next_card()
+        assert c is not None and c.id == card.id
+        became.append(store.answer(c.id, 1).became_leech)
+        store.answer(c.id, 5)  # clear the drill
+    assert became == [False] * 7 + [True]
+    view = store.card(card.id)
+    assert view.leech and view.lapses == 8
+    clock.advance(days=2)
+    assert store.next_card().id == card.id  # still studied
+    assert [d.leeches for d in store.decks()] == [1]
+
+
+def test_answer_rejects_bad_grade(store):
+    add_deck(store, "d", 1)
+    card = store.next_card()
+    with pytest.raises(ValueError):
+        store.answer(card.id, 7)
+    assert store.card(card.id).reviews == 0
+
+
+def test_answer_log_row(store, clock):
+    add_deck(store, "d", 1)
+    card = store.next_card()
+    res = store.answer(card.id, 4, duration_ms=1234)
+    with store.engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT uid, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_before, reps_after, ef_after,"
+            " interval_after FROM review_log"
+        ).one()
+    assert row[0] == res.log_uid and len(row[0]) == 32
+    assert row[1] == card.uid
+    assert datetime.fromisoformat(row[2]) == clock.now()
+    assert row[3:] == ("2026-03-02", 4, 1234, "new", 0, 1, 250, 1)
+
+
+def test_streak_and_counts(store, clock):
+    add_deck(store, "d", 10)
+    assert store.streak() == 0
+    for _ in range(3):
+        c = store.next_card()
+        store.answer(c.id, 5)
+        clock.advance(days=1)
+    assert store.streak() == 3  # nothing yet today: streak up to yesterday still counts
+    c = store.next_card()
+    store.answer(c.id, 5)
+    assert store.streak() == 4
+    assert store.answered_today() == 1
+    clock.advance(days=2)
+    assert store.streak() == 0
+
+
+def test_full_schedule_matches_sm2(store, clock):
+    add_deck(store, "d", 1)
+    expected = Sm2State()
+    from studyllm.sm2 import review
+
+    for q in (5, 4, 3, 5, 4):
+        card = store.next_card()
+        assert card is not None
+        r = store.answer(card.id, q)
+        expected = review(expected, q)
+        assert r.after == expected
+        if q < 4:
+            store.answer(card.id, 4)  # drill
+        clock.advance(days=expected.interval)
