@@ -1,0 +1,544 @@
+"""Calculator cards: a fenced ```calc block in a deck defines a numeric card.
+
+Body format (hand-parsed ``key: value`` lines; see docs/calc-cards.md)::
+
+    question: How many GB does it take to store the weights of a {params} model in {precision}?
+    vars:
+      params: choice(1B, 3B, 7B, 13B, 70B)
+      precision: choice(fp32, fp16, bf16, int8)
+    answer: weights_bytes(params, precision)
+    unit: GB
+    tolerance: 2%
+
+API used by the rest of the app:
+
+- ``parse_spec(body) -> CalcSpec`` (raises ``CalcSpecError(message, line)`` with ``.hint``)
+- ``draw(spec, seed) -> CalcQuestion`` (deterministic per seed)
+- ``check(question, typed) -> CheckResult``
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass, field
+
+from . import expr as _expr
+from .explain import explain_call
+from .units import BYTE_UNITS, FLOP_UNITS, PF_DAY_FLOPS, format_count, format_sci, parse_quantity, split_quantity
+
+
+class CalcSpecError(Exception):
+    """A bad calc block. ``line`` is 1-based within the block body; ``hint`` says how to fix it."""
+
+    def __init__(self, message: str, line: int = 1, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"line {self.line}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+# ---------------------------------------------------------------------------- units
+
+# unit text (lower-case) -> (dimension, factor from base unit); answer in unit = base / factor
+_COUNT_MULT = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9,
+               "t": 1e12, "trillion": 1e12}
+_COUNT_NOUNS = {"", "params", "parameters", "tokens", "gpus", "gpu-days", "days", "hours", "gpu-hours",
+                "nats", "x", "tokens/param", "layers", "gpu days", "a100-days", "v100-days", "h100-days"}
+UNIT_EXAMPLES = ("GB", "GiB", "MB", "TB", "bytes", "FLOPs", "PF-days", "params", "tokens", "B params",
+                 "T tokens", "GPUs", "GPU-days", "days", "nats", "x", "%")
+
+
+def unit_info(unit: str) -> tuple[str, float]:
+    """(dimension, factor) for a unit; raises ValueError for an unknown unit."""
+    u = " ".join(unit.strip().lower().split())
+    if u in BYTE_UNITS:
+        return "bytes", BYTE_UNITS[u]
+    if u in FLOP_UNITS:
+        return "flops", FLOP_UNITS[u]
+    if u == "%":
+        return "number", 0.01
+    if u in _COUNT_NOUNS:
+        return "number", 1.0
+    head, _, noun = u.partition(" ")
+    if head in _COUNT_MULT and noun in _COUNT_NOUNS:
+        return "number", _COUNT_MULT[head]
+    raise ValueError(f"unknown unit {unit!r}")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    value: float
+    relative: bool
+
+    def allows(self, expected: float, got: float) -> bool:
+        limit = self.value * abs(expected) if self.relative else self.value
+        return abs(got - expected) <= limit * (1 + 1e-12) + 1e-300
+
+    def __str__(self) -> str:
+        return f"{self.value * 100:g}%" if self.relative else f"±{format_sci(self.value)}"
+
+
+# ---------------------------------------------------------------------------- spec
+
+
+@dataclass(frozen=True)
+class VarSpec:
+    name: str
+    kind: str  # "choice", "range", "logrange", "const"
+    options: tuple = ()  # choice: ((value, text), ...); const: ((value, text),)
+    lo: float = 0.0
+    hi: float = 0.0
+    step: float | None = None
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class CalcSpec:
+    question: str
+    variables: tuple[VarSpec, ...]
+    answer: str
+    answer_ast: object
+    unit: str
+    dimension: str
+    unit_factor: float
+    tolerance: Tolerance
+    note: str = ""
+    lines: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def var_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables)
+
+
+KEYS = ("question", "vars", "answer", "unit", "tolerance", "note")
+_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:(.*)$")
+_VAR_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:(.*)$")
+_WORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+
+
+def _parse_value(text: str, name: str, line: int) -> tuple[object, str]:
+    t = text.strip().strip("'\"").strip()
+    if not t:
+        raise CalcSpecError(f"empty value for variable {name!r}", line)
+    try:
+        return parse_quantity(t, field=name, allow_negative=True), t
+    except ValueError:
+        pass
+    if _WORD_RE.match(t):
+        return t, t
+    raise CalcSpecError(f"cannot read {t!r} as a number or a word for variable {name!r}", line,
+                        "numbers like 7B, 2048, 1.4e12; words like bf16, A100")
+
+
+def _split_args(inner: str) -> list[str]:
+    return [a.strip() for a in inner.split(",")]
+
+
+def _parse_var(name: str, spec: str, line: int) -> VarSpec:
+    s = spec.strip()
+    m = re.match(r"^(choice|range|logrange)\s*\((.*)\)\s*$", s, re.S)
+    if m is None:
+        if re.match(r"^[A-Za-z_]+\s*\(", s):
+            fn = s.split("(", 1)[0].strip()
+            raise CalcSpecError(f"unknown generator {fn!r} for variable {name!r}", line,
+                                "use choice(a, b, ...), range(lo, hi), range(lo, hi, step) or logrange(lo, hi)")
+        value, text = _parse_value(s, name, line)
+        return VarSpec(name, "const", ((value, text),), line=line)
+    kind, inner = m.group(1), m.group(2)
+    args = _split_args(inner)
+    if kind == "choice":
+        if not inner.strip() or any(not a for a in args):
+            raise CalcSpecError(f"choice() for {name!r} needs values separated by commas", line,
+                                "e.g. choice(1B, 7B, 70B)")
+        return VarSpec(name, "choice", tuple(_parse_value(a, name, line) for a in args), line=line)
+    if len(args) not in ((2, 3) if kind == "range" else (2,)):
+        raise CalcSpecError(f"bad range for {name!r}: {kind}() takes "
+                            f"{'2 or 3' if kind == 'range' else '2'} numbers", line,
+                            "range(lo, hi), range(lo, hi, step) or logrange(lo, hi)")
+    nums = []
+    for a in args:
+        try:
+            nums.append(parse_quantity(a, field=name, allow_negative=True))
+        except ValueError as err:
+            raise CalcSpecError(f"bad range for {name!r}: {err}", line, "e.g. range(1B, 70B)") from None
+    lo, hi = nums[0], nums[1]
+    step = nums[2] if len(nums) == 3 else None
+    if not lo < hi:
+        raise CalcSpecError(f"bad range for {name!r}: low end {args[0]} is not below high end {args[1]}", line,
+                            "write the smaller number first")
+    if step is not None and step <= 0:
+        raise CalcSpecError(f"bad range for {name!r}: step must be positive", line)
+    if step is not None and (hi - lo) / step > 1e6:
+        raise CalcSpecError(f"bad range for {name!r}: more than a million steps", line)
+    if kind == "logrange" and lo <= 0:
+        raise CalcSpecError(f"bad range for {name!r}: logrange needs a positive low end", line)
+    return VarSpec(name, kind, (), lo, hi, step, line)
+
+
+def parse_spec(body: str) -> CalcSpec:
+    """Parse a calc block body. Raises CalcSpecError with a 1-based line within the body."""
+    if not isinstance(body, str):
+        raise CalcSpecError("calc block body must be text", 1)
+    lines = body.splitlines()
+    found: dict[str, tuple[str, int]] = {}
+    variables: list[VarSpec] = []
+    current = None
+    last_line = 1
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        last_line = number
+        indented = raw[:1] in (" ", "\t")
+        if indented:
+            if current == "vars":
+                m = _VAR_RE.match(raw.strip())
+                if not m:
+                    raise CalcSpecError(f"expected 'name: generator' under vars, got {raw.strip()!r}", number,
+                                        "e.g.   params: choice(1B, 7B)")
+                name = m.group(1)
+                if name in {v.name for v in variables}:
+                    raise CalcSpecError(f"variable {name!r} defined twice", number)
+                if name in _expr.FUNCTIONS or name in _expr.CONSTANTS:
+                    raise CalcSpecError(f"variable name {name!r} is taken by a function or constant", number)
+                variables.append(_parse_var(name, m.group(2), number))
+            elif current in ("question", "note"):
+                text, start = found[current]
+                found[current] = ((text + "\n" + raw.strip()).strip(), start)
+            else:
+                raise CalcSpecError(f"unexpected indented line {raw.strip()!r}", number,
+                                    "only vars entries and question/note continuation lines are indented")
+            continue
+        m = _KEY_RE.match(raw)
+        if not m:
+            raise CalcSpecError(f"expected 'key: value', got {raw.strip()!r}", number,
+                                "keys: " + ", ".join(KEYS))
+        key, value = m.group(1).lower(), m.group(2).strip()
+        if key not in KEYS:
+            raise CalcSpecError(f"unknown key {key!r}", number, "keys: " + ", ".join(KEYS))
+        if key in found:
+            raise CalcSpecError(f"{key!r} given twice", number)
+        if key == "vars" and value:
+            raise CalcSpecError("put each variable on its own indented line under 'vars:'", number)
+        if key in ("question", "note") and value in ("|", ">"):
+            value = ""
+        found[key] = (value, number)
+        current = key
+
+    for key in ("question", "answer"):
+        if key not in found or not found[key][0].strip():
+            line = found[key][1] if key in found else last_line
+            raise CalcSpecError(f"missing {key}", line, f"add a line '{key}: ...'")
+    if "tolerance" not in found or not found["tolerance"][0]:
+        line = found["tolerance"][1] if "tolerance" in found else last_line
+        raise CalcSpecError("missing tolerance", line, "add a line such as 'tolerance: 2%' (relative) or "
+                            "'tolerance: 0.5' (absolute, in the answer's unit)")
+
+    tol_text, tol_line = found["tolerance"]
+    tolerance = _parse_tolerance(tol_text, tol_line)
+
+    unit_text, unit_line = found.get("unit", ("", found["answer"][1]))
+    try:
+        dimension, factor = unit_info(unit_text)
+    except ValueError:
+        raise CalcSpecError(f"bad unit {unit_text!r}", unit_line,
+                            "units: " + ", ".join(UNIT_EXAMPLES)) from None
+
+    names = {v.name for v in variables}
+    question, q_line = found["question"]
+    for m in _PLACEHOLDER_RE.finditer(question):
+        ref = m.group(1).strip()
+        if ref not in names:
+            offset = question[: m.start()].count("\n")
+            raise CalcSpecError(f"unknown variable {{{ref}}} in question", q_line + offset,
+                                _known_vars(names))
+
+    answer, a_line = found["answer"]
+    try:
+        ast = _expr.parse_expression(answer)
+    except _expr.ExprError as err:
+        raise CalcSpecError(f"answer: {err.message} (column {err.col})", a_line, err.hint) from None
+    for name, col in _expr.names_in(ast):
+        if name not in names and name not in _expr.CONSTANTS and name not in _expr.WORDS:
+            raise CalcSpecError(f"unknown variable {name!r} in answer (column {col})", a_line, _known_vars(names))
+
+    spec = CalcSpec(
+        question=question, variables=tuple(variables), answer=answer, answer_ast=ast, unit=unit_text.strip(),
+        dimension=dimension, unit_factor=factor, tolerance=tolerance,
+        note=found.get("note", ("", 0))[0],
+        lines={k: v[1] for k, v in found.items()},
+    )
+    # Try the answer on a few draws so type errors show up now, with the line number.
+    for seed in range(8):
+        _answer(spec, _draw_values(spec, random.Random(seed))[0])
+    return spec
+
+
+def _known_vars(names) -> str:
+    return ("variables: " + ", ".join(sorted(names))) if names else "define variables under 'vars:'"
+
+
+def _parse_tolerance(text: str, line: int) -> Tolerance:
+    t = text.strip().lstrip("±").strip()
+    try:
+        if t.endswith("%"):
+            value = float(parse_quantity(t[:-1], field="tolerance")) / 100
+            relative = True
+        else:
+            value = parse_quantity(t, field="tolerance")
+            relative = False
+    except ValueError:
+        raise CalcSpecError(f"bad tolerance {text!r}", line, "write e.g. '2%' or '0.5'") from None
+    if value <= 0 or (relative and value >= 1):
+        raise CalcSpecError(f"bad tolerance {text!r}: must be above 0 (and below 100%)", line)
+    return Tolerance(value, relative)
+
+
+# ---------------------------------------------------------------------------- draw
+
+
+def _round_sig(x: float, sig: int = 2) -> float:
+    if x == 0:
+        return 0.0
+    digits = sig - 1 - int(math.floor(math.log10(abs(x))))
+    return round(x, digits)
+
+
+def _display(value) -> str:
+    if isinstance(value, str):
+        return value
+    return format_count(value)
+
+
+def _draw_values(spec: CalcSpec, rng: random.Random) -> tuple[dict, dict]:
+    values, texts = {}, {}
+    for v in spec.variables:
+        if v.kind in ("const", "choice"):
+            value, text = v.options[rng.randrange(len(v.options))] if v.kind == "choice" else v.options[0]
+        elif v.kind == "range" and v.step is not None:
+            count = int(math.floor((v.hi - v.lo) / v.step + 1e-9)) + 1
+            value = v.lo + v.step * rng.randrange(count)
+            value = float(f"{value:.12g}")
+            text = _display(value)
+        elif v.kind == "range" and float(v.lo).is_integer() and float(v.hi).is_integer() and abs(v.hi) < 1e6:
+            value = float(rng.randint(int(v.lo), int(v.hi)))
+            text = _display(value)
+        elif v.kind == "range":
+            value = min(max(_round_sig(rng.uniform(v.lo, v.hi)), v.lo), v.hi)
+            text = _display(value)
+        else:  # logrange
+            value = _round_sig(math.exp(rng.uniform(math.log(v.lo), math.log(v.hi))))
+            value = min(max(value, v.lo), v.hi)
+            text = _display(value)
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+            value = int(value) if abs(value) < 1e6 else value
+        values[v.name] = value
+        texts[v.name] = text
+    return values, texts
+
+
+def _answer(spec: CalcSpec, values: dict, trace: list | None = None) -> float:
+    line = spec.lines.get("answer", 1)
+    try:
+        raw = _expr.evaluate(spec.answer_ast, values, trace)
+    except _expr.ExprError as err:
+        shown = ", ".join(f"{k}={_display(v)}" for k, v in values.items())
+        raise CalcSpecError(f"answer: {err.message}" + (f" (with {shown})" if shown else ""), line, err.hint) from None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        kind = type(raw).__name__
+        hint = ""
+        attrs = _expr.ATTRIBUTES.get(type(raw))
+        if attrs:
+            order = sorted(attrs, key=lambda a: (a != "total", a))
+            hint = "pick a number from it, e.g. ." + " or .".join(order[:3])
+        raise CalcSpecError(f"answer gives a {kind}, not a number", line, hint)
+    if not math.isfinite(raw):
+        raise CalcSpecError("answer is not a finite number", line)
+    return float(raw) / spec.unit_factor
+
+
+@dataclass(frozen=True)
+class CalcQuestion:
+    spec: CalcSpec
+    seed: int
+    prompt: str          # Markdown
+    values: dict         # variable name -> value (numbers in base units, or words)
+    texts: dict          # variable name -> text shown in the prompt
+    answer: float        # in ``unit``
+    unit: str
+    tolerance: Tolerance
+    solution: str        # Markdown worked solution
+    tab: str             # which calculator tab fits: "memory" or "scaling"
+
+    @property
+    def answer_text(self) -> str:
+        return f"{format_sci(self.answer, 4)} {self.unit}".strip()
+
+
+_SCALING_FUNCS = {"training_flops", "pf_days", "gpu_days", "gpus_per_pf_day", "training_days", "chinchilla_optimal",
+                  "chinchilla_tokens", "chinchilla_loss", "chinchilla_approach3_optimal", "kaplan_loss"}
+
+
+def draw(spec: CalcSpec, seed: int) -> CalcQuestion:
+    """Draw the variables with a seeded RNG (same seed, same question) and work out the answer."""
+    rng = random.Random(seed if isinstance(seed, int) else str(seed))
+    values, texts = _draw_values(spec, rng)
+    trace: list = []
+    answer = _answer(spec, values, trace)
+    prompt = _PLACEHOLDER_RE.sub(lambda m: texts[m.group(1).strip()], spec.question)
+    prompt = prompt.replace("{{", "{").replace("}}", "}")
+    used = {c.func for c in _expr.calls_in(spec.answer_ast)}
+    tab = "scaling" if used & _SCALING_FUNCS else "memory"
+    return CalcQuestion(spec=spec, seed=seed, prompt=prompt, values=values, texts=texts, answer=answer,
+                        unit=spec.unit, tolerance=spec.tolerance, solution=_solution(spec, values, trace, answer),
+                        tab=tab)
+
+
+def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:
+    lines: list[str] = []
+    if values:
+        lines.append("Given " + ", ".join(f"{k} = {_display(v)}" for k, v in values.items()) + ".")
+        lines.append("")
+    seen = set()
+    for call, args, kwargs, _result in trace:
+        key = (call.func, tuple(map(repr, args)), tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            steps = explain_call(call.func, tuple(args), kwargs)
+        except Exception:  # an explanation must never break a review
+            steps = []
+        for step in steps:
+            lines.append(f"  {step}" if step.startswith("- ") else f"- {step}")
+    shown = _expr.render(spec.answer_ast, {k: v for k, v in values.items()}, fmt=_fmt_value)
+    base = answer * spec.unit_factor
+    conversion = ""
+    if spec.unit_factor != 1:
+        base_unit = {"bytes": "bytes", "flops": "FLOPs"}.get(spec.dimension, "")
+        conversion = f" = {format_sci(base)} {base_unit}".rstrip() + f" ÷ {format_sci(spec.unit_factor)}"
+    lines.append(f"- Answer: `{shown}`{conversion} = **{format_sci(answer, 4)} {spec.unit}**".rstrip())
+    if spec.note:
+        lines.append("")
+        lines.append(spec.note)
+    return "\n".join(lines)
+
+
+def _fmt_value(v) -> str:
+    if isinstance(v, str):
+        return v
+    return format_sci(v)
+
+
+# ---------------------------------------------------------------------------- check
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    value: float | None      # the typed answer in the question's unit, or None if unreadable
+    message: str
+    suggested_grade: int | None
+
+
+def parse_answer(question: CalcQuestion, typed: str) -> float:
+    """The typed answer converted to the question's unit. Raises ValueError."""
+    number, unit = split_quantity(typed)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    spec = question.spec
+    if not unit:
+        return number
+    if unit in BYTE_UNITS or unit in FLOP_UNITS:
+        dim = "bytes" if unit in BYTE_UNITS else "flops"
+        if dim != spec.dimension:
+            want = spec.unit or "a plain number"
+            raise ValueError(f"{unit!r} is a unit of {'memory' if dim == 'bytes' else 'compute'}; the answer is in {want}")
+        factor = BYTE_UNITS.get(unit) or FLOP_UNITS[unit]
+        return number * factor / spec.unit_factor
+    if unit == "%":
+        if spec.unit == "%":
+            return number
+        return number / 100 / spec.unit_factor
+    try:
+        dim, factor = unit_info(unit)
+    except ValueError:
+        raise ValueError(f"unknown unit {unit!r}") from None
+    if spec.dimension != "number":
+        raise ValueError(f"give a {'memory unit such as GB' if spec.dimension == 'bytes' else 'compute unit such as FLOPs or PF-days'}")
+    # "1.4T" for a question in tokens, "14B" for one in "B params", "70 billion params" ...
+    return number * factor / spec.unit_factor
+    if unit == "%":
+        if spec.unit == "%":
+            return number
+        return number / 100 / spec.unit_factor
+    try:
+        dim, factor = unit_info(unit)
+    except ValueError:
+        try:
+            base = parse_quantity(typed, field="answer", allow_negative=True)
+        except ValueError:
+            raise ValueError(f"unknown unit {unit!r}") from None
+        dim, factor = "number", base / number if number else 1.0
+    if spec.dimension != "number":
+        raise ValueError(f"give a {'memory unit such as GB' if spec.dimension == 'bytes' else 'compute unit such as FLOPs or PF-days'}")
+    # "1.4T" for a question in tokens, "14B" for one in params, "70 billion" in "B params" ...
+    try:
+        own_dim, own_factor = unit_info(unit)
+        if own_factor == spec.unit_factor and own_dim == spec.dimension:
+            return number
+    except ValueError:
+        pass
+    return number * factor / spec.unit_factor
+
+
+def check(question: CalcQuestion, typed: str) -> CheckResult:
+    """Check a typed answer within the card's tolerance; units are allowed ("14 GB", "1.4e12")."""
+    expected = question.answer
+    shown = question.answer_text
+    try:
+        value = parse_answer(question, typed)
+    except ValueError as err:
+        return CheckResult(False, None, f"Could not read {typed.strip()!r}: {err}. Type a number, "
+                                        f"optionally with a unit, e.g. {format_sci(expected, 3)} {question.unit}".rstrip(),
+                           None)
+    if question.tolerance.allows(expected, value):
+        return CheckResult(True, value, f"Correct: {format_sci(value, 4)} {question.unit} "
+                                        f"(answer {shown}, tolerance {question.tolerance}).", 4)
+    message = f"Not quite: you gave {format_sci(value, 4)} {question.unit}, the answer is {shown}.".replace("  ", " ")
+    hint = _slip_hint(question, value)
+    if hint:
+        message += " " + hint
+    near = Tolerance(question.tolerance.value * 5, question.tolerance.relative)
+    grade = 2 if near.allows(expected, value) else 1
+    return CheckResult(False, value, message, grade)
+
+
+def _slip_hint(question: CalcQuestion, value: float) -> str:
+    expected = question.answer
+    if expected == 0 or value == 0:
+        return ""
+    ratio = value / expected
+    tol = question.tolerance
+    slips = [
+        (2**30 / 1e9, "That looks like GiB (2^30 bytes) where GB (1e9 bytes) was asked, or the reverse."),
+        (1e9 / 2**30, "That looks like GiB (2^30 bytes) where GB (1e9 bytes) was asked, or the reverse."),
+        (2.0, "Off by a factor of 2: check bytes per parameter (fp16/bf16 is 2, fp32 is 4)."),
+        (0.5, "Off by a factor of 2: check bytes per parameter (fp16/bf16 is 2, fp32 is 4)."),
+        (1e9, "Off by 1e9: did you give bytes instead of GB, or params instead of billions?"),
+        (1e-9, "Off by 1e9: did you give GB instead of bytes, or billions instead of params?"),
+        (1e3, "Off by 1000: check the unit prefix (M vs B, MB vs GB)."),
+        (1e-3, "Off by 1000: check the unit prefix (M vs B, MB vs GB)."),
+    ]
+    for factor, text in slips:
+        if Tolerance(tol.value if tol.relative else tol.value / abs(expected), True).allows(expected * factor, value):
+            return text
+    return ""
