@@ -1,0 +1,188 @@
+"""Read-only queries for the browse screen: search with filters, tags, and a card's
+scheduling state explained in words. No Textual here; the UI calls these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from studyllm.store import models as m
+from studyllm.store.service import CardView, Store
+
+__all__ = ["BrowseRow", "STATES", "search_cards", "all_tags", "explain_state"]
+
+# Filter name -> SQL condition on card c / card_state s.
+STATES: dict[str, str] = {
+    "new": f"s.queue = {m.QUEUE_NEW}",
+    "learning": f"s.queue = {m.QUEUE_LEARNING}",
+    "review": f"s.queue = {m.QUEUE_REVIEW}",
+    "suspended": "s.suspended = 1 AND c.archived = 0",
+    "leech": "s.leech = 1 AND c.archived = 0",
+    "archived": "c.archived = 1",
+}
+
+
+@dataclass(frozen=True)
+class BrowseRow:
+    id: int
+    deck_title: str
+    kind: str
+    front: str
+    state: str
+    due_day: date | None
+    interval: int
+    easiness: float
+    lapses: int
+    reviews: int
+
+
+def _state_name(queue: int, suspended: bool, archived: bool, leech: bool) -> str:
+    if archived:
+        return "archived"
+    if suspended:
+        return "suspended"
+    name = {m.QUEUE_NEW: "new", m.QUEUE_LEARNING: "learning", m.QUEUE_REVIEW: "review"}.get(queue, "?")
+    return name + (" (leech)" if leech else "")
+
+
+def search_cards(
+    store: Store,
+    query: str = "",
+    *,
+    deck_id: int | None = None,
+    state: str | None = None,
+    tag: str | None = None,
+    limit: int = 200,
+) -> list[BrowseRow]:
+    """Cards whose front or back contain every word of ``query`` (case-insensitive for
+    ASCII; CJK and other scripts match as substrings). Archived cards only show with
+    ``state="archived"``. Ordered by deck, then position in the file."""
+    where: list[str] = []
+    params: list[Any] = []
+    for word in query.split():
+        where.append("(instr(lower(c.front), lower(?)) > 0 OR instr(lower(c.back), lower(?)) > 0)")
+        params += [word, word]
+    if deck_id is not None:
+        where.append("c.deck_id = ?")
+        params.append(deck_id)
+    if state:
+        if state not in STATES:
+            raise ValueError(f"unknown state filter {state!r}; known: {', '.join(STATES)}")
+        where.append(STATES[state])
+    if state != "archived":
+        where.append("c.archived = 0")
+    if tag:
+        where.append(
+            "(EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = ?)"
+            " OR EXISTS (SELECT 1 FROM json_each(d.tags) WHERE value = ?))"
+        )
+        params += [tag, tag]
+    sql = (
+        "SELECT c.id, d.title, c.kind, c.front, s.queue, s.suspended, c.archived, s.leech, s.due_day,"
+        " s.interval, s.ef_centi, s.lapses, s.reviews"
+        " FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY d.position, c.deck_id, c.position LIMIT ?"
+    )
+    params.append(int(limit))
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql, tuple(params)).all()
+    return [
+        BrowseRow(
+            id=r[0], deck_title=r[1], kind=r[2], front=r[3],
+            state=_state_name(r[4], bool(r[5]), bool(r[6]), bool(r[7])),
+            due_day=date.fromisoformat(r[8]) if r[8] else None, interval=r[9], easiness=r[10] / 100,
+            lapses=r[11], reviews=r[12],
+        )
+        for r in rows
+    ]
+
+
+def all_tags(store: Store) -> list[str]:
+    """Every tag used by a card or a deck, sorted."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT DISTINCT j.value FROM card c, json_each(c.tags) j WHERE json_valid(c.tags)"
+            " UNION SELECT DISTINCT j.value FROM deck d, json_each(d.tags) j WHERE json_valid(d.tags)"
+        ).all()
+    return sorted({str(r[0]) for r in rows if r[0] is not None})
+
+
+_GRADE_WORDS = {
+    0: "a blackout (0)",
+    1: "a wrong answer that felt familiar (1)",
+    2: "a wrong answer that seemed easy once seen (2)",
+    3: "a correct answer recalled with difficulty (3)",
+    4: "a correct answer after a hesitation (4)",
+    5: "a perfect answer (5)",
+}
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def explain_state(card: CardView, history: list[dict[str, Any]], today: date) -> str:
+    """The card's SM-2 state in a sentence or three, e.g. "Due in 6 days because ..."."""
+    if card.archived:
+        return "Archived: the card was removed from its deck file. Its history is kept and comes back if the text returns."
+    parts: list[str] = []
+    if card.suspended:
+        parts.append("Suspended: it won't be shown until you unsuspend it.")
+    if card.reviews == 0:
+        parts.append("New: never answered yet. It will be introduced in deck order, within the daily limit of new cards.")
+        return " ".join(parts)
+    due = card.due_day
+    if due is None:
+        when = "Not scheduled"
+    else:
+        delta = (due - today).days
+        if delta > 1:
+            when = f"Due in {_days(delta)} ({due.isoformat()})"
+        elif delta == 1:
+            when = f"Due tomorrow ({due.isoformat()})"
+        elif delta == 0:
+            when = "Due today"
+        else:
+            when = f"Overdue by {_days(-delta)} (was due {due.isoformat()})"
+    graded = [h for h in history if h.get("kind") != "drill"]
+    last = graded[-1] if graded else None
+    ef = f"{card.easiness:.2f}"
+    if last is None:
+        parts.append(f"{when}. Interval {_days(card.interval)}, easiness factor {ef}.")
+    else:
+        grade = int(last["grade"])
+        if grade < 3:
+            reason = (
+                f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}, "
+                "so SM-2 started the card over with a 1-day interval"
+            )
+        elif card.repetitions == 1:
+            reason = f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}: the first successful recall gives 1 day"
+        elif card.repetitions == 2:
+            reason = f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}: the second successful recall in a row gives 6 days"
+        else:
+            ef_before = (last.get("ef_before") or 0) / 100
+            prev = graded[-2].get("interval_after") if len(graded) >= 2 else None
+            if prev:
+                sums = f"{_days(int(prev))} × easiness {ef_before:.2f}, rounded up, = {_days(card.interval)}"
+            else:
+                sums = f"the previous interval × easiness {ef_before:.2f}, rounded up, = {_days(card.interval)}"
+            reason = (
+                f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}, "
+                f"so the interval grew: {sums}"
+            )
+        parts.append(f"{when} {reason}.")
+        parts.append(
+            f"Easiness factor {ef} (2.50 at the start; each grade below 4 lowers it, a 5 raises it), "
+            f"{card.repetitions} successful recall(s) in a row, interval {_days(card.interval)}, "
+            f"{card.reviews} review(s), {card.lapses} lapse(s)."
+        )
+    if card.leech:
+        parts.append("Leech: forgotten many times; consider rewriting the card.")
+    if card.is_drill:
+        parts.append("It also comes back later today because the last answer was below 4 (a same-day drill, which doesn't change the schedule).")
+    return " ".join(parts)

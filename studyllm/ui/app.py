@@ -1,0 +1,163 @@
+"""The Textual app: a thin shell holding the store, global keys, navigation and the
+command palette. Each job has its own screen in :mod:`studyllm.ui.screens`.
+
+Build it with :func:`build_app` (the CLI and the tests both do); nothing here opens a
+database or touches the disk at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from studyllm.store import Store
+
+__all__ = ["StudyApp", "build_app"]
+
+# name -> (title, help) for the navigation commands
+NAVIGATION: dict[str, tuple[str, str]] = {
+    "home": ("Home", "Decks, today's progress and streak"),
+    "study": ("Study everything due", "Review every deck's due and new cards"),
+    "browse": ("Browse cards", "Search cards, filter by deck, state and tag, see history"),
+    "import": ("Import decks", "Preview and import Markdown decks"),
+    "settings": ("Settings", "Daily limits, rollover hour, grading mode, deck folders, theme"),
+    "calculators": ("Calculators", "GPU memory, compute and scaling-law calculators"),
+    "stats": ("Stats", "Reviews, retention and forecasts"),
+    "help": ("Help: keys", "Every key of every screen"),
+}
+
+
+class StudyApp(App[None]):
+    """studyllm's TUI. ``store`` is injected; the home screen is pushed on mount."""
+
+    TITLE = "studyllm"
+    SUB_TITLE = "spaced repetition for LLM fundamentals"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("question_mark", "go('help')", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, store: Store, *, editor: str | None = None, start: str = "home", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.store = store
+        self.editor = editor  # overrides $EDITOR (tests)
+        self._start = start
+        theme = store.setting("theme")
+        if theme in self.available_themes:
+            self.theme = theme
+
+    def on_mount(self) -> None:
+        from studyllm.ui.screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+        if self._start != "home":
+            self.action_go(self._start)
+
+    def watch_theme(self, theme: str) -> None:
+        # the command palette's theme picker changes the theme too: keep the setting in step
+        store = getattr(self, "store", None)
+        if store is not None and theme and store.setting("theme") != theme:
+            try:
+                store.set_setting("theme", theme)
+            except ValueError:
+                pass
+
+    # ------------------------------------------------------------------ navigation
+    def make_screen(self, name: str, **kwargs: Any) -> Screen:
+        if name == "home":
+            from studyllm.ui.screens.home import HomeScreen
+
+            return HomeScreen()
+        if name == "study":
+            from studyllm.ui.screens.study import StudyScreen
+
+            return StudyScreen(**kwargs)
+        if name == "browse":
+            from studyllm.ui.screens.browse import BrowseScreen
+
+            return BrowseScreen()
+        if name == "import":
+            from studyllm.ui.screens.import_decks import ImportScreen
+
+            return ImportScreen(**kwargs)
+        if name == "settings":
+            from studyllm.ui.screens.settings import SettingsScreen
+
+            return SettingsScreen()
+        if name == "help":
+            from studyllm.ui.screens.help import HelpScreen
+
+            return HelpScreen()
+        if name == "calculators":
+            try:
+                from studyllm.ui.screens.calculators import CalculatorScreen
+            except Exception as exc:  # being written by another engineer; never crash the app
+                from studyllm.ui.screens.placeholder import PlaceholderScreen
+
+                return PlaceholderScreen("Calculators", f"The calculator screen isn't available yet ({exc}).")
+            return CalculatorScreen(**kwargs)
+        if name == "stats":
+            try:
+                from studyllm.ui.screens.stats import StatsScreen
+            except Exception as exc:
+                from studyllm.ui.screens.placeholder import PlaceholderScreen
+
+                return PlaceholderScreen("Stats", f"The stats screen isn't available yet ({exc}).")
+            return StatsScreen(**kwargs)
+        raise ValueError(f"unknown screen {name!r}")
+
+    def action_go(self, name: str) -> None:
+        """Open a screen by name. Home clears the stack; others stack on top of home."""
+        from studyllm.ui.screens.help import HelpScreen
+        from studyllm.ui.screens.home import HomeScreen
+
+        if name == "help":
+            if not isinstance(self.screen, HelpScreen):
+                self.push_screen(self.make_screen("help"))
+            return
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+        if name == "home":
+            if not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 1:
+                self.pop_screen()
+            return
+        if not isinstance(self.screen, HomeScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(self.make_screen(name))
+
+    def study(self, deck_id: int | None = None, deck_title: str | None = None) -> None:
+        from studyllm.ui.screens.study import StudyScreen
+
+        self.push_screen(StudyScreen(deck_id=deck_id, deck_title=deck_title))
+
+    # ------------------------------------------------------------------ command palette
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, (title, help_text) in NAVIGATION.items():
+            yield SystemCommand(title, help_text, partial(self.action_go, name))
+        # every shown binding of the current screen, so each action is in the palette
+        seen: set[str] = set()
+        for _key, active in screen.active_bindings.items():
+            binding, enabled = active.binding, active.enabled
+            if not enabled or not binding.description or active.node is self:
+                continue
+            title = f"{binding.description} ({binding.key_display or _key})"
+            if title in seen:
+                continue
+            seen.add(title)
+            yield SystemCommand(title, f"{type(screen).__name__.removesuffix('Screen')} key", partial(self._run_in, active.node, binding.action))
+
+    async def _run_in(self, node: Any, action: str) -> None:
+        await self.run_action(action, node)
+
+
+def build_app(store: Store, **kwargs: Any) -> StudyApp:
+    """The one factory for the CLI and the tests: the store is injected."""
+    return StudyApp(store, **kwargs)

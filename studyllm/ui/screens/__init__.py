@@ -1,0 +1,1 @@
+"""One screen per job: home, study, browse, import, settings, help (+ calculators, stats)."""

@@ -1,0 +1,181 @@
+"""Browse: search every card as you type, filter by deck, state and tag, and read a card's
+history and SM-2 state in words."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Markdown, Select, Static
+from textual.worker import get_current_worker
+
+from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_state, search_cards
+from studyllm.ui.text import clean, due_words, one_line
+
+LIMIT = 500
+
+
+class BrowseScreen(Screen):
+    CSS_PATH = "browse.tcss"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("exclamation_mark", "toggle_suspend", "Suspend/unsuspend", key_display="!"),
+        Binding("f", "focus_results", "Results", show=False),
+        Binding("escape", "leave", "Home"),
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rows: list[BrowseRow] = []
+        self.current: int | None = None
+        self.searches = 0  # completed searches (tests wait on this)
+
+    def compose(self) -> ComposeResult:
+        store = self.app.store
+        yield Header()
+        with Horizontal(id="filters"):
+            yield Input(placeholder="Search front and back…", id="search")
+            yield Select([(clean(d.title), d.id) for d in store.decks()], prompt="Any deck", id="deck")
+            yield Select([(s, s) for s in STATES], prompt="Any state", id="state")
+            yield Select([(clean(t), t) for t in all_tags(store)], prompt="Any tag", id="tag")
+        with Horizontal(id="browse-main"):
+            table = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+            table.border_title = "Cards"
+            yield table
+            with VerticalScroll(id="detail"):
+                yield Static(id="detail-head", markup=False)
+                yield Markdown(id="detail-front", open_links=False)
+                yield Markdown(id="detail-back", open_links=False)
+                yield Static(id="detail-state", markup=False)
+                yield Static(id="detail-history", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Browse"
+        table = self.query_one("#results", DataTable)
+        table.add_column("Card", key="front", width=34)
+        table.add_column("Deck", key="deck", width=14)
+        table.add_column("State", key="state", width=10)
+        table.add_column("Due", key="due", width=10)
+        self.query_one("#detail").border_title = "Card"
+        self.run_search()
+        self.query_one("#search", Input).focus()
+
+    # ------------------------------------------------------------------ searching
+    def filters(self) -> dict:
+        def val(sel_id: str):
+            v = self.query_one(sel_id, Select).value
+            return None if v is Select.BLANK else v
+
+        return {
+            "query": self.query_one("#search", Input).value,
+            "deck_id": val("#deck"),
+            "state": val("#state"),
+            "tag": val("#tag"),
+        }
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed)
+    def _filters_changed(self) -> None:
+        self.run_search()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.action_focus_results()
+
+    def run_search(self) -> None:
+        self._search(self.filters())
+
+    @work(thread=True, exclusive=True, group="search")
+    def _search(self, filters: dict) -> None:
+        rows = search_cards(self.app.store, filters["query"], deck_id=filters["deck_id"], state=filters["state"],
+                            tag=filters["tag"], limit=LIMIT)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_rows, rows)
+
+    def _show_rows(self, rows: list[BrowseRow]) -> None:
+        self.rows = rows
+        today = self.app.store.today()
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for r in rows:
+            due = "" if r.state in ("new", "archived") or r.due_day is None else due_words(r.due_day, today).removeprefix("due ")
+            table.add_row(
+                Text(one_line(r.front, 60)), Text(one_line(r.deck_title, 30), style="dim"), Text(r.state), Text(due),
+                key=str(r.id),
+            )
+        n = len(rows)
+        table.border_title = f"Cards: {n}{'+' if n >= LIMIT else ''}"
+        if rows:
+            self.show_detail(rows[0].id)
+        else:
+            self.show_detail(None)
+        self.searches += 1
+
+    @on(DataTable.RowHighlighted, "#results")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self.show_detail(int(event.row_key.value))
+
+    # ------------------------------------------------------------------ detail
+    def show_detail(self, card_id: int | None) -> None:
+        self.current = card_id
+        head = self.query_one("#detail-head", Static)
+        front = self.query_one("#detail-front", Markdown)
+        back = self.query_one("#detail-back", Markdown)
+        state = self.query_one("#detail-state", Static)
+        hist = self.query_one("#detail-history", Static)
+        if card_id is None:
+            head.update("No cards match.")
+            for w in (front, back):
+                w.update("")
+            state.update("")
+            hist.update("")
+            return
+        store = self.app.store
+        card = store.card(card_id)
+        history = store.history(card_id)
+        head.update(Text(f"{clean(card.context)}\n{card.kind} · {clean(card.source_path)}:{card.line}", style="dim"))
+        front.update(clean(card.front))
+        back.update(clean(card.back))
+        state.update(Text(explain_state(card, history, store.today())))
+        if history:
+            t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+            for col in ("Day", "Grade", "Kind", "EF", "Interval", "Time"):
+                t.add_column(col)
+            for h in history[-12:]:
+                t.add_row(
+                    str(h["day"]), str(h["grade"]), str(h["kind"]),
+                    f"{h['ef_before'] / 100:.2f}→{h['ef_after'] / 100:.2f}",
+                    f"{h['interval_after']} d", f"{(h['duration_ms'] or 0) / 1000:.1f} s",
+                )
+            hist.update(t)
+        else:
+            hist.update(Text("No reviews yet.", style="dim"))
+
+    # ------------------------------------------------------------------ actions
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_results(self) -> None:
+        self.query_one("#results", DataTable).focus()
+
+    def action_toggle_suspend(self) -> None:
+        if self.current is None:
+            return
+        store = self.app.store
+        card = store.card(self.current)
+        if card.archived:
+            self.notify("Archived cards can't be suspended.")
+            return
+        store.set_suspended(card.id, not card.suspended)
+        self.notify("Unsuspended." if card.suspended else "Suspended.")
+        self.show_detail(card.id)
+        self.run_search()
+
+    def action_leave(self) -> None:
+        self.app.action_go("home")

@@ -1,0 +1,129 @@
+"""Home: the decks with what is due, today's progress, the streak and the next due day."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from studyllm.ui.text import clean, due_words
+
+
+class HomeScreen(Screen):
+    CSS_PATH = "home.tcss"
+    BINDINGS = [
+        Binding("enter", "study_selected", "Study deck", priority=False),
+        Binding("s", "study_all", "Study all"),
+        Binding("b", "app.go('browse')", "Browse"),
+        Binding("i", "app.go('import')", "Import"),
+        Binding("c", "app.go('calculators')", "Calculators"),
+        Binding("t", "app.go('stats')", "Stats"),
+        Binding("comma", "app.go('settings')", "Settings", key_display=","),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home-body"):
+            with Horizontal(id="today"):
+                yield Static(id="today-progress", markup=False)
+                yield Static(id="today-streak", markup=False)
+                yield Static(id="today-next", markup=False)
+            table = DataTable(id="decks", cursor_type="row", zebra_stripes=True)
+            table.border_title = "Decks"
+            yield table
+            yield Static(id="home-hint", classes="hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#decks", DataTable)
+        table.add_column("Deck", key="deck")
+        for key, label in (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", "Learning"), ("cards", "Cards")):
+            table.add_column(label, key=key)
+        self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        store = self.app.store
+        decks = store.decks()
+        table = self.query_one("#decks", DataTable)
+        selected = None
+        if table.row_count and table.cursor_row is not None:
+            try:
+                selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            except Exception:
+                selected = None
+        table.clear()
+
+        def num(n: int, style: str) -> Text:
+            return Text(str(n), style=style if n else "dim", justify="right")
+
+        for d in decks:
+            table.add_row(
+                Text(clean(d.title)),
+                num(d.new, "bold blue"),
+                num(d.review, "bold green"),
+                num(d.drill, "bold red"),
+                num(d.learning, ""),
+                Text(str(d.total), justify="right", style="dim"),
+                key=str(d.id),
+            )
+        if selected is not None:
+            try:
+                table.move_cursor(row=table.get_row_index(selected))
+            except Exception:
+                pass
+        new = sum(d.new for d in decks)
+        due = sum(d.review for d in decks)
+        again = sum(d.drill for d in decks)
+        done = store.answered_today()
+        left = new + due + again
+        self.query_one("#today-progress", Static).update(
+            f"Today: {done} answered, {left} to go ({new} new, {due} due, {again} again)"
+        )
+        streak = store.streak()
+        self.query_one("#today-streak", Static).update(f"Streak: {streak} day{'s' if streak != 1 else ''}")
+        nd = store.next_due()
+        today = store.today()
+        self.query_one("#today-next", Static).update(
+            "Next due: " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled")
+        )
+        if not decks:
+            hint = "No decks yet. Press i to import Markdown decks, or run: studyllm import PATH"
+        elif left == 0:
+            hint = "All done for today. Browse (b) or try the calculators (c)."
+        else:
+            hint = "Enter: study the selected deck · s: study everything due · ?: all keys · ctrl+p: commands"
+        self.query_one("#home-hint", Static).update(hint)
+
+    @on(DataTable.RowSelected, "#decks")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self._study_row(event.row_key.value)
+
+    def action_study_selected(self) -> None:
+        table = self.query_one("#decks", DataTable)
+        if not table.row_count:
+            self.notify("No decks yet: press i to import some.", severity="warning")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self._study_row(key)
+
+    def _study_row(self, key: str | None) -> None:
+        if key is None:
+            return
+        deck_id = int(key)
+        title = next((d.title for d in self.app.store.decks() if d.id == deck_id), None)
+        self.app.study(deck_id, title)
+
+    def action_study_all(self) -> None:
+        self.app.study(None, None)

@@ -1,0 +1,112 @@
+"""Settings: limits, rollover hour, grading mode, deck folders, theme.
+
+Each field is validated by the store's setting specs and saved as soon as it is valid,
+so it takes effect at once (the theme changes live, the queue uses the new limits).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from studyllm.store.settings import SPECS
+
+INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
+
+
+class SettingsScreen(Screen):
+    CSS_PATH = "settings.tcss"
+    BINDINGS = [
+        Binding("escape", "leave", "Home"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        s = self.app.store.settings()
+        yield Header()
+        with VerticalScroll(id="settings-form"):
+            for key, label in (
+                ("new_per_day", "New cards per day"),
+                ("reviews_per_day", "Reviews per day"),
+                ("rollover_hour", "Day starts at (hour, 0–23)"),
+            ):
+                with Horizontal(classes="row"):
+                    yield Label(label, classes="label")
+                    yield Input(str(s[key]), type="integer", id=key, classes="value")
+                yield Static(SPECS[key].help, id=f"{key}-msg", classes="msg", markup=False)
+            with Horizontal(classes="row"):
+                yield Label("Grading", classes="label")
+                yield Select(
+                    [("SM-2 grades 0–5", "sm2"), ("4 buttons: Again/Hard/Good/Easy", "four")],
+                    value=s["grading_mode"], allow_blank=False, id="grading_mode", classes="value",
+                )
+            yield Static(SPECS["grading_mode"].help, id="grading_mode-msg", classes="msg", markup=False)
+            with Horizontal(classes="row"):
+                yield Label("Deck folders", classes="label")
+                yield Input(", ".join(s["deck_folders"]), placeholder="~/notes/decks, ~/more", id="deck_folders",
+                            classes="value")
+            yield Static(SPECS["deck_folders"].help + " (comma-separated)", id="deck_folders-msg", classes="msg",
+                         markup=False)
+            themes = sorted(self.app.available_themes)
+            current = self.app.theme if self.app.theme in themes else themes[0]
+            with Horizontal(classes="row"):
+                yield Label("Theme", classes="label")
+                yield Select([(t, t) for t in themes], value=current, allow_blank=False, id="theme", classes="value")
+            yield Static("Every built-in theme, dark and light", id="theme-msg", classes="msg", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Settings"
+        self.query_one("#new_per_day", Input).focus()
+
+    def _message(self, key: str, text: str, error: bool = False) -> None:
+        self.query_one(f"#{key}-msg", Static).update(Text(text, style="bold red" if error else "green"))
+
+    def save(self, key: str, value) -> bool:
+        try:
+            self.app.store.set_setting(key, value)
+        except ValueError as exc:
+            self._message(key, str(exc), error=True)
+            return False
+        self._message(key, "Saved.")
+        return True
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        key = event.input.id
+        if key in INT_KEYS:
+            raw = event.value.strip()
+            if not raw:
+                self._message(key, "Type a whole number.", error=True)
+                return
+            try:
+                value = int(raw)
+            except ValueError:
+                self._message(key, "Type a whole number.", error=True)
+                return
+            if value != self.app.store.setting(key):
+                self.save(key, value)
+        elif key == "deck_folders":
+            folders = [p.strip() for p in event.value.split(",") if p.strip()]
+            if folders != self.app.store.setting("deck_folders"):
+                self.save(key, folders)
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        key = event.select.id
+        value = event.value
+        if value is Select.BLANK:
+            return
+        if key == "theme":
+            if value != self.app.theme:
+                self.app.theme = value  # the app saves the theme setting when it changes
+            self._message("theme", "Saved.")
+        elif key == "grading_mode" and value != self.app.store.setting("grading_mode"):
+            self.save(key, value)
+
+    def action_leave(self) -> None:
+        self.app.action_go("home")

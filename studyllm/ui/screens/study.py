@@ -1,0 +1,577 @@
+"""Study: one card at a time, revealed, graded, committed, next.
+
+Every answer goes through ``Store.answer``, which commits before returning, so the next
+card only appears once the previous answer is on disk; quitting mid-session loses
+nothing. The hot path (answer → next card) is synchronous because it measures well
+under a frame; see ``benchmarks/bench_tui.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Markdown, ProgressBar, Static
+
+from studyllm.store.service import CardView
+from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
+from studyllm.ui.widgets.grades import GradeBar
+
+
+def review_seed(card: CardView) -> int:
+    """Seed for a card's random parts: fixed per review, so undo replays the same question."""
+    digest = hashlib.sha256(f"{card.uid}:{card.reviews}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _calc_module():
+    try:
+        from studyllm.calc import cards as calc_cards
+    except ImportError:
+        return None
+    return calc_cards
+
+
+@dataclass
+class Session:
+    started: float = field(default_factory=time.monotonic)
+    answers: list[tuple[int, int]] = field(default_factory=list)  # (card_id, grade)
+
+    @property
+    def done(self) -> int:
+        return len(self.answers)
+
+    @property
+    def correct(self) -> int:
+        return sum(1 for _, g in self.answers if g >= 3)
+
+
+def _sm2_bindings() -> list[Binding]:
+    return [
+        Binding(str(g), f"grade({g})", short, tooltip=long)
+        for g, (short, long) in SM2_GRADES.items()
+    ]
+
+
+def _four_bindings() -> list[Binding]:
+    return [Binding(str(key), f"button({key})", name) for key, (name, _grade) in FOUR_BUTTONS.items()]
+
+
+def _choose_bindings() -> list[Binding]:
+    out = [Binding("1", "choose(1)", "Choose", key_display="1-9")]
+    out += [Binding(str(n), f"choose({n})", f"Choose {n}", show=False) for n in range(2, 10)]
+    return out
+
+
+class StudyScreen(Screen):
+    CSS_PATH = "study.tcss"
+    BINDINGS = [
+        Binding("space", "reveal", "Show answer"),
+        Binding("enter", "reveal", "Show answer", show=False),
+        *_choose_bindings(),
+        Binding("up", "order_cursor(-1)", "Up", show=False),
+        Binding("down", "order_cursor(1)", "Down", show=False),
+        Binding("k", "order_cursor(-1)", "Up", show=False),
+        Binding("j", "order_cursor(1)", "Down", show=False),
+        Binding("shift+up", "order_move(-1)", "Move up", key_display="⇧↑"),
+        Binding("shift+down", "order_move(1)", "Move down", key_display="⇧↓"),
+        Binding("K", "order_move(-1)", "Move up", show=False),
+        Binding("J", "order_move(1)", "Move down", show=False),
+        *_sm2_bindings(),
+        *_four_bindings(),
+        Binding("u", "undo", "Undo"),
+        Binding("b", "bury", "Bury"),
+        Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
+        Binding("e", "edit", "Edit"),
+        Binding("c", "calculator", "Calc"),
+        Binding("escape", "leave", "Home"),
+    ]
+
+    def __init__(self, deck_id: int | None = None, deck_title: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.deck_id = deck_id
+        self.deck_title = deck_title
+        self.card: CardView | None = None
+        self.revealed = False
+        self.finished = False
+        self.session = Session()
+        self.shown_at = time.monotonic()
+        self.choice: int | None = None  # mcq: 0-based index chosen
+        self.order: list[int] = []  # ordered: current arrangement (indices into the right order)
+        self.order_pos = 0
+        self.calc_question: Any = None
+        self.calc_result: Any = None
+        self.calc_error: str | None = None
+        self.suggested: int | None = None
+        self.remaining = 0
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="study-top"):
+            yield Static(id="context", markup=False)
+            yield Static(id="tally", markup=False)
+        yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
+        with VerticalScroll(id="card"):
+            yield Markdown(id="front", open_links=False)
+            yield Static(id="choices", markup=False)
+            yield Static(id="ordering", markup=False)
+            yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
+            yield Static(id="feedback", markup=False)
+            yield Markdown(id="back", open_links=False)
+        with Vertical(id="summary"):
+            yield Static(id="summary-text", markup=False)
+        yield Static(id="status", markup=False)
+        yield GradeBar(mode=self.app.store.setting("grading_mode"), id="grades")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Study"
+        self.sub_title = clean(self.deck_title) if self.deck_title else "all decks"
+        self.query_one("#summary").display = False
+        self.next_card()
+
+    def on_screen_resume(self) -> None:
+        # settings may have changed (grading mode) while another screen was on top
+        self.query_one(GradeBar).set_mode(self.app.store.setting("grading_mode"))
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def mode(self) -> str:
+        return self.app.store.setting("grading_mode")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        card = self.card
+        active = card is not None and not self.finished
+        kind = card.kind if card else ""
+        if action == "reveal":
+            return active and not self.revealed and not (kind == "calc" and self.calc_question is not None)
+        if action == "choose":
+            return active and kind == "mcq" and not self.revealed and int(parameters[0]) <= len(self._choices())
+        if action in ("order_cursor", "order_move"):
+            return active and kind == "ordered" and not self.revealed
+        if action == "grade":
+            return active and self.revealed and self.mode != "four"
+        if action == "button":
+            return active and self.revealed and self.mode == "four"
+        if action in ("bury", "suspend", "edit"):
+            return active
+        if action == "calculator":
+            return True
+        return True
+
+    def _choices(self) -> list[dict[str, Any]]:
+        if self.card is None:
+            return []
+        choices = self.card.extra.get("choices") or []
+        return [c for c in choices if isinstance(c, dict)]
+
+    def _items(self) -> list[str]:
+        if self.card is None:
+            return []
+        return [str(i) for i in (self.card.extra.get("items") or [])]
+
+    # ------------------------------------------------------------------ card flow
+    def next_card(self) -> None:
+        card = self.app.store.next_card(self.deck_id)
+        if card is None:
+            self.show_summary()
+            return
+        self.show_card(card)
+
+    def show_card(self, card: CardView) -> None:
+        self.card = card
+        self.revealed = False
+        self.finished = False
+        self.choice = None
+        self.suggested = None
+        self.calc_question = self.calc_result = None
+        self.calc_error = None
+        self.query_one("#summary").display = False
+        self.query_one("#card").display = True
+        self.query_one("#front", Markdown).display = True
+        front = card.front
+        if card.kind == "calc":
+            front = self._draw_calc(card) or front
+        self.query_one("#front", Markdown).update(clean(front))
+        back = self.query_one("#back", Markdown)
+        back.display = False
+        back.update("")
+        self.query_one("#feedback", Static).update("")
+        self.query_one("#feedback", Static).display = False
+        self.query_one("#choices", Static).display = card.kind == "mcq"
+        self.query_one("#ordering", Static).display = card.kind == "ordered"
+        answer = self.query_one("#calc-answer", Input)
+        answer.display = card.kind == "calc" and self.calc_question is not None
+        answer.disabled = False
+        answer.value = ""
+        if card.kind == "mcq":
+            self._render_choices()
+        if card.kind == "ordered":
+            items = self._items()
+            order = list(range(len(items)))
+            rng = random.Random(review_seed(card))
+            if len(order) > 1:
+                while order == sorted(order):
+                    rng.shuffle(order)
+            self.order = order
+            self.order_pos = 0
+            self._render_order()
+        ctx = card.context
+        if card.is_drill:
+            ctx += "  · again"
+        self.query_one("#context", Static).update(clean(ctx))
+        self.query_one(GradeBar).display = False
+        self.query_one(GradeBar).suggest(None)
+        self._update_progress()
+        self._update_status()
+        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        if answer.display:
+            answer.focus()
+        else:
+            self.set_focus(None)
+        self.shown_at = time.monotonic()
+        self.refresh_bindings()
+
+    def _draw_calc(self, card: CardView) -> str | None:
+        mod = _calc_module()
+        if mod is None:
+            self.calc_error = "Calculator cards need studyllm.calc.cards, which isn't installed."
+            return None
+        try:
+            spec = mod.parse_spec(card.extra.get("body", ""))
+            self.calc_question = mod.draw(spec, review_seed(card))
+        except Exception as exc:  # a bad block in a deck must not stop the session
+            self.calc_error = f"This calculator card can't be drawn: {exc}"
+            self.calc_question = None
+            return None
+        return str(self.calc_question.prompt)
+
+    def _update_progress(self) -> None:
+        self.remaining = self.app.store.counts(self.deck_id).total
+        done = self.session.done
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=max(1, done + self.remaining), progress=done)
+        self.query_one("#tally", Static).update(f"{done} done · {self.remaining} left")
+
+    def _update_status(self) -> None:
+        card = self.card
+        status = self.query_one("#status", Static)
+        if card is None or self.finished:
+            status.update("Esc: home · ?: keys")
+            return
+        if self.revealed:
+            if self.mode == "four":
+                text = "Grade: 1 Again · 2 Hard · 3 Good · 4 Easy"
+            else:
+                text = "Grade 0–5: 0 blackout · 1–2 wrong · 3 right, hard · 4 right · 5 perfect"
+            if self.suggested is not None:
+                text += f"   (suggested: {self._key_for_grade(self.suggested)})"
+            status.update(text)
+            return
+        if card.kind == "mcq":
+            chosen = f"chosen: {self.choice + 1}" if self.choice is not None else "nothing chosen yet"
+            status.update(f"Press 1–{len(self._choices())} to choose ({chosen}), then Space to check")
+        elif card.kind == "ordered":
+            status.update("↑↓ select · Shift+↑↓ (or K/J) move the item · Space: check the order")
+        elif card.kind == "calc" and self.calc_question is not None:
+            status.update("Type the number and press Enter to check it")
+        else:
+            status.update("Think of the answer, then press Space to reveal it")
+
+    def _key_for_grade(self, grade: int) -> str:
+        if self.mode == "four":
+            for key, (name, g) in FOUR_BUTTONS.items():
+                if g == max(2, grade):
+                    return f"{key} {name}"
+        return f"{grade} {SM2_GRADES[grade][0]}"
+
+    # ------------------------------------------------------------------ kinds
+    def _render_choices(self) -> None:
+        text = Text()
+        for i, choice in enumerate(self._choices()):
+            line = Text(f" {i + 1}. ", style="bold")
+            line.append(clean(choice.get("text", "")))
+            if self.revealed:
+                if choice.get("correct"):
+                    line.append("  ✓ correct", style="bold green")
+                    line.stylize("green")
+                elif i == self.choice:
+                    line.append("  ✗ your choice", style="bold red")
+                    line.stylize("red")
+            elif i == self.choice:
+                line.stylize("reverse")
+                line.append("  ◀")
+            if i:
+                text.append("\n")
+            text.append(line)
+        self.query_one("#choices", Static).update(text)
+
+    def _render_order(self) -> None:
+        items = self._items()
+        text = Text()
+        for pos, idx in enumerate(self.order):
+            line = Text(f" {pos + 1}. ", style="bold")
+            line.append(clean(items[idx]))
+            if self.revealed:
+                if idx == pos:
+                    line.append("  ✓", style="bold green")
+                else:
+                    line.append(f"  ✗ belongs at {idx + 1}", style="bold red")
+            elif pos == self.order_pos:
+                line.stylize("reverse")
+            if pos:
+                text.append("\n")
+            text.append(line)
+        self.query_one("#ordering", Static).update(text)
+
+    def action_choose(self, n: int) -> None:
+        if not 1 <= n <= len(self._choices()):
+            return
+        self.choice = n - 1
+        self._render_choices()
+        self._update_status()
+
+    def action_order_cursor(self, delta: int) -> None:
+        if self.order:
+            self.order_pos = (self.order_pos + delta) % len(self.order)
+            self._render_order()
+
+    def action_order_move(self, delta: int) -> None:
+        j = self.order_pos + delta
+        if self.order and 0 <= j < len(self.order):
+            self.order[self.order_pos], self.order[j] = self.order[j], self.order[self.order_pos]
+            self.order_pos = j
+            self._render_order()
+
+    @on(Input.Submitted, "#calc-answer")
+    def _calc_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.revealed or self.calc_question is None:
+            return
+        typed = event.value.strip()
+        if not typed:
+            self.notify("Type a number first (units allowed), or press Esc to leave.", severity="warning")
+            return
+        mod = _calc_module()
+        try:
+            self.calc_result = mod.check(self.calc_question, typed)
+        except Exception as exc:
+            self.notify(f"Couldn't read that answer: {exc}", severity="error")
+            return
+        self.reveal()
+
+    # ------------------------------------------------------------------ reveal and grade
+    def action_reveal(self) -> None:
+        self.reveal()
+
+    def reveal(self) -> None:
+        card = self.card
+        if card is None or self.revealed:
+            return
+        self.revealed = True
+        feedback = self.query_one("#feedback", Static)
+        back = clean(card.back)
+        if card.kind == "mcq":
+            self._render_choices()
+            correct = {i for i, c in enumerate(self._choices()) if c.get("correct")}
+            if self.choice is None:
+                feedback.update(Text("No choice made.", style="bold yellow"))
+                self.suggested = None
+            elif self.choice in correct:
+                feedback.update(Text("✓ Right choice.", style="bold green"))
+                self.suggested = 4
+            else:
+                feedback.update(Text("✗ Not that one.", style="bold red"))
+                self.suggested = 1
+            feedback.display = True
+        elif card.kind == "ordered":
+            self._render_order()
+            right = sum(1 for pos, idx in enumerate(self.order) if pos == idx)
+            total = len(self.order)
+            ok = right == total
+            feedback.update(
+                Text(f"✓ All {total} in the right order." if ok else f"✗ {right} of {total} in the right place.",
+                     style="bold green" if ok else "bold red")
+            )
+            feedback.display = True
+            self.suggested = 4 if ok else (2 if right else 1)
+            order = "\n".join(f"{i + 1}. {clean(item)}" for i, item in enumerate(self._items()))
+            back = (back + "\n\n" if back.strip() else "") + "**Right order:**\n\n" + order
+        elif card.kind == "calc":
+            answer_input = self.query_one("#calc-answer", Input)
+            answer_input.disabled = True
+            q, res = self.calc_question, self.calc_result
+            if q is not None:
+                if res is not None:
+                    style = "bold green" if res.ok else "bold red"
+                    mark = "✓" if res.ok else "✗"
+                    feedback.update(Text(f"{mark} {clean(res.message)}", style=style))
+                    self.suggested = getattr(res, "suggested_grade", None)
+                    feedback.display = True
+                answer = f"**Answer:** {clean(q.answer)} {clean(q.unit)}".rstrip()
+                solution = clean(getattr(q, "solution", "") or "")
+                back = "\n\n".join(p for p in (answer, solution, back if back.strip() else "") if p)
+            elif self.calc_error:
+                feedback.update(Text(self.calc_error, style="bold yellow"))
+                feedback.display = True
+        back_md = self.query_one("#back", Markdown)
+        back_md.update(back)
+        back_md.display = True
+        bar = self.query_one(GradeBar)
+        bar.set_mode(self.mode)
+        bar.display = True
+        bar.suggest(self.suggested if self.mode != "four" else (max(2, self.suggested) if self.suggested is not None else None))
+        self.set_focus(None)
+        self._update_status()
+        self.refresh_bindings()
+
+    def action_grade(self, grade: int) -> None:
+        self.grade(grade)
+
+    def action_button(self, key: int) -> None:
+        self.grade(FOUR_BUTTONS[key][1])
+
+    @on(GradeBar.Graded)
+    def _graded(self, event: GradeBar.Graded) -> None:
+        self.grade(event.grade)
+
+    def grade(self, grade: int) -> None:
+        card = self.card
+        if card is None or not self.revealed or self.finished:
+            return
+        ms = int((time.monotonic() - self.shown_at) * 1000)
+        try:
+            self.app.store.answer(card.id, grade, ms)
+        except Exception as exc:  # a locked or broken database: say so, keep the card
+            self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8)
+            return
+        self.session.answers.append((card.id, grade))
+        self.next_card()
+
+    # ------------------------------------------------------------------ other actions
+    def action_undo(self) -> None:
+        card_id = self.app.store.undo()
+        if card_id is None:
+            self.notify("Nothing to undo.")
+            return
+        for i in range(len(self.session.answers) - 1, -1, -1):
+            if self.session.answers[i][0] == card_id:
+                del self.session.answers[i]
+                break
+        self.notify("Last answer undone.")
+        self.show_card(self.app.store.card(card_id))
+
+    def action_bury(self) -> None:
+        if self.card is None:
+            return
+        self.app.store.bury(self.card.id)
+        self.notify("Buried until tomorrow.")
+        self.next_card()
+
+    def action_suspend(self) -> None:
+        if self.card is None:
+            return
+        self.app.store.suspend(self.card.id)
+        self.notify("Suspended. Unsuspend it from Browse (u on the card).")
+        self.next_card()
+
+    def action_edit(self) -> None:
+        card = self.card
+        if card is None:
+            return
+        path = Path(card.source_path) if card.source_path else None
+        if path is None or not path.is_file():
+            self.notify(f"The deck file isn't there any more: {card.source_path or '(none)'}", severity="error")
+            return
+        editor = self.app.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        cmd = [*shlex.split(editor), f"+{card.line}", str(path)]
+        try:
+            try:
+                with self.app.suspend():
+                    subprocess.call(cmd)
+            except Exception as exc:
+                if type(exc).__name__ != "SuspendNotSupported":
+                    raise
+                subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            self.notify(f"Couldn't start the editor {editor!r}: {exc}", severity="error")
+            return
+        self.reimport(path, card.id)
+
+    def reimport(self, path: Path, card_id: int) -> None:
+        from studyllm.store.importer import import_file
+
+        try:
+            report = import_file(self.app.store, path)
+        except Exception as exc:
+            self.notify(f"Re-import failed: {exc}", severity="error")
+            return
+        if report.errors:
+            self.notify(f"{path.name}: {len(report.errors)} error(s), nothing changed:\n{report.errors[0]}",
+                        severity="error", timeout=10, markup=False)
+        else:
+            self.notify(f"{path.name}: {report.summary()}", markup=False)
+        try:
+            card = self.app.store.card(card_id)
+        except KeyError:
+            card = None
+        if card is None or card.archived or card.suspended:
+            self.next_card()
+        else:
+            self.show_card(card)
+
+    def action_calculator(self) -> None:
+        prefill = None
+        if self.calc_question is not None:
+            prefill = dict(getattr(self.calc_question, "values", {}) or {})
+        self.app.push_screen(self.app.make_screen("calculators", prefill=prefill))
+
+    def action_leave(self) -> None:
+        self.app.action_go("home")
+
+    # ------------------------------------------------------------------ summary
+    def show_summary(self) -> None:
+        self.card = None
+        self.finished = True
+        self.revealed = False
+        self.query_one("#card").display = False
+        self.query_one(GradeBar).display = False
+        self.query_one("#summary").display = True
+        store = self.app.store
+        s = self.session
+        elapsed = time.monotonic() - s.started
+        nd = store.next_due()
+        today = store.today()
+        lines = Text()
+        if s.done == 0:
+            lines.append("Nothing to study here right now.\n\n", style="bold")
+        else:
+            lines.append("Session complete.\n\n", style="bold")
+            distinct = len({cid for cid, _ in s.answers})
+            lines.append(f"Cards:     {s.done} answers ({distinct} different cards)\n")
+            lines.append(f"Time:      {duration_words(elapsed)}\n")
+            lines.append(f"Accuracy:  {round(100 * s.correct / s.done)}% graded 3 or more\n")
+        lines.append("Next due:  " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled") + "\n")
+        lines.append(f"Streak:    {store.streak()} day(s)\n\n")
+        lines.append("Esc: back home", style="dim")
+        self.query_one("#summary-text", Static).update(lines)
+        self.query_one("#context", Static).update("Done for now")
+        self._update_progress()
+        self._update_status()
+        self.set_focus(None)
+        self.refresh_bindings()
