@@ -207,8 +207,8 @@ def parse_spec(body: str) -> CalcSpec:
                 name = m.group(1)
                 if name in {v.name for v in variables}:
                     raise CalcSpecError(f"variable {name!r} defined twice", number)
-                if name in _expr.FUNCTIONS or name in _expr.CONSTANTS:
-                    raise CalcSpecError(f"variable name {name!r} is taken by a function or constant", number)
+                if name in _expr.CONSTANTS:
+                    raise CalcSpecError(f"variable name {name!r} is taken by a constant", number)
                 variables.append(_parse_var(name, m.group(2), number))
             elif current in ("question", "note"):
                 text, start = found[current]
