@@ -22,7 +22,9 @@ from studyllm.decks.model import ParsedCard
 SIMILARITY_THRESHOLD = 0.75
 
 _SEP = "\x1f"
-_WS = re.compile(r"\s+")
+# Runs of anything that is not a letter or digit (punctuation, symbols, spaces, "_", and
+# the \x1f field separator) become one space. CJK characters count as letters.
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def _extra_text(card: ParsedCard) -> str:
@@ -43,9 +45,7 @@ def content_hash(card: ParsedCard) -> str:
 
 def normalise(text: str) -> str:
     """Case-folded, NFKC, punctuation and symbols removed, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    kept = [ch if unicodedata.category(ch)[0] not in "PS" else " " for ch in text]
-    return _WS.sub(" ", "".join(kept)).strip()
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
 def norm_hash(card: ParsedCard) -> str:

@@ -271,9 +271,12 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
 
     cards = parsed.cards
     hashes = [content_hash(c) for c in cards]
-    norms = [norm_hash(c) for c in cards]
-    paths = [dumps(list(c.heading_path)) for c in cards]
     match: list[_Old | None] = [take(by_hash.get(h, [])) for h in hashes]
+    # the normalised hash is only needed to match leftovers and to store with changed/new cards
+    norms = [o.norm_hash if o is not None and o.content_hash == h else norm_hash(c)
+             for c, h, o in zip(cards, hashes, match)]
+    path_json: dict[tuple[str, ...], str] = {}
+    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path))) for c in cards]
     for i, c in enumerate(cards):
         if match[i] is None:
             match[i] = take(by_norm.get(norms[i], []))
@@ -307,7 +310,7 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         gpos = position * DECK_SLOT + i
         row = (
             c.kind, c.variant, c.front, c.back, dumps(c.extra) if c.extra else "{}", paths[i],
-            dumps(list(c.tags)), c.line, i, hashes[i], norms[i],
+            dumps(list(c.tags)) if c.tags else "[]", c.line, i, hashes[i], norms[i],
         )
         if o is None:
             uid = stable_uid(parsed.key, hashes[i], taken_uids)
