@@ -1,0 +1,215 @@
+"""Automatic backups: once a day, keep N, consistent copies, restore that never overwrites."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import timedelta
+
+import pytest
+
+from conftest import add_deck
+from studyllm.cli import main
+from studyllm.store import Store, StoreError
+from studyllm.store.backup import (
+    auto_backup,
+    check_database,
+    list_backups,
+    newest_good_backup,
+    recovery_hint,
+    restore_backup,
+)
+
+
+def answer_some(store, n):
+    uids = []
+    for _ in range(n):
+        card = store.next_card()
+        uids.append(store.answer(card.id, 4).log_uid)
+    return uids
+
+
+def log_uids(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT uid FROM review_log")}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def home(tmp_path):
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def opened(home, clock):
+    s = Store.open(home, clock=clock)
+    add_deck(s, "d", 30)
+    yield s
+    s.close()
+
+
+def test_backup_is_a_consistent_copy_taken_once_a_day(opened, home, clock):
+    uids = answer_some(opened, 3)
+    first = auto_backup(opened)
+    assert first is not None and first.parent == home / "backups"
+    assert first.name.startswith("studyllm-20260302-")  # local date (Berlin), named by the clock
+    assert check_database(first) is None
+    assert log_uids(first) == set(uids)
+    # a second start-up the same day does nothing, even after more answers
+    answer_some(opened, 2)
+    clock.advance(hours=8)
+    assert auto_backup(opened) is None
+    assert len(list_backups(home)) == 1
+    # the next day makes a new one with the new answers
+    clock.advance(days=1)
+    second = auto_backup(opened)
+    assert second is not None and second != first
+    assert len(log_uids(second)) == 5
+    assert [b.path for b in list_backups(home)] == [second, first]  # newest first
+
+
+def test_keeps_only_the_newest_n(opened, home, clock):
+    opened.set_setting("backups_keep", 3)
+    made = []
+    for _ in range(5):
+        made.append(auto_backup(opened))
+        clock.advance(days=1)
+    names = [b.path for b in list_backups(home)]
+    assert names == list(reversed(made[-3:]))
+    assert not made[0].exists() and not made[1].exists()
+
+
+def test_backups_off_when_keep_is_zero(opened, home):
+    opened.set_setting("backups_keep", 0)
+    assert auto_backup(opened) is None
+    assert list_backups(home) == []
+
+
+def test_memory_store_has_no_backup(store):
+    assert auto_backup(store) is None
+
+
+def test_backup_while_another_connection_writes(opened, home, clock):
+    """The backup API copes with a writer busy in another connection: the copy is a valid
+    database holding a prefix of the answers, never a torn file."""
+    other = Store.open(home, clock=clock)
+    stop = threading.Event()
+    written: list[str] = []
+
+    def writer():
+        while not stop.is_set():
+            card = other.next_card()
+            if card is None:
+                return
+            written.append(other.answer(card.id, 5).log_uid)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        path = auto_backup(opened)
+    finally:
+        stop.set()
+        t.join()
+        other.close()
+    assert check_database(path) is None
+    assert log_uids(path) <= set(written)
+
+
+def test_restore_moves_current_aside_and_brings_back_the_backup(opened, home):
+    kept = answer_some(opened, 2)
+    backup = auto_backup(opened)
+    answer_some(opened, 3)
+    opened.close()
+    moved = restore_backup(home, backup)
+    assert moved is not None and moved.name.startswith("studyllm.db.replaced-")
+    assert len(log_uids(moved)) == 5  # the newer database is kept, not lost
+    with Store.open(home) as again:
+        assert {h for h in log_uids(home / "studyllm.db")} == set(kept)
+        assert again.next_card() is not None
+
+
+def damage(path):
+    """Overwrite pages in the middle of the file: a valid header, broken b-trees."""
+    data = bytearray(path.read_bytes())
+    assert len(data) > 8192
+    for i in range(4096, len(data) - 100, 1024):
+        data[i : i + 100] = b"\xa5" * 100
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_database_is_reported_kept_and_restorable(opened, home, clock):
+    answer_some(opened, 4)
+    good = auto_backup(opened)
+    opened.engine.dispose()
+    conn = sqlite3.connect(home / "studyllm.db")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    db = home / "studyllm.db"
+    damage(db)
+    damaged_bytes = db.read_bytes()
+    assert check_database(db) is not None
+    hint = recovery_hint(home)
+    assert hint and good.name in hint and f"studyllm backup --restore {good.name}" in hint
+    assert newest_good_backup(home) == good
+    moved = restore_backup(home, good)
+    assert moved.name.startswith("studyllm.db.damaged-")
+    assert moved.read_bytes() == damaged_bytes  # kept byte for byte
+    assert check_database(db) is None
+    assert len(log_uids(db)) == 4
+
+
+def test_not_sqlite_file_gives_clear_message_and_is_never_overwritten(home, capsys):
+    home.mkdir()
+    db = home / "studyllm.db"
+    db.write_text("these are my notes, not a database\n")
+    with pytest.raises(StoreError, match="not a studyllm"):
+        Store.open(home)
+    assert "not an SQLite database" in check_database(db)
+    assert recovery_hint(home) == f"no good backup was found in {home / 'backups'}"
+    assert db.read_text() == "these are my notes, not a database\n"
+    # the backup command refuses to back up the broken file
+    assert main(["--home", str(home), "backup", "--create"]) == 1
+    assert "not an SQLite database" in capsys.readouterr().err
+    assert db.read_text() == "these are my notes, not a database\n"
+
+
+def test_newest_good_backup_skips_a_damaged_one(opened, home, clock):
+    answer_some(opened, 2)
+    older = auto_backup(opened)
+    clock.advance(days=1)
+    newer = auto_backup(opened)
+    newer.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    assert check_database(newer) is not None
+    assert newest_good_backup(home) == older
+    with pytest.raises(StoreError, match="can't be restored"):
+        restore_backup(home, newer)
+
+
+def test_backup_command_lists_creates_and_restores(opened, home, clock, capsys):
+    answer_some(opened, 2)
+    opened.close()
+    assert main(["--home", str(home), "backup"]) == 0
+    assert "No backups yet" in capsys.readouterr().out
+    assert main(["--home", str(home), "backup", "--create"]) == 0
+    out = capsys.readouterr().out
+    assert "Backup written" in out
+    (info,) = list_backups(home)
+    assert main(["--home", str(home), "backup", "--verify"]) == 0
+    out = capsys.readouterr().out
+    assert info.name in out and "ok" in out
+    assert main(["--home", str(home), "backup", "--restore", "no-such.db"]) == 1
+    assert "no backup named" in capsys.readouterr().err
+    assert main(["--home", str(home), "backup", "--restore", info.name]) == 0
+    out = capsys.readouterr().out
+    assert f"Restored {info.name}" in out and "studyllm.db.replaced-" in out
+    assert len(log_uids(home / "studyllm.db")) == 2
+
+
+def test_two_restores_in_the_same_second_keep_both_old_files(opened, home):
+    backup = auto_backup(opened)
+    opened.close()
+    first = restore_backup(home, backup)
+    second = restore_backup(home, backup)
+    assert first != second and first.exists() and second.exists()
