@@ -88,6 +88,23 @@ def median_of_runs(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+# --------------------------------------------------------------------------- grades
+
+# The seeded grade mix both sides use for study sessions, in Anki's four buttons.
+# (studyllm's SM-2 side maps them onto its own grades: again=1, hard=3, good=4, easy=5.)
+GRADE_MIX: dict[str, float] = {"again": 0.10, "hard": 0.15, "good": 0.60, "easy": 0.15}
+
+
+def grade_sequence(n: int, seed: int, mix: Mapping[str, float] = GRADE_MIX) -> list[str]:
+    """``n`` grades drawn from ``mix`` with ``random.Random(seed)``: the same list every time."""
+    import random
+
+    rng = random.Random(seed)
+    names = list(mix)
+    weights = [mix[k] for k in names]
+    return rng.choices(names, weights=weights, k=n)
+
+
 # --------------------------------------------------------------------------- timing
 
 
