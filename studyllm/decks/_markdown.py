@@ -1,0 +1,103 @@
+"""The markdown-it-py set-up shared by the deck parser, and "masked" inline text.
+
+Card markers count only in normal text. Block-level code, HTML and the like are
+separate tokens, so the parser never looks inside them. Inside a paragraph,
+markdown-it's own inline rules find code spans, inline HTML, autolinks, links,
+images and backslash escapes; we wrap those rules so they record where their
+match starts and ends, then blank those ranges out (same length, newlines kept)
+to get the *masked* text that marker regexes run on. The real text is sliced
+at the same offsets.
+
+Speed: inline parsing is most of markdown-it-py's cost, and a paragraph with
+none of the characters that start those constructs (`` ` < \\ [ ``) cannot
+contain them, so the core ``inline`` rule is switched off and the inline
+tokenizer runs (once) only on paragraphs that hold one of those characters.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline.autolink import autolink
+from markdown_it.rules_inline.backticks import backtick
+from markdown_it.rules_inline.escape import escape
+from markdown_it.rules_inline.html_inline import html_inline
+from markdown_it.rules_inline.image import image
+from markdown_it.rules_inline.link import link
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+# Containers (lists, block quotes) deeper than this are cut off by markdown-it;
+# the parser reports it. ~2 levels per nested list, so about 19 list levels.
+MAX_NESTING = 40
+
+MASK_CHAR = "\x00"  # never present in the text: markdown-it turns NUL into U+FFFD
+_SPANS_KEY = "studyllm_spans"
+_NEEDS_INLINE = re.compile(r"[`<\\\[]")
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+_md: MarkdownIt | None = None
+
+
+def _recording(rule: Any) -> Any:
+    def wrapped(state: Any, silent: bool) -> bool:
+        start = state.pos
+        if not rule(state, silent):
+            return False
+        if not silent:
+            spans = state.env.get(_SPANS_KEY)
+            if spans is not None:
+                spans.append((start, state.pos))
+        return True
+
+    return wrapped
+
+
+def get_md() -> MarkdownIt:
+    """The shared parser instance (built on first use)."""
+    global _md
+    if _md is None:
+        md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+        md.enable("table")
+        md.use(front_matter_plugin)
+        md.disable(["inline", "text_join"])  # inline runs on demand, see module doc
+        # Emphasis and entities never hide a marker; skip them in the on-demand pass.
+        md.disable(["emphasis", "entity"])
+        for name, rule in (
+            ("backticks", backtick),
+            ("escape", escape),
+            ("link", link),
+            ("image", image),
+            ("autolink", autolink),
+            ("html_inline", html_inline),
+        ):
+            md.inline.ruler.at(name, _recording(rule))
+        _md = md
+    return _md
+
+
+def masked_content(md: MarkdownIt, content: str, env: dict) -> str:
+    """``content`` with code spans, inline HTML, links, images and escapes blanked out."""
+    if not _NEEDS_INLINE.search(content):
+        return content
+    spans: list[tuple[int, int]] = []
+    env[_SPANS_KEY] = spans
+    try:
+        md.inline.parse(content, md, env, [])
+    finally:
+        env.pop(_SPANS_KEY, None)
+    if not spans:
+        return content
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if end <= pos:
+            continue
+        start = max(start, pos)
+        out.append(content[pos:start])
+        out.append(_NOT_NEWLINE.sub(MASK_CHAR, content[start:end]))
+        pos = end
+    out.append(content[pos:])
+    return "".join(out)

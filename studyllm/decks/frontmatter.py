@@ -1,0 +1,130 @@
+"""Deck front matter: read the YAML block at the top of a deck file and check its keys."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from studyllm.decks.model import DeckError
+
+MODES = ("cards", "headings", "outline")
+OPTION_KEYS = ("new_per_day", "reviews_per_day")
+
+
+@dataclass
+class FrontMatter:
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+    id: str | None = None
+    mode: str | None = None
+    heading_level: int = 2
+    options: dict[str, Any] = field(default_factory=dict)
+    errors: list[DeckError] = field(default_factory=list)
+    warnings: list[DeckError] = field(default_factory=list)
+
+
+def _key_line(text: str, key: str, first_line: int) -> int:
+    """1-based file line where ``key:`` is written (the front matter's first line if not found)."""
+    pattern = re.compile(rf"^\s*['\"]?{re.escape(key)}['\"]?\s*[:=]")
+    for i, line in enumerate(text.split("\n")):
+        if pattern.match(line):
+            return first_line + i
+    return first_line
+
+
+def read_front_matter(text: str, first_line: int, path: str) -> FrontMatter:
+    """Parse front matter ``text`` whose first line is file line ``first_line`` (1-based)."""
+    fm = FrontMatter()
+
+    def error(message: str, key: str | None = None, hint: str = "", line: int | None = None, col: int = 1) -> None:
+        if line is None:
+            line = _key_line(text, key, first_line) if key else first_line
+        fm.errors.append(DeckError(message, path=path, line=line, col=col, hint=hint))
+
+    if not text.strip():
+        return fm
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + (mark.line if mark is not None else 0)
+        col = (mark.column + 1) if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        error(f"front matter is not valid YAML: {problem}", line=line, col=col,
+              hint="front matter is 'key: value' lines between two '---' lines")
+        return fm
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on absurd nesting
+        error(f"front matter could not be read: {type(exc).__name__}")
+        return fm
+    if data is None:
+        return fm
+    if not isinstance(data, dict):
+        # hashcards decks carry TOML (`name = "..."`) between the dashes; accept it.
+        try:
+            data = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, ValueError):
+            error("front matter must be a set of 'key: value' lines",
+                  hint="for example 'title: My deck'")
+            return fm
+    if not isinstance(data, dict):  # pragma: no cover - tomllib always returns a dict
+        return fm
+
+    title = data.get("title", data.get("name"))
+    if title is not None:
+        if isinstance(title, (str, int, float)) and not isinstance(title, bool) and str(title).strip():
+            fm.title = str(title).strip()
+        else:
+            error("front matter 'title' must be a non-empty string", "title" if "title" in data else "name")
+
+    deck_id = data.get("id")
+    if deck_id is not None:
+        if isinstance(deck_id, (str, int)) and not isinstance(deck_id, bool) and str(deck_id).strip():
+            fm.id = str(deck_id).strip()
+        else:
+            error("front matter 'id' must be a non-empty string", "id")
+
+    tags = data.get("tags")
+    if tags is not None:
+        if isinstance(tags, str):
+            items: list[Any] = re.split(r"[,\s]+", tags)
+        elif isinstance(tags, list):
+            items = tags
+        else:
+            items = [None]
+        if all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in items):
+            cleaned = []
+            for t in items:
+                t = str(t).strip().lstrip("#").strip()
+                if t and t not in cleaned:
+                    cleaned.append(t)
+            fm.tags = tuple(cleaned)
+        else:
+            error("front matter 'tags' must be a list of words", "tags", hint="tags: [llm, memory]")
+
+    mode = data.get("mode")
+    if mode is not None:
+        if isinstance(mode, str) and mode.strip().lower() in MODES:
+            fm.mode = mode.strip().lower()
+        else:
+            error(f"front matter 'mode' must be one of {', '.join(MODES)}", "mode")
+
+    level = data.get("heading_level")
+    if level is not None:
+        if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 6:
+            fm.heading_level = level
+        else:
+            error("front matter 'heading_level' must be a whole number from 1 to 6", "heading_level")
+
+    for key in OPTION_KEYS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100_000:
+            fm.options[key] = value
+        else:
+            error(f"front matter '{key}' must be a whole number from 0 to 100000", key, hint=f"{key}: 20")
+    return fm
