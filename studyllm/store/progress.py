@@ -273,11 +273,11 @@ def _replay_and_write(
 
 def rebuild_states(store: Store, card_ids: Iterable[int] | None = None) -> int:
     """Recompute card states (and the derived log fields) from the review log. With no
-    ``card_ids``, every card that has a log. Returns the number of cards replayed."""
+    ``card_ids``, every card (a card without answers goes back to new). Returns the number replayed."""
     leech_at = store.setting("leech_lapses")
     with write_tx(store.engine) as conn:
         if card_ids is None:
-            ids = [r[0] for r in conn.exec_driver_sql("SELECT DISTINCT card_id FROM review_log")]
+            ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card")]
         else:
             ids = list(dict.fromkeys(card_ids))
         _replay_and_write(conn, ids, leech_at=leech_at)
