@@ -1,0 +1,151 @@
+"""Export cards for Anki: a notes TSV with Anki's header lines, or an ``.apkg`` (genanki).
+
+Every card becomes one note of a two-field type (Front, Back) whose GUID is stable:
+the GUID the card came with from Anki (``extra["anki_guid"]``, see
+``studyllm.decks.anki_tsv``), else ``genanki.guid_for("studyllm", card uid)``. Card uids
+survive edits of the Markdown, so exporting again and re-importing into Anki updates the
+same notes instead of adding copies. Deck and note-type ids are derived from fixed
+strings for the same reason. Markdown is rendered to HTML (raw HTML in a card is escaped,
+not passed through). Scheduling is not exported: Anki starts the notes as new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from studyllm.store.service import Store
+
+__all__ = ["AnkiNote", "anki_guid", "iter_notes", "export_anki_tsv", "export_apkg", "stable_id", "MODEL_NAME"]
+
+MODEL_NAME = "studyllm Basic"
+DECK_PREFIX = "studyllm"
+_TAG_BAD = re.compile(r"\s+")
+
+_CSS = """.card { font-family: sans-serif; font-size: 20px; text-align: left; color: black; background: white; }
+pre { background: #f4f4f4; padding: 6px; }"""
+
+
+def stable_id(*parts: str) -> int:
+    """A 31-bit id from fixed strings (Anki deck and model ids), in genanki's suggested range."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
+
+
+def anki_guid(card_uid: str, extra: dict[str, Any] | None = None) -> str:
+    import genanki
+
+    guid = (extra or {}).get("anki_guid")
+    if isinstance(guid, str) and guid and "\t" not in guid and "\n" not in guid:
+        return guid
+    return genanki.guid_for("studyllm", card_uid)
+
+
+@dataclass(frozen=True)
+class AnkiNote:
+    guid: str
+    deck_key: str
+    deck_name: str
+    front: str  # HTML
+    back: str  # HTML
+    tags: tuple[str, ...]
+
+
+def _renderer():
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return lambda text: md.render(text or "").strip()
+
+
+def _tag(t: str) -> str:
+    return _TAG_BAD.sub("_", t.strip())
+
+
+def _front_markdown(kind: str, front: str, extra: dict[str, Any]) -> str:
+    if kind == "mcq" and isinstance(extra.get("choices"), list):
+        choices = "\n".join(f"{i}. {c.get('text', '')}" for i, c in enumerate(extra["choices"], 1) if isinstance(c, dict))
+        return f"{front}\n\n{choices}"
+    return front
+
+
+def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[AnkiNote]:
+    """Live (not archived) cards of live decks, in deck then card order."""
+    render = _renderer()
+    sql = (
+        "SELECT c.uid, c.kind, c.front, c.back, c.extra, c.tags, d.key, d.title, d.tags FROM card c"
+        " JOIN deck d ON d.id = c.deck_id WHERE c.archived = 0 AND d.archived = 0"
+    )
+    args: tuple = ()
+    if deck_keys:
+        sql += f" AND d.key IN ({','.join('?' * len(deck_keys))})"
+        args = tuple(deck_keys)
+    sql += " ORDER BY d.position, d.id, c.position, c.id"
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql, args).all()
+    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
+        extra = json.loads(extra_raw or "{}")
+        tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
+        tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in tags) if t))
+        yield AnkiNote(
+            guid=anki_guid(uid, extra), deck_key=key, deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
+            front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags,
+        )
+
+
+def export_anki_tsv(store: Store, out: TextIO, *, deck_keys: list[str] | None = None) -> int:
+    """Write notes as Anki's text import reads them. Returns the number of notes."""
+    out.write("#separator:tab\n#html:true\n#notetype:Basic\n#guid column:1\n#deck column:2\n#tags column:5\n")
+    n = 0
+    for note in iter_notes(store, deck_keys):
+        fields = (note.guid, note.deck_name, note.front, note.back, " ".join(note.tags))
+        out.write("\t".join(_field(f) for f in fields) + "\n")
+        n += 1
+    return n
+
+
+def _field(value: str) -> str:
+    """CSV quoting as Anki reads it; a field starting with ``#`` is quoted too, or Anki would
+    take a line whose GUID starts with ``#`` for a comment."""
+    if any(ch in value for ch in '\t\n\r"') or value.startswith("#"):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None) -> int:
+    """Write an Anki package (one Anki deck per studyllm deck). Returns the number of notes."""
+    import warnings
+
+    import genanki
+
+    model = genanki.Model(
+        stable_id("studyllm", "model", "basic", "v1"),
+        MODEL_NAME,
+        fields=[{"name": "Front"}, {"name": "Back"}],
+        templates=[{
+            "name": "Card 1",
+            "qfmt": "{{Front}}",
+            "afmt": '{{FrontSide}}<hr id="answer">{{Back}}',
+        }],
+        css=_CSS,
+    )
+    decks: dict[str, Any] = {}
+    n = 0
+    with warnings.catch_warnings():
+        # card text is rendered with raw HTML escaped; genanki's tag check only adds noise
+        warnings.filterwarnings("ignore", module="genanki")
+        for note in iter_notes(store, deck_keys):
+            deck = decks.get(note.deck_key)
+            if deck is None:
+                deck = decks[note.deck_key] = genanki.Deck(stable_id("studyllm", "deck", note.deck_key), note.deck_name)
+            deck.add_note(genanki.Note(model=model, fields=[note.front, note.back], guid=note.guid, tags=list(note.tags)))
+            n += 1
+        if not decks:
+            decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)
+        genanki.Package(list(decks.values())).write_to_file(str(path), timestamp=store.clock.now().timestamp())
+    return n
