@@ -1,0 +1,285 @@
+"""``studyllm stats``, ``studyllm export`` and ``studyllm import-progress``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+PROG = "studyllm"
+FORMATS = ("json", "csv", "anki-tsv", "apkg")
+
+
+class _Fail(Exception):
+    pass
+
+
+def _open(args: argparse.Namespace):
+    from studyllm.paths import resolve_home
+    from studyllm.store import Store
+
+    return Store.open(resolve_home(args.home))
+
+
+def _guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from studyllm.store.db import StoreError
+        from studyllm.store.progress import ProgressError
+
+        try:
+            return fn(args)
+        except (ProgressError, StoreError, _Fail) as exc:
+            print(f"{PROG} {name}: error: {exc}", file=sys.stderr)
+            return 1
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            print(f"{PROG} {name}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _progress_printer(enabled: bool) -> Callable[[int, int, str], None] | None:
+    if not enabled:
+        return None
+
+    def show(done: int, total: int, label: str) -> None:
+        if total < 1:
+            return
+        width = 30
+        filled = int(width * done / total)
+        print(f"\r[{'#' * filled:<{width}}] {done:>9,}/{total:,} {label[:20]:<20}", end="", file=sys.stderr)
+        if done >= total:
+            print(file=sys.stderr)
+
+    return show
+
+
+# --------------------------------------------------------------------------- stats
+
+
+def _pct(rate: dict[str, Any]) -> str:
+    if not rate["total"]:
+        return "-"
+    return f"{rate['passed']}/{rate['total']} {100 * rate['rate']:.0f}%"
+
+
+def _bar(n: int, top: int, width: int = 40) -> str:
+    return "#" * (max(1, round(width * n / top)) if n and top else 0)
+
+
+def format_stats(data: dict[str, Any], days: int) -> str:
+    lines: list[str] = []
+    st = data["streaks"]
+    per_day = data["reviews_per_day"]
+    total = sum(d["reviews"] for d in per_day)
+    lines.append(f"Study day {data['today']}: streak {st['current']} day(s), longest {st['longest']}, "
+                 f"{st['days_studied']} day(s) studied in all")
+    lines.append("")
+    lines.append(f"Reviews per day, last {days} days: {total} in all, {total / days:.1f} a day")
+    if days <= 31:
+        buckets = [(d["day"], d["reviews"]) for d in per_day]
+    else:  # weekly sums keep the listing short
+        buckets = []
+        for i in range(0, len(per_day), 7):
+            chunk = per_day[i:i + 7]
+            buckets.append((f"{chunk[0]['day']}+{len(chunk) - 1}d", sum(d["reviews"] for d in chunk)))
+    top = max((n for _, n in buckets), default=0)
+    for label, n in buckets:
+        lines.append(f"  {label:<16} {n:>6}  {_bar(n, top)}")
+    lines.append("")
+    ret = data["retention"]
+    lines.append("True retention (q >= 3 on reviews)   today            last 7 days      last 30 days")
+    for kind in ("young", "mature", "all"):
+        o = ret["overall"]
+        lines.append(f"  {kind:<36}" + "".join(f"{_pct(o[p][kind]):<17}" for p in ("today", "week", "month")))
+    for d in ret["decks"]:
+        lines.append(f"  {d['title'][:36]:<36}" + "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month")))
+    lines.append("")
+    fc = data["forecast"]
+    lines.append(f"Due in the next 30 days: {sum(d['due'] for d in fc)} (today, overdue included: {fc[0]['due']})")
+    top = max((d["due"] for d in fc), default=0)
+    for d in fc:
+        if d["due"]:
+            lines.append(f"  {d['day']}  {d['due']:>6}  {_bar(d['due'], top)}")
+    lines.append("")
+    c = data["cards"]
+    lines.append("Cards: " + ", ".join(f"{c[k]} {k}" for k in ("new", "learning", "young", "mature", "suspended",
+                                                               "archived", "leeches")) + f" ({c['total']} in all)")
+    if data["ef"]:
+        lines.append("Easiness of answered cards:")
+        top = max(e["cards"] for e in data["ef"])
+        for e in data["ef"]:
+            lines.append(f"  EF {e['ef']:.1f}-{e['ef'] + 0.09:.2f} {e['cards']:>7}  {_bar(e['cards'], top)}")
+    lines.append("")
+    decks = data["decks"]
+    if decks:
+        w = max(12, *(len(d["title"]) for d in decks))
+        w = min(w, 40)
+        lines.append(f"{'Deck':<{w}}  {'New':>6} {'Learn':>6} {'Young':>6} {'Mature':>6} {'Leech':>6} {'Total':>7}")
+        for d in decks:
+            lines.append(f"{d['title'][:w]:<{w}}  {d['new']:>6} {d['learning']:>6} {d['young']:>6} {d['mature']:>6} "
+                         f"{d['leeches']:>6} {d['total']:>7}")
+    else:
+        lines.append("No decks yet. Add some with: studyllm import PATH")
+    return "\n".join(lines)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from studyllm.store import stats
+
+    store = _open(args)
+    try:
+        data = stats.summary(store, days=args.days)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(format_stats(data, args.days))
+    return 0
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _atomic_text(path: Path, write: Callable[[Any], Any]) -> Any:
+    """Write a text file through a temporary sibling, so a failed export leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            result = write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from studyllm.store import anki, progress
+
+    if args.output is None:
+        raise _Fail("say where to write with -o FILE (-o DIR for --format csv, -o - for standard output)")
+    to_stdout = args.output == "-"
+    if to_stdout and args.format in ("csv", "apkg"):
+        raise _Fail(f"--format {args.format} can't go to standard output; give -o {'DIR' if args.format == 'csv' else 'FILE.apkg'}")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    store = _open(args)
+    try:
+        known = {d.key for d in store.decks(include_archived=True)}
+        missing = [k for k in (args.deck or []) if k not in known]
+        if missing:
+            raise _Fail(f"no deck with key {', '.join(map(repr, missing))}; known: {', '.join(sorted(known)) or 'none'}")
+        out = Path(args.output)
+        if args.format == "json":
+            if args.deck:
+                raise _Fail("--deck applies to anki-tsv and apkg; the JSON export is always complete")
+            prog = _progress_printer(show)
+            counts = (progress.export_json(store, sys.stdout, progress=prog) if to_stdout
+                      else _atomic_text(out, lambda fh: progress.export_json(store, fh, progress=prog)))
+            msg = f"{counts['decks']} deck(s), {counts['cards']} card(s), {counts['review_log']} answer(s)"
+        elif args.format == "csv":
+            if out.exists() and not out.is_dir():
+                raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
+            counts = progress.export_csv(store, out, progress=_progress_printer(show))
+            msg = f"{counts['cards']} card state(s) and {counts['review_log']} answer(s) in {', '.join(counts['files'])}"
+        elif args.format == "anki-tsv":
+            n = (anki.export_anki_tsv(store, sys.stdout, deck_keys=args.deck) if to_stdout
+                 else _atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
+            msg = f"{n} note(s) for Anki (File > Import; existing notes are updated by GUID)"
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            n = anki.export_apkg(store, out, deck_keys=args.deck)
+            msg = f"{n} note(s) in an Anki package"
+    finally:
+        store.close()
+    if not to_stdout:
+        print(f"Exported {msg} to {args.output}.", file=sys.stderr if args.quiet else sys.stdout)
+    return 0
+
+
+# --------------------------------------------------------------------------- import-progress
+
+
+def cmd_import_progress(args: argparse.Namespace) -> int:
+    from studyllm.store import progress
+
+    path = Path(args.file)
+    if not path.exists():
+        raise _Fail(f"{path}: no such file or folder")
+    data = progress.load_export(path)  # checked before the store is opened: bad input changes nothing
+    store = _open(args)
+    try:
+        report = progress.merge_export(store, data, dry_run=args.dry_run)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if args.dry_run:
+        print("Dry run: nothing was changed.")
+    print(f"{report.source}: {report.rows_in_file} answer(s) in the file: {report.added} added, "
+          f"{report.already_present} already here, {report.skipped_unknown} for cards not in this home.")
+    print(f"{report.cards_replayed} card(s) rebuilt from the merged log "
+          f"({report.matched_by_uid} card(s) matched by id, {report.matched_by_content} by deck and content).")
+    if report.unknown:
+        print(f"{len(report.unknown)} card(s) are unknown here (import their decks first, then run this again):")
+        for u in report.unknown[:20]:
+            front = " ".join(u.front.split())[:60]
+            print(f"  {u.deck_key or '?'} / {u.uid}: {front!r} ({u.reviews} answer(s))")
+        if len(report.unknown) > 20:
+            print(f"  ... and {len(report.unknown) - 20} more (use --json for the full list)")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "stats", help="study statistics (text or JSON)",
+        description="Reviews per day, streaks, true retention, the due forecast, cards by state and per deck.",
+    )
+    p.add_argument("--days", type=int, choices=(30, 90, 365), default=30, help="span of the reviews-per-day figures")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_guard("stats", cmd_stats))
+
+    p = subparsers.add_parser(
+        "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg)",
+        description=(
+            "json: complete, versioned export of decks, cards, card states and the review log (see docs/export-format.md). "
+            "csv: review_log.csv and card_states.csv written into the folder -o DIR. "
+            "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package."
+        ),
+    )
+    p.add_argument("--format", "-f", choices=FORMATS, default="json", help="what to write (default json)")
+    p.add_argument("-o", "--output", metavar="PATH", help="file to write (a folder for csv; - for standard output)")
+    p.add_argument("--deck", action="append", metavar="KEY", help="only this deck (anki-tsv, apkg; repeatable)")
+    prog = p.add_mutually_exclusive_group()
+    prog.add_argument("--progress", dest="progress", action="store_true", default=None,
+                      help="show a progress bar on stderr (default: when stderr is a terminal)")
+    prog.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+    p.add_argument("--quiet", "-q", action="store_true", help="print the summary line on stderr instead of stdout")
+    p.set_defaults(func=_guard("export", cmd_export))
+
+    p = subparsers.add_parser(
+        "import-progress", help="merge an export from another machine into this home",
+        description=(
+            "Merge a JSON export (or a CSV export folder / review_log.csv) into this home. Answers are added by their "
+            "unique id, so importing twice changes nothing; the states of the cards concerned are rebuilt by replaying "
+            "the merged review log. Cards not in this home are listed, not guessed. All or nothing."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="a studyllm export (.json), a CSV export folder or review_log.csv")
+    p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_guard("import-progress", cmd_import_progress))
