@@ -44,13 +44,18 @@ class _TextOf(HTMLParser):
         if tag == "br":
             self.parts.append("\n")
         elif tag in _BLOCK:
-            self.parts.append("\n")
+            self._boundary()
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _BLOCK:
+            self._boundary()
+
+    def _boundary(self) -> None:
+        # <div>a</div><div>b</div> is two lines, not two paragraphs
+        if self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
