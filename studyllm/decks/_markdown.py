@@ -40,10 +40,10 @@ _NOT_NEWLINE = re.compile(r"[^\n]")
 _md: MarkdownIt | None = None
 
 
-def _recording(rule: Any) -> Any:
+def _recording(rule: Any, first_chars: str) -> Any:
     def wrapped(state: Any, silent: bool) -> bool:
         start = state.pos
-        if not rule(state, silent):
+        if state.src[start] not in first_chars or not rule(state, silent):
             return False
         if not silent:
             spans = state.env.get(_SPANS_KEY)
@@ -64,15 +64,15 @@ def get_md() -> MarkdownIt:
         md.disable(["inline", "text_join"])  # inline runs on demand, see module doc
         # Emphasis and entities never hide a marker; skip them in the on-demand pass.
         md.disable(["emphasis", "entity"])
-        for name, rule in (
-            ("backticks", backtick),
-            ("escape", escape),
-            ("link", link),
-            ("image", image),
-            ("autolink", autolink),
-            ("html_inline", html_inline),
+        for name, rule, first_chars in (
+            ("backticks", backtick, "`"),
+            ("escape", escape, "\\"),
+            ("link", link, "["),
+            ("image", image, "!"),
+            ("autolink", autolink, "<"),
+            ("html_inline", html_inline, "<"),
         ):
-            md.inline.ruler.at(name, _recording(rule))
+            md.inline.ruler.at(name, _recording(rule, first_chars))
         _md = md
     return _md
 

@@ -30,8 +30,8 @@ __all__ = ["MAX_FILE_BYTES", "parse_deck", "parse_file"]
 MAX_FILE_BYTES = 10 * 1024 * 1024
 PATH_SEP = " › "
 
-_LINE_MARKER = re.compile(r"^[ \t]{0,3}([QACO]):(?=[ \t]|$)")
-_SEPARATOR = re.compile(r"^[ \t]{0,3}(\?\??)[ \t]*$")
+# A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
+_MARKERS = re.compile(r"^[ \t]{0,3}(?:([QACO]):(?=[ \t]|$)|(\?\??)[ \t]*$)", re.M)
 _SR_COMMENT = re.compile(r"[ \t]*<!--SR:[^\n]*?-->")
 _COMMENT_ONLY = re.compile(r"^\s*<!--.*?-->\s*$", re.S)
 _IN_ORDER = re.compile(r"\s*\(in order\)\s*$", re.I)
@@ -67,7 +67,7 @@ class Frag:
         return self.content.count("\n") + 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Open:
     """A card being collected: Q:/A:, C:, O: or a `?` card."""
 
@@ -131,6 +131,8 @@ class _DeckParser:
         self.context: tuple[str, ...] = ()  # outline mode: a label paragraph above the current list
         self.mode = "cards"
         self._seen: set[tuple[Any, ...]] = set()
+        self._path: tuple[str, ...] = ()
+        self._path_key: Any = None
 
     # ----------------------------------------------------------------- helpers
     def error(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
@@ -140,8 +142,12 @@ class _DeckParser:
         self.warnings.append(DeckError(message, path=self.path, line=line + 1, col=col, hint=hint))
 
     def heading_path(self) -> tuple[str, ...]:
-        path = tuple(text for level, text in self.headings if not (level == 1 and text == self.title))
-        return path + self.context
+        key = (len(self.headings), self.headings[-1] if self.headings else None, self.context)
+        if key != self._path_key:
+            path = tuple(text for level, text in self.headings if not (level == 1 and text == self.title))
+            self._path = path + self.context
+            self._path_key = key
+        return self._path
 
     def add(self, kind: str, front: str, back: str, line: int, col: int = 1, *, variant: str = "",
             path: tuple[str, ...] | None = None, extra: dict[str, Any] | None = None) -> None:
@@ -159,7 +165,7 @@ class _DeckParser:
         """Source lines [start, end) with the first ``cut`` characters of the first line removed."""
         if start >= end:
             return ""
-        first = self.lines[start][cut:]
+        first = self.lines[start][cut:].lstrip() if cut else self.lines[start]
         if end - start == 1:
             return first
         return first + "\n" + "\n".join(self.lines[start + 1:end])
@@ -341,6 +347,18 @@ class _DeckParser:
         if self.pending is not None and self.flush_pending(b):
             return  # the pending question took this block (MCQ / ordered)
         heading_q, self.heading_q = self.heading_q, None
+        op = self.open
+        if op is not None and op.kind == "S":
+            # A `?` card runs on only through blocks touching it (no blank line) and stops at an SR comment.
+            if b.start == op.a_end and kind in ("list", "fence", "code", "table", "blockquote", "html") and \
+                    not (kind == "fence" and self.is_calc(b)):
+                is_sr = kind == "html" and self.lines[b.start].lstrip().startswith("<!--SR:")
+                if not is_sr:
+                    self.extend(b)
+                    return
+                self.close()
+                return
+            self.close()
         if kind == "heading" and b.setext and self.tokens[b.tok].markup == "-":
             frag = self.frag_of(b.tok + 1)
             if self.has_card_syntax(frag):
@@ -376,12 +394,7 @@ class _DeckParser:
             return
         op = self.open
         if op is not None:
-            if op.kind == "S":
-                if b.start == self.open_end() and kind in ("list", "fence", "code", "table", "blockquote", "html"):
-                    self.extend(b)
-                    return
-                self.close()
-            else:
+            if True:
                 if kind == "list" and op.a_start is None and op.kind == "Q" and self.is_task_list(b):
                     self.mcq(b, op.line, op.col, self.src(op.q_start[0], op.q_end, op.q_start[1]), op.path)
                     self.open = None
@@ -403,38 +416,34 @@ class _DeckParser:
         m = frag.masked
         if "::" in m or "==" in m:
             return True
-        return any(_LINE_MARKER.match(ln) or _SEPARATOR.match(ln) for ln in m.split("\n"))
+        return _MARKERS.search(m) is not None
 
     def paragraph(self, b: Block, frag: Frag) -> None:
-        mlines = frag.masked.split("\n")
-        clines = frag.content.split("\n")
+        masked = frag.masked
         markers: list[tuple[int, str, int]] = []  # (line index, marker, column index)
         sep_at = -1
-        for i, ln in enumerate(mlines):
-            if not ln:
-                continue
-            c0 = ln[0]
-            if c0 in "QACO ?\t":
-                m = _LINE_MARKER.match(ln)
-                if m:
-                    markers.append((i, m.group(1), m.start(1)))
-                    continue
-                if "?" in ln and _SEPARATOR.match(ln):
-                    if sep_at < 0:
-                        sep_at = i
-                    else:
-                        self.warn("second '?' separator in one card is kept as text", frag.line0 + i,
-                                  hint="separate cards with a blank line")
+        line_no, last = 0, 0
+        for m in _MARKERS.finditer(masked):
+            line_no += masked.count("\n", last, m.start())
+            last = m.start()
+            if m.group(1):
+                markers.append((line_no, m.group(1), m.start(1) - m.start()))
+            elif sep_at < 0:
+                sep_at = line_no
+            else:
+                self.warn("second '?' separator in one card is kept as text", frag.line0 + line_no,
+                          hint="separate cards with a blank line")
+        if sep_at < 0 and not markers:
+            if self.open is not None:
+                self.extend(b)
+            else:
+                self.pending = (b, frag)
+            return
+        mlines = masked.split("\n")
+        clines = frag.content.split("\n")
         if sep_at >= 0:
             self.close()
             self.separator_card(b, frag, sep_at, mlines[sep_at].strip() == "??")
-            return
-        if not markers:
-            op = self.open
-            if op is not None:
-                self.extend(b)
-                return
-            self.pending = (b, frag)
             return
         first = markers[0][0]
         if first > 0:
