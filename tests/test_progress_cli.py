@@ -1,0 +1,128 @@
+"""The stats, export and import-progress subcommands, driven through studyllm.cli.main."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from studyllm.cli import main
+
+DECK = """---
+title: Tiny deck
+id: tiny
+---
+
+Q: What does a tokenizer do?
+A: It splits text into tokens.
+
+Q: What is the context window?
+A: The number of tokens the model sees at once.
+"""
+
+
+@pytest.fixture
+def homes(tmp_path):
+    deck = tmp_path / "tiny.md"
+    deck.write_text(DECK, encoding="utf-8")
+    a, b = tmp_path / "a", tmp_path / "b"
+    for home in (a, b):
+        assert main(["--home", str(home), "import", str(deck)]) == 0
+    from studyllm.store import Store
+
+    with Store.open(a) as store:
+        ids = [d for d in (store.next_card(),) if d]
+        assert ids
+        store.answer(ids[0].id, 4)
+        store.answer(store.next_card().id, 2)
+    return a, b, tmp_path
+
+
+def test_help_for_each_command(capsys):
+    for cmd in ("stats", "export", "import-progress"):
+        with pytest.raises(SystemExit) as exit_:
+            main([cmd, "--help"])
+        assert exit_.value.code == 0
+        assert f"usage: studyllm {cmd}" in capsys.readouterr().out
+
+
+def test_stats_text_and_json(homes, capsys):
+    a, _, _ = homes
+    capsys.readouterr()
+    assert main(["--home", str(a), "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "streak 1 day(s)" in out and "True retention" in out and "Tiny deck" in out
+    assert main(["--home", str(a), "stats", "--json", "--days", "90"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["reviews_per_day"]) == 90 and data["reviews_per_day"][-1]["reviews"] == 2
+    assert data["cards"]["learning"] == 2 and data["decks"][0]["key"] == "tiny"
+
+
+def test_export_then_import_progress(homes, capsys):
+    a, b, tmp = homes
+    out = tmp / "p.json"
+    assert main(["--home", str(a), "export", "--format", "json", "-o", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["counts"]["review_log"] == 2
+    assert main(["--home", str(b), "import-progress", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "2 added" in text
+    assert main(["--home", str(b), "import-progress", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["added"] == 0 and report["already_present"] == 2
+    assert main(["--home", str(b), "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cards"]["learning"] == 2
+
+
+def test_export_csv_tsv_apkg(homes, capsys):
+    a, _, tmp = homes
+    assert main(["--home", str(a), "export", "-f", "csv", "-o", str(tmp / "csv")]) == 0
+    assert (tmp / "csv" / "review_log.csv").exists() and (tmp / "csv" / "card_states.csv").exists()
+    assert main(["--home", str(a), "export", "-f", "anki-tsv", "-o", str(tmp / "n.tsv")]) == 0
+    assert (tmp / "n.tsv").read_text(encoding="utf-8").startswith("#separator:tab\n#html:true\n")
+    assert main(["--home", str(a), "export", "-f", "apkg", "-o", str(tmp / "n.apkg"), "--deck", "tiny"]) == 0
+    with zipfile.ZipFile(tmp / "n.apkg") as z:
+        z.extract("collection.anki2", tmp)
+    with sqlite3.connect(tmp / "collection.anki2") as conn:
+        assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 2
+    capsys.readouterr()
+    assert main(["--home", str(a), "export", "-f", "anki-tsv", "-o", "-"]) == 0
+    assert capsys.readouterr().out.count("\n") == 8
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["export"], "-o FILE"),
+        (["export", "-f", "apkg", "-o", "-"], "standard output"),
+        (["export", "-f", "apkg", "-o", "{tmp}/x.apkg", "--deck", "nope"], "no deck with key 'nope'"),
+        (["import-progress", "{tmp}/missing.json"], "no such file"),
+        (["import-progress", "{tmp}/bad.json"], "line 1"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(homes, capsys, argv, needle):
+    a, _, tmp = homes
+    (tmp / "bad.json").write_text('{"format": "studyllm-progress", "version":', encoding="utf-8")
+    argv = [x.replace("{tmp}", str(tmp)) for x in argv]
+    capsys.readouterr()
+    assert main(["--home", str(a), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"studyllm {argv[0]}: error: ") and needle in err, err
+    assert "Traceback" not in err
+
+
+def test_failed_json_export_leaves_no_file(homes, monkeypatch, capsys):
+    a, _, tmp = homes
+    from studyllm.store import progress
+
+    def boom(store, fh, progress=None):
+        fh.write("{")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(progress, "export_json", boom)
+    assert main(["--home", str(a), "export", "-o", str(tmp / "p.json")]) == 1
+    assert "No space left" in capsys.readouterr().err
+    assert not (tmp / "p.json").exists()
+    assert [p.name for p in tmp.iterdir() if p.name.startswith(".p.json")] == []
