@@ -18,13 +18,19 @@ from studyllm.store.importer import import_parsed
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
 CALC_BODY = """\
-question: How many GB do the weights of a {params}B-parameter model take in {dtype}?
-params: [1, 7, 13]
-dtype: [fp16, fp32]
-answer: weights_memory(params * 1e9, dtype)
+question: How many GB does it take to store the weights of a {params} model in {precision}?
+vars:
+  params: choice(1B, 7B, 13B)
+  precision: choice(fp32, fp16)
+answer: weights_bytes(params, precision)
 unit: GB
-tolerance: 5%
+tolerance: 2%
 """
+
+
+def calc_card() -> ParsedCard:
+    return ParsedCard("calc", "Weights memory", "Bytes per parameter times parameters.", ("Memory",), line=30,
+                      extra={"body": CALC_BODY, "body_line": 31})
 
 
 def basic_cards() -> list[ParsedCard]:

@@ -24,11 +24,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Markdown, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 
 from studyllm.store.service import CardView
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
+from studyllm.ui.widgets.cardtext import CardText
 from studyllm.ui.widgets.grades import GradeBar
+from studyllm.ui.widgets.keybar import KeyBar
 
 
 def review_seed(card: CardView) -> int:
@@ -126,17 +128,17 @@ class StudyScreen(Screen):
             yield Static(id="tally", markup=False)
         yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
         with VerticalScroll(id="card"):
-            yield Markdown(id="front", open_links=False)
+            yield CardText(id="front")
             yield Static(id="choices", markup=False)
             yield Static(id="ordering", markup=False)
             yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
             yield Static(id="feedback", markup=False)
-            yield Markdown(id="back", open_links=False)
+            yield CardText(id="back")
         with Vertical(id="summary"):
             yield Static(id="summary-text", markup=False)
         yield Static(id="status", markup=False)
         yield GradeBar(mode=self.app.store.setting("grading_mode"), id="grades")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.title = "Study"
@@ -203,14 +205,13 @@ class StudyScreen(Screen):
         self.calc_error = None
         self.query_one("#summary").display = False
         self.query_one("#card").display = True
-        self.query_one("#front", Markdown).display = True
         front = card.front
         if card.kind == "calc":
             front = self._draw_calc(card) or front
-        self.query_one("#front", Markdown).update(clean(front))
-        back = self.query_one("#back", Markdown)
+        self.query_one("#front", CardText).show(front)
+        back = self.query_one("#back", CardText)
         back.display = False
-        back.update("")
+        back.show("")
         self.query_one("#feedback", Static).update("")
         self.query_one("#feedback", Static).display = False
         self.query_one("#choices", Static).display = card.kind == "mcq"
@@ -235,8 +236,9 @@ class StudyScreen(Screen):
         if card.is_drill:
             ctx += "  · again"
         self.query_one("#context", Static).update(clean(ctx))
-        self.query_one(GradeBar).display = False
-        self.query_one(GradeBar).suggest(None)
+        grades = self.query_one(GradeBar)
+        grades.display = True
+        grades.suggest(None)
         self._update_progress()
         self._update_status()
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
@@ -369,10 +371,14 @@ class StudyScreen(Screen):
             return
         mod = _calc_module()
         try:
-            self.calc_result = mod.check(self.calc_question, typed)
+            result = mod.check(self.calc_question, typed)
         except Exception as exc:
-            self.notify(f"Couldn't read that answer: {exc}", severity="error")
+            self.notify(f"Couldn't read that answer: {exc}", severity="error", markup=False)
             return
+        if getattr(result, "value", 0) is None:  # unreadable: let the learner type it again
+            self.notify(clean(result.message), severity="warning", markup=False)
+            return
+        self.calc_result = result
         self.reveal()
 
     # ------------------------------------------------------------------ reveal and grade
@@ -423,18 +429,18 @@ class StudyScreen(Screen):
                     feedback.update(Text(f"{mark} {clean(res.message)}", style=style))
                     self.suggested = getattr(res, "suggested_grade", None)
                     feedback.display = True
-                answer = f"**Answer:** {clean(q.answer)} {clean(q.unit)}".rstrip()
+                answer_text = getattr(q, "answer_text", None) or f"{q.answer} {q.unit}".strip()
+                answer = f"**Answer:** {clean(answer_text)}"
                 solution = clean(getattr(q, "solution", "") or "")
                 back = "\n\n".join(p for p in (answer, solution, back if back.strip() else "") if p)
             elif self.calc_error:
                 feedback.update(Text(self.calc_error, style="bold yellow"))
                 feedback.display = True
-        back_md = self.query_one("#back", Markdown)
-        back_md.update(back)
+        back_md = self.query_one("#back", CardText)
+        back_md.show(back)
         back_md.display = True
         bar = self.query_one(GradeBar)
         bar.set_mode(self.mode)
-        bar.display = True
         bar.suggest(self.suggested if self.mode != "four" else (max(2, self.suggested) if self.suggested is not None else None))
         self.set_focus(None)
         self._update_status()
@@ -537,9 +543,13 @@ class StudyScreen(Screen):
 
     def action_calculator(self) -> None:
         prefill = None
+        kwargs = {}
         if self.calc_question is not None:
             prefill = dict(getattr(self.calc_question, "values", {}) or {})
-        self.app.push_screen(self.app.make_screen("calculators", prefill=prefill))
+            tab = getattr(self.calc_question, "tab", None)
+            if tab:
+                kwargs["tab"] = tab
+        self.app.push_screen(self.app.make_screen("calculators", prefill=prefill, **kwargs))
 
     def action_leave(self) -> None:
         self.app.action_go("home")

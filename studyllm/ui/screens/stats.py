@@ -1,0 +1,237 @@
+"""Stats: reviews per day (30/90/365), a calendar heatmap, streaks, true retention, the due
+forecast, cards by state and easiness, and a per-deck table.
+
+The figures come from :mod:`studyllm.store.stats` (read-only SQL), loaded in a thread worker
+so a large log never blocks the UI; the screen only draws what it is given.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.color import Color
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual_plotext import PlotextPlot
+
+SPANS = (30, 90, 365)
+_WEEKDAYS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _pct(rate: dict[str, Any]) -> Text:
+    if not rate["total"]:
+        return Text("–", style="dim", justify="right")
+    return Text(f"{100 * rate['rate']:.0f}% ({rate['passed']}/{rate['total']})", justify="right")
+
+
+class StatsScreen(Screen):
+    CSS_PATH = "stats.tcss"
+    BINDINGS = [
+        Binding("d", "cycle_days", "30/90/365 days"),
+        Binding("1", "set_days(30)", "30 days", show=False),
+        Binding("2", "set_days(90)", "90 days", show=False),
+        Binding("3", "set_days(365)", "365 days", show=False),
+        Binding("r", "reload", "Refresh"),
+        Binding("escape", "app.go('home')", "Home"),
+    ]
+
+    days: reactive[int] = reactive(30, init=False)
+
+    def __init__(self, **_ignored: Any) -> None:
+        super().__init__()
+        self.data: dict[str, Any] | None = None
+        self.heat: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="stats-body"):
+            yield Static("Loading statistics…", id="stats-summary", markup=False)
+            reviews = PlotextPlot(id="reviews-plot")
+            reviews.border_title = "Reviews per day"
+            yield reviews
+            heat = Static(id="heatmap", markup=False)
+            heat.border_title = "Last 365 days"
+            yield heat
+            with Horizontal(id="stats-middle"):
+                retention = DataTable(id="retention", cursor_type="none", zebra_stripes=True)
+                retention.border_title = "True retention (q ≥ 3)"
+                yield retention
+                forecast = PlotextPlot(id="forecast-plot")
+                forecast.border_title = "Due in the next 30 days"
+                yield forecast
+            with Horizontal(id="stats-bottom"):
+                with Vertical(id="stats-states"):
+                    yield Static(id="card-states", markup=False)
+                    ef = PlotextPlot(id="ef-plot")
+                    ef.border_title = "Easiness (answered cards)"
+                    yield ef
+                decks = DataTable(id="deck-stats", cursor_type="row", zebra_stripes=True)
+                decks.border_title = "Decks"
+                yield decks
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Stats"
+        self.query_one("#card-states", Static).border_title = "Cards"
+        retention = self.query_one("#retention", DataTable)
+        retention.add_column("", key="what")
+        for key, label in (("today", "Today"), ("week", "7 days"), ("month", "30 days")):
+            retention.add_column(label, key=key)
+        decks = self.query_one("#deck-stats", DataTable)
+        decks.add_column("Deck", key="deck")
+        for key, label in (("new", "New"), ("learning", "Learning"), ("young", "Young"), ("mature", "Mature"),
+                           ("leeches", "Leeches"), ("total", "Cards")):
+            decks.add_column(label, key=key)
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
+
+    # ------------------------------------------------------------------ actions
+    def action_reload(self) -> None:
+        self.load(self.days)
+
+    def action_cycle_days(self) -> None:
+        self.days = SPANS[(SPANS.index(self.days) + 1) % len(SPANS)] if self.days in SPANS else SPANS[0]
+
+    def action_set_days(self, days: int) -> None:
+        self.days = days
+
+    def watch_days(self, _days: int) -> None:
+        self.action_reload()
+
+    # ------------------------------------------------------------------ loading
+    @work(thread=True, exclusive=True, group="stats")
+    def load(self, days: int) -> None:
+        from studyllm.store import stats
+
+        store = self.app.store
+        data = stats.summary(store, days=days)
+        heat = stats.heatmap(store, 365, today=date.fromisoformat(data["today"]))
+        self.app.call_from_thread(self.show, data, heat, days)
+
+    def show(self, data: dict[str, Any], heat: dict[str, Any], days: int) -> None:
+        self.data, self.heat = data, heat
+        self._summary(data, days)
+        self._reviews(data, days)
+        self._heatmap(heat)
+        self._retention(data)
+        self._forecast(data)
+        self._states(data)
+        self._decks(data)
+
+    # ------------------------------------------------------------------ drawing
+    def _colour(self, name: str, fallback: str) -> Color:
+        value = self.app.theme_variables.get(name) or fallback
+        try:
+            return Color.parse(value)
+        except Exception:
+            return Color.parse(fallback)
+
+    def _summary(self, data: dict[str, Any], days: int) -> None:
+        st = data["streaks"]
+        per_day = data["reviews_per_day"]
+        total = sum(d["reviews"] for d in per_day)
+        today = per_day[-1]["reviews"] if per_day else 0
+        text = Text()
+        text.append(f"Today {data['today']}: {today} answer(s)", style="bold")
+        text.append("   ")
+        text.append(f"Streak {st['current']} day(s)", style="bold")
+        text.append(f" · longest {st['longest']} · {st['days_studied']} day(s) studied")
+        text.append("   ")
+        text.append(f"{total} answer(s) in the last {days} days, {total / days:.1f} a day", style="dim")
+        self.query_one("#stats-summary", Static).update(text)
+
+    def _bars(self, plot_id: str, xs: list[int], ys: list[int], *, colour: str, xlabel: str, width: float = 0.8) -> None:
+        plot = self.query_one(plot_id, PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        rgb = self._colour(colour, "#4EBF71").rgb
+        if xs:
+            plt.bar(xs, ys, color=rgb, width=width, marker="hd")
+        plt.xlabel(xlabel)
+        top = max(ys, default=0)
+        plt.ylim(0, max(1, top))
+        plot.refresh()
+
+    def _reviews(self, data: dict[str, Any], days: int) -> None:
+        ys = [d["reviews"] for d in data["reviews_per_day"]]
+        xs = list(range(-len(ys) + 1, 1))
+        self.query_one("#reviews-plot", PlotextPlot).border_title = f"Reviews per day, last {days} days (d: 30/90/365)"
+        self._bars("#reviews-plot", xs, ys, colour="primary", xlabel="days ago", width=0.8 if days <= 90 else 1.0)
+
+    def _heatmap(self, heat: dict[str, Any]) -> None:
+        weeks = heat["weeks"]
+        top = heat["max"] or 1
+        base = self._colour("panel", "#2a2a2a")
+        hot = self._colour("success", "#4EBF71")
+        levels = [base] + [base.blend(hot, f) for f in (0.35, 0.6, 0.8, 1.0)]
+        labels = [" "] * len(weeks)
+        for i, week in enumerate(weeks):
+            monday = date.fromisoformat(week[0][0])  # a week's Monday is never after today
+            if monday.day <= 7 and i + 3 <= len(labels) and labels[i:i + 3] == [" "] * 3:
+                labels[i:i + 3] = _MONTHS[monday.month - 1]
+        text = Text()
+        text.append("    " + "".join(labels) + "\n", style="dim")
+        for row in range(7):
+            text.append(f"{_WEEKDAYS[row]:<4}", style="dim")
+            for week in weeks:
+                cell = week[row]
+                if cell is None:
+                    text.append(" ")
+                    continue
+                n = cell[1]
+                level = 0 if n == 0 else min(4, 1 + (4 * (n - 1)) // top)
+                text.append("■", style=levels[level].hex)
+            text.append("\n")
+        text.append(f"{heat['total']} answer(s) from {heat['start']} to {heat['end']}; busiest day {heat['max']}",
+                    style="dim")
+        self.query_one("#heatmap", Static).update(text)
+
+    def _retention(self, data: dict[str, Any]) -> None:
+        table = self.query_one("#retention", DataTable)
+        table.clear()
+        overall = data["retention"]["overall"]
+        for kind, label in (("young", "Young (< 21 d)"), ("mature", "Mature"), ("all", "All")):
+            table.add_row(Text(label), *(_pct(overall[p][kind]) for p in ("today", "week", "month")), key=kind)
+        for d in data["retention"]["decks"]:
+            table.add_row(Text(d["title"], style="italic"), *(_pct(d[p]["all"]) for p in ("today", "week", "month")),
+                          key=f"deck:{d['key']}")
+
+    def _forecast(self, data: dict[str, Any]) -> None:
+        ys = [d["due"] for d in data["forecast"]]
+        self._bars("#forecast-plot", list(range(len(ys))), ys, colour="accent", xlabel="days from today")
+
+    def _states(self, data: dict[str, Any]) -> None:
+        c = data["cards"]
+        text = Text()
+        for key, label, style in (("new", "New", "bold"), ("learning", "Learning", ""), ("young", "Young", ""),
+                                  ("mature", "Mature", "bold"), ("suspended", "Suspended", "dim"),
+                                  ("archived", "Archived", "dim"), ("leeches", "Leeches", "bold")):
+            text.append(f"{label:<10}", style=style)
+            text.append(f"{c[key]:>7}\n")
+        text.append(f"{'Total':<10}{c['total']:>7}", style="bold")
+        self.query_one("#card-states", Static).update(text)
+        ef = data["ef"]
+        self._bars("#ef-plot", [round(e["ef"] * 10) for e in ef], [e["cards"] for e in ef], colour="secondary",
+                   xlabel="EF × 10")
+
+    def _decks(self, data: dict[str, Any]) -> None:
+        table = self.query_one("#deck-stats", DataTable)
+        table.clear()
+        for d in data["decks"]:
+            table.add_row(
+                Text(d["title"]),
+                *(Text(str(d[k]), justify="right", style="" if d[k] else "dim")
+                  for k in ("new", "learning", "young", "mature", "leeches", "total")),
+                key=d["key"],
+            )

@@ -1,0 +1,308 @@
+"""Pilot tests for the study flow: reveal and grade, the end summary, undo, bury,
+suspend, multiple choice, cloze, ordered and typed (calculator) answers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ui_fixtures import basic_cards, calc_card, make_store  # noqa: E402
+
+from studyllm.decks.model import ParsedCard  # noqa: E402
+from studyllm.ui.app import build_app  # noqa: E402
+from studyllm.ui.screens.study import StudyScreen  # noqa: E402
+
+SIZE = (80, 24)
+
+
+async def start_study(pilot) -> StudyScreen:
+    await pilot.press("s")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, StudyScreen)
+    return screen
+
+
+def review_count(store, card_id: int) -> int:
+    return len(store.history(card_id))
+
+
+async def test_study_a_deck_to_the_end_commits_every_answer():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        seen = []
+        for _ in range(20):
+            if screen.finished:
+                break
+            card = screen.card
+            seen.append(card.id)
+            if card.kind == "calc":
+                pytest.fail("no calc card in this deck")
+            await pilot.press("space")
+            await pilot.pause()
+            assert screen.revealed
+            await pilot.press("5")
+            await pilot.pause()
+            # committed before the next card shows
+            assert review_count(store, card.id) == 1
+        assert screen.finished
+        assert len(seen) == len(basic_cards())
+        summary = str(screen.query_one("#summary-text").render())
+        assert "Session complete" in summary
+        assert f"{len(seen)} answers" in summary
+        assert "100% graded 3 or more" in summary
+        assert "Next due" in summary
+        assert store.counts().total == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"
+
+
+async def test_grades_hidden_until_reveal_and_weak_answer_comes_back():
+    store = make_store(cards=basic_cards()[:2])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        first = screen.card.id
+        await pilot.press("2")  # not revealed yet: no grade
+        await pilot.pause()
+        assert review_count(store, first) == 0
+        assert screen.card.id == first
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.query_one("#back").display
+        await pilot.press("2")
+        await pilot.pause()
+        assert store.history(first)[0]["grade"] == 2
+        # graded below 4: still in today's queue as a drill
+        ids = []
+        while not screen.finished and len(ids) < 6:
+            ids.append(screen.card.id)
+            await pilot.press("space", "5")
+            await pilot.pause()
+        assert first in ids
+        assert screen.finished
+
+
+async def test_undo_restores_the_card_and_its_state():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        first = screen.card
+        await pilot.press("space", "4")
+        await pilot.pause()
+        assert screen.card.id != first.id
+        assert review_count(store, first.id) == 1
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.card.id == first.id
+        assert not screen.revealed
+        assert review_count(store, first.id) == 0
+        assert store.card(first.id).state_name == "new"
+        assert screen.session.done == 0
+
+
+async def test_bury_and_suspend_take_the_card_out_of_today():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        total = store.counts().total
+        buried = screen.card.id
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.card.id != buried
+        assert store.card(buried).buried_until is not None
+        suspended = screen.card.id
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert screen.card.id not in (buried, suspended)
+        assert store.card(suspended).suspended
+        assert store.counts().total == total - 2
+
+
+async def test_multiple_choice_marks_the_choice():
+    mcq = [c for c in basic_cards() if c.kind == "mcq"]
+    store = make_store(cards=mcq)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        assert screen.card.kind == "mcq"
+        await pilot.press("1")  # SGD: wrong
+        await pilot.pause()
+        assert screen.choice == 0
+        assert not screen.revealed
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.revealed
+        choices = str(screen.query_one("#choices").render())
+        assert "✗ your choice" in choices and "✓ correct" in choices
+        assert screen.suggested == 1
+        await pilot.press("1")  # now a grade
+        await pilot.pause()
+        assert store.history(screen.session.answers[0][0])[0]["grade"] == 1
+
+
+async def test_multiple_choice_right_choice_suggests_a_pass():
+    mcq = [c for c in basic_cards() if c.kind == "mcq"]
+    store = make_store(cards=mcq)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        await pilot.press("2", "space")
+        await pilot.pause()
+        assert "Right choice" in str(screen.query_one("#feedback").render())
+        assert screen.suggested == 4
+
+
+async def test_cloze_shows_the_blank_then_the_answer():
+    cloze = [c for c in basic_cards() if c.kind == "cloze"]
+    store = make_store(cards=cloze)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        front = screen.query_one("#front")
+        assert "[...]" in front.source
+        assert not screen.query_one("#back").display
+        await pilot.press("space")
+        await pilot.pause()
+        assert "**2 GB**" in screen.query_one("#back").source
+
+
+async def test_ordered_reorder_then_check():
+    ordered = [c for c in basic_cards() if c.kind == "ordered"]
+    store = make_store(cards=ordered)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        assert screen.order != [0, 1, 2]  # shuffled
+        # selection sort with the keys: put item i at position i
+        for target in range(3):
+            pos = screen.order.index(target)
+            while screen.order_pos != pos:
+                await pilot.press("down")
+            while pos > target:
+                await pilot.press("shift+up")
+                pos -= 1
+        await pilot.pause()
+        assert screen.order == [0, 1, 2]
+        await pilot.press("space")
+        await pilot.pause()
+        assert "All 3 in the right order" in str(screen.query_one("#feedback").render())
+        assert screen.suggested == 4
+
+
+async def test_ordered_wrong_order_is_marked():
+    ordered = [c for c in basic_cards() if c.kind == "ordered"]
+    store = make_store(cards=ordered)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        await pilot.press("space")
+        await pilot.pause()
+        assert "in the right place" in str(screen.query_one("#feedback").render())
+        assert "belongs at" in str(screen.query_one("#ordering").render())
+        assert "Right order" in screen.query_one("#back").source
+
+
+@pytest.mark.parametrize("right", [True, False])
+async def test_typed_calc_answer_checked(right):
+    pytest.importorskip("studyllm.calc.cards")
+    store = make_store(cards=[calc_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        q = screen.calc_question
+        assert q is not None
+        assert screen.query_one("#front").source.startswith("How many GB")
+        typed = f"{q.answer} {q.unit}" if right else f"{q.answer * 10 + 1} {q.unit}"
+        await pilot.press(*typed)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.revealed
+        fb = str(screen.query_one("#feedback").render())
+        assert fb.startswith("✓") if right else fb.startswith("✗")
+        assert screen.suggested == (4 if right else 1)
+        assert "Answer" in screen.query_one("#back").source
+        await pilot.press("3")
+        await pilot.pause()
+        assert store.history(screen.session.answers[0][0])[0]["grade"] == 3
+
+
+async def test_calc_question_is_replayed_after_undo():
+    pytest.importorskip("studyllm.calc.cards")
+    store = make_store(cards=[calc_card(), basic_cards()[0]])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        prompt = screen.calc_question.prompt
+        await pilot.press(*"1 GB", "enter")
+        await pilot.pause()
+        await pilot.press("0")
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.card.kind == "calc"
+        assert screen.calc_question.prompt == prompt
+
+
+async def test_unreadable_calc_answer_can_be_retyped():
+    pytest.importorskip("studyllm.calc.cards")
+    store = make_store(cards=[calc_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        await pilot.press(*"abc", "enter")
+        await pilot.pause()
+        assert not screen.revealed
+
+
+async def test_four_button_mode_maps_to_sm2_grades():
+    store = make_store()
+    store.set_setting("grading_mode", "four")
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        ids = []
+        for key in ("1", "2", "3", "4"):
+            ids.append(screen.card.id)
+            await pilot.press("space", key)
+            await pilot.pause()
+        grades = [store.history(i)[0]["grade"] for i in ids]
+        assert grades == [2, 3, 4, 5]
+        # "0" is not a key in this mode
+        card = screen.card.id
+        await pilot.press("space", "0")
+        await pilot.pause()
+        assert screen.card.id == card and review_count(store, card) == 0
+
+
+async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
+    pytest.importorskip("studyllm.decks.parser")
+    deck = tmp_path / "deck.md"
+    deck.write_text("# Edit me\n\nWhat is teh sum of two and two in base ten? :: 4\n", encoding="utf-8")
+    from studyllm.store.importer import import_file
+    from ui_fixtures import NOW  # noqa: F401
+    from studyllm.clock import FrozenClock
+    from studyllm.store import Store
+
+    store = Store.memory(clock=FrozenClock(NOW))
+    assert import_file(store, deck).ok
+    editor = tmp_path / "ed.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/teh/the/" "$2"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    app = build_app(store, editor=str(editor))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        card_id = screen.card.id
+        await pilot.press("e")
+        await pilot.pause()
+        assert "the sum" in deck.read_text()
+        assert screen.card.id == card_id  # same card, progress kept
+        assert "the sum" in screen.query_one("#front").source
