@@ -289,6 +289,8 @@ class _DeckParser:
                            "levels); the deeper text would be lost", line,
                            hint="flatten the nesting")
             if current is not None:
+                if ttype == "inline" and "\n" in tok.content and tok.map and current.kind in ("list", "blockquote"):
+                    self.check_lazy_marker(tok)
                 nest += tok.nesting
                 if nest == 0:
                     current.tok_end = i + 1
@@ -317,6 +319,19 @@ class _DeckParser:
             current.tok_end = n
             blocks.append(current)
         return blocks
+
+    def check_lazy_marker(self, tok: Any) -> None:
+        """A `Q:` line right under a list or quote, with no blank line, belongs to that list item."""
+        content = tok.content
+        first_nl = content.index("\n")
+        m = _MARKERS.search(content, first_nl + 1)
+        if m is None:
+            return
+        line = tok.map[0] + content.count("\n", 0, m.start())
+        src = self.lines[line] if line < len(self.lines) else ""
+        if _MARKERS.match(src):
+            self.error("this marker line is read as part of the list or quote above it", line, 1,
+                       hint="put a blank line before it")
 
     def check_fence(self, tok: Any) -> None:
         if not tok.map:
