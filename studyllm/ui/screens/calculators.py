@@ -224,7 +224,7 @@ class CalculatorScreen(Screen):
     def preset_changed(self, event: Select.Changed) -> None:
         prefix = "mem" if event.select.id == "mem-preset" else "sc"
         value = event.value
-        if value is Select.BLANK or value is None:
+        if value is Select.NULL or value is None:
             self._presets[prefix] = None
             return
         if value == self._presets[prefix]:

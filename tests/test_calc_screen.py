@@ -1,0 +1,165 @@
+"""Pilot tests for the calculator screen: typing updates results, bad input shows inline,
+prefill from a calc card works."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+
+from studyllm import calc
+from studyllm.calc.cards import draw, parse_spec
+from studyllm.ui.screens.calculators import CalculatorScreen
+
+
+class CalcApp(App):
+    def __init__(self, **screen_kwargs):
+        super().__init__()
+        self.screen_kwargs = screen_kwargs
+
+    def on_mount(self) -> None:
+        self.push_screen(CalculatorScreen(**self.screen_kwargs))
+
+
+def cell(screen, table_id, row, col):
+    return str(screen.query_one(f"#{table_id}", DataTable).get_cell(row, col))
+
+
+def text_of(screen, selector):
+    return str(screen.query_one(selector, Static).render())
+
+
+async def type_into(pilot, input_id, text):
+    widget = pilot.app.screen.query_one(f"#{input_id}", Input)
+    widget.focus()
+    widget.value = ""
+    await pilot.pause()
+    await pilot.press(*list(text))
+    await pilot.pause()
+
+
+async def test_memory_tab_typing_errors_training_and_presets():
+    app = CalcApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert cell(screen, "mem-table", "weights", "bytes") == "14 GB"  # 7B at bf16
+        # every keystroke updates the table
+        await type_into(pilot, "mem-params", "70B")
+        assert cell(screen, "mem-table", "weights", "bytes") == "140 GB"
+        assert "does NOT fit" in text_of(screen, "#mem-total")
+
+        # invalid input: message under the input, last valid result stays, no crash
+        await type_into(pilot, "mem-params", "70Bx")
+        error = screen.query_one("#mem-params-error", Static)
+        assert error.display and str(error.render()).startswith("params:") and "'70Bx'" in str(error.render())
+        assert screen.query_one("#mem-params", Input).has_class("invalid-value")
+        assert cell(screen, "mem-table", "weights", "bytes") == "140 GB"
+        await type_into(pilot, "mem-gpus", "0")
+        assert "gpus" in text_of(screen, "#mem-gpus-error")
+        # fixing the values clears the messages
+        await type_into(pilot, "mem-params", "13B")
+        await type_into(pilot, "mem-gpus", "2")
+        assert not screen.query_one("#mem-params-error", Static).display
+        assert cell(screen, "mem-table", "weights", "bytes") == "13 GB"  # 26 GB split over 2 GPUs
+
+        # training with ZeRO-3 on 64 GPUs, and the course's rule next to the exact figure
+        await type_into(pilot, "mem-params", "7B")
+        screen.query_one("#mem-mode", Select).value = "train"
+        screen.query_one("#mem-zero", Select).value = 3
+        await pilot.pause()
+        await type_into(pilot, "mem-gpus", "64")
+        report = screen.memory_report
+        assert report.train and report.zero_stage == 3 and report.num_gpus == 64
+        assert cell(screen, "mem-table", "optimizer", "bytes") == calc.format_bytes(7e9 * 12 / 64)
+        assert cell(screen, "mem-table", "total", "bytes") == "1.75 GB"
+        explain = text_of(screen, "#mem-explain")
+        assert "20 x weights" in explain and "16 bytes/param" in explain and "280 GB" in explain
+        assert screen.query_one("#seg-optimizer").display  # the bar of where the bytes go
+        assert "optimizer 75%" in text_of(screen, "#mem-legend")
+
+        # training in int8 is refused inline
+        screen.query_one("#mem-precision", Select).value = "int8"
+        await pilot.pause()
+        assert "precision" in text_of(screen, "#mem-error")
+        screen.query_one("#mem-precision", Select).value = "bf16"
+        screen.query_one("#mem-mode", Select).value = "infer"
+        await type_into(pilot, "mem-gpus", "1")
+
+        # a preset fills the architecture, which adds the KV cache
+        screen.query_one("#mem-preset", Select).value = "llama-7b"
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.query_one("#mem-layers", Input).value == "32"
+        assert cell(screen, "mem-table", "kv_cache", "bytes") == calc.format_bytes(2**30)
+
+
+async def test_scaling_tab_typing_plot_and_errors():
+    app = CalcApp(tab="scaling")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one(TabbedContent).active == "scaling"
+        assert cell(screen, "sc-table", "compute", "value") == "5.88e23 FLOPs"  # 70B x 1.4T
+        await type_into(pilot, "sc-tokens", "30B")
+        assert cell(screen, "sc-table", "compute", "value") == calc.format_flops(6 * 70e9 * 30e9)
+        assert cell(screen, "sc-table", "tokens_per_param", "value") == "0.429"
+        assert "under-trained" in text_of(screen, "#sc-verdict")
+        assert "sparsity" in text_of(screen, "#sc-explain")
+        assert "IsoFLOP" in str(screen.query_one("#sc-plot").render())
+        await type_into(pilot, "sc-mfu", "50%")
+        assert screen.scaling_report.mfu == 0.5
+        await type_into(pilot, "sc-mfu", "2")
+        assert "mfu" in text_of(screen, "#sc-mfu-error")
+        await type_into(pilot, "sc-mfu", ".4")
+        # compute alone: the Chinchilla split
+        screen.query_one("#sc-params", Input).value = ""
+        screen.query_one("#sc-tokens", Input).value = ""
+        await type_into(pilot, "sc-compute", "5.76e23")
+        assert cell(screen, "sc-table", "optimal", "value") == "69.3B params, 1.39T tokens"
+        # three of three is one too many
+        await type_into(pilot, "sc-params", "7B")
+        await type_into(pilot, "sc-tokens", "1T")
+        assert "at most two" in text_of(screen, "#sc-error")
+
+
+async def test_prefill_from_a_calc_card():
+    spec = parse_spec(
+        "question: ZeRO {zero_stage} on {gpus} GPUs for {params}?\nvars:\n  params: 13B\n  zero_stage: 2\n"
+        "  gpus: 16\n  precision: fp16\nanswer: model_state_bytes(params, zero_stage=zero_stage, num_gpus=gpus).total\n"
+        "unit: GB\ntolerance: 2%")
+    question = draw(spec, 1)
+    app = CalcApp(prefill=question.values, tab=question.tab)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#mem-params", Input).value == "13B"
+        assert screen.query_one("#mem-gpus", Input).value == "16"
+        assert screen.query_one("#mem-zero", Select).value == 2
+        assert screen.query_one("#mem-mode", Select).value == "train"
+        assert screen.query_one("#mem-precision", Select).value == "fp16"
+        model_states = sum(screen.memory_report.as_dict()["per_gpu_bytes"][k]
+                           for k in ("weights", "gradients", "optimizer")) / 1e9
+        assert model_states == pytest.approx(question.answer)
+
+
+async def test_prefill_scaling_with_preset_and_mfu():
+    app = CalcApp(prefill={"preset": "gpt3-175b", "mfu": 0.3, "gpu": "V100"}, tab="scaling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#sc-params", Input).value == "174.6B"
+        assert screen.query_one("#sc-mfu", Input).value == "30%"
+        r = screen.scaling_report
+        assert r.gpu == "V100" and r.mfu == pytest.approx(0.3)
+        assert r.pf_days == pytest.approx(3637.5, rel=1e-3)
+
+
+async def test_card_text_in_prefill_is_not_markup():
+    app = CalcApp(prefill={"params": "[@click=app.quit]7B[/]"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert "[@click=app.quit]" in text_of(screen, "#mem-params-error")
+        assert app.is_running
