@@ -69,7 +69,7 @@ def compare_gpus_per_pf_day(gpu: str = "A100") -> Comparison:
             "1 PF-day needs 1,000 TFLOP/s for a day. An A100 peaks at 312 dense bf16 TFLOPS, so "
             "that takes 1000/312 = 3.2 A100s. The course's '2 A100s' matches only the 624 TFLOPS "
             "peak with 2:4 structured sparsity (1.6 GPUs, rounded up), which LLM training does not "
-            "use. Real training reaches 30-60% of peak (MFU), so in practice it takes 6-10 A100s."
+            "use. Real training reaches 30-60% of peak (MFU), so in practice it takes 5-11 A100s."
         )
     elif gpu.upper() == "V100":
         why = (
