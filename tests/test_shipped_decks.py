@@ -114,6 +114,7 @@ def test_shipped_decks_exist():
 def test_deck_parses_without_errors(path):
     deck = parsed()[path.name]
     assert deck.errors == [], "\n".join(str(e) for e in deck.errors)
+    assert deck.warnings == [], "\n".join(str(w) for w in deck.warnings)
     assert deck.cards, "a shipped deck has cards"
     front_matter = re.search(r"\A---\n(.*?)\n---\n", path.read_text(encoding="utf-8"), re.S).group(1)
     declared_id = re.search(r"^id: *(\S+)", front_matter, re.M).group(1)
@@ -121,6 +122,17 @@ def test_deck_parses_without_errors(path):
     assert deck.title and deck.title != path.stem, "the title comes from the front matter"
     for card in deck.cards:
         assert card.front.strip() and (card.back.strip() or card.kind in ("mcq", "ordered", "calc")), card
+
+
+@needs_parser
+def test_no_answer_swallowed_the_next_card():
+    """A Q:/A: answer runs on to the next marker, so a '::' line, a cloze or a task list written
+    after it without a '---' would silently become part of the answer instead of a card."""
+    other_card = re.compile(r"^(?:Q|A|C|O):\s|\S :::? \S|\{\{c\d+::|==[^=\s][^=]*==|^\s*[-*] \[[ xX]\] |^\?\??$", re.M)
+    for name, card in all_cards():
+        if card.kind == "basic":
+            for side in (card.front, card.back):
+                assert not other_card.search(side), f"{name}:{card.line}: {side!r}"
 
 
 @needs_parser
