@@ -276,10 +276,32 @@ def parse_spec(body: str) -> CalcSpec:
         note=found.get("note", ("", 0))[0],
         lines={k: v[1] for k, v in found.items()},
     )
-    # Try the answer on a few draws so type errors show up now, with the line number.
+    # Try the answer on every corner of the variables' ranges (and a few random draws) so that
+    # type and domain errors show up at import, with the line number, not during a review.
+    for values in _corner_values(spec):
+        _answer(spec, values)
     for seed in range(8):
         _answer(spec, _draw_values(spec, random.Random(seed))[0])
     return spec
+
+
+def _corner_values(spec: CalcSpec, limit: int = 256):
+    """Combinations of each variable's extreme values: every choice, both ends of a range."""
+    import itertools
+
+    options = []
+    for v in spec.variables:
+        if v.kind in ("const", "choice"):
+            vals = [value for value, _ in v.options]
+        elif v.kind == "range" and v.step is not None:
+            count = int(math.floor((v.hi - v.lo) / v.step + 1e-9))
+            vals = [v.lo, float(f"{v.lo + v.step * count:.12g}")]
+        else:  # draws are clamped to [lo, hi], so both ends can come up
+            vals = [v.lo, v.hi]
+        options.append([int(x) if isinstance(x, float) and x.is_integer() and abs(x) < 1e6 else x for x in vals])
+    names = [v.name for v in spec.variables]
+    for combo in itertools.islice(itertools.product(*options), limit):
+        yield dict(zip(names, combo))
 
 
 def _known_vars(names) -> str:
