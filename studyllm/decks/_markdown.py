@@ -37,7 +37,12 @@ _SPANS_KEY = "studyllm_spans"
 _NEEDS_INLINE = re.compile(r"[`<\\\[]")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
+# markdown-it-py's link-label scan costs ~50 µs per '[': past this many in one paragraph,
+# links are not analysed (code spans, HTML and escapes still are) so a hostile file stays fast.
+MAX_BRACKETS = 2000
+
 _md: MarkdownIt | None = None
+_md_nolinks: MarkdownIt | None = None
 
 
 def _recording(rule: Any, first_chars: str) -> Any:
@@ -58,23 +63,35 @@ def get_md() -> MarkdownIt:
     """The shared parser instance (built on first use)."""
     global _md
     if _md is None:
-        md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
-        md.enable("table")
-        md.use(front_matter_plugin)
-        md.disable(["inline", "text_join"])  # inline runs on demand, see module doc
-        # Emphasis and entities never hide a marker; skip them in the on-demand pass.
-        md.disable(["emphasis", "entity"])
-        for name, rule, first_chars in (
-            ("backticks", backtick, "`"),
-            ("escape", escape, "\\"),
-            ("link", link, "["),
-            ("image", image, "!"),
-            ("autolink", autolink, "<"),
-            ("html_inline", html_inline, "<"),
-        ):
-            md.inline.ruler.at(name, _recording(rule, first_chars))
-        _md = md
+        _md = _build()
     return _md
+
+
+def _no_links_md() -> MarkdownIt:
+    global _md_nolinks
+    if _md_nolinks is None:
+        _md_nolinks = _build()
+        _md_nolinks.disable(["link", "image"])
+    return _md_nolinks
+
+
+def _build() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+    md.enable("table")
+    md.use(front_matter_plugin)
+    md.disable(["inline", "text_join"])  # inline runs on demand, see module doc
+    # Emphasis and entities never hide a marker; skip them in the on-demand pass.
+    md.disable(["emphasis", "entity"])
+    for name, rule, first_chars in (
+        ("backticks", backtick, "`"),
+        ("escape", escape, "\\"),
+        ("link", link, "["),
+        ("image", image, "!"),
+        ("autolink", autolink, "<"),
+        ("html_inline", html_inline, "<"),
+    ):
+        md.inline.ruler.at(name, _recording(rule, first_chars))
+    return md
 
 
 def masked_content(md: MarkdownIt, content: str, env: dict) -> str:
@@ -82,6 +99,8 @@ def masked_content(md: MarkdownIt, content: str, env: dict) -> str:
     if not _NEEDS_INLINE.search(content):
         return content
     spans: list[tuple[int, int]] = []
+    if content.count("[") > MAX_BRACKETS:
+        md = _no_links_md()
     env[_SPANS_KEY] = spans
     try:
         md.inline.parse(content, md, env, [])

@@ -53,7 +53,7 @@ def find_anki(masked: str, content: str) -> tuple[list[Deletion], list[ClozeProb
         close = masked.find("}}", m.end())
         if close < 0:
             problems.append(ClozeProblem(m.start(), "cloze '{{c" + m.group(1) + "::' is never closed with '}}'",
-                                         "write {{c1::answer}}", error=False))
+                                         "write {{c1::answer}}"))
             break
         inner_start = m.end()
         sep = masked.find("::", inner_start, close)

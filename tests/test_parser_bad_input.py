@@ -1,0 +1,195 @@
+"""Deck parser: bad input gives a per-file error (or a documented parse), never a crash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+
+import pytest
+
+from studyllm.decks.model import DeckError
+from studyllm.decks.parser import MAX_FILE_BYTES, parse_deck, parse_file
+
+
+def write(tmp_path, data: bytes, name: str = "deck.md"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_good_file_has_hash_of_raw_bytes(tmp_path):
+    data = "Q: 问题?\r\nA: answer\r\n".encode()
+    deck = parse_file(write(tmp_path, data))
+    assert not deck.errors
+    assert deck.content_hash == hashlib.sha256(data).hexdigest()
+    assert (deck.cards[0].front, deck.cards[0].back) == ("问题?", "answer")
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    deck = parse_file(write(tmp_path, b"\xef\xbb\xbfa :: b\n"))
+    assert not deck.errors and deck.cards[0].front == "a"
+
+
+def test_non_utf8_file(tmp_path):
+    deck = parse_file(write(tmp_path, "Q: ok\nA: caf\xe9\n".encode("latin-1")))
+    assert not deck.cards
+    (err,) = deck.errors
+    assert "not valid UTF-8" in err.message and (err.line, err.col) == (2, 7)
+    assert str(err).startswith(f"{tmp_path / 'deck.md'}:2:7: ")
+
+
+def test_binary_file(tmp_path):
+    deck = parse_file(write(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+    assert "binary" in deck.errors[0].message and deck.errors[0].line == 3
+
+
+def test_empty_and_blank_files(tmp_path):
+    for data in (b"", b"  \n\n\t\n"):
+        deck = parse_file(write(tmp_path, data))
+        assert [e.message for e in deck.errors] == ["file is empty"]
+    assert parse_deck("", "x.md").errors[0].message == "file is empty"
+
+
+def test_oversize_file(tmp_path):
+    path = write(tmp_path, b"a :: b\n" * 200)
+    deck = parse_file(path, max_bytes=1000)
+    assert "larger than" in deck.errors[0].message and not deck.cards
+    assert MAX_FILE_BYTES == 10 * 1024 * 1024
+
+
+def test_unreadable_and_missing_paths(tmp_path):
+    deck = parse_file(tmp_path / "missing.md")
+    assert "cannot read" in deck.errors[0].message
+    deck = parse_file(tmp_path)
+    assert "folder" in deck.errors[0].message
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        path = write(tmp_path, b"a :: b\n", "locked.md")
+        path.chmod(0)
+        try:
+            assert "cannot read" in parse_file(path).errors[0].message
+        finally:
+            path.chmod(0o644)
+
+
+def test_unclosed_fence_reports_its_line():
+    deck = parse_deck("a :: b\n\nQ: x?\nA: y\n\n```python\nQ: hidden\nA: hidden\n", "d.md")
+    (err,) = deck.errors
+    assert "never closed" in err.message and err.line == 6
+    assert [c.front for c in deck.cards] == ["a", "x?"]
+
+
+def test_short_closing_fence_does_not_count():
+    deck = parse_deck("````\ncode\n```\n", "d.md")
+    assert deck.errors and deck.errors[0].line == 1
+
+
+def test_empty_cloze_has_position():
+    deck = parse_deck("fine line\nThe answer is {{c1::}} here.\n", "d.md")
+    (err,) = deck.errors
+    assert err.message == "empty cloze deletion" and (err.line, err.col) == (2, 15)
+    assert parse_deck("{{c1::  ::hint}}\n").errors[0].message == "empty cloze deletion"
+    assert "start at c1" in parse_deck("{{c0::x}}\n").errors[0].message
+
+
+def test_unclosed_cloze_is_an_error():
+    deck = parse_deck("The {{c1::answer is here.\n", "d.md")
+    assert not deck.cards and "never closed" in deck.errors[0].message
+
+
+def test_q_without_a():
+    deck = parse_deck("Q: first?\nA: yes\n\nQ: lonely?\n\n## Next\n\nQ: last?\n", "d.md")
+    assert [c.front for c in deck.cards] == ["first?"]
+    assert [(e.line, e.message) for e in deck.errors] == [(4, "question has no answer"),
+                                                           (8, "question has no answer")]
+
+
+def test_a_without_q_and_double_a():
+    deck = parse_deck("A: orphan\n\nQ: q?\nA: one\nA: two\n", "d.md")
+    assert [e.line for e in deck.errors] == [1, 5]
+
+
+def test_invalid_yaml_front_matter_has_line():
+    deck = parse_deck("---\ntitle: ok\ntags: [a, b\nid: x\n---\na :: b\n", "d.md")
+    (err,) = deck.errors
+    assert "not valid YAML" in err.message and err.line in (3, 4)
+
+
+def test_front_matter_not_a_mapping():
+    deck = parse_deck("---\n- a\n- b\n---\na :: b\n", "d.md")
+    assert "key: value" in deck.errors[0].message
+
+
+def test_toml_front_matter_is_accepted():
+    deck = parse_deck('---\nname = "Linear algebra"\n---\na :: b\n', "d.md")
+    assert not deck.errors and deck.title == "Linear algebra"
+
+
+def test_unclosed_front_matter_is_a_warning():
+    deck = parse_deck("---\ntitle: x\n\na :: b\n", "d.md")
+    assert "never closed" in deck.warnings[0].message
+
+
+@pytest.mark.parametrize("opener", ["- ", "> ", "1. ", "* > "])
+def test_ten_thousand_levels_of_nesting(opener):
+    text = opener * 10_000 + "Q: deep\n"
+    deck = parse_deck(text, "d.md")
+    assert deck.errors and "nested too deeply" in deck.errors[0].message
+    assert not any("internal error" in e.message for e in deck.errors)
+
+
+def test_hundreds_of_indented_list_levels():
+    # Indented nesting grows quadratically (10,000 levels would be a 100 MB file); 400 is plenty.
+    text = "\n".join("  " * i + "- level" for i in range(400)) + "\n"
+    deck = parse_deck(text, "d.md", outline=True)
+    assert any("nested too deeply" in e.message for e in deck.errors)
+
+
+def test_moderate_nesting_is_fine():
+    text = "\n".join("  " * i + f"- level{i}: def" for i in range(8)) + "\n"
+    deck = parse_deck(text, "d.md", outline=True)
+    assert not deck.errors and len(deck.cards) == 8
+
+
+def test_deep_inline_brackets_and_emphasis():
+    for text in ("[" * 100_000 + "x", "*" * 100_000 + "a", "`" * 50_000 + "x" + "<" * 50_000,
+                 "[a](b) " * 1000 + "[" * 3000):
+        deck = parse_deck(text + " :: y\n", "d.md")
+        assert not any("internal error" in e.message for e in deck.errors)
+
+
+def test_one_megabyte_single_line():
+    line = ("word {{c1::x}} == " * 60_000)[:1_000_000]
+    deck = parse_deck(line + "\n", "d.md")
+    assert not any("internal error" in e.message for e in deck.errors)
+    big = "front :: " + "b" * 1_000_000 + "\n"
+    deck = parse_deck(big, "d.md")
+    assert len(deck.cards) == 1 and len(deck.cards[0].back) == 1_000_000
+    openers = "{{c1::" * 200_000 + "\n"  # never closed: must stay linear
+    deck = parse_deck(openers, "d.md")
+    assert not deck.cards and "never closed" in deck.errors[0].message
+
+
+def test_nul_and_control_characters_in_string_input():
+    deck = parse_deck("a\x00b :: c\x1b[31m\n", "d.md")
+    assert deck.cards[0].front == "a\ufffdb"
+    assert any("NUL" in w.message for w in deck.warnings)
+    assert any("control character" in w.message for w in deck.warnings)
+
+
+def test_errors_are_deck_errors_with_path():
+    deck = parse_deck("Q: x\n", "notes/a.md")
+    err = deck.errors[0]
+    assert isinstance(err, DeckError) and err.path == "notes/a.md"
+    assert str(err) == "notes/a.md:1:1: question has no answer (hint: add an 'A:' line after the question)"
+
+
+def test_recursion_limit_is_not_a_crash(monkeypatch):
+    deck = None
+    old = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(120)
+        deck = parse_deck("> " * 30 + "a :: b\n", "d.md")
+    finally:
+        sys.setrecursionlimit(old)
+    assert deck is not None and isinstance(deck.errors, list)
