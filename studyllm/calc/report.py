@@ -148,7 +148,7 @@ def memory_report(
             MemoryItem("weights", f"weights ({'fp16/bf16' if mixed else 'fp32'})", ms.weights,
                        f"{pp} × {ms.weight_bytes_per_param:g} B{w_div}"),
             MemoryItem("gradients", "gradients", ms.gradients, f"{pp} × {ms.grad_bytes_per_param:g} B{g_div}"),
-            MemoryItem("optimizer", f"optimizer states ({optimizer}{', fp32 master copy' if mixed else ''})",
+            MemoryItem("optimizer", f"optimizer ({optimizer}{' + fp32 master' if mixed else ''})",
                        ms.optimizer_states, f"{pp} × {ms.optimizer_bytes_per_param:g} B{o_div}"),
         ]
         if arch:

@@ -23,7 +23,7 @@ from studyllm import calc
 
 PRECISIONS = [("fp32 (4 bytes)", "fp32"), ("fp16 (2 bytes)", "fp16"), ("bf16 (2 bytes)", "bf16"),
               ("int8 (1 byte)", "int8"), ("int4 (0.5 byte)", "int4")]
-MODES = [("Inference: weights + KV cache", "infer"), ("Training: model states + activations", "train")]
+MODES = [("Inference (weights, KV cache)", "infer"), ("Training (ZeRO, activations)", "train")]
 ZERO = [("0: plain data parallel", 0), ("1: shard optimizer states", 1), ("2: + gradients", 2),
         ("3: + weights", 3)]
 GPU_CHOICES = [(f"{g.name} ({g.dense_tflops:g} TFLOPS, {g.memory_gb:g} GB)", g.name) for g in calc.GPUS.values()]
