@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from . import expr as _expr
 from .explain import explain_call
-from .units import BYTE_UNITS, FLOP_UNITS, PF_DAY_FLOPS, format_count, format_sci, parse_quantity, split_quantity
+from .units import BYTE_UNITS, FLOP_UNITS, format_count, format_sci, parse_quantity, split_quantity
 
 
 class CalcSpecError(Exception):

@@ -6,21 +6,12 @@ that lead to its result, e.g. ``7e9 params × 2 bytes (bf16) = 1.4e10 bytes = 14
 
 from __future__ import annotations
 
-import inspect
-
 from . import memory, scaling
 from .units import PF_DAY_FLOPS, format_sci
 
 
 def _b(n: float) -> str:
     return f"{format_sci(n)} bytes = {format_sci(n / 1e9)} GB"
-
-
-def _bind(func, args, kwargs) -> dict:
-    sig = inspect.signature(func)
-    bound = sig.bind(*args, **kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
 
 
 def explain_call(name: str, args: tuple = (), kwargs: dict | None = None) -> list[str]:
