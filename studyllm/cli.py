@@ -49,11 +49,12 @@ def cmd_due(args: argparse.Namespace) -> int:
     decks = store.decks()
     today = store.today()
     next_due = store.next_due()
+    totals = store.counts()  # the global daily limits apply on top of each deck's own
     if args.json:
         out = {
             "today": today.isoformat(),
             "next_due": next_due.isoformat() if next_due else None,
-            "totals": {k: sum(getattr(d, k) for d in decks) for k in ("new", "review", "drill")},
+            "totals": {"new": totals.new, "review": totals.review, "drill": totals.drill},
             "decks": [
                 {"key": d.key, "title": d.title, "new": d.new, "review": d.review, "drill": d.drill,
                  "learning": d.learning, "total": d.total, "suspended": d.suspended, "leeches": d.leeches}
@@ -69,8 +70,7 @@ def cmd_due(args: argparse.Namespace) -> int:
     print(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
     for d in decks:
         print(f"{d.title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
-    print(f"{'Total':<{width}}  {sum(d.new for d in decks):>5}  {sum(d.review for d in decks):>5}  "
-          f"{sum(d.drill for d in decks):>5}  {sum(d.total for d in decks):>6}")
+    print(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {sum(d.total for d in decks):>6}")
     if next_due:
         print(f"Next reviews fall due on {next_due.isoformat()}.")
     return 0

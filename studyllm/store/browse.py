@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from studyllm.store import models as m
+from studyllm.store import constants as m
 from studyllm.store.service import CardView, Store
 
 __all__ = ["BrowseRow", "STATES", "search_cards", "all_tags", "explain_state"]

@@ -11,10 +11,9 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import SQLModel
+from studyllm.store import constants
 
-from studyllm.store import models
-from studyllm.store.models import SCHEMA_VERSION
+SCHEMA_VERSION = constants.SCHEMA_VERSION  # module attribute so tests can simulate a newer release
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -113,6 +112,8 @@ def init_schema(engine: Engine) -> int:
                 ).scalar_one()
                 if has_tables:
                     raise StoreError("the database has tables but no studyllm schema version")
+                from sqlmodel import SQLModel  # only needed to create a new database
+
                 SQLModel.metadata.create_all(conn, tables=_tables())
                 conn.execute(
                     text("INSERT INTO meta(key, value) VALUES ('schema_version', :v)"),
@@ -141,6 +142,8 @@ def init_schema(engine: Engine) -> int:
 
 
 def _tables() -> list:
+    from studyllm.store import models
+
     return [
         models.Meta.__table__,
         models.Setting.__table__,

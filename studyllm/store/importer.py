@@ -32,7 +32,7 @@ from studyllm.decks.identity import (
     stable_uid,
 )
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
-from studyllm.store import models as m
+from studyllm.store import constants as m
 from studyllm.store.db import dumps, write_tx
 from studyllm.store.service import Store, queue_for
 

@@ -12,14 +12,14 @@ from typing import Optional
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
-
-# card_state.queue values
-QUEUE_NEW = 0
-QUEUE_LEARNING = 1  # reviewed, repetitions < 2 (still on the 1- and 6-day steps)
-QUEUE_REVIEW = 2
-QUEUE_SUSPENDED = -1
-QUEUE_ARCHIVED = -2  # removed from its file; history kept
+from studyllm.store.constants import (  # noqa: F401  (re-exported)
+    QUEUE_ARCHIVED,
+    QUEUE_LEARNING,
+    QUEUE_NEW,
+    QUEUE_REVIEW,
+    QUEUE_SUSPENDED,
+    SCHEMA_VERSION,
+)
 
 
 class Meta(SQLModel, table=True):

@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 
 from studyllm import __version__
 from studyllm.sm2 import Sm2State, review
-from studyllm.store import models as m
+from studyllm.store import constants as m
 from studyllm.store.db import dumps, write_tx
 from studyllm.store.service import Store, queue_for
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, text
 
 from studyllm.clock import Clock, SystemClock, next_rollover, study_day
 from studyllm.sm2 import Sm2State, review, validate_quality
-from studyllm.store import models as m
+from studyllm.store import constants as m
 from studyllm.store.db import StoreError, check_sqlite_file, dumps, init_schema, make_engine, write_tx
 from studyllm.store.settings import SPECS, validate
 
