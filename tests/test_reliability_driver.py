@@ -314,6 +314,143 @@ def import_round(home: Path, rng: random.Random, work: Path, first: int, *, max_
     return result
 
 
+# ----------------------------------------------------------------------------- real CLI rounds
+def cli(args: list[str], out: Path, err: Path) -> subprocess.Popen:
+    """``python -m studyllm ARGS`` in a child process (the real command line)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore")
+    return subprocess.Popen([python(), "-m", "studyllm", *args], stdout=out.open("w"), stderr=err.open("w"),
+                            env=env, cwd=str(ROOT))
+
+
+def make_export(path: Path, key: str = "merge", n_cards: int = 600, answers: int = 3) -> set[str]:
+    """An export from "another machine": a deck of ``n_cards`` answered ``answers`` times each
+    (frozen clock, in memory so it is quick). Returns the review uids in the file."""
+    from datetime import datetime, timezone
+
+    from studyllm.clock import FrozenClock
+    from studyllm.store import Store
+    from studyllm.store.importer import import_parsed
+    from studyllm.store.progress import export_json
+
+    clock = FrozenClock(datetime(2026, 2, 1, 18, 0, tzinfo=timezone.utc), "Europe/Berlin")
+    with Store.memory(clock=clock) as store:
+        store.set_setting("new_per_day", 10_000)
+        store.set_setting("reviews_per_day", 100_000)
+        assert import_parsed(store, study_deck(key, n_cards), source_path=f"/nonexistent/{key}.md").ok
+        uids = set()
+        for _day in range(answers * 10):
+            while (card := store.next_card()) is not None:
+                uids.add(store.answer(card.id, 5 if card.is_drill else 4).log_uid)
+            clock.advance(days=1)
+        with path.open("w", encoding="utf-8") as fh:
+            export_json(store, fh)
+    return uids
+
+
+@dataclass
+class MergeRound:
+    outcome: str = ""  # "none", "all" or "partial"
+    finished: bool = False  # the command printed its report before the kill
+    integrity: str = ""
+    mismatches: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("none", "all") and self.integrity == "ok" and self.mismatches == 0 and (
+            not self.finished or self.outcome == "all"
+        )
+
+
+def merge_round(home: Path, export: Path, expected: set[str], rng: random.Random, work: Path,
+                *, delay: tuple[float, float] = (0.5, 3.0)) -> MergeRound:
+    """Run ``studyllm import-progress`` and SIGKILL it at a random moment: the file's answers
+    must be all in the database or none of them."""
+    db = home / "studyllm.db"
+    out, err = work / "merge.out", work / "merge.err"
+    proc = cli(["--home", str(home), "import-progress", str(export)], out, err)
+    try:
+        proc.wait(timeout=rng.uniform(*delay))
+    except subprocess.TimeoutExpired:
+        pass
+    kill9(proc)
+    if "Traceback" in err.read_text():
+        raise AssertionError(f"import-progress crashed by itself: {err.read_text()[-2000:]}")
+    result = MergeRound(finished="added" in out.read_text())
+    result.integrity = integrity(db)
+    present = log_uids(db) & expected
+    result.outcome = "none" if not present else "all" if present == expected else "partial"
+    result.mismatches = state_mismatches(db)
+    return result
+
+
+def write_markdown_deck(path: Path, version: int, n: int = 3000) -> None:
+    """A Markdown deck file of ``n`` Q/A cards; each version rewords every card."""
+    parts = [f"# Bulk v{version}\n"]
+    for i in range(n):
+        parts.append(f"\n## Section {i}\n\nQ: What is fact {i} of edition {version} about tokenizers?\nA: Fact {i}.\n")
+    path.write_text("".join(parts), encoding="utf-8")
+
+
+@dataclass
+class CliImportRound:
+    outcome: str = ""  # "old", "new" or "mixed"
+    finished: bool = False
+    integrity: str = ""
+    orphans: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("old", "new") and self.integrity == "ok" and self.orphans == 0 and (
+            not self.finished or self.outcome == "new"
+        )
+
+
+def cli_import_round(home: Path, deck: Path, version: int, rng: random.Random, work: Path,
+                     *, delay: tuple[float, float] = (0.8, 3.0), n: int = 3000) -> CliImportRound:
+    """Rewrite ``deck`` as ``version``, run ``studyllm import`` on it and SIGKILL it: the deck
+    in the database is then wholly the previous version or wholly the new one."""
+    db = home / "studyllm.db"
+    before = deck_fronts(db, deck.stem)
+    write_markdown_deck(deck, version, n)
+    out, err = work / "cliimport.out", work / "cliimport.err"
+    proc = cli(["--home", str(home), "import", str(deck)], out, err)
+    try:
+        proc.wait(timeout=rng.uniform(*delay))
+    except subprocess.TimeoutExpired:
+        pass
+    kill9(proc)
+    if "Traceback" in err.read_text():
+        raise AssertionError(f"studyllm import crashed by itself: {err.read_text()[-2000:]}")
+    result = CliImportRound(finished="file(s):" in out.read_text())
+    result.integrity = integrity(db)
+    fronts = deck_fronts(db, deck.stem)
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        result.orphans = conn.execute(
+            "SELECT count(*) FROM card c LEFT JOIN card_state s ON s.card_id = c.id WHERE s.card_id IS NULL"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    editions = {f.split("edition ")[1].split(" ")[0] for f in fronts if "edition " in f}
+    if len(fronts) == n and editions == {str(version)}:
+        result.outcome = "new"
+    elif sorted(fronts) == sorted(before):
+        result.outcome = "old"
+    else:
+        result.outcome = f"mixed ({len(fronts)} cards, editions {sorted(editions)[:4]})"
+    return result
+
+
+def deck_fronts(db: Path, key: str) -> list[str]:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT c.front FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.archived = 0 AND d.key = ?", (key,)
+        )]
+    finally:
+        conn.close()
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     mode, home = sys.argv[1], Path(sys.argv[2])
