@@ -106,6 +106,7 @@ def clean_text(text: str) -> str:
     indent = min(len(ln) - len(ln.lstrip()) for ln in lines if ln)
     if indent:
         lines = [ln[indent:] if ln[:indent].isspace() else ln.lstrip() for ln in lines]
+    lines[0] = lines[0].lstrip()
     return "\n".join(lines)
 
 
