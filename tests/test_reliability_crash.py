@@ -9,8 +9,16 @@ answer is there, no answer is half-written and ``PRAGMA integrity_check`` is ok.
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -22,9 +30,12 @@ from test_reliability_driver import (
     cli_import_round,
     deck_version,
     import_round,
+    integrity,
+    log_uids,
     make_export,
     merge_round,
     setup_home,
+    state_mismatches,
 )
 
 pytestmark = pytest.mark.slow
@@ -78,7 +89,7 @@ def test_kill9_during_import_progress_merge(tmp_path):
     """``studyllm import-progress`` killed at random moments: all of the file's answers are
     merged or none, and every card's state agrees with its log."""
     export = tmp_path / "export.json"
-    expected = make_export(export, n_cards=200, answers=1)
+    expected = make_export(export, n_cards=200, days=3)
     template = tmp_path / "template"
     setup_home(template, {"merge": 200})
     rng = random.Random(5)
@@ -90,3 +101,83 @@ def test_kill9_during_import_progress_merge(tmp_path):
         # running the command again after the crash completes the merge
         again = merge_round(home, export, expected, rng, tmp_path, delay=(60, 60))
         assert again.ok and again.outcome == "all" and again.finished, again
+
+
+def _tmux(sock: str, *args: str, check: bool = True) -> str:
+    return subprocess.run(["tmux", "-L", sock, *args], capture_output=True, text=True, check=check).stdout
+
+
+def _screen(sock: str) -> str:
+    return _tmux(sock, "capture-pane", "-p", "-t", "rel", check=False)
+
+
+def _wait_screen(sock: str, pattern: str, timeout: float = 30.0) -> re.Match | None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        match = re.search(pattern, _screen(sock))
+        if match:
+            return match
+        time.sleep(0.05)
+    return None
+
+
+def _descendants(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            out += [int(child), *_descendants(int(child))]
+    return out
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_kill9_of_the_real_tui_in_tmux(tmp_path):
+    """The installed ``studyllm`` command in a real terminal: answer cards with the keys a
+    person would press, read the on-screen tally, kill -9 the process; every answer the
+    screen counted as done is in the database."""
+    pytest.importorskip("studyllm.ui.app", reason="TUI not written yet")
+    exe = Path(sys.executable).with_name("studyllm")
+    if not exe.exists():
+        exe = Path("/work/venv/bin/studyllm")
+    home = tmp_path / "home"
+    setup_home(home, {"alpha": 200})
+    # the start-up sync also adds the shipped decks: keep only our plain Q/A deck in the queue
+    assert subprocess.run([str(exe), "--home", str(home), "due"], capture_output=True).returncode == 0
+    conn = sqlite3.connect(home / "studyllm.db")
+    with conn:
+        conn.execute("UPDATE card_state SET suspended = 1, queue = -1 WHERE deck_id <>"
+                     " (SELECT id FROM deck WHERE key = 'alpha') AND queue >= 0")
+    conn.close()
+    sock = f"studyllm-reliability-{os.getpid()}"
+    command = f"env STUDYLLM_HOME={home} TERM=xterm-256color {exe}"
+    _tmux(sock, "new-session", "-d", "-s", "rel", "-x", "110", "-y", "32", command)
+    rng = random.Random(4)
+    try:
+        assert _wait_screen(sock, r"(?i)study"), _screen(sock)
+        _tmux(sock, "send-keys", "-t", "rel", "s")
+        match = _wait_screen(sock, r"(\d+) done · (\d+) left")
+        assert match, _screen(sock)
+        target = rng.randrange(4, 9)
+        shown_done = int(match[1])
+        for _ in range(target):
+            _tmux(sock, "send-keys", "-t", "rel", "space")
+            time.sleep(0.15)
+            _tmux(sock, "send-keys", "-t", "rel", rng.choice("45"))
+            match = _wait_screen(sock, rf"({shown_done + 1}) done · (\d+) left", timeout=10)
+            assert match, _screen(sock)
+            shown_done = int(match[1])
+        # one more answer in flight, then the hard kill
+        _tmux(sock, "send-keys", "-t", "rel", "space")
+        _tmux(sock, "send-keys", "-t", "rel", "5")
+        pane_pid = int(_tmux(sock, "display-message", "-p", "-t", "rel", "#{pane_pid}").strip())
+        for pid in [pane_pid, *_descendants(pane_pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    finally:
+        _tmux(sock, "kill-server", check=False)
+    db = home / "studyllm.db"
+    assert integrity(db) == "ok"
+    assert shown_done == target
+    assert len(log_uids(db)) >= shown_done
+    assert state_mismatches(db) == 0

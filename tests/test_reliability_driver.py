@@ -322,9 +322,9 @@ def cli(args: list[str], out: Path, err: Path) -> subprocess.Popen:
                             env=env, cwd=str(ROOT))
 
 
-def make_export(path: Path, key: str = "merge", n_cards: int = 600, answers: int = 3) -> set[str]:
+def make_export(path: Path, key: str = "merge", n_cards: int = 600, days: int = 3) -> set[str]:
     """An export from "another machine": a deck of ``n_cards`` answered ``answers`` times each
-    (frozen clock, in memory so it is quick). Returns the review uids in the file."""
+    over ``days`` days (frozen clock, in memory so it is quick). Returns the review uids in the file."""
     from datetime import datetime, timezone
 
     from studyllm.clock import FrozenClock
@@ -338,7 +338,7 @@ def make_export(path: Path, key: str = "merge", n_cards: int = 600, answers: int
         store.set_setting("reviews_per_day", 100_000)
         assert import_parsed(store, study_deck(key, n_cards), source_path=f"/nonexistent/{key}.md").ok
         uids = set()
-        for _day in range(answers * 10):
+        for _day in range(days):
             while (card := store.next_card()) is not None:
                 uids.add(store.answer(card.id, 5 if card.is_drill else 4).log_uid)
             clock.advance(days=1)
