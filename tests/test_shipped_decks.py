@@ -161,7 +161,8 @@ def _cards_from_line(pattern: str) -> list:
 @needs_parser
 def test_qa_blocks():
     cards = _cards_from_line(r"^Q: ")
-    assert len(cards) >= 20 and all(c.kind == "basic" for c in cards)
+    assert len([c for c in cards if c.kind == "basic"]) >= 20
+    assert {c.kind for c in cards} <= {"basic", "mcq", "ordered"}
 
 
 @needs_parser
@@ -212,12 +213,16 @@ def test_multiple_choice():
         marks = [ch["correct"] for ch in card.extra["choices"]]
         assert any(marks) and not all(marks) and len(marks) >= 3, card.front
     assert any(sum(ch["correct"] for ch in c.extra["choices"]) > 1 for c in mcqs), "one with several right answers"
+    assert any(c.kind == "mcq" for c in _cards_from_line(r"^Q: ")), "a Q: question with a task list"
 
 
 @needs_parser
 def test_ordered_lifecycle_card():
     ordered = [c for _, c in all_cards() if c.kind == "ordered"]
     assert len(ordered) >= 3
+    assert any(c.kind == "ordered" for c in _cards_from_line(r"^O: ")), "an O: question"
+    assert any(c.kind == "ordered" for c in _cards_from_line(r"^Q: .*\(in order\)$")), "a Q: ... (in order) block"
+    assert any(c.kind == "ordered" for c in _cards_from_line(r"^[^QO].*\(in order\)$")), "a paragraph ... (in order)"
     lifecycle = [c for c in ordered if "lifecycle" in c.front.lower()]
     assert lifecycle
     for card in lifecycle:
@@ -394,6 +399,9 @@ FACTS: list[Fact] = [
     Fact("GPT-3 175B PF-days", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days", lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B PF-days engine", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days",
          lambda: calc.pf_days(calc.training_flops(_p("gpt3-175b").params, _p("gpt3-175b").tokens)), rel=0.005),
+    Fact("ordered: T5-3B", S, rf"1\. T5-3B \(({NUM}) PF-days\)", lambda: _p("t5-3b").published["pf_days"]),
+    Fact("ordered: GPT-3 13B", S, rf"2\. GPT-3 13B \(({NUM}) PF-days\)", lambda: _p("gpt3-13b").published["pf_days"]),
+    Fact("ordered: GPT-3 175B", S, rf"3\. GPT-3 175B \(({NUM}) PF-days\)", lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B FLOPs", S, rf"PF-days \(({NUM}) FLOPs; 175B", lambda: _p("gpt3-175b").published["total_flops"]),
     Fact("GPT-3 tokens", S, rf"175B parameters on ({NUM}) tokens\)", lambda: _p("gpt3-175b").tokens),
     Fact("Kaplan alpha_N", S, rf"\(N_c / N\)\^\{{\{{c1::({NUM})\}}\}}", lambda: calc.KAPLAN_ALPHA_N),
