@@ -51,11 +51,16 @@ SCALING_INPUTS = {
 }
 
 
+FIXED_HEIGHT = {"mem-title", "mem-total", "mem-legend", "sc-title", "sc-verdict"}
+
+
 def set_text(widget: Static, text: str) -> None:
-    """Update a Static only when its text changes (each update can cost a layout pass)."""
+    """Update a Static only when its text changes. Statics with a fixed height in the .tcss
+    (and the bar segments) skip the layout pass: that keeps typing fast on a busy screen."""
     if getattr(widget, "_calc_text", None) != text:
         widget._calc_text = text
-        widget.update(text)
+        fixed = widget.id in FIXED_HEIGHT or widget.has_class("seg")
+        widget.update(text, layout=not fixed)
 
 
 def qty(value: float) -> str:
