@@ -414,20 +414,34 @@ def _child_rss(tsv: str, work: str, n_answers: str, seed: str) -> None:
     )
 
 
+MEASUREMENTS = ("import", "reimport", "study", "days", "cold", "rss")
+
+
 def measure_all(
     tsv_path: str | os.PathLike[str],
     edited_tsv_path: str | os.PathLike[str],
     *,
     work_dir: str | None = None,
+    render: bool = True,
+    which: tuple[str, ...] | list[str] = MEASUREMENTS,
 ) -> dict[str, Any]:
-    """All six measurements once, merged into one dict."""
+    """The chosen measurements (default: all six) once, merged into one dict."""
+    unknown = set(which) - set(MEASUREMENTS)
+    if unknown:
+        raise ValueError(f"unknown measurement(s): {sorted(unknown)}")
     out: dict[str, Any] = {}
-    out.update(measure_import(tsv_path, work_dir=work_dir))
-    out.update(measure_reimport(tsv_path, edited_tsv_path, work_dir=work_dir))
-    out.update(measure_study(tsv_path, work_dir=work_dir))
-    out.update(measure_days(tsv_path, work_dir=work_dir))
-    out.update(measure_cold_start(tsv_path, work_dir=work_dir))
-    out.update(measure_rss(tsv_path, work_dir=work_dir))
+    if "import" in which:
+        out.update(measure_import(tsv_path, work_dir=work_dir))
+    if "reimport" in which:
+        out.update(measure_reimport(tsv_path, edited_tsv_path, work_dir=work_dir))
+    if "study" in which:
+        out.update(measure_study(tsv_path, render=render, work_dir=work_dir))
+    if "days" in which:
+        out.update(measure_days(tsv_path, render=render, work_dir=work_dir))
+    if "cold" in which:
+        out.update(measure_cold_start(tsv_path, work_dir=work_dir))
+    if "rss" in which:
+        out.update(measure_rss(tsv_path, work_dir=work_dir))
     return out
 
 
@@ -455,7 +469,7 @@ def summary_table(results: dict[int, dict[str, Any]]) -> str:
         row: list[Any] = [n]
         for key, _ in TABLE_COLUMNS:
             v = r.get(key)
-            row.append(v / 1e6 if key == "db_bytes" and v is not None else v)
+            row.append(v / 2**20 if key == "db_bytes" and v is not None else v)
         rows.append(row)
     return markdown_table(headers, rows)
 
@@ -474,9 +488,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=gen_decks.OUT_DIR, help="where the decks are (generated if missing)")
     ap.add_argument("--work-dir", default=None, help="parent folder for the temporary collections")
     ap.add_argument("--json", type=Path, default=None, help="also write all runs and medians here")
+    ap.add_argument("--measure", nargs="+", choices=MEASUREMENTS, default=list(MEASUREMENTS))
+    ap.add_argument("--no-render", action="store_true", help="don't render the question in the answer loop")
     args = ap.parse_args(argv)
 
-    print(f"anki {anki_version()}, Python {sys.version.split()[0]}, ANKI_TEST_MODE={os.environ.get('ANKI_TEST_MODE')}")
+    load_before = os.getloadavg()
+    print(
+        f"anki {anki_version()}, Python {sys.version.split()[0]}, ANKI_TEST_MODE={os.environ.get('ANKI_TEST_MODE')},"
+        f" work dir {args.work_dir or tempfile.gettempdir()}, render {'off' if args.no_render else 'on'},"
+        f" load average {load_before[0]:.2f} on {os.cpu_count()} CPUs"
+    )
     medians: dict[int, dict[str, Any]] = {}
     all_runs: dict[int, list[dict[str, Any]]] = {}
     t_all = time.perf_counter()
@@ -491,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for i in range(args.runs):
             t0 = time.perf_counter()
-            runs.append(measure_all(tsv, edited, work_dir=args.work_dir))
+            runs.append(measure_all(tsv, edited, work_dir=args.work_dir, render=not args.no_render, which=args.measure))
             print(f"  {n:>7,} cards, run {i + 1}/{args.runs}: {time.perf_counter() - t0:.1f} s", flush=True)
         all_runs[n] = runs
         medians[n] = median_of_runs(runs)
@@ -499,14 +520,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Anki medians of {args.runs} run(s):")
     print(summary_table(medians))
     for n, r in sorted(medians.items()):
+        if not {"study", "days", "reimport"} <= set(args.measure):
+            break
         print(
             f"{n:>7,}: answers {r['answers']:.0f}, 30 days {r['days_answers']:.0f} answers"
             f" (min {r['days_min_answers_per_day']:.0f}/day, {r['days_review_answers']:.0f} reviews), re-import edited updated {r['edited_updated']:.0f},"
             f" unchanged updated {r['unchanged_updated']:.0f}, notes {r['notes_after']:.0f}"
         )
-    print(f"total {time.perf_counter() - t_all:.1f} s")
+    load_after = os.getloadavg()
+    print(f"total {time.perf_counter() - t_all:.1f} s; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     if args.json:
-        args.json.write_text(json.dumps({"anki": anki_version(), "medians": medians, "runs": all_runs}, indent=2))
+        meta = {
+            "anki": anki_version(),
+            "python": sys.version.split()[0],
+            "work_dir": args.work_dir or tempfile.gettempdir(),
+            "render": not args.no_render,
+            "loadavg_before": load_before,
+            "loadavg_after": load_after,
+            "cpus": os.cpu_count(),
+        }
+        args.json.write_text(json.dumps({**meta, "medians": medians, "runs": all_runs}, indent=2))
     return 0
 
 
