@@ -126,7 +126,7 @@ def test_fuzz_parse_quantity_non_text(value):
 
 
 # ------------------------------------------------------------------ fuzz: progress export files
-@FUZZ
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.one_of(
     st.binary(max_size=200),
     st.recursive(

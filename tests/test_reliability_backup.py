@@ -213,3 +213,40 @@ def test_two_restores_in_the_same_second_keep_both_old_files(opened, home):
     first = restore_backup(home, backup)
     second = restore_backup(home, backup)
     assert first != second and first.exists() and second.exists()
+
+
+# ------------------------------------------------------------------ wiring into the CLI (lead's cli.py)
+@pytest.mark.xfail(strict=True, reason=(
+    "needs cli.py: cmd_tui should call studyllm.store.backup.auto_backup(store) right after opening the "
+    "store (before the app runs). Remove this marker when it does."))
+def test_tui_start_up_makes_the_daily_backup(home, monkeypatch):
+    import studyllm.ui.app as ui_app
+
+    class NoApp:
+        def run(self):
+            return None
+
+    monkeypatch.setattr(ui_app, "build_app", lambda store, **kw: NoApp())
+    assert main(["--home", str(home)]) == 0
+    assert main(["--home", str(home)]) == 0
+    assert len(list_backups(home)) == 1  # once a day, not once per start
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "needs cli.py: on StoreError, main() should print studyllm.store.backup.recovery_hint(home) when it is "
+    "not None, so a damaged database names the newest good backup and the restore command. "
+    "Remove this marker when it does."))
+def test_damaged_database_message_offers_the_newest_good_backup(opened, home, capsys):
+    answer_some(opened, 3)
+    good = auto_backup(opened)
+    opened.engine.dispose()
+    conn = sqlite3.connect(home / "studyllm.db")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    damage(home / "studyllm.db")
+    before = (home / "studyllm.db").read_bytes()
+    assert main(["--home", str(home), "due", "--no-sync"]) == 1
+    err = capsys.readouterr().err
+    assert "damaged" in err
+    assert f"studyllm backup --restore {good.name}" in err
+    assert (home / "studyllm.db").read_bytes() == before  # never overwritten
