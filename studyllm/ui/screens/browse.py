@@ -69,7 +69,7 @@ class BrowseScreen(Screen):
     def filters(self) -> dict:
         def val(sel_id: str):
             v = self.query_one(sel_id, Select).value
-            return None if v is Select.BLANK else v
+            return None if v is Select.NULL else v
 
         return {
             "query": self.query_one("#search", Input).value,

@@ -99,7 +99,7 @@ class SettingsScreen(Screen):
     def _select_changed(self, event: Select.Changed) -> None:
         key = event.select.id
         value = event.value
-        if value is Select.BLANK:
+        if value is Select.NULL:
             return
         if key == "theme":
             if value != self.app.theme:

@@ -150,7 +150,8 @@ class StatsScreen(Screen):
         text.append(f"{total} answer(s) in the last {days} days, {total / days:.1f} a day", style="dim")
         self.query_one("#stats-summary", Static).update(text)
 
-    def _bars(self, plot_id: str, xs: list[int], ys: list[int], *, colour: str, xlabel: str, width: float = 0.8) -> None:
+    def _bars(self, plot_id: str, xs: list[int], ys: list[int], *, colour: str, xlabel: str, width: float = 0.8,
+              every: int = 5) -> None:
         plot = self.query_one(plot_id, PlotextPlot)
         plt = plot.plt
         plt.clear_data()
@@ -158,16 +159,22 @@ class StatsScreen(Screen):
         rgb = self._colour(colour, "#4EBF71").rgb
         if xs:
             plt.bar(xs, ys, color=rgb, width=width, marker="hd")
+            # fixed ticks: plotext's automatic ones depend on the drawing width and vary
+            ticks = [x for x in xs if x % every == 0]
+            plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel(xlabel)
-        top = max(ys, default=0)
-        plt.ylim(0, max(1, top))
+        top = max(1, max(ys, default=0))
+        step = max(1, -(-top // 4))
+        plt.ylim(0, top)
+        plt.yticks(list(range(0, top + 1, step)))
         plot.refresh()
 
     def _reviews(self, data: dict[str, Any], days: int) -> None:
         ys = [d["reviews"] for d in data["reviews_per_day"]]
         xs = list(range(-len(ys) + 1, 1))
         self.query_one("#reviews-plot", PlotextPlot).border_title = f"Reviews per day, last {days} days (d: 30/90/365)"
-        self._bars("#reviews-plot", xs, ys, colour="primary", xlabel="days ago", width=0.8 if days <= 90 else 1.0)
+        self._bars("#reviews-plot", xs, ys, colour="primary", xlabel="days ago", width=0.8 if days <= 90 else 1.0,
+                   every={30: 5, 90: 10}.get(days, 30))
 
     def _heatmap(self, heat: dict[str, Any]) -> None:
         weeks = heat["weeks"]
@@ -223,7 +230,7 @@ class StatsScreen(Screen):
         self.query_one("#card-states", Static).update(text)
         ef = data["ef"]
         self._bars("#ef-plot", [round(e["ef"] * 10) for e in ef], [e["cards"] for e in ef], colour="secondary",
-                   xlabel="EF × 10")
+                   xlabel="EF × 10", every=2)
 
     def _decks(self, data: dict[str, Any]) -> None:
         table = self.query_one("#deck-stats", DataTable)

@@ -1,0 +1,256 @@
+"""Pilot tests for home, browse (search as you type, filters), settings taking effect,
+import preview, help, the command palette, and a hostile deck."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ui_fixtures import HOSTILE, add_deck, basic_cards, make_store  # noqa: E402
+
+from studyllm.ui.app import build_app  # noqa: E402
+
+SIZE = (80, 24)
+
+
+async def wait_search(pilot, screen, before: int) -> None:
+    for _ in range(100):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if screen.searches > before:
+            return
+    raise AssertionError("search did not finish")
+
+
+async def wait_import(pilot, screen) -> None:
+    # (the DirectoryTree keeps a loader worker alive, so wait on the screen, not all workers)
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if not screen.busy and screen.last_report is not None:
+            return
+    raise AssertionError("import did not finish")
+
+
+async def test_home_lists_decks_with_counts_and_enter_studies_that_deck():
+    store = make_store()
+    add_deck(store, basic_cards()[:2], title="Second deck", key="second")
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#decks")
+        assert table.row_count == 2
+        row = [str(c) for c in table.get_row_at(1)]
+        assert row[0] == "Second deck" and row[1] == "2"  # 2 new
+        progress = str(app.screen.query_one("#today-progress").render())
+        assert "0 answered" in progress and "8 to go" in progress
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "StudyScreen"
+        assert app.screen.card.deck_title == "Second deck"
+        await pilot.press("space", "5", "escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"
+        assert "1 answered" in str(app.screen.query_one("#today-progress").render())
+        assert [str(c) for c in table.get_row_at(1)][1] == "1"
+
+
+async def test_browse_search_as_you_type_including_cjk_and_filters():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        screen = app.screen
+        await wait_search(pilot, screen, 0)
+        assert len(screen.rows) == len(basic_cards())
+        n = screen.searches
+        await pilot.press(*"语言")
+        await wait_search(pilot, screen, n)
+        while screen.searches < n + 2:  # one search per keystroke; wait for the last
+            await wait_search(pilot, screen, screen.searches)
+        assert [r.front for r in screen.rows] == ["什么是大语言模型？"]
+        assert "一种在大量文本上训练的神经网络" in screen.query_one("#detail-back").source
+        # clear and filter by state
+        screen.query_one("#search").value = ""
+        await wait_search(pilot, screen, screen.searches)
+        n = screen.searches
+        screen.query_one("#state").value = "suspended"
+        await wait_search(pilot, screen, n)
+        assert screen.rows == []
+        store.suspend(screen_first_id := store.next_card().id)
+        n = screen.searches
+        screen.run_search()
+        await wait_search(pilot, screen, n)
+        assert [r.id for r in screen.rows] == [screen_first_id]
+        # toggle back with "!"
+        screen.query_one("#results").focus()
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert not store.card(screen_first_id).suspended
+
+
+async def test_browse_tag_filter_and_detail_in_words():
+    store = make_store()
+    card = store.next_card()
+    store.answer(card.id, 5)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        screen = app.screen
+        await wait_search(pilot, screen, 0)
+        n = screen.searches
+        screen.query_one("#tag").value = "memory"
+        await wait_search(pilot, screen, n)
+        assert [r.front for r in screen.rows] == ["How many bytes per parameter in FP16?"]
+        screen.show_detail(card.id)
+        state = str(screen.query_one("#detail-state").render())
+        assert "Due tomorrow" in state and "first successful recall" in state
+        from rich.console import Console
+
+        console = Console(width=80, record=True)
+        console.print(screen.query_one("#detail-history").content)
+        assert "2026-03-02" in console.export_text()
+
+
+async def test_settings_take_effect_without_restart():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("comma")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "SettingsScreen"
+        new = screen.query_one("#new_per_day")
+        new.value = "2"
+        await pilot.pause()
+        assert store.setting("new_per_day") == 2
+        assert store.counts().new == 2
+        screen.query_one("#rollover_hour").value = "99"
+        await pilot.pause()
+        assert store.setting("rollover_hour") == 4
+        assert "must be from 0 to 23" in str(screen.query_one("#rollover_hour-msg").render())
+        screen.query_one("#grading_mode").value = "four"
+        await pilot.pause()
+        assert store.setting("grading_mode") == "four"
+        screen.query_one("#theme").value = "textual-light"
+        await pilot.pause()
+        assert app.theme == "textual-light"
+        assert store.setting("theme") == "textual-light"
+        await pilot.press("escape")
+        await pilot.pause()
+        # home now shows the new limit, and study uses 4 buttons
+        assert "2 new" in str(app.screen.query_one("#today-progress").render())
+        await pilot.press("s", "space", "3")
+        await pilot.pause()
+        assert store.history(app.screen.session.answers[0][0])[0]["grade"] == 4  # Good
+
+
+async def test_theme_is_restored_on_start():
+    store = make_store()
+    store.set_setting("theme", "gruvbox")
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "gruvbox"
+
+
+async def test_import_preview_changes_nothing_then_import(tmp_path):
+    pytest.importorskip("studyllm.decks.parser")
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Alpha\n\nOne? :: 1\n\nTwo? :: 2\n", encoding="utf-8")
+    (folder / "b.md").write_text("# Beta\n\nThree? :: 3\n", encoding="utf-8")
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#path").value = str(folder)
+        await pilot.press("f5")
+        await wait_import(pilot, screen)
+        report = str(screen.query_one("#report").render())
+        assert "Dry run" in report and "3 new" in report
+        assert len(store.decks()) == 1
+        screen.last_report = None
+        await pilot.press("f6")
+        await wait_import(pilot, screen)
+        assert "Imported" in str(screen.query_one("#report").render())
+        assert {d.title for d in store.decks()} >= {"Alpha", "Beta"}
+        bar = screen.query_one("#import-progress")
+        assert bar.progress == bar.total == 2
+
+
+async def test_help_lists_every_key_and_palette_has_navigation():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        from studyllm.ui.screens.help import keys_table
+        from rich.console import Console
+
+        console = Console(width=100, record=True)
+        console.print(keys_table())
+        text = console.export_text()
+        for word in ("blackout", "perfect", "Undo", "Bury", "Suspend", "Edit", "Browse", "Preview", "Study all"):
+            assert word in text
+        await pilot.press("escape")
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for t in ("Browse cards", "Import decks", "Settings", "Calculators", "Stats", "Study everything due"):
+            assert t in titles
+        assert any(t.startswith("Study all") for t in titles)  # the screen's own keys too
+
+
+async def test_calculators_and_stats_screens_open():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        assert type(app.screen).__name__ in ("CalculatorScreen", "PlaceholderScreen")
+        await pilot.press("escape")
+        await pilot.pause()
+        app.action_go("stats")
+        await pilot.pause()
+        assert type(app.screen).__name__ in ("StatsScreen", "PlaceholderScreen")
+        app.action_go("home")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"
+
+
+async def test_hostile_card_text_is_shown_literally_and_never_acts():
+    store = make_store(cards=HOSTILE, title="[@click=app.quit]Evil[/] \x1b]52;c;eA==\x07", key="evil")
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        screen = app.screen
+        front = screen.query_one("#front")
+        assert "[@click=app.quit]here[/]" in front.source
+        assert "\x1b" not in front.source and "\x07" not in front.source
+        # click all over the card text: nothing may quit the app
+        for y in (4, 5):
+            for x in range(4, 60, 8):
+                await pilot.click(offset=(x, y))
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.is_running
+        assert "\x9b" not in screen.query_one("#back").source
+        assert "[bold]not bold[/bold]" in screen.query_one("#back").source
+        svg = app.export_screenshot()
+        assert "[@click=app.quit]" in svg.replace("&#160;", " ")
+        assert "\x1b" not in svg
+        context = str(screen.query_one("#context").render())
+        assert "[@click=app.quit]Evil[/]" in context
+        await pilot.press("escape")
+        await pilot.pause()
+        for y in (3, 4, 5):
+            await pilot.click(offset=(4, y))
+        assert app.is_running
