@@ -1,0 +1,588 @@
+"""The benchmark driver: studyllm against Anki's backend, in alternation, on the same decks.
+
+    /work/venv-bench/bin/python benchmarks/run.py --sizes 1000 10000 100000 --runs 3
+
+For each deck size (seeded decks from ``gen_decks``, generated if missing) and each run,
+every measurement is taken on both systems back to back, the order swapped from one
+measurement and run to the next, so a busy machine slows both alike. Medians over the
+runs, the studyllm/Anki ratio per measurement and size, and the targets of issue 9 are
+printed and written to ``docs/performance.md`` with the machine, versions, date and the
+command; a plot of the figures against deck size goes to ``assets/performance.svg``.
+
+Every finished measurement is appended to a JSON file (``--json``, default
+``benchmarks/out/results-<time>.json``); ``--report-only FILE`` rebuilds the report from
+such a file without measuring again.
+
+A hand-written section at the end of ``docs/performance.md`` that starts with the line
+``<!-- notes: kept by run.py -->`` is kept when the report is rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+
+import common  # noqa: E402
+from common import format_value, markdown_table, median_of_runs, ratio  # noqa: E402
+
+ROOT = _HERE.parent
+DOC = ROOT / "docs" / "performance.md"
+PLOT = ROOT / "assets" / "performance.svg"
+NOTES_MARK = "<!-- notes: kept by run.py -->"
+
+# (name, label, key, unit) of the figures compared side by side
+COMPARED = [
+    ("import", "import (s)", "import_s"),
+    ("reimport", "re-import, unchanged (s)", "reimport_unchanged_s"),
+    ("reimport", "re-import, 10 edited (s)", "reimport_edited_s"),
+    ("study", "answer, median (ms)", "per_answer_median_ms"),
+    ("study", "answer, p95 (ms)", "per_answer_p95_ms"),
+    ("study", "answer, p99 (ms)", "per_answer_p99_ms"),
+    ("study", "fetch next card, median (ms)", "fetch_median_ms"),
+    ("study", "answer + commit, median (ms)", "answer_median_ms"),
+    ("days", "30 days (s)", "days_total_s"),
+    ("days", "30 days: answers", "days_answers"),
+    ("cold", "cold start: library import + open + first card (s)", "cold_total_s"),
+    ("cold", "cold start: library import (s)", "cold_import_s"),
+    ("cold", "cold start: open (s)", "cold_open_s"),
+    ("cold", "cold start: first card (s)", "cold_first_card_s"),
+    ("cold", "cold start: whole process (s)", "cold_proc_wall_s"),
+    ("rss", "peak RSS (MB)", "peak_rss_mb"),
+    ("rss", "database on disk (MB)", "db_mb"),
+]
+
+# studyllm-only figures
+STUDYLLM_ONLY = [
+    ("import", "parse_file alone (s)", "parse_s"),
+    ("import", "markdown-it-py commonmark parse, the floor (s)", "mdit_commonmark_s"),
+    ("import", "markdown-it-py with studyllm's preset, block pass (s)", "mdit_preset_s"),
+    ("reimport", "re-import forced, unchanged file parsed again (s)", "reimport_forced_s"),
+    ("reimport", "re-import 10 edited: cards updated", "edited_updated"),
+    ("reimport", "cards after re-imports (no duplicates)", "notes_after"),
+    ("tui", "TUI key → next card on screen, median (ms)", "tui_key_to_card_median_ms"),
+    ("tui", "TUI key → next card on screen, p95 (ms)", "tui_key_to_card_p95_ms"),
+    ("tui", "TUI key → next card on screen, p99 (ms)", "tui_key_to_card_p99_ms"),
+    ("tui", "TUI Space → answer on screen, median (ms)", "tui_reveal_median_ms"),
+    ("tui", "TUI Space → answer on screen, p95 (ms)", "tui_reveal_p95_ms"),
+    ("tui_start", "`studyllm` in tmux: home screen (s)", "tui_start_home_s"),
+    ("tui_start", "`studyllm` in tmux: first card on screen (s)", "tui_start_first_card_s"),
+]
+
+# figures whose growth with deck size is checked (studyllm side)
+GROWTH_KEYS = [
+    "import_s", "reimport_unchanged_s", "reimport_edited_s", "per_answer_median_ms", "per_answer_p95_ms",
+    "tui_key_to_card_p95_ms", "days_total_s", "cold_total_s", "tui_start_first_card_s", "peak_rss_mb", "db_mb",
+]
+GROWTH_SLACK = 1.15  # log-log slope allowed per segment (1.0 = linear; slack for noise)
+
+PLOT_KEYS = [
+    ("import_s", "import (s)"),
+    ("reimport_unchanged_s", "re-import unchanged (s)"),
+    ("per_answer_median_ms", "answer median (ms)"),
+    ("days_total_s", "30 days (s)"),
+    ("cold_total_s", "cold start (s)"),
+    ("peak_rss_mb", "peak RSS (MB)"),
+]
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def _sides(md: Path, tsv: Path, emd: Path, etsv: Path, args: argparse.Namespace):
+    """name -> (anki thunk or None, studyllm thunk)."""
+    import anki_side as A
+    import studyllm_side as S
+
+    w = args.work_dir
+    return {
+        "import": (lambda: A.measure_import(tsv, work_dir=w), lambda: S.measure_import(md, work_dir=w)),
+        "reimport": (
+            lambda: A.measure_reimport(tsv, etsv, work_dir=w),
+            lambda: S.measure_reimport(md, emd, work_dir=w),
+        ),
+        "study": (
+            lambda: A.measure_study(tsv, n_answers=args.answers, work_dir=w),
+            lambda: S.measure_study(md, n_answers=args.answers, work_dir=w),
+        ),
+        "tui": (None, lambda: S.measure_tui(md, n_answers=args.tui_answers, work_dir=w)),
+        "days": (lambda: A.measure_days(tsv, work_dir=w), lambda: S.measure_days(md, work_dir=w)),
+        "cold": (lambda: A.measure_cold_start(tsv, work_dir=w), lambda: S.measure_cold_start(md, work_dir=w)),
+        "tui_start": (None, lambda: S.measure_tui_start(md, work_dir=w)),
+        "rss": (
+            lambda: _lean_rss("anki_side", tsv, args.answers, w),
+            lambda: _lean_rss("studyllm_side", md, args.answers, w),
+        ),
+    }
+
+
+_LEAN_RSS = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import importlib
+side = importlib.import_module(sys.argv[2])
+work = sys.argv[5] or None
+print(json.dumps(side.measure_rss(sys.argv[3], n_answers=int(sys.argv[4]), work_dir=work)))
+"""
+
+
+def _lean_rss(module: str, deck: Path, answers: int, work_dir: str | None) -> dict[str, Any]:
+    """Both sides' ``measure_rss`` from a small fresh Python process.
+
+    The kernel's peak RSS of a child (``wait4``'s ``ru_maxrss``, which ``common`` reads)
+    also counts the resident memory of the parent at the moment the child is spawned
+    (Python spawns with vfork + exec; Linux carries the old memory's high-water mark over
+    exec). This driver holds both libraries and several imported decks, so a child it
+    spawned would inherit a peak of ~160 MB whatever it did. From a lean parent
+    (~20 MB) the figure is the child's own."""
+    r = common.run_in_subprocess(_LEAN_RSS, [str(_HERE), module, str(deck), str(answers), work_dir or ""])
+    r.pop("proc_wall_s", None)
+    r["rss_lean_parent_mb"] = r.pop("proc_peak_rss_mb", None)
+    return r
+
+
+MEASUREMENTS = ["import", "reimport", "study", "tui", "days", "cold", "tui_start", "rss"]
+
+
+def _with_db_mb(r: dict[str, Any]) -> dict[str, Any]:
+    if "db_bytes" in r and r["db_bytes"] is not None:
+        r["db_mb"] = r["db_bytes"] / (1024 * 1024)
+    return r
+
+
+def measure(args: argparse.Namespace, record: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    import studyllm_side as S
+
+    rows: list[dict[str, Any]] = []
+    which = [m for m in MEASUREMENTS if m in args.measure]
+    t_all = time.perf_counter()
+    for n in args.sizes:
+        md, tsv, emd, etsv = S.deck_paths(n, args.seed, args.out)
+        sides = _sides(md, tsv, emd, etsv, args)
+        runs = args.runs_large if (args.runs_large and n >= 100_000) else args.runs
+        for run in range(runs):
+            t_run = time.perf_counter()
+            for k, name in enumerate(which):
+                anki_fn, sl_fn = sides[name]
+                order = [("anki", anki_fn), ("studyllm", sl_fn)]
+                if (run + k) % 2:
+                    order.reverse()
+                for system, fn in order:
+                    if fn is None:
+                        continue
+                    t0 = time.perf_counter()
+                    try:
+                        result = _with_db_mb(fn())
+                        error = None
+                    except Exception as exc:  # keep going: report what failed
+                        result, error = {}, f"{type(exc).__name__}: {exc}"
+                    row = {
+                        "size": n, "run": run, "system": system, "measure": name, "result": result,
+                        "error": error, "wall_s": time.perf_counter() - t0, "loadavg": os.getloadavg(),
+                        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    }
+                    rows.append(row)
+                    record(row)
+                    status = f"error {error}" if error else f"{row['wall_s']:.1f} s"
+                    print(f"  {n:>7,} run {run + 1}/{runs} {name:<9} {system:<8} {status}"
+                          f"  (load {row['loadavg'][0]:.1f})", flush=True)
+            print(f"{n:>7,} cards, run {run + 1}/{runs}: {time.perf_counter() - t_run:.0f} s", flush=True)
+    print(f"all measurements: {time.perf_counter() - t_all:.0f} s", flush=True)
+    return rows
+
+
+# --------------------------------------------------------------------------- combining
+
+
+def combine(rows: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, Any]]]:
+    """system -> size -> median of runs (each measurement's dicts merged per run first)."""
+    per: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for row in rows:
+        if row.get("error"):
+            continue
+        per.setdefault((row["system"], row["size"], row["run"]), {}).update(row["result"])
+    grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for (system, size, _run), merged in per.items():
+        grouped.setdefault((system, size), []).append(merged)
+    out: dict[str, dict[int, dict[str, Any]]] = {"studyllm": {}, "anki": {}}
+    for (system, size), runs in grouped.items():
+        out.setdefault(system, {})[size] = median_of_runs(runs)
+    return out
+
+
+def _get(res, system: str, size: int, key: str) -> float | None:
+    v = res.get(system, {}).get(size, {}).get(key)
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def slope(a: float | None, b: float | None, na: int, nb: int) -> float | None:
+    """log-log slope of a figure between two deck sizes (1.0 = grows linearly)."""
+    if not a or not b or a <= 0 or b <= 0 or na == nb:
+        return None
+    return math.log(b / a) / math.log(nb / na)
+
+
+def targets(res: dict[str, dict[int, dict[str, Any]]], sizes: list[int]) -> list[dict[str, Any]]:
+    """Each target of issue 9: what, where, figure, limit, pass."""
+    out: list[dict[str, Any]] = []
+    largest = max(sizes)
+
+    def add(name: str, size: int | str, value: float | None, limit: float, unit: str, detail: str = "") -> None:
+        ok = None if value is None else value <= limit
+        margin = None if value is None else value / limit
+        out.append({"target": name, "size": size, "value": value, "limit": limit, "unit": unit,
+                    "pass": ok, "margin": margin, "detail": detail})
+
+    def r(key: str, n: int) -> float | None:
+        return ratio(_get(res, "studyllm", n, key), _get(res, "anki", n, key))
+
+    if 10_000 in sizes:
+        mdit = _get(res, "studyllm", 10_000, "mdit_commonmark_s")
+        imp = _get(res, "studyllm", 10_000, "import_s")
+        floor = f"markdown-it-py alone: {format_value(mdit)} s, studyllm import {format_value(imp)} s" if mdit else ""
+        add("import ≤ 3× Anki", 10_000, r("import_s", 10_000), 3.0, "×", floor)
+    for n in sizes:
+        add("re-import unchanged ≤ 0.2× Anki", n, r("reimport_unchanged_s", n), 0.2, "×")
+    for n in sizes:
+        add("per-answer median ≤ 5× Anki", n, r("per_answer_median_ms", n), 5.0, "×")
+    add("keypress → rendered card p95 < 16 ms", largest, _get(res, "studyllm", largest, "tui_key_to_card_p95_ms"), 16.0, "ms")
+    for n in sizes:
+        add("30 days ≤ 2× Anki", n, r("days_total_s", n), 2.0, "×")
+    for n in sizes:
+        add("cold start to first card ≤ 2× Anki", n, r("cold_total_s", n), 2.0, "×",
+            f"whole process: {format_value(r('cold_proc_wall_s', n))}×")
+    add("peak RSS ≤ 0.5× Anki", largest, r("peak_rss_mb", largest), 0.5, "×")
+    ss = sorted(sizes)
+    for key in GROWTH_KEYS:
+        slopes = [slope(_get(res, "studyllm", a, key), _get(res, "studyllm", b, key), a, b) for a, b in zip(ss, ss[1:])]
+        known = [s for s in slopes if s is not None]
+        if len(ss) < 2 or not known:
+            continue
+        add(f"growth of {key} no faster than linear", f"{ss[0]:,}→{ss[-1]:,}", max(known), GROWTH_SLACK, "slope",
+            "log-log slopes per step: " + ", ".join(format_value(s) for s in known))
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("studyllm", "anki", "textual", "sqlalchemy", "sqlmodel", "markdown-it-py", "rich"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def machine_info() -> dict[str, Any]:
+    try:
+        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        uname = " ".join(platform.uname())
+    mem = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return {
+        "uname": uname, "cpu": _cpu(), "cpus": os.cpu_count(), "memory": mem,
+        "python": sys.version.split()[0], "versions": _versions(),
+    }
+
+
+def _fmt(v: Any) -> str:
+    return format_value(v) if v is not None else "–"
+
+
+def comparison_table(res, sizes: list[int]) -> str:
+    headers = ["measure"]
+    for n in sizes:
+        headers += [f"studyllm {n:,}", f"Anki {n:,}", f"ratio {n:,}"]
+    rows = []
+    for _name, label, key in COMPARED:
+        row: list[Any] = [label]
+        for n in sizes:
+            a, b = _get(res, "studyllm", n, key), _get(res, "anki", n, key)
+            row += [_fmt(a), _fmt(b), (_fmt(ratio(a, b)) + "×") if ratio(a, b) is not None else "–"]
+        rows.append(row)
+    return markdown_table(headers, rows)
+
+
+def studyllm_table(res, sizes: list[int]) -> str:
+    headers = ["studyllm only"] + [f"{n:,} cards" for n in sizes]
+    rows = []
+    for _name, label, key in STUDYLLM_ONLY:
+        rows.append([label] + [_fmt(_get(res, "studyllm", n, key)) for n in sizes])
+    return markdown_table(headers, rows)
+
+
+def targets_table(tg: list[dict[str, Any]]) -> str:
+    rows = []
+    for t in tg:
+        verdict = "–" if t["pass"] is None else ("**pass**" if t["pass"] else "**FAIL**")
+        by = "" if t["margin"] is None else f"{t['margin']:.2f} of the limit"
+        value = "–" if t["value"] is None else f"{format_value(t['value'])} {t['unit']}"
+        rows.append([t["target"], t["size"] if isinstance(t["size"], str) else f"{t['size']:,}", value,
+                     f"{format_value(t['limit'])} {t['unit']}", verdict, by, t["detail"]])
+    return markdown_table(["target", "cards", "figure", "limit", "verdict", "figure / limit", "detail"],
+                          rows, align=["l", "r", "r", "r", "c", "r", "l"])
+
+
+def svg_plot(res, sizes: list[int]) -> str:
+    """Small multiples: each figure against deck size, log-log, studyllm and Anki."""
+    panel_w, panel_h, cols = 300, 210, 3
+    pad_l, pad_r, pad_t, pad_b = 58, 12, 28, 34
+    n_rows = math.ceil(len(PLOT_KEYS) / cols)
+    width, height = cols * panel_w, n_rows * panel_h + 30
+    colours = {"studyllm": "#d9480f", "anki": "#1c7ed6"}
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="10" y="{height - 10}" fill="{colours["studyllm"]}">● studyllm</text>',
+        f'<text x="90" y="{height - 10}" fill="{colours["anki"]}">■ Anki (anki {_versions()["anki"]})</text>',
+        f'<text x="{width - 10}" y="{height - 10}" text-anchor="end" fill="#555">log-log axes; medians of alternated runs</text>',
+    ]
+    ss = sorted(sizes)
+    lx0, lx1 = math.log10(ss[0]), math.log10(ss[-1]) if len(ss) > 1 else math.log10(ss[0]) + 1
+    for i, (key, label) in enumerate(PLOT_KEYS):
+        ox, oy = (i % cols) * panel_w, (i // cols) * panel_h
+        x0, x1 = ox + pad_l, ox + panel_w - pad_r
+        y0, y1 = oy + panel_h - pad_b, oy + pad_t
+        vals = [v for s in ("studyllm", "anki") for n in ss if (v := _get(res, s, n, key)) and v > 0]
+        out.append(f'<text x="{ox + panel_w / 2}" y="{oy + 16}" text-anchor="middle" font-weight="bold">{label}</text>')
+        out.append(f'<rect x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}" fill="none" stroke="#999"/>')
+        if not vals:
+            continue
+        ly0, ly1 = math.floor(math.log10(min(vals))), math.ceil(math.log10(max(vals)))
+        if ly1 == ly0:
+            ly1 += 1
+
+        def px(n: float) -> float:
+            return x0 + (math.log10(n) - lx0) / ((lx1 - lx0) or 1) * (x1 - x0)
+
+        def py(v: float) -> float:
+            return y0 - (math.log10(v) - ly0) / (ly1 - ly0) * (y0 - y1)
+
+        for e in range(ly0, ly1 + 1):
+            y = py(10 ** e)
+            out.append(f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
+            out.append(f'<text x="{x0 - 4}" y="{y + 4:.1f}" text-anchor="end">{format_value(10.0 ** e, 1)}</text>')
+        for n in ss:
+            x = px(n)
+            out.append(f'<text x="{x:.1f}" y="{y0 + 14}" text-anchor="middle">{n:,}</text>')
+        for system, colour in colours.items():
+            pts = [(px(n), py(v)) for n in ss if (v := _get(res, system, n, key)) and v > 0]
+            if len(pts) > 1:
+                out.append('<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>'.format(
+                    colour, " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)))
+            for x, y in pts:
+                if system == "studyllm":
+                    out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
+                else:
+                    out.append(f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>')
+    out.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" fill="#555">cards in the deck</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> None:
+    rows = data["rows"]
+    sizes = sorted({r["size"] for r in rows})
+    res = combine(rows)
+    tg = targets(res, sizes)
+    info = data["machine"]
+    loads = [r["loadavg"][0] for r in rows if r.get("loadavg")]
+    errors = [r for r in rows if r.get("error")]
+    runs = sorted({r["run"] for r in rows})
+    failed = [t for t in tg if t["pass"] is False]
+
+    lines = [
+        "# Performance: studyllm against Anki's backend",
+        "",
+        "Generated by `benchmarks/run.py` (do not edit above the notes section; re-run the command).",
+        "",
+        "## Summary",
+        "",
+    ]
+    passed = sum(1 for t in tg if t["pass"])
+    lines.append(f"{passed} of {len(tg)} target checks pass, {len(failed)} fail"
+                 + (f", {sum(1 for t in tg if t['pass'] is None)} not measured" if any(t["pass"] is None for t in tg) else "")
+                 + ".")
+    if failed:
+        lines.append("")
+        lines.append("Failing:")
+        lines.append("")
+        for t in failed:
+            size = t["size"] if isinstance(t["size"], str) else f"{t['size']:,} cards"
+            lines.append(f"- {t['target']} at {size}: {format_value(t['value'])} {t['unit']}, "
+                         f"{t['margin']:.1f}× the limit of {format_value(t['limit'])} {t['unit']}")
+    lines += ["", "## Targets", "", targets_table(tg), "## Machine and versions", ""]
+    lines += [
+        f"- date: {data['started']} to {data['finished']} (UTC)",
+        f"- machine: `{info['uname']}`",
+        f"- CPU: {info['cpu']}, {info['cpus']} logical CPUs, memory {info['memory']}",
+        f"- Python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"- load average (1 min) during the runs: median {format_value(common.median(loads)) if loads else '–'}, "
+        f"min {format_value(min(loads)) if loads else '–'}, max {format_value(max(loads)) if loads else '–'} "
+        "(the machine was shared with other jobs; figures are medians of alternated runs)",
+        f"- runs per size: {len(runs)} (medians); work folder: {data['args'].get('work_dir') or 'the system temp dir'}",
+        "",
+        "Command:",
+        "",
+        "```sh",
+        data["command"],
+        "```",
+        "",
+    ]
+    if errors:
+        lines += ["Errors during the runs:", ""]
+        lines += [f"- {e['system']} {e['measure']} at {e['size']:,} cards, run {e['run'] + 1}: `{e['error'][:300]}`" for e in errors]
+        lines.append("")
+    lines += [
+        "## studyllm and Anki, side by side",
+        "",
+        "Medians; ratio = studyllm / Anki (below 1 means studyllm is faster or smaller).",
+        "",
+        comparison_table(res, sizes),
+        "## studyllm only",
+        "",
+        studyllm_table(res, sizes),
+        "## Plot",
+        "",
+        f"![figures against deck size]({os.path.relpath(plot, doc.parent)})",
+        "",
+        "## Method",
+        "",
+        "- Decks: `benchmarks/gen_decks.py`, seed "
+        f"{data['args'].get('seed', 1)}: the same cards as Markdown (studyllm) and Anki TSV; 20–200 characters"
+        " a side, English with Chinese, inline code and formulas. The 10-edited variant changes 10 answers.",
+        "- Anki: the `anki` package (Rust core) through its Python API, `ANKI_TEST_MODE=1` (no fuzz);"
+        " see `benchmarks/anki_side.py` and `benchmarks/README.md`.",
+        "- studyllm: the real code path, `Store.open`, `import_paths`, `Store.next_card`, `Store.answer`"
+        " (its own transaction, WAL with `synchronous=FULL`); see `benchmarks/studyllm_side.py`.",
+        "- Study: 2,000 answers with the seeded grade mix again 10 %, hard 15 %, good 60 %, easy 15 %"
+        " (studyllm grades 1, 3, 4, 5), daily limits raised to 9,999; per answer = next card + answer + commit.",
+        "- TUI: the Textual app from `build_app`, headless (`run_test`); a key event is put in the app's queue"
+        " and the clock stops when the first frame showing the next card has been composed and turned into"
+        " terminal output (the headless driver drops it instead of writing it).",
+        "- 30 days: at most 500 answers a day; studyllm moves a `FrozenClock` a day forward, Anki shifts"
+        " `col.crt` back a day and reopens the collection.",
+        "- Cold start: a fresh Python process imports the library, opens the store and gets the first due card"
+        " (the child times itself; the whole process is timed too). First card on screen: `studyllm --home H`"
+        " in a tmux pane, `s` once the home screen shows, `tmux capture-pane` polled until the card's text shows.",
+        "- Peak RSS: a fresh process imports the deck and studies 2,000 cards; the kernel's maximum RSS (`wait4`)."
+        " Database size after closing, with any `-wal` file.",
+        "",
+    ]
+    old_notes = ""
+    if doc.exists():
+        text = doc.read_text(encoding="utf-8")
+        if NOTES_MARK in text:
+            old_notes = text[text.index(NOTES_MARK):]
+    if not old_notes:
+        old_notes = NOTES_MARK + "\n\n## Notes\n\n(none yet)\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text("\n".join(lines) + "\n" + old_notes, encoding="utf-8")
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    plot.write_text(svg_plot(res, sizes), encoding="utf-8")
+
+
+def print_summary(data: dict[str, Any]) -> None:
+    rows = data["rows"]
+    sizes = sorted({r["size"] for r in rows})
+    res = combine(rows)
+    print()
+    print(comparison_table(res, sizes))
+    print(studyllm_table(res, sizes))
+    print(targets_table(targets(res, sizes)))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs-large", type=int, default=0, help="runs at 100,000 cards and more (default: --runs)")
+    ap.add_argument("--seed", type=int, default=1, help="deck seed")
+    ap.add_argument("--answers", type=int, default=2000, help="answers in the study session and the RSS run")
+    ap.add_argument("--tui-answers", type=int, default=200, help="answers through the Textual app")
+    ap.add_argument("--measure", nargs="+", default=MEASUREMENTS, choices=MEASUREMENTS)
+    ap.add_argument("--out", type=Path, default=_HERE / "out", help="deck folder")
+    ap.add_argument("--work-dir", default=None, help="parent folder for the temporary stores (default: system temp)")
+    ap.add_argument("--json", type=Path, default=None, help="results file (default: out/results-<time>.json)")
+    ap.add_argument("--report-only", type=Path, default=None, help="rebuild the report from a results file")
+    ap.add_argument("--no-doc", action="store_true", help="print only; don't write docs/ and assets/")
+    args = ap.parse_args(argv)
+
+    if args.report_only:
+        data = json.loads(args.report_only.read_text())
+        print_summary(data)
+        if not args.no_doc:
+            write_report(data)
+            print(f"wrote {DOC} and {PLOT}")
+        return 0
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    json_path = args.json or (args.out / f"results-{stamp}.json")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    exe = sys.executable
+    command = " ".join(shlex.quote(a) for a in [exe, "benchmarks/run.py", *argv])
+    data: dict[str, Any] = {
+        "command": command,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "machine": machine_info(),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": None,
+        "rows": [],
+    }
+
+    def record(row: dict[str, Any]) -> None:
+        data["rows"].append(row)
+        json_path.write_text(json.dumps(data, indent=1, default=str))
+
+    print(f"results go to {json_path}; load average {os.getloadavg()}", flush=True)
+    measure(args, record)
+    data["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    json_path.write_text(json.dumps(data, indent=1, default=str))
+    print_summary(data)
+    if not args.no_doc:
+        write_report(data)
+        print(f"wrote {DOC} and {PLOT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
