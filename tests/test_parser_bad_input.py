@@ -79,6 +79,17 @@ def test_unclosed_fence_reports_its_line():
     assert [c.front for c in deck.cards] == ["a", "x?"]
 
 
+def test_closed_fences_in_containers_are_fine():
+    text = "> ```\n> a :: b\n> ```\n\n- item\n\n  ~~~\n  code\n  ~~~\n\n> > ```\n> > x\n> > ```\n"
+    deck = parse_deck(text, "d.md")
+    assert deck.errors == [] and deck.cards == []
+
+
+def test_unclosed_fence_in_a_list_item():
+    deck = parse_deck("- item\n\n  ```\n  code\n- next\n", "d.md")
+    assert [e.line for e in deck.errors] == [3]
+
+
 def test_short_closing_fence_does_not_count():
     deck = parse_deck("````\ncode\n```\n", "d.md")
     assert deck.errors and deck.errors[0].line == 1

@@ -59,6 +59,26 @@ def _recording(rule: Any, first_chars: str) -> Any:
     return wrapped
 
 
+# Characters that can start (or close) one of the inline constructs we keep. Text runs
+# between them are skipped in one step; markdown-it's own text rule also stops at the
+# emphasis, entity and other characters whose rules are switched off here.
+_TEXT_STOP = re.compile(r"[`\\\[\]!<\n]")
+
+
+def _text(state: Any, silent: bool) -> bool:
+    start = state.pos
+    end = state.posMax
+    stop = _TEXT_STOP.search(state.src, start, end)
+    if stop is not None:
+        end = stop.start()
+    if end == start:
+        return False
+    if not silent:
+        state.pending += state.src[start:end]
+    state.pos = end
+    return True
+
+
 def get_md() -> MarkdownIt:
     """The shared parser instance (built on first use)."""
     global _md
@@ -80,8 +100,9 @@ def _build() -> MarkdownIt:
     md.enable("table")
     md.use(front_matter_plugin)
     md.disable(["inline", "text_join"])  # inline runs on demand, see module doc
-    # Emphasis and entities never hide a marker; skip them in the on-demand pass.
-    md.disable(["emphasis", "entity"])
+    # Emphasis, entities and soft breaks never hide a marker; skip them in the on-demand pass.
+    md.disable(["emphasis", "entity", "newline"])
+    md.inline.ruler.at("text", _text)
     for name, rule, first_chars in (
         ("backticks", backtick, "`"),
         ("escape", escape, "\\"),

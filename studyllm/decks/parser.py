@@ -32,6 +32,7 @@ PATH_SEP = " › "
 
 # A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
 _MARKERS = re.compile(r"^[ \t]{0,3}(?:([QACO]):(?=[ \t]|$)|(\?\??)[ \t]*$)", re.M)
+_MARKER_AT = re.compile(r"[ \t]{0,3}(?:([QACO]):(?=[ \t\n]|\Z)|(\?\??)[ \t]*(?=\n|\Z))")
 _SR_COMMENT = re.compile(r"[ \t]*<!--SR:[^\n]*?-->")
 _COMMENT_ONLY = re.compile(r"^\s*<!--.*?-->\s*$", re.S)
 _IN_ORDER = re.compile(r"\s*\(in order\)\s*$", re.I)
@@ -40,6 +41,10 @@ _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG = re.compile(r"[^\w]+")
 
 CONTAINER_OPEN = ("blockquote_open", "list_item_open")
+_OPEN_KINDS = {"paragraph_open": "paragraph", "heading_open": "heading", "bullet_list_open": "list",
+               "ordered_list_open": "list", "blockquote_open": "blockquote", "table_open": "table"}
+_LEAF_KINDS = {"fence": "fence", "code_block": "code", "html_block": "html", "hr": "hr",
+               "front_matter": "front_matter"}
 
 
 @dataclass(slots=True)
@@ -96,6 +101,8 @@ def clean_text(text: str) -> str:
     surrounding blank lines removed, common indentation removed."""
     if "<!--SR:" in text:
         text = _SR_COMMENT.sub("", text)
+    if "\n" not in text:
+        return text.strip()
     lines = [ln.rstrip() for ln in text.split("\n")]
     while lines and not lines[0]:
         lines.pop(0)
@@ -301,9 +308,7 @@ class _DeckParser:
                 continue
             start, end = (tok.map[0], tok.map[1]) if tok.map else (0, 0)
             if tok.nesting == 1:
-                kind = {"paragraph_open": "paragraph", "heading_open": "heading", "bullet_list_open": "list",
-                        "ordered_list_open": "list", "blockquote_open": "blockquote",
-                        "table_open": "table"}.get(ttype, "other")
+                kind = _OPEN_KINDS.get(ttype, "other")
                 current = Block(kind, start, end, i, i + 1)
                 if kind == "heading":
                     current.level = int(tok.tag[1:]) if tok.tag[1:].isdigit() else 1
@@ -312,8 +317,7 @@ class _DeckParser:
                     current.ordered = ttype == "ordered_list_open"
                 nest = 1
             else:
-                kind = {"fence": "fence", "code_block": "code", "html_block": "html", "hr": "hr",
-                        "front_matter": "front_matter"}.get(ttype, "other")
+                kind = _LEAF_KINDS.get(ttype, "other")
                 blocks.append(Block(kind, start, end, i, i + 1))
             i += 1
         if current is not None:  # pragma: no cover - markdown-it always closes what it opens
@@ -339,7 +343,8 @@ class _DeckParser:
             return
         start, end = tok.map
         markup = tok.markup or "```"
-        last = self.lines[end - 1].strip() if end - 1 < len(self.lines) else ""
+        # The closing line may sit inside a block quote or list item: drop those prefixes.
+        last = self.lines[end - 1].lstrip(" \t>").strip() if end - 1 < len(self.lines) else ""
         closed = end - 1 > start and last.startswith(markup) and set(last) == {markup[0]}
         if not closed:
             col = self.col_of(start, markup, 0)
@@ -438,17 +443,23 @@ class _DeckParser:
         masked = frag.masked
         markers: list[tuple[int, str, int]] = []  # (line index, marker, column index)
         sep_at = -1
-        line_no, last = 0, 0
-        for m in _MARKERS.finditer(masked):
-            line_no += masked.count("\n", last, m.start())
-            last = m.start()
-            if m.group(1):
-                markers.append((line_no, m.group(1), m.start(1) - m.start()))
-            elif sep_at < 0:
-                sep_at = line_no
-            else:
-                self.warn("second '?' separator in one card is kept as text", frag.line0 + line_no,
-                          hint="separate cards with a blank line")
+        pos, line_no = 0, 0
+        match = _MARKER_AT.match
+        while True:
+            m = match(masked, pos)
+            if m is not None:
+                if m.group(1):
+                    markers.append((line_no, m.group(1), m.start(1) - pos))
+                elif sep_at < 0:
+                    sep_at = line_no
+                else:
+                    self.warn("second '?' separator in one card is kept as text", frag.line0 + line_no,
+                              hint="separate cards with a blank line")
+            nl = masked.find("\n", pos)
+            if nl < 0:
+                break
+            pos = nl + 1
+            line_no += 1
         if sep_at < 0 and not markers:
             if self.open is not None:
                 self.extend(b)
