@@ -244,6 +244,18 @@ def test_mcq_after_question_paragraph_and_after_q_marker():
     assert [c["correct"] for c in b.extra["choices"]] == [False, True]
 
 
+def test_mcq_as_the_answer_of_a_q_block():
+    deck = parse("Q: Which are decoder-only?\nA:\n- [x] GPT\n- [ ] BERT\n")
+    card = only(deck)
+    assert card.kind == "mcq" and card.front == "Which are decoder-only?"
+    assert card.extra["choices"] == [{"text": "GPT", "correct": True}, {"text": "BERT", "correct": False}]
+
+
+def test_indented_marker_inside_a_list_item_is_not_an_error():
+    deck = parse("- Q: inside a list\n  A: stays list text\n")
+    assert deck.errors == [] and deck.cards == []
+
+
 def test_mcq_without_correct_choice_is_an_error():
     deck = parse("Which one?\n- [ ] a\n- [ ] b\n")
     assert not deck.cards

@@ -334,7 +334,7 @@ class _DeckParser:
             return
         line = tok.map[0] + content.count("\n", 0, m.start())
         src = self.lines[line] if line < len(self.lines) else ""
-        if _MARKERS.match(src):
+        if _MARKERS.match(src) and not src[:1].isspace():  # unindented: a lazy continuation line
             self.error("this marker line is read as part of the list or quote above it", line, 1,
                        hint="put a blank line before it")
 
@@ -569,9 +569,13 @@ class _DeckParser:
             return
         single_list = (len(op.a_blocks) == 1 and op.a_blocks[0].kind == "list" and op.a_blocks[0].ordered
                        and not op.a_text_on_marker)
+        if (op.kind == "Q" and len(op.a_blocks) == 1 and op.a_blocks[0].kind == "list"
+                and not op.a_text_on_marker and self.is_task_list(op.a_blocks[0])):
+            self.mcq(op.a_blocks[0], op.line, op.col, question, op.path)
+            return
         if op.kind == "O" or _IN_ORDER.search(question):
             if single_list:
-                self.ordered(op.a_blocks[0], op.line, op.col, question, op.path, consume=False)
+                self.ordered(op.a_blocks[0], op.line, op.col, question, op.path)
                 return
             if op.kind == "O":
                 self.error("'O:' question needs a numbered list as its answer", op.line, op.col,
@@ -827,7 +831,7 @@ class _DeckParser:
         self.add("mcq", question, clean_text(self.src(b.start, b.end)), line, col, path=path,
                  extra={"choices": choices})
 
-    def ordered(self, b: Block, line: int, col: int, question: str, path: tuple[str, ...], consume: bool = True) -> None:
+    def ordered(self, b: Block, line: int, col: int, question: str, path: tuple[str, ...]) -> None:
         items = [it for it in self.list_items(b) if it.parent is None]
         texts = []
         for it in items:
