@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from studyllm.decks.model import DeckError
-from studyllm.decks.parser import MAX_FILE_BYTES, parse_deck, parse_file
+from studyllm.decks.parser import MAX_FILE_BYTES, parse_bytes, parse_deck, parse_file
 
 
 def write(tmp_path, data: bytes, name: str = "deck.md"):
@@ -204,3 +204,11 @@ def test_recursion_limit_is_not_a_crash(monkeypatch):
     finally:
         sys.setrecursionlimit(old)
     assert deck is not None and isinstance(deck.errors, list)
+
+
+def test_parse_bytes_matches_parse_file(tmp_path):
+    data = "# T\n\nQ: 问?\nA: 答\n".encode()
+    a = parse_bytes(data, str(tmp_path / "x.md"))
+    b = parse_file(write(tmp_path, data, "x.md"))
+    assert (a.key, a.title, a.content_hash, a.cards) == (b.key, b.title, b.content_hash, b.cards)
+    assert parse_bytes(b"\xff\xfe", "y.md").errors[0].message.startswith("not valid UTF-8")

@@ -25,7 +25,7 @@ from studyllm.decks._markdown import MAX_NESTING, get_md, masked_content
 from studyllm.decks.frontmatter import read_front_matter
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 
-__all__ = ["MAX_FILE_BYTES", "parse_deck", "parse_file"]
+__all__ = ["MAX_FILE_BYTES", "parse_bytes", "parse_deck", "parse_file"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 PATH_SEP = " › "
@@ -948,35 +948,45 @@ def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_B
     back as a deck with an error (never an exception)."""
     path = Path(path)
     name = str(path)
-    stem = path.stem or "deck"
-    deck = ParsedDeck(path=name, key=_slug(stem), title=stem)
-
-    def fail(message: str, line: int = 1, col: int = 1, hint: str = "") -> ParsedDeck:
-        deck.errors.append(DeckError(message, path=name, line=line, col=col, hint=hint))
-        return deck
-
     try:
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     except IsADirectoryError:
-        return fail("is a folder, not a deck file")
+        return _failed(path, "is a folder, not a deck file")
     except OSError as exc:
-        return fail(f"cannot read file: {exc.strerror or exc}")
+        return _failed(path, f"cannot read file: {exc.strerror or exc}")
+    return parse_bytes(data, name, outline=outline, max_bytes=max_bytes)
+
+
+def parse_bytes(data: bytes, path: str = "<bytes>", *, outline: bool = False,
+                max_bytes: int = MAX_FILE_BYTES) -> ParsedDeck:
+    """Parse the raw bytes of a deck file (for callers that already read it)."""
     if len(data) > max_bytes:
-        return fail(f"file is larger than the {max_bytes:,} byte limit", hint="split it into several decks")
-    deck.content_hash = hashlib.sha256(data).hexdigest()
+        return _failed(Path(path), f"file is larger than the {max_bytes:,} byte limit",
+                       hint="split it into several decks")
+    digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        return fail("file is empty", hint="write some cards, e.g. 'Q: question' and 'A: answer' lines")
+        return _failed(Path(path), "file is empty", digest=digest,
+                       hint="write some cards, e.g. 'Q: question' and 'A: answer' lines")
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         col = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
-        return fail("binary file (contains NUL bytes), not a Markdown deck", line, col)
+        return _failed(Path(path), "binary file (contains NUL bytes), not a Markdown deck", line, col, digest=digest)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         bad = exc.start
         line = data.count(b"\n", 0, bad) + 1
         col = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
-        return fail(f"not valid UTF-8 (byte 0x{data[bad]:02x})", line, col, hint="save the file as UTF-8")
-    return parse_deck(text, name, outline=outline, content_hash=deck.content_hash)
+        return _failed(Path(path), f"not valid UTF-8 (byte 0x{data[bad]:02x})", line, col, digest=digest,
+                       hint="save the file as UTF-8")
+    return parse_deck(text, path, outline=outline, content_hash=digest)
+
+
+def _failed(path: Path, message: str, line: int = 1, col: int = 1, *, hint: str = "", digest: str = "") -> ParsedDeck:
+    name = str(path)
+    stem = path.stem if path.stem and not name.startswith("<") else "deck"
+    deck = ParsedDeck(path=name, key=_slug(stem), title=stem, content_hash=digest)
+    deck.errors.append(DeckError(message, path=name, line=line, col=col, hint=hint))
+    return deck
