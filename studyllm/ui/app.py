@@ -7,7 +7,8 @@ database or touches the disk at import time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -44,10 +45,19 @@ class StudyApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, store: Store, *, editor: str | None = None, start: str = "home", **kwargs: Any):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        editor: str | None = None,
+        start: str = "home",
+        timer: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.store = store
         self.editor = editor  # overrides $EDITOR (tests)
+        self.timer = timer  # session and answer durations (tests freeze it)
         self._start = start
         theme = store.setting("theme")
         if theme in self.available_themes:

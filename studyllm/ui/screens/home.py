@@ -9,8 +9,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import ColumnKey
 
-from studyllm.ui.text import clean, due_words
+from studyllm.ui.text import due_words, one_line
+
+NUM_COLUMNS = (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", "Learn"), ("cards", "Cards"))
+NUM_WIDTH = 5
 
 
 class HomeScreen(Screen):
@@ -33,7 +37,7 @@ class HomeScreen(Screen):
             with Horizontal(id="today"):
                 yield Static(id="today-progress", markup=False)
                 yield Static(id="today-streak", markup=False)
-                yield Static(id="today-next", markup=False)
+            yield Static(id="today-next", markup=False)
             table = DataTable(id="decks", cursor_type="row", zebra_stripes=True)
             table.border_title = "Decks"
             yield table
@@ -42,10 +46,23 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#decks", DataTable)
-        table.add_column("Deck", key="deck")
-        for key, label in (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", "Learning"), ("cards", "Cards")):
-            table.add_column(label, key=key)
+        table.add_column("Deck", key="deck", width=self._deck_width())
+        for key, label in NUM_COLUMNS:
+            table.add_column(label, key=key, width=NUM_WIDTH)
         self.refresh_data()
+
+    def _deck_width(self) -> int:
+        # fill what the number columns leave (each cell has 1 column of padding on both sides)
+        width = self.size.width or 80
+        return max(16, width - 4 - 2 - 2 - len(NUM_COLUMNS) * (NUM_WIDTH + 2) - 2)
+
+    def on_resize(self) -> None:
+        table = self.query_one("#decks", DataTable)
+        col = table.columns.get(ColumnKey("deck"))
+        if col is not None and col.width != self._deck_width():
+            col.width = self._deck_width()
+            col.auto_width = False
+            self.refresh_data()
 
     def on_screen_resume(self) -> None:
         self.refresh_data()
@@ -70,7 +87,7 @@ class HomeScreen(Screen):
 
         for d in decks:
             table.add_row(
-                Text(clean(d.title)),
+                Text(one_line(d.title, self._deck_width()), no_wrap=True),
                 num(d.new, "bold blue"),
                 num(d.review, "bold green"),
                 num(d.drill, "bold red"),
@@ -96,14 +113,14 @@ class HomeScreen(Screen):
         nd = store.next_due()
         today = store.today()
         self.query_one("#today-next", Static).update(
-            "Next due: " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled")
+            "Next reviews due: " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled")
         )
         if not decks:
             hint = "No decks yet. Press i to import Markdown decks, or run: studyllm import PATH"
         elif left == 0:
             hint = "All done for today. Browse (b) or try the calculators (c)."
         else:
-            hint = "Enter: study the selected deck · s: study everything due · ?: all keys · ctrl+p: commands"
+            hint = "Enter: study this deck · s: study all · ?: keys · ctrl+p: commands"
         self.query_one("#home-hint", Static).update(hint)
 
     @on(DataTable.RowSelected, "#decks")

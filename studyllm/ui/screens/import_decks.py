@@ -42,7 +42,7 @@ class ImportScreen(Screen):
     def __init__(self, path: str | None = None, root: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self._path = path or ""
-        self._root = root or os.getcwd()
+        self._root = root or "."
         self.last_report = None
         self.busy = False
 

@@ -70,9 +70,7 @@ class StatsScreen(Screen):
             with Horizontal(id="stats-bottom"):
                 with Vertical(id="stats-states"):
                     yield Static(id="card-states", markup=False)
-                    ef = PlotextPlot(id="ef-plot")
-                    ef.border_title = "Easiness (answered cards)"
-                    yield ef
+                    yield Static(id="ef-bars", markup=False)
                 decks = DataTable(id="deck-stats", cursor_type="row", zebra_stripes=True)
                 decks.border_title = "Decks"
                 yield decks
@@ -81,6 +79,7 @@ class StatsScreen(Screen):
     def on_mount(self) -> None:
         self.title = "Stats"
         self.query_one("#card-states", Static).border_title = "Cards"
+        self.query_one("#ef-bars", Static).border_title = "Easiness (answered cards)"
         retention = self.query_one("#retention", DataTable)
         retention.add_column("", key="what")
         for key, label in (("today", "Today"), ("week", "7 days"), ("month", "30 days")):
@@ -229,8 +228,17 @@ class StatsScreen(Screen):
         text.append(f"{'Total':<10}{c['total']:>7}", style="bold")
         self.query_one("#card-states", Static).update(text)
         ef = data["ef"]
-        self._bars("#ef-plot", [round(e["ef"] * 10) for e in ef], [e["cards"] for e in ef], colour="secondary",
-                   xlabel="EF × 10", every=2)
+        bars = Text()
+        top = max((e["cards"] for e in ef), default=0)
+        for e in ef:
+            filled = max(1, round(14 * e["cards"] / top))
+            bars.append(f"{e['ef']:.1f} ", style="dim")
+            bars.append("█" * filled, style=self._colour("secondary", "#0178D4").hex)
+            bars.append(f" {e['cards']}\n")
+        if not ef:
+            bars.append("no answers yet", style="dim")
+        bars.rstrip()
+        self.query_one("#ef-bars", Static).update(bars)
 
     def _decks(self, data: dict[str, Any]) -> None:
         table = self.query_one("#deck-stats", DataTable)

@@ -49,7 +49,7 @@ def _calc_module():
 
 @dataclass
 class Session:
-    started: float = field(default_factory=time.monotonic)
+    started: float = 0.0
     answers: list[tuple[int, int]] = field(default_factory=list)  # (card_id, grade)
 
     @property
@@ -110,7 +110,7 @@ class StudyScreen(Screen):
         self.revealed = False
         self.finished = False
         self.session = Session()
-        self.shown_at = time.monotonic()
+        self.shown_at = 0.0
         self.choice: int | None = None  # mcq: 0-based index chosen
         self.order: list[int] = []  # ordered: current arrangement (indices into the right order)
         self.order_pos = 0
@@ -144,6 +144,7 @@ class StudyScreen(Screen):
         self.title = "Study"
         self.sub_title = clean(self.deck_title) if self.deck_title else "all decks"
         self.query_one("#summary").display = False
+        self.session.started = self.app.timer()
         self.next_card()
 
     def on_screen_resume(self) -> None:
@@ -246,7 +247,7 @@ class StudyScreen(Screen):
             answer.focus()
         else:
             self.set_focus(None)
-        self.shown_at = time.monotonic()
+        self.shown_at = self.app.timer()
         self.refresh_bindings()
 
     def _draw_calc(self, card: CardView) -> str | None:
@@ -278,9 +279,9 @@ class StudyScreen(Screen):
             return
         if self.revealed:
             if self.mode == "four":
-                text = "Grade: 1 Again · 2 Hard · 3 Good · 4 Easy"
+                text = "How did it go? 1 Again · 2 Hard · 3 Good · 4 Easy"
             else:
-                text = "Grade 0–5: 0 blackout · 1–2 wrong · 3 right, hard · 4 right · 5 perfect"
+                text = "How well did you recall it? Grade 0–5"
             if self.suggested is not None:
                 text += f"   (suggested: {self._key_for_grade(self.suggested)})"
             status.update(text)
@@ -460,7 +461,7 @@ class StudyScreen(Screen):
         card = self.card
         if card is None or not self.revealed or self.finished:
             return
-        ms = int((time.monotonic() - self.shown_at) * 1000)
+        ms = int((self.app.timer() - self.shown_at) * 1000)
         try:
             self.app.store.answer(card.id, grade, ms)
         except Exception as exc:  # a locked or broken database: say so, keep the card
@@ -564,7 +565,7 @@ class StudyScreen(Screen):
         self.query_one("#summary").display = True
         store = self.app.store
         s = self.session
-        elapsed = time.monotonic() - s.started
+        elapsed = self.app.timer() - s.started
         nd = store.next_due()
         today = store.today()
         lines = Text()

@@ -14,6 +14,10 @@ from textual.widgets import Button
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES
 
 
+# one word per grade so six buttons fit in 80 columns (the tooltips and the key bar carry SM-2's words)
+BUTTON_WORDS = {0: "blackout", 1: "wrong", 2: "nearly", 3: "hard", 4: "good", 5: "perfect"}
+
+
 class GradeButton(Button):
     def __init__(self, label: str, grade: int, **kwargs):
         super().__init__(label, **kwargs)
@@ -24,7 +28,7 @@ class GradeButton(Button):
 class GradeBar(Horizontal):
     DEFAULT_CSS = """
     GradeBar {
-        height: 3;
+        height: 1;
         width: 100%;
         align-horizontal: center;
     }
@@ -32,7 +36,7 @@ class GradeBar(Horizontal):
         min-width: 8;
         width: 1fr;
         max-width: 22;
-        margin: 0 0;
+        margin: 0 1 0 0;
     }
     GradeBar GradeButton.suggested {
         text-style: bold reverse;
@@ -55,13 +59,13 @@ class GradeBar(Horizontal):
         if self.mode == "four":
             variants = {2: "error", 3: "warning", 4: "success", 5: "primary"}
             return [
-                GradeButton(f"{key} {name}", grade, variant=variants[grade], id=f"grade-{grade}")
+                GradeButton(f"{key} {name}", grade, variant=variants[grade], id=f"grade-{grade}", compact=True)
                 for key, (name, grade) in FOUR_BUTTONS.items()
             ]
         variants = {0: "error", 1: "error", 2: "warning", 3: "default", 4: "success", 5: "primary"}
         return [
-            GradeButton(f"{g} {short}", g, variant=variants[g], id=f"grade-{g}", tooltip=long)
-            for g, (short, long) in SM2_GRADES.items()
+            GradeButton(f"{g} {BUTTON_WORDS[g]}", g, variant=variants[g], id=f"grade-{g}", tooltip=long, compact=True)
+            for g, (_short, long) in SM2_GRADES.items()
         ]
 
     def set_mode(self, mode: str) -> None:

@@ -33,7 +33,8 @@ class KeyBar(Static):
 
     def _bindings_changed(self, _screen) -> None:
         seen: set[tuple[str, str]] = set()
-        parts: list[Content] = []
+        parts: list[tuple[int, Content]] = []
+        order = {(b.action, b.description): i for i, b in enumerate(_bindings_of(self.screen))}
         for _key, active in self.screen.active_bindings.items():
             binding = active.binding
             if not binding.show or not binding.description:
@@ -45,5 +46,34 @@ class KeyBar(Static):
             key = self.app.get_key_display(binding)
             key_style = "bold $footer-key-foreground" if active.enabled else "dim"
             desc_style = "" if active.enabled else "dim"
-            parts.append(Content.assemble((key, key_style), " ", (binding.description, desc_style)))
-        self.update(Content("  ").join(parts))
+            item = Content.assemble((key, key_style), " ", (binding.description, desc_style))
+            parts.append((order.get(ident, 1000), item))
+        parts.sort(key=lambda p: p[0])
+        self._items = [item for _, item in parts]
+        self._layout()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        # pack whole items into lines, so a key is never split from its words
+        items = getattr(self, "_items", [])
+        width = max(20, (self.size.width or 80) - 2)
+        lines: list[list[Content]] = [[]]
+        used = 0
+        for item in items:
+            n = item.cell_length
+            if lines[-1] and used + 2 + n > width:
+                lines.append([])
+                used = 0
+            used += (2 if lines[-1] else 0) + n
+            lines[-1].append(item)
+        self.update(Content("\n").join(Content("  ").join(line) for line in lines))
+
+
+def _bindings_of(screen) -> list:
+    out = []
+    for b in getattr(type(screen), "BINDINGS", []):
+        if not isinstance(b, tuple):
+            out.append(b)
+    return out

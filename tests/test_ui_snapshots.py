@@ -1,0 +1,83 @@
+"""Snapshot tests (pytest-textual-snapshot), one per screen, at 80×24 with a frozen clock,
+a frozen timer and a seeded database. Update with: pytest --snapshot-update tests/test_ui_snapshots.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ui_fixtures import basic_cards, make_store  # noqa: E402
+
+from studyllm.ui.app import build_app  # noqa: E402
+
+pytest.importorskip("pytest_textual_snapshot")
+
+SIZE = (80, 24)
+
+
+def app_for(**kwargs):
+    store = make_store(**kwargs)
+    store.set_setting("theme", "textual-dark")
+    return build_app(store, timer=lambda: 100.0)
+
+
+def test_home(snap_compare):
+    assert snap_compare(app_for(), terminal_size=SIZE)
+
+
+def test_study_question(snap_compare):
+    assert snap_compare(app_for(), press=["s"], terminal_size=SIZE)
+
+
+def test_study_mcq_revealed(snap_compare):
+    cards = [c for c in basic_cards() if c.kind == "mcq"]
+    assert snap_compare(app_for(cards=cards), press=["s", "1", "space"], terminal_size=SIZE)
+
+
+def test_study_summary(snap_compare):
+    cards = basic_cards()[:2]
+    assert snap_compare(app_for(cards=cards), press=["s", "space", "5", "space", "4"], terminal_size=SIZE)
+
+
+def test_browse(snap_compare):
+    async def run_before(pilot):
+        await pilot.press("b")
+        screen = pilot.app.screen
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if screen.searches:
+                break
+        await pilot.press("down")
+
+    assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
+
+
+def test_import(snap_compare, tmp_path, monkeypatch):
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "week1.md").write_text("# W\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# N\n", encoding="utf-8")
+    (tmp_path / "ignored.txt").write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    async def run_before(pilot):
+        await pilot.press("i")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
+
+
+def test_settings_light_theme(snap_compare):
+    async def run_before(pilot):
+        pilot.app.theme = "textual-light"
+        await pilot.press("comma")
+        await pilot.pause()
+
+    assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
+
+
+def test_help(snap_compare):
+    assert snap_compare(app_for(), press=["question_mark"], terminal_size=SIZE)
