@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import yaml
 from studyllm.decks.model import DeckError
 
 MODES = ("cards", "headings", "outline")
+_SCALARS = (str, int, float, datetime.date)  # YAML reads `title: 2024-05-01` as a date
 OPTION_KEYS = ("new_per_day", "reviews_per_day")
 
 
@@ -75,14 +77,14 @@ def read_front_matter(text: str, first_line: int, path: str) -> FrontMatter:
 
     title = data.get("title", data.get("name"))
     if title is not None:
-        if isinstance(title, (str, int, float)) and not isinstance(title, bool) and str(title).strip():
+        if isinstance(title, _SCALARS) and not isinstance(title, bool) and str(title).strip():
             fm.title = str(title).strip()
         else:
             error("front matter 'title' must be a non-empty string", "title" if "title" in data else "name")
 
     deck_id = data.get("id")
     if deck_id is not None:
-        if isinstance(deck_id, (str, int)) and not isinstance(deck_id, bool) and str(deck_id).strip():
+        if isinstance(deck_id, _SCALARS) and not isinstance(deck_id, bool) and str(deck_id).strip():
             fm.id = str(deck_id).strip()
         else:
             error("front matter 'id' must be a non-empty string", "id")
