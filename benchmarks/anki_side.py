@@ -89,17 +89,18 @@ def _open(path: Path):
     return Collection(str(path))
 
 
-def _import_tsv(col, tsv_path: Path) -> tuple[Any, float, float]:
+def _import_tsv(col, tsv_path: Path) -> tuple[Any, float, float, float]:
     """Import a TSV deck the way Anki's import dialog does: read the file's metadata
-    (header lines), then import. Returns (log, metadata seconds, total seconds)."""
+    (header lines), then import. Returns (log, metadata s, total s, total CPU s)."""
     from anki.import_export_pb2 import ImportCsvRequest
 
+    c0 = time.process_time()
     t0 = time.perf_counter()
     metadata = col.get_csv_metadata(str(tsv_path), None)
     t1 = time.perf_counter()
     result = col.import_csv(ImportCsvRequest(path=str(tsv_path), metadata=metadata))
     t2 = time.perf_counter()
-    return result.log, t1 - t0, t2 - t0
+    return result.log, t1 - t0, t2 - t0, time.process_time() - c0
 
 
 def _deck_name(tsv_path: Path) -> str:
@@ -155,10 +156,13 @@ def _answer_loop(col, grades: list[str], *, render: bool = True) -> dict[str, An
     ratings = _ratings()
     sched = col.sched
     per_answer: list[float] = []
+    cpu: list[float] = []
     fetch: list[float] = []
     answer: list[float] = []
     pc = time.perf_counter
+    cc = time.process_time
     for grade in grades:
+        c0 = cc()
         t0 = pc()
         queued = sched.get_queued_cards()
         if not queued.cards:
@@ -171,10 +175,11 @@ def _answer_loop(col, grades: list[str], *, render: bool = True) -> dict[str, An
         t1 = pc()
         sched.answer_card(sched.build_answer(card=card, states=qc.states, rating=ratings[grade]))
         t2 = pc()
+        cpu.append(cc() - c0)
         per_answer.append(t2 - t0)
         fetch.append(t1 - t0)
         answer.append(t2 - t1)
-    return {"per_answer": per_answer, "fetch": fetch, "answer": answer}
+    return {"per_answer": per_answer, "cpu": cpu, "fetch": fetch, "answer": answer}
 
 
 # --------------------------------------------------------------------------- measurements
@@ -191,12 +196,13 @@ def measure_import(tsv_path: str | os.PathLike[str], *, work_dir: str | None = N
     with _workdir(work_dir) as d:
         col = _open(d / "collection.anki2")
         try:
-            log, meta_s, total_s = _import_tsv(col, tsv_path)
+            log, meta_s, total_s, cpu_s = _import_tsv(col, tsv_path)
             notes, cards = col.note_count(), col.card_count()
         finally:
             col.close()
         return {
             "import_s": total_s,
+            "import_cpu_s": cpu_s,
             "metadata_s": meta_s,
             "notes": notes,
             "cards": cards,
@@ -221,14 +227,16 @@ def measure_reimport(
         col = _open(d / "collection.anki2")
         try:
             _import_tsv(col, tsv_path)
-            log_same, _, same_s = _import_tsv(col, tsv_path)
-            log_edit, _, edit_s = _import_tsv(col, edited)
+            log_same, _, same_s, same_cpu = _import_tsv(col, tsv_path)
+            log_edit, _, edit_s, edit_cpu = _import_tsv(col, edited)
             notes = col.note_count()
         finally:
             col.close()
         return {
             "reimport_unchanged_s": same_s,
             "reimport_edited_s": edit_s,
+            "reimport_unchanged_cpu_s": same_cpu,
+            "reimport_edited_cpu_s": edit_cpu,
             "unchanged_updated": len(log_same.updated),
             "unchanged_new": len(log_same.new),
             "edited_updated": len(log_edit.updated),
@@ -262,6 +270,7 @@ def measure_study(
             col.close()
     out: dict[str, Any] = {"answers": len(loop["per_answer"]), "session_s": t.seconds}
     out.update(latency_summary(loop["per_answer"], "per_answer_"))
+    out.update({k: v for k, v in latency_summary(loop["cpu"], "per_answer_cpu_").items() if "median" in k or "p95" in k})
     out.update({k: v for k, v in latency_summary(loop["fetch"], "fetch_").items() if "median" in k or "p95" in k})
     out.update({k: v for k, v in latency_summary(loop["answer"], "answer_").items() if "median" in k or "p95" in k})
     return out
@@ -296,6 +305,7 @@ def measure_days(
     with _workdir(work_dir) as d:
         col = _imported_collection(d / "collection.anki2", tsv_path, new_per_day=new_per_day)
         try:
+            c_start = time.process_time()
             t_start = time.perf_counter()
             for day in range(days):
                 t0 = time.perf_counter()
@@ -307,6 +317,7 @@ def measure_days(
                 answer_s += t1 - t0
                 reopen_s += time.perf_counter() - t1
             total_s = time.perf_counter() - t_start
+            cpu_s = time.process_time() - c_start
             reviews = col.db.scalar("select count() from revlog")
             review_rows = col.db.scalar("select count() from revlog where type = 1")  # 1 = review
         finally:
@@ -314,6 +325,7 @@ def measure_days(
         db_bytes = file_size(d / "collection.anki2")
     return {
         "days_total_s": total_s,
+        "days_cpu_s": cpu_s,
         "days_answer_s": answer_s,
         "days_reopen_s": reopen_s,
         "days_answers": sum(per_day_counts),
@@ -326,6 +338,7 @@ def measure_days(
 
 _COLD_CHILD = r"""
 import os, sys, time, json
+c0 = time.process_time()
 t0 = time.perf_counter()
 from anki.collection import Collection
 from anki.cards import Card
@@ -336,10 +349,11 @@ qc = col.sched.get_queued_cards().cards[0]
 card = Card(col, backend_card=qc.card)
 text = card.question()
 t3 = time.perf_counter()
+c3 = time.process_time()
 col.close()
 import resource
 print(json.dumps({"cold_import_s": t1 - t0, "cold_open_s": t2 - t1, "cold_first_card_s": t3 - t2,
-                  "cold_total_s": t3 - t0, "cold_question_chars": len(text),
+                  "cold_total_s": t3 - t0, "cold_cpu_s": c3 - c0, "cold_question_chars": len(text),
                   "cold_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -462,12 +476,25 @@ TABLE_COLUMNS = [
 ]
 
 
-def summary_table(results: dict[int, dict[str, Any]]) -> str:
-    headers = ["cards"] + [label for _, label in TABLE_COLUMNS]
+# CPU time of the process (time.process_time): steadier than wall time on a busy machine,
+# but blind to waiting for the disk (fsync) and to being scheduled out.
+CPU_COLUMNS = [
+    ("import_cpu_s", "import CPU s"),
+    ("reimport_unchanged_cpu_s", "re-import same CPU s"),
+    ("reimport_edited_cpu_s", "re-import 10 edited CPU s"),
+    ("per_answer_cpu_median_ms", "answer CPU median ms"),
+    ("per_answer_cpu_p95_ms", "answer CPU p95 ms"),
+    ("days_cpu_s", "30 days CPU s"),
+    ("cold_cpu_s", "cold start CPU s"),
+]
+
+
+def summary_table(results: dict[int, dict[str, Any]], columns: list[tuple[str, str]] = TABLE_COLUMNS) -> str:
+    headers = ["cards"] + [label for _, label in columns]
     rows = []
     for n, r in sorted(results.items()):
         row: list[Any] = [n]
-        for key, _ in TABLE_COLUMNS:
+        for key, _ in columns:
             v = r.get(key)
             row.append(v / 2**20 if key == "db_bytes" and v is not None else v)
         rows.append(row)
@@ -519,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"Anki medians of {args.runs} run(s):")
     print(summary_table(medians))
+    print("CPU time (process_time), medians:")
+    print(summary_table(medians, CPU_COLUMNS))
     for n, r in sorted(medians.items()):
         if not {"study", "days", "reimport"} <= set(args.measure):
             break
