@@ -169,3 +169,14 @@ async def test_card_text_in_prefill_is_not_markup():
         screen = app.screen
         assert "[@click=app.quit]" in text_of(screen, "#mem-params-error")
         assert app.is_running
+
+
+def test_prefill_numbers_are_written_as_inputs_take_them():
+    from studyllm.ui.screens.calculators import qty
+
+    assert qty(5.76e23) == "5.76e23"
+    assert qty(174.6e9) == "174.6B"
+    assert qty(1.4e12) == "1.4T"
+    assert qty(64) == "64"
+    for value in (5.76e23, 174.6e9, 1.4e12, 64, 0.5, 3.2e4):
+        assert calc.parse_quantity(qty(value)) == pytest.approx(value)

@@ -66,6 +66,11 @@ def set_text(widget: Static, text: str) -> None:
 def qty(value: float) -> str:
     """A number as an input would take it, without losing precision: 7e9 -> "7B", 174.6e9 -> "174.6B"."""
     a = abs(value)
+    if not math.isfinite(a):
+        return str(value)
+    if a >= 1e15:
+        mant, exp = f"{value:.6e}".split("e")
+        return f"{mant.rstrip('0').rstrip('.')}e{int(exp)}"
     for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
         if a >= factor:
             return f"{value / factor:.6g}{suffix}"
