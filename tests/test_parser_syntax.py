@@ -77,6 +77,11 @@ def test_qa_setext_rule_after_answer_is_not_a_heading():
     assert not deck.errors
 
 
+def test_setext_heading_without_card_syntax_stays_a_heading():
+    deck = parse("Section a == b\n---\n\nx :: y\n")
+    assert deck.cards[0].heading_path == ("Section a == b",)
+
+
 def test_multi_paragraph_question():
     deck = parse("""
         Q: Look at this code:
@@ -156,6 +161,11 @@ def test_separator_answer_runs_through_touching_blocks_only():
         """)
     card = only(deck)
     assert card.back == "- encoder\n- decoder"
+
+
+def test_separator_card_followed_by_a_rule():
+    deck = parse("What?\n?\nThat.\n---\nNext\n?\nOne\n")
+    assert [(c.front, c.back) for c in deck.cards] == [("What?", "That."), ("Next", "One")]
 
 
 def test_separator_without_question_or_answer_is_an_error():

@@ -415,17 +415,16 @@ class _DeckParser:
             return
         op = self.open
         if op is not None:
-            if True:
-                if kind == "list" and op.a_start is None and op.kind == "Q" and self.is_task_list(b):
-                    self.mcq(b, op.line, op.col, self.src(op.q_start[0], op.q_end, op.q_start[1]), op.path)
-                    self.open = None
-                    return
-                if kind == "list" and op.kind == "O" and b.ordered and not op.a_text_on_marker and not op.a_blocks:
-                    self.ordered(b, op.line, op.col, self.src(op.q_start[0], op.q_end, op.q_start[1]), op.path)
-                    self.open = None
-                    return
-                self.extend(b)
+            if kind == "list" and op.a_start is None and op.kind == "Q" and self.is_task_list(b):
+                self.mcq(b, op.line, op.col, self.src(op.q_start[0], op.q_end, op.q_start[1]), op.path)
+                self.open = None
                 return
+            if kind == "list" and op.kind == "O" and b.ordered and not op.a_text_on_marker and not op.a_blocks:
+                self.ordered(b, op.line, op.col, self.src(op.q_start[0], op.q_end, op.q_start[1]), op.path)
+                self.open = None
+                return
+            self.extend(b)
+            return
         # no open card
         if kind == "list":
             self.free_list(b)
@@ -435,9 +434,9 @@ class _DeckParser:
     # paragraph handling ----------------------------------------------------------
     def has_card_syntax(self, frag: Frag) -> bool:
         m = frag.masked
-        if "::" in m or "==" in m:
+        if "::" in m or _MARKERS.search(m) is not None:
             return True
-        return _MARKERS.search(m) is not None
+        return "==" in m and bool(_cloze.find_highlights(m, frag.content)[0])
 
     def paragraph(self, b: Block, frag: Frag) -> None:
         masked = frag.masked
@@ -590,8 +589,7 @@ class _DeckParser:
         line = frag.line0 + sep
         col = self.col_of(line, frag.content.split("\n")[sep], 0)
         if sep > 0:
-            q_start = frag.line0 if frag.line0 >= b.start else b.start
-            q_start = b.start
+            q_start = frag.line0
         else:
             prev = self.prev
             if prev is None or prev.end != b.start or prev.kind in ("heading", "hr", "front_matter"):
@@ -601,7 +599,7 @@ class _DeckParser:
             q_start = prev.start
         op = Open("S", q_start, 1, self.heading_path(), (q_start, 0), line, reverse=reverse)
         op.a_start = (line + 1, 0)
-        op.a_end = b.end
+        op.a_end = frag.line0 + frag.nlines  # not b.end: a setext `---` underline is not part of the card
         op.col = col
         op.line = line
         self.open = op
