@@ -160,7 +160,7 @@ def replay_card(
             st["repetitions"] = after.repetitions
             st["ef_centi"] = after.easiness_centi
             st["interval"] = after.interval
-            st["due_day"] = (today + timedelta(days=after.interval)).isoformat()
+            st["due_day"] = _due(today, after.interval)
             st["drill_day"] = ev.day if ev.grade < 4 else None
         st["reviews"] += 1
         st["last_reviewed_at"] = ev.reviewed_at
@@ -176,6 +176,16 @@ def replay_card(
             )
         )
     return st, out
+
+
+def _due(today: date, interval: int) -> str:
+    # SM-2 has no maximum interval; a log where a card passes dozens of times in a row (only
+    # possible in a synthetic or hand-made log, since cards are shown when due) would run past
+    # the last representable date. Pin it there instead of failing the whole merge.
+    try:
+        return (today + timedelta(days=interval)).isoformat()
+    except OverflowError:
+        return date.max.isoformat()
 
 
 _LOCAL_LOG_SQL = (
