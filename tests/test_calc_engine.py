@@ -20,14 +20,15 @@ PARAMS = st.floats(min_value=1e6, max_value=1e13, allow_nan=False, allow_infinit
         ("14 GB", 14e9), ("1.4e12", 1.4e12), ("3.2k", 3200), ("1,000", 1000), ("1 GiB", 2**30),
         ("14000 MB", 14e9), ("3640 PF-days", 3640 * 8.64e19), ("5.76e23 FLOPs", 5.76e23),
         ("40%", 0.4), ("  2048 ", 2048), ("7B params", 7e9), ("1.4 trillion tokens", 1.4e12),
-        ("125m", 125e6), (".5", 0.5), ("1E-3", 1e-3), (64, 64.0),
+        ("125m", 125e6), (".5", 0.5), ("1E-3", 1e-3), (64, 64.0), ("175,000,000", 175e6), ("~7B", 7e9),
+        ("\u2248 14 GB", 14e9), ("1_000", 1000),
     ],
 )
 def test_parse_quantity_accepts(text, value):
     assert math.isclose(calc.parse_quantity(text), value, rel_tol=1e-12)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "7X", "1e999", "--5", "seven", "1..2", "B7", "nan", "inf", "-3B"])
+@pytest.mark.parametrize("text", ["14,5", "1,0000", "", "abc", "7X", "1e999", "--5", "seven", "1..2", "B7", "nan", "inf", "-3B"])
 def test_parse_quantity_rejects_naming_field(text):
     with pytest.raises(ValueError) as err:
         calc.parse_quantity(text, field="tokens")

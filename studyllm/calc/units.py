@@ -72,6 +72,12 @@ _NEUTRAL_WORDS = {"params", "param", "parameters", "parameter", "tokens", "token
                   "days", "day", "gpu-days", "gpu-day", "layers"}
 
 
+def _digit_group(s: str, j: int) -> bool:
+    group = s[j:j + 3]
+    after = s[j + 3:j + 4]
+    return len(group) == 3 and all("0" <= ch <= "9" for ch in group) and not ("0" <= after <= "9" if after else False)
+
+
 def _scan_number(s: str) -> tuple[float, str]:
     """Read a decimal number at the start of ``s``; return (value, rest). Raises ValueError."""
     i = 0
@@ -90,8 +96,8 @@ def _scan_number(s: str) -> tuple[float, str]:
         elif c == "." and not seen_dot:
             digits.append(c)
             seen_dot = True
-        elif c in ",_" and seen_digit and not seen_dot and i + 1 < n and "0" <= s[i + 1] <= "9":
-            pass  # thousands separator
+        elif c in ",_" and seen_digit and not seen_dot and _digit_group(s, i + 1):
+            pass  # thousands separator: exactly three digits follow ("1,000" but not "14,5")
         else:
             break
         i += 1
@@ -123,7 +129,7 @@ def split_quantity(text: str) -> tuple[float, str]:
     single-spaced) unit text. Only the number is interpreted. Raises ValueError."""
     if not isinstance(text, str):
         raise ValueError("not text")
-    s = text.strip()
+    s = text.strip().lstrip("~\u2248=").strip()
     s = s.replace("\u00d7", "x").replace("\u2212", "-")
     if not s:
         raise ValueError("empty")
