@@ -54,6 +54,11 @@ def test_outline_keeps_other_syntaxes():
     assert [(c.front, c.back) for c in deck.cards] == [("a", "b"), ("term", "def"), ("q?", "a")]
 
 
+def test_outline_question_heading_over_a_card_is_not_doubled():
+    deck = parse_deck("## Why?\n\nQ: real question\nA: real answer\n", "n.md", outline=True)
+    assert [(c.front, c.back) for c in deck.cards] == [("real question", "real answer")]
+
+
 def test_outline_long_parent_labels_are_shortened_in_the_path():
     parent = "Describe the steps in a typical model lifecycle and the factors behind each decision"
     deck = parse_deck(f"1. {parent}\n   - scope: define the use case\n", "n.md", outline=True)

@@ -408,7 +408,7 @@ class _DeckParser:
             return
         if kind == "paragraph":
             frag = self.frag_of(b.tok + 1)
-            if heading_q is not None and self.open is None:
+            if heading_q is not None and self.open is None and not self.has_card_syntax(frag):
                 text, line, path = heading_q
                 self.add("basic", text, clean_text(self.src(b.start, b.end)), line, path=path)
             self.paragraph(b, frag)
