@@ -133,14 +133,33 @@ class Timer:
         return self.seconds * 1000.0
 
 
+def _vmhwm_mb(pid: int | str = "self") -> float | None:
+    """The kernel's high-water mark of resident memory (VmHWM) for a live process, in MB."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def peak_rss_self_mb() -> float:
-    """Peak resident set size of the current process so far, in MB (Linux: ru_maxrss is KiB)."""
+    """Peak resident set size of the current process so far, in MB (2^20 bytes).
+
+    On Linux this is VmHWM from /proc/self/status. Not ``getrusage().ru_maxrss``: Linux
+    carries ru_maxrss across fork+exec, so a child started by a big benchmark process
+    reports the parent's peak as its own (seen here: every child "peaked" at exactly the
+    parent's RSS). VmHWM belongs to the process image, so it starts afresh at exec.
+    """
+    hwm = _vmhwm_mb("self")
+    if hwm is not None:
+        return hwm
     import resource
 
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if sys.platform == "darwin":  # bytes there
-        return kib / (1024 * 1024)
-    return kib / 1024.0
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024.0
 
 
 def file_size(path: str | os.PathLike[str], *, with_sidecars: bool = True) -> int:
@@ -181,9 +200,11 @@ def run_in_subprocess(
     name (run with ``-m``), or else a snippet of code (run with ``-c``). The child must
     print one JSON object on the last non-empty line of its stdout.
 
-    Two figures measured from outside are added: ``proc_wall_s`` (fork to exit, so it
-    includes interpreter start-up) and ``proc_peak_rss_mb`` (the child's peak RSS as
-    reported by the kernel through ``wait4``).
+    Two figures measured from outside are added: ``proc_wall_s`` (start to exit, so it
+    includes interpreter start-up) and ``proc_peak_rss_mb``, the child's peak RSS: the
+    last VmHWM read from /proc/<pid>/status while it ran (polled every millisecond or
+    so; VmHWM only grows), or the child's own ``peak_rss_mb`` if it reports a larger one.
+    (Not wait4's ru_maxrss, which Linux inherits from the parent across fork+exec.)
     """
     exe = python or sys.executable
     target = os.fspath(code_or_module)
@@ -203,18 +224,7 @@ def run_in_subprocess(
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=child_env, cwd=cwd)
-        deadline = None if timeout is None else t0 + timeout
-        while True:
-            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if deadline is not None and time.perf_counter() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                raise SubprocessError(f"timeout after {timeout}s: {cmd}")
-            time.sleep(0.001)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from reaping again
+        status, wall, peak = _watch(proc, t0, timeout, cmd)
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
@@ -230,23 +240,52 @@ def run_in_subprocess(
         raise SubprocessError(f"last line is not JSON: {lines[-1][:200]!r}") from exc
     if not isinstance(result, dict):
         raise SubprocessError("child printed JSON that is not an object")
-    maxrss = rusage.ru_maxrss
+    child_peak = result.get("peak_rss_mb")
+    if isinstance(child_peak, (int, float)) and child_peak > peak:
+        peak = float(child_peak)
     result["proc_wall_s"] = wall
-    result["proc_peak_rss_mb"] = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024.0
+    result["proc_peak_rss_mb"] = peak
     return result
 
 
-def peak_rss_of_subprocess(cmd: Sequence[str], *, env: Mapping[str, str] | None = None) -> tuple[float, int]:
-    """Run a command to completion; return (peak RSS in MB from wait4, exit code)."""
+def _watch(proc: subprocess.Popen, t0: float, timeout: float | None, cmd: Sequence[str]) -> tuple[int, float, float]:
+    """Wait for ``proc`` while sampling its VmHWM; return (exit status, wall s, peak RSS MB).
+
+    The child is reaped here with waitpid (not by Popen), so the wall time ends at exit.
+    """
+    deadline = None if timeout is None else t0 + timeout
+    peak = 0.0
+    while True:
+        hwm = _vmhwm_mb(proc.pid)
+        if hwm is not None and hwm > peak:
+            peak = hwm
+        pid, status = os.waitpid(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            proc.kill()
+            os.waitpid(proc.pid, 0)
+            raise SubprocessError(f"timeout after {timeout}s: {list(cmd)}")
+        time.sleep(0.001)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from reaping again
+    return status, wall, peak
+
+
+def peak_rss_of_subprocess(
+    cmd: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float | None = 1800
+) -> tuple[float, int]:
+    """Run any command to completion; return (peak RSS in MB sampled from VmHWM, exit code).
+
+    A process that lives less than a millisecond or so may be missed (peak 0).
+    """
     child_env = dict(os.environ)
     if env:
         child_env.update(env)
+    t0 = time.perf_counter()
     proc = subprocess.Popen(list(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=child_env)
-    _, status, rusage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    maxrss = rusage.ru_maxrss
-    mb = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024.0
-    return mb, proc.returncode
+    _, _, peak = _watch(proc, t0, timeout, cmd)
+    return peak, proc.returncode
 
 
 def emit_json(result: Mapping[str, Any]) -> None:
