@@ -338,10 +338,11 @@ class CalculatorScreen(Screen):
         table.clear()
         total = r.total or 1.0
         for item in r.items:
-            table.add_row(item.label, calc.format_bytes(item.bytes), f"{item.bytes / total:.0%}", item.formula,
+            table.add_row(Text(item.label), Text(calc.format_bytes(item.bytes)), Text(f"{item.bytes / total:.0%}"),
+                          Text(item.formula),
                           key=item.key)
-        table.add_row(Text("total per GPU", style="bold"), Text(calc.format_bytes(r.total), style="bold"), "100%",
-                      f"{calc.format_bytes(r.total, 'GiB')}", key="total")
+        table.add_row(Text("total per GPU", style="bold"), Text(calc.format_bytes(r.total), style="bold"), Text("100%"),
+                      Text(calc.format_bytes(r.total, "GiB")), key="total")
         fits = "fits" if r.fits else "does NOT fit"
         set_text(self.query_one("#mem-total", Static), 
             f"Total per GPU: {calc.format_bytes(r.total)} ({calc.format_bytes(r.total, 'GiB')}): {fits} in one "
@@ -429,7 +430,7 @@ class CalculatorScreen(Screen):
             ("loss", "predicted loss (Approach 3)", f"{r.chinchilla_loss:.4f}", "nats/token, E + A/N^a + B/D^b"),
         ]
         for key, label, value, note in rows:
-            table.add_row(label, value, note, key=key)
+            table.add_row(Text(label), Text(value), Text(note), key=key)  # Text: never read as markup
         set_text(self.query_one("#sc-verdict", Static), r.verdict)
         explain = []
         for c in r.comparisons:
