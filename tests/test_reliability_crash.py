@@ -49,7 +49,7 @@ def test_kill9_while_answering_loses_no_acknowledged_answer(tmp_path):
     rng = random.Random(8)
     total_acked = 0
     for i in range(ROUNDS):
-        result = answer_round(home, rng, tmp_path)
+        result = answer_round(home, rng, tmp_path, wait_first=i % 2 == 0)
         assert result.ok, f"round {i}: {result}"
         total_acked += result.acked
         # the database opens cleanly after every crash (WAL recovery) and serves cards
@@ -66,7 +66,7 @@ def test_kill9_during_import_keeps_whole_file_or_nothing(tmp_path):
     rng = random.Random(3)
     version, committed = 1, 0
     for i in range(2):
-        result = import_round(home, rng, tmp_path, version)
+        result = import_round(home, rng, tmp_path, version, wait_first=True, max_delay=0.8)
         assert result.ok, f"round {i}: {result}"
         committed += 0 if result.committed is None else result.committed - version + 1
         version = result.found + 1

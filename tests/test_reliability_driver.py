@@ -235,17 +235,19 @@ def check_answers(db: Path, before: set[str], out: Path) -> AnswerRound:
     return result
 
 
-def answer_round(home: Path, rng: random.Random, work: Path, *, max_delay: float = 0.6) -> AnswerRound:
+def answer_round(home: Path, rng: random.Random, work: Path, *, max_delay: float = 0.6,
+                 wait_first: bool = False) -> AnswerRound:
     """Start an answering child, SIGKILL it at a random moment (sometimes while it is still
-    opening the database), and check what survived."""
+    opening the database), and check what survived. ``wait_first``: only start the random
+    delay once a first answer was acknowledged (so a slow machine still tests something)."""
     db = home / "studyllm.db"
     before = log_uids(db)
     out, err = work / "answer.out", work / "answer.err"
     proc = spawn(["answer", str(home), str(rng.randrange(1 << 30))], out, err)
-    if rng.random() < 0.15:
+    if not wait_first and rng.random() < 0.15:
         time.sleep(rng.uniform(0.0, 1.0))  # may land during start-up / Store.open
     else:
-        if not wait_for_line(out, "READY", proc):
+        if not wait_for_line(out, "ACK" if wait_first else "READY", proc):
             kill9(proc)
             raise AssertionError(f"driver did not start: {err.read_text()[-2000:]}")
         time.sleep(rng.uniform(0.0, max_delay))
@@ -289,13 +291,15 @@ def db_version(db: Path, key: str = IMPORT_DECK_KEY) -> tuple[int | None, set[st
         conn.close()
 
 
-def import_round(home: Path, rng: random.Random, work: Path, first: int, *, max_delay: float = 1.0) -> ImportRound:
+def import_round(home: Path, rng: random.Random, work: Path, first: int, *, max_delay: float = 1.0,
+                 wait_first: bool = False) -> ImportRound:
     """Start an importing child that re-imports new versions of a big deck, SIGKILL it,
-    and check the deck in the database is exactly one whole version."""
+    and check the deck in the database is exactly one whole version. ``wait_first``: start
+    the random delay only after a first version was committed."""
     db = home / "studyllm.db"
     out, err = work / "import.out", work / "import.err"
     proc = spawn(["import", str(home), str(first)], out, err)
-    if not wait_for_line(out, "READY", proc):
+    if not wait_for_line(out, "IMPORTED" if wait_first else "READY", proc, timeout=120):
         kill9(proc)
         raise AssertionError(f"import driver did not start: {err.read_text()[-2000:]}")
     time.sleep(rng.uniform(0.05, max_delay))
