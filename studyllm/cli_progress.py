@@ -95,6 +95,19 @@ def format_stats(data: dict[str, Any], days: int) -> str:
     for label, n in buckets:
         lines.append(f"  {label:<16} {n:>6}  {_bar(n, top)}")
     lines.append("")
+    heat = data["heatmap"]
+    lines.append(f"Last 365 days: {heat['total']} answer(s), busiest day {heat['max']} "
+                 "(a column a week, Monday on top; . none, then : + * # for more)")
+    marks = ".:+*#"
+    top = heat["max"] or 1
+    for row, name in enumerate(("Mon", "", "Wed", "", "Fri", "", "Sun")):
+        cells = []
+        for week in heat["weeks"]:
+            cell = week[row]
+            n = cell[1] if cell else 0
+            cells.append(" " if cell is None else marks[0 if n == 0 else min(4, 1 + (4 * (n - 1)) // top)])
+        lines.append(f"  {name:<4}" + "".join(cells))
+    lines.append("")
     ret = data["retention"]
     lines.append("True retention (q >= 3 on reviews)   today            last 7 days      last 30 days")
     for kind in ("young", "mature", "all"):

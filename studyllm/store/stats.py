@@ -238,6 +238,7 @@ def summary(store: Store, *, days: int = 30, today: date | None = None) -> dict[
     return {
         "today": end.isoformat(),
         "reviews_per_day": [{"day": d, "reviews": n} for d, n in reviews_per_day(store, days, today=end)],
+        "heatmap": heatmap(store, 365, today=end),
         "streaks": streaks(store, today=end),
         "retention": retention(store, today=end),
         "forecast": [{"day": d, "due": n} for d, n in forecast(store, 30, today=end)],

@@ -114,8 +114,7 @@ class StatsScreen(Screen):
 
         store = self.app.store
         data = stats.summary(store, days=days)
-        heat = stats.heatmap(store, 365, today=date.fromisoformat(data["today"]))
-        self.app.call_from_thread(self.show, data, heat, days)
+        self.app.call_from_thread(self.show, data, data["heatmap"], days)
 
     def show(self, data: dict[str, Any], heat: dict[str, Any], days: int) -> None:
         self.data, self.heat = data, heat
