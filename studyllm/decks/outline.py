@@ -186,7 +186,8 @@ def item_cards(items: list[Item], skip: set[int], src: Callable[..., str], lines
         path: list[str] = []
         parent = it.parent
         while parent is not None:
-            path.append(_short(labels[parent]))
+            if labels[parent]:
+                path.append(_short(labels[parent]))
             parent = items[parent].parent
         path.reverse()
         c, m = _first_line(it.frag)
