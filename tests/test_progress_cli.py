@@ -55,10 +55,12 @@ def test_stats_text_and_json(homes, capsys):
     assert main(["--home", str(a), "stats"]) == 0
     out = capsys.readouterr().out
     assert "streak 1 day(s)" in out and "True retention" in out and "Tiny deck" in out
+    assert "Last 365 days: 2 answer(s), busiest day 2" in out
     assert main(["--home", str(a), "stats", "--json", "--days", "90"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data["reviews_per_day"]) == 90 and data["reviews_per_day"][-1]["reviews"] == 2
     assert data["cards"]["learning"] == 2 and data["decks"][0]["key"] == "tiny"
+    assert data["heatmap"]["total"] == 2 and len(data["heatmap"]["weeks"]) >= 53
 
 
 def test_export_then_import_progress(homes, capsys):
