@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import HOSTILE, add_deck, basic_cards, make_store  # noqa: E402
+from ui_fixtures import HOSTILE, add_deck, basic_cards, make_store, wait_home  # noqa: E402
 
 from studyllm.ui.app import build_app  # noqa: E402
 
@@ -40,7 +40,7 @@ async def test_home_lists_decks_with_counts_and_enter_studies_that_deck():
     add_deck(store, basic_cards()[:2], title="Second deck", key="second")
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_home(pilot)
         table = app.screen.query_one("#decks")
         assert table.row_count == 2
         row = [str(c) for c in table.get_row_at(1)]
@@ -51,9 +51,9 @@ async def test_home_lists_decks_with_counts_and_enter_studies_that_deck():
         await pilot.pause()
         assert type(app.screen).__name__ == "StudyScreen"
         assert app.screen.card.deck_title == "Second deck"
+        loads = app.screen_stack[1].loads
         await pilot.press("space", "5", "escape")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "HomeScreen"
+        await wait_home(pilot, loads)
         assert "1 answered" in str(app.screen.query_one("#today-progress").render())
         assert [str(c) for c in table.get_row_at(1)][1] == "1"
 
@@ -139,8 +139,9 @@ async def test_settings_take_effect_without_restart():
         await pilot.pause()
         assert app.theme == "textual-light"
         assert store.setting("theme") == "textual-light"
+        loads = app.screen_stack[1].loads
         await pilot.press("escape")
-        await pilot.pause()
+        await wait_home(pilot, loads)
         # home now shows the new limit, and study uses 4 buttons
         assert "2 new" in str(app.screen.query_one("#today-progress").render())
         await pilot.press("s", "space", "3")
@@ -254,3 +255,35 @@ async def test_hostile_card_text_is_shown_literally_and_never_acts():
         for y in (3, 4, 5):
             await pilot.click(offset=(4, y))
         assert app.is_running
+
+
+async def test_every_builtin_theme_renders_home_and_study():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", "space")
+        await pilot.pause()
+        themes = sorted(app.available_themes)
+        assert len(themes) > 5 and "textual-light" in themes
+        for theme in themes:
+            app.theme = theme
+            await pilot.pause()
+            assert "Show answer" not in str(app.screen.query_one("#keys").render())  # still revealed
+            app.screen.query_one("#card").refresh()
+        assert store.setting("theme") == themes[-1]
+
+
+async def test_small_terminal_and_resize_keep_study_usable():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        for size in ((60, 18), (120, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            screen = app.screen
+            card = screen.query_one("#card")
+            assert card.region.height >= 4 and card.region.width >= size[0] - 4
+            keys = screen.query_one("#keys")
+            assert keys.region.bottom <= size[1]

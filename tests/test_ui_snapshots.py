@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, make_store  # noqa: E402
+from ui_fixtures import basic_cards, make_store, wait_home  # noqa: E402
 
 from studyllm.ui.app import build_app  # noqa: E402
 
@@ -26,16 +26,35 @@ def app_for(**kwargs):
 
 
 def test_home(snap_compare):
-    assert snap_compare(app_for(), terminal_size=SIZE)
+    async def run_before(pilot):
+        await wait_home(pilot)
+
+    assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
 
 
 def test_study_question(snap_compare):
-    assert snap_compare(app_for(), press=["s"], terminal_size=SIZE)
+    async def run_before(pilot):
+        await pilot.press("s")
+        for _ in range(100):  # the "left" count comes from a worker
+            await pilot.pause(0.01)
+            if pilot.app.screen.remaining is not None:
+                break
+
+    assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
 
 
 def test_study_mcq_revealed(snap_compare):
     cards = [c for c in basic_cards() if c.kind == "mcq"]
-    assert snap_compare(app_for(cards=cards), press=["s", "1", "space"], terminal_size=SIZE)
+
+    async def run_before(pilot):
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if pilot.app.screen.remaining is not None:
+                break
+        await pilot.press("1", "space")
+
+    assert snap_compare(app_for(cards=cards), run_before=run_before, terminal_size=SIZE)
 
 
 def test_study_summary(snap_compare):

@@ -72,3 +72,13 @@ HOSTILE = [
     ParsedCard("basic", "Click [@click=app.quit]here[/] or [red]red[/red] \x1b]52;c;ZXZpbA==\x07 bell\x07",
                "[bold]not bold[/bold] \x1b[2J cleared? \x9b31m", ("[@click=app.quit]x",), line=1),
 ]
+
+
+async def wait_home(pilot, after: int = 0) -> None:
+    """Wait until the home screen has loaded its numbers more than ``after`` times."""
+    for _ in range(300):
+        await pilot.pause(0.01)
+        screen = pilot.app.screen
+        if type(screen).__name__ == "HomeScreen" and screen.loads > after:
+            return
+    raise AssertionError("home screen did not load")

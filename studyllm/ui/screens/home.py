@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.widgets.data_table import ColumnKey
+from textual.worker import get_current_worker
 
 from studyllm.ui.text import due_words, one_line
 
@@ -30,6 +31,11 @@ class HomeScreen(Screen):
         Binding("r", "refresh", "Refresh", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.decks: list = []
+        self.loads = 0  # completed loads (tests wait on this)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -71,8 +77,25 @@ class HomeScreen(Screen):
         self.refresh_data()
 
     def refresh_data(self) -> None:
+        """Reload the numbers in a worker: on a large collection the per-deck counts take a
+        while, and the screen (and its keys) should be live at once."""
+        self._load()
+
+    @work(thread=True, exclusive=True, group="home")
+    def _load(self) -> None:
         store = self.app.store
-        decks = store.decks()
+        data = {
+            "decks": store.decks(),
+            "done": store.answered_today(),
+            "streak": store.streak(),
+            "next_due": store.next_due(),
+            "today": store.today(),
+        }
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, data)
+
+    def _show(self, data: dict) -> None:
+        decks = data["decks"]
         table = self.query_one("#decks", DataTable)
         selected = None
         if table.row_count and table.cursor_row is not None:
@@ -103,15 +126,15 @@ class HomeScreen(Screen):
         new = sum(d.new for d in decks)
         due = sum(d.review for d in decks)
         again = sum(d.drill for d in decks)
-        done = store.answered_today()
+        done = data["done"]
         left = new + due + again
         self.query_one("#today-progress", Static).update(
             f"Today: {done} answered, {left} to go ({new} new, {due} due, {again} again)"
         )
-        streak = store.streak()
+        streak = data["streak"]
         self.query_one("#today-streak", Static).update(f"Streak: {streak} day{'s' if streak != 1 else ''}")
-        nd = store.next_due()
-        today = store.today()
+        nd = data["next_due"]
+        today = data["today"]
         self.query_one("#today-next", Static).update(
             "Next reviews due: " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled")
         )
@@ -122,6 +145,8 @@ class HomeScreen(Screen):
         else:
             hint = "Enter: study this deck · s: study all · ?: keys · ctrl+p: commands"
         self.query_one("#home-hint", Static).update(hint)
+        self.decks = decks
+        self.loads += 1
 
     @on(DataTable.RowSelected, "#decks")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -139,7 +164,7 @@ class HomeScreen(Screen):
         if key is None:
             return
         deck_id = int(key)
-        title = next((d.title for d in self.app.store.decks() if d.id == deck_id), None)
+        title = next((d.title for d in self.decks if d.id == deck_id), None)
         self.app.study(deck_id, title)
 
     def action_study_all(self) -> None:

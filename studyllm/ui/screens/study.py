@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, Static
+from textual.worker import get_current_worker
 
 from studyllm.store.service import CardView
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
@@ -118,7 +119,7 @@ class StudyScreen(Screen):
         self.calc_result: Any = None
         self.calc_error: str | None = None
         self.suggested: int | None = None
-        self.remaining = 0
+        self.remaining: int | None = None  # cards left today; counted in a worker, then kept by hand
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -146,6 +147,19 @@ class StudyScreen(Screen):
         self.query_one("#summary").display = False
         self.session.started = self.app.timer()
         self.next_card()
+        self.recount()
+
+    @work(thread=True, exclusive=True, group="recount")
+    def recount(self) -> None:
+        """Count what is left today off the UI thread (a GROUP BY over every card: too slow
+        for the answer → next-card path on a large collection)."""
+        total = self.app.store.counts(self.deck_id).total
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._set_remaining, total)
+
+    def _set_remaining(self, total: int) -> None:
+        self.remaining = total
+        self._update_progress()
 
     def on_screen_resume(self) -> None:
         # settings may have changed (grading mode) while another screen was on top
@@ -265,8 +279,10 @@ class StudyScreen(Screen):
         return str(self.calc_question.prompt)
 
     def _update_progress(self) -> None:
-        self.remaining = self.app.store.counts(self.deck_id).total
         done = self.session.done
+        if self.remaining is None:
+            self.query_one("#tally", Static).update(f"{done} done")
+            return
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(1, done + self.remaining), progress=done)
         self.query_one("#tally", Static).update(f"{done} done · {self.remaining} left")
@@ -463,11 +479,13 @@ class StudyScreen(Screen):
             return
         ms = int((self.app.timer() - self.shown_at) * 1000)
         try:
-            self.app.store.answer(card.id, grade, ms)
+            result = self.app.store.answer(card.id, grade, ms)
         except Exception as exc:  # a locked or broken database: say so, keep the card
-            self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8)
+            self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
+        if self.remaining is not None and not result.drill_again:
+            self.remaining = max(0, self.remaining - 1)  # a weak answer keeps the card in today's queue
         self.next_card()
 
     # ------------------------------------------------------------------ other actions
@@ -482,20 +500,27 @@ class StudyScreen(Screen):
                 break
         self.notify("Last answer undone.")
         self.show_card(self.app.store.card(card_id))
+        self.recount()
 
     def action_bury(self) -> None:
         if self.card is None:
             return
         self.app.store.bury(self.card.id)
         self.notify("Buried until tomorrow.")
+        if self.remaining is not None:
+            self.remaining = max(0, self.remaining - 1)
         self.next_card()
+        self.recount()
 
     def action_suspend(self) -> None:
         if self.card is None:
             return
         self.app.store.suspend(self.card.id)
-        self.notify("Suspended. Unsuspend it from Browse (u on the card).")
+        self.notify("Suspended. Unsuspend it from Browse (! on the card).")
+        if self.remaining is not None:
+            self.remaining = max(0, self.remaining - 1)
         self.next_card()
+        self.recount()
 
     def action_edit(self) -> None:
         card = self.card
@@ -541,6 +566,7 @@ class StudyScreen(Screen):
             self.next_card()
         else:
             self.show_card(card)
+        self.recount()
 
     def action_calculator(self) -> None:
         prefill = None
@@ -582,6 +608,7 @@ class StudyScreen(Screen):
         lines.append("Esc: back home", style="dim")
         self.query_one("#summary-text", Static).update(lines)
         self.query_one("#context", Static).update("Done for now")
+        self.remaining = 0
         self._update_progress()
         self._update_status()
         self.set_focus(None)
