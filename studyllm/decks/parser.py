@@ -28,7 +28,7 @@ from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 __all__ = ["MAX_FILE_BYTES", "parse_bytes", "parse_deck", "parse_file"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-PATH_SEP = " › "
+PATH_SEP = _outline.PATH_SEP  # how heading paths and outline paths are shown
 
 # A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
 _MARKERS = re.compile(r"^[ \t]{0,3}(?:([QACO]):(?=[ \t]|$)|(\?\??)[ \t]*$)", re.M)
@@ -504,11 +504,6 @@ class _DeckParser:
                            line)
                 op.frags.append((line, end_line, sub))
             self.open = op
-
-    def open_end(self) -> int:
-        op = self.open
-        assert op is not None
-        return op.a_end if op.a_start is not None else op.q_end
 
     def extend_lines(self, end: int) -> None:
         op = self.open
