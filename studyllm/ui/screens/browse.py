@@ -3,6 +3,8 @@ history and SM-2 state in words."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -11,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Markdown, Select, Static
+from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
 from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_state, search_cards
@@ -23,7 +26,8 @@ class BrowseScreen(Screen):
     CSS_PATH = "browse.tcss"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("exclamation_mark", "toggle_suspend", "Suspend/unsuspend", key_display="!"),
+        Binding("ctrl+s", "toggle_suspend", "Suspend/unsuspend"),
+        Binding("exclamation_mark", "toggle_suspend", "Suspend/unsuspend", key_display="!", show=False),
         Binding("f", "focus_results", "Results", show=False),
         Binding("escape", "leave", "Home"),
     ]
@@ -57,13 +61,27 @@ class BrowseScreen(Screen):
     def on_mount(self) -> None:
         self.title = "Browse"
         table = self.query_one("#results", DataTable)
-        table.add_column("Card", key="front", width=34)
-        table.add_column("Deck", key="deck", width=14)
-        table.add_column("State", key="state", width=10)
-        table.add_column("Due", key="due", width=10)
+        table.add_column("Card", key="front", width=self._card_width())
+        table.add_column("State", key="state", width=9)
         self.query_one("#detail").border_title = "Card"
         self.run_search()
         self.query_one("#search", Input).focus()
+
+    def _card_width(self) -> int:
+        # the results pane takes 3/5 of the width (browse.tcss); minus border, State column, padding, scrollbar
+        table_width = (self.app.size.width or 80) * 3 // 5
+        return max(12, table_width - 2 - 9 - 4 - 2)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        table = self.query_one("#results", DataTable)
+        col = table.columns.get(ColumnKey("front"))
+        if col is not None and col.width != self._card_width():
+            col.width = self._card_width()
+            col.auto_width = False
+            self._show_rows(self.rows)
 
     # ------------------------------------------------------------------ searching
     def filters(self) -> dict:
@@ -99,21 +117,17 @@ class BrowseScreen(Screen):
 
     def _show_rows(self, rows: list[BrowseRow]) -> None:
         self.rows = rows
-        today = self.app.store.today()
         table = self.query_one("#results", DataTable)
         table.clear()
+        width = self._card_width()
         for r in rows:
-            due = "" if r.state in ("new", "archived") or r.due_day is None else due_words(r.due_day, today).removeprefix("due ")
-            table.add_row(
-                Text(one_line(r.front, 60)), Text(one_line(r.deck_title, 30), style="dim"), Text(r.state), Text(due),
-                key=str(r.id),
-            )
+            table.add_row(Text(one_line(r.front, width), no_wrap=True), Text(r.state), key=str(r.id))
         n = len(rows)
         table.border_title = f"Cards: {n}{'+' if n >= LIMIT else ''}"
-        if rows:
-            self.show_detail(rows[0].id)
-        else:
+        if not rows:
             self.show_detail(None)
+        elif self.current not in {r.id for r in rows}:
+            self.show_detail(rows[0].id)
         self.searches += 1
 
     @on(DataTable.RowHighlighted, "#results")
@@ -139,7 +153,9 @@ class BrowseScreen(Screen):
         store = self.app.store
         card = store.card(card_id)
         history = store.history(card_id)
-        head.update(Text(f"{clean(card.context)}\n{card.kind} · {clean(card.source_path)}:{card.line}", style="dim"))
+        due = "" if card.state_name in ("new", "archived") else f" · {due_words(card.due_day, store.today())}"
+        head.update(Text(f"{clean(card.context)}\n{card.kind} · {card.state_name}{due} · "
+                         f"{clean(Path(card.source_path).name)}:{card.line}", style="dim"))
         front.update(clean(card.front))
         back.update(clean(card.back))
         state.update(Text(explain_state(card, history, store.today())))

@@ -42,7 +42,7 @@ class ImportScreen(Screen):
     def __init__(self, path: str | None = None, root: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self._path = path or ""
-        self._root = root or "."
+        self._root = root or os.getcwd()
         self.last_report = None
         self.busy = False
 
@@ -68,6 +68,7 @@ class ImportScreen(Screen):
     def on_mount(self) -> None:
         self.title = "Import decks"
         self.query_one("#report-box").border_title = "Report"
+        self.query_one("#import-progress", ProgressBar).update(total=1, progress=0)
         self.query_one("#path", Input).focus()
 
     @on(DirectoryTree.FileSelected)
