@@ -108,3 +108,18 @@ def test_obsidian_style_fixture():
     assert deck.cards[0].heading_path == ("Topic A — Softmax",)
     assert [c.variant for c in deck.cards].count("reverse") == 1
     assert deck.cards[-1].back == "- the positional scheme\n- the memory for the KV cache"
+
+
+def test_chinese_hashcards_style_brackets_in_answers_stay_text():
+    text = (
+        "# 🎓 面试卡片\n\n> 使用 `Q:` 和 `A:` 标记问答，`[关键词]` 用于挖空\n\n---\n\n## 一、注意力\n\n"
+        "Q: 注意力为什么要除以 $\\sqrt{d_k}$？\n"
+        "A: 防止点积过大，使 [softmax] 梯度过小；取值在 [0,1] 区间。\n\n"
+        "### 1.2 进阶\n\nQ: 多头注意力的好处？\nA: ①不同[子空间]；②并行计算。\n\n---\n\n*尾注*\n"
+    )
+    deck = parse_deck(text, "面试.md")
+    assert deck.errors == [] and deck.title == "🎓 面试卡片" and deck.key == "面试"
+    assert [c.kind for c in deck.cards] == ["basic", "basic"]
+    assert deck.cards[0].back == "防止点积过大，使 [softmax] 梯度过小；取值在 [0,1] 区间。"
+    assert deck.cards[1].heading_path == ("一、注意力", "1.2 进阶")
+    assert deck.cards[1].back == "①不同[子空间]；②并行计算。"
