@@ -140,6 +140,7 @@ class _DeckParser:
         self.mode = "cards"
         self._seen: set[tuple[Any, ...]] = set()
         self._path: tuple[str, ...] = ()
+        self._frags: dict[int, Frag] = {}
         self._path_key: Any = None
 
     # ----------------------------------------------------------------- helpers
@@ -195,9 +196,14 @@ class _DeckParser:
         return frag.line0 + line_in, self.col_of(frag.line0 + line_in, content_line, offset - line_start)
 
     def frag_of(self, tok_index: int) -> Frag:
-        tok = self.tokens[tok_index]
-        content = tok.content
-        return Frag(content, masked_content(self.md, content, self.env), tok.map[0] if tok.map else 0)
+        """The (masked) text of inline token ``tok_index``; each token's inline pass runs at most once."""
+        frag = self._frags.get(tok_index)
+        if frag is None:
+            tok = self.tokens[tok_index]
+            content = tok.content
+            frag = Frag(content, masked_content(self.md, content, self.env), tok.map[0] if tok.map else 0)
+            self._frags[tok_index] = frag
+        return frag
 
     # ------------------------------------------------------------------- entry
     def run(self) -> ParsedDeck:
