@@ -30,7 +30,7 @@ from studyllm.store import Store  # noqa: E402
 from studyllm.store import anki, progress, stats  # noqa: E402
 
 TODAY = date(2026, 3, 2)
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)  # after the last session of the day
 DECKS = 20
 
 
@@ -76,14 +76,17 @@ def build(home: Path, n_cards: int, n_reviews: int, seed: int) -> Store:
             [s[:12] for s in states],
         )
         kinds = ("new", "review", "review", "review", "relearn", "drill")
+        # a real log is appended in time order: draw the instants first, then write them sorted
+        offsets = sorted((int(rng.random() ** 1.5 * 500) * 86_400 - rng.randint(0, 50_000) for _ in range(n_reviews)),
+                         reverse=True)
+        start = datetime(TODAY.year, TODAY.month, TODAY.day, 8, tzinfo=timezone.utc)
         batch = []
-        for i in range(n_reviews):
+        for i, off in enumerate(offsets):
             cid = rng.randint(1, n_cards)
-            day = TODAY - timedelta(days=int(rng.random() ** 1.5 * 500))
-            at = datetime(day.year, day.month, day.day, 8, tzinfo=timezone.utc) + timedelta(seconds=rng.randint(0, 50_000))
+            at = start - timedelta(seconds=off)
             grade = rng.choices((0, 1, 2, 3, 4, 5), (3, 5, 7, 20, 40, 25))[0]
             ivl = rng.choice((0, 1, 6, 15, 30, 80, 200))
-            batch.append((i + 1, f"{i:032x}", cid, f"uid{cid:08d}", at.isoformat(), day.isoformat(), grade,
+            batch.append((i + 1, f"{i:032x}", cid, f"uid{cid:08d}", at.isoformat(), at.date().isoformat(), grade,
                           rng.randint(800, 20_000), rng.choice(kinds), ivl))
             if len(batch) == 50_000:
                 _flush(db, batch)
