@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import Markdown decks (files or folders)",
         description="Import or re-import Markdown decks. Progress is kept across edits; your files are never written.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="deck files or folders (recursing into *.md)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     p.add_argument("--outline", action="store_true", help="read notes written as headings and bullets (outline mode)")
     p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")

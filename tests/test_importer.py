@@ -176,3 +176,29 @@ def test_missing_path_is_an_error(store, tmp_path):
 
     r = import_paths(store, [tmp_path / "nope.md"])
     assert not r.ok and "no such file" in str(r.errors[0])
+
+
+def test_anki_text_export_imports_as_a_deck(store, tmp_path):
+    from studyllm.store.importer import import_paths
+
+    f = tmp_path / "Sampling.txt"
+    f.write_text("#separator:tab\n#html:true\n#guid column:3\n"
+                 "What is top-p?\tSampling from the smallest set of tokens whose probability adds up to p.\tg1\n"
+                 "What is BERT?\tAn <b>encoder-only</b> model.\tg2\n", encoding="utf-8")
+    r = import_paths(store, [f])
+    assert r.ok and r.totals()["new"] == 2
+    card = store.next_card()
+    assert card.front == "What is top-p?"
+    r = import_paths(store, [f])
+    assert r.decks[0].skipped
+
+
+def test_oversize_file_is_refused_before_reading(store, tmp_path):
+    from studyllm.store.importer import import_paths
+
+    store.set_setting("max_deck_mb", 1)
+    f = tmp_path / "big.md"
+    f.write_bytes(b"Q: x\nA: y\n\n" * 200_000)  # 2.2 MB
+    r = import_paths(store, [f])
+    assert not r.ok and "byte limit" in str(r.errors[0]) and "big.md" in str(r.errors[0])
+    assert store.decks() == []

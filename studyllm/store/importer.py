@@ -115,6 +115,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
             for root, dirs, names in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(root) / n for n in names if n.lower().endswith(".md") and not n.startswith("."))
+            # (folders hold Markdown decks; Anki text exports are imported when named directly)
             candidates = sorted(found)
         else:
             candidates = [path]
@@ -148,11 +149,18 @@ def import_paths(
     return report
 
 
-def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False) -> DeckReport:
-    from studyllm.decks.parser import parse_file  # the parser pulls in markdown-it: import on demand
+ANKI_SUFFIXES = (".tsv", ".csv", ".txt")  # Anki "Notes in Plain Text" exports
 
+
+def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False) -> DeckReport:
     source = str(path.resolve())
+    max_bytes = store.setting("max_deck_mb") * 1024 * 1024
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return DeckReport(path=str(path), errors=[DeckError(
+                f"file is {size:,} bytes, over the {max_bytes:,} byte limit", path=str(path),
+                hint="split it into several decks, or raise the max_deck_mb setting")])
         data = path.read_bytes()
     except OSError as exc:
         return DeckReport(path=str(path), errors=[DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))])
@@ -168,9 +176,16 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
                     "SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (row[2],)
                 ).scalar_one()
                 return DeckReport(path=str(path), key=row[0], title=row[1], unchanged=n, skipped=True)
-    max_bytes = store.setting("max_deck_mb") * 1024 * 1024
-    parsed = parse_file(path, outline=outline, max_bytes=max_bytes)
-    parsed.content_hash = parsed.content_hash or digest
+    # the parsers pull in markdown-it / csv: import on demand
+    if path.suffix.lower() in ANKI_SUFFIXES:
+        from studyllm.decks.anki_tsv import parse_anki_tsv
+
+        parsed = parse_anki_tsv(path, max_bytes=max_bytes)
+    else:
+        from studyllm.decks.parser import parse_bytes
+
+        parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes)
+    parsed.content_hash = digest
     return import_parsed(store, parsed, source_path=source, dry_run=dry_run)
 
 
