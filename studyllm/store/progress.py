@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from studyllm import __version__
 from studyllm.sm2 import Sm2State, review
 from studyllm.store import constants as m
-from studyllm.store.db import dumps, write_tx
+from studyllm.store.db import write_tx
 from studyllm.store.service import Store, queue_for
 
 __all__ = [
@@ -172,7 +172,7 @@ def replay_card(
                 kind=kind, reps_before=before.repetitions, ef_before=before.easiness_centi,
                 interval_before=before.interval, due_before=before_row["due_day"],
                 reps_after=after.repetitions, ef_after=after.easiness_centi, interval_after=after.interval,
-                due_after=st["due_day"], state_before=dumps(before_row),
+                due_after=st["due_day"], state_before=_snapshot(before_row),
             )
         )
     return st, out
@@ -310,8 +310,10 @@ def _counts(cur) -> tuple[int, int, int]:
     )
 
 
-def _json_line(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# one encoder each, made once: json.dumps builds a new encoder on every call with options
+_json_line = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# the same text as studyllm.store.db.dumps (the undo snapshot format)
+_snapshot = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) -> dict[str, int]:
