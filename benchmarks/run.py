@@ -76,8 +76,13 @@ STUDYLLM_ONLY = [
     ("tui", "TUI key → next card on screen, median (ms)", "tui_key_to_card_median_ms"),
     ("tui", "TUI key → next card on screen, p95 (ms)", "tui_key_to_card_p95_ms"),
     ("tui", "TUI key → next card on screen, p99 (ms)", "tui_key_to_card_p99_ms"),
+    ("tui", "TUI key → next card: CPU time of the process, median (ms)", "tui_key_to_card_cpu_median_ms"),
+    ("tui", "TUI key → next card: CPU time of the process, p95 (ms)", "tui_key_to_card_cpu_p95_ms"),
     ("tui", "TUI Space → answer on screen, median (ms)", "tui_reveal_median_ms"),
     ("tui", "TUI Space → answer on screen, p95 (ms)", "tui_reveal_p95_ms"),
+    ("tui", "TUI Space → answer: CPU time, median (ms)", "tui_reveal_cpu_median_ms"),
+    ("tui_bench", "bench_tui.grade_latency (its own method), median (ms)", "tui_bench_median_ms"),
+    ("tui_bench", "bench_tui.grade_latency (its own method), p95 (ms)", "tui_bench_p95_ms"),
     ("tui_start", "`studyllm` in tmux: home screen (s)", "tui_start_home_s"),
     ("tui_start", "`studyllm` in tmux: first card on screen (s)", "tui_start_first_card_s"),
 ]
@@ -119,6 +124,7 @@ def _sides(md: Path, tsv: Path, emd: Path, etsv: Path, args: argparse.Namespace)
             lambda: S.measure_study(md, n_answers=args.answers, work_dir=w),
         ),
         "tui": (None, lambda: S.measure_tui(md, n_answers=args.tui_answers, work_dir=w)),
+        "tui_bench": (None, lambda: S.measure_tui_bench(md, n_answers=args.tui_bench_answers, work_dir=w)),
         "days": (lambda: A.measure_days(tsv, work_dir=w), lambda: S.measure_days(md, work_dir=w)),
         "cold": (lambda: A.measure_cold_start(tsv, work_dir=w), lambda: S.measure_cold_start(md, work_dir=w)),
         "tui_start": (None, lambda: S.measure_tui_start(md, work_dir=w)),
@@ -154,7 +160,7 @@ def _lean_rss(module: str, deck: Path, answers: int, work_dir: str | None) -> di
     return r
 
 
-MEASUREMENTS = ["import", "reimport", "study", "tui", "days", "cold", "tui_start", "rss"]
+MEASUREMENTS = ["import", "reimport", "study", "tui", "tui_bench", "days", "cold", "tui_start", "rss"]
 
 
 def _with_db_mb(r: dict[str, Any]) -> dict[str, Any]:
@@ -539,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="deck seed")
     ap.add_argument("--answers", type=int, default=2000, help="answers in the study session and the RSS run")
     ap.add_argument("--tui-answers", type=int, default=200, help="answers through the Textual app")
+    ap.add_argument("--tui-bench-answers", type=int, default=100, help="answers for bench_tui's own method")
     ap.add_argument("--measure", nargs="+", default=MEASUREMENTS, choices=MEASUREMENTS)
     ap.add_argument("--out", type=Path, default=_HERE / "out", help="deck folder")
     ap.add_argument("--work-dir", default=None, help="parent folder for the temporary stores (default: system temp)")

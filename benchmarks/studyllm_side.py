@@ -342,6 +342,8 @@ async def _tui_session(store, grades: list[str], size: tuple[int, int]) -> dict[
     app = build_app(store)
     key_to_card: list[float] = []
     reveal: list[float] = []
+    key_to_card_cpu: list[float] = []
+    reveal_cpu: list[float] = []
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("s")  # home: study everything due
@@ -366,17 +368,20 @@ async def _tui_session(store, grades: list[str], size: tuple[int, int]) -> dict[
             pred = state["pred"]
             if pred is not None and pred():
                 state["t"] = time.perf_counter()
+                state["cpu"] = time.process_time()
                 state["pred"] = None
                 state["event"].set()
 
         app._display = display
 
-        async def timed(key: str, pred) -> float:
+        async def timed(key: str, pred, cpu: list[float]) -> float:
             state["event"] = asyncio.Event()
             state["pred"] = pred
+            c0 = time.process_time()
             t0 = time.perf_counter()
             _post_key(app, key)
             await asyncio.wait_for(state["event"].wait(), timeout=30)
+            cpu.append(state["cpu"] - c0)
             return state["t"] - t0
 
         back = screen.query_one("#back")
@@ -384,13 +389,17 @@ async def _tui_session(store, grades: list[str], size: tuple[int, int]) -> dict[
             card = screen.card
             if card is None:
                 break
-            reveal.append(await timed("space", lambda: screen.revealed and back.display))
+            reveal.append(await timed("space", lambda: screen.revealed and back.display, reveal_cpu))
             old = card.id
             key_to_card.append(
-                await timed(str(GRADES[grade]), lambda: screen.card is None or (screen.card.id != old and not screen.revealed))
+                await timed(
+                    str(GRADES[grade]),
+                    lambda: screen.card is None or (screen.card.id != old and not screen.revealed),
+                    key_to_card_cpu,
+                )
             )
         app._display = original
-    return {"key_to_card": key_to_card, "reveal": reveal}
+    return {"key_to_card": key_to_card, "reveal": reveal, "key_to_card_cpu": key_to_card_cpu, "reveal_cpu": reveal_cpu}
 
 
 def measure_tui(
@@ -416,7 +425,34 @@ def measure_tui(
     out: dict[str, Any] = {"tui_answers": len(loop["key_to_card"])}
     out.update(latency_summary(loop["key_to_card"], "tui_key_to_card_"))
     out.update(latency_summary(loop["reveal"], "tui_reveal_"))
+    # CPU time of the process over the same span: what the app itself spends, whatever the
+    # machine's load (it leaves out waiting: the fsync of the commit, and other processes).
+    out.update(latency_summary(loop["key_to_card_cpu"], "tui_key_to_card_cpu_"))
+    out.update(latency_summary(loop["reveal_cpu"], "tui_reveal_cpu_"))
     return out
+
+
+def measure_tui_bench(
+    md_path: str | os.PathLike[str],
+    *,
+    n_answers: int = 100,
+    work_dir: str | None = None,
+) -> dict[str, Any]:
+    """(3c) The TUI engineer's own method (``bench_tui.grade_latency``: grade key posted to
+    the app, timed to the ``call_after_refresh`` after the next card is shown), run on
+    this deck's freshly imported store, as a cross-check of :func:`measure_tui`."""
+    import bench_tui
+
+    with _workdir(work_dir) as d:
+        store = _fresh_store(d, Path(md_path))
+        store.close()
+        r = asyncio.run(bench_tui.grade_latency(d / HOME, n_answers))
+    return {
+        "tui_bench_answers": r["n"],
+        "tui_bench_median_ms": r["p50_ms"],
+        "tui_bench_p95_ms": r["p95_ms"],
+        "tui_bench_max_ms": r["max_ms"],
+    }
 
 
 # --------------------------------------------------------------------------- (4) 30 days
