@@ -8,13 +8,23 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 TMUX = shutil.which("tmux")
-STUDYLLM = shutil.which("studyllm")
+def _installed_command() -> str | None:
+    found = shutil.which("studyllm")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "studyllm"  # the venv's script when the venv isn't on PATH
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+STUDYLLM = _installed_command()
 
 pytestmark = [
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed"),

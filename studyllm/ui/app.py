@@ -156,13 +156,15 @@ class StudyApp(App[None]):
         seen: set[str] = set()
         for _key, active in screen.active_bindings.items():
             binding, enabled = active.binding, active.enabled
-            if not enabled or not binding.description or active.node is self:
+            if not enabled or not binding.description or active.node is not screen:
                 continue
             title = f"{binding.description} ({binding.key_display or _key})"
             if title in seen:
                 continue
             seen.add(title)
-            yield SystemCommand(title, f"{type(screen).__name__.removesuffix('Screen')} key", partial(self._run_in, active.node, binding.action))
+            yield SystemCommand(
+                title, f"{type(screen).__name__.removesuffix('Screen')} screen key", partial(self._run_in, screen, binding.action)
+            )
 
     async def _run_in(self, node: Any, action: str) -> None:
         await self.run_action(action, node)
