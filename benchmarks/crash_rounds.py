@@ -83,7 +83,7 @@ def run_imports(rounds: int, rng: random.Random, work: Path) -> dict:
     version = 1
     committed = bad = 0
     for i in range(rounds):
-        r = import_round(home, rng, work, version, max_delay=2.0)
+        r = import_round(home, rng, work, version, max_delay=3.0, wait_first=i % 2 == 0)
         committed += 0 if r.committed is None else r.committed - version + 1
         if not r.ok:
             bad += 1
@@ -96,16 +96,25 @@ def run_cli_imports(rounds: int, rng: random.Random, work: Path) -> dict:
     home = work / "cli-imports"
     setup_home(home, {})
     deck = work / "bulk.md"
+    # calibrate: how long does one uninterrupted run take here? Kills then land from 40% to 105% of it,
+    # so most of them hit the command while it parses or writes, not before it starts.
+    r = cli_import_round(home, deck, 1, rng, work, n=2000, delay=(600, 600))  # first import: all new cards
+    assert r.ok and r.outcome == "new", r
+    t0 = time.monotonic()
+    r = cli_import_round(home, deck, 2, rng, work, n=2000, delay=(600, 600))  # a re-import: every card edited
+    full = time.monotonic() - t0
+    assert r.ok and r.outcome == "new", r
     outcomes: dict[str, int] = {}
     bad = 0
     for i in range(rounds):
-        r = cli_import_round(home, deck, i + 1, rng, work, n=2000, delay=(0.5, 4.0))
+        r = cli_import_round(home, deck, i + 3, rng, work, n=2000, delay=(0.4 * full, 1.2 * full))
         key = r.outcome if r.outcome in ("old", "new") else "mixed"
         outcomes[key] = outcomes.get(key, 0) + 1
         if not r.ok:
             bad += 1
             print(f"  cli import round {i}: NOT OK {r}", file=sys.stderr)
-    return {"kind": "cli-import", "rounds": rounds, "outcomes": outcomes, "bad_rounds": bad}
+    return {"kind": "cli-import", "rounds": rounds, "outcomes": outcomes, "bad_rounds": bad,
+            "uninterrupted_seconds": round(full, 2)}
 
 
 def run_merges(rounds: int, rng: random.Random, work: Path) -> dict:
@@ -113,18 +122,24 @@ def run_merges(rounds: int, rng: random.Random, work: Path) -> dict:
     expected = make_export(export, n_cards=200, days=3)
     template = work / "merge-template"
     setup_home(template, {"merge": 200})
+    home = work / "merge-home"
+    shutil.copytree(template, home)
+    t0 = time.monotonic()
+    r = merge_round(home, export, expected, rng, work, delay=(600, 600))  # calibration, as above
+    full = time.monotonic() - t0
+    assert r.ok and r.outcome == "all", r
     outcomes: dict[str, int] = {}
     bad = 0
     for i in range(rounds):
-        home = work / "merge-home"
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(template, home)
-        r = merge_round(home, export, expected, rng, work, delay=(0.5, 3.5))
+        r = merge_round(home, export, expected, rng, work, delay=(0.4 * full, 1.05 * full))
         outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
         if not r.ok:
             bad += 1
             print(f"  merge round {i}: NOT OK {r}", file=sys.stderr)
-    return {"kind": "merge", "rounds": rounds, "answers_in_file": len(expected), "outcomes": outcomes, "bad_rounds": bad}
+    return {"kind": "merge", "rounds": rounds, "answers_in_file": len(expected), "outcomes": outcomes, "bad_rounds": bad,
+            "uninterrupted_seconds": round(full, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
