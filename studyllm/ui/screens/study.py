@@ -91,6 +91,10 @@ class StudyScreen(Screen):
         Binding("j", "order_cursor(1)", "Down", show=False),
         Binding("shift+up", "order_move(-1)", "Move up", key_display="⇧↑"),
         Binding("shift+down", "order_move(1)", "Move down", key_display="⇧↓"),
+        Binding("up", "scroll_card(-1)", "Scroll up", show=False),
+        Binding("down", "scroll_card(1)", "Scroll down", show=False),
+        Binding("pageup", "scroll_card(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_card(10)", "Page down", show=False),
         Binding("K", "order_move(-1)", "Move up", show=False),
         Binding("J", "order_move(1)", "Move down", show=False),
         *_sm2_bindings(),
@@ -181,6 +185,8 @@ class StudyScreen(Screen):
             return active and kind == "mcq" and not self.revealed and int(parameters[0]) <= len(self._choices())
         if action in ("order_cursor", "order_move"):
             return active and kind == "ordered" and not self.revealed
+        if action == "scroll_card":
+            return not (active and kind == "ordered" and not self.revealed) or abs(int(parameters[0])) > 1
         if action == "grade":
             return active and self.revealed and self.mode != "four"
         if action == "button":
@@ -364,6 +370,9 @@ class StudyScreen(Screen):
         self.choice = n - 1
         self._render_choices()
         self._update_status()
+
+    def action_scroll_card(self, lines: int) -> None:
+        self.query_one("#card", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_order_cursor(self, delta: int) -> None:
         if self.order:
