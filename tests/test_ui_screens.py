@@ -287,3 +287,26 @@ async def test_small_terminal_and_resize_keep_study_usable():
             assert card.region.height >= 4 and card.region.width >= size[0] - 4
             keys = screen.query_one("#keys")
             assert keys.region.bottom <= size[1]
+
+
+async def test_settings_deck_folder_is_scanned_on_enter(tmp_path):
+    pytest.importorskip("studyllm.decks.parser")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "own.md").write_text("# My own deck\n\nWhat is mine? :: This.\n", encoding="utf-8")
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("comma")
+        await pilot.pause()
+        screen = app.screen
+        field = screen.query_one("#deck_folders")
+        field.value = str(folder)
+        field.focus()
+        await pilot.press("enter")
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if "Scanned" in str(screen.query_one("#deck_folders-msg").render()):
+                break
+        assert store.setting("deck_folders") == [str(folder)]
+        assert "My own deck" in {d.title for d in store.decks()}

@@ -7,7 +7,7 @@ so it takes effect at once (the theme changes live, the queue uses the new limit
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -49,7 +49,7 @@ class SettingsScreen(Screen):
                 yield Label("Deck folders", classes="label")
                 yield Input(", ".join(s["deck_folders"]), placeholder="~/notes/decks, ~/more", id="deck_folders",
                             classes="value")
-            yield Static(SPECS["deck_folders"].help + " (comma-separated)", id="deck_folders-msg", classes="msg",
+            yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)", id="deck_folders-msg", classes="msg",
                          markup=False)
             themes = sorted(self.app.available_themes)
             current = self.app.theme if self.app.theme in themes else themes[0]
@@ -94,6 +94,24 @@ class SettingsScreen(Screen):
             folders = [p.strip() for p in event.value.split(",") if p.strip()]
             if folders != self.app.store.setting("deck_folders"):
                 self.save(key, folders)
+
+    @on(Input.Submitted, "#deck_folders")
+    def _folders_submitted(self) -> None:
+        self._message("deck_folders", "Saved. Scanning the folders…")
+        self._sync()
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _sync(self) -> None:
+        from studyllm.store.importer import sync_folders
+
+        try:
+            report = sync_folders(self.app.store)
+        except Exception as exc:  # show it; never crash the settings screen
+            self.app.call_from_thread(self._message, "deck_folders", f"Scan failed: {exc}", True)
+            return
+        t = report.totals() if report is not None else {"files": 0, "new": 0, "errors": 0}
+        text = f"Scanned {t['files']} file(s): {t['new']} new card(s), {t['errors']} error(s)."
+        self.app.call_from_thread(self._message, "deck_folders", text, bool(t["errors"]))
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
