@@ -36,6 +36,7 @@ from test_reliability_driver import (
     merge_round,
     setup_home,
     state_mismatches,
+    write_markdown_deck,
 )
 
 pytestmark = pytest.mark.slow
@@ -132,8 +133,9 @@ def _descendants(pid: int) -> list[int]:
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_kill9_of_the_real_tui_in_tmux(tmp_path):
     """The installed ``studyllm`` command in a real terminal: answer cards with the keys a
-    person would press, read the on-screen tally, kill -9 the process; every answer the
-    screen counted as done is in the database."""
+    person would press while ``studyllm import`` writes a 2,000-card deck into the same
+    database, read the on-screen tally, kill -9 the process; every answer the screen counted
+    as done is in the database, and neither side saw "database is locked"."""
     pytest.importorskip("studyllm.ui.app", reason="TUI not written yet")
     exe = Path(sys.executable).with_name("studyllm")
     if not exe.exists():
@@ -158,6 +160,9 @@ def test_kill9_of_the_real_tui_in_tmux(tmp_path):
         assert match, _screen(sock)
         target = rng.randrange(4, 9)
         shown_done = int(match[1])
+        write_markdown_deck(tmp_path / "other.md", 1, 2000)
+        importer = subprocess.Popen([str(exe), "--home", str(home), "import", str(tmp_path / "other.md")],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(target):
             _tmux(sock, "send-keys", "-t", "rel", "space")
             time.sleep(0.15)
@@ -174,6 +179,11 @@ def test_kill9_of_the_real_tui_in_tmux(tmp_path):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        screen = _screen(sock)
+        assert "locked" not in screen and "Traceback" not in screen, screen
+        imp_out, imp_err = importer.communicate(timeout=120)
+        assert importer.returncode == 0 and "locked" not in imp_err, imp_err[-2000:]
+        assert "2000 new" in imp_out
     finally:
         _tmux(sock, "kill-server", check=False)
     db = home / "studyllm.db"
