@@ -20,6 +20,14 @@ PROG = "studyllm"
 _PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup")
 
 
+def shown(text: str) -> str:
+    """Text from files (names, titles, errors) made safe for the terminal: control
+    characters are shown escaped (``\\x1b``, ``\\n``) instead of acting."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def _open_store(args: argparse.Namespace, *, sync: bool = False):
     from studyllm.paths import resolve_home
     from studyllm.store import Store
@@ -30,12 +38,22 @@ def _open_store(args: argparse.Namespace, *, sync: bool = False):
 
         report = sync_folders(store)
         for err in report.errors:
-            print(f"{PROG}: warning: {err}", file=sys.stderr)
+            print(f"{PROG}: warning: {shown(str(err))}", file=sys.stderr)
     return store
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    store = _open_store(args, sync=True)
+    store = _open_store(args)
+    from studyllm.store.backup import auto_backup
+    from studyllm.store.db import StoreError
+    from studyllm.store.importer import sync_folders
+
+    try:
+        auto_backup(store)  # at most once a day, before anything else writes
+    except (StoreError, OSError) as exc:  # a failed backup must not stop the learner
+        print(f"{PROG}: warning: no backup today: {exc}", file=sys.stderr)
+    for err in sync_folders(store).errors:
+        print(f"{PROG}: warning: {shown(str(err))}", file=sys.stderr)
     from studyllm.ui.app import build_app
 
     app = build_app(store)
@@ -97,11 +115,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             print("Dry run: nothing was changed.")
         for d in report.decks:
             name = d.title or d.path
-            print(f"{name} ({d.path}): {d.summary()}")
+            print(f"{shown(name)} ({shown(d.path)}): {d.summary()}")
             for e in d.errors:
-                print(f"  error: {e}")
+                print(f"  error: {shown(str(e))}")
             for w in d.warnings:
-                print(f"  warning: {w}")
+                print(f"  warning: {shown(str(w))}")
         t = report.totals()
         print(
             f"{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
@@ -181,14 +199,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from studyllm.store.db import StoreError
+    from sqlalchemy.exc import DatabaseError
+
+    from studyllm.store.db import StoreError, explain
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except StoreError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    except (StoreError, DatabaseError) as exc:
+        # DatabaseError: damage found after the database was opened
+        message = str(exc) if isinstance(exc, StoreError) else explain(exc)
+        print(f"{PROG}: error: {shown(message)}", file=sys.stderr)
+        from studyllm.paths import resolve_home
+        from studyllm.store.backup import recovery_hint
+
+        try:
+            hint = recovery_hint(resolve_home(args.home))
+        except Exception:  # noqa: BLE001 - the hint is a courtesy; never hide the real error
+            hint = None
+        if hint:
+            print(f"{PROG}: {hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

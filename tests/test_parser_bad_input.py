@@ -170,13 +170,15 @@ def test_deep_inline_brackets_and_emphasis():
 
 
 def test_one_megabyte_single_line():
+    from studyllm.decks.parser import MAX_LINE_CHARS
+
     line = ("word {{c1::x}} == " * 60_000)[:1_000_000]
-    deck = parse_deck(line + "\n", "d.md")
-    assert not any("internal error" in e.message for e in deck.errors)
-    big = "front :: " + "b" * 1_000_000 + "\n"
+    deck = parse_deck("front :: back\n" + line + "\n", "d.md")
+    assert not deck.cards and deck.errors[0].line == 2 and "over the 100,000 limit" in deck.errors[0].message
+    big = "front :: " + "b" * (MAX_LINE_CHARS - 20) + "\n"  # long but allowed
     deck = parse_deck(big, "d.md")
-    assert len(deck.cards) == 1 and len(deck.cards[0].back) == 1_000_000
-    openers = "{{c1::" * 200_000 + "\n"  # never closed: must stay linear
+    assert len(deck.cards) == 1 and len(deck.cards[0].back) == MAX_LINE_CHARS - 20
+    openers = "{{c1::" * 16_000 + "\n"  # never closed: must stay linear
     deck = parse_deck(openers, "d.md")
     assert not deck.cards and "never closed" in deck.errors[0].message
 

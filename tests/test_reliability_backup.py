@@ -216,9 +216,6 @@ def test_two_restores_in_the_same_second_keep_both_old_files(opened, home):
 
 
 # ------------------------------------------------------------------ wiring into the CLI (lead's cli.py)
-@pytest.mark.xfail(strict=True, reason=(
-    "needs cli.py: cmd_tui should call studyllm.store.backup.auto_backup(store) right after opening the "
-    "store (before the app runs). Remove this marker when it does."))
 def test_tui_start_up_makes_the_daily_backup(home, monkeypatch):
     import studyllm.ui.app as ui_app
 
@@ -232,10 +229,6 @@ def test_tui_start_up_makes_the_daily_backup(home, monkeypatch):
     assert len(list_backups(home)) == 1  # once a day, not once per start
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs cli.py: on StoreError, main() should print studyllm.store.backup.recovery_hint(home) when it is "
-    "not None, so a damaged database names the newest good backup and the restore command. "
-    "Remove this marker when it does."))
 def test_damaged_database_message_offers_the_newest_good_backup(opened, home, capsys):
     answer_some(opened, 3)
     good = auto_backup(opened)

@@ -92,12 +92,6 @@ def test_a_second_window_sees_answers_made_in_the_first(tmp_path, clock):
         b.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proposed guard: Store.answer(card_id, grade, *, shown=CardView) should refuse an answer "
-    "for a card whose state changed since it was shown (another window answered it first). "
-    "Remove this marker when the guard lands.",
-)
 def test_stale_card_from_another_window_is_not_answered_twice(tmp_path, clock):
     home = tmp_path / "home"
     a = Store.open(home, clock=clock)

@@ -28,6 +28,9 @@ from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 __all__ = ["MAX_FILE_BYTES", "parse_bytes", "parse_deck", "parse_file"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# markdown-it-py's inline rules get slow (superlinear) on pathological megabyte lines; no real
+# card needs a line this long, so such a file is refused with its line number.
+MAX_LINE_CHARS = 100_000
 PATH_SEP = _outline.PATH_SEP  # how heading paths and outline paths are shown
 
 # A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
@@ -939,6 +942,12 @@ def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, cont
     """Parse deck ``text`` (the file at ``path``, used for messages and the default key/title)."""
     if not content_hash:
         content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if len(text) > MAX_LINE_CHARS:
+        for number, line in enumerate(text.split("\n"), 1):
+            if len(line) > MAX_LINE_CHARS:
+                return _failed(Path(path), f"line {number} is {len(line):,} characters long, over the "
+                               f"{MAX_LINE_CHARS:,} limit", number, 1, digest=content_hash,
+                               hint="break the line up; no card needs a line this long")
     return _DeckParser(text, path, outline, content_hash).run()
 
 

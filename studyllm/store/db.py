@@ -138,7 +138,7 @@ def init_schema(engine: Engine) -> int:
                 )
             return found
     except (DatabaseError, OperationalError) as exc:
-        raise StoreError(_explain(exc)) from None
+        raise StoreError(explain(exc)) from None
 
 
 def _tables() -> list:
@@ -154,7 +154,8 @@ def _tables() -> list:
     ]
 
 
-def _explain(exc: Exception) -> str:
+def explain(exc: Exception) -> str:
+    """A user-facing sentence for an SQLite error."""
     msg = str(getattr(exc, "orig", exc))
     if "not a database" in msg or "malformed" in msg:
         return "the database file is damaged or not a database (" + msg + "); it was left untouched"

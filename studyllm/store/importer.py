@@ -100,27 +100,44 @@ class _DryRun(Exception):
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
-    """Expand folders into their ``*.md`` files (recursively, sorted). Symlinked folders are
-    not followed, so a link loop can't hang the import; a missing path is an error."""
+    """Expand folders into their ``*.md`` files (recursively, sorted).
+
+    Symlinked folders are not followed, so a link loop can't hang the import. Inside a
+    folder, a symlinked file that points outside that folder is refused (a cloned deck
+    repository must not pull in ``~/.ssh/...``); files named directly are taken as given.
+    A missing path or a link loop is an error for that path only."""
     files: list[Path] = []
     errors: list[DeckError] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             errors.append(DeckError("no such file or folder", path=str(path), hint="check the path"))
             continue
+        root: Path | None = None
         if path.is_dir():
+            root = path.resolve()
             found = []
-            for root, dirs, names in os.walk(path, followlinks=False):
+            for folder, dirs, names in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / n for n in names if n.lower().endswith(".md") and not n.startswith("."))
-            # (folders hold Markdown decks; Anki text exports are imported when named directly)
+                found.extend(Path(folder) / n for n in names if n.lower().endswith(".md") and not n.startswith("."))
             candidates = sorted(found)
         else:
             candidates = [path]
         for f in candidates:
-            key = f.resolve()
+            try:
+                key = f.resolve(strict=True)
+            except (RuntimeError, OSError) as exc:
+                loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40  # ELOOP
+                errors.append(DeckError(
+                    "symbolic link loop; skipped" if loop else f"cannot open: {exc.strerror or exc}", path=str(f),
+                    hint="fix or remove the link"))
+                continue
+            if root is not None and f.is_symlink() and not key.is_relative_to(root):
+                errors.append(DeckError(
+                    f"symbolic link to a file outside the deck folder ({key}); skipped", path=str(f),
+                    hint="copy the file into the folder, or import it by naming it directly"))
+                continue
             if key not in seen:
                 seen.add(key)
                 files.append(f)

@@ -23,7 +23,11 @@ from studyllm.store import constants as m
 from studyllm.store.db import StoreError, check_sqlite_file, dumps, init_schema, make_engine, write_tx
 from studyllm.store.settings import SPECS, validate
 
-__all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError"]
+__all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError", "CardChangedError"]
+
+
+class CardChangedError(StoreError):
+    """The card was answered (or changed) elsewhere, e.g. in a second window, after it was shown."""
 
 _STATE_COLS = (
     "card_id deck_id position queue repetitions ef_centi interval due_day reviews lapses "
@@ -392,14 +396,20 @@ class Store:
             tuple(state[c] for c in cols) + (state["card_id"],),
         )
 
-    def answer(self, card_id: int, grade: int, duration_ms: int = 0) -> AnswerResult:
-        """Record one answer and commit it durably before returning."""
+    def answer(self, card_id: int, grade: int, duration_ms: int = 0, *, shown: CardView | None = None) -> AnswerResult:
+        """Record one answer and commit it durably before returning.
+
+        Pass the ``shown`` card view to guard against answering twice: if the card's review
+        count changed since it was shown (another studyllm window answered it), the answer
+        is refused with :class:`CardChangedError` and nothing is written."""
         grade = validate_quality(grade)
         now = self.clock.now()
         today = self.today()
         leech_at = self.setting("leech_lapses")
         with write_tx(self.engine) as conn:
             st = self._state_row(conn, card_id)
+            if shown is not None and (shown.id != card_id or st["reviews"] != shown.reviews):
+                raise CardChangedError("this card was answered in another studyllm window since it was shown")
             if st["queue"] == m.QUEUE_ARCHIVED:
                 raise StoreError("this card was removed from its deck file and can't be answered")
             before_row = dict(st)
