@@ -8,6 +8,7 @@ calculator screens into this folder.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,9 +21,9 @@ HERE = Path(__file__).resolve().parent
 SIZE = (100, 30)
 
 
-def seeded_store() -> Store:
+def seeded_store(home: Path) -> Store:
     clock = FrozenClock(datetime(2026, 3, 1, 9, tzinfo=timezone.utc), "UTC")
-    store = Store.memory(clock=clock)
+    store = Store.open(home, clock=clock)  # a file: the app's workers each get a connection
     sync_folders(store)
     # three days of study so home shows a streak, due cards and a next-due date
     for day in range(3):
@@ -37,7 +38,11 @@ def seeded_store() -> Store:
 
 
 async def shoot() -> None:
-    store = seeded_store()
+    with tempfile.TemporaryDirectory(prefix="studyllm-shots-") as tmp:
+        await _shoot(seeded_store(Path(tmp)))
+
+
+async def _shoot(store: Store) -> None:
     app = build_app(store, timer=lambda: 0.0)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

@@ -255,6 +255,16 @@ async def test_hostile_card_text_is_shown_literally_and_never_acts():
         for y in (3, 4, 5):
             await pilot.click(offset=(4, y))
         assert app.is_running
+        # the deck title in browse's deck filter: opened and clicked, still inert
+        await pilot.press("b")
+        await pilot.pause()
+        select = app.screen.query_one("#deck")
+        select.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.click(offset=(30, 5))
+        await pilot.pause()
+        assert app.is_running
 
 
 async def test_every_builtin_theme_renders_home_and_study():
@@ -310,3 +320,22 @@ async def test_settings_deck_folder_is_scanned_on_enter(tmp_path):
                 break
         assert store.setting("deck_folders") == [str(folder)]
         assert "My own deck" in {d.title for d in store.decks()}
+
+
+async def test_file_names_in_the_import_tree_are_not_markup(tmp_path, monkeypatch):
+    (tmp_path / "[@click=app.quit]evil.md").write_text("# x\n", encoding="utf-8")
+    (tmp_path / "[red]plain.md").write_text("# y\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        await pilot.pause(0.3)
+        tree = app.screen.query_one("#tree")
+        labels = [str(node.label) for node in tree.root.children]
+        assert "[@click=app.quit]evil.md" in labels
+        assert "[red]plain.md" in labels
+        for y in range(2, 5):
+            await pilot.click(tree, offset=(8, y))
+        await pilot.pause()
+        assert app.is_running

@@ -292,7 +292,7 @@ async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
     from studyllm.clock import FrozenClock
     from studyllm.store import Store
 
-    store = Store.memory(clock=FrozenClock(NOW))
+    store = Store.open(tmp_path / "home", clock=FrozenClock(NOW))
     assert import_file(store, deck).ok
     editor = tmp_path / "ed.sh"
     editor.write_text('#!/bin/sh\nsed -i "s/teh/the/" "$2"\n', encoding="utf-8")

@@ -7,6 +7,9 @@ owns tests/conftest.py. Import what you need from here.)
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,7 +58,12 @@ def make_store(tmp_path: Path | None = None, *, cards: list[ParsedCard] | None =
                key: str = "week1", clock: FrozenClock | None = None, source: Path | None = None) -> Store:
     """A store with one deck (``cards`` or :func:`basic_cards`) and a frozen clock."""
     clock = clock or FrozenClock(NOW, "UTC")
-    store = Store.open(tmp_path, clock=clock) if tmp_path is not None else Store.memory(clock=clock)
+    # a file database, as in the app: workers (home loader, search, recount) then get their own
+    # connections; the in-memory StaticPool shares one connection between threads
+    home = tmp_path if tmp_path is not None else Path(tempfile.mkdtemp(prefix="studyllm-ui-test-"))
+    if tmp_path is None:
+        atexit.register(shutil.rmtree, home, True)
+    store = Store.open(home, clock=clock)
     add_deck(store, cards if cards is not None else basic_cards(), title=title, key=key, source=source)
     return store
 

@@ -43,9 +43,10 @@ class BrowseScreen(Screen):
         yield Header()
         with Horizontal(id="filters"):
             yield Input(placeholder="Search front and back…", id="search")
-            yield Select([(clean(d.title), d.id) for d in store.decks()], prompt="Any deck", id="deck")
+            # Text, not str: an option list reads str prompts as markup, and titles are untrusted
+            yield Select([(Text(one_line(d.title, 60)), d.id) for d in store.decks()], prompt="Any deck", id="deck")
             yield Select([(s, s) for s in STATES], prompt="Any state", id="state")
-            yield Select([(clean(t), t) for t in all_tags(store)], prompt="Any tag", id="tag")
+            yield Select([(Text(one_line(t, 40)), t) for t in all_tags(store)], prompt="Any tag", id="tag")
         with Horizontal(id="browse-main"):
             table = DataTable(id="results", cursor_type="row", zebra_stripes=True)
             table.border_title = "Cards"

@@ -23,6 +23,12 @@ from studyllm.ui.text import clean
 class MarkdownTree(DirectoryTree):
     """Folders and ``*.md`` files only, hidden entries left out."""
 
+    def process_label(self, label):
+        # file names are untrusted: never read them as markup ("[@click=...].md")
+        if isinstance(label, str):
+            label = Text(clean(label))
+        return super().process_label(label)
+
     def filter_paths(self, paths):
         return [
             p for p in paths
@@ -144,7 +150,7 @@ class ImportScreen(Screen):
     def _failed(self, message: str) -> None:
         self.busy = False
         self.query_one("#report", Static).update(Text(clean(message), style="bold red"))
-        self.notify("Import failed.", severity="error")
+        self.notify("Import failed.", severity="error")  # details (untrusted) go in the report as Text
 
     def _done(self, report) -> None:
         self.busy = False

@@ -537,7 +537,8 @@ class StudyScreen(Screen):
             return
         path = Path(card.source_path) if card.source_path else None
         if path is None or not path.is_file():
-            self.notify(f"The deck file isn't there any more: {card.source_path or '(none)'}", severity="error")
+            self.notify(f"The deck file isn't there any more: {clean(card.source_path) or '(none)'}", severity="error",
+                        markup=False)
             return
         editor = self.app.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
         cmd = [*shlex.split(editor), f"+{card.line}", str(path)]
@@ -550,7 +551,7 @@ class StudyScreen(Screen):
                     raise
                 subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except OSError as exc:
-            self.notify(f"Couldn't start the editor {editor!r}: {exc}", severity="error")
+            self.notify(f"Couldn't start the editor {editor!r}: {exc}", severity="error", markup=False)
             return
         self.reimport(path, card.id)
 
@@ -560,7 +561,7 @@ class StudyScreen(Screen):
         try:
             report = import_file(self.app.store, path)
         except Exception as exc:
-            self.notify(f"Re-import failed: {exc}", severity="error")
+            self.notify(f"Re-import failed: {exc}", severity="error", markup=False)
             return
         if report.errors:
             self.notify(f"{path.name}: {len(report.errors)} error(s), nothing changed:\n{report.errors[0]}",
