@@ -49,7 +49,6 @@ from common import (  # noqa: E402
     grade_sequence,
     latency_summary,
     markdown_table,
-    median,
     median_of_runs,
     peak_rss_self_mb,
     run_in_subprocess,
