@@ -306,3 +306,22 @@ async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
         assert "the sum" in deck.read_text()
         assert screen.card.id == card_id  # same card, progress kept
         assert "the sum" in screen.query_one("#front").source
+
+
+async def test_card_answered_in_another_window_is_not_counted_twice(tmp_path):
+    from studyllm.store import Store
+
+    store = make_store(tmp_path)
+    other = Store.open(tmp_path, clock=store.clock)  # a second studyllm window on the same database
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        shown = screen.card
+        other.answer(shown.id, 4)  # answered elsewhere while this window shows it
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.press("5")
+        await pilot.pause()
+        assert review_count(store, shown.id) == 1  # only the other window's answer
+        assert screen.card is not None and screen.card.id != shown.id
+    other.close()

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from studyllm.store.service import CardView
+from studyllm.store.service import CardChangedError, CardView
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
 from studyllm.ui.widgets.cardtext import CardText
 from studyllm.ui.widgets.grades import GradeBar
@@ -488,7 +488,12 @@ class StudyScreen(Screen):
             return
         ms = int((self.app.timer() - self.shown_at) * 1000)
         try:
-            result = self.app.store.answer(card.id, grade, ms)
+            result = self.app.store.answer(card.id, grade, ms, shown=card)
+        except CardChangedError:  # another studyllm window answered it first: don't count it twice
+            self.notify("This card was answered in another window; moving on.", timeout=6, markup=False)
+            self.next_card()
+            self.recount()
+            return
         except Exception as exc:  # a locked or broken database: say so, keep the card
             self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8, markup=False)
             return
