@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
 from studyllm.store.constants import (  # noqa: F401  (re-exported)
@@ -89,7 +89,8 @@ class CardState(SQLModel, table=True):
         Index("ix_state_queue_due", "queue", "due_day"),
         Index("ix_state_queue_position", "queue", "position"),
         Index("ix_state_drill", "drill_day"),
-        Index("ix_state_deck_queue", "deck_id", "queue"),
+        Index("ix_state_deck_queue", "deck_id", "queue", "due_day"),  # per-deck counts, covering
+        Index("ix_state_leech", "deck_id", sqlite_where=text("leech = 1")),
     )
     card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True))
     deck_id: int

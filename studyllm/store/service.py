@@ -10,6 +10,7 @@ import json
 import os
 import uuid
 import warnings
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -271,30 +272,42 @@ class Store:
 
     def _counts(self, conn: Connection, today: str, deck_id: int | None) -> QueueCounts:
         limits = self._limits(conn, today, deck_id)
-        per_deck = self._raw_counts(conn, today, deck_id)
-        new = review = drill = 0
-        for did, (n_new, n_rev, n_drill) in per_deck.items():
-            new += min(n_new, limits.new_left.get(did, 0))
-            review += min(n_rev, limits.review_left.get(did, 0))
-            drill += n_drill
+        per_deck = self._capped_counts(conn, today, limits)
         return QueueCounts(
-            new=min(new, limits.new_left[-1]), review=min(review, limits.review_left[-1]), drill=drill
+            new=min(sum(n for n, _, _ in per_deck.values()), limits.new_left[-1]),
+            review=min(sum(r for _, r, _ in per_deck.values()), limits.review_left[-1]),
+            drill=sum(d for _, _, d in per_deck.values()),
         )
 
-    def _raw_counts(self, conn: Connection, today: str, deck_id: int | None) -> dict[int, tuple[int, int, int]]:
-        where = " AND deck_id = ?2" if deck_id else ""
-        args: tuple = (today,) + ((deck_id,) if deck_id else ())
-        rows = conn.exec_driver_sql(
-            "SELECT deck_id,"
-            " sum(queue = 0),"
-            " sum(queue IN (1, 2) AND due_day <= ?1 AND (drill_day IS NULL OR drill_day <> ?1)),"
-            " sum(queue >= 0 AND drill_day = ?1)"
-            " FROM card_state WHERE (buried_until IS NULL OR buried_until <= ?1)"
-            + where
-            + " GROUP BY deck_id",
-            args,
-        ).all()
-        return {r[0]: (r[1] or 0, r[2] or 0, r[3] or 0) for r in rows}
+    def _capped_counts(self, conn: Connection, today: str, limits: _Limits) -> dict[int, tuple[int, int, int]]:
+        """Per deck: new and due cards available today, each counted only up to that deck's
+        remaining limit (so the cost is bounded by the limits, not by the deck size), and the
+        drills waiting today. Every query runs on an index."""
+        not_buried = " AND (buried_until IS NULL OR buried_until <= ?2)"
+        drills = dict(
+            conn.exec_driver_sql(
+                "SELECT deck_id, count(*) FROM card_state WHERE drill_day = ?1 AND queue >= 0"
+                + not_buried.replace("?2", "?1") + " GROUP BY deck_id",
+                (today,),
+            ).all()
+        )
+        out: dict[int, tuple[int, int, int]] = {}
+        for did, new_cap in limits.new_left.items():
+            if did < 0:
+                continue
+            rev_cap = limits.review_left.get(did, 0)
+            n_new = conn.exec_driver_sql(
+                "SELECT count(*) FROM (SELECT 1 FROM card_state WHERE deck_id = ?1 AND queue = 0"
+                + not_buried + " LIMIT ?3)",
+                (did, today, new_cap),
+            ).scalar_one() if new_cap > 0 else 0
+            n_rev = conn.exec_driver_sql(
+                "SELECT count(*) FROM (SELECT 1 FROM card_state WHERE deck_id = ?1 AND queue IN (1, 2)"
+                " AND due_day <= ?2 AND (drill_day IS NULL OR drill_day <> ?2)" + not_buried + " LIMIT ?3)",
+                (did, today, rev_cap),
+            ).scalar_one() if rev_cap > 0 else 0
+            out[did] = (n_new, n_rev, drills.get(did, 0))
+        return out
 
     def next_card(self, deck_id: int | None = None) -> CardView | None:
         """The next card to show: drills whose delay has passed, then due reviews (most overdue
@@ -511,14 +524,18 @@ class Store:
         today = _iso(self.today())
         with self.engine.connect() as conn:
             limits = self._limits(conn, today, None)
-            raw = self._raw_counts(conn, today, None)
-            stats = {
-                r[0]: r[1:]
-                for r in conn.exec_driver_sql(
-                    "SELECT deck_id, count(*), sum(queue = 1), sum(suspended), sum(leech)"
-                    " FROM card_state WHERE queue <> -2 GROUP BY deck_id"
-                )
-            }
+            capped = self._capped_counts(conn, today, limits)
+            by_queue: dict[int, dict[int, int]] = defaultdict(dict)
+            for did, queue, n in conn.exec_driver_sql(
+                "SELECT deck_id, queue, count(*) FROM card_state GROUP BY deck_id, queue"
+            ):
+                by_queue[did][queue] = n
+            leeches = dict(
+                conn.exec_driver_sql(
+                    "SELECT deck_id, count(*) FROM card_state WHERE leech = 1 AND queue <> ? GROUP BY deck_id",
+                    (m.QUEUE_ARCHIVED,),
+                ).all()
+            )
             rows = conn.exec_driver_sql(
                 "SELECT id, key, title, source_path, archived FROM deck"
                 + ("" if include_archived else " WHERE archived = 0")
@@ -526,14 +543,14 @@ class Store:
             ).all()
         out = []
         for did, key, title, src, archived in rows:
-            n_new, n_rev, n_drill = raw.get(did, (0, 0, 0))
-            total, learning, suspended, leeches = stats.get(did, (0, 0, 0, 0))
+            n_new, n_rev, n_drill = capped.get(did, (0, 0, 0))
+            q = by_queue.get(did, {})
             out.append(
                 DeckSummary(
-                    id=did, key=key, title=title, source_path=src, total=total or 0,
-                    new=min(n_new, limits.new_left.get(did, 0)), review=min(n_rev, limits.review_left.get(did, 0)),
-                    drill=n_drill, learning=learning or 0, suspended=suspended or 0, leeches=leeches or 0,
-                    archived=bool(archived),
+                    id=did, key=key, title=title, source_path=src,
+                    total=sum(n for queue, n in q.items() if queue != m.QUEUE_ARCHIVED),
+                    new=n_new, review=n_rev, drill=n_drill, learning=q.get(m.QUEUE_LEARNING, 0),
+                    suspended=q.get(m.QUEUE_SUSPENDED, 0), leeches=leeches.get(did, 0), archived=bool(archived),
                 )
             )
         return out
