@@ -35,6 +35,19 @@ async def wait_import(pilot, screen) -> None:
     raise AssertionError("import did not finish")
 
 
+async def test_home_today_total_obeys_the_global_new_limit():
+    store = make_store()
+    add_deck(store, basic_cards()[:5], title="Second deck", key="second")
+    store.set_setting("new_per_day", 4)  # each deck alone could show 4 new; together still 4
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_home(pilot)
+        table = app.screen.query_one("#decks")
+        assert [str(table.get_row_at(i)[1]) for i in range(2)] == ["4", "4"]
+        progress = str(app.screen.query_one("#today-progress").render())
+        assert "4 to go (4 new" in progress
+
+
 async def test_home_lists_decks_with_counts_and_enter_studies_that_deck():
     store = make_store()
     add_deck(store, basic_cards()[:2], title="Second deck", key="second")

@@ -86,6 +86,7 @@ class HomeScreen(Screen):
         store = self.app.store
         data = {
             "decks": store.decks(),
+            "counts": store.counts(),  # the global daily limits apply on top of each deck's own
             "done": store.answered_today(),
             "streak": store.streak(),
             "next_due": store.next_due(),
@@ -123,11 +124,10 @@ class HomeScreen(Screen):
                 table.move_cursor(row=table.get_row_index(selected))
             except Exception:
                 pass
-        new = sum(d.new for d in decks)
-        due = sum(d.review for d in decks)
-        again = sum(d.drill for d in decks)
+        counts = data["counts"]
+        new, due, again = counts.new, counts.review, counts.drill
         done = data["done"]
-        left = new + due + again
+        left = counts.total
         self.query_one("#today-progress", Static).update(
             f"Today: {done} answered, {left} to go ({new} new, {due} due, {again} again)"
         )
