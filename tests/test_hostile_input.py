@@ -389,6 +389,8 @@ async def test_hostile_card_text_renders_inertly_in_the_tui(tmp_path):
             for strip in lines:
                 for segment in strip:
                     assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in segment.text), repr(segment.text)
+                    assert not any(0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069
+                                   for ch in segment.text), repr(segment.text)  # no bidi overrides
                     style = segment.style
                     assert not (style and style.meta and "@click" in style.meta), style.meta
                     assert not (style and style.link), style.link

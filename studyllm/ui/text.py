@@ -4,7 +4,8 @@ Card text comes from Markdown files a learner may have downloaded. It is shown t
 the Markdown widget (which never interprets Textual markup) or as plain ``Text`` /
 ``markup=False`` labels, and every C0/C1 control character except newline and tab is
 removed first, so an escape sequence such as ``\\x1b]52;...`` (clipboard write) can
-never reach the terminal.
+never reach the terminal; bidi override controls are removed too, so text shows in the
+order it is stored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (newline and tab kept), and the bidi embedding/override/isolate controls,
+# which can make text display in a different order than it is stored ("Trojan Source").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # SM-2's own words for the six grades (Wozniak 1990), shortened to fit a footer.
 SM2_GRADES: dict[int, tuple[str, str]] = {
