@@ -321,8 +321,23 @@ def machine_info() -> dict[str, Any]:
         pass
     return {
         "uname": uname, "cpu": _cpu(), "cpus": os.cpu_count(), "memory": mem,
-        "python": sys.version.split()[0], "versions": _versions(),
+        "python": sys.version.split()[0], "versions": _versions(), "git": _git_state(),
     }
+
+
+def _git_state(before: str | None = None) -> str:
+    """The commit measured (and whether studyllm/ had uncommitted changes), or ''."""
+    try:
+        if before:
+            rev = subprocess.run(["git", "rev-list", "-1", f"--before={before}", "HEAD"], cwd=ROOT,
+                                 capture_output=True, text=True).stdout.strip()
+            return f"{rev[:10]} (last commit before the start)" if rev else ""
+        rev = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "studyllm"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return rev + (" with uncommitted changes in studyllm/" if dirty else "")
+    except OSError:
+        return ""
 
 
 def _fmt(v: Any) -> str:
@@ -458,6 +473,7 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
         f"- machine: `{info['uname']}`",
         f"- CPU: {info['cpu']}, {info['cpus']} logical CPUs, memory {info['memory']}",
         f"- Python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"- studyllm code: commit {info.get('git') or _git_state(data['started'])}",
         f"- load average (1 min) during the runs: median {format_value(common.median(loads)) if loads else '–'}, "
         f"min {format_value(min(loads)) if loads else '–'}, max {format_value(max(loads)) if loads else '–'} "
         "(the machine was shared with other jobs; figures are medians of alternated runs)",
@@ -536,6 +552,29 @@ def print_summary(data: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- main
 
 
+def load_results(paths: list[Path]) -> dict[str, Any]:
+    """One results file, or several pooled: their runs are numbered on per deck size, the
+    machine and versions come from the first file, the dates span all of them."""
+    files = [json.loads(Path(p).read_text()) for p in paths]
+    data = dict(files[0])
+    if len(files) == 1:
+        return data
+    rows: list[dict[str, Any]] = []
+    next_run: dict[int, int] = {}
+    for f in files:
+        base = dict(next_run)
+        for row in f["rows"]:
+            row = dict(row)
+            row["run"] = base.get(row["size"], 0) + row["run"]
+            next_run[row["size"]] = max(next_run.get(row["size"], 0), row["run"] + 1)
+            rows.append(row)
+    data["rows"] = rows
+    data["started"] = min(f["started"] for f in files)
+    data["finished"] = max((f["finished"] or f["started"]) for f in files)
+    data["command"] = "\n".join(f["command"] for f in files)
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -550,12 +589,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=_HERE / "out", help="deck folder")
     ap.add_argument("--work-dir", default=None, help="parent folder for the temporary stores (default: system temp)")
     ap.add_argument("--json", type=Path, default=None, help="results file (default: out/results-<time>.json)")
-    ap.add_argument("--report-only", type=Path, default=None, help="rebuild the report from a results file")
+    ap.add_argument("--report-only", type=Path, nargs="+", default=None,
+                    help="rebuild the report from results file(s); several files are pooled as more runs")
     ap.add_argument("--no-doc", action="store_true", help="print only; don't write docs/ and assets/")
     args = ap.parse_args(argv)
 
     if args.report_only:
-        data = json.loads(args.report_only.read_text())
+        data = load_results(args.report_only)
         print_summary(data)
         if not args.no_doc:
             write_report(data)
