@@ -101,7 +101,11 @@ PLOT_KEYS = [
     ("days_total_s", "30 days (s)"),
     ("cold_total_s", "cold start (s)"),
     ("peak_rss_mb", "peak RSS (MB)"),
+    ("reimport_edited_s", "re-import, 10 edited (s)"),
+    ("tui_key_to_card_p95_ms", "TUI key → card p95 (ms), target 16"),
+    ("db_mb", "database on disk (MB)"),
 ]
+PLOT_TARGET_LINES = {"tui_key_to_card_p95_ms": 16.0}
 
 
 # --------------------------------------------------------------------------- measuring
@@ -381,7 +385,7 @@ def targets_table(tg: list[dict[str, Any]]) -> str:
 def svg_plot(res, sizes: list[int]) -> str:
     """Small multiples: each figure against deck size, log-log, studyllm and Anki."""
     panel_w, panel_h, cols = 300, 210, 3
-    pad_l, pad_r, pad_t, pad_b = 58, 12, 28, 34
+    pad_l, pad_r, pad_t, pad_b = 58, 28, 28, 34
     n_rows = math.ceil(len(PLOT_KEYS) / cols)
     width, height = cols * panel_w, n_rows * panel_h + 30
     colours = {"studyllm": "#d9480f", "anki": "#1c7ed6"}
@@ -400,6 +404,8 @@ def svg_plot(res, sizes: list[int]) -> str:
         x0, x1 = ox + pad_l, ox + panel_w - pad_r
         y0, y1 = oy + panel_h - pad_b, oy + pad_t
         vals = [v for s in ("studyllm", "anki") for n in ss if (v := _get(res, s, n, key)) and v > 0]
+        if key in PLOT_TARGET_LINES and vals:
+            vals.append(PLOT_TARGET_LINES[key])
         out.append(f'<text x="{ox + panel_w / 2}" y="{oy + 16}" text-anchor="middle" font-weight="bold">{label}</text>')
         out.append(f'<rect x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}" fill="none" stroke="#999"/>')
         if not vals:
@@ -417,10 +423,14 @@ def svg_plot(res, sizes: list[int]) -> str:
         for e in range(ly0, ly1 + 1):
             y = py(10 ** e)
             out.append(f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
-            out.append(f'<text x="{x0 - 4}" y="{y + 4:.1f}" text-anchor="end">{format_value(10.0 ** e, 1)}</text>')
+            tick = f"{10 ** e:,}" if e >= 0 else f"{10.0 ** e:.{-e}f}"
+            out.append(f'<text x="{x0 - 4}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
         for n in ss:
             x = px(n)
             out.append(f'<text x="{x:.1f}" y="{y0 + 14}" text-anchor="middle">{n:,}</text>')
+        if key in PLOT_TARGET_LINES:
+            y = py(PLOT_TARGET_LINES[key])
+            out.append(f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#2b8a3e" stroke-dasharray="5,4"/>')
         for system, colour in colours.items():
             pts = [(px(n), py(v)) for n in ss if (v := _get(res, system, n, key)) and v > 0]
             if len(pts) > 1:
