@@ -59,7 +59,6 @@ def make_store(tmp_path: Path | None = None, *, cards: list[ParsedCard] | None =
     """A store with one deck (``cards`` or :func:`basic_cards`) and a frozen clock."""
     clock = clock or FrozenClock(NOW, "UTC")
     # a file database, as in the app: workers (home loader, search, recount) then get their own
-    # connections; the in-memory StaticPool shares one connection between threads
     home = tmp_path if tmp_path is not None else Path(tempfile.mkdtemp(prefix="studyllm-ui-test-"))
     if tmp_path is None:
         atexit.register(shutil.rmtree, home, True)

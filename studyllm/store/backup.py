@@ -193,7 +193,7 @@ def auto_backup(store, *, keep: int | None = None) -> Path | None:
 
     Returns the new backup's path, or ``None`` when there was nothing to do (an in-memory
     store, backups turned off, or today's backup already exists)."""
-    if store.path is None:
+    if store.path is None or store.is_temporary:
         return None
     keep = store.setting("backups_keep") if keep is None else keep
     if keep <= 0:

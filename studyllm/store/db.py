@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.pool import StaticPool
 from studyllm.store import constants
 
 SCHEMA_VERSION = constants.SCHEMA_VERSION  # module attribute so tests can simulate a newer release
@@ -65,17 +64,12 @@ def _begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(path: Path | None) -> Engine:
-    """An engine for ``path``; ``None`` gives a private in-memory database (tests)."""
-    if path is None:
-        engine = create_engine(
-            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
-        )
-    else:
-        engine = create_engine(
-            f"sqlite:///{path}",
-            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-        )
+def make_engine(path: Path) -> Engine:
+    """An engine for the database file at ``path`` (created on first connect)."""
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
     event.listen(engine, "connect", _set_pragmas)
     event.listen(engine, "begin", _begin)
     return engine

@@ -154,6 +154,7 @@ class Store:
         self.clock: Clock = clock or SystemClock()
         self.warnings: list[str] = []
         self._settings_cache: dict[str, Any] | None = None
+        self._temp_dir: Path | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -175,13 +176,27 @@ class Store:
 
     @classmethod
     def memory(cls, *, clock: Clock | None = None) -> "Store":
-        engine = make_engine(None)
-        store = cls(engine, path=None, clock=clock)
-        init_schema(engine)
+        """A throw-away store for tests and benchmarks: a real database file (same pragmas,
+        safe with thread workers) in a temporary folder that :meth:`close` removes."""
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="studyllm-mem-"))
+        store = cls.open(folder, clock=clock)
+        store._temp_dir = folder
         return store
+
+    @property
+    def is_temporary(self) -> bool:
+        """True for a :meth:`memory` store (nothing worth backing up)."""
+        return self._temp_dir is not None
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._temp_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
 
     def __enter__(self) -> "Store":
         return self
