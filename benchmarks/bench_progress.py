@@ -12,7 +12,6 @@ home whose review log was emptied, which replays every card from a million answe
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import sqlite3

@@ -267,7 +267,6 @@ class _Writer:
 
     def side(self, templates: list[str], clauses: list[str], target: int) -> str:
         """One side: a template, then clauses until about ``target`` characters."""
-        r = self.rng
         text = self.fill(self.pick(templates))
         tries = 0
         used: set[str] = set()

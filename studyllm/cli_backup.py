@@ -54,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"The previous database was kept as {moved} (with its -wal/-shm files, if any).")
         return 0
     if args.create:
-        from datetime import datetime
 
         from studyllm.store import Store
 

@@ -4,7 +4,6 @@ the SM-2 state in words."""
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest

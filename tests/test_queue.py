@@ -1,12 +1,12 @@
 """The daily queue: limits, rollover hour, DST, drills, undo, bury, suspend, leeches."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from conftest import add_deck
-from studyllm.clock import FrozenClock, study_day
+from studyllm.clock import study_day
 from studyllm.sm2 import Sm2State
 from studyllm.store import Store
 

@@ -11,7 +11,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from ui_fixtures import basic_cards, calc_card, make_store  # noqa: E402
 
-from studyllm.decks.model import ParsedCard  # noqa: E402
 from studyllm.ui.app import build_app  # noqa: E402
 from studyllm.ui.screens.study import StudyScreen  # noqa: E402
 

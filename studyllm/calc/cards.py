@@ -548,7 +548,6 @@ def _slip_hint(question: CalcQuestion, value: float) -> str:
     expected = question.answer
     if expected == 0 or value == 0:
         return ""
-    ratio = value / expected
     tol = question.tolerance
     slips = [
         (2**30 / 1e9, "That looks like GiB (2^30 bytes) where GB (1e9 bytes) was asked, or the reverse."),

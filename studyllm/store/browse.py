@@ -4,7 +4,6 @@ scheduling state explained in words. No Textual here; the UI calls these functio
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any

@@ -12,7 +12,6 @@ with it when the text returns.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -31,7 +30,7 @@ from studyllm.decks.identity import (
     similarity,
     stable_uid,
 )
-from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
+from studyllm.decks.model import DeckError, ParsedDeck
 from studyllm.store import constants as m
 from studyllm.store.db import dumps, write_tx
 from studyllm.store.service import Store, queue_for

@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Connection
 
 from studyllm import __version__
-from studyllm.sm2 import Sm2State, review
+from studyllm.schedule import apply_answer, queue_for
 from studyllm.store import constants as m
 from studyllm.store.db import write_tx
-from studyllm.store.service import Store, queue_for
+from studyllm.store.service import Store
 
 __all__ = [
     "FORMAT",
@@ -144,48 +143,17 @@ def replay_card(
     out: list[Derived] = []
     for ev in events:
         before_row = dict(st)
-        before = Sm2State(st["repetitions"], st["ef_centi"] / 100, st["interval"])
-        today = date.fromisoformat(ev.day)
-        if st["drill_day"] == ev.day and st["reviews"] > 0:
-            kind = "drill"
-            after = before
-            st["drill_day"] = None if ev.grade >= 4 else ev.day
-        else:
-            kind = "new" if st["reviews"] == 0 else ("review" if ev.grade >= 3 else "relearn")
-            after = review(before, ev.grade)
-            if ev.grade < 3 and st["reviews"] > 0:
-                st["lapses"] += 1
-                if st["lapses"] >= leech_at and not st["leech"]:
-                    st["leech"] = 1
-            st["repetitions"] = after.repetitions
-            st["ef_centi"] = after.easiness_centi
-            st["interval"] = after.interval
-            st["due_day"] = _due(today, after.interval)
-            st["drill_day"] = ev.day if ev.grade < 4 else None
-        st["reviews"] += 1
-        st["last_reviewed_at"] = ev.reviewed_at
-        st["queue"] = queue_for(
-            reviews=st["reviews"], repetitions=st["repetitions"], suspended=bool(st["suspended"]), archived=archived
-        )
+        applied = apply_answer(st, ev.grade, ev.day, ev.reviewed_at, leech_at=leech_at, archived=archived)
+        st, before, after = applied.state, applied.before, applied.after
         out.append(
             Derived(
-                kind=kind, reps_before=before.repetitions, ef_before=before.easiness_centi,
+                kind=applied.kind, reps_before=before.repetitions, ef_before=before.easiness_centi,
                 interval_before=before.interval, due_before=before_row["due_day"],
                 reps_after=after.repetitions, ef_after=after.easiness_centi, interval_after=after.interval,
                 due_after=st["due_day"], state_before=_snapshot(before_row),
             )
         )
     return st, out
-
-
-def _due(today: date, interval: int) -> str:
-    # SM-2 has no maximum interval; a log where a card passes dozens of times in a row (only
-    # possible in a synthetic or hand-made log, since cards are shown when due) would run past
-    # the last representable date. Pin it there instead of failing the whole merge.
-    try:
-        return (today + timedelta(days=interval)).isoformat()
-    except OverflowError:
-        return date.max.isoformat()
 
 
 _LOCAL_LOG_SQL = (

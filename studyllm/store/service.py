@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from studyllm.clock import Clock, SystemClock, next_rollover, study_day
-from studyllm.sm2 import Sm2State, review, validate_quality
+from studyllm.schedule import apply_answer, queue_for  # noqa: F401  (queue_for re-exported)
+from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
 from studyllm.store.db import StoreError, check_sqlite_file, dumps, init_schema, make_engine, write_tx
 from studyllm.store.settings import SPECS, validate
@@ -133,16 +134,6 @@ def _iso(d: date | None) -> str | None:
 
 def _day(s: str | None) -> date | None:
     return date.fromisoformat(s) if s else None
-
-
-def queue_for(*, reviews: int, repetitions: int, suspended: bool, archived: bool) -> int:
-    if archived:
-        return m.QUEUE_ARCHIVED
-    if suspended:
-        return m.QUEUE_SUSPENDED
-    if reviews == 0:
-        return m.QUEUE_NEW
-    return m.QUEUE_LEARNING if repetitions < 2 else m.QUEUE_REVIEW
 
 
 class Store:
@@ -441,31 +432,9 @@ class Store:
             if st["queue"] == m.QUEUE_ARCHIVED:
                 raise StoreError("this card was removed from its deck file and can't be answered")
             before_row = dict(st)
-            before = Sm2State(st["repetitions"], st["ef_centi"] / 100, st["interval"])
-            is_drill = st["drill_day"] == today.isoformat() and st["reviews"] > 0
-            became_leech = False
-            if is_drill:
-                kind = "drill"
-                after = before
-                st["drill_day"] = None if grade >= 4 else today.isoformat()
-            else:
-                kind = "new" if st["reviews"] == 0 else ("review" if grade >= 3 else "relearn")
-                after = review(before, grade)
-                if grade < 3 and st["reviews"] > 0:
-                    st["lapses"] += 1
-                    if st["lapses"] >= leech_at and not st["leech"]:
-                        st["leech"] = True
-                        became_leech = True
-                st["repetitions"] = after.repetitions
-                st["ef_centi"] = after.easiness_centi
-                st["interval"] = after.interval
-                st["due_day"] = (today + timedelta(days=after.interval)).isoformat()
-                st["drill_day"] = today.isoformat() if grade < 4 else None
-            st["reviews"] += 1
-            st["last_reviewed_at"] = now.isoformat()
-            st["queue"] = queue_for(
-                reviews=st["reviews"], repetitions=st["repetitions"], suspended=bool(st["suspended"]), archived=False
-            )
+            applied = apply_answer(st, grade, today.isoformat(), now.isoformat(), leech_at=leech_at)
+            st, kind, before, after = applied.state, applied.kind, applied.before, applied.after
+            became_leech = applied.became_leech
             self._write_state(conn, st)
             uid = uuid.uuid4().hex
             card_uid = conn.exec_driver_sql("SELECT uid FROM card WHERE id = ?", (card_id,)).scalar_one()

@@ -13,7 +13,6 @@ import os
 import random
 import shlex
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
