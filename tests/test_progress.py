@@ -381,3 +381,21 @@ def test_csv_with_wrong_columns(studied, tmp_path):
     log_csv.write_text("\n".join(lines[:2] + ["a,b,c"]) + "\n", encoding="utf-8")
     check_refused(other, log_csv, "line 3", "expected 14 fields")
     other.close()
+
+
+def test_undo_after_a_merge_keeps_the_merged_later_answer(tmp_path):
+    a, clock_a = new_home(tmp_path, "a")
+    b, clock_b = new_home(tmp_path, "b")
+    card = ids(a, "alpha")[0]
+    a.answer(card, 5)  # this session's own answer, then the same card answered later elsewhere
+    clock_b.advance(hours=2)
+    b.answer(ids(b, "alpha")[0], 2)
+    P.import_progress(a, export_to(b, tmp_path / "b.json"))
+    assert len(a.history(card)) == 2
+    assert a.undo() == card  # takes back only the local answer
+    hist = a.history(card)
+    assert [h["grade"] for h in hist] == [2]
+    view = a.card(card)
+    assert view.reviews == 1 and view.repetitions == 0 and view.easiness == 2.18  # replayed from b's answer
+    a.close()
+    b.close()

@@ -335,3 +335,19 @@ def test_full_schedule_matches_sm2(store, clock):
         if q < 4:
             store.answer(card.id, 4)  # drill
         clock.advance(days=expected.interval)
+
+
+def test_undo_only_takes_back_this_sessions_answers(tmp_path, clock):
+    s = Store.open(tmp_path, clock=clock)
+    add_deck(s, "d", 2)
+    card = s.next_card()
+    s.answer(card.id, 5)
+    s.close()
+    s = Store.open(tmp_path, clock=clock)  # a new session: nothing of its own to undo
+    assert not s.can_undo() and s.undo() is None
+    assert s.card(card.id).reviews == 1
+    other = s.next_card()
+    s.answer(other.id, 4)
+    assert s.can_undo() and s.undo() == other.id
+    assert s.card(other.id).reviews == 0 and s.card(card.id).reviews == 1
+    s.close()

@@ -248,7 +248,9 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         return DeckError(
             f"deck id {parsed.key!r} is already used by {deck[1]}",
             path=parsed.path,
-            hint="give this deck its own `id:` in the front matter",
+            hint=("change its #deck: header line or rename the file"
+                  if Path(parsed.path).suffix.lower() in ANKI_SUFFIXES
+                  else "give this deck its own `id:` in the front matter"),
         )
     deck_fields = (
         parsed.title, source_path, parsed.content_hash, dumps(list(parsed.tags)), dumps(parsed.options),

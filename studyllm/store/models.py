@@ -116,7 +116,8 @@ class ReviewLog(SQLModel, table=True):
     __tablename__ = "review_log"
     __table_args__ = (
         Index("ix_log_card", "card_id", "reviewed_at"),
-        Index("ix_log_day", "day"),
+        # covering index for the day's counts and for retention (day, kind, interval, grade)
+        Index("ix_log_day", "day", "kind", "interval_before", "grade", "card_id"),
         Index("ix_log_reviewed_at", "reviewed_at"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)

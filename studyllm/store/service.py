@@ -146,6 +146,7 @@ class Store:
         self.warnings: list[str] = []
         self._settings_cache: dict[str, Any] | None = None
         self._temp_dir: Path | None = None
+        self._undo_stack: list[str] = []  # log uids of this session's answers, newest last
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -448,32 +449,43 @@ class Store:
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
                 ),
             )
+        self._undo_stack.append(uid)
         return AnswerResult(
             card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
             drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid,
         )
 
     def undo(self) -> int | None:
-        """Take back the most recent answer: its log row is removed and the card's state is
-        restored exactly. Returns the card id, or ``None`` when there is nothing to undo."""
-        with write_tx(self.engine) as conn:
-            row = conn.exec_driver_sql(
-                "SELECT id, card_id, state_before FROM review_log ORDER BY id DESC LIMIT 1"
-            ).first()
-            if row is None:
-                return None
-            log_id, card_id, before = row
-            state = json.loads(before)
-            current = self._state_row(conn, card_id)
-            # keep flags the user set after answering (bury/suspend are separate actions)
-            state["deck_id"], state["position"] = current["deck_id"], current["position"]
-            self._write_state(conn, state)
-            conn.exec_driver_sql("DELETE FROM review_log WHERE id = ?", (log_id,))
+        """Take back the most recent answer given through this store (this session): its log
+        row is removed and the card's state restored exactly. Answers merged in from another
+        machine are never undone. Returns the card id, or ``None`` when there is nothing to undo."""
+        while self._undo_stack:
+            log_uid = self._undo_stack.pop()
+            with write_tx(self.engine) as conn:
+                row = conn.exec_driver_sql(
+                    "SELECT id, card_id, state_before, reviewed_at FROM review_log WHERE uid = ?", (log_uid,)
+                ).first()
+                if row is None:  # already gone (undone elsewhere): try the one before
+                    continue
+                log_id, card_id, before, reviewed_at = row
+                state = json.loads(before)
+                current = self._state_row(conn, card_id)
+                # the card may have moved deck or position since (re-import)
+                state["deck_id"], state["position"] = current["deck_id"], current["position"]
+                self._write_state(conn, state)
+                conn.exec_driver_sql("DELETE FROM review_log WHERE id = ?", (log_id,))
+                later = conn.exec_driver_sql(
+                    "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
+                ).first()
+            if later:  # answers merged in after this one: rebuild the card from its log
+                from studyllm.store.progress import rebuild_states
+
+                rebuild_states(self, [card_id])
             return card_id
+        return None
 
     def can_undo(self) -> bool:
-        with self.engine.connect() as conn:
-            return conn.exec_driver_sql("SELECT 1 FROM review_log LIMIT 1").first() is not None
+        return bool(self._undo_stack)
 
     # ------------------------------------------------------------------ bury / suspend
     def bury(self, card_id: int) -> None:
