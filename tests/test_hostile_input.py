@@ -148,10 +148,6 @@ def test_fuzz_export_file_raises_only_progress_error(data, tmp_path_factory):
         assert "Traceback" not in str(exc)
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "bug: progress._parse_json_export catches only json.JSONDecodeError; json.loads raises RecursionError on "
-    "deeply nested arrays, which escapes as a traceback. Fix: also catch RecursionError there and raise "
-    "ProgressError(f'{source}: nested too deeply to be a studyllm export')"))
 def test_deeply_nested_export_is_refused_cleanly(tmp_path):
     progress = pytest.importorskip("studyllm.store.progress", reason="export/merge not written yet")
     path = tmp_path / "deep.json"

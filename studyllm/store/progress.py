@@ -536,6 +536,8 @@ def _parse_json_export(text: str, source: str) -> ExportData:
     except json.JSONDecodeError as exc:
         hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
         raise ProgressError(f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}{hint}") from None
+    except RecursionError:
+        raise ProgressError(f"{source}: nested too deeply to be a studyllm export") from None
     if not isinstance(doc, dict):
         raise ProgressError(f"{source}: not a studyllm export (the top level is not a JSON object)")
     if doc.get("format") != FORMAT:
