@@ -317,46 +317,33 @@ def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) 
             first = False
         out.write("\n],\n")
 
-        out.write(f'"cards":{{"columns":{_json_line(CARD_COLUMNS)},"rows":[')
-        first = True
-        for row in cur.execute(
-            "SELECT c.uid, d.key, c.content_hash, c.norm_hash, c.kind, c.variant, c.front, c.back, c.archived"
-            " FROM card c JOIN deck d ON d.id = c.deck_id ORDER BY c.id"
-        ):
-            row = list(row)
-            row[8] = bool(row[8])
-            out.write(("\n" if first else ",\n") + _json_line(row))
-            first = False
-            done += 1
-            tick("cards")
-        out.write("\n]},\n")
+        def table(name: str, columns: list[str], sql: str, bools: tuple[int, ...], label: str, last: bool) -> None:
+            """One table as {"columns": [...], "rows": [...]}, one row per line."""
+            nonlocal done
+            out.write(f'"{name}":{{"columns":{_json_line(columns)},"rows":[')
+            first = True
+            for row in cur.execute(sql):
+                if bools:
+                    row = list(row)
+                    for i in bools:
+                        row[i] = bool(row[i])
+                out.write(("\n" if first else ",\n") + _json_line(row))
+                first = False
+                done += 1
+                tick(label)
+            out.write("\n]}\n" if last else "\n]},\n")
 
-        out.write(f'"card_states":{{"columns":{_json_line(STATE_COLUMNS)},"rows":[')
-        first = True
-        for row in cur.execute(
-            "SELECT c.uid, s.queue, s.repetitions, s.ef_centi, s.interval, s.due_day, s.reviews, s.lapses,"
-            " s.last_reviewed_at, s.drill_day, s.buried_until, s.suspended, s.leech"
-            " FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.id"
-        ):
-            row = list(row)
-            row[11], row[12] = bool(row[11]), bool(row[12])
-            out.write(("\n" if first else ",\n") + _json_line(row))
-            first = False
-            done += 1
-            tick("card states")
-        out.write("\n]},\n")
-
-        out.write(f'"review_log":{{"columns":{_json_line(LOG_COLUMNS)},"rows":[')
-        first = True
-        for row in cur.execute(
-            "SELECT uid, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_after, ef_after,"
-            " interval_after, due_after FROM review_log ORDER BY id"
-        ):
-            out.write(("\n" if first else ",\n") + _json_line(row))
-            first = False
-            done += 1
-            tick("review log")
-        out.write("\n]}\n}\n")
+        table("cards", CARD_COLUMNS,
+              "SELECT c.uid, d.key, c.content_hash, c.norm_hash, c.kind, c.variant, c.front, c.back, c.archived"
+              " FROM card c JOIN deck d ON d.id = c.deck_id ORDER BY c.id", (8,), "cards", False)
+        table("card_states", STATE_COLUMNS,
+              "SELECT c.uid, s.queue, s.repetitions, s.ef_centi, s.interval, s.due_day, s.reviews, s.lapses,"
+              " s.last_reviewed_at, s.drill_day, s.buried_until, s.suspended, s.leech"
+              " FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.id", (11, 12), "card states", False)
+        table("review_log", LOG_COLUMNS,
+              "SELECT uid, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_after, ef_after,"
+              " interval_after, due_after FROM review_log ORDER BY id", (), "review log", True)
+        out.write("}\n")
         if progress:
             progress(total, total, "done")
         cur.close()
