@@ -83,14 +83,17 @@ STUDYLLM_ONLY = [
     ("tui", "TUI Space → answer: CPU time, median (ms)", "tui_reveal_cpu_median_ms"),
     ("tui_bench", "bench_tui.grade_latency (its own method), median (ms)", "tui_bench_median_ms"),
     ("tui_bench", "bench_tui.grade_latency (its own method), p95 (ms)", "tui_bench_p95_ms"),
-    ("tui_start", "`studyllm` in tmux: home screen (s)", "tui_start_home_s"),
-    ("tui_start", "`studyllm` in tmux: first card on screen (s)", "tui_start_first_card_s"),
+    ("tui_start", "`studyllm` in tmux, first start of the day (makes the daily backup): home screen (s)", "tui_start_home_s"),
+    ("tui_start", "`studyllm` in tmux, first start of the day: first card on screen (s)", "tui_start_first_card_s"),
+    ("tui_start", "`studyllm` in tmux, later start: home screen (s)", "tui_start_warm_home_s"),
+    ("tui_start", "`studyllm` in tmux, later start: first card on screen (s)", "tui_start_warm_first_card_s"),
 ]
 
 # figures whose growth with deck size is checked (studyllm side)
 GROWTH_KEYS = [
     "import_s", "reimport_unchanged_s", "reimport_edited_s", "per_answer_median_ms", "per_answer_p95_ms",
-    "tui_key_to_card_p95_ms", "days_total_s", "cold_total_s", "tui_start_first_card_s", "peak_rss_mb", "db_mb",
+    "tui_key_to_card_p95_ms", "days_total_s", "cold_total_s", "tui_start_first_card_s", "tui_start_warm_first_card_s",
+    "peak_rss_mb", "db_mb",
 ]
 GROWTH_SLACK = 1.15  # log-log slope allowed per segment (1.0 = linear; slack for noise)
 
