@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from pathlib import Path
@@ -259,7 +260,7 @@ def test_structured_specs_only_raise_calc_spec_error(generator, answer, seed):
 
 
 def test_deck_parser_reports_calc_errors_at_file_lines():
-    decks = pytest.importorskip("studyllm.decks.parser")
+    decks = importlib.import_module("studyllm.decks.parser")
     text = "# Deck\n\n## Memory\n\n```calc\nquestion: q {params}\nvars:\n  params: range(70B, 1B)\n" \
            "answer: weights_bytes(params)\ntolerance: 2%\n```\n\n```calc\n" + EXAMPLES[0] + "```\n"
     deck = decks.parse_deck(text, "memory.md")

@@ -1,5 +1,6 @@
 """The command line: version, due, settings, import, usage errors, bad databases."""
 
+import importlib
 import json
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def test_settings_roundtrip(tmp_path, capsys):
 
 
 def test_import_and_due(tmp_path, capsys):
-    pytest.importorskip("studyllm.decks.parser")
+    importlib.import_module("studyllm.decks.parser")
     deck = tmp_path / "d.md"
     deck.write_text("---\ntitle: Terms\n---\n\nQ: What is inference?\nA: Using a trained model to produce output.\n",
                     encoding="utf-8")

@@ -9,6 +9,7 @@ answer is there, no answer is half-written and ``PRAGMA integrity_check`` is ok.
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 import re
@@ -136,7 +137,7 @@ def test_kill9_of_the_real_tui_in_tmux(tmp_path):
     person would press while ``studyllm import`` writes a 2,000-card deck into the same
     database, read the on-screen tally, kill -9 the process; every answer the screen counted
     as done is in the database, and neither side saw "database is locked"."""
-    pytest.importorskip("studyllm.ui.app", reason="TUI not written yet")
+    importlib.import_module("studyllm.ui.app")
     exe = Path(sys.executable).with_name("studyllm")
     if not exe.exists():
         exe = Path("/work/venv/bin/studyllm")

@@ -24,26 +24,12 @@ import pytest
 DECKS_DIR = Path(__file__).resolve().parents[1] / "decks"
 DECK_FILES = sorted(DECKS_DIR.glob("*.md"))
 
-try:
-    from studyllm.decks import parser as deck_parser
-except ImportError:  # the parser (issue 3) is written in parallel
-    deck_parser = None
+from studyllm.decks import parser as deck_parser
 
-try:
-    from studyllm import calc
-except ImportError:  # the engine (calculator issue) is written in parallel
-    calc = None
+from studyllm import calc
 
-try:
-    from studyllm.calc import cards as calc_cards
-except ImportError:
-    calc_cards = None
+from studyllm.calc import cards as calc_cards
 
-needs_parser = pytest.mark.skipif(deck_parser is None, reason="studyllm.decks.parser is not importable yet (issue 3)")
-needs_calc = pytest.mark.skipif(calc is None, reason="studyllm.calc is not importable yet (calculator issue)")
-needs_calc_cards = pytest.mark.skipif(
-    calc_cards is None, reason="studyllm.calc.cards (calc card bodies) is not importable yet"
-)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -109,7 +95,6 @@ def test_shipped_decks_exist():
     assert len({m.group(1) for m in ids}) == len(ids), "deck ids are unique"
 
 
-@needs_parser
 @pytest.mark.parametrize("path", DECK_FILES, ids=lambda p: p.name)
 def test_deck_parses_without_errors(path):
     deck = parsed()[path.name]
@@ -124,7 +109,6 @@ def test_deck_parses_without_errors(path):
         assert card.front.strip() and (card.back.strip() or card.kind in ("mcq", "ordered", "calc")), card
 
 
-@needs_parser
 def test_no_answer_swallowed_the_next_card():
     """A Q:/A: answer runs on to the next marker, so a '::' line, a cloze or a task list written
     after it without a '---' would silently become part of the answer instead of a card."""
@@ -135,7 +119,6 @@ def test_no_answer_swallowed_the_next_card():
                 assert not other_card.search(side), f"{name}:{card.line}: {side!r}"
 
 
-@needs_parser
 def test_total_card_count_is_in_range():
     total = sum(len(d.cards) for d in parsed().values())
     assert 150 <= total <= 300, total
@@ -158,21 +141,18 @@ def _cards_from_line(pattern: str) -> list:
     return found
 
 
-@needs_parser
 def test_qa_blocks():
     cards = _cards_from_line(r"^Q: ")
     assert len([c for c in cards if c.kind == "basic"]) >= 20
     assert {c.kind for c in cards} <= {"basic", "mcq", "ordered"}
 
 
-@needs_parser
 def test_single_line_front_back():
     cards = _cards_from_line(r"\S :: \S")
     assert len(cards) >= 10
     assert all(c.kind == "basic" and c.variant == "" for c in cards)
 
 
-@needs_parser
 def test_both_directions_single_line():
     cards = _cards_from_line(r"\S ::: \S")
     assert Counter(c.variant for c in cards)["reverse"] >= 4
@@ -181,7 +161,6 @@ def test_both_directions_single_line():
     assert any("autoregressive" in f for f in reverse_fronts)
 
 
-@needs_parser
 def test_multiline_front_back_with_question_mark_lines():
     for marker, want_reverse in (("?", False), ("??", True)):
         hits = [(name, i) for name in parsed() for i, line in enumerate(_lines(name), 1) if line == marker]
@@ -192,7 +171,6 @@ def test_multiline_front_back_with_question_mark_lines():
             assert any(c.variant == "reverse" for c in near) == want_reverse
 
 
-@needs_parser
 def test_cloze_syntaxes():
     clozes = [c for _, c in all_cards() if c.kind == "cloze"]
     variants = [c.variant for c in clozes]
@@ -205,7 +183,6 @@ def test_cloze_syntaxes():
     assert len(multi) >= 3, "c1, c2 and c3 in one note make three cards"
 
 
-@needs_parser
 def test_multiple_choice():
     mcqs = [c for _, c in all_cards() if c.kind == "mcq"]
     assert len(mcqs) >= 15
@@ -216,7 +193,6 @@ def test_multiple_choice():
     assert any(c.kind == "mcq" for c in _cards_from_line(r"^Q: ")), "a Q: question with a task list"
 
 
-@needs_parser
 def test_ordered_lifecycle_card():
     ordered = [c for _, c in all_cards() if c.kind == "ordered"]
     assert len(ordered) >= 3
@@ -230,13 +206,11 @@ def test_ordered_lifecycle_card():
         assert [i.split(":")[0].split()[0] for i in items] == ["scope", "select", "adapt", "application"]
 
 
-@needs_parser
 def test_headings_mode_deck():
     decks = [d for d in parsed().values() if d.mode == "headings"]
     assert decks and all(len(d.cards) >= 10 for d in decks)
 
 
-@needs_parser
 def test_calc_cards_present():
     assert len([c for _, c in all_cards() if c.kind == "calc"]) >= 10
 
@@ -270,7 +244,6 @@ TOPICS: dict[str, list[str]] = {
 }
 
 
-@needs_parser
 @pytest.mark.parametrize("topic", sorted(TOPICS))
 def test_topic_has_cards(topic):
     texts = [card_text(c) for _, c in all_cards()]
@@ -278,7 +251,6 @@ def test_topic_has_cards(topic):
     assert not missing, f"{topic}: no card mentions {missing}"
 
 
-@needs_parser
 def test_chinese_terms_are_cards_in_both_directions():
     cards = [c for _, c in all_cards()]
     for term in ("自编码模型", "自回归模型"):
@@ -286,7 +258,6 @@ def test_chinese_terms_are_cards_in_both_directions():
         assert any(c.back.strip().startswith(term) for c in cards), f"{term} as an answer"
 
 
-@needs_parser
 def test_every_notes_quiz_item_is_in_the_quiz_deck():
     notes = Path("/work/shared/source-notes/llm-course-week1-notes.md")
     quiz = [card_text(c) for c in parsed()["07-quiz.md"].cards]
@@ -437,7 +408,6 @@ FACTS: list[Fact] = [
 ]
 
 
-@needs_calc
 @pytest.mark.parametrize("fact", FACTS, ids=lambda f: f.name)
 def test_deck_number_matches_engine(fact):
     text = raw_text(fact.deck)
@@ -452,7 +422,6 @@ def test_deck_number_matches_engine(fact):
             assert abs(value - expected) <= half_unit * (1 + 1e-9), (fact.name, written, expected)
 
 
-@needs_calc
 def test_fact_check_catches_a_wrong_number():
     fact = next(f for f in FACTS if f.name == "GPT-3 13B PF-days")
     wrong = raw_text(fact.deck).replace("GPT-3 13B take? A: 268 PF-days", "GPT-3 13B take? A: 300 PF-days")
@@ -474,8 +443,6 @@ CALC_TOPICS = {
 }
 
 
-@needs_parser
-@needs_calc_cards
 def test_calc_cards_validate_and_draw_fresh_numbers():
     calc_bodies = [c.extra["body"] for _, c in all_cards() if c.kind == "calc"]
     assert len(calc_bodies) >= 10

@@ -3,10 +3,10 @@ import preview, help, the command palette, and a hostile deck."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ui_fixtures import HOSTILE, add_deck, basic_cards, make_store, wait_home  # noqa: E402
@@ -172,7 +172,7 @@ async def test_theme_is_restored_on_start():
 
 
 async def test_import_preview_changes_nothing_then_import(tmp_path):
-    pytest.importorskip("studyllm.decks.parser")
+    importlib.import_module("studyllm.decks.parser")
     folder = tmp_path / "decks"
     folder.mkdir()
     (folder / "a.md").write_text("# Alpha\n\nOne? :: 1\n\nTwo? :: 2\n", encoding="utf-8")
@@ -313,7 +313,7 @@ async def test_small_terminal_and_resize_keep_study_usable():
 
 
 async def test_settings_deck_folder_is_scanned_on_enter(tmp_path):
-    pytest.importorskip("studyllm.decks.parser")
+    importlib.import_module("studyllm.decks.parser")
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "own.md").write_text("# My own deck\n\nWhat is mine? :: This.\n", encoding="utf-8")
