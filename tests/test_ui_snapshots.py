@@ -98,3 +98,14 @@ def test_settings_light_theme(snap_compare):
 
 def test_help(snap_compare):
     assert snap_compare(app_for(), press=["question_mark"], terminal_size=SIZE)
+
+
+def test_calculators(snap_compare):
+    async def run_before(pilot):
+        await wait_home(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app_for(), run_before=run_before, terminal_size=(100, 32))
