@@ -351,3 +351,21 @@ def test_undo_only_takes_back_this_sessions_answers(tmp_path, clock):
     assert s.can_undo() and s.undo() == other.id
     assert s.card(other.id).reviews == 0 and s.card(card.id).reviews == 1
     s.close()
+
+
+def test_daily_limits_see_answers_from_another_window(tmp_path, clock):
+    a = Store.open(tmp_path, clock=clock)
+    b = Store.open(tmp_path, clock=clock)
+    a.set_setting("new_per_day", 3)
+    add_deck(a, "d", 6)
+    assert a.counts().new == 3  # fills a's cache of today's answers
+    for _ in range(2):
+        c = b.next_card()
+        b.answer(c.id, 5)
+    assert a.counts().new == 1  # a notices b's answers
+    c = a.next_card()
+    a.answer(c.id, 5)
+    assert a.counts().new == 0 and b.counts().new == 0
+    assert a.next_card() is None
+    a.close()
+    b.close()

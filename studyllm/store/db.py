@@ -120,6 +120,12 @@ def init_schema(engine: Engine) -> int:
                     f"understands ({SCHEMA_VERSION}); upgrade studyllm"
                 )
             version = found
+            # an index the queue names (INDEXED BY) must exist even in a database made
+            # before it was added (no data changes, so no new schema version)
+            conn.exec_driver_sql(
+                "CREATE INDEX IF NOT EXISTS ix_state_due_reviews ON card_state (due_day, position)"
+                " WHERE queue IN (1, 2)"
+            )
             while version < SCHEMA_VERSION:
                 step = MIGRATIONS.get(version)
                 if step is None:

@@ -91,6 +91,8 @@ class CardState(SQLModel, table=True):
         Index("ix_state_drill", "drill_day"),
         Index("ix_state_deck_queue", "deck_id", "queue", "due_day"),  # per-deck counts, covering
         Index("ix_state_leech", "deck_id", sqlite_where=text("leech = 1")),
+        # due reviews in queue order: the next review is the first row, no sort of all due cards
+        Index("ix_state_due_reviews", "due_day", "position", sqlite_where=text("queue IN (1, 2)")),
     )
     card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True))
     deck_id: int

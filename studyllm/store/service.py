@@ -147,6 +147,8 @@ class Store:
         self._settings_cache: dict[str, Any] | None = None
         self._temp_dir: Path | None = None
         self._undo_stack: list[str] = []  # log uids of this session's answers, newest last
+        # ((day, answers that day, last log id), {(deck_id, kind): answers}); see _done_today
+        self._done_cache: tuple[tuple[str, int, int | None], dict[tuple[int, str], int]] | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -247,14 +249,7 @@ class Store:
             "SELECT id, options FROM deck WHERE archived = 0" + (" AND id = ?" if deck_id else ""),
             (deck_id,) if deck_id else (),
         ).all()
-        done = {
-            (d, k): n
-            for d, k, n in conn.exec_driver_sql(
-                "SELECT c.deck_id, l.kind, count(*) FROM review_log l JOIN card c ON c.id = l.card_id "
-                "WHERE l.day = ? GROUP BY c.deck_id, l.kind",
-                (today,),
-            )
-        }
+        done = self._done_today(conn, today)
         total_new = sum(n for (_, k), n in done.items() if k == "new")
         total_rev = sum(n for (_, k), n in done.items() if k in ("review", "relearn"))
         limits = _Limits()
@@ -270,6 +265,28 @@ class Store:
         limits.new_left[-1] = global_new  # overall caps
         limits.review_left[-1] = global_rev
         return limits
+
+    def _done_today(self, conn: Connection, today: str) -> dict[tuple[int, str], int]:
+        """Answers given today per (deck, kind). Aggregating the day's log on every
+        ``next_card`` grows with the day's answers, so the result is cached and checked with
+        a cheap count over the covering day index: another window's answer, an undo or a
+        merge changes (count, last id) and the cache is rebuilt."""
+        n, last = conn.exec_driver_sql(
+            "SELECT count(*), max(id) FROM review_log WHERE day = ?", (today,)
+        ).one()
+        cached = self._done_cache
+        if cached is not None and cached[0] == (today, n, last):
+            return cached[1]
+        done = {
+            (d, k): c
+            for d, k, c in conn.exec_driver_sql(
+                "SELECT c.deck_id, l.kind, count(*) FROM review_log l JOIN card c ON c.id = l.card_id "
+                "WHERE l.day = ? GROUP BY c.deck_id, l.kind",
+                (today,),
+            )
+        }
+        self._done_cache = ((today, n, last), done)
+        return done
 
     def counts(self, deck_id: int | None = None) -> QueueCounts:
         """What is left to study today (after the daily limits)."""
@@ -338,7 +355,9 @@ class Store:
             if rev_decks and limits.review_left[-1] > 0:
                 row = conn.execute(
                     text(
-                        "SELECT card_id FROM card_state WHERE queue IN (1, 2) AND due_day <= :today"
+                        # the partial index walks due reviews in order: the first match is the answer
+                        "SELECT card_id FROM card_state INDEXED BY ix_state_due_reviews"
+                        " WHERE queue IN (1, 2) AND due_day <= :today"
                         " AND (drill_day IS NULL OR drill_day <> :today)" + not_buried + deck_sql
                         + f" AND deck_id IN ({','.join(map(str, rev_decks))})"
                         " ORDER BY due_day, position LIMIT 1"
@@ -439,7 +458,7 @@ class Store:
             self._write_state(conn, st)
             uid = uuid.uuid4().hex
             card_uid = conn.exec_driver_sql("SELECT uid FROM card WHERE id = ?", (card_id,)).scalar_one()
-            conn.exec_driver_sql(
+            log_id = conn.exec_driver_sql(
                 "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind,"
                 " reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
                 " due_after, state_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -448,7 +467,14 @@ class Store:
                     before.repetitions, before.easiness_centi, before.interval, before_row["due_day"],
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
                 ),
-            )
+            ).lastrowid
+            cached = self._done_cache
+            if cached is not None and cached[0][0] == today.isoformat():
+                # count our own answer into today's cache; if another window also wrote, the
+                # (count, last id) check in _done_today won't match and the cache is rebuilt
+                (day, n, _last), done = cached
+                key = (st["deck_id"], kind)
+                self._done_cache = ((day, n + 1, log_id), {**done, key: done.get(key, 0) + 1})
         self._undo_stack.append(uid)
         return AnswerResult(
             card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
