@@ -457,7 +457,6 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
     info = data["machine"]
     loads = [r["loadavg"][0] for r in rows if r.get("loadavg")]
     errors = [r for r in rows if r.get("error")]
-    runs = sorted({r["run"] for r in rows})
     failed = [t for t in tg if t["pass"] is False]
 
     lines = [
@@ -490,7 +489,8 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
         f"- load average (1 min) during the runs: median {format_value(common.median(loads)) if loads else '–'}, "
         f"min {format_value(min(loads)) if loads else '–'}, max {format_value(max(loads)) if loads else '–'} "
         "(the machine was shared with other jobs; figures are medians of alternated runs)",
-        f"- runs per size: {len(runs)} (medians); work folder: {data['args'].get('work_dir') or 'the system temp dir'}",
+        f"- runs per measurement and size: {_runs_text(rows)} (medians); work folder: "
+        f"{data['args'].get('work_dir') or 'the system temp dir'}",
         "",
         "Command:",
         "",
@@ -550,6 +550,24 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
     doc.write_text("\n".join(lines) + "\n" + old_notes, encoding="utf-8")
     plot.parent.mkdir(parents=True, exist_ok=True)
     plot.write_text(svg_plot(res, sizes), encoding="utf-8")
+
+
+def _runs_text(rows: list[dict[str, Any]]) -> str:
+    counts: dict[tuple[str, int, str], int] = {}
+    for r in rows:
+        if not r.get("error"):
+            key = (r["measure"], r["size"], r["system"])
+            counts[key] = counts.get(key, 0) + 1
+    by_measure: dict[str, set[int]] = {}
+    for (measure, _size, _system), c in counts.items():
+        by_measure.setdefault(measure, set()).add(c)
+    tally: dict[int, int] = {}
+    for v in by_measure.values():
+        for x in v:
+            tally[x] = tally.get(x, 0) + 1
+    common_n = max(tally, key=lambda x: (tally[x], x)) if tally else 0
+    others = [f"{m} {'–'.join(str(x) for x in sorted(v))}" for m, v in by_measure.items() if v != {common_n}]
+    return str(common_n) + (f" ({', '.join(others)})" if others else "")
 
 
 def print_summary(data: dict[str, Any]) -> None:
