@@ -518,6 +518,10 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
         "",
         "## Method",
         "",
+        "- One command generates the decks (if missing), measures both systems and writes this page and the"
+        " plot: `/work/venv-bench/bin/python benchmarks/run.py --sizes 1000 10000 100000 --runs 3`"
+        " (a venv with `pip install -e '.[bench,test]'`; tmux for the terminal start-up figure). Every"
+        " measurement is saved as it finishes; `--report-only FILE...` rebuilds the page from saved runs.",
         "- Decks: `benchmarks/gen_decks.py`, seed "
         f"{data['args'].get('seed', 1)}: the same cards as Markdown (studyllm) and Anki TSV; 20–200 characters"
         " a side, English with Chinese, inline code and formulas. The 10-edited variant changes 10 answers.",
@@ -627,6 +631,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.report_only:
         data = load_results(args.report_only)
+        data["command"] += "\n" + " ".join(
+            shlex.quote(a) for a in [sys.executable, "benchmarks/run.py", *argv]) + "   # this report"
         print_summary(data)
         if not args.no_doc:
             write_report(data)
