@@ -607,6 +607,11 @@ def load_results(paths: list[Path]) -> dict[str, Any]:
     data["started"] = min(f["started"] for f in files)
     data["finished"] = max((f["finished"] or f["started"]) for f in files)
     data["command"] = "\n".join(f["command"] for f in files)
+    gits = [f.get("machine", {}).get("git") or "?" for f in files]
+    if len(set(gits)) > 1:
+        data["machine"] = dict(data["machine"])
+        data["machine"]["git"] = "; ".join(
+            f"{g} ({', '.join(sorted({r['measure'] for r in f['rows']}))})" for g, f in zip(gits, files))
     return data
 
 
