@@ -28,16 +28,17 @@ import shlex
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
-import common  # noqa: E402
-from common import format_value, markdown_table, median_of_runs, ratio  # noqa: E402
+import common
+from common import format_value, markdown_table, median_of_runs, ratio
 
 ROOT = _HERE.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -205,7 +206,7 @@ def measure(args: argparse.Namespace, record: Callable[[dict[str, Any]], None]) 
                     row = {
                         "size": n, "run": run, "system": system, "measure": name, "result": result,
                         "error": error, "wall_s": time.perf_counter() - t0, "loadavg": os.getloadavg(),
-                        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        "at": datetime.now(UTC).isoformat(timespec="seconds"),
                     }
                     rows.append(row)
                     record(row)
@@ -316,7 +317,7 @@ def _cpu() -> str:
 
 def machine_info() -> dict[str, Any]:
     try:
-        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=False).stdout.strip()
     except OSError:
         uname = " ".join(platform.uname())
     mem = ""
@@ -337,11 +338,12 @@ def _git_state(before: str | None = None) -> str:
     try:
         if before:
             rev = subprocess.run(["git", "rev-list", "-1", f"--before={before}", "HEAD"], cwd=ROOT,
-                                 capture_output=True, text=True).stdout.strip()
+                                 capture_output=True, text=True, check=False).stdout.strip()
             return f"{rev[:10]} (last commit before the start)" if rev else ""
-        rev = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        rev = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             check=False).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "studyllm"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+                               capture_output=True, text=True, check=False).stdout.strip()
         return rev + (" with uncommitted changes in studyllm/" if dirty else "")
     except OSError:
         return ""
@@ -644,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {DOC} and {PLOT}")
         return 0
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     json_path = args.json or (args.out / f"results-{stamp}.json")
     json_path.parent.mkdir(parents=True, exist_ok=True)
     exe = sys.executable
@@ -653,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "machine": machine_info(),
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "finished": None,
         "rows": [],
     }
@@ -664,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"results go to {json_path}; load average {os.getloadavg()}", flush=True)
     measure(args, record)
-    data["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    data["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     json_path.write_text(json.dumps(data, indent=1, default=str))
     print_summary(data)
     if not args.no_doc:

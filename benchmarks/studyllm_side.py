@@ -44,7 +44,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:  # benchmarks/ is a folder of scripts, not a package
     sys.path.insert(0, _HERE)
 
-from common import (  # noqa: E402
+from common import (
     Timer,
     emit_json,
     file_size,
@@ -72,7 +72,7 @@ MAX_DECK_MB = 64
 DECK_FILE = "deck.md"
 HOME = "home"
 # A fixed start for simulated time: noon UTC, well after the 4 am rollover.
-SIM_START = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+SIM_START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 def studyllm_version() -> str:
@@ -395,7 +395,7 @@ async def _tui_session(store, grades: list[str], size: tuple[int, int]) -> dict[
             key_to_card.append(
                 await timed(
                     str(GRADES[grade]),
-                    lambda: screen.card is None or (screen.card.id != old and not screen.revealed),
+                    lambda old=old: screen.card is None or (screen.card.id != old and not screen.revealed),
                     key_to_card_cpu,
                 )
             )
@@ -690,7 +690,7 @@ def _vm_hwm_mb() -> float | None:
 
 
 def _child_rss(md: str, work: str, n_answers: str, seed: str) -> None:
-    import studyllm.store  # noqa: F401
+    import studyllm.store
     import studyllm.store.importer  # noqa: F401
 
     base = _vm_hwm_mb() or peak_rss_self_mb()
@@ -786,13 +786,14 @@ def main(argv: list[str] | None = None) -> int:
     medians: dict[int, dict[str, Any]] = {}
     all_runs: dict[int, list[dict[str, Any]]] = {}
     for n in args.sizes:
-        md, tsv, edited_md, _ = deck_paths(n, args.seed, args.out)
+        md, _tsv, edited_md, _ = deck_paths(n, args.seed, args.out)
         runs = []
         for i in range(args.runs):
             t0 = time.perf_counter()
             if args.only:
                 r: dict[str, Any] = {}
                 for name in args.only:
+                    name = {"cold": "cold_start"}.get(name, name)
                     fn = globals()[f"measure_{name}"]
                     if name == "reimport":
                         r.update(fn(md, edited_md, work_dir=args.work_dir))
