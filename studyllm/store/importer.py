@@ -211,8 +211,10 @@ def import_parsed(store: Store, parsed: ParsedDeck, *, source_path: str, dry_run
     if parsed.errors:
         report.errors = list(parsed.errors)
         return report
+    from studyllm.decks.parser import paused_gc
+
     try:
-        with write_tx(store.engine) as conn:
+        with paused_gc(), write_tx(store.engine) as conn:
             err = _sync(conn, store, parsed, source_path, report)
             if err:
                 report.errors.append(err)
