@@ -380,51 +380,34 @@ def parse_expression(text: str):
 # ---------------------------------------------------------------------------- analysis & evaluation
 
 
+def _children(n) -> list:
+    """The sub-expressions of a node, in evaluation order."""
+    if isinstance(n, Call):
+        return [*n.args, *(a for _, a in n.kwargs)]
+    if isinstance(n, Attr):
+        return [n.obj]
+    if isinstance(n, BinOp):
+        return [n.left, n.right]
+    if isinstance(n, Neg):
+        return [n.operand]
+    return []
+
+
+def _postorder(node):
+    """Every node, children before their parent."""
+    for child in _children(node):
+        yield from _postorder(child)
+    yield node
+
+
 def names_in(node) -> list[tuple[str, int]]:
     """Variable names (Name nodes) used by the expression, with columns."""
-    out = []
-
-    def walk(n):
-        if isinstance(n, Name):
-            out.append((n.name, n.col))
-        elif isinstance(n, Call):
-            for a in n.args:
-                walk(a)
-            for _, a in n.kwargs:
-                walk(a)
-        elif isinstance(n, Attr):
-            walk(n.obj)
-        elif isinstance(n, BinOp):
-            walk(n.left)
-            walk(n.right)
-        elif isinstance(n, Neg):
-            walk(n.operand)
-
-    walk(node)
-    return out
+    return [(n.name, n.col) for n in _postorder(node) if isinstance(n, Name)]
 
 
 def calls_in(node) -> list[Call]:
     """Calls in evaluation order (innermost first)."""
-    out = []
-
-    def walk(n):
-        if isinstance(n, Call):
-            for a in n.args:
-                walk(a)
-            for _, a in n.kwargs:
-                walk(a)
-            out.append(n)
-        elif isinstance(n, Attr):
-            walk(n.obj)
-        elif isinstance(n, BinOp):
-            walk(n.left)
-            walk(n.right)
-        elif isinstance(n, Neg):
-            walk(n.operand)
-
-    walk(node)
-    return out
+    return [n for n in _postorder(node) if isinstance(n, Call)]
 
 
 def resolve_name(name: str, env: dict):
