@@ -33,10 +33,15 @@ def _extra_text(card: ParsedCard) -> str:
     return json.dumps(card.extra, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def join_card_text(kind: str, variant: str, front: str, back: str, extra_json: str) -> str:
+    """:func:`card_text` from stored columns (``extra_json`` as stored: ``"{}"`` when empty)."""
+    return _SEP.join((kind, variant, front, back, "" if extra_json == "{}" else extra_json))
+
+
 def card_text(card: ParsedCard) -> str:
     """The text that identifies a card: kind, variant, front, back and kind-specific data.
     The heading path and line are *not* part of it, so moving a card keeps its identity."""
-    return _SEP.join((card.kind, card.variant, card.front, card.back, _extra_text(card)))
+    return join_card_text(card.kind, card.variant, card.front, card.back, _extra_text(card) or "{}")
 
 
 def content_hash(card: ParsedCard) -> str:

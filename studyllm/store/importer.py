@@ -27,6 +27,7 @@ from studyllm.decks.identity import (
     norm_hash,
     normalise,
     card_text,
+    join_card_text,
     similarity,
     stable_uid,
 )
@@ -274,12 +275,11 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         )
 
     old_rows = [
-        _Old(*r[:7], text=r[7], archived=bool(r[8]), line=r[9], position=r[10])
+        _Old(*r[:7], text=join_card_text(r[4], r[5], r[7], r[8], r[9]), archived=bool(r[10]), line=r[11],
+             position=r[12])
         for r in conn.exec_driver_sql(
-            "SELECT id, uid, content_hash, norm_hash, kind, variant, heading_path,"
-            " kind || char(31) || variant || char(31) || front || char(31) || back || char(31) ||"
-            " CASE extra WHEN '{}' THEN '' ELSE extra END, archived, line, position"
-            " FROM card WHERE deck_id = ?",
+            "SELECT id, uid, content_hash, norm_hash, kind, variant, heading_path, front, back, extra,"
+            " archived, line, position FROM card WHERE deck_id = ?",
             (deck_id,),
         )
     ]
