@@ -34,26 +34,28 @@ def _open_store(args: argparse.Namespace, *, sync: bool = False):
 
     store = Store.open(resolve_home(args.home))
     if sync:
-        from studyllm.store.importer import sync_folders
-
-        report = sync_folders(store)
-        for err in report.errors:
-            print(f"{PROG}: warning: {shown(str(err))}", file=sys.stderr)
+        _sync_decks(store)
     return store
+
+
+def _sync_decks(store) -> None:
+    """Re-scan the deck folders; a broken file is a warning, not a reason to stop."""
+    from studyllm.store.importer import sync_folders
+
+    for err in sync_folders(store).errors:
+        print(f"{PROG}: warning: {shown(str(err))}", file=sys.stderr)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     store = _open_store(args)
     from studyllm.store.backup import auto_backup
     from studyllm.store.db import StoreError
-    from studyllm.store.importer import sync_folders
 
     try:
         auto_backup(store)  # at most once a day, before anything else writes
     except (StoreError, OSError) as exc:  # a failed backup must not stop the learner
         print(f"{PROG}: warning: no backup today: {exc}", file=sys.stderr)
-    for err in sync_folders(store).errors:
-        print(f"{PROG}: warning: {shown(str(err))}", file=sys.stderr)
+    _sync_decks(store)
     from studyllm.ui.app import build_app
 
     app = build_app(store)
