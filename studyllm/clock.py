@@ -46,13 +46,6 @@ def study_day(instant: datetime, zone: tzinfo, rollover_hour: int = 4) -> date:
     return local.date()
 
 
-def next_rollover(instant: datetime, zone: tzinfo, rollover_hour: int = 4) -> datetime:
-    """The UTC instant when the study day containing ``instant`` ends."""
-    day = study_day(instant, zone, rollover_hour) + timedelta(days=1)
-    local = datetime(day.year, day.month, day.day, rollover_hour, tzinfo=zone)
-    return local.astimezone(timezone.utc)
-
-
 class Clock:
     """Source of the current instant and local zone. Tests inject a :class:`FrozenClock`."""
 

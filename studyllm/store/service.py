@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from studyllm.clock import Clock, SystemClock, next_rollover, study_day
+from studyllm.clock import Clock, SystemClock, study_day
 from studyllm.schedule import apply_answer, queue_for  # noqa: F401  (queue_for re-exported)
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
@@ -283,8 +283,6 @@ class Store:
     def today(self) -> date:
         return study_day(self.clock.now(), self.clock.zone(), self.setting("rollover_hour"))
 
-    def day_ends_at(self) -> datetime:
-        return next_rollover(self.clock.now(), self.clock.zone(), self.setting("rollover_hour"))
 
     # ------------------------------------------------------------------ queue
     def _limits(self, conn: Connection, today: str, deck_id: int | None) -> _Limits:
@@ -563,9 +561,6 @@ class Store:
             self._state_row(conn, card_id)
             _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (tomorrow, card_id))
 
-    def unbury(self, card_id: int) -> None:
-        with write_tx(self.engine) as conn:
-            _sql(conn, "UPDATE card_state SET buried_until = NULL WHERE card_id = ?", (card_id,))
 
     def set_suspended(self, card_id: int, suspended: bool = True) -> None:
         with write_tx(self.engine) as conn:
