@@ -367,7 +367,7 @@ async def test_hostile_card_text_renders_inertly_in_the_tui(tmp_path):
 
     from studyllm.decks.model import ParsedCard
     from studyllm.ui.app import build_app
-    from studyllm.ui.widgets.cardtext import CardText
+    from studyllm.ui.widgets.cardpane import CardPane
 
     cards = [ParsedCard("basic", front, f"Answer {i} [@click=app.bell]", ("[bold]H[/]",), line=1 + 2 * i)
              for i, (front, _marker) in enumerate(HOSTILE_CARDS)]
@@ -379,7 +379,7 @@ async def test_hostile_card_text_renders_inertly_in_the_tui(tmp_path):
         await pilot.pause()
         for _ in range(len(HOSTILE_CARDS)):
             screen = app.screen
-            front = screen.query_one("#front", CardText)
+            front = screen.query_one("#card-pane", CardPane)
             lines = front.render_lines(Region(0, 0, front.size.width, front.size.height))
             text = "\n".join(strip.text for strip in lines)
             shown.append(text)
@@ -391,7 +391,7 @@ async def test_hostile_card_text_renders_inertly_in_the_tui(tmp_path):
                     style = segment.style
                     assert not (style and style.meta and "@click" in style.meta), style.meta
                     assert not (style and style.link), style.link
-            await pilot.click("#front")  # clicking the text runs nothing
+            await pilot.click("#card-pane")  # clicking the text runs nothing
             assert app.is_running and app.return_code is None
             await pilot.press("space")
             await pilot.pause()

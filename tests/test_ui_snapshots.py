@@ -55,6 +55,23 @@ def test_study_mcq_revealed(snap_compare):
     assert snap_compare(app_for(cards=cards), run_before=run_before, terminal_size=SIZE)
 
 
+def test_study_revealed_light_theme(snap_compare):
+    """The study screen's own line-drawn widgets (card, session bar, grade bar, key bar)
+    take the theme's colours, after a theme change too."""
+
+    async def run_before(pilot):
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if pilot.app.screen.remaining is not None:
+                break
+        await pilot.press("space", "5", "space")
+        pilot.app.theme = "textual-light"
+        await pilot.pause()
+
+    assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
+
+
 def test_study_summary(snap_compare):
     cards = basic_cards()[:2]
     assert snap_compare(app_for(cards=cards), press=["s", "space", "5", "space", "4"], terminal_size=SIZE)

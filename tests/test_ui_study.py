@@ -75,7 +75,7 @@ async def test_grades_hidden_until_reveal_and_weak_answer_comes_back():
         assert screen.card.id == first
         await pilot.press("enter")
         await pilot.pause()
-        assert screen.query_one("#back").display
+        assert screen.query_one("#card-pane").revealed
         await pilot.press("2")
         await pilot.pause()
         assert store.history(first)[0]["grade"] == 2
@@ -141,7 +141,7 @@ async def test_multiple_choice_marks_the_choice():
         await pilot.press("space")
         await pilot.pause()
         assert screen.revealed
-        choices = str(screen.query_one("#choices").render())
+        choices = screen.query_one("#card-pane").extra.plain
         assert "✗ your choice" in choices and "✓ correct" in choices
         assert screen.suggested == 1
         await pilot.press("1")  # now a grade
@@ -157,7 +157,7 @@ async def test_multiple_choice_right_choice_suggests_a_pass():
         screen = await start_study(pilot)
         await pilot.press("2", "space")
         await pilot.pause()
-        assert "Right choice" in str(screen.query_one("#feedback").render())
+        assert "Right choice" in screen.query_one("#card-pane").feedback.plain
         assert screen.suggested == 4
 
 
@@ -167,12 +167,12 @@ async def test_cloze_shows_the_blank_then_the_answer():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        front = screen.query_one("#front")
-        assert "[...]" in front.source
-        assert not screen.query_one("#back").display
+        front = screen.query_one("#card-pane")
+        assert "[...]" in front.front
+        assert not screen.query_one("#card-pane").revealed
         await pilot.press("space")
         await pilot.pause()
-        assert "**2 GB**" in screen.query_one("#back").source
+        assert "**2 GB**" in screen.query_one("#card-pane").back
 
 
 async def test_ordered_reorder_then_check():
@@ -194,7 +194,7 @@ async def test_ordered_reorder_then_check():
         assert screen.order == [0, 1, 2]
         await pilot.press("space")
         await pilot.pause()
-        assert "All 3 in the right order" in str(screen.query_one("#feedback").render())
+        assert "All 3 in the right order" in screen.query_one("#card-pane").feedback.plain
         assert screen.suggested == 4
 
 
@@ -206,9 +206,9 @@ async def test_ordered_wrong_order_is_marked():
         screen = await start_study(pilot)
         await pilot.press("space")
         await pilot.pause()
-        assert "in the right place" in str(screen.query_one("#feedback").render())
-        assert "belongs at" in str(screen.query_one("#ordering").render())
-        assert "Right order" in screen.query_one("#back").source
+        assert "in the right place" in screen.query_one("#card-pane").feedback.plain
+        assert "belongs at" in screen.query_one("#card-pane").extra.plain
+        assert "Right order" in screen.query_one("#card-pane").back
 
 
 @pytest.mark.parametrize("right", [True, False])
@@ -220,16 +220,16 @@ async def test_typed_calc_answer_checked(right):
         screen = await start_study(pilot)
         q = screen.calc_question
         assert q is not None
-        assert screen.query_one("#front").source.startswith("How many GB")
+        assert screen.query_one("#card-pane").front.startswith("How many GB")
         typed = f"{q.answer} {q.unit}" if right else f"{q.answer * 10 + 1} {q.unit}"
         await pilot.press(*typed)
         await pilot.press("enter")
         await pilot.pause()
         assert screen.revealed
-        fb = str(screen.query_one("#feedback").render())
+        fb = screen.query_one("#card-pane").feedback.plain
         assert fb.startswith("✓") if right else fb.startswith("✗")
         assert screen.suggested == (4 if right else 1)
-        assert "Answer" in screen.query_one("#back").source
+        assert "Answer" in screen.query_one("#card-pane").back
         await pilot.press("3")
         await pilot.pause()
         assert store.history(screen.session.answers[0][0])[0]["grade"] == 3
@@ -305,7 +305,7 @@ async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
         await pilot.pause()
         assert "the sum" in deck.read_text()
         assert screen.card.id == card_id  # same card, progress kept
-        assert "the sum" in screen.query_one("#front").source
+        assert "the sum" in screen.query_one("#card-pane").front
 
 
 async def test_card_answered_in_another_window_is_not_counted_twice(tmp_path):

@@ -21,16 +21,18 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from studyllm.store.service import CardChangedError, CardView
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
-from studyllm.ui.widgets.cardtext import CardText
+from studyllm.ui.widgets.cardpane import CardPane
 from studyllm.ui.widgets.grades import GradeBar
 from studyllm.ui.widgets.keybar import KeyBar
+from studyllm.ui.widgets.lines import ChangedLines
+from studyllm.ui.widgets.sessionbar import SessionBar
 
 
 def review_seed(card: CardView) -> int:
@@ -125,29 +127,33 @@ class StudyScreen(Screen):
         self.remaining: int | None = None  # cards left today; counted in a worker, then kept by hand
 
     # ------------------------------------------------------------------ layout
+    # The layout stays put from one card to the next: each part has a fixed height except
+    # the card itself, which fills the middle, so answering redraws only the widgets whose
+    # text changed (the card, the tally, the status line, the grade bar and the key bar).
+    # The answer box shows only for calculator cards, the summary only at the end.
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="study-top"):
-            yield Static(id="context", markup=False)
-            yield Static(id="tally", markup=False)
-        yield ProgressBar(id="progress", show_eta=False, show_percentage=False)
+        yield SessionBar(id="session")
         with VerticalScroll(id="card"):
-            yield CardText(id="front")
-            yield Static(id="choices", markup=False)
-            yield Static(id="ordering", markup=False)
-            yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
-            yield Static(id="feedback", markup=False)
-            yield CardText(id="back")
+            yield CardPane(id="card-pane")
+        yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
         with Vertical(id="summary"):
             yield Static(id="summary-text", markup=False)
-        yield Static(id="status", markup=False)
+        yield ChangedLines(id="status")
         yield GradeBar(mode=self.app.store.setting("grading_mode"), id="grades")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.title = "Study"
         self.sub_title = clean(self.deck_title) if self.deck_title else "all decks"
+        self.pane = self.query_one(CardPane)
+        self.bar = self.query_one(SessionBar)
+        self.grades = self.query_one(GradeBar)
+        self.status = self.query_one("#status", ChangedLines)
+        self.answer_box = self.query_one("#calc-answer", Input)
+        self.scroller = self.query_one("#card", VerticalScroll)
         self.query_one("#summary").display = False
+        self.answer_box.display = False
         self.session.started = self.app.timer()
         self.next_card()
         self.recount()
@@ -166,7 +172,7 @@ class StudyScreen(Screen):
 
     def on_screen_resume(self) -> None:
         # settings may have changed (grading mode) while another screen was on top
-        self.query_one(GradeBar).set_mode(self.app.store.setting("grading_mode"))
+        self.grades.set_state(mode=self.app.store.setting("grading_mode"))
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ state
@@ -223,26 +229,18 @@ class StudyScreen(Screen):
         self.suggested = None
         self.calc_question = self.calc_result = None
         self.calc_error = None
-        self.query_one("#summary").display = False
-        self.query_one("#card").display = True
+        summary = self.query_one("#summary")
+        if summary.display:  # back from the end summary (undo)
+            summary.display = False
+            self.scroller.display = True
+            self.grades.display = True
         front = card.front
         if card.kind == "calc":
             front = self._draw_calc(card) or front
-        self.query_one("#front", CardText).show(front)
-        back = self.query_one("#back", CardText)
-        back.display = False
-        back.show("")
-        self.query_one("#feedback", Static).update("")
-        self.query_one("#feedback", Static).display = False
-        self.query_one("#choices", Static).display = card.kind == "mcq"
-        self.query_one("#ordering", Static).display = card.kind == "ordered"
-        answer = self.query_one("#calc-answer", Input)
-        answer.display = card.kind == "calc" and self.calc_question is not None
-        answer.disabled = False
-        answer.value = ""
+        extra = None
         if card.kind == "mcq":
-            self._render_choices()
-        if card.kind == "ordered":
+            extra = self._choices_text()
+        elif card.kind == "ordered":
             items = self._items()
             order = list(range(len(items)))
             rng = random.Random(review_seed(card))
@@ -251,20 +249,26 @@ class StudyScreen(Screen):
                     rng.shuffle(order)
             self.order = order
             self.order_pos = 0
-            self._render_order()
+            extra = self._order_text()
+        self.pane.show(front, extra)
+        answer = self.answer_box
+        want_box = card.kind == "calc" and self.calc_question is not None
+        if answer.display != want_box:
+            answer.display = want_box
+        if want_box:
+            answer.disabled = False
+            answer.value = ""
         ctx = card.context
         if card.is_drill:
             ctx += "  · again"
-        self.query_one("#context", Static).update(clean(ctx))
-        grades = self.query_one(GradeBar)
-        grades.display = True
-        grades.suggest(None)
-        self._update_progress()
+        self.bar.set(context=ctx, done=self.session.done, remaining=self.remaining)
+        self.grades.set_state(active=False, suggested=None)
         self._update_status()
-        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
-        if answer.display:
+        if self.scroller.scroll_y:
+            self.scroller.scroll_home(animate=False)
+        if want_box:
             answer.focus()
-        else:
+        elif self.focused is not None:
             self.set_focus(None)
         self.shown_at = self.app.timer()
         self.refresh_bindings()
@@ -284,20 +288,18 @@ class StudyScreen(Screen):
         return str(self.calc_question.prompt)
 
     def _update_progress(self) -> None:
-        done = self.session.done
-        if self.remaining is None:
-            self.query_one("#tally", Static).update(f"{done} done")
-            return
-        bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=max(1, done + self.remaining), progress=done)
-        self.query_one("#tally", Static).update(f"{done} done · {self.remaining} left")
+        self.bar.set(done=self.session.done, remaining=self.remaining)
 
     def _update_status(self) -> None:
+        text = self._status_text()
+        if text != getattr(self, "_status_shown", None):
+            self.status.draw(text, key=text)
+            self._status_shown = text
+
+    def _status_text(self) -> str:
         card = self.card
-        status = self.query_one("#status", Static)
         if card is None or self.finished:
-            status.update("Esc: home · ?: keys")
-            return
+            return "Esc: home · ?: keys"
         if self.revealed:
             if self.mode == "four":
                 text = "How did it go? 1 Again · 2 Hard · 3 Good · 4 Easy"
@@ -305,17 +307,15 @@ class StudyScreen(Screen):
                 text = "How well did you recall it? Grade 0–5"
             if self.suggested is not None:
                 text += f"   (suggested: {self._key_for_grade(self.suggested)})"
-            status.update(text)
-            return
+            return text
         if card.kind == "mcq":
             chosen = f"chosen: {self.choice + 1}" if self.choice is not None else "nothing chosen yet"
-            status.update(f"Press 1–{len(self._choices())} to choose ({chosen}), then Space to check")
-        elif card.kind == "ordered":
-            status.update("↑↓ select · Shift+↑↓ (or K/J) move the item · Space: check the order")
-        elif card.kind == "calc" and self.calc_question is not None:
-            status.update("Type the number and press Enter to check it")
-        else:
-            status.update("Think of the answer, then press Space to reveal it")
+            return f"Press 1–{len(self._choices())} to choose ({chosen}), then Space to check"
+        if card.kind == "ordered":
+            return "↑↓ select · Shift+↑↓ (or K/J) move the item · Space: check the order"
+        if card.kind == "calc" and self.calc_question is not None:
+            return "Type the number and press Enter to check it"
+        return "Think of the answer, then press Space to reveal it"
 
     def _key_for_grade(self, grade: int) -> str:
         if self.mode == "four":
@@ -325,7 +325,7 @@ class StudyScreen(Screen):
         return f"{grade} {SM2_GRADES[grade][0]}"
 
     # ------------------------------------------------------------------ kinds
-    def _render_choices(self) -> None:
+    def _choices_text(self) -> Text:
         text = Text()
         for i, choice in enumerate(self._choices()):
             line = Text(f" {i + 1}. ", style="bold")
@@ -343,9 +343,9 @@ class StudyScreen(Screen):
             if i:
                 text.append("\n")
             text.append(line)
-        self.query_one("#choices", Static).update(text)
+        return text
 
-    def _render_order(self) -> None:
+    def _order_text(self) -> Text:
         items = self._items()
         text = Text()
         for pos, idx in enumerate(self.order):
@@ -361,29 +361,29 @@ class StudyScreen(Screen):
             if pos:
                 text.append("\n")
             text.append(line)
-        self.query_one("#ordering", Static).update(text)
+        return text
 
     def action_choose(self, n: int) -> None:
         if not 1 <= n <= len(self._choices()):
             return
         self.choice = n - 1
-        self._render_choices()
+        self.pane.set_extra(self._choices_text())
         self._update_status()
 
     def action_scroll_card(self, lines: int) -> None:
-        self.query_one("#card", VerticalScroll).scroll_relative(y=lines, animate=False)
+        self.scroller.scroll_relative(y=lines, animate=False)
 
     def action_order_cursor(self, delta: int) -> None:
         if self.order:
             self.order_pos = (self.order_pos + delta) % len(self.order)
-            self._render_order()
+            self.pane.set_extra(self._order_text())
 
     def action_order_move(self, delta: int) -> None:
         j = self.order_pos + delta
         if self.order and 0 <= j < len(self.order):
             self.order[self.order_pos], self.order[j] = self.order[j], self.order[self.order_pos]
             self.order_pos = j
-            self._render_order()
+            self.pane.set_extra(self._order_text())
 
     @on(Input.Submitted, "#calc-answer")
     def _calc_submitted(self, event: Input.Submitted) -> None:
@@ -415,59 +415,53 @@ class StudyScreen(Screen):
         if card is None or self.revealed:
             return
         self.revealed = True
-        feedback = self.query_one("#feedback", Static)
+        feedback: Text | None = None
+        extra: Text | None = None
         back = clean(card.back)
         if card.kind == "mcq":
-            self._render_choices()
+            extra = self._choices_text()
             correct = {i for i, c in enumerate(self._choices()) if c.get("correct")}
             if self.choice is None:
-                feedback.update(Text("No choice made.", style="bold yellow"))
+                feedback = Text("No choice made.", style="bold yellow")
                 self.suggested = None
             elif self.choice in correct:
-                feedback.update(Text("✓ Right choice.", style="bold green"))
+                feedback = Text("✓ Right choice.", style="bold green")
                 self.suggested = 4
             else:
-                feedback.update(Text("✗ Not that one.", style="bold red"))
+                feedback = Text("✗ Not that one.", style="bold red")
                 self.suggested = 1
-            feedback.display = True
         elif card.kind == "ordered":
-            self._render_order()
+            extra = self._order_text()
             right = sum(1 for pos, idx in enumerate(self.order) if pos == idx)
             total = len(self.order)
             ok = right == total
-            feedback.update(
-                Text(f"✓ All {total} in the right order." if ok else f"✗ {right} of {total} in the right place.",
-                     style="bold green" if ok else "bold red")
-            )
-            feedback.display = True
+            feedback = Text(f"✓ All {total} in the right order." if ok else f"✗ {right} of {total} in the right place.",
+                            style="bold green" if ok else "bold red")
             self.suggested = 4 if ok else (2 if right else 1)
             order = "\n".join(f"{i + 1}. {clean(item)}" for i, item in enumerate(self._items()))
             back = (back + "\n\n" if back.strip() else "") + "**Right order:**\n\n" + order
         elif card.kind == "calc":
-            answer_input = self.query_one("#calc-answer", Input)
-            answer_input.disabled = True
+            self.answer_box.disabled = True
             q, res = self.calc_question, self.calc_result
             if q is not None:
                 if res is not None:
                     style = "bold green" if res.ok else "bold red"
                     mark = "✓" if res.ok else "✗"
-                    feedback.update(Text(f"{mark} {clean(res.message)}", style=style))
+                    feedback = Text(f"{mark} {clean(res.message)}", style=style)
                     self.suggested = getattr(res, "suggested_grade", None)
-                    feedback.display = True
                 answer_text = getattr(q, "answer_text", None) or f"{q.answer} {q.unit}".strip()
                 answer = f"**Answer:** {clean(answer_text)}"
                 solution = clean(getattr(q, "solution", "") or "")
                 back = "\n\n".join(p for p in (answer, solution, back if back.strip() else "") if p)
             elif self.calc_error:
-                feedback.update(Text(self.calc_error, style="bold yellow"))
-                feedback.display = True
-        back_md = self.query_one("#back", CardText)
-        back_md.show(back)
-        back_md.display = True
-        bar = self.query_one(GradeBar)
-        bar.set_mode(self.mode)
-        bar.suggest(self.suggested if self.mode != "four" else (max(2, self.suggested) if self.suggested is not None else None))
-        self.set_focus(None)
+                feedback = Text(self.calc_error, style="bold yellow")
+        self.pane.reveal(back, extra=extra, feedback=feedback)
+        suggested = self.suggested
+        if self.mode == "four" and suggested is not None:
+            suggested = max(2, suggested)
+        self.grades.set_state(mode=self.mode, active=True, suggested=suggested)
+        if self.focused is not None:
+            self.set_focus(None)
         self._update_status()
         self.refresh_bindings()
 
@@ -476,10 +470,6 @@ class StudyScreen(Screen):
 
     def action_button(self, key: int) -> None:
         self.grade(FOUR_BUTTONS[key][1])
-
-    @on(GradeBar.Graded)
-    def _graded(self, event: GradeBar.Graded) -> None:
-        self.grade(event.grade)
 
     def grade(self, grade: int) -> None:
         card = self.card
@@ -600,8 +590,9 @@ class StudyScreen(Screen):
         self.card = None
         self.finished = True
         self.revealed = False
-        self.query_one("#card").display = False
-        self.query_one(GradeBar).display = False
+        self.scroller.display = False
+        self.grades.display = False
+        self.answer_box.display = False
         self.query_one("#summary").display = True
         store = self.app.store
         s = self.session
@@ -621,9 +612,8 @@ class StudyScreen(Screen):
         lines.append(f"Streak:    {store.streak()} day(s)\n\n")
         lines.append("Esc: back home", style="dim")
         self.query_one("#summary-text", Static).update(lines)
-        self.query_one("#context", Static).update("Done for now")
         self.remaining = 0
-        self._update_progress()
+        self.bar.set(context="Done for now", done=s.done, remaining=0)
         self._update_status()
         self.set_focus(None)
         self.refresh_bindings()

@@ -1,85 +1,89 @@
-"""The grade bar: one button per grade, in SM-2 words or as Again/Hard/Good/Easy.
+"""The grade bar: one "button" per grade, in SM-2 words or as Again/Hard/Good/Easy.
 
-Clicking posts :class:`GradeBar.Graded` with the SM-2 grade; the keys live on the
-study screen as parameterised bindings.
+Drawn as a single line of Content in one widget rather than six Button widgets: the
+study hot path redraws it on every reveal and grade, and one widget renders in a
+fraction of the time six buttons and their container take (and each of its few states
+is rendered once per width, then reused). Each label carries a click
+action on the study screen (``screen.grade(g)`` or ``screen.button(k)``), so the mouse
+works as before, and those actions are refused until the answer is shown. The labels
+are the app's own words, never card text.
 """
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.message import Message
-from textual.widgets import Button
+from textual.content import Content
 
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES
+from studyllm.ui.widgets.lines import ChangedLines
 
-
-# one word per grade so six buttons fit in 80 columns (the tooltips and the key bar carry SM-2's words)
+# one word per grade so six buttons fit in 80 columns (the tooltip and the key bar carry SM-2's words)
 BUTTON_WORDS = {0: "blackout", 1: "wrong", 2: "nearly", 3: "hard", 4: "good", 5: "perfect"}
+SM2_VARIANTS = {0: "error", 1: "error", 2: "warning", 3: "secondary", 4: "success", 5: "primary"}
+FOUR_VARIANTS = {2: "error", 3: "warning", 4: "success", 5: "primary"}
 
 
-class GradeButton(Button):
-    def __init__(self, label: str, grade: int, **kwargs):
-        super().__init__(label, **kwargs)
-        self.grade = grade
-        self.can_focus = False
+def buttons(mode: str) -> list[tuple[str, int, str, str]]:
+    """(label, SM-2 grade, click action, colour variable) for each button of ``mode``."""
+    if mode == "four":
+        return [(f"{key} {name}", grade, f"screen.button({key})", FOUR_VARIANTS[grade])
+                for key, (name, grade) in FOUR_BUTTONS.items()]
+    return [(f"{g} {BUTTON_WORDS[g]}", g, f"screen.grade({g})", SM2_VARIANTS[g]) for g in SM2_GRADES]
 
 
-class GradeBar(Horizontal):
+class GradeBar(ChangedLines):
     DEFAULT_CSS = """
     GradeBar {
         height: 1;
         width: 100%;
-        align-horizontal: center;
-    }
-    GradeBar GradeButton {
-        min-width: 8;
-        width: 1fr;
-        max-width: 22;
-        margin: 0 1 0 0;
-    }
-    GradeBar GradeButton.suggested {
-        text-style: bold reverse;
     }
     """
-
-    class Graded(Message):
-        def __init__(self, grade: int) -> None:
-            super().__init__()
-            self.grade = grade
 
     def __init__(self, mode: str = "sm2", **kwargs):
         super().__init__(**kwargs)
         self.mode = mode
+        self.active = False  # answer shown: the buttons take clicks and are drawn in colour
+        self.suggested: int | None = None  # SM-2 grade drawn highlighted
+        self._tooltip_for_mode()
 
-    def compose(self) -> ComposeResult:
-        yield from self._buttons()
-
-    def _buttons(self) -> list[GradeButton]:
+    def _tooltip_for_mode(self) -> None:
         if self.mode == "four":
-            variants = {2: "error", 3: "warning", 4: "success", 5: "primary"}
-            return [
-                GradeButton(f"{key} {name}", grade, variant=variants[grade], id=f"grade-{grade}", compact=True)
-                for key, (name, grade) in FOUR_BUTTONS.items()
-            ]
-        variants = {0: "error", 1: "error", 2: "warning", 3: "default", 4: "success", 5: "primary"}
-        return [
-            GradeButton(f"{g} {BUTTON_WORDS[g]}", g, variant=variants[g], id=f"grade-{g}", tooltip=long, compact=True)
-            for g, (_short, long) in SM2_GRADES.items()
-        ]
+            self.tooltip = "\n".join(f"{k} {name}: SM-2 grade {g}" for k, (name, g) in FOUR_BUTTONS.items())
+        else:
+            self.tooltip = "\n".join(f"{g}: {long}" for g, (_short, long) in SM2_GRADES.items())
 
-    def set_mode(self, mode: str) -> None:
-        if mode == self.mode:
-            return
-        self.mode = mode
-        self.remove_children()
-        self.mount_all(self._buttons())
+    def set_state(self, *, mode: str | None = None, active: bool | None = None,
+                  suggested: int | None | bool = False) -> None:
+        """Change the mode, whether the buttons are live, or the suggested grade
+        (``suggested=False`` leaves it); redraws only when something changed."""
+        before = (self.mode, self.active, self.suggested)
+        if mode is not None:
+            self.mode = mode
+        if active is not None:
+            self.active = active
+        if suggested is not False:
+            self.suggested = suggested
+        if (self.mode, self.active, self.suggested) != before:
+            if self.mode != before[0]:
+                self._tooltip_for_mode()
+            self.redraw()
 
-    def suggest(self, grade: int | None) -> None:
-        for button in self.query(GradeButton):
-            button.set_class(button.grade == grade, "suggested")
+    def lines_key(self, width: int) -> tuple:
+        return self.mode, self.active, self.suggested
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if isinstance(event.button, GradeButton):
-            self.post_message(self.Graded(event.button.grade))
+    def lines_content(self, width: int) -> Content:
+        width = max(1, width)
+        parts: list[Content] = []
+        items = buttons(self.mode)
+        # share the width out like the old 1fr buttons did, each between 8 and 22 cells
+        cell = max(8, min(22, (width - len(items) + 1) // len(items)))
+        for label, grade, action, variant in items:
+            text = label.center(cell)
+            if not self.active:
+                style = "$foreground-disabled on $surface"
+            elif grade == self.suggested:
+                style = f"bold reverse $text on ${variant}"
+            else:
+                style = f"$text on ${variant}"
+            parts.append(Content.from_markup(f"[{style} @click={action}]$label[/]", label=text))
+        line = Content(" ").join(parts)
+        return line.center(width) if line.cell_length < width else line

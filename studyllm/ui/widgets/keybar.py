@@ -2,17 +2,19 @@
 
 Textual's Footer rebuilds a widget per key whenever the bindings change, which costs a
 good fraction of a frame on every reveal and grade in the study loop. This renders the
-same information (key and description, disabled keys dimmed) as a single Content, so
-the study hot path stays fast. Mouse users have the grade buttons.
+same information (key and description, disabled keys dimmed) as a single Content, and
+redraws only when the keys change (each set of keys is rendered once per width). Mouse
+users have the grade buttons.
 """
 
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
+
+from studyllm.ui.widgets.lines import ChangedLines
 
 
-class KeyBar(Static):
+class KeyBar(ChangedLines):
     DEFAULT_CSS = """
     KeyBar {
         height: auto;
@@ -24,6 +26,13 @@ class KeyBar(Static):
     }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._items: list[Content] = []
+        self._signature: tuple = ()
+        self._most_lines = (0, 0)  # (width, lines): the most lines needed at this width
+        self._wrapped: list[list[Content]] = []
+
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self._bindings_changed(self.screen)
@@ -33,9 +42,9 @@ class KeyBar(Static):
 
     def _bindings_changed(self, _screen) -> None:
         seen: set[tuple[str, str]] = set()
-        parts: list[tuple[int, Content]] = []
+        parts: list[tuple[int, tuple[str, str, bool]]] = []
         order = {(b.action, b.description): i for i, b in enumerate(_bindings_of(self.screen))}
-        for _key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             binding = active.binding
             if not binding.show or not binding.description:
                 continue
@@ -43,32 +52,46 @@ class KeyBar(Static):
             if ident in seen:
                 continue
             seen.add(ident)
-            key = self.app.get_key_display(binding)
-            key_style = "bold $footer-key-foreground" if active.enabled else "dim"
-            desc_style = "" if active.enabled else "dim"
-            item = Content.assemble((key, key_style), " ", (binding.description, desc_style))
-            parts.append((order.get(ident, 1000), item))
+            parts.append((order.get(ident, 1000), (self.app.get_key_display(binding), binding.description, active.enabled)))
         parts.sort(key=lambda p: p[0])
-        self._items = [item for _, item in parts]
-        self._layout()
+        signature = tuple(item for _, item in parts)
+        if signature == self._signature and self._items:
+            return
+        self._signature = signature
+        self._items = [
+            Content.assemble((key, "bold $footer-key-foreground" if enabled else "dim"), " ",
+                             (desc, "" if enabled else "dim"))
+            for key, desc, enabled in signature
+        ]
+        self.redraw()
 
-    def on_resize(self) -> None:
-        self._layout()
+    def lines_key(self, width: int) -> tuple:
+        self._wrapped = self._wrap(width)
+        return self._signature, len(self._wrapped)
 
-    def _layout(self) -> None:
+    def lines_content(self, width: int) -> Content:
+        return Content("\n").join(Content("  ").join(line) for line in self._wrapped)
+
+    def _wrap(self, width: int) -> list[list[Content]]:
         # pack whole items into lines, so a key is never split from its words
-        items = getattr(self, "_items", [])
-        width = max(20, (self.size.width or 80) - 2)
         lines: list[list[Content]] = [[]]
         used = 0
-        for item in items:
+        for item in self._items:
             n = item.cell_length
             if lines[-1] and used + 2 + n > width:
                 lines.append([])
                 used = 0
             used += (2 if lines[-1] else 0) + n
             lines[-1].append(item)
-        self.update(Content("\n").join(Content("  ").join(line) for line in lines))
+        # The bar never shrinks while the width stays the same: the study screen swaps
+        # between its question and answer keys on every card, and a bar that changed
+        # height each time would move the card and make the whole screen lay out again.
+        seen_width, most = self._most_lines
+        most = max(most, len(lines)) if seen_width == width else len(lines)
+        self._most_lines = (width, most)
+        while len(lines) < most:
+            lines.append([])
+        return lines
 
 
 def _bindings_of(screen) -> list:
