@@ -336,7 +336,7 @@ def _post_key(app, key: str) -> None:
     app._driver.send_message(event)
 
 
-async def _tui_session(store, grades: list[str], size: tuple[int, int]) -> dict[str, list[float]]:
+async def _tui_session(store, grades: list[str], size: tuple[int, int], think: float = 0.0) -> dict[str, list[float]]:
     from studyllm.ui.app import build_app
     from studyllm.ui.screens.study import StudyScreen
 
@@ -385,13 +385,17 @@ async def _tui_session(store, grades: list[str], size: tuple[int, int]) -> dict[
             cpu.append(state["cpu"] - c0)
             return state["t"] - t0
 
-        back = screen.query_one("#back")
+        pane = screen.query_one("#card-pane")
         for grade in grades:
             card = screen.card
             if card is None:
                 break
-            reveal.append(await timed("space", lambda: screen.revealed and back.display, reveal_cpu))
+            if think:
+                await asyncio.sleep(think)
+            reveal.append(await timed("space", lambda: screen.revealed and pane.revealed, reveal_cpu))
             old = card.id
+            if think:
+                await asyncio.sleep(think)
             key_to_card.append(
                 await timed(
                     str(GRADES[grade]),
