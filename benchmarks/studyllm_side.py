@@ -407,6 +407,12 @@ async def _tui_session(store, grades: list[str], size: tuple[int, int], think: f
     return {"key_to_card": key_to_card, "reveal": reveal, "key_to_card_cpu": key_to_card_cpu, "reveal_cpu": reveal_cpu}
 
 
+# Time between a frame and the next key in the main TUI figures: faster than anyone reads
+# a card and answers (simple visual reaction times are about 200 ms), and longer than one
+# frame, so the key meets an idle screen as a real keypress does.
+TUI_THINK_S = 0.05
+
+
 def measure_tui(
     md_path: str | os.PathLike[str],
     *,
@@ -414,26 +420,36 @@ def measure_tui(
     seed: int = 7,
     size: tuple[int, int] = (120, 40),
     work_dir: str | None = None,
+    think: float = TUI_THINK_S,
 ) -> dict[str, Any]:
     """(3b) Keypress to rendered card through the real Textual app (``build_app``) driven
     headless (``run_test``). For each answer: Space (reveal) and the grade key; the time
     runs from the key event entering the app's queue to the end of the first frame that
     shows the new state (the grade's frame shows the next card, so it includes the
-    durable commit, the queue query, Rich Markdown rendering and the compositor)."""
+    durable commit, the queue query, Rich Markdown rendering and the compositor).
+
+    Each key comes ``think`` seconds after the previous frame (``TUI_THINK_S``). The same
+    session is then run again with keys sent back to back (``tui_rapid_*``): a key that
+    arrives within a frame of the last one waits for Textual's next frame (screen updates
+    are batched at up to 60 per second), so those figures show the frame clock."""
     grades = grade_sequence(n_answers, seed)
-    with _workdir(work_dir) as d:
-        store = _fresh_store(d, Path(md_path))
-        try:
-            loop = asyncio.run(_tui_session(store, grades, size))
-        finally:
-            store.close()
-    out: dict[str, Any] = {"tui_answers": len(loop["key_to_card"])}
-    out.update(latency_summary(loop["key_to_card"], "tui_key_to_card_"))
-    out.update(latency_summary(loop["reveal"], "tui_reveal_"))
-    # CPU time of the process over the same span: what the app itself spends, whatever the
-    # machine's load (it leaves out waiting: the fsync of the commit, and other processes).
-    out.update(latency_summary(loop["key_to_card_cpu"], "tui_key_to_card_cpu_"))
-    out.update(latency_summary(loop["reveal_cpu"], "tui_reveal_cpu_"))
+    out: dict[str, Any] = {}
+    for prefix, pause in (("tui_", think), ("tui_rapid_", 0.0)):
+        with _workdir(work_dir) as d:
+            store = _fresh_store(d, Path(md_path))
+            try:
+                loop = asyncio.run(_tui_session(store, grades, size, pause))
+            finally:
+                store.close()
+        out[f"{prefix}answers"] = len(loop["key_to_card"])
+        out.update(latency_summary(loop["key_to_card"], f"{prefix}key_to_card_"))
+        out.update(latency_summary(loop["reveal"], f"{prefix}reveal_"))
+        # CPU time of the process over the same span: what the app itself spends, whatever
+        # the machine's load (it leaves out waiting: the fsync of the commit, and other
+        # processes).
+        out.update(latency_summary(loop["key_to_card_cpu"], f"{prefix}key_to_card_cpu_"))
+        out.update(latency_summary(loop["reveal_cpu"], f"{prefix}reveal_cpu_"))
+    out["tui_think_ms"] = think * 1000
     return out
 
 
