@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studyllm.decks import _fastpath
 from studyllm.decks import cloze as _cloze
 from studyllm.decks import outline as _outline
 from studyllm.decks._markdown import MAX_NESTING, get_md, masked_content
@@ -97,6 +98,11 @@ class Open:
     a_text_on_marker: bool = False
 
 
+def _in_order(text: str) -> bool:
+    """``_IN_ORDER.search(text)``, with a cheap test first (the regex tries every position)."""
+    return text.rstrip().endswith(")") and _IN_ORDER.search(text) is not None
+
+
 def _slug(stem: str) -> str:
     slug = _SLUG.sub("-", stem.lower()).strip("-_")
     return slug or "deck"
@@ -124,8 +130,9 @@ def clean_text(text: str) -> str:
 
 
 class _DeckParser:
-    def __init__(self, text: str, path: str, outline: bool, content_hash: str) -> None:
+    def __init__(self, text: str, path: str, outline: bool, content_hash: str, fast_path: bool = True) -> None:
         self.path = path
+        self.fast_path = fast_path
         self.force_outline = outline
         self.content_hash = content_hash
         # markdown-it normalises these itself; doing it first keeps our line numbers equal to its maps.
@@ -207,7 +214,8 @@ class _DeckParser:
         if frag is None:
             tok = self.tokens[tok_index]
             content = tok.content
-            frag = Frag(content, masked_content(self.md, content, self.env), tok.map[0] if tok.map else 0)
+            frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path),
+                        tok.map[0] if tok.map else 0)
             self._frags[tok_index] = frag
         return frag
 
@@ -222,13 +230,21 @@ class _DeckParser:
             return self.finish(deck)
         self.md = get_md()
         self.env: dict[str, Any] = {}
+        blocks: list[Block] | None = None
+        fast = _fastpath.split(self.text, self.lines) if self.fast_path else None
+        if fast is not None:
+            # only headings and plain paragraphs: the same tokens and blocks without markdown-it
+            self.tokens, raw = fast
+            blocks = [Block(kind, start, end, tok, tok + (1 if kind == "front_matter" else 3), level)
+                      for kind, start, end, tok, level in raw]
+        else:
+            try:
+                self.tokens = self.md.parse(self.text, self.env)
+            except RecursionError:
+                self.error("Markdown nested too deeply to read", 0, hint="reduce the nesting of lists or quotes")
+                return self.finish(deck)
         try:
-            self.tokens = self.md.parse(self.text, self.env)
-        except RecursionError:
-            self.error("Markdown nested too deeply to read", 0, hint="reduce the nesting of lists or quotes")
-            return self.finish(deck)
-        try:
-            self._run(deck)
+            self._run(deck, blocks)
         except RecursionError:
             self.error("Markdown nested too deeply to read", 0, hint="reduce the nesting of lists or quotes")
         except DeckError as exc:  # pragma: no cover - internal helpers report instead of raising
@@ -244,8 +260,9 @@ class _DeckParser:
         deck.warnings = self.warnings
         return deck
 
-    def _run(self, deck: ParsedDeck) -> None:
-        blocks = self.split_blocks()
+    def _run(self, deck: ParsedDeck, blocks: list[Block] | None = None) -> None:
+        if blocks is None:
+            blocks = self.split_blocks()
         fm_title = None
         mode = "cards"
         heading_level = 2
@@ -579,7 +596,7 @@ class _DeckParser:
                 and not op.a_text_on_marker and self.is_task_list(op.a_blocks[0])):
             self.mcq(op.a_blocks[0], op.line, op.col, question, op.path)
             return
-        if op.kind == "O" or _IN_ORDER.search(question):
+        if op.kind == "O" or _in_order(question):
             if single_list:
                 self.ordered(op.a_blocks[0], op.line, op.col, question, op.path)
                 return
@@ -699,7 +716,7 @@ class _DeckParser:
                 self.mcq(nxt, b.start, self.col_of(b.start, frag.content.split("\n")[0], 0),
                          clean_text(self.src(b.start, b.end)), self.heading_path())
                 return True
-            if nxt.ordered and _IN_ORDER.search(question):
+            if nxt.ordered and _in_order(question):
                 self.ordered(nxt, b.start, self.col_of(b.start, frag.content.split("\n")[0], 0),
                              clean_text(self.src(b.start, b.end)), self.heading_path())
                 return True
@@ -956,8 +973,12 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, content_hash: str = "") -> ParsedDeck:
-    """Parse deck ``text`` (the file at ``path``, used for messages and the default key/title)."""
+def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, content_hash: str = "",
+               _fast_path: bool = True) -> ParsedDeck:
+    """Parse deck ``text`` (the file at ``path``, used for messages and the default key/title).
+
+    ``_fast_path=False`` (for tests) always takes the full markdown-it path; by default a file
+    made only of headings and plain paragraphs is cut into blocks without it (``_fastpath``)."""
     if not content_hash:
         content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if len(text) > MAX_LINE_CHARS:
@@ -967,7 +988,7 @@ def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, cont
                                f"{MAX_LINE_CHARS:,} limit", number, 1, digest=content_hash,
                                hint="break the line up; no card needs a line this long")
     with paused_gc():
-        return _DeckParser(text, path, outline, content_hash).run()
+        return _DeckParser(text, path, outline, content_hash, _fast_path).run()
 
 
 def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_BYTES) -> ParsedDeck:
