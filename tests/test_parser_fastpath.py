@@ -187,3 +187,33 @@ simple_document = st.lists(simple_line, max_size=30).map("\n".join)
 def test_random_documents_same_on_both_paths(text):
     fast = assert_same(text, "fuzz.md")
     event("fast path" if fast else "markdown-it path")
+
+
+# ------------------------------------------------------------- identity: normalise
+
+
+def _normalise_by_regex(text: str) -> str:
+    import unicodedata
+
+    from studyllm.decks.identity import _NOT_WORD
+
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60) | st.lists(st.sampled_from(
+    ["a", "B", "_", " ", "\n", "\t", "\u3000", "\xa0", "ǅ", "ß", "ﬁ", "İ", "①", "²", "𝔸", "自编码", "，", "。", "≈",
+     "·", "：", "é", "e\u0301", "😀", "$\\alpha$", "`x`", "\x1f", "\x85", "\u2028", "٣", "Ⅻ"]), max_size=20).map("".join))
+def test_normalise_matches_the_regex_definition(text):
+    from studyllm.decks.identity import normalise
+
+    assert normalise(text) == _normalise_by_regex(text)
+
+
+def test_normalise_every_character():
+    from studyllm.decks.identity import normalise
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for i in range(0, len(chars), 400):
+        text = "a" + " x".join(chars[i:i + 400]) + "_b"
+        assert normalise(text) == _normalise_by_regex(text)

@@ -48,9 +48,32 @@ def content_hash(card: ParsedCard) -> str:
     return hashlib.sha256(card_text(card).encode("utf-8")).hexdigest()
 
 
+# ASCII bytes that are not letters or digits become a space; other bytes are kept.
+_ASCII_NOT_WORD = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
+_ASCII_BYTES = bytes(range(128))
+
+
 def normalise(text: str) -> str:
-    """Case-folded, NFKC, punctuation and symbols removed, whitespace collapsed."""
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """Case-folded, NFKC, punctuation and symbols removed, whitespace collapsed.
+
+    The same as ``_NOT_WORD.sub(" ", nfkc_casefolded).strip()``, computed faster on the
+    UTF-8 bytes (the regular expression tests every character's Unicode class): ASCII
+    characters go through a byte table, the few distinct other characters are tested once
+    each with ``str.isalnum`` (what ``\\w`` tests) and replaced, and runs of spaces are
+    collapsed by split/join. UTF-8 is self-synchronising, so replacing one character's
+    bytes never touches another character."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    folded = text.casefold()
+    try:
+        data = folded.encode("utf-8").translate(_ASCII_NOT_WORD)
+    except UnicodeEncodeError:  # lone surrogates: not text a deck file holds; the plain way
+        return _NOT_WORD.sub(" ", folded).strip()
+    if not folded.isascii():
+        for ch in set(data.translate(None, _ASCII_BYTES).decode("utf-8")):
+            if not ch.isalnum():
+                data = data.replace(ch.encode("utf-8"), b" ")
+    return b" ".join(data.split()).decode("utf-8")
 
 
 def norm_hash(card: ParsedCard) -> str:
