@@ -44,8 +44,13 @@ def card_text(card: ParsedCard) -> str:
     return join_card_text(card.kind, card.variant, card.front, card.back, _extra_text(card) or "{}")
 
 
+def text_hash(text: str) -> str:
+    """sha256 hex of ``text``: ``content_hash`` is that of ``card_text``, ``norm_hash`` of its ``normalise``."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def content_hash(card: ParsedCard) -> str:
-    return hashlib.sha256(card_text(card).encode("utf-8")).hexdigest()
+    return text_hash(card_text(card))
 
 
 # ASCII bytes that are not letters or digits become a space; other bytes are kept.
@@ -77,7 +82,7 @@ def normalise(text: str) -> str:
 
 
 def norm_hash(card: ParsedCard) -> str:
-    return hashlib.sha256(normalise(card_text(card)).encode("utf-8")).hexdigest()
+    return text_hash(normalise(card_text(card)))
 
 
 def similarity(a: str, b: str) -> float:
