@@ -176,7 +176,9 @@ with_front_matter = st.tuples(st.sampled_from(["---", "----", "---x", "--- "]), 
 simple_line = st.one_of(
     st.sampled_from(["", "", "# Title", "## Part", "### Sub ##", "#", "## ", "Q: question `a`", "A: answer",
                      "A:", "Q:", "?", "??", "x :: y", "a ::: b", "{{c1::x}} y", "C: [a] b", "text `c` d",
-                     "O: steps", "   indented", "    lazy", "  # h", "\\# not", "#no", "what? ", "end\\"]),
+                     "O: steps", "   indented", "    lazy", "  # h", "\\# not", "#no", "what? ", "end\\",
+                     "    - lazy item", "    > lazy quote", "    ```", "    ===", "    ---", "     # deep",
+                     "   - item", "   1. item", "   ===", "a | b", "   |--|--|"]),
     line,
 )
 simple_document = st.lists(simple_line, max_size=30).map("\n".join)

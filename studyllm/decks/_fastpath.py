@@ -3,13 +3,13 @@
 Most decks are headings, blank lines and plain paragraphs (``Q:``/``A:`` lines, ``::``
 lines, cloze paragraphs). For such a file markdown-it's block pass only finds where
 each paragraph and heading starts and ends, and costs most of the parse. :func:`split`
-first checks, with one regular expression, that the file uses nothing else: no line
-(after any indentation) starting with a character that can open another block
-construct (lists, block quotes, fences, thematic breaks, setext underlines, HTML
-blocks, tables, link reference definitions), no tab and no indented code block. If so
-it cuts the lines into the same blocks, with the same line maps and the same inline
-content, that markdown-it-py gives; otherwise it returns ``None`` and the parser takes
-the full markdown-it path. The rules copied here are markdown-it-py's own (the
+walks the lines once and cuts them into the same blocks, with the same line maps and
+the same inline content, that markdown-it-py gives, as long as the file uses nothing
+else: at the first line (after any indentation) that starts with a character that can
+open another block construct (lists, block quotes, fences, thematic breaks, setext
+underlines, HTML blocks, tables, link reference definitions), at an indented code
+block, or if the file holds a tab, it returns ``None`` and the parser takes the full
+markdown-it path. The rules copied here are markdown-it-py's own (the
 ``front_matter``, ``heading`` and ``paragraph`` block rules and its line scan);
 ``tests/test_parser_fastpath.py`` checks that both paths give identical decks.
 
@@ -27,13 +27,15 @@ try:  # markdown-it-py >= 4 trims paragraph and heading text with the CommonMark
 except ImportError:  # pragma: no cover - older markdown-it-py: no fast path
     _md_trim = None
 
-# A line that may start a block construct the fast path does not model: list items and
-# thematic breaks (- * + _ and "1." / "1)"), block quotes, HTML blocks, tables and their
-# delimiter rows (| :), link reference definitions ([), fences (``` ~), setext underlines
-# (a line of = only; a line starting with - is refused anyway). Checked at any indentation,
-# which is stricter than CommonMark (an indented line can be a paragraph's continuation).
-_REFUSE = re.compile(r"^ *(?:[-*+_>|:\[<~]|```|[0-9]{1,9}[.)]|=+ *$)", re.MULTILINE)
-_NOT_SIMPLE = re.compile(r"[\t\r\x00]")
+# A line that may start a block construct the fast path does not model, by its first
+# character after any indentation: list items and thematic breaks (- * + _), block quotes,
+# tables and their delimiter rows (| :), link reference definitions ([), HTML blocks (<) and
+# fences (~); also "```", ordered list items ("1." / "1)") and setext underlines (a line of
+# = only; a line starting with - is refused anyway). Checked at any indentation, which is
+# stricter than CommonMark (an indented line can be a paragraph's continuation).
+_REFUSE_FIRST = frozenset("-*+_>|:[<~")
+_ORDERED = re.compile(r"[0-9]{1,9}[.)]")
+_DIGITS = frozenset("0123456789")
 
 
 class Tok:
@@ -97,7 +99,7 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
     """Tokens (indexable like markdown-it's) and blocks ``(kind, start, end, tok, level)`` of
     ``text`` (already split into ``lines`` on ``\\n``), or ``None`` when the file uses more
     than headings and plain paragraphs (after optional front matter)."""
-    if _md_trim is None or _NOT_SIMPLE.search(text):
+    if _md_trim is None or "\t" in text or "\r" in text or "\x00" in text:
         return None
     trim = _md_trim
     nlines = _md_line_count(text, lines)
@@ -111,12 +113,6 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
         content, first_line = fm
         tokens.append(Tok("front_matter", content, [0, first_line], "---"))
         blocks.append(("front_matter", 0, first_line, 0, 0))
-    if first_line:
-        body_start = sum(len(line) + 1 for line in lines[:first_line])
-        if _REFUSE.search(text, body_start):
-            return None
-    elif _REFUSE.search(text):
-        return None
 
     para = -1  # first line of the open paragraph
     append_block = blocks.append
@@ -131,15 +127,25 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
                     append_block(("paragraph", para, i, n, 0))
                     para = -1
                 continue
-            indent = len(line) - len(body)
-            if indent >= 4:
+            if len(line) - len(body) >= 4:
                 if para >= 0:
                     continue  # a lazy continuation line of the paragraph
                 return None  # an indented code block
         else:
             body = line
-            indent = 0
-        if body[0] == "#":
+        first = body[0]
+        if first in _REFUSE_FIRST:
+            return None
+        if first == "`":
+            if body.startswith("```"):
+                return None
+        elif first == "=":
+            if not body.rstrip(" ").strip("="):
+                return None  # a setext underline
+        elif first in _DIGITS:
+            if _ORDERED.match(body):
+                return None
+        elif first == "#":
             n_body = len(body)
             pos = 1
             while pos < n_body and body[pos] == "#":
