@@ -45,6 +45,7 @@ _COMMENT_ONLY = re.compile(r"^\s*<!--.*?-->\s*$", re.S)
 _IN_ORDER = re.compile(r"\s*\(in order\)\s*$", re.I)
 _TASK = re.compile(r"^\[( |x|X)\](?:[ \t]+|$)")
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _SLUG = re.compile(r"[^\w]+")
 
 CONTAINER_OPEN = ("blockquote_open", "list_item_open")
@@ -96,6 +97,14 @@ class Open:
     frags: list[tuple[int, int, Frag | None]] = field(default_factory=list)  # C: pieces (start, end, frag)
     reverse: bool = False
     a_text_on_marker: bool = False
+
+
+def _has_control(text: str) -> bool:
+    """Whether ``_CONTROL`` matches somewhere in ``text`` (a byte-level test, several times
+    faster than the regex on a large file: these characters are ASCII, so in UTF-8 they
+    are bytes of their own)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _CONTROL_BYTES)) != len(data)
 
 
 def _in_order(text: str) -> bool:
@@ -293,7 +302,7 @@ class _DeckParser:
             first_h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
             self.title = self.tokens[first_h1.tok + 1].content.strip() if first_h1 else deck.title
         deck.title = self.title
-        control = _CONTROL.search(self.text)
+        control = _CONTROL.search(self.text) if _has_control(self.text) else None
         if control:
             self.warn("control character in the text (shown as-is)", self.text.count("\n", 0, control.start()))
         if mode == "headings":
@@ -981,7 +990,7 @@ def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, cont
     made only of headings and plain paragraphs is cut into blocks without it (``_fastpath``)."""
     if not content_hash:
         content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    if len(text) > MAX_LINE_CHARS:
+    if len(text) > MAX_LINE_CHARS and max(map(len, text.split("\n"))) > MAX_LINE_CHARS:
         for number, line in enumerate(text.split("\n"), 1):
             if len(line) > MAX_LINE_CHARS:
                 return _failed(Path(path), f"line {number} is {len(line):,} characters long, over the "
