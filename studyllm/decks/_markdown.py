@@ -35,6 +35,7 @@ MAX_NESTING = 40
 MASK_CHAR = "\x00"  # never present in the text: markdown-it turns NUL into U+FFFD
 _SPANS_KEY = "studyllm_spans"
 _NEEDS_INLINE = re.compile(r"[`<\\\[]")
+_BACKTICK_RUN = re.compile(r"`+")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
 # markdown-it-py's link-label scan costs ~50 µs per '[': past this many in one paragraph,
@@ -115,9 +116,17 @@ def _build() -> MarkdownIt:
     return md
 
 
-def masked_content(md: MarkdownIt, content: str, env: dict) -> str:
-    """``content`` with code spans, inline HTML, links, images and escapes blanked out."""
-    if not _NEEDS_INLINE.search(content):
+def masked_content(md: MarkdownIt, content: str, env: dict, *, fast: bool = True) -> str:
+    """``content`` with code spans, inline HTML, links, images and escapes blanked out.
+
+    With ``fast`` (the default), text with no ``<`` and no ``[`` is masked by
+    :func:`mask_simple` instead of markdown-it's inline pass (same result, faster)."""
+    if fast:
+        if "<" not in content and "[" not in content:
+            if "`" not in content and "\\" not in content:
+                return content
+            return mask_simple(content)
+    elif not _NEEDS_INLINE.search(content):
         return content
     spans: list[tuple[int, int]] = []
     if content.count("[") > MAX_BRACKETS:
@@ -140,4 +149,83 @@ def masked_content(md: MarkdownIt, content: str, env: dict) -> str:
         out.append(_NOT_NEWLINE.sub(MASK_CHAR, content[start:end]))
         pos = end
     out.append(content[pos:])
+    return "".join(out)
+
+
+def mask_simple(content: str) -> str:
+    """``content`` with its code spans and backslash escapes blanked out, for text with no
+    ``<`` and no ``[`` (so no inline HTML, autolink, link or image can start).
+
+    Gives what markdown-it's inline pass gives through the recording rules above, following
+    its ``escape`` and ``backticks`` rules: left to right, a backslash takes the next character
+    (a newline and the spaces or tabs after it for a hard break; nothing at the very end); a
+    run of N backticks opens a code span that ends at the next run of exactly N backticks
+    (backslashes do not escape inside it), and a run with no such closer is literal text.
+    Every match of a rule is masked, the literal runs included, as the wrapper masks them."""
+    if "\\" not in content and "``" not in content:
+        # The common case: single backticks only, so the 1st pairs with the 2nd, the 3rd with the 4th...
+        parts = content.split("`")
+        last = len(parts) - 1
+        out = [parts[0]]
+        for i in range(1, last, 2):
+            code = parts[i]
+            out.append(MASK_CHAR * (len(code) + 2) if "\n" not in code
+                       else MASK_CHAR + _NOT_NEWLINE.sub(MASK_CHAR, code) + MASK_CHAR)
+            out.append(parts[i + 1])
+        if last % 2:
+            out.append(MASK_CHAR + parts[last])
+        return "".join(out)
+    n = len(content)
+    # the start of the last backtick run of each length (markdown-it's own look-up cache)
+    last_run: dict[int, int] = {}
+    for m in _BACKTICK_RUN.finditer(content):
+        last_run[m.end() - m.start()] = m.start()
+    find = content.find
+    out: list[str] = []
+    done = 0  # content[:done] is already in out
+    i = 0
+    next_tick = find("`") if last_run else -1
+    next_slash = find("\\")
+    while next_tick >= 0 or next_slash >= 0:
+        if next_slash >= 0 and (next_tick < 0 or next_slash < next_tick):
+            i = next_slash
+            end = i + 1
+            if end >= n:
+                break  # a backslash at the very end is plain text
+            ch = content[end]
+            end += 1
+            if ch == "\n":
+                while end < n and content[end] in " \t":
+                    end += 1
+            elif "\ud800" <= ch <= "\udbff" and end < n and "\udc00" <= content[end] <= "\udfff":
+                end += 1
+        else:
+            i = next_tick
+            end = i + 1
+            while end < n and content[end] == "`":
+                end += 1
+            length = end - i
+            if last_run.get(length, -1) >= end:
+                k = end
+                while True:
+                    k = find("`", k)
+                    m = k + 1
+                    while m < n and content[m] == "`":
+                        m += 1
+                    if m - k == length:
+                        end = m
+                        break
+                    k = m
+        if i > done:
+            out.append(content[done:i])
+        piece = content[i:end]
+        out.append(_NOT_NEWLINE.sub(MASK_CHAR, piece) if "\n" in piece else MASK_CHAR * len(piece))
+        done = end
+        if next_tick >= 0 and next_tick < end:
+            next_tick = find("`", end)
+        if next_slash >= 0 and next_slash < end:
+            next_slash = find("\\", end)
+    if not out:
+        return content
+    out.append(content[done:])
     return "".join(out)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studyllm.decks import _fastpath
 from studyllm.decks import cloze as _cloze
 from studyllm.decks import outline as _outline
 from studyllm.decks._markdown import MAX_NESTING, get_md, masked_content
@@ -44,6 +45,7 @@ _COMMENT_ONLY = re.compile(r"^\s*<!--.*?-->\s*$", re.S)
 _IN_ORDER = re.compile(r"\s*\(in order\)\s*$", re.I)
 _TASK = re.compile(r"^\[( |x|X)\](?:[ \t]+|$)")
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _SLUG = re.compile(r"[^\w]+")
 
 CONTAINER_OPEN = ("blockquote_open", "list_item_open")
@@ -97,6 +99,19 @@ class Open:
     a_text_on_marker: bool = False
 
 
+def _has_control(text: str) -> bool:
+    """Whether ``_CONTROL`` matches somewhere in ``text`` (a byte-level test, several times
+    faster than the regex on a large file: these characters are ASCII, so in UTF-8 they
+    are bytes of their own)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _CONTROL_BYTES)) != len(data)
+
+
+def _in_order(text: str) -> bool:
+    """``_IN_ORDER.search(text)``, with a cheap test first (the regex tries every position)."""
+    return text.rstrip().endswith(")") and _IN_ORDER.search(text) is not None
+
+
 def _slug(stem: str) -> str:
     slug = _SLUG.sub("-", stem.lower()).strip("-_")
     return slug or "deck"
@@ -124,8 +139,9 @@ def clean_text(text: str) -> str:
 
 
 class _DeckParser:
-    def __init__(self, text: str, path: str, outline: bool, content_hash: str) -> None:
+    def __init__(self, text: str, path: str, outline: bool, content_hash: str, fast_path: bool = True) -> None:
         self.path = path
+        self.fast_path = fast_path
         self.force_outline = outline
         self.content_hash = content_hash
         # markdown-it normalises these itself; doing it first keeps our line numbers equal to its maps.
@@ -207,7 +223,8 @@ class _DeckParser:
         if frag is None:
             tok = self.tokens[tok_index]
             content = tok.content
-            frag = Frag(content, masked_content(self.md, content, self.env), tok.map[0] if tok.map else 0)
+            frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path),
+                        tok.map[0] if tok.map else 0)
             self._frags[tok_index] = frag
         return frag
 
@@ -222,13 +239,21 @@ class _DeckParser:
             return self.finish(deck)
         self.md = get_md()
         self.env: dict[str, Any] = {}
+        blocks: list[Block] | None = None
+        fast = _fastpath.split(self.text, self.lines) if self.fast_path else None
+        if fast is not None:
+            # only headings and plain paragraphs: the same tokens and blocks without markdown-it
+            self.tokens, raw = fast
+            blocks = [Block(kind, start, end, tok, tok + (1 if kind == "front_matter" else 3), level)
+                      for kind, start, end, tok, level in raw]
+        else:
+            try:
+                self.tokens = self.md.parse(self.text, self.env)
+            except RecursionError:
+                self.error("Markdown nested too deeply to read", 0, hint="reduce the nesting of lists or quotes")
+                return self.finish(deck)
         try:
-            self.tokens = self.md.parse(self.text, self.env)
-        except RecursionError:
-            self.error("Markdown nested too deeply to read", 0, hint="reduce the nesting of lists or quotes")
-            return self.finish(deck)
-        try:
-            self._run(deck)
+            self._run(deck, blocks)
         except RecursionError:
             self.error("Markdown nested too deeply to read", 0, hint="reduce the nesting of lists or quotes")
         except DeckError as exc:  # pragma: no cover - internal helpers report instead of raising
@@ -244,8 +269,9 @@ class _DeckParser:
         deck.warnings = self.warnings
         return deck
 
-    def _run(self, deck: ParsedDeck) -> None:
-        blocks = self.split_blocks()
+    def _run(self, deck: ParsedDeck, blocks: list[Block] | None = None) -> None:
+        if blocks is None:
+            blocks = self.split_blocks()
         fm_title = None
         mode = "cards"
         heading_level = 2
@@ -276,7 +302,7 @@ class _DeckParser:
             first_h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
             self.title = self.tokens[first_h1.tok + 1].content.strip() if first_h1 else deck.title
         deck.title = self.title
-        control = _CONTROL.search(self.text)
+        control = _CONTROL.search(self.text) if _has_control(self.text) else None
         if control:
             self.warn("control character in the text (shown as-is)", self.text.count("\n", 0, control.start()))
         if mode == "headings":
@@ -579,7 +605,7 @@ class _DeckParser:
                 and not op.a_text_on_marker and self.is_task_list(op.a_blocks[0])):
             self.mcq(op.a_blocks[0], op.line, op.col, question, op.path)
             return
-        if op.kind == "O" or _IN_ORDER.search(question):
+        if op.kind == "O" or _in_order(question):
             if single_list:
                 self.ordered(op.a_blocks[0], op.line, op.col, question, op.path)
                 return
@@ -699,7 +725,7 @@ class _DeckParser:
                 self.mcq(nxt, b.start, self.col_of(b.start, frag.content.split("\n")[0], 0),
                          clean_text(self.src(b.start, b.end)), self.heading_path())
                 return True
-            if nxt.ordered and _IN_ORDER.search(question):
+            if nxt.ordered and _in_order(question):
                 self.ordered(nxt, b.start, self.col_of(b.start, frag.content.split("\n")[0], 0),
                              clean_text(self.src(b.start, b.end)), self.heading_path())
                 return True
@@ -956,18 +982,22 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, content_hash: str = "") -> ParsedDeck:
-    """Parse deck ``text`` (the file at ``path``, used for messages and the default key/title)."""
+def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, content_hash: str = "",
+               _fast_path: bool = True) -> ParsedDeck:
+    """Parse deck ``text`` (the file at ``path``, used for messages and the default key/title).
+
+    ``_fast_path=False`` (for tests) always takes the full markdown-it path; by default a file
+    made only of headings and plain paragraphs is cut into blocks without it (``_fastpath``)."""
     if not content_hash:
         content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    if len(text) > MAX_LINE_CHARS:
+    if len(text) > MAX_LINE_CHARS and max(map(len, text.split("\n"))) > MAX_LINE_CHARS:
         for number, line in enumerate(text.split("\n"), 1):
             if len(line) > MAX_LINE_CHARS:
                 return _failed(Path(path), f"line {number} is {len(line):,} characters long, over the "
                                f"{MAX_LINE_CHARS:,} limit", number, 1, digest=content_hash,
                                hint="break the line up; no card needs a line this long")
     with paused_gc():
-        return _DeckParser(text, path, outline, content_hash).run()
+        return _DeckParser(text, path, outline, content_hash, _fast_path).run()
 
 
 def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_BYTES) -> ParsedDeck:

@@ -23,13 +23,12 @@ from sqlalchemy import Connection
 
 from studyllm.decks.identity import (
     SIMILARITY_THRESHOLD,
-    content_hash,
-    norm_hash,
-    normalise,
     card_text,
     join_card_text,
+    normalise,
     similarity,
     stable_uid,
+    text_hash,
 )
 from studyllm.decks.model import DeckError, ParsedDeck
 from studyllm.store import constants as m
@@ -305,17 +304,19 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         return best
 
     cards = parsed.cards
-    hashes = [content_hash(c) for c in cards]
-    match: list[_Old | None] = [take(by_hash.get(h, [])) for h in hashes]
+    texts = [card_text(c) for c in cards]
+    hashes = [text_hash(t) for t in texts]
+    match: list[_Old | None] = [take(by_hash.get(h, [])) for h in hashes] if old_rows else [None] * len(cards)
     # the normalised hash is only needed to match leftovers and to store with changed/new cards
-    norms = [o.norm_hash if o is not None and o.content_hash == h else norm_hash(c)
-             for c, h, o in zip(cards, hashes, match)]
+    norms = [o.norm_hash if o is not None and o.content_hash == h else text_hash(normalise(t))
+             for t, h, o in zip(texts, hashes, match)]
     path_json: dict[tuple[str, ...], str] = {}
     paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path))) for c in cards]
-    for i, c in enumerate(cards):
-        if match[i] is None:
-            match[i] = take(by_norm.get(norms[i], []))
-    unmatched = [i for i in range(len(cards)) if match[i] is None]
+    if old_rows:
+        for i in range(len(cards)):
+            if match[i] is None:
+                match[i] = take(by_norm.get(norms[i], []))
+    unmatched = [i for i in range(len(cards)) if match[i] is None] if old_rows else []
     if unmatched:
         pool: dict[tuple[str, str, str], list[_Old]] = defaultdict(list)
         for o in old_rows:
@@ -326,7 +327,7 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
             cands = [o for o in pool.get((c.kind, c.variant, paths[i]), []) if o.id not in claimed]
             if not cands:
                 continue
-            mine = normalise(card_text(c))
+            mine = normalise(texts[i])
             scored = [(similarity(mine, normalise(o.text)), o) for o in cands]
             score, best = max(scored, key=lambda t: t[0])
             if score >= SIMILARITY_THRESHOLD:

@@ -1,0 +1,221 @@
+"""The import fast path (``studyllm/decks/_fastpath.py`` and ``_markdown.mask_simple``) must
+give exactly what the full markdown-it path gives: same cards, fronts, backs, heading paths,
+lines, columns, kinds, errors and warnings, or refuse the file."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from studyllm.decks import _fastpath
+from studyllm.decks._markdown import get_md, mask_simple, masked_content
+from studyllm.decks.model import ParsedDeck
+from studyllm.decks.parser import parse_deck
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "decks").glob("*.md"))
+FIXTURES = sorted((ROOT / "tests" / "data" / "decks").glob("*.md"))
+BENCH = sorted((ROOT / "benchmarks" / "out").glob("bench-*.md"))
+
+
+def summary(deck: ParsedDeck) -> tuple:
+    def problems(errs):
+        return [(e.message, e.path, e.line, e.col, e.hint) for e in errs]
+
+    return (deck.path, deck.key, deck.title, deck.tags, deck.mode, deck.options, deck.content_hash,
+            deck.cards, problems(deck.errors), problems(deck.warnings))
+
+
+def takes_fast_path(text: str) -> bool:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    return _fastpath.split(text, text.split("\n")) is not None
+
+
+def assert_same(text: str, path: str = "deck.md") -> bool:
+    """Both paths agree (in cards mode and in outline mode); True if the fast one was taken."""
+    for outline in (False, True):
+        fast = parse_deck(text, path, outline=outline)
+        slow = parse_deck(text, path, outline=outline, _fast_path=False)
+        assert summary(fast) == summary(slow), text
+    return takes_fast_path(text)
+
+
+@pytest.mark.parametrize("path", SHIPPED + FIXTURES, ids=lambda p: p.name)
+def test_shipped_decks_and_fixtures_same_on_both_paths(path):
+    assert_same(path.read_bytes().decode("utf-8-sig"), str(path))
+
+
+@pytest.mark.skipif(not BENCH, reason="no generated bench decks (benchmarks/gen_decks.py)")
+@pytest.mark.parametrize("path", BENCH, ids=lambda p: p.name)
+def test_bench_decks_same_and_fast(path):
+    text = path.read_text(encoding="utf-8")
+    if len(text) > 3_000_000:
+        pytest.skip("large deck")
+    assert assert_same(text, str(path))
+
+
+def _string_constants(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) > 3]
+
+
+TEST_TEXTS = sorted({s for f in sorted(ROOT.glob("tests/test_parser_*.py")) if f.name != Path(__file__).name
+                     for s in _string_constants(f)})
+
+
+def test_every_text_in_the_parser_tests_same_on_both_paths():
+    fast = sum(assert_same(text) for text in TEST_TEXTS)
+    assert len(TEST_TEXTS) > 100 and fast > 30, (len(TEST_TEXTS), fast)
+
+
+SIMPLE = """---
+title: Simple
+id: simple
+---
+# Simple
+
+## Part 1
+
+Q: What is `x`?
+A: It is ``a `b` c``.
+
+## Part 2
+
+Capital :: Paris
+Big ::: 大
+
+The {{c1::Eiffel tower}} is in {{c2::Paris}}.
+
+Q: multi
+line question
+A: answer with $\\alpha$ and \\`not code\\` and a trailing #
+### Sub ###
+C: The [dot product] measures [alignment].
+
+#### Last
+
+What happens?
+?
+Uniform.
+"""
+
+
+def test_simple_deck_takes_the_fast_path_and_agrees():
+    assert assert_same(SIMPLE)
+    deck = parse_deck(SIMPLE, "simple.md")
+    assert not deck.errors and len(deck.cards) == 10, deck.cards
+
+
+@pytest.mark.parametrize("piece", [
+    "- item", "* item", "+ item", "1. item", "2) item", "> quote", "```\ncode\n```", "~~~\ncode\n~~~",
+    "text\n===", "text\n---", "***", "___", "    indented code", "a | b\n--|--", "| a |", "<div>\nx\n</div>",
+    "<!--SR:!2026-01-01,1,250-->", "[ref]: http://x", "text\twith tab", ": colon start",
+])
+def test_other_constructs_refuse_the_fast_path(piece):
+    text = f"# Deck\n\nQ: a\nA: b\n\n{piece}\n\nx :: y\n"
+    assert not takes_fast_path(text)
+    assert_same(text)
+
+
+def test_unclosed_front_matter_refuses_the_fast_path():
+    text = "---\ntitle: x\n\nQ: a\nA: b\n"
+    assert not takes_fast_path(text)
+    assert_same(text)
+
+
+# ------------------------------------------------------------------------ masked text
+
+
+def markdown_it_masked(text: str) -> str:
+    return masked_content(get_md(), text, {}, fast=False)
+
+
+inline_piece = st.sampled_from(["`", "``", "```", "\\", "\\`", "\\\n", "\n", " ", "  ", "\t", "a", "b c",
+                                "::", "Q:", "大", "$", "!", "]", "*", "😀", "\\\\", "\ud83d"])
+inline_text = st.lists(st.one_of(inline_piece, st.text(alphabet="`\\ \nab:", max_size=6)), max_size=20).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(inline_text)
+def test_mask_simple_matches_markdown_it(text):
+    assert mask_simple(text) == markdown_it_masked(text)
+
+
+@pytest.mark.parametrize("text", [
+    "`a`", "``a`", "`a``", "``a ` b``", "`a` `b", "\\`a`", "a\\", "a\\\n  b", "`a\\`b`", "\\``a`", "```a``b```",
+    "` `` `", "x ``` y ` z ``` w", "\\\\`a`",
+])
+def test_mask_simple_examples(text):
+    assert mask_simple(text) == markdown_it_masked(text)
+    assert len(mask_simple(text)) == len(text)
+
+
+# ----------------------------------------------------------------- random documents
+
+PIECES = [
+    "Q: ", "A: ", "C: ", "O: ", "Q:", "A:", "?", "??", "::", ":::", " :: ", "{{c1::", "}}", "==", "==x==",
+    "`", "``", "```", "`code`", "\\", "\\`", "$x$", "$\\alpha$", "# ", "## ", "###### ", "####### ", "#", " #",
+    "   ", "    ", " ", "---", "===", "= =", "-", "*", "1. ", "> ", "<", "<b>", "[", "]", "[x]", "|", "~~~",
+    "&amp;", "&", "!", "(in order)", "自编码模型", "注意力", "？", "\u3000", "\xa0", "\u2028", "\x0c", "\t",
+    "term: def", "word", "two words", "...", "title: x", "mode: outline", "mode: headings",
+]
+chunk = st.one_of(st.sampled_from(PIECES), st.text(alphabet="abc :#`\\-=\n", max_size=6))
+line = st.lists(chunk, max_size=6).map("".join)
+document = st.lists(line, max_size=25).map("\n".join)
+front = st.lists(st.sampled_from(["title: T", "id: x", "mode: outline", "mode: headings", "tags: [a]",
+                                  "heading_level: 3", "---", "...", "  ---", "----", "-- "]), max_size=4)
+with_front_matter = st.tuples(st.sampled_from(["---", "----", "---x", "--- "]), front,
+                              st.sampled_from(["---", "...", "----", "--", "... ", "   ---", ""]), document
+                              ).map(lambda t: "\n".join([t[0], *t[1], t[2], t[3]]))
+# mostly-simple documents: blank-line separated cards and headings, so the fast path is taken often
+simple_line = st.one_of(
+    st.sampled_from(["", "", "# Title", "## Part", "### Sub ##", "#", "## ", "Q: question `a`", "A: answer",
+                     "A:", "Q:", "?", "??", "x :: y", "a ::: b", "{{c1::x}} y", "C: [a] b", "text `c` d",
+                     "O: steps", "   indented", "    lazy", "  # h", "\\# not", "#no", "what? ", "end\\",
+                     "    - lazy item", "    > lazy quote", "    ```", "    ===", "    ---", "     # deep",
+                     "   - item", "   1. item", "   ===", "a | b", "   |--|--|"]),
+    line,
+)
+simple_document = st.lists(simple_line, max_size=30).map("\n".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(document, with_front_matter, simple_document, simple_document))
+def test_random_documents_same_on_both_paths(text):
+    fast = assert_same(text, "fuzz.md")
+    event("fast path" if fast else "markdown-it path")
+
+
+# ------------------------------------------------------------- identity: normalise
+
+
+def _normalise_by_regex(text: str) -> str:
+    import unicodedata
+
+    from studyllm.decks.identity import _NOT_WORD
+
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60) | st.lists(st.sampled_from(
+    ["a", "B", "_", " ", "\n", "\t", "\u3000", "\xa0", "ǅ", "ß", "ﬁ", "İ", "①", "²", "𝔸", "自编码", "，", "。", "≈",
+     "·", "：", "é", "e\u0301", "😀", "$\\alpha$", "`x`", "\x1f", "\x85", "\u2028", "٣", "Ⅻ"]), max_size=20).map("".join))
+def test_normalise_matches_the_regex_definition(text):
+    from studyllm.decks.identity import normalise
+
+    assert normalise(text) == _normalise_by_regex(text)
+
+
+def test_normalise_every_character():
+    from studyllm.decks.identity import normalise
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for i in range(0, len(chars), 400):
+        text = "a" + " x".join(chars[i:i + 400]) + "_b"
+        assert normalise(text) == _normalise_by_regex(text)
