@@ -283,6 +283,29 @@ async def test_four_button_mode_maps_to_sm2_grades():
         assert screen.card.id == card and review_count(store, card) == 0
 
 
+@pytest.mark.parametrize("mode, label, grade", [("sm2", "5 perfect", 5), ("sm2", "1 wrong", 1),
+                                               ("four", "3 Good", 4)])
+async def test_grade_bar_takes_clicks_only_once_the_answer_shows(mode, label, grade):
+    store = make_store()
+    store.set_setting("grading_mode", mode)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        bar = screen.query_one("#grades")
+        drawn = bar.render_lines(bar.region.reset_offset)[0].text
+        x = drawn.index(label) + 2
+        first = screen.card.id
+        await pilot.click("#grades", offset=(x, 0))  # answer not shown yet: refused
+        await pilot.pause()
+        assert review_count(store, first) == 0 and screen.card.id == first
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.click("#grades", offset=(x, 0))
+        await pilot.pause()
+        assert store.history(first)[0]["grade"] == grade
+        assert screen.card.id != first or screen.finished
+
+
 async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
     importlib.import_module("studyllm.decks.parser")
     deck = tmp_path / "deck.md"

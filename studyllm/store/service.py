@@ -375,15 +375,19 @@ class Store:
             out[did] = (n_new, n_rev, drills.get(did, 0))
         return out
 
-    def next_card(self, deck_id: int | None = None) -> CardView | None:
+    def next_card(self, deck_id: int | None = None, *, exclude: int | None = None) -> CardView | None:
         """The next card to show: drills whose delay has passed, then due reviews (most overdue
-        first), then new cards in deck order, then any remaining drills."""
+        first), then new cards in deck order, then any remaining drills. ``exclude`` leaves
+        one card out: the study screen asks what comes after the card on screen, to have it
+        drawn before the learner answers."""
         today = _iso(self.today())
         now = self.clock.now()
         delay = timedelta(minutes=self.setting("drill_delay_minutes"))
         with self.engine.connect() as conn:
             deck_sql = " AND deck_id = :deck" if deck_id else ""
-            params: dict[str, Any] = {"today": today, "deck": deck_id}
+            if exclude is not None:
+                deck_sql += " AND card_id <> :exclude"
+            params: dict[str, Any] = {"today": today, "deck": deck_id, "exclude": exclude}
             not_buried = " AND (buried_until IS NULL OR buried_until <= :today)"
             drill_sql = (
                 "SELECT card_id, last_reviewed_at FROM card_state WHERE queue >= 0 AND drill_day = :today"

@@ -471,6 +471,21 @@ class StudyScreen(Screen):
             self.set_focus(None)
         self._update_status()
         self.refresh_bindings()
+        self.call_after_refresh(self._prepare_next)
+
+    def _prepare_next(self) -> None:
+        """While the learner reads the answer, draw the front of the card most likely to
+        come next (the next in the queue after this one), so the frame after the grade key
+        only swaps it in. A wrong guess costs nothing but this idle work."""
+        card = self.card
+        if card is None or not self.revealed or self.finished:
+            return
+        try:
+            upcoming = self.app.store.next_card(self.deck_id, exclude=card.id)
+        except Exception:  # a busy database: the next card is simply drawn when it comes
+            return
+        if upcoming is not None and upcoming.kind not in ("calc", "mcq", "ordered"):
+            self.pane.prerender(upcoming.front)
 
     def action_grade(self, grade: int) -> None:
         self.grade(grade)

@@ -70,22 +70,27 @@ class CardPane(ChangedLines):
         self.revealed = False
         self.extra: Text | None = None  # choices or the items to order
         self.feedback: Text | None = None  # verdict on a choice, an order or a typed answer
-        self._front_md: RenderableType | None = None
 
     # ------------------------------------------------------------------ state
     def show(self, front: str, extra: Text | None = None) -> None:
         """A new card: its front (Markdown) and optional extras, back hidden."""
         self.front = clean(front)
-        self._front_md = markdown(self.front) if self.front.strip() else None
         self.back = ""
         self.revealed = False
         self.extra = extra
         self.feedback = None
-        self._draw()
+        self.redraw()
+
+    def prerender(self, front: str) -> None:
+        """Draw a card's front ahead of time: the study screen calls this with the card
+        that will most likely come next while the learner reads the answer, so showing it
+        costs no Markdown parse or render in the frame that follows the grade key."""
+        front = clean(front)
+        self.remember(_front_content(front), ("front", front))
 
     def set_extra(self, extra: Text | None) -> None:
         self.extra = extra
-        self._draw()
+        self.redraw()
 
     def reveal(self, back: str, *, extra: Text | None = None, feedback: Text | None = None) -> None:
         """Show the back (Markdown), with the extras redrawn and a verdict if there is one."""
@@ -94,20 +99,28 @@ class CardPane(ChangedLines):
         if extra is not None:
             self.extra = extra
         self.feedback = feedback
-        self._draw()
+        self.redraw()
 
     # ------------------------------------------------------------------ drawing
-    def _draw(self) -> None:
-        parts: list[RenderableType] = []
-        if self._front_md is not None:
-            parts.append(self._front_md)
+    def lines_parts(self, width: int) -> list:
+        # The front is one part, memoised by its text: drawn the same way every time, it
+        # may have been drawn ahead (prerender) and stays drawn when the back is revealed.
+        parts: list = [(("front", self.front), lambda: _front_content(self.front))]
+        # Rich Text goes in a Group so it is drawn by Rich, as the Markdown is (a bare Text
+        # would become Textual Content, whose colour names are CSS colours, not the
+        # terminal's: "red" would not be the theme's red).
+        blank = (None, lambda: Text(""))
         if self.extra is not None:
-            parts += [Text(""), self.extra]
+            parts += [blank, (None, lambda: Group(self.extra))]
         if self.feedback is not None:
-            parts += [Text(""), self.feedback]
+            parts += [blank, (None, lambda: Group(self.feedback))]
         if self.revealed:
-            color = self.app.theme_variables.get("primary", "blue") if self.is_attached else "blue"
-            parts += [Text(""), Rule(characters="╌", style=color), Text("")]
+            color = self.app.theme_variables.get("primary", "blue")
+            parts += [blank, (("rule", color), lambda: Rule(characters="╌", style=color)), blank]
             if self.back.strip():
-                parts.append(markdown(self.back))
-        self.draw(Group(*parts) if parts else "")
+                parts.append((None, lambda: markdown(self.back)))
+        return parts
+
+
+def _front_content(front: str) -> RenderableType:
+    return markdown(front) if front.strip() else ""

@@ -14,7 +14,7 @@ key bar swap between a few states, and a state seen before costs no render at al
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -55,6 +55,22 @@ class ChangedLines(Widget):
             self._invalidate()
             return
         self._replace(self._render_strips(self._width))
+
+    def remember(self, content: VisualType, key: Hashable) -> None:
+        """Render ``content`` now, at the current width, and keep it under ``key``: a later
+        frame that shows it costs no render. For what is likely to come next."""
+        width = self.size.width
+        if key in self._memo or not width or width != self._width:
+            return
+        self._keep(key, self._to_strips(content, width))
+
+    def lines_parts(self, width: int) -> list[tuple[Hashable | None, Callable[[], VisualType]]]:
+        """The content as parts drawn one under the other, each with its memo key (None:
+        don't memoise) and a function that makes it (called only when not memoised). By
+        default one part: :meth:`lines_key` and :meth:`lines_content`. A widget whose
+        content has a part that stays while another changes (the card's front when the
+        back is revealed) splits it, so the part that stays is not drawn again."""
+        return [(self.lines_key(width), lambda: self.lines_content(width))]
 
     def lines_key(self, width: int) -> Hashable | None:
         """The memo key of what :meth:`lines_content` gives now (None: don't memoise).
@@ -103,17 +119,26 @@ class ChangedLines(Widget):
         self.refresh(layout=True)
 
     def _render_strips(self, width: int) -> list[Strip]:
-        key = self.lines_key(width)
-        if key is not None and key in self._memo:
-            self._memo.move_to_end(key)
-            return self._memo[key]
-        visual = visualize(self, self.lines_content(width), markup=False)
-        strips = Visual.to_strips(self, visual, width, None, self.visual_style)
-        if key is not None:
-            self._memo[key] = strips
-            if len(self._memo) > _MEMO:
-                self._memo.popitem(last=False)
+        strips: list[Strip] = []
+        for key, make in self.lines_parts(width):
+            if key is not None and key in self._memo:
+                self._memo.move_to_end(key)
+                strips += self._memo[key]
+                continue
+            part = self._to_strips(make(), width)
+            if key is not None:
+                self._keep(key, part)
+            strips += part
         return strips
+
+    def _to_strips(self, content: VisualType, width: int) -> list[Strip]:
+        visual = visualize(self, content, markup=False)
+        return Visual.to_strips(self, visual, width, None, self.visual_style)
+
+    def _keep(self, key: Hashable, strips: list[Strip]) -> None:
+        self._memo[key] = strips
+        if len(self._memo) > _MEMO:
+            self._memo.popitem(last=False)
 
     def _replace(self, strips: list[Strip]) -> None:
         old, self._strips = self._strips, strips

@@ -45,18 +45,22 @@ class SessionBar(ChangedLines):
             self.remaining = remaining
         self.redraw()
 
-    def lines_key(self, width: int) -> None:
-        return None  # changes with every answer
-
-    def lines_content(self, width: int) -> Content:
+    def lines_parts(self, width: int) -> list:
+        # two parts: the top line changes with every answer; the bar only when a cell fills
         width = max(10, width)
+        filled = None
+        if self.remaining is not None:
+            filled = min(width, round(width * self.done / max(1, self.done + self.remaining)))
+        return [(None, lambda: self._top_line(width)), (("bar", filled), lambda: self._bar(width, filled))]
+
+    def _top_line(self, width: int) -> Content:
         tally = Content.styled("  " + self.tally, "$foreground-muted")
         room = max(1, width - tally.cell_length)
         context = Content.styled(self.context, "bold $accent").truncate(room, ellipsis=True, pad=True)
-        if self.remaining is None:
-            bar = Content.styled("╌" * width, "$foreground-disabled")
-        else:
-            total = max(1, self.done + self.remaining)
-            filled = min(width, round(width * self.done / total))
-            bar = Content.assemble(("━" * filled, "$accent"), ("━" * (width - filled), "$foreground-disabled"))
-        return Content("\n").join([context + tally, bar])
+        return context + tally
+
+    @staticmethod
+    def _bar(width: int, filled: int | None) -> Content:
+        if filled is None:  # not counted yet
+            return Content.styled("╌" * width, "$foreground-disabled")
+        return Content.assemble(("━" * filled, "$accent"), ("━" * (width - filled), "$foreground-disabled"))
