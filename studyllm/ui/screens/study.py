@@ -299,9 +299,7 @@ class StudyScreen(Screen):
 
     def _update_status(self) -> None:
         text = self._status_text()
-        if text != getattr(self, "_status_shown", None):
-            self.status.draw(text, key=text)
-            self._status_shown = text
+        self.status.draw(text, key=text)  # unchanged text repaints nothing
 
     def _status_text(self) -> str:
         card = self.card

@@ -31,7 +31,6 @@ class KeyBar(ChangedLines):
         self._items: list[Content] = []
         self._signature: tuple = ()
         self._most_lines = (0, 0)  # (width, lines): the most lines needed at this width
-        self._wrapped: list[list[Content]] = []
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -65,12 +64,10 @@ class KeyBar(ChangedLines):
         ]
         self.redraw()
 
-    def lines_key(self, width: int) -> tuple:
-        self._wrapped = self._wrap(width)
-        return self._signature, len(self._wrapped)
-
-    def lines_content(self, width: int) -> Content:
-        return Content("\n").join(Content("  ").join(line) for line in self._wrapped)
+    def lines_parts(self, width: int) -> list:
+        wrapped = self._wrap(width)
+        return [((self._signature, len(wrapped)),
+                 lambda: Content("\n").join(Content("  ").join(line) for line in wrapped))]
 
     def _wrap(self, width: int) -> list[list[Content]]:
         # pack whole items into lines, so a key is never split from its words
