@@ -369,3 +369,28 @@ def test_daily_limits_see_answers_from_another_window(tmp_path, clock):
     assert a.next_card() is None
     a.close()
     b.close()
+
+
+# ---------------------------------------------------------------- what comes after the card on screen
+
+
+def test_next_card_excluding_the_shown_card_is_what_comes_after_it(store):
+    add_deck(store, n=3)
+    first = store.next_card()
+    upcoming = store.next_card(exclude=first.id)
+    assert upcoming is not None and upcoming.id != first.id
+    store.answer(first.id, 5)
+    assert store.next_card().id == upcoming.id  # the guess was right
+    # the last card: nothing comes after it, and excluding changes nothing in the store
+    store.answer(upcoming.id, 5)
+    last = store.next_card()
+    assert store.next_card(exclude=last.id) is None
+    assert store.next_card().id == last.id
+
+
+def test_next_card_exclude_skips_a_drill_too(store, clock):
+    add_deck(store, n=1)
+    card = store.next_card()
+    store.answer(card.id, 2)  # weak: a drill for later today
+    assert store.next_card().id == card.id  # nothing else left: the drill comes back
+    assert store.next_card(exclude=card.id) is None
