@@ -348,3 +348,22 @@ async def test_card_answered_in_another_window_is_not_counted_twice(tmp_path):
         assert review_count(store, shown.id) == 1  # only the other window's answer
         assert screen.card is not None and screen.card.id != shown.id
     other.close()
+
+
+async def test_next_front_is_drawn_while_the_answer_is_read(monkeypatch):
+    store = make_store(cards=basic_cards()[:3])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        pane = screen.query_one("#card-pane")
+        upcoming = store.next_card(exclude=screen.card.id)
+        await pilot.press("space")
+        await pilot.pause()
+        assert ("front", upcoming.front) in pane._memo  # drawn ahead, after the answer's frame
+        rendered = []
+        original = pane._to_strips
+        monkeypatch.setattr(pane, "_to_strips", lambda content, width: rendered.append(content) or original(content, width))
+        await pilot.press("5")
+        await pilot.pause()
+        assert screen.card.id == upcoming.id and pane.front == upcoming.front
+        assert rendered == []  # the new card's front was swapped in, not drawn again
