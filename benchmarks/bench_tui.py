@@ -85,8 +85,7 @@ async def grade_latency(home: Path, answers: int) -> dict[str, float]:
 
     # work on a copy so the reused database stays unstudied
     tmp = Path(tempfile.mkdtemp(prefix="bench-tui-"))
-    for name in os.listdir(home):
-        _sh.copy2(home / name, tmp / name)
+    _sh.copytree(home, tmp, dirs_exist_ok=True)  # the database, its WAL and the backups folder
     store = Store.open(tmp, clock=FrozenClock(datetime(2026, 3, 2, 12, tzinfo=timezone.utc)))
     app = build_app(store)
     samples: list[float] = []

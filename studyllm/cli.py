@@ -48,17 +48,10 @@ def _sync_decks(store) -> None:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     store = _open_store(args)
-    from studyllm.store.backup import auto_backup
-    from studyllm.store.db import StoreError
-
-    try:
-        auto_backup(store)  # at most once a day, before anything else writes
-    except (StoreError, OSError) as exc:  # a failed backup must not stop the learner
-        print(f"{PROG}: warning: no backup today: {exc}", file=sys.stderr)
     _sync_decks(store)
     from studyllm.ui.app import build_app
 
-    app = build_app(store)
+    app = build_app(store, daily_backup=True)  # made in a worker once the home screen is up
     app.run()
     store.close()
     return 0

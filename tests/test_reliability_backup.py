@@ -215,17 +215,18 @@ def test_two_restores_in_the_same_second_keep_both_old_files(opened, home):
 
 
 # ------------------------------------------------------------------ wiring into the CLI (lead's cli.py)
-def test_tui_start_up_makes_the_daily_backup(home, monkeypatch):
+def test_tui_start_up_asks_the_app_for_the_daily_backup(home, monkeypatch):
     import studyllm.ui.app as ui_app
+
+    asked = []
 
     class NoApp:
         def run(self):
             return None
 
-    monkeypatch.setattr(ui_app, "build_app", lambda store, **kw: NoApp())
+    monkeypatch.setattr(ui_app, "build_app", lambda store, **kw: asked.append(kw.get("daily_backup")) or NoApp())
     assert main(["--home", str(home)]) == 0
-    assert main(["--home", str(home)]) == 0
-    assert len(list_backups(home)) == 1  # once a day, not once per start
+    assert asked == [True]  # made by the app's worker (tested above), not before the screen shows
 
 
 def test_damaged_database_message_offers_the_newest_good_backup(opened, home, capsys):
@@ -242,3 +243,41 @@ def test_damaged_database_message_offers_the_newest_good_backup(opened, home, ca
     assert "damaged" in err
     assert f"studyllm backup --restore {good.name}" in err
     assert (home / "studyllm.db").read_bytes() == before  # never overwritten
+
+
+@pytest.mark.parametrize("daily", [True, False])
+async def test_the_tui_backs_up_in_a_worker_once_the_home_screen_is_up(opened, home, daily):
+    from studyllm.ui.app import build_app
+
+    app = build_app(opened, daily_backup=daily)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        made = list_backups(home)
+        assert len(made) == (1 if daily else 0)
+        if daily:
+            assert check_database(made[0].path) is None
+        assert app.is_running
+
+
+async def test_a_failed_tui_backup_is_a_warning_and_the_app_goes_on(opened, home, monkeypatch):
+    from studyllm.store import backup
+    from studyllm.ui.app import build_app
+
+    def fail(store):
+        raise StoreError("disk full (test)")
+
+    monkeypatch.setattr(backup, "auto_backup", fail)
+    app = build_app(opened, daily_backup=True)
+    shown = []
+    monkeypatch.setattr(app, "notify", lambda message, **kw: shown.append((message, kw.get("severity"))))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert ("No backup today: disk full (test)", "warning") in shown
+        assert app.is_running
+        await pilot.press("s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "StudyScreen"

@@ -8,11 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
 from studyllm.ui.text import due_words, one_line
+from studyllm.ui.widgets.keybar import KeyBar
 
 NUM_COLUMNS = (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", "Learn"), ("cards", "Cards"))
 NUM_WIDTH = 5
@@ -48,7 +49,7 @@ class HomeScreen(Screen):
             table.border_title = "Decks"
             yield table
             yield Static(id="home-hint", classes="hint", markup=False)
-        yield Footer()
+        yield KeyBar(id="keys")  # lighter than Footer (a widget per key): the first screen people see
 
     def on_mount(self) -> None:
         table = self.query_one("#decks", DataTable)

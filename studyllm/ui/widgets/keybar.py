@@ -3,13 +3,14 @@
 Textual's Footer rebuilds a widget per key whenever the bindings change, which costs a
 good fraction of a frame on every reveal and grade in the study loop. This renders the
 same information (key and description, disabled keys dimmed) as a single Content, and
-redraws only when the keys change (each set of keys is rendered once per width). Mouse
-users have the grade buttons.
+redraws only when the keys change (each set of keys is rendered once per width). A click
+on a key runs its action, as in Textual's Footer.
 """
 
 from __future__ import annotations
 
 from textual.content import Content
+from textual.style import Style
 
 from studyllm.ui.widgets.lines import ChangedLines
 
@@ -28,6 +29,7 @@ class KeyBar(ChangedLines):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.auto_links = False  # keep the keys' own colours (clickable text is drawn as a link otherwise)
         self._items: list[Content] = []
         self._signature: tuple = ()
         self._most_lines = (0, 0)  # (width, lines): the most lines needed at this width
@@ -51,7 +53,8 @@ class KeyBar(ChangedLines):
             if ident in seen:
                 continue
             seen.add(ident)
-            parts.append((order.get(ident, 1000), (self.app.get_key_display(binding), binding.description, active.enabled)))
+            parts.append((order.get(ident, 1000), (self.app.get_key_display(binding), binding.description,
+                                                   active.enabled, _click_action(binding.action))))
         parts.sort(key=lambda p: p[0])
         signature = tuple(item for _, item in parts)
         if signature == self._signature and self._items:
@@ -59,8 +62,8 @@ class KeyBar(ChangedLines):
         self._signature = signature
         self._items = [
             Content.assemble((key, "bold $footer-key-foreground" if enabled else "dim"), " ",
-                             (desc, "" if enabled else "dim"))
-            for key, desc, enabled in signature
+                             (desc, "" if enabled else "dim")).stylize_before(Style.parse(f"@click={action}"))
+            for key, desc, enabled, action in signature
         ]
         self.redraw()
 
@@ -89,6 +92,14 @@ class KeyBar(ChangedLines):
         while len(lines) < most:
             lines.append([])
         return lines
+
+
+def _click_action(action: str) -> str:
+    """A binding's action as a click runs it: the screen's own actions are named with
+    their namespace (``study_all`` -> ``screen.study_all``); ``app.go('browse')`` stays.
+    These are the app's own binding strings, never card text."""
+    name = action.split("(", 1)[0]
+    return action if "." in name else f"screen.{action}"
 
 
 def _bindings_of(screen) -> list:
