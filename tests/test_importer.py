@@ -203,3 +203,58 @@ def test_oversize_file_is_refused_before_reading(store, tmp_path):
     r = import_paths(store, [f])
     assert not r.ok and "byte limit" in str(r.errors[0]) and "big.md" in str(r.errors[0])
     assert store.decks() == []
+
+
+def _cache_size(store):
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+
+
+def test_bulk_import_grows_the_page_cache_only_for_its_transaction(store, monkeypatch):
+    """A big import lets the connection's page cache hold the card indexes while it writes
+    (see db.grow_page_cache), and the pooled connection gets its usual size back after the
+    commit, and after a rollback."""
+    from studyllm.store import db, importer
+
+    default = _cache_size(store)
+    seen = []
+    real_grow = db.grow_page_cache
+
+    def spy(conn, cards):
+        real_grow(conn, cards)
+        seen.append((cards, conn.exec_driver_sql("PRAGMA cache_size").scalar_one()))
+
+    monkeypatch.setattr(importer, "grow_page_cache", spy)
+    many = [ParsedCard("basic", f"question {i}?", f"answer {i}.", ("Bulk",), line=i + 1) for i in range(1500)]
+    r = sync(store, many)
+    assert r.new == 1500
+    assert seen and seen[0][1] < 0 and -seen[0][1] > abs(default) * (4 if default > 0 else 1)
+    assert _cache_size(store) == default
+    # a file with errors rolls back: the size is put back too
+    bad = deck(many + [ParsedCard("basic", "x", "y")], key="other", h="h9")
+
+    def failing_sync(conn, store_, parsed, source_path, report):
+        real_sync(conn, store_, parsed, source_path, report)
+        raise RuntimeError("boom")
+
+    real_sync = importer._sync
+    monkeypatch.setattr(importer, "_sync", failing_sync)
+    try:
+        import_parsed(store, bad, source_path="/nonexistent/other.md")
+    except RuntimeError:
+        pass
+    assert len(seen) == 2
+    assert _cache_size(store) == default
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM card").scalar_one() == 1500
+
+
+def test_grow_page_cache_never_shrinks_and_is_capped(store):
+    from studyllm.store.db import BULK_CACHE_MAX_KIB, grow_page_cache, write_tx
+
+    with write_tx(store.engine) as conn:
+        grow_page_cache(conn, 10_000_000)
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -BULK_CACHE_MAX_KIB
+        grow_page_cache(conn, 10)  # smaller: left as is
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -BULK_CACHE_MAX_KIB
+    assert _cache_size(store) == -2000

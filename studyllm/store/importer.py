@@ -32,7 +32,7 @@ from studyllm.decks.identity import (
 )
 from studyllm.decks.model import DeckError, ParsedDeck
 from studyllm.store import constants as m
-from studyllm.store.db import dumps, write_tx
+from studyllm.store.db import dumps, grow_page_cache, write_tx
 from studyllm.store.service import Store, queue_for
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
@@ -336,6 +336,8 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
 
     taken_uids = {o.uid for o in old_rows}
     next_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM card").scalar_one()
+    if len(cards) > 1000:  # a bulk write: keep the card indexes' pages in memory
+        grow_page_cache(conn, next_id + len(cards))
     new_cards: list[tuple] = []
     new_states: list[tuple] = []
     updates: list[tuple] = []
