@@ -359,3 +359,16 @@ async def test_file_names_in_the_import_tree_are_not_markup(tmp_path, monkeypatc
             await pilot.click(tree, offset=(8, y))
         await pilot.pause()
         assert app.is_running
+
+
+async def test_home_key_bar_keys_take_clicks():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_home(pilot)
+        keys = app.screen.query_one("#keys")
+        lines = [strip.text for strip in keys.render_lines(Region(0, 0, *keys.outer_size))]
+        row = next(i for i, line in enumerate(lines) if "Browse" in line)
+        await pilot.click("#keys", offset=(lines[row].index("Browse") + 1, row))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "BrowseScreen"

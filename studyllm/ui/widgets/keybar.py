@@ -62,7 +62,7 @@ class KeyBar(ChangedLines):
         self._signature = signature
         self._items = [
             Content.assemble((key, "bold $footer-key-foreground" if enabled else "dim"), " ",
-                             (desc, "" if enabled else "dim")).stylize_before(Style.parse(f"@click={action}"))
+                             (desc, "" if enabled else "dim")).stylize_before(Style.from_meta({"@click": action}))
             for key, desc, enabled, action in signature
         ]
         self.redraw()
