@@ -9,9 +9,7 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import HOSTILE, add_deck, basic_cards, make_store, wait_home  # noqa: E402
-
-from textual.geometry import Region  # noqa: E402
+from ui_fixtures import HOSTILE, add_deck, basic_cards, drawn_lines, make_store, wait_home  # noqa: E402
 
 from studyllm.ui.app import build_app  # noqa: E402
 
@@ -265,7 +263,7 @@ async def test_hostile_card_text_is_shown_literally_and_never_acts():
         assert "\x1b" not in svg
         context = screen.query_one("#session").context
         session = screen.query_one("#session")
-        drawn = "".join(strip.text for strip in session.render_lines(Region(0, 0, *session.outer_size)))
+        drawn = "".join(drawn_lines(session))
         assert "[@click=app.quit]Evil[/]" in drawn
         assert "[@click=app.quit]Evil[/]" in context
         await pilot.press("escape")
@@ -297,7 +295,7 @@ async def test_every_builtin_theme_renders_home_and_study():
             app.theme = theme
             await pilot.pause()
             keys = app.screen.query_one("#keys")
-            drawn = "".join(strip.text for strip in keys.render_lines(Region(0, 0, *keys.outer_size)))
+            drawn = "".join(drawn_lines(keys))
             assert "Show answer" not in drawn and "Undo" in drawn  # still revealed
             app.screen.query_one("#card").refresh()
         assert store.setting("theme") == themes[-1]
@@ -367,7 +365,7 @@ async def test_home_key_bar_keys_take_clicks():
     async with app.run_test(size=SIZE) as pilot:
         await wait_home(pilot)
         keys = app.screen.query_one("#keys")
-        lines = [strip.text for strip in keys.render_lines(Region(0, 0, *keys.outer_size))]
+        lines = drawn_lines(keys)
         row = next(i for i, line in enumerate(lines) if "Browse" in line)
         await pilot.click("#keys", offset=(lines[row].index("Browse") + 1, row))
         await pilot.pause()

@@ -23,6 +23,15 @@ def app_for(**kwargs):
     return build_app(store, timer=lambda: 100.0)
 
 
+async def open_study(pilot) -> None:
+    """Press s and wait for the "left" count, which comes from a worker."""
+    await pilot.press("s")
+    for _ in range(100):
+        await pilot.pause(0.01)
+        if pilot.app.screen.remaining is not None:
+            break
+
+
 def test_home(snap_compare):
     async def run_before(pilot):
         await wait_home(pilot)
@@ -32,11 +41,7 @@ def test_home(snap_compare):
 
 def test_study_question(snap_compare):
     async def run_before(pilot):
-        await pilot.press("s")
-        for _ in range(100):  # the "left" count comes from a worker
-            await pilot.pause(0.01)
-            if pilot.app.screen.remaining is not None:
-                break
+        await open_study(pilot)
 
     assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
 
@@ -45,11 +50,7 @@ def test_study_mcq_revealed(snap_compare):
     cards = [c for c in basic_cards() if c.kind == "mcq"]
 
     async def run_before(pilot):
-        await pilot.press("s")
-        for _ in range(100):
-            await pilot.pause(0.01)
-            if pilot.app.screen.remaining is not None:
-                break
+        await open_study(pilot)
         await pilot.press("1", "space")
 
     assert snap_compare(app_for(cards=cards), run_before=run_before, terminal_size=SIZE)
@@ -60,11 +61,7 @@ def test_study_revealed_light_theme(snap_compare):
     take the theme's colours, after a theme change too."""
 
     async def run_before(pilot):
-        await pilot.press("s")
-        for _ in range(100):
-            await pilot.pause(0.01)
-            if pilot.app.screen.remaining is not None:
-                break
+        await open_study(pilot)
         await pilot.press("space", "5", "space")
         pilot.app.theme = "textual-light"
         await pilot.pause()

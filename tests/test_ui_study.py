@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, calc_card, make_store  # noqa: E402
+from ui_fixtures import basic_cards, calc_card, drawn_lines, make_store  # noqa: E402
 
 from studyllm.ui.app import build_app  # noqa: E402
 from studyllm.ui.screens.study import StudyScreen  # noqa: E402
@@ -292,7 +292,7 @@ async def test_grade_bar_takes_clicks_only_once_the_answer_shows(mode, label, gr
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
         bar = screen.query_one("#grades")
-        drawn = bar.render_lines(bar.region.reset_offset)[0].text
+        drawn = drawn_lines(bar)[0]
         x = drawn.index(label) + 2
         first = screen.card.id
         await pilot.click("#grades", offset=(x, 0))  # answer not shown yet: refused

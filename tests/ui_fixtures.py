@@ -89,3 +89,10 @@ async def wait_home(pilot, after: int = 0) -> None:
         if type(screen).__name__ == "HomeScreen" and screen.loads > after:
             return
     raise AssertionError("home screen did not load")
+
+
+def drawn_lines(widget) -> list[str]:
+    """The widget's lines as drawn on screen (padding included), as plain text."""
+    from textual.geometry import Region
+
+    return [strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
