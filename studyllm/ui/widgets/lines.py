@@ -96,22 +96,23 @@ class ChangedLines(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if not width:
             return 0
-        if width != self._width:
-            self._memo.clear()
-            self._width = width
-            self._strips = self._render_strips(width)
+        self._render_at(width)
         return len(self._strips)
 
     def render_line(self, y: int) -> Strip:
-        if self._width != self.size.width:
-            self._memo.clear()
-            self._width = self.size.width
-            self._strips = self._render_strips(self._width)
+        self._render_at(self.size.width)
         if 0 <= y < len(self._strips):
             return self._strips[y]
         return Strip.blank(self.size.width, self.visual_style.rich_style)
 
     # ------------------------------------------------------------------ internals
+    def _render_at(self, width: int) -> None:
+        """Render everything again at a new width (memoised renders are for the old one)."""
+        if width != self._width:
+            self._memo.clear()
+            self._width = width
+            self._strips = self._render_strips(width)
+
     def _invalidate(self) -> None:
         """Forget every render (new width or theme) and redraw in full."""
         self._memo.clear()
