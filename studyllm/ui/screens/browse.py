@@ -13,11 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Markdown, Select, Static
-from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
 from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_state, search_cards
 from studyllm.ui.text import clean, due_words, one_line
+from studyllm.ui.widgets.columns import fit_column
 
 LIMIT = 500
 
@@ -77,11 +77,7 @@ class BrowseScreen(Screen):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        table = self.query_one("#results", DataTable)
-        col = table.columns.get(ColumnKey("front"))
-        if col is not None and col.width != self._card_width():
-            col.width = self._card_width()
-            col.auto_width = False
+        if fit_column(self.query_one("#results", DataTable), "front", self._card_width()):
             self._show_rows(self.rows)
 
     # ------------------------------------------------------------------ searching

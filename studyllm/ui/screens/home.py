@@ -9,10 +9,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
-from textual.widgets.data_table import ColumnKey
 from textual.worker import get_current_worker
 
 from studyllm.ui.text import due_words, one_line
+from studyllm.ui.widgets.columns import fit_column
 from studyllm.ui.widgets.keybar import KeyBar
 
 NUM_COLUMNS = (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", "Learn"), ("cards", "Cards"))
@@ -64,11 +64,7 @@ class HomeScreen(Screen):
         return max(16, width - 4 - 2 - 2 - len(NUM_COLUMNS) * (NUM_WIDTH + 2) - 2)
 
     def on_resize(self) -> None:
-        table = self.query_one("#decks", DataTable)
-        col = table.columns.get(ColumnKey("deck"))
-        if col is not None and col.width != self._deck_width():
-            col.width = self._deck_width()
-            col.auto_width = False
+        if fit_column(self.query_one("#decks", DataTable), "deck", self._deck_width()):
             self.refresh_data()
 
     def on_screen_resume(self) -> None:
