@@ -166,7 +166,7 @@ def _fresh_store(d: Path, md_path: Path, *, clock: Any = None):
 
 
 def _live_cards(store) -> int:
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         return conn.exec_driver_sql("SELECT count(*) FROM card WHERE archived = 0").scalar_one()
 
 
@@ -270,7 +270,7 @@ def measure_reimport(
             edit, edit_s = _import(store, deck)
             n_after = _live_cards(store)
             forced, forced_s = _import(store, deck, force=True)
-            with store.engine.connect() as conn:
+            with store.database.connect() as conn:
                 total_rows = conn.exec_driver_sql("SELECT count(*) FROM card").scalar_one()
         finally:
             store.close()
@@ -506,7 +506,7 @@ def measure_days(
                 if day < days - 1:
                     clock.advance(days=1)
             total_s = time.perf_counter() - t_start
-            with store.engine.connect() as conn:
+            with store.database.connect() as conn:
                 rows = conn.exec_driver_sql("SELECT count(*) FROM review_log").scalar_one()
                 review_rows = conn.exec_driver_sql(
                     "SELECT count(*) FROM review_log WHERE kind IN ('review', 'relearn')"

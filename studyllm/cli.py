@@ -194,9 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sqlalchemy.exc import DatabaseError
-
-    from studyllm.store.db import StoreError, explain
+    from studyllm.store.db import DatabaseError, StoreError, explain
 
     parser = build_parser()
     args = parser.parse_args(argv)

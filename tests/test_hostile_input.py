@@ -182,7 +182,7 @@ def import_text(store, folder: Path, name: str, text: str | bytes):
 
 
 def stored_cards(store) -> list[tuple[str, str]]:
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         return [tuple(r) for r in conn.exec_driver_sql("SELECT front, back FROM card WHERE archived = 0 ORDER BY id")]
 
 
@@ -477,7 +477,7 @@ BAD_SETTINGS = {
 def test_bad_stored_setting_falls_back_with_a_warning_naming_the_key(store, key, value):
     from studyllm.store.settings import SPECS
 
-    with store.engine.begin() as conn:
+    with store.database.begin() as conn:
         conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES (?, ?)", (key, json.dumps(value)))
     with pytest.warns(UserWarning, match=repr(key)):
         assert store.setting(key) == SPECS[key].default
@@ -493,7 +493,7 @@ def test_every_setting_has_bad_values_tested():
 def test_setting_that_is_not_json_and_unknown_keys(store):
     from studyllm.store.settings import SPECS
 
-    with store.engine.begin() as conn:
+    with store.database.begin() as conn:
         conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('theme', '{not json')")
         conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('no_such_key', '1')")
     with pytest.warns(UserWarning, match="'theme'"):

@@ -36,7 +36,7 @@ def studied(store):
 
 
 def card_ids(store):
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         return {r[0]: (r[1], r[2]) for r in conn.exec_driver_sql("SELECT front, id, archived FROM card")}
 
 
@@ -110,7 +110,7 @@ def test_uids_are_stable_across_machines(store, clock):
     sync(store, CARDS)
     other = Store.memory(clock=clock)
     import_parsed(other, deck(CARDS), source_path="/elsewhere/course.md")
-    uids = lambda s: sorted(r[0] for r in s.engine.connect().exec_driver_sql("SELECT uid FROM card"))
+    uids = lambda s: sorted(r[0] for r in s.database.connect().exec_driver_sql("SELECT uid FROM card"))
     assert uids(store) == uids(other)
     other.close()
 
@@ -206,7 +206,7 @@ def test_oversize_file_is_refused_before_reading(store, tmp_path):
 
 
 def _cache_size(store):
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         return conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
 
 
@@ -245,14 +245,14 @@ def test_bulk_import_grows_the_page_cache_only_for_its_transaction(store, monkey
         pass
     assert len(seen) == 2
     assert _cache_size(store) == default
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM card").scalar_one() == 1500
 
 
 def test_grow_page_cache_never_shrinks_and_is_capped(store):
     from studyllm.store.db import BULK_CACHE_MAX_KIB, grow_page_cache, write_tx
 
-    with write_tx(store.engine) as conn:
+    with write_tx(store.database) as conn:
         grow_page_cache(conn, 10_000_000)
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -BULK_CACHE_MAX_KIB
         grow_page_cache(conn, 10)  # smaller: left as is

@@ -31,7 +31,7 @@ steps = st.lists(
 
 
 def snapshot(store):
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         states = conn.exec_driver_sql(f"SELECT {COLS} FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.uid").all()
         log = conn.exec_driver_sql(
             "SELECT uid, kind, reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
@@ -45,7 +45,7 @@ def fresh(leech: int):
     store = Store.memory(clock=clock)
     store.set_setting("leech_lapses", leech)
     add_deck(store, "p", 3)
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card ORDER BY id")]
     return store, clock, ids
 
@@ -58,7 +58,7 @@ def test_replay_matches_answer(plan, leech):
         store.answer(ids[card], grade)
         clock.advance(minutes=wait)
     before = snapshot(store)
-    with write_tx(store.engine) as conn:
+    with write_tx(store.database) as conn:
         conn.exec_driver_sql("UPDATE card_state SET repetitions = 7, ef_centi = 300, interval = 3, drill_day = NULL,"
                              " lapses = 5, leech = 1, due_day = '2000-01-01'")
         conn.exec_driver_sql("UPDATE review_log SET kind = '?', ef_after = 1, state_before = '{}'")

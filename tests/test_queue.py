@@ -294,7 +294,7 @@ def test_answer_log_row(store, clock):
     add_deck(store, "d", 1)
     card = store.next_card()
     res = store.answer(card.id, 4, duration_ms=1234)
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         row = conn.exec_driver_sql(
             "SELECT uid, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_before, reps_after, ef_after,"
             " interval_after FROM review_log"

@@ -113,7 +113,7 @@ def test_upgrade_step_runs_in_place_with_no_row_lost(v1_home, monkeypatch):
     monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
     monkeypatch.setitem(dbmod.MIGRATIONS, 1, _add_note_column)
     with Store.open(v1_home) as store:
-        with store.engine.connect() as conn:
+        with store.database.connect() as conn:
             assert dbmod.schema_version(conn) == 2
             assert conn.exec_driver_sql("SELECT count(*) FROM card_note_index").scalar_one() == len(before["card"])
             assert conn.exec_driver_sql("SELECT count(*) FROM card WHERE note <> ''").scalar_one() == 0

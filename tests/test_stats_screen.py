@@ -24,7 +24,7 @@ def seeded_store() -> Store:
     store = Store.memory(clock=clock)
     add_deck(store, "alpha", 8, title="Attention basics")
     add_deck(store, "beta", 5, title="Memory and scaling")
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card ORDER BY id")]
     grades = [5, 4, 3, 2, 4, 5, 1, 4, 3, 5]
     k = 0

@@ -12,7 +12,7 @@ from studyllm.store import models
 
 def test_creates_schema_and_pragmas(tmp_path, clock):
     s = Store.open(tmp_path / "h", clock=clock)
-    with s.engine.connect() as conn:
+    with s.database.connect() as conn:
         tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"meta", "setting", "deck", "card", "card_state", "review_log"} <= tables
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -80,7 +80,7 @@ def test_upgrade_runs_registered_step_in_place(tmp_path, clock, monkeypatch):
     monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
     monkeypatch.setitem(dbmod.MIGRATIONS, 1, v1_to_v2)
     s = Store.open(tmp_path, clock=clock)
-    with s.engine.connect() as conn:
+    with s.database.connect() as conn:
         assert dbmod.schema_version(conn) == 2
         cols = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(card)")]
     s.close()
@@ -160,7 +160,7 @@ def test_unwritable_folder(tmp_path):
 
 
 def test_settings_bad_value_falls_back_with_warning(store):
-    with store.engine.begin() as conn:
+    with store.database.begin() as conn:
         conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('new_per_day', '\"lots\"')")
         conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('rollover_hour', '{broken')")
     with pytest.warns(UserWarning, match="new_per_day"):

@@ -49,7 +49,7 @@ def session(store: Store, rng: random.Random | None = None, limit: int = 500) ->
 
 
 def logs(store: Store) -> list[dict]:
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT id, card_id, day, kind, interval_after, due_after FROM review_log ORDER BY id"
         ).all()
@@ -68,7 +68,7 @@ def check_invariants(store: Store) -> None:
             last[e["card_id"]] = e
             due = date.fromisoformat(e["day"]) + timedelta(days=e["interval_after"])
             assert e["due_after"] == due.isoformat(), e
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         states = conn.exec_driver_sql(
             "SELECT card_id, queue, due_day, drill_day, reviews FROM card_state"
         ).all()

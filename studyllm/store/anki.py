@@ -86,7 +86,7 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         sql += f" AND d.key IN ({','.join('?' * len(deck_keys))})"
         args = tuple(deck_keys)
     sql += " ORDER BY d.position, d.id, c.position, c.id"
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         rows = conn.exec_driver_sql(sql, args).all()
     for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
         extra = json.loads(extra_raw or "{}")

@@ -87,7 +87,7 @@ def search_cards(
         + " ORDER BY d.position, c.deck_id, c.position LIMIT ?"
     )
     params.append(int(limit))
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         rows = conn.exec_driver_sql(sql, tuple(params)).all()
     return [
         BrowseRow(
@@ -102,7 +102,7 @@ def search_cards(
 
 def all_tags(store: Store) -> list[str]:
     """Every tag used by a card or a deck, sorted."""
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT DISTINCT j.value FROM card c, json_each(c.tags) j WHERE json_valid(c.tags)"
             " UNION SELECT DISTINCT j.value FROM deck d, json_each(d.tags) j WHERE json_valid(d.tags)"

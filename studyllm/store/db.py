@@ -1,25 +1,201 @@
-"""Opening the SQLite database: pragmas, schema creation, upgrades, clear errors."""
+"""Opening the SQLite database: connections, pragmas, schema creation, upgrades, clear errors.
+
+The schema is declared with SQLModel (:mod:`studyllm.store.models`); SQLAlchemy is imported
+only to create a new database from those declarations. Day-to-day work (the TUI's start,
+the study loop, imports) talks to SQLite through :class:`Database`, a small pool of
+``sqlite3`` connections with the pragmas below, so opening the app doesn't pay the
+quarter of a second that importing SQLAlchemy costs."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, OperationalError
 from studyllm.store import constants
 
 SCHEMA_VERSION = constants.SCHEMA_VERSION  # module attribute so tests can simulate a newer release
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 5  # idle connections kept for reuse (threads each check one out)
+
+DatabaseError = sqlite3.DatabaseError  # what SQLite raises on damage, locks, full disks...
 
 
 class StoreError(Exception):
     """A problem with the database a user can act on (message is shown as is)."""
+
+
+class Rows:
+    """A statement's result, read straight off the ``sqlite3`` cursor: the handful of result
+    methods the store uses (named as SQLAlchemy names them)."""
+
+    __slots__ = ("cur",)
+
+    def __init__(self, cur: sqlite3.Cursor):
+        self.cur = cur
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self.cur)
+
+    def all(self) -> list[tuple]:
+        return self.cur.fetchall()
+
+    fetchall = all
+
+    def first(self) -> tuple | None:
+        return self.cur.fetchone()
+
+    fetchone = first
+
+    def one(self) -> tuple:
+        row = self.cur.fetchone()
+        if row is None:
+            raise LookupError("query returned no row")
+        return row
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+    def scalar(self) -> Any:
+        row = self.cur.fetchone()
+        return None if row is None else row[0]
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self.cur.lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self.cur.rowcount
+
+
+class Connection:
+    """One connection checked out of a :class:`Database`.
+
+    :meth:`exec_driver_sql` starts a deferred transaction before its first statement, so the
+    statements of one ``with db.connect()`` block read one snapshot; the block ends with a
+    rollback unless :meth:`begin` committed. ``raw`` is the ``sqlite3`` connection itself,
+    for hot paths that run single statements in autocommit."""
+
+    __slots__ = ("raw", "info", "_db")
+
+    def __init__(self, raw: sqlite3.Connection, db: "Database | None" = None):
+        self.raw = raw
+        self.info: dict[str, Any] = {}
+        self._db = db
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Roll back what was not committed and give the connection back to its pool."""
+        db, self._db = self._db, None
+        if db is not None:
+            db._give_back(self.raw)
+
+    def exec_driver_sql(self, sql: str, params: Any = ()) -> Rows:
+        """Run one statement with ``?`` (tuple) or ``:name`` (dict) parameters; a list of
+        parameter sets runs it once per set (``executemany``)."""
+        raw = self.raw
+        if not raw.in_transaction:
+            raw.execute("BEGIN")
+        if isinstance(params, list):
+            return Rows(raw.executemany(sql, params))
+        return Rows(raw.execute(sql, params))
+
+    @contextmanager
+    def begin(self, mode: str = "DEFERRED") -> Iterator["Connection"]:
+        """A transaction: committed when the block ends, rolled back if it raises.
+        ``mode="IMMEDIATE"`` takes the write lock up front (see :func:`write_tx`)."""
+        if self.raw.in_transaction:
+            raise RuntimeError("a transaction is already open on this connection")
+        self.raw.execute(f"BEGIN {mode}")
+        try:
+            yield self
+        except BaseException:
+            if self.raw.in_transaction:
+                self.raw.rollback()
+            raise
+        self.raw.commit()
+
+
+def _set_pragmas(raw: sqlite3.Connection) -> None:
+    cur = raw.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
+    if mode and str(mode[0]).lower() not in ("wal", "memory"):
+        cur.execute("PRAGMA journal_mode = WAL")
+    # FULL: a commit is on disk before we show the next card (WAL + NORMAL could lose
+    # the last transactions on power loss).
+    cur.execute("PRAGMA synchronous = FULL")
+    cur.close()
+
+
+class Database:
+    """Connections to one SQLite file: opened on demand with the pragmas above, in
+    autocommit mode (transactions are begun explicitly), shared across threads one at a
+    time (a thread checks a connection out, uses it and gives it back), and up to
+    ``POOL_SIZE`` idle ones kept for reuse."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _open(self) -> sqlite3.Connection:
+        raw = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        try:
+            _set_pragmas(raw)
+        except BaseException:
+            raw.close()
+            raise
+        return raw
+
+    def connect(self) -> Connection:
+        """A connection for this thread; use it as a context manager (``with``) so it goes
+        back to the pool, its open transaction rolled back, when the block ends."""
+        with self._lock:
+            raw = self._idle.pop() if self._idle else None
+        return Connection(raw if raw is not None else self._open(), self)
+
+    def _give_back(self, raw: sqlite3.Connection) -> None:
+        try:
+            if raw.in_transaction:
+                raw.rollback()
+        except sqlite3.Error:  # a broken connection is not reused
+            raw.close()
+            return
+        with self._lock:
+            if len(self._idle) < POOL_SIZE:
+                self._idle.append(raw)
+                return
+        raw.close()
+
+    @contextmanager
+    def begin(self, mode: str = "DEFERRED") -> Iterator[Connection]:
+        """A connection inside one transaction, committed when the block ends."""
+        with self.connect() as conn, conn.begin(mode):
+            yield conn
+
+    def dispose(self) -> None:
+        """Close the idle connections (e.g. before the file is replaced or removed). The
+        database stays usable: the next :meth:`connect` opens a new connection."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for raw in idle:
+            raw.close()
 
 
 # Upgrades from version N to N+1, run in one transaction each. Version 1 is the first
@@ -43,54 +219,21 @@ def check_sqlite_file(path: Path) -> None:
         )
 
 
-def _set_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-    # Let SQLAlchemy's "begin" event emit BEGIN itself (the documented pysqlite recipe),
-    # so we can use BEGIN IMMEDIATE for writes and get the busy timeout on lock waits.
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA foreign_keys = ON")
-    mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
-    if mode and str(mode[0]).lower() not in ("wal", "memory"):
-        cur.execute("PRAGMA journal_mode = WAL")
-    # FULL: a commit is on disk before we show the next card (WAL + NORMAL could lose
-    # the last transactions on power loss).
-    cur.execute("PRAGMA synchronous = FULL")
-    cur.close()
-
-
-def _begin(conn: Connection) -> None:
-    mode = conn.info.pop("begin_mode", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def make_engine(path: Path) -> Engine:
-    """An engine for the database file at ``path`` (created on first connect)."""
-    engine = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-    )
-    event.listen(engine, "connect", _set_pragmas)
-    event.listen(engine, "begin", _begin)
-    return engine
-
-
 @contextmanager
-def write_tx(engine: Engine) -> Iterator[Connection]:
+def write_tx(db: Database) -> Iterator[Connection]:
     """A write transaction (BEGIN IMMEDIATE): takes the write lock up front, waiting up to
     the busy timeout, so two processes never fail half-way with "database is locked".
 
     A page cache grown with :func:`grow_page_cache` inside it is put back to its size after
     the commit or rollback, before the connection goes back to the pool."""
-    with engine.connect() as conn:
-        conn.info["begin_mode"] = "IMMEDIATE"
+    with db.connect() as conn:
         try:
-            with conn.begin():
+            with conn.begin("IMMEDIATE"):
                 yield conn
         finally:
             restore = conn.info.pop("cache_size_before", None)
-            if restore is not None and not conn.invalidated:
-                conn.connection.dbapi_connection.execute(f"PRAGMA cache_size = {int(restore)}")
+            if restore is not None:
+                conn.raw.execute(f"PRAGMA cache_size = {int(restore)}")
 
 
 # SQLite's page cache for a bulk write (KiB per card in the card table, and a ceiling).
@@ -126,10 +269,10 @@ def schema_version(conn: Connection) -> int | None:
     return int(row[0]) if row else None
 
 
-def init_schema(engine: Engine) -> int:
+def init_schema(db: Database) -> int:
     """Create the schema on an empty database or upgrade an older one. Returns the version found."""
     try:
-        with write_tx(engine) as conn:
+        with write_tx(db) as conn:
             found = schema_version(conn)
             if found is None:
                 has_tables = conn.exec_driver_sql(
@@ -137,12 +280,10 @@ def init_schema(engine: Engine) -> int:
                 ).scalar_one()
                 if has_tables:
                     raise StoreError("the database has tables but no studyllm schema version")
-                from sqlmodel import SQLModel  # only needed to create a new database
-
-                SQLModel.metadata.create_all(conn, tables=_tables())
-                conn.execute(
-                    text("INSERT INTO meta(key, value) VALUES ('schema_version', :v)"),
-                    {"v": str(SCHEMA_VERSION)},
+                for statement in schema_ddl():
+                    conn.exec_driver_sql(statement)
+                conn.exec_driver_sql(
+                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
                 return 0
             if found > SCHEMA_VERSION:
@@ -164,25 +305,38 @@ def init_schema(engine: Engine) -> int:
                 step(conn)
                 version += 1
             if version != found:
-                conn.execute(
-                    text("UPDATE meta SET value=:v WHERE key='schema_version'"), {"v": str(version)}
-                )
+                conn.exec_driver_sql("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
             return found
-    except (DatabaseError, OperationalError) as exc:
+    except sqlite3.DatabaseError as exc:
         raise StoreError(explain(exc)) from None
 
 
-def _tables() -> list:
+def schema_ddl() -> list[str]:
+    """The CREATE TABLE and CREATE INDEX statements for the SQLModel tables, in dependency
+    order, as SQLAlchemy's SQLite dialect writes them (what ``metadata.create_all`` runs).
+    Only a new database needs them, so this is the one place that imports SQLAlchemy."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
     from studyllm.store import models
 
-    return [
+    tables = {t.name: t for t in (
         models.Meta.__table__,
         models.Setting.__table__,
         models.Deck.__table__,
         models.Card.__table__,
         models.CardState.__table__,
         models.ReviewLog.__table__,
-    ]
+    )}
+    dialect = sqlite.dialect()
+    out = []
+    for table in models.SQLModel.metadata.sorted_tables:
+        if table.name not in tables:
+            continue
+        out.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        for index in sorted(table.indexes, key=lambda ix: ix.name or ""):
+            out.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
+    return out
 
 
 def explain(exc: Exception) -> str:

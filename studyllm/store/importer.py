@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
-
 from studyllm.decks.identity import (
     SIMILARITY_THRESHOLD,
     card_text,
@@ -32,7 +30,7 @@ from studyllm.decks.identity import (
 )
 from studyllm.decks.model import DeckError, ParsedDeck
 from studyllm.store import constants as m
-from studyllm.store.db import dumps, grow_page_cache, write_tx
+from studyllm.store.db import Connection, dumps, grow_page_cache, write_tx
 from studyllm.store.service import Store, queue_for
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
@@ -182,7 +180,7 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
         return DeckReport(path=str(path), errors=[DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))])
     digest = hashlib.sha256(data).hexdigest()
     if not force and not dry_run:
-        with store.engine.connect() as conn:
+        with store.database.connect() as conn:
             row = conn.exec_driver_sql(
                 "SELECT key, title, id FROM deck WHERE source_path = ? AND content_hash = ? AND archived = 0",
                 (source, digest),
@@ -214,7 +212,7 @@ def import_parsed(store: Store, parsed: ParsedDeck, *, source_path: str, dry_run
     from studyllm.decks.parser import paused_gc
 
     try:
-        with paused_gc(), write_tx(store.engine) as conn:
+        with paused_gc(), write_tx(store.database) as conn:
             err = _sync(conn, store, parsed, source_path, report)
             if err:
                 report.errors.append(err)
@@ -431,7 +429,7 @@ def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport
     report = import_paths(store, folders, progress=progress)
     seen = {str(Path(d.path).resolve()) for d in report.decks}
     roots = [str(f.resolve()) + os.sep for f in folders]
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         gone = [
             (did, src)
             for did, src in conn.exec_driver_sql("SELECT id, source_path FROM deck WHERE archived = 0")
@@ -444,7 +442,7 @@ def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport
 
 def archive_deck(store: Store, deck_id: int) -> None:
     """Archive a deck whose file is gone: its cards leave the queue, history is kept."""
-    with write_tx(store.engine) as conn:
+    with write_tx(store.database) as conn:
         conn.exec_driver_sql("UPDATE deck SET archived = 1 WHERE id = ?", (deck_id,))
         conn.exec_driver_sql("UPDATE card SET archived = 1 WHERE deck_id = ?", (deck_id,))
         conn.exec_driver_sql(f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE deck_id = ?", (deck_id,))

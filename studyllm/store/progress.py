@@ -21,12 +21,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import Connection
-
 from studyllm import __version__
 from studyllm.schedule import apply_answer, queue_for
 from studyllm.store import constants as m
-from studyllm.store.db import write_tx
+from studyllm.store.db import Connection, write_tx
 from studyllm.store.service import Store
 
 __all__ = [
@@ -253,7 +251,7 @@ def rebuild_states(store: Store, card_ids: Iterable[int] | None = None) -> int:
     """Recompute card states (and the derived log fields) from the review log. With no
     ``card_ids``, every card (a card without answers goes back to new). Returns the number replayed."""
     leech_at = store.setting("leech_lapses")
-    with write_tx(store.engine) as conn:
+    with write_tx(store.database) as conn:
         if card_ids is None:
             ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card")]
         else:
@@ -263,11 +261,6 @@ def rebuild_states(store: Store, card_ids: Iterable[int] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- export
-
-
-def _raw(conn: Connection):
-    """The sqlite3 connection under SQLAlchemy (fast row iteration for large exports)."""
-    return conn.connection.dbapi_connection
 
 
 def _counts(cur) -> tuple[int, int, int]:
@@ -287,8 +280,8 @@ _snapshot = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(","
 def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) -> dict[str, int]:
     """Write the whole progress as one JSON document (one table row per line). Returns counts."""
     every = 20_000
-    with store.engine.connect() as conn, conn.begin():
-        cur = _raw(conn).cursor()
+    with store.database.connect() as conn, conn.begin():
+        cur = conn.raw.cursor()
         n_decks, n_cards, n_log = _counts(cur)
         total = n_cards * 2 + n_log
         done = 0
@@ -354,8 +347,8 @@ def export_csv(store: Store, folder: Path, *, progress: Progress | None = None) 
     """Write ``review_log.csv`` and ``card_states.csv`` (UTF-8, comma, header row) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     every = 20_000
-    with store.engine.connect() as conn, conn.begin():
-        cur = _raw(conn).cursor()
+    with store.database.connect() as conn, conn.begin():
+        cur = conn.raw.cursor()
         _, n_cards, n_log = _counts(cur)
         total = n_cards + n_log
         done = 0
@@ -710,7 +703,7 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
     report = ImportProgressReport(source=data.source, rows_in_file=len(data.log), dry_run=dry_run)
     leech_at = store.setting("leech_lapses")
     try:
-        with write_tx(store.engine) as conn:
+        with write_tx(store.database) as conn:
             by_uid: dict[str, int] = {}
             by_content: dict[tuple[str, str], int] = {}
             local_uid: dict[int, str] = {}

@@ -16,13 +16,20 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine
-
 from studyllm.clock import Clock, SystemClock, study_day
 from studyllm.schedule import apply_answer, queue_for  # noqa: F401  (queue_for re-exported)
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
-from studyllm.store.db import StoreError, check_sqlite_file, dumps, init_schema, make_engine, write_tx
+from studyllm.store.db import (
+    Connection,
+    Database,
+    Rows,
+    StoreError,
+    check_sqlite_file,
+    dumps,
+    init_schema,
+    write_tx,
+)
 from studyllm.store.settings import SPECS, validate
 
 __all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError", "CardChangedError"]
@@ -122,47 +129,11 @@ class AnswerResult:
     log_uid: str
 
 
-class _Rows:
-    """The few result methods the store uses, straight on the sqlite3 cursor. The study loop
-    runs ~15 statements per answer; SQLAlchemy's result layer costs ~40 µs a statement
-    (``text()`` ~120 µs) against ~4 µs for the cursor, a third of the CPU per answer."""
-
-    __slots__ = ("cur",)
-
-    def __init__(self, cur: Any):
-        self.cur = cur
-
-    def __iter__(self) -> Any:
-        return iter(self.cur)
-
-    def all(self) -> list[tuple]:
-        return self.cur.fetchall()
-
-    def first(self) -> tuple | None:
-        return self.cur.fetchone()
-
-    def one(self) -> tuple:
-        row = self.cur.fetchone()
-        if row is None:
-            raise LookupError("query returned no row")
-        return row
-
-    def scalar_one(self) -> Any:
-        return self.one()[0]
-
-    def scalar(self) -> Any:
-        row = self.cur.fetchone()
-        return None if row is None else row[0]
-
-    @property
-    def lastrowid(self) -> int:
-        return self.cur.lastrowid
-
-
-def _sql(conn: Connection, sql: str, params: Any = ()) -> _Rows:
-    """Run ``sql`` on the connection's own sqlite3 connection, inside whatever transaction the
-    SQLAlchemy connection holds (``write_tx`` has already sent BEGIN IMMEDIATE)."""
-    return _Rows(conn.connection.dbapi_connection.execute(sql, params))
+def _sql(conn: Connection, sql: str, params: Any = ()) -> Rows:
+    """Run one statement on the connection's ``sqlite3`` connection as it stands: inside the
+    transaction :func:`write_tx` began, else on its own (autocommit). The study loop runs
+    ~15 statements per answer, so they skip even :meth:`Connection.exec_driver_sql`."""
+    return Rows(conn.raw.execute(sql, params))
 
 
 @dataclass
@@ -182,8 +153,8 @@ def _day(s: str | None) -> date | None:
 class Store:
     """Progress database. Build with :meth:`open` (a home folder) or :meth:`memory` (tests)."""
 
-    def __init__(self, engine: Engine, *, path: Path | None, clock: Clock | None = None):
-        self.engine = engine
+    def __init__(self, database: Database, *, path: Path | None, clock: Clock | None = None):
+        self.database = database
         self.path = path
         self.clock: Clock = clock or SystemClock()
         self.warnings: list[str] = []
@@ -206,9 +177,9 @@ class Store:
             raise StoreError(f"{home}: the data folder is not writable")
         path = db_path(home)
         check_sqlite_file(path)
-        engine = make_engine(path)
-        store = cls(engine, path=path, clock=clock)
-        init_schema(engine)
+        database = Database(path)
+        store = cls(database, path=path, clock=clock)
+        init_schema(database)
         return store
 
     @classmethod
@@ -228,7 +199,7 @@ class Store:
         return self._temp_dir is not None
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.dispose()
         if self._temp_dir is not None:
             import shutil
 
@@ -247,7 +218,7 @@ class Store:
         and adds a warning naming the key."""
         if self._settings_cache is None:
             values = {key: spec.default for key, spec in SPECS.items()}
-            with self.engine.connect() as conn:
+            with self.database.connect() as conn:
                 rows = _sql(conn, "SELECT key, value FROM setting").all()
             for key, raw in rows:
                 if key not in SPECS:
@@ -268,7 +239,7 @@ class Store:
 
     def set_setting(self, key: str, value: Any) -> None:
         value = validate(key, value)
-        with write_tx(self.engine) as conn:
+        with write_tx(self.database) as conn:
             _sql(
                 conn,
                 "INSERT INTO setting(key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value=:v",
@@ -333,7 +304,7 @@ class Store:
     def counts(self, deck_id: int | None = None) -> QueueCounts:
         """What is left to study today (after the daily limits)."""
         today = _iso(self.today())
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             return self._counts(conn, today, deck_id)
 
     def _counts(self, conn: Connection, today: str, deck_id: int | None) -> QueueCounts:
@@ -383,7 +354,7 @@ class Store:
         today = _iso(self.today())
         now = self.clock.now()
         delay = timedelta(minutes=self.setting("drill_delay_minutes"))
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             deck_sql = " AND deck_id = :deck" if deck_id else ""
             if exclude is not None:
                 deck_sql += " AND card_id <> :exclude"
@@ -428,7 +399,7 @@ class Store:
 
     # ------------------------------------------------------------------ reading cards
     def card(self, card_id: int) -> CardView:
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             return self._view(conn, card_id)
 
     def _view(self, conn: Connection, card_id: int, *, is_drill: bool = False) -> CardView:
@@ -454,7 +425,7 @@ class Store:
         )
 
     def history(self, card_id: int) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             rows = _sql(conn, 
                 "SELECT reviewed_at, day, grade, duration_ms, kind, ef_before, ef_after, interval_after, due_after"
                 " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id",
@@ -489,7 +460,7 @@ class Store:
         now = self.clock.now()
         today = self.today()
         leech_at = self.setting("leech_lapses")
-        with write_tx(self.engine) as conn:
+        with write_tx(self.database) as conn:
             st = self._state_row(conn, card_id)
             if shown is not None and (shown.id != card_id or st["reviews"] != shown.reviews):
                 raise CardChangedError("this card was answered in another studyllm window since it was shown")
@@ -531,7 +502,7 @@ class Store:
         machine are never undone. Returns the card id, or ``None`` when there is nothing to undo."""
         while self._undo_stack:
             log_uid = self._undo_stack.pop()
-            with write_tx(self.engine) as conn:
+            with write_tx(self.database) as conn:
                 row = _sql(conn, 
                     "SELECT id, card_id, state_before, reviewed_at FROM review_log WHERE uid = ?", (log_uid,)
                 ).first()
@@ -561,13 +532,13 @@ class Store:
     def bury(self, card_id: int) -> None:
         """Hide the card until tomorrow's study day."""
         tomorrow = (self.today() + timedelta(days=1)).isoformat()
-        with write_tx(self.engine) as conn:
+        with write_tx(self.database) as conn:
             self._state_row(conn, card_id)
             _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (tomorrow, card_id))
 
 
     def set_suspended(self, card_id: int, suspended: bool = True) -> None:
-        with write_tx(self.engine) as conn:
+        with write_tx(self.database) as conn:
             st = self._state_row(conn, card_id)
             archived = st["queue"] == m.QUEUE_ARCHIVED
             st["suspended"] = suspended
@@ -585,7 +556,7 @@ class Store:
     # ------------------------------------------------------------------ decks
     def decks(self, *, include_archived: bool = False) -> list[DeckSummary]:
         today = _iso(self.today())
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             limits = self._limits(conn, today, None)
             capped = self._capped_counts(conn, today, limits)
             by_queue: dict[int, dict[int, int]] = defaultdict(dict)
@@ -619,13 +590,13 @@ class Store:
         return out
 
     def deck_id(self, key: str) -> int | None:
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             return _sql(conn, "SELECT id FROM deck WHERE key = ?", (key,)).scalar()
 
     def next_due(self) -> date | None:
         """The earliest day after today on which a review falls due."""
         today = _iso(self.today())
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             value = _sql(conn, 
                 "SELECT min(due_day) FROM card_state WHERE queue IN (1, 2) AND due_day > ?", (today,)
             ).scalar()
@@ -633,14 +604,14 @@ class Store:
 
     def answered_today(self) -> int:
         today = _iso(self.today())
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             return _sql(conn, "SELECT count(*) FROM review_log WHERE day = ?", (today,)).scalar_one()
 
     def streak(self) -> int:
         """Consecutive study days with at least one answer, ending today (or yesterday if
         nothing has been answered yet today)."""
         today = self.today()
-        with self.engine.connect() as conn:
+        with self.database.connect() as conn:
             days = {
                 date.fromisoformat(r[0])
                 for r in _sql(conn, "SELECT DISTINCT day FROM review_log WHERE day >= ?", ((today - timedelta(days=3660)).isoformat(),))

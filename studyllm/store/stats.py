@@ -56,7 +56,7 @@ def reviews_per_day(store: Store, days: int = 30, *, today: date | None = None) 
         raise ValueError("days must be at least 1")
     end = _today(store, today)
     start = end - timedelta(days=days - 1)
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         counts = dict(
             conn.exec_driver_sql(
                 "SELECT day, count(*) FROM review_log WHERE day BETWEEN ? AND ? GROUP BY day",
@@ -93,7 +93,7 @@ def streaks(store: Store, *, today: date | None = None) -> dict[str, int]:
     """``current``: consecutive study days with an answer ending today (or yesterday when
     nothing is answered yet today); ``longest`` ever; ``days_studied`` in all."""
     end = _today(store, today)
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         days = [date.fromisoformat(r[0]) for r in conn.exec_driver_sql("SELECT DISTINCT day FROM review_log ORDER BY day")]
     longest = run = 0
     prev: date | None = None
@@ -144,7 +144,7 @@ def retention(store: Store, *, today: date | None = None) -> dict[str, Any]:
     """True retention for today, the last 7 and the last 30 study days, overall and per deck."""
     end = _today(store, today)
     starts = {p: (end - timedelta(days=n - 1)).isoformat() for p, n in PERIOD_DAYS.items()}
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT c.deck_id, l.day >= :week, l.day >= :today, l.interval_before >= :mature,"
             " sum(l.grade >= 3), count(*)"
@@ -177,7 +177,7 @@ def forecast(store: Store, days: int = 30, *, today: date | None = None) -> list
     """Cards falling due on each of the next ``days`` days; today's figure includes overdue cards."""
     start = _today(store, today)
     end = start + timedelta(days=days - 1)
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT max(due_day, ?1), count(*) FROM card_state WHERE queue IN (1, 2) AND due_day <= ?2 GROUP BY 1",
             (start.isoformat(), end.isoformat()),
@@ -195,7 +195,7 @@ _STATE_KEYS = ("total", "new", "learning", "young", "mature", "suspended", "arch
 
 
 def _state_rows(store: Store) -> dict[int, dict[str, int]]:
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]))) for r in conn.exec_driver_sql(_STATE_SQL)}
 
 
@@ -211,7 +211,7 @@ def card_counts(store: Store) -> dict[str, int]:
 def ef_distribution(store: Store) -> list[tuple[float, int]]:
     """Cards already answered (and not archived) by easiness, in buckets 0.1 wide:
     ``(1.3, n)`` counts EF 1.30 to 1.39."""
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT ef_centi / 10, count(*) FROM card_state WHERE reviews > 0 AND queue <> -2 GROUP BY 1 ORDER BY 1"
         ).all()
@@ -221,7 +221,7 @@ def ef_distribution(store: Store) -> list[tuple[float, int]]:
 def deck_table(store: Store, *, include_archived: bool = False) -> list[dict[str, Any]]:
     """Per deck: total, new, learning, young, mature, suspended, archived cards and leeches."""
     rows = _state_rows(store)
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         decks = conn.exec_driver_sql(
             "SELECT id, key, title, archived FROM deck" + ("" if include_archived else " WHERE archived = 0")
             + " ORDER BY position, id"

@@ -97,7 +97,7 @@ def build(target: Path) -> None:
 
 
 def _first_card(store: Store, key: str) -> int:
-    with store.engine.connect() as conn:
+    with store.database.connect() as conn:
         return conn.exec_driver_sql(
             "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position LIMIT 1", (key,)
         ).scalar_one()
