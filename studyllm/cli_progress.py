@@ -232,6 +232,12 @@ def cmd_import_progress(args: argparse.Namespace) -> int:
     data = progress.load_export(path)  # checked before the store is opened: bad input changes nothing
     store = _open(args)
     try:
+        if not args.no_sync:
+            # the deck folders first (the shipped decks on a fresh home): an export's answers
+            # can only land on cards this home knows
+            from studyllm.cli import _sync_decks
+
+            _sync_decks(store)
         report = progress.merge_export(store, data, dry_run=args.dry_run)
     finally:
         store.close()
@@ -289,10 +295,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Merge a JSON export (or a CSV export folder / review_log.csv) into this home. Answers are added by their "
             "unique id, so importing twice changes nothing; the states of the cards concerned are rebuilt by replaying "
-            "the merged review log. Cards not in this home are listed, not guessed. All or nothing."
+            "the merged review log. The deck folders are re-scanned first, as on every start, so a fresh home knows the "
+            "shipped decks. Cards not in this home are listed, not guessed. All or nothing."
         ),
     )
     p.add_argument("file", metavar="FILE", help="a studyllm export (.json), a CSV export folder or review_log.csv")
     p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--no-sync", action="store_true",
+                   help="don't re-scan the deck folders (the shipped decks, deck_folders) first")
     p.set_defaults(func=_guard("import-progress", cmd_import_progress))

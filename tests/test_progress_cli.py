@@ -127,3 +127,27 @@ def test_failed_json_export_leaves_no_file(homes, monkeypatch, capsys):
     assert "No space left" in capsys.readouterr().err
     assert not (tmp / "p.json").exists()
     assert [p.name for p in tmp.iterdir() if p.name.startswith(".p.json")] == []
+
+
+def test_import_progress_on_a_fresh_home_finds_the_shipped_decks(tmp_path, capsys):
+    """Moving machines: answers on shipped-deck cards, exported and merged into a home that
+    was never opened, land on those cards (the deck folders are scanned before the merge)."""
+    from studyllm.store import Store
+
+    a, fresh, out = tmp_path / "a", tmp_path / "fresh", tmp_path / "p.json"
+    assert main(["--home", str(a), "due"]) == 0  # syncs the shipped decks
+    with Store.open(a) as store:
+        card = store.next_card()
+        store.answer(card.id, 5)
+    assert main(["--home", str(a), "export", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["--home", str(fresh), "import-progress", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["added"] == 1 and report["skipped_unknown"] == 0
+    with Store.open(fresh) as store:
+        with store.database.connect() as conn:
+            card_id = conn.exec_driver_sql("SELECT id FROM card WHERE uid = ?", (card.uid,)).scalar_one()
+        assert [h["grade"] for h in store.history(card_id)] == [5]
+    # without the scan the same merge finds no card to put the answer on
+    assert main(["--home", str(tmp_path / "bare"), "import-progress", str(out), "--no-sync", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped_unknown"] == 1
