@@ -20,7 +20,7 @@ NUM_WIDTH = 5
 
 
 class HomeScreen(Screen):
-    CSS_PATH = "home.tcss"
+    # styles: home.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
         Binding("enter", "study_selected", "Study deck", priority=False),
         Binding("s", "study_all", "Study all"),
