@@ -76,8 +76,18 @@ class StudyApp(App[None]):
         self.push_screen(HomeScreen())
         if self._start != "home":
             self.action_go(self._start)
+
+    def on_ready(self) -> None:
+        # Textual sends Ready once the first screen is laid out, but that frame is drawn while
+        # the app is still starting and never shown: the frames after it are the first on the
+        # terminal. Work that can wait starts once they are out, so it doesn't compete with them.
+        self.call_after_refresh(self.call_after_refresh, self._after_first_frames)
+
+    def _after_first_frames(self) -> None:
         if self._daily_backup:
-            self.call_after_refresh(self.run_worker, self._backup, thread=True, group="backup", exit_on_error=False)
+            self.run_worker(self._backup, thread=True, group="backup", exit_on_error=False)
+        # the study screen, imported while the learner reads home, so the study key doesn't wait for it
+        _load_study()
 
     def _backup(self) -> None:
         """Today's backup (at most one a day), off the UI thread once the first screen is up:
@@ -191,6 +201,19 @@ class StudyApp(App[None]):
 
     async def _run_in(self, node: Any, action: str) -> None:
         await self.run_action(action, node)
+
+
+def _load_study() -> None:
+    """Import the study screen (its card pane brings markdown-it and Rich's Markdown, ~45 ms)
+    and build the card pane's shared Markdown parser. Nothing here touches the screen; if
+    the import fails, the study key meets the same error later."""
+    try:
+        from studyllm.ui.widgets.cardpane import markdown
+        from studyllm.ui.screens.study import StudyScreen  # noqa: F401
+
+        markdown("")
+    except Exception:
+        pass
 
 
 def build_app(store: Store, **kwargs: Any) -> StudyApp:
