@@ -66,3 +66,44 @@ async def test_daily_backup_is_made_once_home_is_up(tmp_path):
             if list_backups(tmp_path / "home"):
                 break
         assert len(list_backups(tmp_path / "home")) == 1
+
+
+async def test_no_garbage_collection_while_home_is_built_and_back_on_once_it_is_up(monkeypatch):
+    import gc
+
+    from studyllm.ui.screens.home import HomeScreen
+
+    seen = []
+    mount = HomeScreen.on_mount
+
+    def on_mount(self):
+        seen.append(gc.isenabled())
+        mount(self)
+
+    monkeypatch.setattr(HomeScreen, "on_mount", on_mount)
+    assert gc.isenabled()
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if gc.isenabled():
+                break
+        assert gc.isenabled()
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+async def test_garbage_collection_left_off_if_it_was_off():
+    import gc
+
+    store = make_store()
+    app = build_app(store)
+    gc.disable()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(0.1)
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
