@@ -92,6 +92,10 @@ class StudyApp(App[None]):
     def _restore_gc(self) -> None:
         if getattr(self, "_gc_was_enabled", False):
             self._gc_was_enabled = False
+            # What start-up made lives as long as the app: frozen first, the collection that
+            # turning the collector back on sets off doesn't scan it (the study screen freezes
+            # again after its first card, for the same reason).
+            gc.freeze()
             gc.enable()
 
     def on_ready(self) -> None:
