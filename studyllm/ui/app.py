@@ -7,6 +7,7 @@ database or touches the disk at import time.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -38,7 +39,12 @@ class StudyApp(App[None]):
 
     TITLE = "studyllm"
     SUB_TITLE = "spaced repetition for LLM fundamentals"
-    CSS_PATH = "app.tcss"
+    # The home and study screens' styles are read with the app's, not as the screens'
+    # CSS_PATH: Textual re-parses every stylesheet it holds each time a screen brings a new
+    # one (~6 ms for home before its first frame, ~18 ms between the study key and the first
+    # card). Their rules name their screen (``HomeScreen #decks``), so where they are read
+    # from changes nothing on screen.
+    CSS_PATH = ["app.tcss", "screens/home.tcss", "screens/study.tcss"]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("question_mark", "go('help')", "Help", key_display="?"),
@@ -71,8 +77,39 @@ class StudyApp(App[None]):
         self.push_screen(HomeScreen())
         if self._start != "home":
             self.action_go(self._start)
+
+    def on_load(self) -> None:
+        # No garbage collection while the first screen is built: start-up makes tens of
+        # thousands of objects, which set off collections that scan them (~8 ms of the
+        # ~140 ms to home's first frame at 10,000 cards) and find almost nothing to free.
+        # Turned back on once the first frames are out (if it was on).
+        self._gc_was_enabled = gc.isenabled()
+        gc.disable()
+
+    def on_unmount(self) -> None:
+        self._restore_gc()  # an app that stops before its first frames
+
+    def _restore_gc(self) -> None:
+        if getattr(self, "_gc_was_enabled", False):
+            self._gc_was_enabled = False
+            # What start-up made lives as long as the app: frozen first, the collection that
+            # turning the collector back on sets off doesn't scan it (the study screen freezes
+            # again after its first card, for the same reason).
+            gc.freeze()
+            gc.enable()
+
+    def on_ready(self) -> None:
+        # Textual sends Ready once the first screen is laid out, but that frame is drawn while
+        # the app is still starting and never shown: the frames after it are the first on the
+        # terminal. Work that can wait starts once they are out, so it doesn't compete with them.
+        self.call_after_refresh(self.call_after_refresh, self._after_first_frames)
+
+    def _after_first_frames(self) -> None:
+        self._restore_gc()
         if self._daily_backup:
-            self.call_after_refresh(self.run_worker, self._backup, thread=True, group="backup", exit_on_error=False)
+            self.run_worker(self._backup, thread=True, group="backup", exit_on_error=False)
+        # the study screen, imported while the learner reads home, so the study key doesn't wait for it
+        _load_study()
 
     def _backup(self) -> None:
         """Today's backup (at most one a day), off the UI thread once the first screen is up:
@@ -186,6 +223,19 @@ class StudyApp(App[None]):
 
     async def _run_in(self, node: Any, action: str) -> None:
         await self.run_action(action, node)
+
+
+def _load_study() -> None:
+    """Import the study screen (its card pane brings markdown-it and Rich's Markdown, ~45 ms)
+    and build the card pane's shared Markdown parser. Nothing here touches the screen; if
+    the import fails, the study key meets the same error later."""
+    try:
+        from studyllm.ui.widgets.cardpane import markdown
+        from studyllm.ui.screens.study import StudyScreen  # noqa: F401
+
+        markdown("")
+    except Exception:
+        pass
 
 
 def build_app(store: Store, **kwargs: Any) -> StudyApp:

@@ -20,7 +20,7 @@ NUM_WIDTH = 5
 
 
 class HomeScreen(Screen):
-    CSS_PATH = "home.tcss"
+    # styles: home.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
         Binding("enter", "study_selected", "Study deck", priority=False),
         Binding("s", "study_all", "Study all"),
@@ -36,6 +36,7 @@ class HomeScreen(Screen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.decks: list = []
+        self._mount_resume = False
         self.loads = 0  # completed loads (tests wait on this)
 
     def compose(self) -> ComposeResult:
@@ -56,7 +57,12 @@ class HomeScreen(Screen):
         table.add_column("Deck", key="deck", width=self._deck_width())
         for key, label in NUM_COLUMNS:
             table.add_column(label, key=key, width=NUM_WIDTH)
-        self.refresh_data()
+        # The first numbers are read here, so the first frame shows them: the queries take a
+        # few milliseconds, while a worker's answer waited for the frames of an empty table
+        # to be drawn first (and the frame with the numbers was drawn after them). Later
+        # loads (back from another screen, r) stay in the worker.
+        self._show(self._fetch())
+        self._mount_resume = True  # the resume that follows the mount needs no second load
 
     def _deck_width(self) -> int:
         # fill what the number columns leave (each cell has 1 column of padding on both sides)
@@ -67,7 +73,13 @@ class HomeScreen(Screen):
         if fit_column(self.query_one("#decks", DataTable), "deck", self._deck_width()):
             self.refresh_data()
 
+    def on_screen_suspend(self) -> None:
+        self._mount_resume = False
+
     def on_screen_resume(self) -> None:
+        if self._mount_resume:  # just loaded in on_mount; later resumes (back from a screen) reload
+            self._mount_resume = False
+            return
         self.refresh_data()
 
     def action_refresh(self) -> None:
@@ -80,8 +92,13 @@ class HomeScreen(Screen):
 
     @work(thread=True, exclusive=True, group="home")
     def _load(self) -> None:
+        data = self._fetch()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, data)
+
+    def _fetch(self) -> dict:
         store = self.app.store
-        data = {
+        return {
             "decks": store.decks(),
             "counts": store.counts(),  # the global daily limits apply on top of each deck's own
             "done": store.answered_today(),
@@ -89,8 +106,6 @@ class HomeScreen(Screen):
             "next_due": store.next_due(),
             "today": store.today(),
         }
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, data)
 
     def _show(self, data: dict) -> None:
         decks = data["decks"]

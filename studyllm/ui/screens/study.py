@@ -82,7 +82,7 @@ def _choose_bindings() -> list[Binding]:
 
 
 class StudyScreen(Screen):
-    CSS_PATH = "study.tcss"
+    # styles: study.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter", "reveal", "Show answer", show=False),
