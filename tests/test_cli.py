@@ -96,3 +96,32 @@ def test_console_script_runs_in_subprocess(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "No decks yet" in proc.stdout
+
+
+def test_tui_start_collects_no_garbage_until_the_app_runs(tmp_path, monkeypatch):
+    """`studyllm` builds the app with the collector off (start-up objects live as long as the
+    app) and turns it back on, with those objects frozen, before the app runs."""
+    import gc
+
+    import studyllm.ui.app as app_module
+
+    seen = {}
+
+    class FakeApp:
+        def run(self):
+            seen["run"] = gc.isenabled()
+
+    def fake_build(store, **kwargs):
+        seen["build"] = gc.isenabled()
+        seen["frozen_before"] = gc.get_freeze_count()
+        return FakeApp()
+
+    monkeypatch.setattr(app_module, "build_app", fake_build)
+    assert gc.isenabled()
+    try:
+        assert main(["--home", str(tmp_path / "h")]) == 0
+        assert seen["build"] is False and seen["run"] is True
+        assert gc.get_freeze_count() > seen["frozen_before"]
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
