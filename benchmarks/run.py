@@ -280,19 +280,21 @@ def targets(res: dict[str, dict[int, dict[str, Any]]], sizes: list[int]) -> list
     for n in sizes:
         add("cold start to first card ≤ 2× Anki", n, r("cold_total_s", n), 2.0, "×",
             f"whole process: {format_value(r('cold_proc_wall_s', n))}×")
-    # the TUI issue: `studyllm` → `s` in a real terminal against Anki's fresh process
-    # (interpreter start, import, open, first due card), measured in the same run
+    # the TUI issue: with 100,000 cards in the database, `studyllm` → `s` in a real terminal
+    # within 2× Anki's fresh process (interpreter start, import, open, first due card) on a
+    # 10,000-card collection, measured in the same run
     if 10_000 in sizes:
         anki_proc = _get(res, "anki", 10_000, "cold_proc_wall_s")
         anki_lib = _get(res, "anki", 10_000, "cold_total_s")
-        for key, when in (("tui_start_warm_first_card_s", "later start"),
-                          ("tui_start_first_card_s", "first start of the day")):
-            ours = _get(res, "studyllm", 10_000, key)
-            add(f"terminal start → first card ≤ 2× Anki's fresh process ({when})", 10_000,
-                ratio(ours, anki_proc), 2.0, "×",
-                f"{format_value(ours)} s against {format_value(anki_proc)} s; against Anki's "
-                f"import + open + first card alone ({format_value(anki_lib)} s): "
-                f"{format_value(ratio(ours, anki_lib))}×")
+        for n in sorted({10_000, largest}):
+            for key, when in (("tui_start_warm_first_card_s", "later start"),
+                              ("tui_start_first_card_s", "first start of the day")):
+                ours = _get(res, "studyllm", n, key)
+                add(f"terminal start → first card ≤ 2× Anki's fresh process at 10,000 ({when})", n,
+                    ratio(ours, anki_proc), 2.0, "×",
+                    f"{format_value(ours)} s against {format_value(anki_proc)} s; against Anki's "
+                    f"import + open + first card in its process ({format_value(anki_lib)} s): "
+                    f"{format_value(ratio(ours, anki_lib))}×")
     add("peak RSS ≤ 0.5× Anki", largest, r("peak_rss_mb", largest), 0.5, "×")
     ss = sorted(sizes)
     for key in GROWTH_KEYS:
