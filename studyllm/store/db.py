@@ -46,12 +46,8 @@ class Rows:
     def all(self) -> list[tuple]:
         return self.cur.fetchall()
 
-    fetchall = all
-
     def first(self) -> tuple | None:
         return self.cur.fetchone()
-
-    fetchone = first
 
     def one(self) -> tuple:
         row = self.cur.fetchone()
@@ -69,10 +65,6 @@ class Rows:
     @property
     def lastrowid(self) -> int | None:
         return self.cur.lastrowid
-
-    @property
-    def rowcount(self) -> int:
-        return self.cur.rowcount
 
 
 class Connection:
