@@ -11,19 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from studyllm.cli import _open_store
+
 PROG = "studyllm"
 FORMATS = ("json", "csv", "anki-tsv", "apkg")
 
 
 class _Fail(Exception):
     pass
-
-
-def _open(args: argparse.Namespace):
-    from studyllm.paths import resolve_home
-    from studyllm.store import Store
-
-    return Store.open(resolve_home(args.home))
 
 
 def _guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -148,7 +143,7 @@ def format_stats(data: dict[str, Any], days: int) -> str:
 def cmd_stats(args: argparse.Namespace) -> int:
     from studyllm.store import stats
 
-    store = _open(args)
+    store = _open_store(args)
     try:
         data = stats.summary(store, days=args.days)
     finally:
@@ -186,7 +181,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if to_stdout and args.format in ("csv", "apkg"):
         raise _Fail(f"--format {args.format} can't go to standard output; give -o {'DIR' if args.format == 'csv' else 'FILE.apkg'}")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = _open(args)
+    store = _open_store(args)
     try:
         known = {d.key for d in store.decks(include_archived=True)}
         missing = [k for k in (args.deck or []) if k not in known]
@@ -230,14 +225,10 @@ def cmd_import_progress(args: argparse.Namespace) -> int:
     if not path.exists():
         raise _Fail(f"{path}: no such file or folder")
     data = progress.load_export(path)  # checked before the store is opened: bad input changes nothing
-    store = _open(args)
+    # the deck folders first (the shipped decks on a fresh home): an export's answers can
+    # only land on cards this home knows
+    store = _open_store(args, sync=not args.no_sync)
     try:
-        if not args.no_sync:
-            # the deck folders first (the shipped decks on a fresh home): an export's answers
-            # can only land on cards this home knows
-            from studyllm.cli import _sync_decks
-
-            _sync_decks(store)
         report = progress.merge_export(store, data, dry_run=args.dry_run)
     finally:
         store.close()
