@@ -77,7 +77,7 @@ class Connection:
 
     __slots__ = ("raw", "info", "_db")
 
-    def __init__(self, raw: sqlite3.Connection, db: "Database | None" = None):
+    def __init__(self, raw: sqlite3.Connection, db: "Database"):
         self.raw = raw
         self.info: dict[str, Any] = {}
         self._db = db
@@ -89,7 +89,8 @@ class Connection:
         self.close()
 
     def close(self) -> None:
-        """Roll back what was not committed and give the connection back to its pool."""
+        """Roll back what was not committed and give the connection back to its pool (once:
+        closing again does nothing)."""
         db, self._db = self._db, None
         if db is not None:
             db._give_back(self.raw)
@@ -299,7 +300,7 @@ def init_schema(db: Database) -> int:
             if version != found:
                 conn.exec_driver_sql("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
             return found
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         raise StoreError(explain(exc)) from None
 
 
