@@ -34,14 +34,14 @@ WORDS = (
 
 def shared_deck(cards: int, seed: int) -> str | None:
     try:
-        import gen_decks  # noqa: PLC0415 - sibling script, run from benchmarks/ or the repo root
+        import gen_decks
     except ImportError:
-        import sys  # noqa: PLC0415
-        from pathlib import Path  # noqa: PLC0415
+        import sys
+        from pathlib import Path
 
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         try:
-            import gen_decks  # noqa: PLC0415
+            import gen_decks
         except ImportError:
             return None
     deck = gen_decks.cards(cards, seed)

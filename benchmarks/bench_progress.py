@@ -18,18 +18,22 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import common  # noqa: E402
+import common
 
-from studyllm.clock import FrozenClock  # noqa: E402
-from studyllm.store import Store  # noqa: E402
-from studyllm.store import anki, progress, stats  # noqa: E402
+from studyllm.clock import FrozenClock
+from studyllm.store import (
+    Store,
+    anki,
+    progress,
+    stats,
+)
 
 TODAY = date(2026, 3, 2)
-NOW = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)  # after the last session of the day
+NOW = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # after the last session of the day
 DECKS = 20
 
 
@@ -78,7 +82,7 @@ def build(home: Path, n_cards: int, n_reviews: int, seed: int) -> Store:
         # a real log is appended in time order: draw the instants first, then write them sorted
         offsets = sorted((int(rng.random() ** 1.5 * 500) * 86_400 - rng.randint(0, 50_000) for _ in range(n_reviews)),
                          reverse=True)
-        start = datetime(TODAY.year, TODAY.month, TODAY.day, 8, tzinfo=timezone.utc)
+        start = datetime(TODAY.year, TODAY.month, TODAY.day, 8, tzinfo=UTC)
         batch = []
         for i, off in enumerate(offsets):
             cid = rng.randint(1, n_cards)

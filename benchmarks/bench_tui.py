@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -86,7 +86,7 @@ async def grade_latency(home: Path, answers: int) -> dict[str, float]:
     # work on a copy so the reused database stays unstudied
     tmp = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     _sh.copytree(home, tmp, dirs_exist_ok=True)  # the database, its WAL and the backups folder
-    store = Store.open(tmp, clock=FrozenClock(datetime(2026, 3, 2, 12, tzinfo=timezone.utc)))
+    store = Store.open(tmp, clock=FrozenClock(datetime(2026, 3, 2, 12, tzinfo=UTC)))
     app = build_app(store)
     samples: list[float] = []
     async with app.run_test(size=(80, 24)) as pilot:

@@ -26,10 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+import test_hostile_input as hostile  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-import test_hostile_input as hostile  # noqa: E402
 
 FUZZ_DIR = Path(tempfile.mkdtemp(prefix="studyllm-fuzz-"))
 

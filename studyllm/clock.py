@@ -8,14 +8,14 @@ for Monday's study day. Due dates are calendar days (``datetime.date``).
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["Clock", "SystemClock", "FrozenClock", "study_day", "local_zone", "utc_now"]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local_zone() -> tzinfo:
@@ -27,7 +27,7 @@ def local_zone() -> tzinfo:
         except (ZoneInfoNotFoundError, ValueError):
             pass
     tz = datetime.now().astimezone().tzinfo
-    return tz if tz is not None else timezone.utc
+    return tz if tz is not None else UTC
 
 
 def study_day(instant: datetime, zone: tzinfo, rollover_hour: int = 4) -> date:
@@ -70,7 +70,7 @@ class FrozenClock(Clock):
     def __init__(self, instant: datetime, zone: tzinfo | str = "UTC"):
         if instant.tzinfo is None:
             raise ValueError("FrozenClock needs an aware datetime")
-        self._now = instant.astimezone(timezone.utc)
+        self._now = instant.astimezone(UTC)
         self._zone = ZoneInfo(zone) if isinstance(zone, str) else zone
 
     def now(self) -> datetime:
@@ -80,7 +80,7 @@ class FrozenClock(Clock):
         return self._zone
 
     def set(self, instant: datetime) -> None:
-        self._now = instant.astimezone(timezone.utc)
+        self._now = instant.astimezone(UTC)
 
     def set_zone(self, zone: tzinfo | str) -> None:
         self._zone = ZoneInfo(zone) if isinstance(zone, str) else zone

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from studyllm.sm2 import Sm2State, review, validate_quality
+
 __all__ = ["Applied", "apply_answer", "queue_for", "due_after"]
 
 # card_state.queue values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def clock() -> FrozenClock:
     # Monday 2026-03-02 12:00 in Berlin (11:00 UTC)
-    return FrozenClock(datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc), "Europe/Berlin")
+    return FrozenClock(datetime(2026, 3, 2, 11, 0, tzinfo=UTC), "Europe/Berlin")
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import add_deck, make_deck
+
 from studyllm.decks.anki_tsv import html_to_text, parse_anki_text, parse_anki_tsv
 from studyllm.store import anki
 from studyllm.store.importer import import_parsed

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import add_deck, basic_cards, make_store  # noqa: E402
+from ui_fixtures import add_deck, basic_cards, make_store
 
-from studyllm.decks.model import ParsedCard  # noqa: E402
-from studyllm.store.browse import all_tags, explain_state, search_cards  # noqa: E402
+from studyllm.decks.model import ParsedCard
+from studyllm.store.browse import all_tags, explain_state, search_cards
 
 
 def test_search_words_case_insensitive_and_cjk():

@@ -8,8 +8,8 @@ text, link tricks) is either stored and displayed inertly or refused with a clea
 
 from __future__ import annotations
 
-import importlib
 import ast
+import importlib
 import json
 import math
 import os
@@ -363,7 +363,7 @@ async def test_hostile_card_text_renders_inertly_in_the_tui(tmp_path):
     from textual.geometry import Region
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from ui_fixtures import make_store  # noqa: E402
+    from ui_fixtures import make_store
 
     from studyllm.decks.model import ParsedCard
     from studyllm.ui.app import build_app

@@ -1,9 +1,7 @@
 """Import sync: progress kept across edits, archive and restore, one transaction per file."""
 
 import importlib
-
 from dataclasses import replace
-
 
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 from studyllm.store.importer import import_parsed

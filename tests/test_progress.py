@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import add_deck
+
 from studyllm.clock import FrozenClock
 from studyllm.store import Store
 from studyllm.store import progress as P
@@ -23,7 +23,7 @@ LOG = ("uid card_uid reviewed_at day grade duration_ms kind reps_before ef_befor
 
 
 def new_home(tmp_path: Path, name: str, decks=(("alpha", 6), ("beta", 4))) -> tuple[Store, FrozenClock]:
-    clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc), "Europe/Berlin")
+    clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "Europe/Berlin")
     store = Store.open(tmp_path / name, clock=clock)
     for key, n in decks:
         add_deck(store, key, n)
@@ -184,7 +184,7 @@ def test_merge_two_homes_gives_the_union_and_one_timeline(tmp_path):
     study(hb, cb, [day1_b, day2_b])
     c1_plan = [day1_a]  # replicate in time order on one home
     study(one, c1, c1_plan)
-    c1.set(datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc))
+    c1.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
     study(one, c1, [day1_b, day2_b])
     pa, pb = export_to(ha, tmp_path / "a.json"), export_to(hb, tmp_path / "b.json")
     ra = P.import_progress(hb, pa)

@@ -5,12 +5,12 @@ export imported into a fresh home reproduces the states."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from conftest import add_deck
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import add_deck
 from studyllm.clock import FrozenClock
 from studyllm.store import Store
 from studyllm.store import progress as P
@@ -41,7 +41,7 @@ def snapshot(store):
 
 
 def fresh(leech: int):
-    clock = FrozenClock(datetime(2026, 3, 2, 20, 0, tzinfo=timezone.utc), "Europe/Berlin")
+    clock = FrozenClock(datetime(2026, 3, 2, 20, 0, tzinfo=UTC), "Europe/Berlin")
     store = Store.memory(clock=clock)
     store.set_setting("leech_lapses", leech)
     add_deck(store, "p", 3)

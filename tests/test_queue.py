@@ -1,11 +1,11 @@
 """The daily queue: limits, rollover hour, DST, drills, undo, bury, suspend, leeches."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import add_deck
+
 from studyllm.clock import study_day
 from studyllm.sm2 import Sm2State
 from studyllm.store import Store
@@ -28,7 +28,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def at(local: str, zone=BERLIN) -> datetime:
-    return datetime.fromisoformat(local).replace(tzinfo=zone).astimezone(timezone.utc)
+    return datetime.fromisoformat(local).replace(tzinfo=zone).astimezone(UTC)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import sqlite3
 import threading
 
 import pytest
-
 from conftest import add_deck
+
 from studyllm.cli import main
 from studyllm.store import Store, StoreError
 from studyllm.store.backup import (

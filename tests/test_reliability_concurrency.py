@@ -6,9 +6,7 @@ import sqlite3
 import time
 
 import pytest
-
 from conftest import add_deck
-from studyllm.store import Store, StoreError
 from test_reliability_driver import (
     IMPORT_DECK_KEY,
     db_version,
@@ -20,6 +18,8 @@ from test_reliability_driver import (
     spawn,
     state_mismatches,
 )
+
+from studyllm.store import Store, StoreError
 
 pytestmark = pytest.mark.slow
 

@@ -22,9 +22,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-from studyllm.store import Store
-from studyllm.store.importer import import_parsed
 from test_reliability_driver import (
     IMPORT_DECK_KEY,
     answer_round,
@@ -39,6 +36,9 @@ from test_reliability_driver import (
     state_mismatches,
     write_markdown_deck,
 )
+
+from studyllm.store import Store
+from studyllm.store.importer import import_parsed
 
 pytestmark = pytest.mark.slow
 

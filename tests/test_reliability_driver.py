@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
@@ -329,14 +330,14 @@ def cli(args: list[str], out: Path, err: Path) -> subprocess.Popen:
 def make_export(path: Path, key: str = "merge", n_cards: int = 600, days: int = 3) -> set[str]:
     """An export from "another machine": a deck of ``n_cards`` answered ``answers`` times each
     over ``days`` days (frozen clock, in memory so it is quick). Returns the review uids in the file."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from studyllm.clock import FrozenClock
     from studyllm.store import Store
     from studyllm.store.importer import import_parsed
     from studyllm.store.progress import export_json
 
-    clock = FrozenClock(datetime(2026, 2, 1, 18, 0, tzinfo=timezone.utc), "Europe/Berlin")
+    clock = FrozenClock(datetime(2026, 2, 1, 18, 0, tzinfo=UTC), "Europe/Berlin")
     with Store.memory(clock=clock) as store:
         store.set_setting("new_per_day", 10_000)
         store.set_setting("reviews_per_day", 100_000)

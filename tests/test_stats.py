@@ -9,8 +9,8 @@ import json
 from datetime import date
 
 import pytest
-
 from conftest import add_deck
+
 from studyllm.store import stats
 from studyllm.store.db import write_tx
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime, timedelta
 
-from datetime import datetime, timedelta, timezone
-
+from conftest import add_deck
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from conftest import add_deck
 from studyllm.clock import FrozenClock
 from studyllm.store import Store
 from studyllm.ui.screens.stats import StatsScreen
@@ -20,7 +19,7 @@ SIZE = (100, 64)
 @functools.cache
 def seeded_store() -> Store:
     """Shared by the tests, which only read it. Two decks answered over nine days (with a gap), so every panel has something to show."""
-    clock = FrozenClock(datetime(2026, 2, 20, 9, 0, tzinfo=timezone.utc), "UTC")
+    clock = FrozenClock(datetime(2026, 2, 20, 9, 0, tzinfo=UTC), "UTC")
     store = Store.memory(clock=clock)
     add_deck(store, "alpha", 8, title="Attention basics")
     add_deck(store, "beta", 5, title="Memory and scaling")
@@ -28,7 +27,7 @@ def seeded_store() -> Store:
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card ORDER BY id")]
     grades = [5, 4, 3, 2, 4, 5, 1, 4, 3, 5]
     k = 0
-    start = datetime(2026, 2, 20, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)
     for day in range(10):
         clock.set(start + timedelta(days=day))
         if day == 4:  # a day off breaks the streak
@@ -69,7 +68,7 @@ def test_stats_screen_snapshot_365_days(snap_compare):
 
 
 def test_stats_screen_empty_store_snapshot(snap_compare):
-    clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc), "UTC")
+    clock = FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "UTC")
     assert snap_compare(StatsApp(Store.memory(clock=clock)), terminal_size=(80, 40), run_before=settle)
 
 

@@ -3,11 +3,10 @@
 import sqlite3
 
 import pytest
-
 from conftest import add_deck
-from studyllm.store import Store, StoreError
+
+from studyllm.store import Store, StoreError, models
 from studyllm.store import db as dbmod
-from studyllm.store import models
 
 
 def test_creates_schema_and_pragmas(tmp_path, clock):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import add_deck
+
 from studyllm.clock import FrozenClock, study_day
 from studyllm.store import Store
 
@@ -145,7 +145,7 @@ def test_dst_day_length_and_study_day_sequence(zone, day, hours):
     """Every UTC hour belongs to exactly one study day; days are consecutive; the day around
     the change still starts at 04:00 local and is 23 or 25 hours long."""
     dst = date.fromisoformat(day)
-    start = local(f"{dst - timedelta(days=2)}T04:00", zone).astimezone(timezone.utc)
+    start = local(f"{dst - timedelta(days=2)}T04:00", zone).astimezone(UTC)
     counts: Counter[date] = Counter()
     previous = None
     for h in range(24 * 5):
@@ -170,7 +170,7 @@ def test_studying_every_hour_across_dst(zone, day, hours):
     start = local(f"{first_day}T04:30", zone)
     store, clock = new_store(start, zone, cards=35)
     rng = random.Random(hash((zone, day)) & 0xFFFF)
-    instant = start.astimezone(timezone.utc)
+    instant = start.astimezone(UTC)
     days_seen = set()
     last_day = first_day + timedelta(days=3)
     while study_day(instant, ZoneInfo(zone), 4) <= last_day:

@@ -7,11 +7,10 @@ import importlib
 import sys
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import HOSTILE, add_deck, basic_cards, drawn_lines, make_store, wait_home  # noqa: E402
+from ui_fixtures import HOSTILE, add_deck, basic_cards, drawn_lines, make_store, wait_home
 
-from studyllm.ui.app import build_app  # noqa: E402
+from studyllm.ui.app import build_app
 
 SIZE = (80, 24)
 
@@ -205,8 +204,9 @@ async def test_help_lists_every_key_and_palette_has_navigation():
         await pilot.press("question_mark")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
-        from studyllm.ui.screens.help import keys_table
         from rich.console import Console
+
+        from studyllm.ui.screens.help import keys_table
 
         console = Console(width=100, record=True)
         console.print(keys_table())

@@ -7,12 +7,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, make_store, wait_home  # noqa: E402
+from ui_fixtures import basic_cards, make_store, wait_home
 
-from studyllm.ui.app import build_app  # noqa: E402
-
+from studyllm.ui.app import build_app
 
 SIZE = (80, 24)
 

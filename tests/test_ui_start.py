@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import make_store, wait_home  # noqa: E402
+from ui_fixtures import make_store, wait_home
 
-from studyllm.store.backup import list_backups  # noqa: E402
-from studyllm.ui.app import build_app  # noqa: E402
+from studyllm.store.backup import list_backups
+from studyllm.ui.app import build_app
 
 SIZE = (80, 24)
 

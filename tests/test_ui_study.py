@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, calc_card, drawn_lines, make_store  # noqa: E402
+from ui_fixtures import basic_cards, calc_card, drawn_lines, make_store
 
-from studyllm.ui.app import build_app  # noqa: E402
-from studyllm.ui.screens.study import StudyScreen  # noqa: E402
+from studyllm.ui.app import build_app
+from studyllm.ui.screens.study import StudyScreen
 
 SIZE = (80, 24)
 
@@ -310,10 +310,11 @@ async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
     importlib.import_module("studyllm.decks.parser")
     deck = tmp_path / "deck.md"
     deck.write_text("# Edit me\n\nWhat is teh sum of two and two in base ten? :: 4\n", encoding="utf-8")
-    from studyllm.store.importer import import_file
-    from ui_fixtures import NOW  # noqa: F401
+    from ui_fixtures import NOW
+
     from studyllm.clock import FrozenClock
     from studyllm.store import Store
+    from studyllm.store.importer import import_file
 
     store = Store.open(tmp_path / "home", clock=FrozenClock(NOW))
     assert import_file(store, deck).ok

@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from studyllm.clock import FrozenClock
@@ -18,7 +18,7 @@ from studyllm.decks.model import ParsedCard, ParsedDeck
 from studyllm.store import Store
 from studyllm.store.importer import import_parsed
 
-NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 CALC_BODY = """\
 question: How many GB does it take to store the weights of a {params} model in {precision}?

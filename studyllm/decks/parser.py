@@ -920,10 +920,10 @@ class _DeckParser:
             self.error("empty calc block", b.start, col, hint="see docs/calc-cards.md for what goes inside")
             return
         try:
-            from studyllm.calc.cards import CalcSpecError, parse_spec  # noqa: PLC0415 - optional, lazy
+            from studyllm.calc.cards import CalcSpecError, parse_spec
         except ImportError:
             parse_spec = None
-            CalcSpecError = None  # noqa: N806
+            CalcSpecError = None
         if parse_spec is not None:
             try:
                 parse_spec(body)

@@ -20,7 +20,7 @@ import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from studyllm.paths import DB_NAME, db_path
@@ -209,7 +209,7 @@ def auto_backup(store, *, keep: int | None = None) -> Path | None:
 
 
 def _aside_name(db: Path, label: str) -> Path:
-    stamp = datetime.now(timezone.utc).strftime(_STAMP)
+    stamp = datetime.now(UTC).strftime(_STAMP)
     candidate = db.with_name(f"{db.name}.{label}-{stamp}")
     n = 1
     while any(Path(f"{candidate}{s}").exists() for s in ("", "-wal", "-shm")):

@@ -77,12 +77,12 @@ class Connection:
 
     __slots__ = ("raw", "info", "_db")
 
-    def __init__(self, raw: sqlite3.Connection, db: "Database"):
+    def __init__(self, raw: sqlite3.Connection, db: Database):
         self.raw = raw
         self.info: dict[str, Any] = {}
         self._db = db
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,7 +106,7 @@ class Connection:
         return Rows(raw.execute(sql, params))
 
     @contextmanager
-    def begin(self, mode: str = "DEFERRED") -> Iterator["Connection"]:
+    def begin(self, mode: str = "DEFERRED") -> Iterator[Connection]:
         """A transaction: committed when the block ends, rolled back if it raises.
         ``mode="IMMEDIATE"`` takes the write lock up front (see :func:`write_tx`)."""
         if self.raw.in_transaction:

@@ -7,8 +7,6 @@ hundredths (``ef_centi``) so the SM-2 arithmetic stays exact.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
@@ -40,7 +38,7 @@ class Setting(SQLModel, table=True):
 
 class Deck(SQLModel, table=True):
     __tablename__ = "deck"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_column=Column(Text, unique=True, nullable=False))
     title: str
     source_path: str = ""
@@ -61,7 +59,7 @@ class Card(SQLModel, table=True):
         Index("ix_card_content_hash", "content_hash"),
         Index("ix_card_norm_hash", "norm_hash"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=Column(Text, unique=True, nullable=False))  # stable identity across machines
     deck_id: int = Field(sa_column=Column(Integer, ForeignKey("deck.id", ondelete="CASCADE"), nullable=False))
     kind: str
@@ -101,12 +99,12 @@ class CardState(SQLModel, table=True):
     repetitions: int = 0
     ef_centi: int = 250
     interval: int = 0
-    due_day: Optional[str] = None
+    due_day: str | None = None
     reviews: int = 0
     lapses: int = 0
-    last_reviewed_at: Optional[str] = None
-    drill_day: Optional[str] = None  # study day on which a same-day drill is pending
-    buried_until: Optional[str] = None  # hidden while today < buried_until
+    last_reviewed_at: str | None = None
+    drill_day: str | None = None  # study day on which a same-day drill is pending
+    buried_until: str | None = None  # hidden while today < buried_until
     suspended: bool = False
     leech: bool = False
 
@@ -122,7 +120,7 @@ class ReviewLog(SQLModel, table=True):
         Index("ix_log_day", "day", "kind", "interval_before", "grade", "card_id"),
         Index("ix_log_reviewed_at", "reviewed_at"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(sa_column=Column(Text, unique=True, nullable=False))
     card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), nullable=False))
     card_uid: str
@@ -134,9 +132,9 @@ class ReviewLog(SQLModel, table=True):
     reps_before: int
     ef_before: int
     interval_before: int
-    due_before: Optional[str] = None
+    due_before: str | None = None
     reps_after: int
     ef_after: int
     interval_after: int
-    due_after: Optional[str] = None
+    due_after: str | None = None
     state_before: str = "{}"  # JSON snapshot of card_state before this answer

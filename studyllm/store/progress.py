@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -441,7 +441,7 @@ def _norm_instant(value: Any, where: str) -> str:
         raise ProgressError(f"{where}: reviewed_at {value!r} is not an ISO date-time") from None
     if dt.tzinfo is None:
         raise ProgressError(f"{where}: reviewed_at {value!r} has no time zone (expected UTC, e.g. +00:00)")
-    return dt.astimezone(timezone.utc).isoformat()
+    return dt.astimezone(UTC).isoformat()
 
 
 def _check_day(value: Any, where: str, key: str = "day", *, optional: bool = False) -> str | None:

@@ -12,12 +12,12 @@ import uuid
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from studyllm.clock import Clock, SystemClock, study_day
-from studyllm.schedule import apply_answer, queue_for  # noqa: F401  (queue_for re-exported)
+from studyllm.schedule import apply_answer, queue_for
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
 from studyllm.store.db import (
@@ -166,7 +166,7 @@ class Store:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, home: Path, *, clock: Clock | None = None) -> "Store":
+    def open(cls, home: Path, *, clock: Clock | None = None) -> Store:
         from studyllm.paths import db_path
 
         try:
@@ -183,7 +183,7 @@ class Store:
         return store
 
     @classmethod
-    def memory(cls, *, clock: Clock | None = None) -> "Store":
+    def memory(cls, *, clock: Clock | None = None) -> Store:
         """A throw-away store for tests and benchmarks: a real database file (same pragmas,
         safe with thread workers) in a temporary folder that :meth:`close` removes."""
         import tempfile
@@ -206,7 +206,7 @@ class Store:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -624,4 +624,4 @@ class Store:
         return n
 
     def utc_now_iso(self) -> str:
-        return self.clock.now().astimezone(timezone.utc).isoformat()
+        return self.clock.now().astimezone(UTC).isoformat()

@@ -187,10 +187,10 @@ def forecast(store: Store, days: int = 30, *, today: date | None = None) -> list
 
 
 _STATE_SQL = (
-    "SELECT deck_id, count(*), sum(queue = 0), sum(queue = 1), sum(queue = 2 AND interval < {m}),"
-    " sum(queue = 2 AND interval >= {m}), sum(queue = -1), sum(queue = -2), sum(leech AND queue <> -2)"
+    f"SELECT deck_id, count(*), sum(queue = 0), sum(queue = 1), sum(queue = 2 AND interval < {MATURE_DAYS}),"
+    f" sum(queue = 2 AND interval >= {MATURE_DAYS}), sum(queue = -1), sum(queue = -2), sum(leech AND queue <> -2)"
     " FROM card_state GROUP BY +deck_id"  # '+': one table scan beats walking the (deck_id, queue) index
-).format(m=MATURE_DAYS)
+)
 _STATE_KEYS = ("total", "new", "learning", "young", "mature", "suspended", "archived", "leeches")
 
 

@@ -230,8 +230,8 @@ def _load_study() -> None:
     and build the card pane's shared Markdown parser. Nothing here touches the screen; if
     the import fails, the study key meets the same error later."""
     try:
-        from studyllm.ui.widgets.cardpane import markdown
         from studyllm.ui.screens.study import StudyScreen  # noqa: F401
+        from studyllm.ui.widgets.cardpane import markdown
 
         markdown("")
     except Exception:

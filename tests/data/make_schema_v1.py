@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -61,7 +61,7 @@ def decks() -> list[ParsedDeck]:
 
 def build(target: Path) -> None:
     rng = random.Random(1)
-    clock = FrozenClock(datetime(2026, 1, 5, 18, 0, tzinfo=timezone.utc), "Europe/Berlin")
+    clock = FrozenClock(datetime(2026, 1, 5, 18, 0, tzinfo=UTC), "Europe/Berlin")
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         with Store.open(home, clock=clock) as store:

@@ -35,7 +35,7 @@ class CardMarkdown(RichMarkdown):
 
     _parser: MarkdownIt | None = None
 
-    def __init__(self, markup: str) -> None:  # noqa: D107 - see the class docstring
+    def __init__(self, markup: str) -> None:
         if CardMarkdown._parser is None:
             CardMarkdown._parser = MarkdownIt().enable("strikethrough").enable("table")
         self.markup = markup
