@@ -66,7 +66,7 @@ def anki_version() -> str:
         from anki.buildinfo import version
 
         return str(version)
-    except Exception:  # pragma: no cover - depends on the installed package
+    except (ImportError, AttributeError):  # pragma: no cover - depends on the installed package
         from importlib.metadata import version as pkg_version
 
         return pkg_version("anki")

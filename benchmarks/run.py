@@ -20,6 +20,7 @@ A hand-written section at the end of ``docs/performance.md`` that starts with th
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -37,8 +38,8 @@ _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
-import common
-from common import format_value, markdown_table, median_of_runs, ratio
+import common  # noqa: E402 - after the sys.path set-up above
+from common import format_value, markdown_table, median_of_runs, ratio  # noqa: E402
 
 ROOT = _HERE.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -203,7 +204,7 @@ def measure(args: argparse.Namespace, record: Callable[[dict[str, Any]], None]) 
                     try:
                         result = _with_db_mb(fn())
                         error = None
-                    except Exception as exc:  # keep going: report what failed
+                    except Exception as exc:  # noqa: BLE001 - a benchmark records any failure of either system and goes on
                         result, error = {}, f"{type(exc).__name__}: {exc}"
                     row = {
                         "size": n, "run": run, "system": system, "measure": name, "result": result,
@@ -298,7 +299,7 @@ def targets(res: dict[str, dict[int, dict[str, Any]]], sizes: list[int]) -> list
     add("peak RSS ≤ 0.5× Anki", largest, r("peak_rss_mb", largest), 0.5, "×")
     ss = sorted(sizes)
     for key in GROWTH_KEYS:
-        slopes = [slope(_get(res, "studyllm", a, key), _get(res, "studyllm", b, key), a, b) for a, b in zip(ss, ss[1:])]
+        slopes = [slope(_get(res, "studyllm", a, key), _get(res, "studyllm", b, key), a, b) for a, b in itertools.pairwise(ss)]
         known = [s for s in slopes if s is not None]
         if len(ss) < 2 or not known:
             continue
@@ -436,10 +437,10 @@ def svg_plot(res, sizes: list[int]) -> str:
         if ly1 == ly0:
             ly1 += 1
 
-        def px(n: float) -> float:
+        def px(n: float, x0: float = x0, x1: float = x1) -> float:  # this panel's axes, bound now
             return x0 + (math.log10(n) - lx0) / ((lx1 - lx0) or 1) * (x1 - x0)
 
-        def py(v: float) -> float:
+        def py(v: float, y0: float = y0, y1: float = y1, ly0: int = ly0, ly1: int = ly1) -> float:
             return y0 - (math.log10(v) - ly0) / (ly1 - ly0) * (y0 - y1)
 
         for e in range(ly0, ly1 + 1):
@@ -630,7 +631,7 @@ def load_results(paths: list[Path]) -> dict[str, Any]:
     if len(set(gits)) > 1:
         data["machine"] = dict(data["machine"])
         data["machine"]["git"] = "; ".join(
-            f"{g} ({', '.join(sorted({r['measure'] for r in f['rows']}))})" for g, f in zip(gits, files))
+            f"{g} ({', '.join(sorted({r['measure'] for r in f['rows']}))})" for g, f in zip(gits, files, strict=True))
     return data
 
 

@@ -52,7 +52,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:  # benchmarks/ is a folder of scripts, not a package
     sys.path.insert(0, _HERE)
 
-from common import (
+from common import (  # noqa: E402
     Timer,
     emit_json,
     file_size,

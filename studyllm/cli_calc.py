@@ -205,7 +205,9 @@ def _gpus(n: int) -> str:
 
 
 def format_memory(calc, report, unit: str = "GB") -> str:
-    fmt = (lambda b: calc.format_bytes(b, unit))
+    def fmt(b: float) -> str:
+        return calc.format_bytes(b, unit)
+
     mode = "training" if report.train else "inference"
     lines = [f"Memory per GPU for {calc.format_count(report.params)} params, {report.precision}, {mode}"
              + (f", ZeRO stage {report.zero_stage} on {_gpus(report.num_gpus)}" if report.train else

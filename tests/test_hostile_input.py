@@ -275,7 +275,7 @@ def test_front_matter_cannot_construct_python_objects(fstore, tmp_path):
 
 def test_yaml_alias_bomb_in_front_matter(fstore, tmp_path):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
     text = "---\n" + "\n".join(lines) + "\ntags: *i\n---\nQ: x\nA: y\n"
     deck = import_text(fstore, tmp_path / "decks", "bomb.md", text)

@@ -108,7 +108,9 @@ def test_uids_are_stable_across_machines(store, clock):
     sync(store, CARDS)
     other = Store.memory(clock=clock)
     import_parsed(other, deck(CARDS), source_path="/elsewhere/course.md")
-    uids = lambda s: sorted(r[0] for r in s.database.connect().exec_driver_sql("SELECT uid FROM card"))
+    def uids(s: Store) -> list[str]:
+        return sorted(r[0] for r in s.database.connect().exec_driver_sql("SELECT uid FROM card"))
+
     assert uids(store) == uids(other)
     other.close()
 

@@ -144,10 +144,10 @@ def test_export_json_layout(studied, tmp_path):
     assert [d["key"] for d in doc["decks"]] == ["alpha", "beta"]
     assert len(doc["cards"]["rows"]) == 10 and doc["cards"]["columns"][0] == "uid"
     cols = doc["review_log"]["columns"]
-    first = dict(zip(cols, doc["review_log"]["rows"][0]))
+    first = dict(zip(cols, doc["review_log"]["rows"][0], strict=True))
     assert first["grade"] == 5 and first["kind"] == "new" and first["day"] == "2026-03-02"
     scols = doc["card_states"]["columns"]
-    suspended = [dict(zip(scols, r)) for r in doc["card_states"]["rows"] if r[scols.index("suspended")]]
+    suspended = [dict(zip(scols, r, strict=True)) for r in doc["card_states"]["rows"] if r[scols.index("suspended")]]
     assert len(suspended) == 1 and suspended[0]["queue"] == -1
 
 

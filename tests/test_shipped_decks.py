@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-DECKS_DIR = Path(__file__).resolve().parents[1] / "decks"
-DECK_FILES = sorted(DECKS_DIR.glob("*.md"))
-
 from studyllm import calc
 from studyllm.calc import cards as calc_cards
 from studyllm.decks import parser as deck_parser
+
+DECKS_DIR = Path(__file__).resolve().parents[1] / "decks"
+DECK_FILES = sorted(DECKS_DIR.glob("*.md"))
 
 # --------------------------------------------------------------------------- helpers
 

@@ -301,7 +301,7 @@ def _corner_values(spec: CalcSpec, limit: int = 256):
         options.append([int(x) if isinstance(x, float) and x.is_integer() and abs(x) < 1e6 else x for x in vals])
     names = [v.name for v in spec.variables]
     for combo in itertools.islice(itertools.product(*options), limit):
-        yield dict(zip(names, combo))
+        yield dict(zip(names, combo, strict=True))
 
 
 def _known_vars(names) -> str:
@@ -437,7 +437,9 @@ def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:
         seen.add(key)
         try:
             steps = explain_call(call.func, tuple(args), kwargs)
-        except Exception:  # an explanation must never break a review
+        # The call already ran once in evaluate(), so only what it can raise there can come back here;
+        # KeyError covers a table lookup the explainer does itself. An explanation never breaks a review.
+        except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError):
             steps = []
         for step in steps:
             lines.append(f"  {step}" if step.startswith("- ") else f"- {step}")

@@ -743,7 +743,7 @@ class _DeckParser:
                 self.outline_label_card(label, frag, nxt)
                 self.context = (label,)
                 return
-            for i, (cline, mline) in enumerate(zip(frag.content.split("\n"), frag.masked.split("\n"))):
+            for i, (cline, mline) in enumerate(zip(frag.content.split("\n"), frag.masked.split("\n"), strict=True)):
                 td = _outline.term_def(cline, mline)
                 if td is not None:
                     term, definition = td

@@ -307,7 +307,7 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
     match: list[_Old | None] = [take(by_hash.get(h, [])) for h in hashes] if old_rows else [None] * len(cards)
     # the normalised hash is only needed to match leftovers and to store with changed/new cards
     norms = [o.norm_hash if o is not None and o.content_hash == h else text_hash(normalise(t))
-             for t, h, o in zip(texts, hashes, match)]
+             for t, h, o in zip(texts, hashes, match, strict=True)]
     path_json: dict[tuple[str, ...], str] = {}
     paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path))) for c in cards]
     if old_rows:

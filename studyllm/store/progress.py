@@ -215,7 +215,7 @@ def _replay_and_write(
             start = fresh_state(cid, deck_id, position, suspended=bool(suspended), buried_until=buried,
                                 archived=bool(archived))
             final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at, archived=bool(archived))
-            for (ev, row), d in zip(merged, derived):
+            for (ev, row), d in zip(merged, derived, strict=True):
                 if row is None:
                     inserts.append(
                         (ev.uid, cid, card_uids[cid] if card_uids else "", ev.reviewed_at, ev.day, ev.grade,
@@ -589,7 +589,7 @@ def _read_csv(path: Path, expected: list[str], required: Iterable[str]) -> Itera
                     continue
                 if len(row) != len(header):
                     raise ProgressError(f"{path}: line {reader.line_num}: expected {len(header)} fields, got {len(row)}")
-                yield reader.line_num, dict(zip(header, row))
+                yield reader.line_num, dict(zip(header, row, strict=True))
         except csv.Error as exc:
             raise ProgressError(f"{path}: line {reader.line_num}: bad CSV: {exc}") from None
         except UnicodeDecodeError:

@@ -432,7 +432,7 @@ class Store:
                 (card_id,),
             ).all()
         keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after", "due_after")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # ------------------------------------------------------------------ answering
     def _state_row(self, conn: Connection, card_id: int) -> dict[str, Any]:
@@ -441,7 +441,7 @@ class Store:
         ).first()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
-        return dict(zip(_STATE_COLS, row))
+        return dict(zip(_STATE_COLS, row, strict=True))
 
     def _write_state(self, conn: Connection, state: dict[str, Any]) -> None:
         cols = [c for c in _STATE_COLS if c != "card_id"]

@@ -196,7 +196,7 @@ _STATE_KEYS = ("total", "new", "learning", "young", "mature", "suspended", "arch
 
 def _state_rows(store: Store) -> dict[int, dict[str, int]]:
     with store.database.connect() as conn:
-        return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]))) for r in conn.exec_driver_sql(_STATE_SQL)}
+        return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]), strict=True)) for r in conn.exec_driver_sql(_STATE_SQL)}
 
 
 def card_counts(store: Store) -> dict[str, int]:

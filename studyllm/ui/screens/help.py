@@ -44,7 +44,7 @@ def _screens() -> list[tuple[str, list[Binding]]]:
             import importlib
 
             screen_cls = getattr(importlib.import_module(module), cls)
-        except Exception:
+        except (ImportError, AttributeError):
             continue
         out.append((title, list(getattr(screen_cls, "BINDINGS", []))))
     return out

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from textual.worker import get_current_worker
 
 from studyllm.ui.text import due_words, one_line
@@ -114,7 +115,7 @@ class HomeScreen(Screen):
         if table.row_count and table.cursor_row is not None:
             try:
                 selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            except Exception:
+            except CellDoesNotExist:
                 selected = None
         table.clear()
 
@@ -134,7 +135,7 @@ class HomeScreen(Screen):
         if selected is not None:
             try:
                 table.move_cursor(row=table.get_row_index(selected))
-            except Exception:
+            except RowDoesNotExist:  # the selected deck is gone
                 pass
         counts = data["counts"]
         new, due, again = counts.new, counts.review, counts.drill

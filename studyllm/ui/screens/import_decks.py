@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DirectoryTree, Footer, Header, Input, ProgressBar, Static
 
+from studyllm.store.db import DatabaseError, StoreError
 from studyllm.ui.text import clean
 
 
@@ -135,7 +136,7 @@ class ImportScreen(Screen):
 
         try:
             report = import_paths(self.app.store, [target], dry_run=dry_run, progress=progress)
-        except Exception as exc:  # show the problem instead of crashing the app
+        except (StoreError, DatabaseError, OSError) as exc:  # a locked database, a full disk: show it, keep the app
             self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
             return
         self.app.call_from_thread(self._done, report)

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
+from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.settings import SPECS
 
 INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
@@ -106,7 +107,7 @@ class SettingsScreen(Screen):
 
         try:
             report = sync_folders(self.app.store)
-        except Exception as exc:  # show it; never crash the settings screen
+        except (StoreError, DatabaseError, OSError) as exc:  # show it; never crash the settings screen
             self.app.call_from_thread(self._message, "deck_folders", f"Scan failed: {exc}", True)
             return
         t = report.totals() if report is not None else {"files": 0, "new": 0, "errors": 0}

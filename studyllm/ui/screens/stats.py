@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -131,7 +131,7 @@ class StatsScreen(Screen):
         value = self.app.theme_variables.get(name) or fallback
         try:
             return Color.parse(value)
-        except Exception:
+        except ColorParseError:  # a theme without this variable, or one Textual can't read
             return Color.parse(fallback)
 
     def _summary(self, data: dict[str, Any], days: int) -> None:

@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
+from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.service import CardChangedError, CardView
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
 from studyllm.ui.widgets.cardpane import CardPane
@@ -288,7 +289,7 @@ class StudyScreen(Screen):
         try:
             spec = mod.parse_spec(card.extra.get("body", ""))
             self.calc_question = mod.draw(spec, review_seed(card))
-        except Exception as exc:  # a bad block in a deck must not stop the session
+        except (mod.CalcSpecError, ValueError) as exc:  # a bad block in a deck must not stop the session
             self.calc_error = f"This calculator card can't be drawn: {exc}"
             self.calc_question = None
             return None
@@ -402,7 +403,7 @@ class StudyScreen(Screen):
         mod = _calc_module()
         try:
             result = mod.check(self.calc_question, typed)
-        except Exception as exc:
+        except (ValueError, ArithmeticError) as exc:
             self.notify(f"Couldn't read that answer: {exc}", severity="error", markup=False)
             return
         if getattr(result, "value", 0) is None:  # unreadable: let the learner type it again
@@ -480,7 +481,7 @@ class StudyScreen(Screen):
             return
         try:
             upcoming = self.app.store.next_card(self.deck_id, exclude=card.id)
-        except Exception:  # a busy database: the next card is simply drawn when it comes
+        except (StoreError, DatabaseError):  # a busy database: the next card is simply drawn when it comes
             return
         if upcoming is not None and upcoming.kind not in ("calc", "mcq", "ordered"):
             self.pane.prerender(upcoming.front)
@@ -503,7 +504,7 @@ class StudyScreen(Screen):
             self.next_card()
             self.recount()
             return
-        except Exception as exc:  # a locked or broken database: say so, keep the card
+        except (StoreError, DatabaseError, OSError) as exc:  # a locked or broken database: say so, keep the card
             self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
@@ -574,7 +575,7 @@ class StudyScreen(Screen):
 
         try:
             report = import_file(self.app.store, path)
-        except Exception as exc:
+        except (StoreError, DatabaseError, OSError) as exc:
             self.notify(f"Re-import failed: {exc}", severity="error", markup=False)
             return
         if report.errors:
