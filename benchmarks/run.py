@@ -87,7 +87,8 @@ STUDYLLM_ONLY = [
     ("tui", "TUI Space → answer: CPU time, median (ms)", "tui_reveal_cpu_median_ms"),
     ("tui_bench", "bench_tui.grade_latency (its own method), median (ms)", "tui_bench_median_ms"),
     ("tui_bench", "bench_tui.grade_latency (its own method), p95 (ms)", "tui_bench_p95_ms"),
-    ("tui_start", "`studyllm` in tmux, first start of the day (makes the daily backup): home screen (s)", "tui_start_home_s"),
+    ("tui_start", "`studyllm` in tmux, first start of the day (makes the daily backup): home screen (s)",
+     "tui_start_home_s"),
     ("tui_start", "`studyllm` in tmux, first start of the day: first card on screen (s)", "tui_start_first_card_s"),
     ("tui_start", "`studyllm` in tmux, later start: home screen (s)", "tui_start_warm_home_s"),
     ("tui_start", "`studyllm` in tmux, later start: first card on screen (s)", "tui_start_warm_first_card_s"),
@@ -275,7 +276,8 @@ def targets(res: dict[str, dict[int, dict[str, Any]]], sizes: list[int]) -> list
         add("re-import unchanged ≤ 0.2× Anki", n, r("reimport_unchanged_s", n), 0.2, "×")
     for n in sizes:
         add("per-answer median ≤ 5× Anki", n, r("per_answer_median_ms", n), 5.0, "×")
-    add("keypress → rendered card p95 < 16 ms", largest, _get(res, "studyllm", largest, "tui_key_to_card_p95_ms"), 16.0, "ms")
+    add("keypress → rendered card p95 < 16 ms", largest, _get(res, "studyllm", largest, "tui_key_to_card_p95_ms"),
+        16.0, "ms")
     for n in sizes:
         add("30 days ≤ 2× Anki", n, r("days_total_s", n), 2.0, "×")
     for n in sizes:
@@ -299,7 +301,8 @@ def targets(res: dict[str, dict[int, dict[str, Any]]], sizes: list[int]) -> list
     add("peak RSS ≤ 0.5× Anki", largest, r("peak_rss_mb", largest), 0.5, "×")
     ss = sorted(sizes)
     for key in GROWTH_KEYS:
-        slopes = [slope(_get(res, "studyllm", a, key), _get(res, "studyllm", b, key), a, b) for a, b in itertools.pairwise(ss)]
+        slopes = [slope(_get(res, "studyllm", a, key), _get(res, "studyllm", b, key), a, b)
+                  for a, b in itertools.pairwise(ss)]
         known = [s for s in slopes if s is not None]
         if len(ss) < 2 or not known:
             continue
@@ -418,7 +421,8 @@ def svg_plot(res, sizes: list[int]) -> str:
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="10" y="{height - 10}" fill="{colours["studyllm"]}">● studyllm</text>',
         f'<text x="90" y="{height - 10}" fill="{colours["anki"]}">■ Anki (anki {_versions()["anki"]})</text>',
-        f'<text x="{width - 10}" y="{height - 10}" text-anchor="end" fill="#555">log-log axes; medians of alternated runs</text>',
+        f'<text x="{width - 10}" y="{height - 10}" text-anchor="end" fill="#555">'
+        "log-log axes; medians of alternated runs</text>",
     ]
     ss = sorted(sizes)
     lx0, lx1 = math.log10(ss[0]), math.log10(ss[-1]) if len(ss) > 1 else math.log10(ss[0]) + 1
@@ -488,8 +492,9 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
         "",
     ]
     passed = sum(1 for t in tg if t["pass"])
+    not_measured = sum(1 for t in tg if t["pass"] is None)
     lines.append(f"{passed} of {len(tg)} target checks pass, {len(failed)} fail"
-                 + (f", {sum(1 for t in tg if t['pass'] is None)} not measured" if any(t["pass"] is None for t in tg) else "")
+                 + (f", {not_measured} not measured" if not_measured else "")
                  + ".")
     if failed:
         lines.append("")
@@ -521,7 +526,8 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
     ]
     if errors:
         lines += ["Errors during the runs:", ""]
-        lines += [f"- {e['system']} {e['measure']} at {e['size']:,} cards, run {e['run'] + 1}: `{e['error'][:300]}`" for e in errors]
+        lines += [f"- {e['system']} {e['measure']} at {e['size']:,} cards, run {e['run'] + 1}: `{e['error'][:300]}`"
+                  for e in errors]
         lines.append("")
     lines += [
         "## studyllm and Anki, side by side",

@@ -96,7 +96,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     print(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
     for d in decks:
         print(f"{d.title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
-    print(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {sum(d.total for d in decks):>6}")
+    total = sum(d.total for d in decks)
+    print(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {total:>6}")
     if next_due:
         print(f"Next reviews fall due on {next_due.isoformat()}.")
     return 0
@@ -181,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import Markdown decks (files or folders)",
         description="Import or re-import Markdown decks. Progress is kept across edits; your files are never written.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     p.add_argument("--outline", action="store_true", help="read notes written as headings and bullets (outline mode)")
     p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")

@@ -237,7 +237,8 @@ def format_scaling(calc, r) -> str:
         f"Training compute for {calc.format_count(r.params)} params on {calc.format_count(r.tokens)} tokens",
         f"  compute            {calc.format_flops(r.compute)}  (C = {r.flops_per_param_token:g} N D)",
         f"  PF-days            {calc.format_sci(r.pf_days)}  (1 PF-day = 8.64e19 FLOPs)",
-        f"  {r.gpu}-days at {r.mfu:.0%} MFU  {calc.format_sci(r.gpu_days)}  (at peak: {calc.format_sci(r.gpu_days_at_peak)})",
+        f"  {r.gpu}-days at {r.mfu:.0%} MFU  {calc.format_sci(r.gpu_days)}"
+        f"  (at peak: {calc.format_sci(r.gpu_days_at_peak)})",
     ]
     if r.wall_days is not None:
         lines.append(f"  wall clock         {calc.format_sci(r.wall_days)} days on {r.num_gpus} {r.gpu}s")
@@ -246,8 +247,10 @@ def format_scaling(calc, r) -> str:
         f"  verdict            {r.verdict}",
         "",
         "Compute-optimal split for this budget:",
-        f"  20 tokens/param    {calc.format_count(r.optimal.params)} params, {calc.format_count(r.optimal.tokens)} tokens",
-        f"  Approach 3 fit     {calc.format_count(r.approach3.params)} params, {calc.format_count(r.approach3.tokens)} tokens",
+        f"  20 tokens/param    {calc.format_count(r.optimal.params)} params,"
+        f" {calc.format_count(r.optimal.tokens)} tokens",
+        f"  Approach 3 fit     {calc.format_count(r.approach3.params)} params,"
+        f" {calc.format_count(r.approach3.tokens)} tokens",
         f"  loss (Chinchilla Approach 3)  {r.chinchilla_loss:.4f} nats/token",
         f"  loss (Kaplan L(N, D))         {r.kaplan_loss:.4f} nats/token",
     ]

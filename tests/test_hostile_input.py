@@ -136,7 +136,8 @@ def test_fuzz_parse_quantity_non_text(value):
         max_leaves=20,
     ).map(lambda v: json.dumps(v).encode()),
     st.fixed_dictionaries({"format": st.just("studyllm-progress"), "version": st.integers(0, 3),
-                           "cards": st.just({"columns": ["uid"], "rows": [[1]]})}).map(lambda v: json.dumps(v).encode()),
+                           "cards": st.just({"columns": ["uid"], "rows": [[1]]})})
+    .map(lambda v: json.dumps(v).encode()),
 ))
 def test_fuzz_export_file_raises_only_progress_error(data, tmp_path_factory):
     progress = importlib.import_module("studyllm.store.progress")

@@ -49,7 +49,8 @@ def log_rows(store) -> dict[str, tuple]:
 
 def dump(store) -> list:
     with store.database.connect() as conn:
-        return [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in ("card", "card_state", "review_log")]
+        return [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all()
+                for t in ("card", "card_state", "review_log")]
 
 
 def study(store, clock, plan):
@@ -90,7 +91,9 @@ def test_replay_reproduces_answer_exactly(studied):
     store, _ = studied
     before_states, before_log = states(store), log_rows(store)
     with write_tx(store.database) as conn:  # scramble the states and derived fields
-        conn.exec_driver_sql("UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0")
+        conn.exec_driver_sql(
+            "UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0"
+        )
         conn.exec_driver_sql("UPDATE review_log SET kind = 'x', ef_after = 0")
     assert states(store) != before_states
     assert P.rebuild_states(store) == 10

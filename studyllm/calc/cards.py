@@ -485,7 +485,8 @@ def parse_answer(question: CalcQuestion, typed: str) -> float:
         dim = "bytes" if unit in BYTE_UNITS else "flops"
         if dim != spec.dimension:
             want = spec.unit or "a plain number"
-            raise ValueError(f"{unit!r} is a unit of {'memory' if dim == 'bytes' else 'compute'}; the answer is in {want}")
+            kind = "memory" if dim == "bytes" else "compute"
+            raise ValueError(f"{unit!r} is a unit of {kind}; the answer is in {want}")
         factor = BYTE_UNITS.get(unit) or FLOP_UNITS[unit]
         return number * factor / spec.unit_factor
     if unit == "%":
@@ -501,7 +502,8 @@ def parse_answer(question: CalcQuestion, typed: str) -> float:
             raise ValueError(f"unknown unit {unit!r}") from None
         dim, factor = "number", base / number if number else 1.0
     if spec.dimension != "number":
-        raise ValueError(f"give a {'memory unit such as GB' if spec.dimension == 'bytes' else 'compute unit such as FLOPs or PF-days'}")
+        kind = "memory unit such as GB" if spec.dimension == "bytes" else "compute unit such as FLOPs or PF-days"
+        raise ValueError(f"give a {kind}")
     # "1.4T" for a question in tokens, "14B" for one in params, "70 billion" in "B params" ...
     try:
         own_dim, own_factor = unit_info(unit)
@@ -519,9 +521,9 @@ def check(question: CalcQuestion, typed: str) -> CheckResult:
     try:
         value = parse_answer(question, typed)
     except ValueError as err:
+        example = f"{format_sci(expected, 3)} {question.unit}".rstrip()
         return CheckResult(False, None, f"Could not read {typed.strip()!r}: {err}. Type a number, "
-                                        f"optionally with a unit, e.g. {format_sci(expected, 3)} {question.unit}".rstrip(),
-                           None)
+                                        f"optionally with a unit, e.g. {example}", None)
     if question.tolerance.allows(expected, value):
         return CheckResult(True, value, f"Correct: {format_sci(value, 4)} {question.unit} "
                                         f"(answer {shown}, tolerance {question.tolerance}).", 4)

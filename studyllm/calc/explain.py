@@ -120,9 +120,10 @@ def _chinchilla_optimal(compute_flops, tokens_per_param=20, flops_per_param_toke
     split = scaling.chinchilla_optimal(compute_flops, tokens_per_param, flops_per_param_token)
     r = format_sci(tokens_per_param)
     k = format_sci(flops_per_param_token)
+    kr = format_sci(float(flops_per_param_token) * float(tokens_per_param))
     return [
-        f"With D = {r} N and C = {k} N D: C = {k} × {r} × N², so N = √(C / {format_sci(float(flops_per_param_token) * float(tokens_per_param))})",
-        f"N = √({format_sci(compute_flops)} / {format_sci(float(flops_per_param_token) * float(tokens_per_param))}) = {format_sci(split.params)} params",
+        f"With D = {r} N and C = {k} N D: C = {k} × {r} × N², so N = √(C / {kr})",
+        f"N = √({format_sci(compute_flops)} / {kr}) = {format_sci(split.params)} params",
         f"D = {r} × N = {format_sci(split.tokens)} tokens",
     ]
 

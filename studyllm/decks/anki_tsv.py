@@ -142,7 +142,8 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
             is_html = value.lower() == "true"
         elif low in _COLUMN_KEYS:
             if not value.isdigit() or int(value) < 1:
-                deck.errors.append(DeckError(f"#{key} must be a column number from 1, got {value!r}", path=path, line=lno))
+                deck.errors.append(
+                    DeckError(f"#{key} must be a column number from 1, got {value!r}", path=path, line=lno))
                 return deck
             cols[_COLUMN_KEYS[low]] = int(value) - 1
         elif low == "deck" and value:
@@ -153,7 +154,8 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
     else:
         n_head = len(lines)
     if len(set(cols.values())) != len(cols):
-        deck.errors.append(DeckError("two special columns (guid, notetype, deck, tags) share a number", path=path, line=1))
+        deck.errors.append(
+            DeckError("two special columns (guid, notetype, deck, tags) share a number", path=path, line=1))
         return deck
     deck.tags = tags_all
     body = lines[n_head:]
@@ -203,7 +205,8 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
             guid = row[cols["guid"]].strip()
             if guid:
                 if guid in guids:
-                    deck.warnings.append(DeckError(f"GUID {guid!r} also used on line {guids[guid]}", path=path, line=start))
+                    deck.warnings.append(
+                        DeckError(f"GUID {guid!r} also used on line {guids[guid]}", path=path, line=start))
                 guids.setdefault(guid, start)
                 extra["anki_guid"] = guid
         tags = tuple(row[cols["tags"]].split()) if "tags" in cols else ()

@@ -69,7 +69,8 @@ def _tag(t: str) -> str:
 
 def _front_markdown(kind: str, front: str, extra: dict[str, Any]) -> str:
     if kind == "mcq" and isinstance(extra.get("choices"), list):
-        choices = "\n".join(f"{i}. {c.get('text', '')}" for i, c in enumerate(extra["choices"], 1) if isinstance(c, dict))
+        choices = "\n".join(
+            f"{i}. {c.get('text', '')}" for i, c in enumerate(extra["choices"], 1) if isinstance(c, dict))
         return f"{front}\n\n{choices}"
     return front
 
@@ -143,7 +144,8 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
             deck = decks.get(note.deck_key)
             if deck is None:
                 deck = decks[note.deck_key] = genanki.Deck(stable_id("studyllm", "deck", note.deck_key), note.deck_name)
-            deck.add_note(genanki.Note(model=model, fields=[note.front, note.back], guid=note.guid, tags=list(note.tags)))
+            deck.add_note(
+                genanki.Note(model=model, fields=[note.front, note.back], guid=note.guid, tags=list(note.tags)))
             n += 1
         if not decks:
             decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)

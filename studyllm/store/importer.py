@@ -166,7 +166,9 @@ def import_paths(
 ANKI_SUFFIXES = (".tsv", ".csv", ".txt")  # Anki "Notes in Plain Text" exports
 
 
-def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False) -> DeckReport:
+def import_file(
+    store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False
+) -> DeckReport:
     source = str(path.resolve())
     max_bytes = store.setting("max_deck_mb") * 1024 * 1024
     try:
@@ -177,7 +179,8 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
                 hint="split it into several decks, or raise the max_deck_mb setting")])
         data = path.read_bytes()
     except OSError as exc:
-        return DeckReport(path=str(path), errors=[DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))])
+        error = DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))
+        return DeckReport(path=str(path), errors=[error])
     digest = hashlib.sha256(data).hexdigest()
     if not force and not dry_run:
         with store.database.connect() as conn:
@@ -309,7 +312,8 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
     norms = [o.norm_hash if o is not None and o.content_hash == h else text_hash(normalise(t))
              for t, h, o in zip(texts, hashes, match, strict=True)]
     path_json: dict[tuple[str, ...], str] = {}
-    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path))) for c in cards]
+    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
+             for c in cards]
     if old_rows:
         for i in range(len(cards)):
             if match[i] is None:
@@ -365,7 +369,8 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
             report.moved += 1
         else:
             report.unchanged += 1
-        if o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i or o.archived:
+        if (o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i
+                or o.archived):
             updates.append((*row, now, o.id))
             state_pos.append((gpos, deck_id, o.id))
     to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
@@ -397,7 +402,9 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
         conn.exec_driver_sql("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
     if to_archive:
-        conn.exec_driver_sql("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive])
+        conn.exec_driver_sql(
+            "UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive]
+        )
         conn.exec_driver_sql(
             f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in to_archive]
         )

@@ -521,7 +521,9 @@ def _parse_json_export(text: str, source: str) -> ExportData:
     if not isinstance(doc, dict):
         raise ProgressError(f"{source}: not a studyllm export (the top level is not a JSON object)")
     if doc.get("format") != FORMAT:
-        raise ProgressError(f"{source}: key 'format': expected {FORMAT!r}, got {doc.get('format')!r}; not a studyllm export")
+        raise ProgressError(
+            f"{source}: key 'format': expected {FORMAT!r}, got {doc.get('format')!r}; not a studyllm export"
+        )
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ProgressError(f"{source}: key 'version': expected a positive whole number, got {version!r}")
@@ -551,7 +553,8 @@ def _parse_json_export(text: str, source: str) -> ExportData:
             susp = row[sidx["suspended"]] if "suspended" in sidx else False
             if not isinstance(susp, (bool, int)):
                 raise ProgressError(f"{where}: suspended must be true or false, got {susp!r}")
-            buried = _check_day(row[sidx["buried_until"]], where, "buried_until", optional=True) if "buried_until" in sidx else None
+            buried = (_check_day(row[sidx["buried_until"]], where, "buried_until", optional=True)
+                      if "buried_until" in sidx else None)
             data.flags[uid] = (bool(susp), buried)
         lidx, lrows = _table(doc, "review_log", LOG_REQUIRED)
         for i, row in enumerate(lrows):
@@ -588,7 +591,9 @@ def _read_csv(path: Path, expected: list[str], required: Iterable[str]) -> Itera
                 if not row:
                     continue
                 if len(row) != len(header):
-                    raise ProgressError(f"{path}: line {reader.line_num}: expected {len(header)} fields, got {len(row)}")
+                    raise ProgressError(
+                        f"{path}: line {reader.line_num}: expected {len(header)} fields, got {len(row)}"
+                    )
                 yield reader.line_num, dict(zip(header, row, strict=True))
         except csv.Error as exc:
             raise ProgressError(f"{path}: line {reader.line_num}: bad CSV: {exc}") from None
@@ -602,7 +607,8 @@ def _parse_csv_export(path: Path) -> ExportData:
     if not log_path.exists():
         raise ProgressError(f"{folder}: no {CSV_LOG_NAME} here (export with --format csv -o DIR)")
     data = ExportData(source=str(log_path))
-    for line, row in _read_csv(log_path, CSV_LOG_COLUMNS, ("uid", "card_uid", "deck_key", "content_hash", *LOG_REQUIRED)):
+    required = ("uid", "card_uid", "deck_key", "content_hash", *LOG_REQUIRED)
+    for line, row in _read_csv(log_path, CSV_LOG_COLUMNS, required):
         where = f"{log_path}: line {line}"
         ev = _log_row(row.get, where)
         data.log.append(ev)
@@ -773,7 +779,8 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
             for uid, n in unknown.items():
                 ec = data.cards.get(uid)
                 report.unknown.append(
-                    UnknownCard(uid=uid, deck_key=ec.deck_key if ec else "", front=(ec.front if ec else "")[:80], reviews=n)
+                    UnknownCard(uid=uid, deck_key=ec.deck_key if ec else "", front=(ec.front if ec else "")[:80],
+                                reviews=n)
                 )
             if dry_run:
                 raise _Rollback

@@ -431,7 +431,8 @@ class Store:
                 " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id",
                 (card_id,),
             ).all()
-        keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after", "due_after")
+        keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after",
+                "due_after")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # ------------------------------------------------------------------ answering
@@ -614,7 +615,8 @@ class Store:
         with self.database.connect() as conn:
             days = {
                 date.fromisoformat(r[0])
-                for r in _sql(conn, "SELECT DISTINCT day FROM review_log WHERE day >= ?", ((today - timedelta(days=3660)).isoformat(),))
+                for r in _sql(conn, "SELECT DISTINCT day FROM review_log WHERE day >= ?",
+                              ((today - timedelta(days=3660)).isoformat(),))
             }
         day = today if today in days else today - timedelta(days=1)
         n = 0

@@ -218,7 +218,9 @@ class StudyApp(App[None]):
                 continue
             seen.add(title)
             yield SystemCommand(
-                title, f"{type(screen).__name__.removesuffix('Screen')} screen key", partial(self._run_in, screen, binding.action)
+                title,
+                f"{type(screen).__name__.removesuffix('Screen')} screen key",
+                partial(self._run_in, screen, binding.action),
             )
 
     async def _run_in(self, node: Any, action: str) -> None:

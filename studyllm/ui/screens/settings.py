@@ -50,8 +50,8 @@ class SettingsScreen(Screen):
                 yield Label("Deck folders", classes="label")
                 yield Input(", ".join(s["deck_folders"]), placeholder="~/notes/decks, ~/more", id="deck_folders",
                             classes="value")
-            yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)", id="deck_folders-msg", classes="msg",
-                         markup=False)
+            yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)",
+                         id="deck_folders-msg", classes="msg", markup=False)
             themes = sorted(self.app.available_themes)
             current = self.app.theme if self.app.theme in themes else themes[0]
             with Horizontal(classes="row"):

@@ -629,7 +629,8 @@ class StudyScreen(Screen):
             lines.append(f"Cards:     {s.done} answers ({distinct} different cards)\n")
             lines.append(f"Time:      {duration_words(elapsed)}\n")
             lines.append(f"Accuracy:  {round(100 * s.correct / s.done)}% graded 3 or more\n")
-        lines.append("Next due:  " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled") + "\n")
+        next_due = f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled"
+        lines.append(f"Next due:  {next_due}\n")
         lines.append(f"Streak:    {store.streak()} day(s)\n\n")
         lines.append("Esc: back home", style="dim")
         self.query_one("#summary-text", Static).update(lines)
