@@ -11,8 +11,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studyllm import __version__
+
+if TYPE_CHECKING:  # the store is imported when a command needs it, so --help stays fast
+    from studyllm.store import Store
 
 PROG = "studyllm"
 
@@ -28,7 +32,7 @@ def shown(text: str) -> str:
     )
 
 
-def _open_store(args: argparse.Namespace, *, sync: bool = False):
+def _open_store(args: argparse.Namespace, *, sync: bool = False) -> Store:
     from studyllm.paths import resolve_home
     from studyllm.store import Store
 
@@ -38,7 +42,7 @@ def _open_store(args: argparse.Namespace, *, sync: bool = False):
     return store
 
 
-def _sync_decks(store) -> None:
+def _sync_decks(store: Store) -> None:
     """Re-scan the deck folders; a broken file is a warning, not a reason to stop."""
     from studyllm.store.importer import sync_folders
 

@@ -109,8 +109,8 @@ def format_stats(data: dict[str, Any], days: int) -> str:
         o = ret["overall"]
         lines.append(f"  {kind:<36}" + "".join(f"{_pct(o[p][kind]):<17}" for p in ("today", "week", "month")))
     for d in ret["decks"]:
-        cells = "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month"))
-        lines.append(f"  {d['title'][:36]:<36}" + cells)
+        rates = "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month"))
+        lines.append(f"  {d['title'][:36]:<36}" + rates)
     lines.append("")
     fc = data["forecast"]
     lines.append(f"Due in the next 30 days: {sum(d['due'] for d in fc)} (today, overdue included: {fc[0]['due']})")
@@ -201,9 +201,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.format == "csv":
             if out.exists() and not out.is_dir():
                 raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
-            counts = progress.export_csv(store, out, progress=_progress_printer(show))
-            msg = (f"{counts['cards']} card state(s) and {counts['review_log']} answer(s)"
-                   f" in {', '.join(counts['files'])}")
+            written = progress.export_csv(store, out, progress=_progress_printer(show))
+            msg = (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
+                   f" in {', '.join(written['files'])}")
         elif args.format == "anki-tsv":
             n = (anki.export_anki_tsv(store, sys.stdout, deck_keys=args.deck) if to_stdout
                  else _atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from . import expr as _expr
@@ -105,7 +106,7 @@ class CalcSpec:
     question: str
     variables: tuple[VarSpec, ...]
     answer: str
-    answer_ast: object
+    answer_ast: _expr.Node
     unit: str
     dimension: str
     unit_factor: float
@@ -285,11 +286,11 @@ def parse_spec(body: str) -> CalcSpec:
     return spec
 
 
-def _corner_values(spec: CalcSpec, limit: int = 256):
+def _corner_values(spec: CalcSpec, limit: int = 256) -> Iterator[dict[str, object]]:
     """Combinations of each variable's extreme values: every choice, both ends of a range."""
     import itertools
 
-    options = []
+    options: list[list[object]] = []
     for v in spec.variables:
         if v.kind in ("const", "choice"):
             vals = [value for value, _ in v.options]
@@ -304,8 +305,9 @@ def _corner_values(spec: CalcSpec, limit: int = 256):
         yield dict(zip(names, combo, strict=True))
 
 
-def _known_vars(names) -> str:
-    return ("variables: " + ", ".join(sorted(names))) if names else "define variables under 'vars:'"
+def _known_vars(names: Iterable[str]) -> str:
+    known = sorted(names)
+    return ("variables: " + ", ".join(known)) if known else "define variables under 'vars:'"
 
 
 def _parse_tolerance(text: str, line: int) -> Tolerance:
@@ -334,7 +336,7 @@ def _round_sig(x: float, sig: int = 2) -> float:
     return round(x, digits)
 
 
-def _display(value) -> str:
+def _display(value: str | float) -> str:
     if isinstance(value, str):
         return value
     return format_count(value)
@@ -456,7 +458,7 @@ def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:
     return "\n".join(lines)
 
 
-def _fmt_value(v) -> str:
+def _fmt_value(v: str | float) -> str:
     if isinstance(v, str):
         return v
     return format_sci(v)

@@ -40,13 +40,13 @@ class _TextOf(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.parts.append("\n")
         elif tag in _BLOCK:
             self._boundary()
 
-    def handle_startendtag(self, tag: str, attrs) -> None:
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
@@ -121,10 +121,10 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
     for n_head, line in enumerate(lines, start=0):
         if not line.startswith("#"):
             break
-        body = line[1:].strip()
-        if ":" not in body:
+        header = line[1:].strip()
+        if ":" not in header:
             continue  # a comment
-        key, value = (s.strip() for s in body.split(":", 1))
+        key, value = (s.strip() for s in header.split(":", 1))
         lno = n_head + 1
         low = key.lower()
         if low == "separator":

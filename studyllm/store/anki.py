@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -56,7 +56,7 @@ class AnkiNote:
     tags: tuple[str, ...]
 
 
-def _renderer():
+def _renderer() -> Callable[[str], str]:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -91,8 +91,8 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         rows = conn.exec_driver_sql(sql, args).all()
     for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
         extra = json.loads(extra_raw or "{}")
-        tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
-        tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in tags) if t))
+        raw_tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
+        tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in raw_tags) if t))
         yield AnkiNote(
             guid=anki_guid(uid, extra), deck_key=key, deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
             front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags,

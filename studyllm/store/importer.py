@@ -114,7 +114,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
         root: Path | None = None
         if path.is_dir():
             root = path.resolve()
-            found = []
+            found: list[Path] = []
             for folder, dirs, names in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(folder) / n for n in names if n.lower().endswith(".md") and not n.startswith("."))
@@ -127,7 +127,8 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
             except (RuntimeError, OSError) as exc:
                 loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40  # ELOOP
                 errors.append(DeckError(
-                    "symbolic link loop; skipped" if loop else f"cannot open: {exc.strerror or exc}", path=str(f),
+                    "symbolic link loop; skipped" if loop else f"cannot open: {getattr(exc, 'strerror', None) or exc}",
+                    path=str(f),
                     hint="fix or remove the link"))
                 continue
             if root is not None and f.is_symlink() and not key.is_relative_to(root):
@@ -275,14 +276,15 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         )
 
     old_rows = [
-        _Old(*r[:7], text=join_card_text(r[4], r[5], r[7], r[8], r[9]), archived=bool(r[10]), line=r[11],
-             position=r[12])
+        _Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], text=join_card_text(r[4], r[5], r[7], r[8], r[9]),
+             archived=bool(r[10]), line=r[11], position=r[12])
         for r in conn.exec_driver_sql(
             "SELECT id, uid, content_hash, norm_hash, kind, variant, heading_path, front, back, extra,"
             " archived, line, position FROM card WHERE deck_id = ?",
             (deck_id,),
         )
     ]
+    o: _Old | None  # an old card, then (below) the old card matched to each parsed one, if any
     by_hash: dict[str, list[_Old]] = defaultdict(list)
     by_norm: dict[str, list[_Old]] = defaultdict(list)
     for o in old_rows:
@@ -398,7 +400,7 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
     for cid in restores:
         st = conn.exec_driver_sql(
             "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
-        ).first()
+        ).one()
         q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
         conn.exec_driver_sql("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
     if to_archive:

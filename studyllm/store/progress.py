@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -263,7 +265,7 @@ def rebuild_states(store: Store, card_ids: Iterable[int] | None = None) -> int:
 # --------------------------------------------------------------------------- export
 
 
-def _counts(cur) -> tuple[int, int, int]:
+def _counts(cur: sqlite3.Cursor) -> tuple[int, int, int]:
     return (
         cur.execute("SELECT count(*) FROM deck").fetchone()[0],
         cur.execute("SELECT count(*) FROM card").fetchone()[0],
@@ -475,6 +477,11 @@ def _check_str(value: Any, where: str, key: str) -> str:
     return value
 
 
+def _cell(row: list[Any], index: dict[str, int], key: str) -> Any:
+    """``row``'s value of column ``key`` (``None`` for a column the file doesn't have)."""
+    return row[index[key]] if key in index else None
+
+
 def _log_row(get: Callable[[str], Any], where: str) -> ExportLogRow:
     return ExportLogRow(
         uid=_check_str(get("uid"), where, "uid"),
@@ -559,7 +566,7 @@ def _parse_json_export(text: str, source: str) -> ExportData:
         lidx, lrows = _table(doc, "review_log", LOG_REQUIRED)
         for i, row in enumerate(lrows):
             where = f"key review_log.rows[{i}]"
-            data.log.append(_log_row(lambda k, row=row: row[lidx[k]] if k in lidx else None, where))
+            data.log.append(_log_row(partial(_cell, row, lidx), where))
     except ProgressError as exc:
         raise ProgressError(f"{source}: {exc}") from None
     return data

@@ -303,7 +303,7 @@ class Store:
 
     def counts(self, deck_id: int | None = None) -> QueueCounts:
         """What is left to study today (after the daily limits)."""
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             return self._counts(conn, today, deck_id)
 
@@ -351,7 +351,7 @@ class Store:
         first), then new cards in deck order, then any remaining drills. ``exclude`` leaves
         one card out: the study screen asks what comes after the card on screen, to have it
         drawn before the learner answers."""
-        today = _iso(self.today())
+        today = self.today().isoformat()
         now = self.clock.now()
         delay = timedelta(minutes=self.setting("drill_delay_minutes"))
         with self.database.connect() as conn:
@@ -413,7 +413,7 @@ class Store:
         ).first()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
-        today = _iso(self.today())
+        today = self.today().isoformat()
         return CardView(
             id=row[0], uid=row[1], deck_id=row[2], deck_key=row[3], deck_title=row[4], kind=row[5],
             variant=row[6], front=row[7], back=row[8], extra=json.loads(row[9] or "{}"),
@@ -556,7 +556,7 @@ class Store:
 
     # ------------------------------------------------------------------ decks
     def decks(self, *, include_archived: bool = False) -> list[DeckSummary]:
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             limits = self._limits(conn, today, None)
             capped = self._capped_counts(conn, today, limits)
@@ -596,7 +596,7 @@ class Store:
 
     def next_due(self) -> date | None:
         """The earliest day after today on which a review falls due."""
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             value = _sql(conn, 
                 "SELECT min(due_day) FROM card_state WHERE queue IN (1, 2) AND due_day > ?", (today,)
@@ -604,7 +604,7 @@ class Store:
         return _day(value)
 
     def answered_today(self) -> int:
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             return _sql(conn, "SELECT count(*) FROM review_log WHERE day = ?", (today,)).scalar_one()
 

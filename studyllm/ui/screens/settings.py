@@ -11,16 +11,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.settings import SPECS
+from studyllm.ui.screens.base import AppScreen
 
 INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
 
 
-class SettingsScreen(Screen):
+class SettingsScreen(AppScreen[None]):
     CSS_PATH = "settings.tcss"
     BINDINGS = [
         Binding("escape", "leave", "Home"),
@@ -67,7 +67,7 @@ class SettingsScreen(Screen):
     def _message(self, key: str, text: str, error: bool = False) -> None:
         self.query_one(f"#{key}-msg", Static).update(Text(text, style="bold red" if error else "green"))
 
-    def save(self, key: str, value) -> bool:
+    def save(self, key: str, value: object) -> bool:
         try:
             self.app.store.set_setting(key, value)
         except ValueError as exc:
@@ -122,7 +122,7 @@ class SettingsScreen(Screen):
             return
         if key == "theme":
             if value != self.app.theme:
-                self.app.theme = value  # the app saves the theme setting when it changes
+                self.app.theme = str(value)  # the app saves the theme setting when it changes
             self._message("theme", "Saved.")
         elif key == "grading_mode" and value != self.app.store.setting("grading_mode"):
             self.save(key, value)

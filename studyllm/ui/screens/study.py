@@ -16,6 +16,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from rich.text import Text
@@ -23,12 +24,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.service import CardChangedError, CardView
+from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
 from studyllm.ui.widgets.cardpane import CardPane
 from studyllm.ui.widgets.grades import GradeBar
@@ -43,11 +44,10 @@ def review_seed(card: CardView) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _calc_module():
-    try:
-        from studyllm.calc import cards as calc_cards
-    except ImportError:
-        return None
+def _calc_module() -> ModuleType:
+    """The calc-card engine, imported on the first calculator card (most sessions have none)."""
+    from studyllm.calc import cards as calc_cards
+
     return calc_cards
 
 
@@ -82,7 +82,7 @@ def _choose_bindings() -> list[Binding]:
     return out
 
 
-class StudyScreen(Screen):
+class StudyScreen(AppScreen[None]):
     # styles: study.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
@@ -195,11 +195,11 @@ class StudyScreen(Screen):
         if action == "reveal":
             return active and not self.revealed and not (kind == "calc" and self.calc_question is not None)
         if action == "choose":
-            return active and kind == "mcq" and not self.revealed and int(parameters[0]) <= len(self._choices())
+            return active and kind == "mcq" and not self.revealed and int(str(parameters[0])) <= len(self._choices())
         if action in ("order_cursor", "order_move"):
             return active and kind == "ordered" and not self.revealed
         if action == "scroll_card":
-            return not (active and kind == "ordered" and not self.revealed) or abs(int(parameters[0])) > 1
+            return not (active and kind == "ordered" and not self.revealed) or abs(int(str(parameters[0]))) > 1
         if action == "grade":
             return active and self.revealed and self.mode != "four"
         if action == "button":
@@ -283,9 +283,6 @@ class StudyScreen(Screen):
 
     def _draw_calc(self, card: CardView) -> str | None:
         mod = _calc_module()
-        if mod is None:
-            self.calc_error = "Calculator cards need studyllm.calc.cards, which isn't installed."
-            return None
         try:
             spec = mod.parse_spec(card.extra.get("body", ""))
             self.calc_question = mod.draw(spec, review_seed(card))

@@ -15,6 +15,8 @@ are drawn as plain styled text (no terminal hyperlinks, nothing to click).
 
 from __future__ import annotations
 
+from typing import Any
+
 from markdown_it import MarkdownIt
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
@@ -64,7 +66,7 @@ class CardPane(ChangedLines):
     }
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.front = ""  # cleaned Markdown source of the front
         self.back = ""  # cleaned Markdown source of the back ("" until revealed)
