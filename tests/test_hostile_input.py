@@ -183,7 +183,7 @@ def import_text(store, folder: Path, name: str, text: str | bytes):
 
 def stored_cards(store) -> list[tuple[str, str]]:
     with store.database.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql("SELECT front, back FROM card WHERE archived = 0 ORDER BY id")]
+        return [tuple(r) for r in conn.execute("SELECT front, back FROM card WHERE archived = 0 ORDER BY id")]
 
 
 def test_textual_markup_is_stored_as_plain_text(fstore, tmp_path):
@@ -478,7 +478,7 @@ def test_bad_stored_setting_falls_back_with_a_warning_naming_the_key(store, key,
     from studyllm.store.settings import SPECS
 
     with store.database.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+        conn.execute("INSERT INTO setting(key, value) VALUES (?, ?)", (key, json.dumps(value)))
     with pytest.warns(UserWarning, match=repr(key)):
         assert store.setting(key) == SPECS[key].default
     assert any(repr(key) in w for w in store.warnings)
@@ -494,8 +494,8 @@ def test_setting_that_is_not_json_and_unknown_keys(store):
     from studyllm.store.settings import SPECS
 
     with store.database.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('theme', '{not json')")
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('no_such_key', '1')")
+        conn.execute("INSERT INTO setting(key, value) VALUES ('theme', '{not json')")
+        conn.execute("INSERT INTO setting(key, value) VALUES ('no_such_key', '1')")
     with pytest.warns(UserWarning, match="'theme'"):
         values = store.settings()
     assert values["theme"] == SPECS["theme"].default

@@ -32,24 +32,24 @@ def new_home(tmp_path: Path, name: str, decks=(("alpha", 6), ("beta", 4))) -> tu
 
 def ids(store, deck_key):
     with store.database.connect() as conn:
-        return [r[0] for r in conn.exec_driver_sql(
+        return [r[0] for r in conn.execute(
             "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position", (deck_key,))]
 
 
 def states(store) -> dict[str, tuple]:
     with store.database.connect() as conn:
-        return {r[0]: tuple(r[1:]) for r in conn.exec_driver_sql(
+        return {r[0]: tuple(r[1:]) for r in conn.execute(
             f"SELECT c.uid, {', '.join('s.' + c for c in STATE)} FROM card_state s JOIN card c ON c.id = s.card_id")}
 
 
 def log_rows(store) -> dict[str, tuple]:
     with store.database.connect() as conn:
-        return {r[0]: tuple(r) for r in conn.exec_driver_sql(f"SELECT {', '.join(LOG)} FROM review_log")}
+        return {r[0]: tuple(r) for r in conn.execute(f"SELECT {', '.join(LOG)} FROM review_log")}
 
 
 def dump(store) -> list:
     with store.database.connect() as conn:
-        return [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in ("card", "card_state", "review_log")]
+        return [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in ("card", "card_state", "review_log")]
 
 
 def study(store, clock, plan):
@@ -90,8 +90,8 @@ def test_replay_reproduces_answer_exactly(studied):
     store, _ = studied
     before_states, before_log = states(store), log_rows(store)
     with write_tx(store.database) as conn:  # scramble the states and derived fields
-        conn.exec_driver_sql("UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0")
-        conn.exec_driver_sql("UPDATE review_log SET kind = 'x', ef_after = 0")
+        conn.execute("UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0")
+        conn.execute("UPDATE review_log SET kind = 'x', ef_after = 0")
     assert states(store) != before_states
     assert P.rebuild_states(store) == 10
     assert states(store) == before_states
@@ -235,13 +235,13 @@ def test_cards_match_by_deck_and_content_when_uid_differs(studied, tmp_path):
     other, _ = new_home(tmp_path, "b")
     other.set_setting("leech_lapses", 2)
     with write_tx(other.database) as conn:
-        conn.exec_driver_sql("UPDATE card SET uid = 'local-' || id")
+        conn.execute("UPDATE card SET uid = 'local-' || id")
     report = P.import_progress(other, path)
     assert report.matched_by_content == 10 and report.matched_by_uid == 0 and report.unknown == []
     mine = {uid.split("-")[1]: s for uid, s in states(other).items()}
     assert sorted(mine.values(), key=repr) == sorted(states(store).values(), key=repr)
     with other.database.connect() as conn:  # log rows point at the local card uids
-        assert conn.exec_driver_sql("SELECT count(*) FROM review_log WHERE card_uid LIKE 'local-%'").scalar() == 16
+        assert conn.execute("SELECT count(*) FROM review_log WHERE card_uid LIKE 'local-%'").fetchone()[0] == 16
     other.close()
 
 

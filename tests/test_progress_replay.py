@@ -32,11 +32,11 @@ steps = st.lists(
 
 def snapshot(store):
     with store.database.connect() as conn:
-        states = conn.exec_driver_sql(f"SELECT {COLS} FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.uid").all()
-        log = conn.exec_driver_sql(
+        states = conn.execute(f"SELECT {COLS} FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.uid").fetchall()
+        log = conn.execute(
             "SELECT uid, kind, reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
             " due_after, state_before FROM review_log ORDER BY id"
-        ).all()
+        ).fetchall()
     return states, log
 
 
@@ -46,7 +46,7 @@ def fresh(leech: int):
     store.set_setting("leech_lapses", leech)
     add_deck(store, "p", 3)
     with store.database.connect() as conn:
-        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card ORDER BY id")]
+        ids = [r[0] for r in conn.execute("SELECT id FROM card ORDER BY id")]
     return store, clock, ids
 
 
@@ -59,9 +59,9 @@ def test_replay_matches_answer(plan, leech):
         clock.advance(minutes=wait)
     before = snapshot(store)
     with write_tx(store.database) as conn:
-        conn.exec_driver_sql("UPDATE card_state SET repetitions = 7, ef_centi = 300, interval = 3, drill_day = NULL,"
+        conn.execute("UPDATE card_state SET repetitions = 7, ef_centi = 300, interval = 3, drill_day = NULL,"
                              " lapses = 5, leech = 1, due_day = '2000-01-01'")
-        conn.exec_driver_sql("UPDATE review_log SET kind = '?', ef_after = 1, state_before = '{}'")
+        conn.execute("UPDATE review_log SET kind = '?', ef_after = 1, state_before = '{}'")
     P.rebuild_states(store)
     assert snapshot(store) == before
     # and the same through an export into an empty home

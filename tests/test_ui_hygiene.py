@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 UI = Path(__file__).resolve().parents[1] / "studyllm" / "ui"
-SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b\s+\S|exec_driver_sql|\.database\b|sqlite3")
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b\s+\S|\.executemany\(|\.execute\(|\.database\b|sqlite3")
 
 
 def test_ui_writes_no_sql():

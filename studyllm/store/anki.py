@@ -87,7 +87,7 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         args = tuple(deck_keys)
     sql += " ORDER BY d.position, d.id, c.position, c.id"
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(sql, args).all()
+        rows = conn.execute(sql, args).fetchall()
     for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
         extra = json.loads(extra_raw or "{}")
         tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]

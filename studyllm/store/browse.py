@@ -88,7 +88,7 @@ def search_cards(
     )
     params.append(int(limit))
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(sql, tuple(params)).all()
+        rows = conn.execute(sql, tuple(params)).fetchall()
     return [
         BrowseRow(
             id=r[0], deck_title=r[1], kind=r[2], front=r[3],
@@ -103,10 +103,10 @@ def search_cards(
 def all_tags(store: Store) -> list[str]:
     """Every tag used by a card or a deck, sorted."""
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
+        rows = conn.execute(
             "SELECT DISTINCT j.value FROM card c, json_each(c.tags) j WHERE json_valid(c.tags)"
             " UNION SELECT DISTINCT j.value FROM deck d, json_each(d.tags) j WHERE json_valid(d.tags)"
-        ).all()
+        ).fetchall()
     return sorted({str(r[0]) for r in rows if r[0] is not None})
 
 

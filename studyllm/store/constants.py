@@ -9,4 +9,4 @@ from studyllm.schedule import (  # noqa: F401  (re-exported)
     QUEUE_SUSPENDED,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # see studyllm/store/migrations.py for what each version added

@@ -169,7 +169,7 @@ def _chunks(items: list, n: int = 500) -> Iterator[list]:
 def _card_rows(conn: Connection, card_ids: list[int]) -> dict[int, tuple]:
     out: dict[int, tuple] = {}
     for chunk in _chunks(card_ids):
-        for r in conn.exec_driver_sql(
+        for r in conn.execute(
             "SELECT s.card_id, s.deck_id, s.position, s.suspended, s.buried_until, c.archived"
             f" FROM card_state s JOIN card c ON c.id = s.card_id WHERE s.card_id IN ({','.join('?' * len(chunk))})",
             tuple(chunk),
@@ -195,7 +195,7 @@ def _replay_and_write(
     for chunk in _chunks(sorted(card_ids)):
         cards = _card_rows(conn, chunk)
         local: dict[int, list[tuple]] = defaultdict(list)
-        for r in conn.exec_driver_sql(_LOCAL_LOG_SQL.format(",".join("?" * len(chunk))), tuple(chunk)):
+        for r in conn.execute(_LOCAL_LOG_SQL.format(",".join("?" * len(chunk))), tuple(chunk)):
             local[r[0]].append(r)
         inserts: list[tuple] = []
         updates: list[tuple] = []
@@ -225,7 +225,7 @@ def _replay_and_write(
                     updates.append((*d.as_tuple(), row[1]))
             states.append(tuple(final[c] for c in _STATE_COLS if c != "card_id") + (cid,))
         if inserts:
-            conn.exec_driver_sql(
+            conn.executemany(
                 "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind,"
                 " reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
                 " due_after, state_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -233,7 +233,7 @@ def _replay_and_write(
             )
             inserted += len(inserts)
         if updates:
-            conn.exec_driver_sql(
+            conn.executemany(
                 "UPDATE review_log SET kind=?, reps_before=?, ef_before=?, interval_before=?, due_before=?,"
                 " reps_after=?, ef_after=?, interval_after=?, due_after=?, state_before=? WHERE id=?",
                 updates,
@@ -241,7 +241,7 @@ def _replay_and_write(
             fixed += len(updates)
         if states:
             cols = [c for c in _STATE_COLS if c != "card_id"]
-            conn.exec_driver_sql(
+            conn.executemany(
                 f"UPDATE card_state SET {', '.join(f'{c} = ?' for c in cols)} WHERE card_id = ?", states
             )
     return inserted, fixed
@@ -253,7 +253,7 @@ def rebuild_states(store: Store, card_ids: Iterable[int] | None = None) -> int:
     leech_at = store.setting("leech_lapses")
     with write_tx(store.database) as conn:
         if card_ids is None:
-            ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card")]
+            ids = [r[0] for r in conn.execute("SELECT id FROM card")]
         else:
             ids = list(dict.fromkeys(card_ids))
         _replay_and_write(conn, ids, leech_at=leech_at)
@@ -707,7 +707,7 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
             by_uid: dict[str, int] = {}
             by_content: dict[tuple[str, str], int] = {}
             local_uid: dict[int, str] = {}
-            for cid, uid, key, chash in conn.exec_driver_sql(
+            for cid, uid, key, chash in conn.execute(
                 "SELECT c.id, c.uid, d.key, c.content_hash FROM card c JOIN deck d ON d.id = c.deck_id"
             ):
                 by_uid[uid] = cid
@@ -735,7 +735,7 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
             uids = [r.uid for r in data.log]
             for chunk in _chunks(uids, 900):
                 present.update(
-                    r[0] for r in conn.exec_driver_sql(
+                    r[0] for r in conn.execute(
                         f"SELECT uid FROM review_log WHERE uid IN ({','.join('?' * len(chunk))})", tuple(chunk)
                     )
                 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import uuid
 import warnings
 from collections import defaultdict
@@ -23,7 +24,6 @@ from studyllm.store import constants as m
 from studyllm.store.db import (
     Connection,
     Database,
-    Rows,
     StoreError,
     check_sqlite_file,
     dumps,
@@ -129,11 +129,11 @@ class AnswerResult:
     log_uid: str
 
 
-def _sql(conn: Connection, sql: str, params: Any = ()) -> Rows:
+def _sql(conn: Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
     """Run one statement on the connection's ``sqlite3`` connection as it stands: inside the
     transaction :func:`write_tx` began, else on its own (autocommit). The study loop runs
-    ~15 statements per answer, so they skip even :meth:`Connection.exec_driver_sql`."""
-    return Rows(conn.raw.execute(sql, params))
+    ~15 statements per answer, so they skip even :meth:`Connection.execute`'s check."""
+    return conn.raw.execute(sql, params)
 
 
 @dataclass
@@ -219,7 +219,7 @@ class Store:
         if self._settings_cache is None:
             values = {key: spec.default for key, spec in SPECS.items()}
             with self.database.connect() as conn:
-                rows = _sql(conn, "SELECT key, value FROM setting").all()
+                rows = _sql(conn, "SELECT key, value FROM setting").fetchall()
             for key, raw in rows:
                 if key not in SPECS:
                     continue
@@ -261,7 +261,7 @@ class Store:
         decks = _sql(conn, 
             "SELECT id, options FROM deck WHERE archived = 0" + (" AND id = ?" if deck_id else ""),
             (deck_id,) if deck_id else (),
-        ).all()
+        ).fetchall()
         done = self._done_today(conn, today)
         total_new = sum(n for (_, k), n in done.items() if k == "new")
         total_rev = sum(n for (_, k), n in done.items() if k in ("review", "relearn"))
@@ -286,7 +286,7 @@ class Store:
         merge changes (count, last id) and the cache is rebuilt."""
         n, last = _sql(conn, 
             "SELECT count(*), max(id) FROM review_log WHERE day = ?", (today,)
-        ).one()
+        ).fetchone()
         cached = self._done_cache
         if cached is not None and cached[0] == (today, n, last):
             return cached[1]
@@ -326,7 +326,7 @@ class Store:
                 "SELECT deck_id, count(*) FROM card_state WHERE drill_day = ?1 AND queue >= 0"
                 + not_buried.replace("?2", "?1") + " GROUP BY deck_id",
                 (today,),
-            ).all()
+            ).fetchall()
         )
         out: dict[int, tuple[int, int, int]] = {}
         for did, new_cap in limits.new_left.items():
@@ -337,12 +337,12 @@ class Store:
                 "SELECT count(*) FROM (SELECT 1 FROM card_state WHERE deck_id = ?1 AND queue = 0"
                 + not_buried + " LIMIT ?3)",
                 (did, today, new_cap),
-            ).scalar_one() if new_cap > 0 else 0
+            ).fetchone()[0] if new_cap > 0 else 0
             n_rev = _sql(conn, 
                 "SELECT count(*) FROM (SELECT 1 FROM card_state WHERE deck_id = ?1 AND queue IN (1, 2)"
                 " AND due_day <= ?2 AND (drill_day IS NULL OR drill_day <> ?2)" + not_buried + " LIMIT ?3)",
                 (did, today, rev_cap),
-            ).scalar_one() if rev_cap > 0 else 0
+            ).fetchone()[0] if rev_cap > 0 else 0
             out[did] = (n_new, n_rev, drills.get(did, 0))
         return out
 
@@ -364,7 +364,7 @@ class Store:
                 "SELECT card_id, last_reviewed_at FROM card_state WHERE queue >= 0 AND drill_day = :today"
                 + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT 1"
             )
-            drill = _sql(conn, drill_sql, params).first()
+            drill = _sql(conn, drill_sql, params).fetchone()
             if drill and drill[1] and datetime.fromisoformat(drill[1]) + delay <= now:
                 return self._view(conn, drill[0], is_drill=True)
             limits = self._limits(conn, today, deck_id)
@@ -379,7 +379,7 @@ class Store:
                     + f" AND deck_id IN ({','.join(map(str, rev_decks))})"
                     " ORDER BY due_day, position LIMIT 1",
                     params,
-                ).first()
+                ).fetchone()
                 if row:
                     return self._view(conn, row[0])
             new_decks = [d for d, n in limits.new_left.items() if d >= 0 and n > 0]
@@ -390,7 +390,7 @@ class Store:
                     + f" AND deck_id IN ({','.join(map(str, new_decks))})"
                     " ORDER BY position LIMIT 1",
                     params,
-                ).first()
+                ).fetchone()
                 if row:
                     return self._view(conn, row[0])
             if drill:
@@ -410,7 +410,7 @@ class Store:
             " FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
             " WHERE c.id = ?",
             (card_id,),
-        ).first()
+        ).fetchone()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
         today = _iso(self.today())
@@ -430,7 +430,7 @@ class Store:
                 "SELECT reviewed_at, day, grade, duration_ms, kind, ef_before, ef_after, interval_after, due_after"
                 " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id",
                 (card_id,),
-            ).all()
+            ).fetchall()
         keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after", "due_after")
         return [dict(zip(keys, r)) for r in rows]
 
@@ -438,7 +438,7 @@ class Store:
     def _state_row(self, conn: Connection, card_id: int) -> dict[str, Any]:
         row = _sql(conn, 
             f"SELECT {', '.join(_STATE_COLS)} FROM card_state WHERE card_id = ?", (card_id,)
-        ).first()
+        ).fetchone()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
         return dict(zip(_STATE_COLS, row))
@@ -472,7 +472,7 @@ class Store:
             became_leech = applied.became_leech
             self._write_state(conn, st)
             uid = uuid.uuid4().hex
-            card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).scalar_one()
+            card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
             log_id = _sql(conn, 
                 "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind,"
                 " reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
@@ -505,7 +505,7 @@ class Store:
             with write_tx(self.database) as conn:
                 row = _sql(conn, 
                     "SELECT id, card_id, state_before, reviewed_at FROM review_log WHERE uid = ?", (log_uid,)
-                ).first()
+                ).fetchone()
                 if row is None:  # already gone (undone elsewhere): try the one before
                     continue
                 log_id, card_id, before, reviewed_at = row
@@ -517,7 +517,7 @@ class Store:
                 _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
                 later = _sql(conn, 
                     "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
-                ).first()
+                ).fetchone()
             if later:  # answers merged in after this one: rebuild the card from its log
                 from studyllm.store.progress import rebuild_states
 
@@ -568,13 +568,13 @@ class Store:
                 _sql(conn, 
                     "SELECT deck_id, count(*) FROM card_state WHERE leech = 1 AND queue <> ? GROUP BY deck_id",
                     (m.QUEUE_ARCHIVED,),
-                ).all()
+                ).fetchall()
             )
             rows = _sql(conn, 
                 "SELECT id, key, title, source_path, archived FROM deck"
                 + ("" if include_archived else " WHERE archived = 0")
                 + " ORDER BY position, id"
-            ).all()
+            ).fetchall()
         out = []
         for did, key, title, src, archived in rows:
             n_new, n_rev, n_drill = capped.get(did, (0, 0, 0))
@@ -591,21 +591,22 @@ class Store:
 
     def deck_id(self, key: str) -> int | None:
         with self.database.connect() as conn:
-            return _sql(conn, "SELECT id FROM deck WHERE key = ?", (key,)).scalar()
+            row = _sql(conn, "SELECT id FROM deck WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
 
     def next_due(self) -> date | None:
         """The earliest day after today on which a review falls due."""
         today = _iso(self.today())
         with self.database.connect() as conn:
-            value = _sql(conn, 
+            value = _sql(conn,
                 "SELECT min(due_day) FROM card_state WHERE queue IN (1, 2) AND due_day > ?", (today,)
-            ).scalar()
+            ).fetchone()[0]
         return _day(value)
 
     def answered_today(self) -> int:
         today = _iso(self.today())
         with self.database.connect() as conn:
-            return _sql(conn, "SELECT count(*) FROM review_log WHERE day = ?", (today,)).scalar_one()
+            return _sql(conn, "SELECT count(*) FROM review_log WHERE day = ?", (today,)).fetchone()[0]
 
     def streak(self) -> int:
         """Consecutive study days with at least one answer, ending today (or yesterday if

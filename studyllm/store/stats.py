@@ -58,10 +58,10 @@ def reviews_per_day(store: Store, days: int = 30, *, today: date | None = None) 
     start = end - timedelta(days=days - 1)
     with store.database.connect() as conn:
         counts = dict(
-            conn.exec_driver_sql(
+            conn.execute(
                 "SELECT day, count(*) FROM review_log WHERE day BETWEEN ? AND ? GROUP BY day",
                 (start.isoformat(), end.isoformat()),
-            ).all()
+            ).fetchall()
         )
     return [(d.isoformat(), counts.get(d.isoformat(), 0)) for d in _days(start, days)]
 
@@ -94,7 +94,7 @@ def streaks(store: Store, *, today: date | None = None) -> dict[str, int]:
     nothing is answered yet today); ``longest`` ever; ``days_studied`` in all."""
     end = _today(store, today)
     with store.database.connect() as conn:
-        days = [date.fromisoformat(r[0]) for r in conn.exec_driver_sql("SELECT DISTINCT day FROM review_log ORDER BY day")]
+        days = [date.fromisoformat(r[0]) for r in conn.execute("SELECT DISTINCT day FROM review_log ORDER BY day")]
     longest = run = 0
     prev: date | None = None
     for d in days:
@@ -145,7 +145,7 @@ def retention(store: Store, *, today: date | None = None) -> dict[str, Any]:
     end = _today(store, today)
     starts = {p: (end - timedelta(days=n - 1)).isoformat() for p, n in PERIOD_DAYS.items()}
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
+        rows = conn.execute(
             "SELECT c.deck_id, l.day >= :week, l.day >= :today, l.interval_before >= :mature,"
             " sum(l.grade >= 3), count(*)"
             " FROM review_log l JOIN card c ON c.id = l.card_id"
@@ -153,8 +153,8 @@ def retention(store: Store, *, today: date | None = None) -> dict[str, Any]:
             " GROUP BY 1, 2, 3, 4",
             {"week": starts["week"], "today": starts["today"], "month": starts["month"],
              "end": end.isoformat(), "mature": MATURE_DAYS},
-        ).all()
-        decks = conn.exec_driver_sql("SELECT id, key, title FROM deck ORDER BY position, id").all()
+        ).fetchall()
+        decks = conn.execute("SELECT id, key, title FROM deck ORDER BY position, id").fetchall()
     overall = {p: _Retention() for p in PERIODS}
     per_deck: dict[int, dict[str, _Retention]] = {}
     for deck_id, in_week, in_today, mature, passed, total in rows:
@@ -178,10 +178,10 @@ def forecast(store: Store, days: int = 30, *, today: date | None = None) -> list
     start = _today(store, today)
     end = start + timedelta(days=days - 1)
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
+        rows = conn.execute(
             "SELECT max(due_day, ?1), count(*) FROM card_state WHERE queue IN (1, 2) AND due_day <= ?2 GROUP BY 1",
             (start.isoformat(), end.isoformat()),
-        ).all()
+        ).fetchall()
     counts = dict(rows)
     return [(d.isoformat(), counts.get(d.isoformat(), 0)) for d in _days(start, days)]
 
@@ -196,7 +196,7 @@ _STATE_KEYS = ("total", "new", "learning", "young", "mature", "suspended", "arch
 
 def _state_rows(store: Store) -> dict[int, dict[str, int]]:
     with store.database.connect() as conn:
-        return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]))) for r in conn.exec_driver_sql(_STATE_SQL)}
+        return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]))) for r in conn.execute(_STATE_SQL)}
 
 
 def card_counts(store: Store) -> dict[str, int]:
@@ -212,9 +212,9 @@ def ef_distribution(store: Store) -> list[tuple[float, int]]:
     """Cards already answered (and not archived) by easiness, in buckets 0.1 wide:
     ``(1.3, n)`` counts EF 1.30 to 1.39."""
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
+        rows = conn.execute(
             "SELECT ef_centi / 10, count(*) FROM card_state WHERE reviews > 0 AND queue <> -2 GROUP BY 1 ORDER BY 1"
-        ).all()
+        ).fetchall()
     return [(b / 10, n) for b, n in rows]
 
 
@@ -222,10 +222,10 @@ def deck_table(store: Store, *, include_archived: bool = False) -> list[dict[str
     """Per deck: total, new, learning, young, mature, suspended, archived cards and leeches."""
     rows = _state_rows(store)
     with store.database.connect() as conn:
-        decks = conn.exec_driver_sql(
+        decks = conn.execute(
             "SELECT id, key, title, archived FROM deck" + ("" if include_archived else " WHERE archived = 0")
             + " ORDER BY position, id"
-        ).all()
+        ).fetchall()
     return [
         {"key": key, "title": title, "archived": bool(arch), **rows.get(did, dict.fromkeys(_STATE_KEYS, 0))}
         for did, key, title, arch in decks

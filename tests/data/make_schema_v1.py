@@ -98,9 +98,9 @@ def build(target: Path) -> None:
 
 def _first_card(store: Store, key: str) -> int:
     with store.database.connect() as conn:
-        return conn.exec_driver_sql(
+        return conn.execute(
             "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position LIMIT 1", (key,)
-        ).scalar_one()
+        ).fetchone()[0]
 
 
 if __name__ == "__main__":
