@@ -139,7 +139,7 @@ def test_fuzz_parse_quantity_non_text(value):
                            "cards": st.just({"columns": ["uid"], "rows": [[1]]})}).map(lambda v: json.dumps(v).encode()),
 ))
 def test_fuzz_export_file_raises_only_progress_error(data, tmp_path_factory):
-    progress = importlib.import_module("studyllm.store.progress")
+    progress = importlib.import_module("studyllm.store.export_format")
     path = scratch(tmp_path_factory, "export.json")
     path.write_bytes(data)
     try:
@@ -150,7 +150,7 @@ def test_fuzz_export_file_raises_only_progress_error(data, tmp_path_factory):
 
 
 def test_deeply_nested_export_is_refused_cleanly(tmp_path):
-    progress = importlib.import_module("studyllm.store.progress")
+    progress = importlib.import_module("studyllm.store.export_format")
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(progress.ProgressError):

@@ -116,13 +116,13 @@ def test_errors_are_one_line_without_traceback(homes, capsys, argv, needle):
 
 def test_failed_json_export_leaves_no_file(homes, monkeypatch, capsys):
     a, _, tmp = homes
-    from studyllm.store import progress
+    from studyllm.store import export
 
     def boom(store, fh, progress=None):
         fh.write("{")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(progress, "export_json", boom)
+    monkeypatch.setattr(export, "export_json", boom)
     assert main(["--home", str(a), "export", "-o", str(tmp / "p.json")]) == 1
     assert "No space left" in capsys.readouterr().err
     assert not (tmp / "p.json").exists()

@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from studyllm.clock import FrozenClock
 from studyllm.store import Store
-from studyllm.store import progress as P
 from studyllm.store.db import write_tx
+from studyllm.store.export import export_json
+from studyllm.store.export_format import parse_json_export
+from studyllm.store.merge import merge_export
 
 COLS = "c.uid, s.queue, s.repetitions, s.ef_centi, s.interval, s.due_day, s.reviews, s.lapses, s.last_reviewed_at, " \
        "s.drill_day, s.leech"
@@ -62,14 +64,14 @@ def test_replay_matches_answer(plan, leech):
         conn.execute("UPDATE card_state SET repetitions = 7, ef_centi = 300, interval = 3, drill_day = NULL,"
                              " lapses = 5, leech = 1, due_day = '2000-01-01'")
         conn.execute("UPDATE review_log SET kind = '?', ef_after = 1, state_before = '{}'")
-    P.rebuild_states(store)
+    store.rebuild_states()
     assert snapshot(store) == before
     # and the same through an export into an empty home
     buf = io.StringIO()
-    P.export_json(store, buf)
+    export_json(store, buf)
     other, _, _ = fresh(leech)
-    data = P._parse_json_export(buf.getvalue(), "<mem>")
-    report = P.merge_export(other, data)
+    data = parse_json_export(buf.getvalue(), "<mem>")
+    report = merge_export(other, data)
     assert report.added == len(plan)
     assert snapshot(other)[0] == before[0]
     store.close()

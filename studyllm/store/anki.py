@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from studyllm.store.export import atomic_path
 from studyllm.store.service import Store
 
 __all__ = ["AnkiNote", "anki_guid", "iter_notes", "export_anki_tsv", "export_apkg", "stable_id", "MODEL_NAME"]
@@ -147,5 +148,6 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
             n += 1
         if not decks:
             decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)
-        genanki.Package(list(decks.values())).write_to_file(str(path), timestamp=store.clock.now().timestamp())
+        with atomic_path(path) as tmp:  # a failed write leaves the previous package whole
+            genanki.Package(list(decks.values())).write_to_file(str(tmp), timestamp=store.clock.now().timestamp())
     return n

@@ -12,6 +12,7 @@ import sqlite3
 import uuid
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from studyllm.clock import Clock, SystemClock, study_day
 from studyllm.schedule import apply_answer, queue_for
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
+from studyllm.store import replay, sql
 from studyllm.store.db import (
     Connection,
     Database,
@@ -38,10 +40,6 @@ __all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "S
 class CardChangedError(StoreError):
     """The card was answered (or changed) elsewhere, e.g. in a second window, after it was shown."""
 
-_STATE_COLS = (
-    "card_id deck_id position queue repetitions ef_centi interval due_day reviews lapses "
-    "last_reviewed_at drill_day buried_until suspended leech"
-).split()
 
 
 @dataclass(frozen=True)
@@ -436,19 +434,13 @@ class Store:
 
     # ------------------------------------------------------------------ answering
     def _state_row(self, conn: Connection, card_id: int) -> dict[str, Any]:
-        row = _sql(conn, 
-            f"SELECT {', '.join(_STATE_COLS)} FROM card_state WHERE card_id = ?", (card_id,)
-        ).fetchone()
+        row = _sql(conn, sql.SELECT_STATE, (card_id,)).fetchone()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
-        return dict(zip(_STATE_COLS, row))
+        return sql.state_dict(row)
 
     def _write_state(self, conn: Connection, state: dict[str, Any]) -> None:
-        cols = [c for c in _STATE_COLS if c != "card_id"]
-        _sql(conn, 
-            f"UPDATE card_state SET {', '.join(f'{c} = ?' for c in cols)} WHERE card_id = ?",
-            tuple(state[c] for c in cols) + (state["card_id"],),
-        )
+        _sql(conn, sql.UPDATE_STATE, sql.state_update_params(state))
 
     def answer(self, card_id: int, grade: int, duration_ms: int = 0, *, shown: CardView | None = None) -> AnswerResult:
         """Record one answer and commit it durably before returning.
@@ -473,12 +465,11 @@ class Store:
             self._write_state(conn, st)
             uid = uuid.uuid4().hex
             card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
-            log_id = _sql(conn, 
-                "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind,"
-                " reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
-                " due_after, state_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            log_id = _sql(
+                conn,
+                sql.INSERT_REVIEW_LOG,
                 (
-                    uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, max(0, int(duration_ms)), kind,
+                    uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, min(m.MAX_DURATION_MS, max(0, int(duration_ms))), kind,
                     before.repetitions, before.easiness_centi, before.interval, before_row["due_day"],
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
                 ),
@@ -519,11 +510,14 @@ class Store:
                     "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
                 ).fetchone()
             if later:  # answers merged in after this one: rebuild the card from its log
-                from studyllm.store.progress import rebuild_states
-
-                rebuild_states(self, [card_id])
+                self.rebuild_states([card_id])
             return card_id
         return None
+
+    def rebuild_states(self, card_ids: Iterable[int] | None = None) -> int:
+        """Recompute card states (and the derived log fields) from the review log; every card
+        when ``card_ids`` is ``None``. Returns the number of cards replayed."""
+        return replay.rebuild(self.database, leech_at=self.setting("leech_lapses"), card_ids=card_ids)
 
     def can_undo(self) -> bool:
         return bool(self._undo_stack)
