@@ -158,7 +158,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from studyllm.store import anki, export
-    from studyllm.store.export import atomic_text
+    from studyllm.store.atomic import atomic_text
 
     if args.output is None:
         raise _Fail("say where to write with -o FILE (-o DIR for --format csv, -o - for standard output)")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from studyllm.cli import main
 from studyllm.clock import FrozenClock
 from studyllm.decks.model import ParsedCard
-from studyllm.store import Store
+from studyllm.store import Store, atomic
 from studyllm.store import export as E
 from studyllm.store import export_format as F
 from studyllm.store import merge as M
@@ -244,7 +244,7 @@ def test_a_failed_export_leaves_the_previous_file_whole(studied_home, tmp_path, 
     assert main(["--home", str(studied_home), "export", "--format", fmt, "-o", str(out)]) == 0
     previous = out.read_bytes()
     assert previous
-    monkeypatch.setattr(E.os, "fsync", _full_disk)
+    monkeypatch.setattr(atomic.os, "fsync", _full_disk)
     assert main(["--home", str(studied_home), "export", "--format", fmt, "-o", str(out)]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert out.read_bytes() == previous
@@ -292,7 +292,7 @@ def test_a_csv_export_that_fails_half_way_keeps_both_previous_files(studied_home
 
 def test_every_export_file_is_fsynced_before_it_replaces_the_old_one(studied_home, tmp_path, monkeypatch):
     synced: list[str] = []
-    real = E.os.fsync
+    real = atomic.os.fsync
 
     def spy(fd):
         import os
@@ -300,8 +300,23 @@ def test_every_export_file_is_fsynced_before_it_replaces_the_old_one(studied_hom
         synced.append(os.readlink(f"/proc/self/fd/{fd}") if Path("/proc/self/fd").exists() else str(fd))
         return real(fd)
 
-    monkeypatch.setattr(E.os, "fsync", spy)
+    monkeypatch.setattr(atomic.os, "fsync", spy)
     assert main(["--home", str(studied_home), "export", "--format", "csv", "-o", str(tmp_path / "csv")]) == 0
     names = [Path(s).name for s in synced]
     assert sum(n.startswith(f".{F.CSV_LOG_NAME}.") for n in names) == 1
     assert sum(n.startswith(f".{F.CSV_STATE_NAME}.") for n in names) == 1
+
+
+def test_an_export_gets_a_files_usual_mode_not_the_temp_files(studied_home, tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        out = tmp_path / "p.json"
+        assert main(["--home", str(studied_home), "export", "-o", str(out)]) == 0
+        assert out.stat().st_mode & 0o777 == 0o644
+        out.chmod(0o600)  # a private export stays private when it is written again
+        assert main(["--home", str(studied_home), "export", "-o", str(out)]) == 0
+        assert out.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)

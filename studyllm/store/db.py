@@ -44,7 +44,9 @@ class Connection:
 
     __slots__ = ("raw", "info", "_db")
 
-    def __init__(self, raw: sqlite3.Connection, db: Database):
+    def __init__(self, raw: sqlite3.Connection, db: Database | None):
+        """``db`` is the pool the connection goes back to; ``None`` for one another owner
+        (a SQLModel session, see :func:`studyllm.store.orm.raw_connection`) closes."""
         self.raw = raw
         self.info: dict[str, Any] = {}
         self._db = db
@@ -115,6 +117,7 @@ class Database:
         self.path = Path(path)
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self.orm_engine: Any = None  # the SQLAlchemy engine of studyllm.store.orm, made on first use
 
     def _open(self) -> sqlite3.Connection:
         raw = sqlite3.connect(
@@ -158,8 +161,11 @@ class Database:
         database stays usable: the next :meth:`connect` opens a new connection."""
         with self._lock:
             idle, self._idle = self._idle, []
+            engine, self.orm_engine = self.orm_engine, None
         for raw in idle:
             raw.close()
+        if engine is not None:
+            engine.dispose()
 
 
 # Upgrades from version N to N+1 (studyllm/store/migrations.py), a module attribute so

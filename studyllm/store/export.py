@@ -1,6 +1,9 @@
 """Writing progress exports: one JSON document, or two CSV files (``docs/export-format.md``).
 
-Every file is written atomically (:func:`atomic_text`): into a temporary file beside the target,
+The rows are read with SQLModel ``select()`` statements in one read session (one snapshot),
+streamed in batches.
+
+Every file is written atomically (:func:`studyllm.store.atomic.atomic_path`): into a temporary file beside the target,
 flushed and fsynced, then renamed over it, so a full disk or a crash never leaves a truncated
 export over the previous one. CSV cells that a spreadsheet would run as a formula are
 neutralised (:func:`csv_safe`).
@@ -10,16 +13,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import sqlite3
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from studyllm import __version__
 from studyllm.store import constants as m
+from studyllm.store.atomic import atomic_path
 from studyllm.store.export_format import (
     CARD_COLUMNS,
     CSV_LOG_COLUMNS,
@@ -32,19 +35,27 @@ from studyllm.store.export_format import (
     STATE_COLUMNS,
     Progress,
 )
+from studyllm.store.models import Card, CardState, Deck, ReviewLog
+from studyllm.store.orm import columns, session
 from studyllm.store.service import Store
 
-__all__ = ["export_json", "export_csv", "atomic_text", "atomic_path", "csv_safe", "FORMULA_START"]
-
-T = TypeVar("T")
+__all__ = ["export_json", "export_csv", "csv_safe", "FORMULA_START"]
 
 
-def _counts(cur: sqlite3.Cursor) -> tuple[int, int, int]:
-    return (
-        cur.execute("SELECT count(*) FROM deck").fetchone()[0],
-        cur.execute("SELECT count(*) FROM card").fetchone()[0],
-        cur.execute("SELECT count(*) FROM review_log").fetchone()[0],
-    )
+def _counts(s: Session) -> tuple[int, int, int]:
+    def count(model: Any) -> int:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+    return count(Deck), count(Card), count(ReviewLog)
+
+
+def _rows(s: Session, query: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query``, streamed in batches (an export of a million answers is never all in memory)."""
+    for row in s.exec(query.execution_options(yield_per=_BATCH)):
+        yield tuple(row)
+
+
+_BATCH = 2000
 
 
 # one encoder, made once: json.dumps builds a new encoder on every call with options
@@ -64,53 +75,12 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems can't sync a directory; the rename is still atomic
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write to; when the block ends it is fsynced and renamed
-    over ``path`` (the previous file stays whole until then). On error it is removed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_text(path: Path, write: Callable[[TextIO], T]) -> T:
-    """Write a UTF-8 text file atomically through :func:`atomic_path`; returns what ``write`` returns."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
-        result = write(fh)
-        fh.flush()
-    return result
-
-
 def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) -> dict[str, int]:
-    """Write the whole progress as one JSON document (one table row per line). Returns counts."""
+    """Write the whole progress as one JSON document (one table row per line), read in one
+    snapshot through a SQLModel session. Returns counts."""
     every = 20_000
-    with store.database.connect() as conn, conn.begin():
-        cur = conn.raw.cursor()
-        n_decks, n_cards, n_log = _counts(cur)
+    with session(store.database) as s:
+        n_decks, n_cards, n_log = _counts(s)
         total = n_cards * 2 + n_log
         done = 0
 
@@ -125,49 +95,48 @@ def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) 
         out.write(f'"counts":{_json_line({"decks": n_decks, "cards": n_cards, "review_log": n_log})},\n')
         out.write('"decks":[')
         first = True
-        for key, title, src, chash, tags, options, mode, archived, created, updated in cur.execute(
-            "SELECT key, title, source_path, content_hash, tags, options, mode, archived, created_at, updated_at"
-            " FROM deck ORDER BY position, id"
-        ):
-            deck = {
-                "key": key, "title": title, "source_path": src, "content_hash": chash, "tags": json.loads(tags or "[]"),
-                "options": json.loads(options or "{}"), "mode": mode, "archived": bool(archived),
-                "created_at": created, "updated_at": updated,
+        for deck in s.exec(select(Deck).order_by(col(Deck.position), col(Deck.id))):
+            record = {
+                "key": deck.key, "title": deck.title, "source_path": deck.source_path,
+                "content_hash": deck.content_hash, "tags": json.loads(deck.tags or "[]"),
+                "options": json.loads(deck.options or "{}"), "mode": deck.mode, "archived": bool(deck.archived),
+                "created_at": deck.created_at, "updated_at": deck.updated_at,
             }
-            out.write(("\n" if first else ",\n") + _json_line(deck))
+            out.write(("\n" if first else ",\n") + _json_line(record))
             first = False
         out.write("\n],\n")
 
-        def table(name: str, columns: list[str], sql: str, bools: tuple[int, ...], label: str, last: bool) -> None:
+        def table(name: str, columns: list[str], query: Any, label: str, last: bool) -> None:
             """One table as {"columns": [...], "rows": [...]}, one row per line."""
             nonlocal done
             out.write(f'"{name}":{{"columns":{_json_line(columns)},"rows":[')
             first = True
-            for row in cur.execute(sql):
-                if bools:
-                    row = list(row)
-                    for i in bools:
-                        row[i] = bool(row[i])
+            for row in _rows(s, query):
                 out.write(("\n" if first else ",\n") + _json_line(row))
                 first = False
                 done += 1
                 tick(label)
             out.write("\n]}\n" if last else "\n]},\n")
 
+        card_deck = col(Card.deck_id) == col(Deck.id)
         table("cards", CARD_COLUMNS,
-              "SELECT c.uid, d.key, c.content_hash, c.norm_hash, c.kind, c.variant, c.front, c.back, c.archived"
-              " FROM card c JOIN deck d ON d.id = c.deck_id ORDER BY c.id", (8,), "cards", False)
+              columns(Card.uid, Deck.key, Card.content_hash, Card.norm_hash, Card.kind, Card.variant, Card.front,
+                     Card.back, Card.archived).join(Deck, card_deck).order_by(col(Card.id)),
+              "cards", False)
         table("card_states", STATE_COLUMNS,
-              "SELECT c.uid, s.queue, s.repetitions, s.ef_centi, s.interval, s.due_day, s.reviews, s.lapses,"
-              " s.last_reviewed_at, s.drill_day, s.buried_until, s.suspended, s.leech"
-              " FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.id", (11, 12), "card states", False)
+              columns(Card.uid, CardState.queue, CardState.repetitions, CardState.ef_centi, CardState.interval,
+                     CardState.due_day, CardState.reviews, CardState.lapses, CardState.last_reviewed_at,
+                     CardState.drill_day, CardState.buried_until, CardState.suspended, CardState.leech)
+              .join(Card, col(Card.id) == col(CardState.card_id)).order_by(col(Card.id)),
+              "card states", False)
         table("review_log", LOG_COLUMNS,
-              "SELECT uid, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_after, ef_after,"
-              " interval_after, due_after FROM review_log ORDER BY id", (), "review log", True)
+              columns(ReviewLog.uid, ReviewLog.card_uid, ReviewLog.reviewed_at, ReviewLog.day, ReviewLog.grade,
+                     ReviewLog.duration_ms, ReviewLog.kind, ReviewLog.reps_after, ReviewLog.ef_after,
+                     ReviewLog.interval_after, ReviewLog.due_after).order_by(col(ReviewLog.id)),
+              "review log", True)
         out.write("}\n")
         if progress:
             progress(total, total, "done")
-        cur.close()
     return {"decks": n_decks, "cards": n_cards, "review_log": n_log}
 
 
@@ -184,22 +153,24 @@ def export_csv(store: Store, folder: Path, *, progress: Progress | None = None) 
 
 def _write_csv(store: Store, state_path: Path, log_path: Path, progress: Progress | None) -> dict[str, int]:
     every = 20_000
-    with store.database.connect() as conn, conn.begin():
-        cur = conn.raw.cursor()
-        _, n_cards, n_log = _counts(cur)
+    with session(store.database) as s:
+        _, n_cards, n_log = _counts(s)
         total = n_cards + n_log
         done = 0
         with open(state_path, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(CSV_STATE_COLUMNS)
-            for row in cur.execute(
-                "SELECT c.uid, d.key, d.title, c.content_hash, c.front, c.archived, s.queue, s.repetitions,"
-                " s.ef_centi, s.interval, s.due_day, s.reviews, s.lapses, s.last_reviewed_at, s.suspended,"
-                " s.leech, s.buried_until FROM card_state s JOIN card c ON c.id = s.card_id"
-                " JOIN deck d ON d.id = c.deck_id ORDER BY c.id"
-            ):
-                (uid, key, title, chash, front, archived, queue, reps, ef, ivl, due, reviews, lapses, last,
-                 susp, leech, buried) = row
+            query = (
+                columns(Card.uid, Deck.key, Deck.title, Card.content_hash, Card.front, Card.archived, CardState.queue,
+                       CardState.repetitions, CardState.ef_centi, CardState.interval, CardState.due_day,
+                       CardState.reviews, CardState.lapses, CardState.last_reviewed_at, CardState.suspended,
+                       CardState.leech, CardState.buried_until)
+                .join(Card, col(Card.id) == col(CardState.card_id))
+                .join(Deck, col(Deck.id) == col(Card.deck_id))
+                .order_by(col(Card.id))
+            )
+            for (uid, key, title, chash, front, archived, queue, reps, ef, ivl, due, reviews, lapses, last,
+                 susp, leech, buried) in _rows(s, query):
                 w.writerow([csv_safe(v) for v in (
                     uid, key, title, chash, front, _state_name(queue, reviews, reps, archived), queue, reps,
                     f"{ef / 100:.2f}", ivl, due or "", reviews, lapses, last or "", int(susp), int(leech), buried or "",
@@ -210,11 +181,15 @@ def _write_csv(store: Store, state_path: Path, log_path: Path, progress: Progres
         with open(log_path, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(CSV_LOG_COLUMNS)
-            for row in cur.execute(
-                "SELECT l.uid, l.card_uid, d.key, c.content_hash, l.reviewed_at, l.day, l.grade, l.duration_ms,"
-                " l.kind, l.ef_before, l.ef_after, l.interval_before, l.interval_after, l.due_after"
-                " FROM review_log l JOIN card c ON c.id = l.card_id JOIN deck d ON d.id = c.deck_id ORDER BY l.id"
-            ):
+            query = (
+                columns(ReviewLog.uid, ReviewLog.card_uid, Deck.key, Card.content_hash, ReviewLog.reviewed_at,
+                       ReviewLog.day, ReviewLog.grade, ReviewLog.duration_ms, ReviewLog.kind, ReviewLog.ef_before,
+                       ReviewLog.ef_after, ReviewLog.interval_before, ReviewLog.interval_after, ReviewLog.due_after)
+                .join(Card, col(Card.id) == col(ReviewLog.card_id))
+                .join(Deck, col(Deck.id) == col(Card.deck_id))
+                .order_by(col(ReviewLog.id))
+            )
+            for row in _rows(s, query):
                 cells = list(row)
                 cells[9] = f"{cells[9] / 100:.2f}"
                 cells[10] = f"{cells[10] / 100:.2f}"
@@ -225,7 +200,6 @@ def _write_csv(store: Store, state_path: Path, log_path: Path, progress: Progres
                     progress(done, total, CSV_LOG_NAME)
         if progress:
             progress(total, total, "done")
-        cur.close()
     return {"cards": n_cards, "review_log": n_log}
 
 

@@ -200,6 +200,11 @@ def _log_row(get: Callable[[str], Any], where: str) -> ExportLogRow:
     )
 
 
+def _getter(row: list[Any], index: dict[str, int]) -> Callable[[str], Any]:
+    """The value of column ``key`` in ``row``, ``None`` when the export has no such column."""
+    return lambda key: row[index[key]] if key in index else None
+
+
 def _table(doc: dict, key: str, required: Iterable[str]) -> tuple[dict[str, int], list]:
     table = doc.get(key)
     if not isinstance(table, dict):
@@ -269,7 +274,7 @@ def parse_json_export(text: str, source: str) -> ExportData:
         lidx, lrows = _table(doc, "review_log", LOG_REQUIRED)
         for i, row in enumerate(lrows):
             where = f"key review_log.rows[{i}]"
-            data.log.append(_log_row(lambda k, row=row: row[lidx[k]] if k in lidx else None, where))
+            data.log.append(_log_row(_getter(row, lidx), where))
     except ProgressError as exc:
         raise ProgressError(f"{source}: {exc}") from None
     return data

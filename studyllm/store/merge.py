@@ -1,5 +1,9 @@
 """Merging an export into a home: log rows unioned by uid, the touched cards replayed.
 
+The local cards and log uids are read with SQLModel ``select()`` in one write session
+(``BEGIN IMMEDIATE``); the replay (:mod:`studyllm.store.replay`, plain ``sqlite3``, shared with
+undo) writes through the same connection, inside the same transaction.
+
 Answers are matched to local cards by card uid, else by deck key and content hash; cards this
 home doesn't know are reported, never guessed. All in one write transaction: a bad file
 (:func:`studyllm.store.export_format.load_export` checks it before anything is opened) or a
@@ -13,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studyllm.store.db import write_tx
+from sqlmodel import col, select
+
 from studyllm.store.export_format import ExportData, load_export
+from studyllm.store.models import Card, Deck, ReviewLog
+from studyllm.store.orm import raw_connection, session
 from studyllm.store.replay import Event, card_rows, chunks, replay_and_write
 from studyllm.store.service import Store
 
@@ -71,13 +78,15 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
     report = ImportProgressReport(source=data.source, rows_in_file=len(data.log), dry_run=dry_run)
     leech_at = store.setting("leech_lapses")
     try:
-        with write_tx(store.database) as conn:
+        with session(store.database, write=True) as s:
+            conn = raw_connection(s)  # the replay shared with undo writes in the session's transaction
             by_uid: dict[str, int] = {}
             by_content: dict[tuple[str, str], int] = {}
             local_uid: dict[int, str] = {}
-            for cid, uid, key, chash in conn.execute(
-                "SELECT c.id, c.uid, d.key, c.content_hash FROM card c JOIN deck d ON d.id = c.deck_id"
+            for cid, uid, key, chash in s.exec(
+                select(Card.id, Card.uid, Deck.key, Card.content_hash).join(Deck, col(Deck.id) == col(Card.deck_id))
             ):
+                assert cid is not None  # a stored card has its id
                 by_uid[uid] = cid
                 by_content.setdefault((key, chash), cid)
                 local_uid[cid] = uid
@@ -102,11 +111,7 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
             present: set[str] = set()
             uids = [r.uid for r in data.log]
             for chunk in chunks(uids, 900):
-                present.update(
-                    r[0] for r in conn.execute(
-                        f"SELECT uid FROM review_log WHERE uid IN ({','.join('?' * len(chunk))})", tuple(chunk)
-                    )
-                )
+                present.update(s.exec(select(ReviewLog.uid).where(col(ReviewLog.uid).in_(chunk))))
             new_events: dict[int, list[Event]] = defaultdict(list)
             unknown: dict[str, int] = defaultdict(int)
             for i, row in enumerate(data.log):
