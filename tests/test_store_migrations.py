@@ -135,3 +135,32 @@ def test_creating_a_database_never_imports_sqlalchemy(tmp_path):
     assert lines[-1] == "[]", lines[-1][:500]
     assert (home / "studyllm.db").exists() and user_version(home / "studyllm.db") == dbmod.SCHEMA_VERSION
     assert master(home / "studyllm.db") == master(fresh(tmp_path))
+
+
+def test_the_check_mode_fails_on_a_stale_schema_sql(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "schema.sql"
+    stale.write_text(schema.SCHEMA_FILE.read_text(encoding="utf-8").replace("ix_log_day", "ix_log_daily"),
+                     encoding="utf-8")
+    monkeypatch.setattr(schema, "SCHEMA_FILE", stale)
+    assert schema.main(["--check"]) == 1
+    assert "out of date" in capsys.readouterr().err
+    assert schema.main(["--write"]) == 0
+    assert schema.main(["--check"]) == 0 and stale.read_text(encoding="utf-8") == schema.generate()
+
+
+def test_split_reads_statements_and_refuses_a_cut_one():
+    assert schema.split("-- a comment\nCREATE TABLE a (x);\n\nCREATE INDEX i ON a (x);\n") == [
+        "CREATE TABLE a (x)", "CREATE INDEX i ON a (x)"]
+    with pytest.raises(ValueError, match="not complete"):
+        schema.split("CREATE TABLE a (x);\nCREATE TABLE b (\n")
+
+
+@pytest.mark.parametrize("fixture", sorted(DATA.glob("schema_v*.db")), ids=lambda p: p.stem)
+def test_every_released_schema_upgrades_to_the_schema_of_a_new_one(tmp_path, fixture):
+    home = tmp_path / fixture.stem
+    home.mkdir()
+    shutil.copyfile(fixture, home / "studyllm.db")
+    with Store.open(home):
+        pass
+    assert master(home / "studyllm.db") == master(fresh(tmp_path))
+    assert user_version(home / "studyllm.db") == dbmod.SCHEMA_VERSION
