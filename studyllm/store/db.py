@@ -170,7 +170,7 @@ class Database:
 
 # Upgrades from version N to N+1 (studyllm/store/migrations.py), a module attribute so
 # tests can register a step of a simulated newer release.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = migrations.STEPS  # type: ignore[assignment]
+MIGRATIONS: dict[int, Callable[[migrations.Executes], None]] = migrations.STEPS
 
 
 def check_sqlite_file(path: Path) -> None:

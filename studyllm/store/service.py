@@ -464,12 +464,13 @@ class Store:
             became_leech = applied.became_leech
             self._write_state(conn, st)
             uid = uuid.uuid4().hex
+            duration = min(m.MAX_DURATION_MS, max(0, int(duration_ms)))  # what an export can carry back
             card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
             log_id = _sql(
                 conn,
                 sql.INSERT_REVIEW_LOG,
                 (
-                    uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, min(m.MAX_DURATION_MS, max(0, int(duration_ms))), kind,
+                    uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, duration, kind,
                     before.repetitions, before.easiness_centi, before.interval, before_row["due_day"],
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
                 ),
