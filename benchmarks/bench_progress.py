@@ -28,7 +28,9 @@ from studyllm.clock import FrozenClock
 from studyllm.store import (
     Store,
     anki,
-    progress,
+    export,
+    export_format,
+    merge,
     stats,
 )
 
@@ -154,16 +156,16 @@ def main() -> int:
 
         def do_json():
             with open(out_json, "w", encoding="utf-8") as fh:
-                return progress.export_json(store, fh)
+                return export.export_json(store, fh)
 
         ms, _ = timed(do_json, max(1, args.repeat // 2))
         rows.append(("export json", ms, f"{out_json.stat().st_size / 1e6:.0f} MB"))
-        ms, _ = timed(lambda: progress.export_csv(store, work / "csv"), max(1, args.repeat // 2))
+        ms, _ = timed(lambda: export.export_csv(store, work / "csv"), max(1, args.repeat // 2))
         size = sum(p.stat().st_size for p in (work / "csv").iterdir())
         rows.append(("export csv (2 files)", ms, f"{size / 1e6:.0f} MB"))
         ms, _ = timed(lambda: anki.export_anki_tsv(store, open(work / "notes.tsv", "w", encoding="utf-8")), 1)
         rows.append(("export anki-tsv", ms, f"{(work / 'notes.tsv').stat().st_size / 1e6:.0f} MB"))
-        ms, _ = timed(lambda: progress.load_export(out_json), 1)
+        ms, _ = timed(lambda: export_format.load_export(out_json), 1)
         rows.append(("load + check json export", ms, ""))
         result = {name: round(ms, 1) for name, ms, _ in rows}
         if args.do_import:
@@ -175,7 +177,7 @@ def main() -> int:
             db.close()
             target = Store.open(work / "empty", clock=FrozenClock(NOW, "UTC"))
             t0 = time.perf_counter()
-            report = progress.import_progress(target, out_json)
+            report = merge.import_progress(target, out_json)
             ms = (time.perf_counter() - t0) * 1000
             rows.append((f"import-progress into a home with no log ({report.added:,} added)", ms, ""))
             result["import-progress"] = round(ms, 1)

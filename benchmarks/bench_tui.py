@@ -41,7 +41,7 @@ def build_db(home: Path, n_cards: int, seed: int = 1) -> None:
     from studyllm.store.importer import import_parsed
 
     store = Store.open(home)
-    have = store.database.connect().exec_driver_sql("SELECT count(*) FROM card").scalar_one()
+    have = store.database.connect().execute("SELECT count(*) FROM card").fetchone()[0]
     if have >= n_cards:
         store.close()
         return

@@ -167,7 +167,7 @@ def _fresh_store(d: Path, md_path: Path, *, clock: Any = None):
 
 def _live_cards(store) -> int:
     with store.database.connect() as conn:
-        return conn.exec_driver_sql("SELECT count(*) FROM card WHERE archived = 0").scalar_one()
+        return conn.execute("SELECT count(*) FROM card WHERE archived = 0").fetchone()[0]
 
 
 def _answer_loop(store, grades: list[str]) -> dict[str, list[float]]:
@@ -271,7 +271,7 @@ def measure_reimport(
             n_after = _live_cards(store)
             forced, forced_s = _import(store, deck, force=True)
             with store.database.connect() as conn:
-                total_rows = conn.exec_driver_sql("SELECT count(*) FROM card").scalar_one()
+                total_rows = conn.execute("SELECT count(*) FROM card").fetchone()[0]
         finally:
             store.close()
     s, e, f = same.decks[0], edit.decks[0], forced.decks[0]
@@ -507,10 +507,10 @@ def measure_days(
                     clock.advance(days=1)
             total_s = time.perf_counter() - t_start
             with store.database.connect() as conn:
-                rows = conn.exec_driver_sql("SELECT count(*) FROM review_log").scalar_one()
-                review_rows = conn.exec_driver_sql(
+                rows = conn.execute("SELECT count(*) FROM review_log").fetchone()[0]
+                review_rows = conn.execute(
                     "SELECT count(*) FROM review_log WHERE kind IN ('review', 'relearn')"
-                ).scalar_one()
+                ).fetchone()[0]
         finally:
             store.close()
         db_bytes = _db_size(d / HOME)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ class _Fail(Exception):
 def _guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from studyllm.store.db import StoreError
-        from studyllm.store.progress import ProgressError
+        from studyllm.store.export_format import ProgressError
 
         try:
             return fn(args)
@@ -159,22 +157,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- export
 
 
-def _atomic_text(path: Path, write: Callable[[Any], Any]) -> Any:
-    """Write a text file through a temporary sibling, so a failed export leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            result = write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return result
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from studyllm.store import anki, progress
+    from studyllm.store import anki, export
+    from studyllm.store.atomic import atomic_text
 
     if args.output is None:
         raise _Fail("say where to write with -o FILE (-o DIR for --format csv, -o - for standard output)")
@@ -195,21 +180,20 @@ def cmd_export(args: argparse.Namespace) -> int:
             if args.deck:
                 raise _Fail("--deck applies to anki-tsv and apkg; the JSON export is always complete")
             prog = _progress_printer(show)
-            counts = (progress.export_json(store, sys.stdout, progress=prog) if to_stdout
-                      else _atomic_text(out, lambda fh: progress.export_json(store, fh, progress=prog)))
+            counts = (export.export_json(store, sys.stdout, progress=prog) if to_stdout
+                      else atomic_text(out, lambda fh: export.export_json(store, fh, progress=prog)))
             msg = f"{counts['decks']} deck(s), {counts['cards']} card(s), {counts['review_log']} answer(s)"
         elif args.format == "csv":
             if out.exists() and not out.is_dir():
                 raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
-            written = progress.export_csv(store, out, progress=_progress_printer(show))
+            written = export.export_csv(store, out, progress=_progress_printer(show))
             msg = (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
                    f" in {', '.join(written['files'])}")
         elif args.format == "anki-tsv":
             n = (anki.export_anki_tsv(store, sys.stdout, deck_keys=args.deck) if to_stdout
-                 else _atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
+                 else atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
             msg = f"{n} note(s) for Anki (File > Import; existing notes are updated by GUID)"
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
             n = anki.export_apkg(store, out, deck_keys=args.deck)
             msg = f"{n} note(s) in an Anki package"
     finally:
@@ -223,17 +207,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_progress(args: argparse.Namespace) -> int:
-    from studyllm.store import progress
+    from studyllm.store.export_format import load_export
+    from studyllm.store.merge import merge_export
 
     path = Path(args.file)
     if not path.exists():
         raise _Fail(f"{path}: no such file or folder")
-    data = progress.load_export(path)  # checked before the store is opened: bad input changes nothing
+    data = load_export(path)  # checked before the store is opened: bad input changes nothing
     # the deck folders first (the shipped decks on a fresh home): an export's answers can
     # only land on cards this home knows
     store = _open_store(args, sync=not args.no_sync)
     try:
-        report = progress.merge_export(store, data, dry_run=args.dry_run)
+        report = merge_export(store, data, dry_run=args.dry_run)
     finally:
         store.close()
     if args.json:

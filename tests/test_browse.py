@@ -79,3 +79,12 @@ def test_explain_state_in_words():
     store.clock.advance(days=3)
     text = explain_state(store.card(card.id), store.history(card.id), store.today())
     assert text.startswith("Overdue by 2 days")
+
+
+def test_a_card_whose_stored_tags_are_not_json_doesnt_break_a_tag_search():
+    store = make_store()
+    add_deck(store, [ParsedCard("basic", "Tagged card", "x", tags=("kept",))], title="T", key="t")
+    with store.database.begin() as conn:
+        conn.execute("UPDATE card SET tags = 'not json' WHERE front <> 'Tagged card'")
+    assert [r.front for r in search_cards(store, tag="kept")] == ["Tagged card"]
+    assert all_tags(store) == ["kept"]

@@ -140,7 +140,7 @@ def test_fuzz_parse_quantity_non_text(value):
     .map(lambda v: json.dumps(v).encode()),
 ))
 def test_fuzz_export_file_raises_only_progress_error(data, tmp_path_factory):
-    progress = importlib.import_module("studyllm.store.progress")
+    progress = importlib.import_module("studyllm.store.export_format")
     path = scratch(tmp_path_factory, "export.json")
     path.write_bytes(data)
     try:
@@ -151,7 +151,7 @@ def test_fuzz_export_file_raises_only_progress_error(data, tmp_path_factory):
 
 
 def test_deeply_nested_export_is_refused_cleanly(tmp_path):
-    progress = importlib.import_module("studyllm.store.progress")
+    progress = importlib.import_module("studyllm.store.export_format")
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(progress.ProgressError):
@@ -184,7 +184,7 @@ def import_text(store, folder: Path, name: str, text: str | bytes):
 
 def stored_cards(store) -> list[tuple[str, str]]:
     with store.database.connect() as conn:
-        return [tuple(r) for r in conn.exec_driver_sql("SELECT front, back FROM card WHERE archived = 0 ORDER BY id")]
+        return [tuple(r) for r in conn.execute("SELECT front, back FROM card WHERE archived = 0 ORDER BY id")]
 
 
 def test_textual_markup_is_stored_as_plain_text(fstore, tmp_path):
@@ -479,7 +479,7 @@ def test_bad_stored_setting_falls_back_with_a_warning_naming_the_key(store, key,
     from studyllm.store.settings import SPECS
 
     with store.database.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+        conn.execute("INSERT INTO setting(key, value) VALUES (?, ?)", (key, json.dumps(value)))
     with pytest.warns(UserWarning, match=repr(key)):
         assert store.setting(key) == SPECS[key].default
     assert any(repr(key) in w for w in store.warnings)
@@ -495,8 +495,8 @@ def test_setting_that_is_not_json_and_unknown_keys(store):
     from studyllm.store.settings import SPECS
 
     with store.database.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('theme', '{not json')")
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('no_such_key', '1')")
+        conn.execute("INSERT INTO setting(key, value) VALUES ('theme', '{not json')")
+        conn.execute("INSERT INTO setting(key, value) VALUES ('no_such_key', '1')")
     with pytest.warns(UserWarning, match="'theme'"):
         values = store.settings()
     assert values["theme"] == SPECS["theme"].default

@@ -35,7 +35,7 @@ def studied(store):
 
 def card_ids(store):
     with store.database.connect() as conn:
-        return {r[0]: (r[1], r[2]) for r in conn.exec_driver_sql("SELECT front, id, archived FROM card")}
+        return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT front, id, archived FROM card")}
 
 
 def test_first_import_and_unchanged(store):
@@ -110,8 +110,7 @@ def test_uids_are_stable_across_machines(store, clock):
     other = Store.memory(clock=clock)
     import_parsed(other, deck(CARDS), source_path="/elsewhere/course.md")
     def uids(s: Store) -> list[str]:
-        return sorted(r[0] for r in s.database.connect().exec_driver_sql("SELECT uid FROM card"))
-
+        return sorted(r[0] for r in s.database.connect().execute("SELECT uid FROM card"))
     assert uids(store) == uids(other)
     other.close()
 
@@ -209,7 +208,7 @@ def test_oversize_file_is_refused_before_reading(store, tmp_path):
 
 def _cache_size(store):
     with store.database.connect() as conn:
-        return conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        return conn.execute("PRAGMA cache_size").fetchone()[0]
 
 
 def test_bulk_import_grows_the_page_cache_only_for_its_transaction(store, monkeypatch):
@@ -224,7 +223,7 @@ def test_bulk_import_grows_the_page_cache_only_for_its_transaction(store, monkey
 
     def spy(conn, cards):
         real_grow(conn, cards)
-        seen.append((cards, conn.exec_driver_sql("PRAGMA cache_size").scalar_one()))
+        seen.append((cards, conn.execute("PRAGMA cache_size").fetchone()[0]))
 
     monkeypatch.setattr(importer, "grow_page_cache", spy)
     many = [ParsedCard("basic", f"question {i}?", f"answer {i}.", ("Bulk",), line=i + 1) for i in range(1500)]
@@ -248,7 +247,7 @@ def test_bulk_import_grows_the_page_cache_only_for_its_transaction(store, monkey
     assert len(seen) == 2
     assert _cache_size(store) == default
     with store.database.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM card").scalar_one() == 1500
+        assert conn.execute("SELECT count(*) FROM card").fetchone()[0] == 1500
 
 
 def test_grow_page_cache_never_shrinks_and_is_capped(store):
@@ -256,7 +255,7 @@ def test_grow_page_cache_never_shrinks_and_is_capped(store):
 
     with write_tx(store.database) as conn:
         grow_page_cache(conn, 10_000_000)
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -BULK_CACHE_MAX_KIB
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -BULK_CACHE_MAX_KIB
         grow_page_cache(conn, 10)  # smaller: left as is
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -BULK_CACHE_MAX_KIB
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -BULK_CACHE_MAX_KIB
     assert _cache_size(store) == -2000

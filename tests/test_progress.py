@@ -13,7 +13,10 @@ from conftest import add_deck
 
 from studyllm.clock import FrozenClock
 from studyllm.store import Store
-from studyllm.store import progress as P
+from studyllm.store import export as E
+from studyllm.store import export_format as F
+from studyllm.store import merge as M
+from studyllm.store import replay as R
 from studyllm.store.db import write_tx
 
 STATE = ("queue repetitions ef_centi interval due_day reviews lapses last_reviewed_at drill_day buried_until "
@@ -32,25 +35,24 @@ def new_home(tmp_path: Path, name: str, decks=(("alpha", 6), ("beta", 4))) -> tu
 
 def ids(store, deck_key):
     with store.database.connect() as conn:
-        return [r[0] for r in conn.exec_driver_sql(
+        return [r[0] for r in conn.execute(
             "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position", (deck_key,))]
 
 
 def states(store) -> dict[str, tuple]:
     with store.database.connect() as conn:
-        return {r[0]: tuple(r[1:]) for r in conn.exec_driver_sql(
+        return {r[0]: tuple(r[1:]) for r in conn.execute(
             f"SELECT c.uid, {', '.join('s.' + c for c in STATE)} FROM card_state s JOIN card c ON c.id = s.card_id")}
 
 
 def log_rows(store) -> dict[str, tuple]:
     with store.database.connect() as conn:
-        return {r[0]: tuple(r) for r in conn.exec_driver_sql(f"SELECT {', '.join(LOG)} FROM review_log")}
+        return {r[0]: tuple(r) for r in conn.execute(f"SELECT {', '.join(LOG)} FROM review_log")}
 
 
 def dump(store) -> list:
     with store.database.connect() as conn:
-        return [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all()
-                for t in ("card", "card_state", "review_log")]
+        return [conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in ("card", "card_state", "review_log")]
 
 
 def study(store, clock, plan):
@@ -64,7 +66,7 @@ def study(store, clock, plan):
 
 def export_to(store, path: Path) -> Path:
     with open(path, "w", encoding="utf-8") as fh:
-        P.export_json(store, fh)
+        E.export_json(store, fh)
     return path
 
 
@@ -91,12 +93,10 @@ def test_replay_reproduces_answer_exactly(studied):
     store, _ = studied
     before_states, before_log = states(store), log_rows(store)
     with write_tx(store.database) as conn:  # scramble the states and derived fields
-        conn.exec_driver_sql(
-            "UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0"
-        )
-        conn.exec_driver_sql("UPDATE review_log SET kind = 'x', ef_after = 0")
+        conn.execute("UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0")
+        conn.execute("UPDATE review_log SET kind = 'x', ef_after = 0")
     assert states(store) != before_states
-    assert P.rebuild_states(store) == 10
+    assert store.rebuild_states() == 10
     assert states(store) == before_states
     assert log_rows(store) == before_log
 
@@ -114,7 +114,7 @@ def test_round_trip_json_into_empty_home(studied, tmp_path):
     path = export_to(store, tmp_path / "progress.json")
     other, _ = new_home(tmp_path, "b")
     other.set_setting("leech_lapses", 2)
-    report = P.import_progress(other, path)
+    report = M.import_progress(other, path)
     assert report.added == 16 and report.unknown == [] and report.already_present == 0
     assert states(other) == states(store)
     assert log_rows(other) == log_rows(store)
@@ -124,16 +124,16 @@ def test_round_trip_json_into_empty_home(studied, tmp_path):
 def test_round_trip_csv_folder(studied, tmp_path):
     store, _ = studied
     out = tmp_path / "csv"
-    P.export_csv(store, out)
+    E.export_csv(store, out)
     other, _ = new_home(tmp_path, "b")
     other.set_setting("leech_lapses", 2)
-    report = P.import_progress(other, out)
+    report = M.import_progress(other, out)
     assert report.added == 16
     assert states(other) == states(store)
     # the review_log.csv alone is enough for the log (flags come from card_states.csv)
     third, _ = new_home(tmp_path, "c")
     third.set_setting("leech_lapses", 2)
-    P.import_progress(third, out / "review_log.csv")
+    M.import_progress(third, out / "review_log.csv")
     assert log_rows(third) == log_rows(store)
     other.close()
     third.close()
@@ -142,7 +142,7 @@ def test_round_trip_csv_folder(studied, tmp_path):
 def test_export_json_layout(studied, tmp_path):
     store, _ = studied
     doc = json.loads(export_to(store, tmp_path / "p.json").read_text(encoding="utf-8"))
-    assert doc["format"] == "studyllm-progress" and doc["version"] == P.EXPORT_VERSION
+    assert doc["format"] == "studyllm-progress" and doc["version"] == F.EXPORT_VERSION
     assert doc["counts"] == {"decks": 2, "cards": 10, "review_log": 16}
     assert [d["key"] for d in doc["decks"]] == ["alpha", "beta"]
     assert len(doc["cards"]["rows"]) == 10 and doc["cards"]["columns"][0] == "uid"
@@ -156,10 +156,10 @@ def test_export_json_layout(studied, tmp_path):
 
 def test_export_csv_layout(studied, tmp_path):
     store, _ = studied
-    P.export_csv(store, tmp_path / "out")
+    E.export_csv(store, tmp_path / "out")
     with open(tmp_path / "out" / "review_log.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 16 and list(rows[0]) == P.CSV_LOG_COLUMNS
+    assert len(rows) == 16 and list(rows[0]) == F.CSV_LOG_COLUMNS
     assert rows[0]["deck_key"] == "alpha" and rows[0]["ef_after"] == "2.60"
     with open(tmp_path / "out" / "card_states.csv", encoding="utf-8") as fh:
         srows = list(csv.DictReader(fh))
@@ -169,7 +169,7 @@ def test_export_csv_layout(studied, tmp_path):
 def test_export_reports_progress(studied):
     store, _ = studied
     calls = []
-    P.export_json(store, io.StringIO(), progress=lambda done, total, label: calls.append((done, total)))
+    E.export_json(store, io.StringIO(), progress=lambda done, total, label: calls.append((done, total)))
     assert calls[-1] == (36, 36)  # 10 cards + 10 states + 16 answers
 
 
@@ -190,8 +190,8 @@ def test_merge_two_homes_gives_the_union_and_one_timeline(tmp_path):
     c1.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
     study(one, c1, [day1_b, day2_b])
     pa, pb = export_to(ha, tmp_path / "a.json"), export_to(hb, tmp_path / "b.json")
-    ra = P.import_progress(hb, pa)
-    rb = P.import_progress(ha, pb)
+    ra = M.import_progress(hb, pa)
+    rb = M.import_progress(ha, pb)
     assert ra.added == 3 and rb.added == 4
     assert len(log_rows(ha)) == len(log_rows(hb)) == 7
     assert set(log_rows(ha)) == set(log_rows(hb))
@@ -208,14 +208,14 @@ def test_import_twice_changes_nothing(studied, tmp_path):
     store, _ = studied
     path = export_to(store, tmp_path / "p.json")
     other, _ = new_home(tmp_path, "b")
-    P.import_progress(other, path)
+    M.import_progress(other, path)
     snap = dump(other)
-    again = P.import_progress(other, path)
+    again = M.import_progress(other, path)
     assert again.added == 0 and again.already_present == 16 and again.cards_replayed == 0
     assert dump(other) == snap
     # importing a home's own export into itself is a no-op too
     own = dump(store)
-    assert P.import_progress(store, path).added == 0
+    assert M.import_progress(store, path).added == 0
     assert dump(store) == own
     other.close()
 
@@ -224,7 +224,7 @@ def test_unknown_cards_are_reported_not_guessed(studied, tmp_path):
     store, _ = studied
     path = export_to(store, tmp_path / "p.json")
     other, _ = new_home(tmp_path, "b", decks=(("alpha", 6),))  # no beta deck here
-    report = P.import_progress(other, path)
+    report = M.import_progress(other, path)
     assert {u.deck_key for u in report.unknown} == {"beta"}
     assert sum(u.reviews for u in report.unknown) == 5 and report.added == 11
     assert all(u.front for u in report.unknown)
@@ -238,13 +238,13 @@ def test_cards_match_by_deck_and_content_when_uid_differs(studied, tmp_path):
     other, _ = new_home(tmp_path, "b")
     other.set_setting("leech_lapses", 2)
     with write_tx(other.database) as conn:
-        conn.exec_driver_sql("UPDATE card SET uid = 'local-' || id")
-    report = P.import_progress(other, path)
+        conn.execute("UPDATE card SET uid = 'local-' || id")
+    report = M.import_progress(other, path)
     assert report.matched_by_content == 10 and report.matched_by_uid == 0 and report.unknown == []
     mine = {uid.split("-")[1]: s for uid, s in states(other).items()}
     assert sorted(mine.values(), key=repr) == sorted(states(store).values(), key=repr)
     with other.database.connect() as conn:  # log rows point at the local card uids
-        assert conn.exec_driver_sql("SELECT count(*) FROM review_log WHERE card_uid LIKE 'local-%'").scalar() == 16
+        assert conn.execute("SELECT count(*) FROM review_log WHERE card_uid LIKE 'local-%'").fetchone()[0] == 16
     other.close()
 
 
@@ -253,7 +253,7 @@ def test_dry_run_changes_nothing(studied, tmp_path):
     path = export_to(store, tmp_path / "p.json")
     other, _ = new_home(tmp_path, "b")
     snap = dump(other)
-    report = P.import_progress(other, path, dry_run=True)
+    report = M.import_progress(other, path, dry_run=True)
     assert report.added == 16 and dump(other) == snap
     other.close()
 
@@ -263,7 +263,7 @@ def test_failure_midway_rolls_everything_back(studied, tmp_path, monkeypatch):
     path = export_to(store, tmp_path / "p.json")
     other, _ = new_home(tmp_path, "b")
     snap = dump(other)
-    real = P.replay_card
+    real = R.replay_card
     calls = []
 
     def flaky(*args, **kw):
@@ -272,9 +272,9 @@ def test_failure_midway_rolls_everything_back(studied, tmp_path, monkeypatch):
             raise RuntimeError("disk on fire")
         return real(*args, **kw)
 
-    monkeypatch.setattr(P, "replay_card", flaky)
+    monkeypatch.setattr(R, "replay_card", flaky)
     with pytest.raises(RuntimeError):
-        P.import_progress(other, path)
+        M.import_progress(other, path)
     assert dump(other) == snap
     other.close()
 
@@ -293,8 +293,8 @@ def export_doc(studied, tmp_path):
 
 def check_refused(other, path, *needles):
     snap = dump(other)
-    with pytest.raises(P.ProgressError) as info:
-        P.import_progress(other, path)
+    with pytest.raises(F.ProgressError) as info:
+        M.import_progress(other, path)
     msg = str(info.value)
     for n in needles:
         assert n in msg, msg
@@ -348,7 +348,7 @@ def test_hand_edited_json_is_refused(export_doc, tmp_path, edit, needles):
 def test_newer_export_version_is_refused(export_doc, tmp_path):
     path, other = export_doc
     doc = json.loads(path.read_text(encoding="utf-8"))
-    doc["version"] = P.EXPORT_VERSION + 1
+    doc["version"] = F.EXPORT_VERSION + 1
     bad = tmp_path / "new.json"
     bad.write_text(json.dumps(doc), encoding="utf-8")
     check_refused(other, bad, "'version'", "newer", "upgrade")
@@ -366,14 +366,14 @@ def test_not_json_at_all(export_doc, tmp_path):
 def test_csv_with_wrong_columns(studied, tmp_path):
     store, _ = studied
     out = tmp_path / "csv"
-    P.export_csv(store, out)
+    E.export_csv(store, out)
     other, _ = new_home(tmp_path, "b")
     log_csv = out / "review_log.csv"
     lines = log_csv.read_text(encoding="utf-8").splitlines()
     log_csv.write_text("\n".join([lines[0].replace("grade", "score")] + lines[1:]) + "\n", encoding="utf-8")
     check_refused(other, out, "line 1", "missing grade", "unexpected 'score'")
     # a bad value names its line
-    cols = P.CSV_LOG_COLUMNS
+    cols = F.CSV_LOG_COLUMNS
     row5 = next(csv.reader([lines[4]]))
     row5[cols.index("grade")] = "9"
     buf = io.StringIO()
@@ -393,7 +393,7 @@ def test_undo_after_a_merge_keeps_the_merged_later_answer(tmp_path):
     a.answer(card, 5)  # this session's own answer, then the same card answered later elsewhere
     clock_b.advance(hours=2)
     b.answer(ids(b, "alpha")[0], 2)
-    P.import_progress(a, export_to(b, tmp_path / "b.json"))
+    M.import_progress(a, export_to(b, tmp_path / "b.json"))
     assert len(a.history(card)) == 2
     assert a.undo() == card  # takes back only the local answer
     hist = a.history(card)

@@ -116,13 +116,13 @@ def test_errors_are_one_line_without_traceback(homes, capsys, argv, needle):
 
 def test_failed_json_export_leaves_no_file(homes, monkeypatch, capsys):
     a, _, tmp = homes
-    from studyllm.store import progress
+    from studyllm.store import export
 
     def boom(store, fh, progress=None):
         fh.write("{")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(progress, "export_json", boom)
+    monkeypatch.setattr(export, "export_json", boom)
     assert main(["--home", str(a), "export", "-o", str(tmp / "p.json")]) == 1
     assert "No space left" in capsys.readouterr().err
     assert not (tmp / "p.json").exists()
@@ -146,7 +146,7 @@ def test_import_progress_on_a_fresh_home_finds_the_shipped_decks(tmp_path, capsy
     assert report["added"] == 1 and report["skipped_unknown"] == 0
     with Store.open(fresh) as store:
         with store.database.connect() as conn:
-            card_id = conn.exec_driver_sql("SELECT id FROM card WHERE uid = ?", (card.uid,)).scalar_one()
+            card_id = conn.execute("SELECT id FROM card WHERE uid = ?", (card.uid,)).fetchone()[0]
         assert [h["grade"] for h in store.history(card_id)] == [5]
     # without the scan the same merge finds no card to put the answer on
     assert main(["--home", str(tmp_path / "bare"), "import-progress", str(out), "--no-sync", "--json"]) == 0

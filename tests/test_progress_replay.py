@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 
 from studyllm.clock import FrozenClock
 from studyllm.store import Store
-from studyllm.store import progress as P
 from studyllm.store.db import write_tx
+from studyllm.store.export import export_json
+from studyllm.store.export_format import parse_json_export
+from studyllm.store.merge import merge_export
 
 COLS = "c.uid, s.queue, s.repetitions, s.ef_centi, s.interval, s.due_day, s.reviews, s.lapses, s.last_reviewed_at, " \
        "s.drill_day, s.leech"
@@ -32,13 +34,13 @@ steps = st.lists(
 
 def snapshot(store):
     with store.database.connect() as conn:
-        states = conn.exec_driver_sql(
+        states = conn.execute(
             f"SELECT {COLS} FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.uid"
-        ).all()
-        log = conn.exec_driver_sql(
+        ).fetchall()
+        log = conn.execute(
             "SELECT uid, kind, reps_before, ef_before, interval_before, due_before, reps_after, ef_after,"
             " interval_after, due_after, state_before FROM review_log ORDER BY id"
-        ).all()
+        ).fetchall()
     return states, log
 
 
@@ -48,7 +50,7 @@ def fresh(leech: int):
     store.set_setting("leech_lapses", leech)
     add_deck(store, "p", 3)
     with store.database.connect() as conn:
-        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card ORDER BY id")]
+        ids = [r[0] for r in conn.execute("SELECT id FROM card ORDER BY id")]
     return store, clock, ids
 
 
@@ -61,17 +63,17 @@ def test_replay_matches_answer(plan, leech):
         clock.advance(minutes=wait)
     before = snapshot(store)
     with write_tx(store.database) as conn:
-        conn.exec_driver_sql("UPDATE card_state SET repetitions = 7, ef_centi = 300, interval = 3, drill_day = NULL,"
+        conn.execute("UPDATE card_state SET repetitions = 7, ef_centi = 300, interval = 3, drill_day = NULL,"
                              " lapses = 5, leech = 1, due_day = '2000-01-01'")
-        conn.exec_driver_sql("UPDATE review_log SET kind = '?', ef_after = 1, state_before = '{}'")
-    P.rebuild_states(store)
+        conn.execute("UPDATE review_log SET kind = '?', ef_after = 1, state_before = '{}'")
+    store.rebuild_states()
     assert snapshot(store) == before
     # and the same through an export into an empty home
     buf = io.StringIO()
-    P.export_json(store, buf)
+    export_json(store, buf)
     other, _, _ = fresh(leech)
-    data = P._parse_json_export(buf.getvalue(), "<mem>")
-    report = P.merge_export(other, data)
+    data = parse_json_export(buf.getvalue(), "<mem>")
+    report = merge_export(other, data)
     assert report.added == len(plan)
     assert snapshot(other)[0] == before[0]
     store.close()

@@ -295,10 +295,10 @@ def test_answer_log_row(store, clock):
     card = store.next_card()
     res = store.answer(card.id, 4, duration_ms=1234)
     with store.database.connect() as conn:
-        row = conn.exec_driver_sql(
+        row = conn.execute(
             "SELECT uid, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_before, reps_after, ef_after,"
             " interval_after FROM review_log"
-        ).one()
+        ).fetchone()
     assert row[0] == res.log_uid and len(row[0]) == 32
     assert row[1] == card.uid
     assert datetime.fromisoformat(row[2]) == clock.now()

@@ -335,8 +335,8 @@ def make_export(path: Path, key: str = "merge", n_cards: int = 600, days: int = 
 
     from studyllm.clock import FrozenClock
     from studyllm.store import Store
+    from studyllm.store.export import export_json
     from studyllm.store.importer import import_parsed
-    from studyllm.store.progress import export_json
 
     clock = FrozenClock(datetime(2026, 2, 1, 18, 0, tzinfo=UTC), "Europe/Berlin")
     with Store.memory(clock=clock) as store:

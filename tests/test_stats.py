@@ -19,13 +19,13 @@ _n = itertools.count()
 
 def card_ids(store, deck_id):
     with store.database.connect() as conn:
-        return [r[0] for r in conn.exec_driver_sql("SELECT id FROM card WHERE deck_id = ? ORDER BY id", (deck_id,))]
+        return [r[0] for r in conn.execute("SELECT id FROM card WHERE deck_id = ? ORDER BY id", (deck_id,))]
 
 
 def log(store, card_id, day, grade, kind="review", interval_before=1):
     with write_tx(store.database) as conn:
-        uid = conn.exec_driver_sql("SELECT uid FROM card WHERE id = ?", (card_id,)).scalar_one()
-        conn.exec_driver_sql(
+        uid = conn.execute("SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
+        conn.execute(
             "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_before,"
             " ef_before, interval_before, reps_after, ef_after, interval_after, state_before)"
             " VALUES (?,?,?,?,?,?,0,?,1,250,?,1,250,1,'{}')",
@@ -35,7 +35,7 @@ def log(store, card_id, day, grade, kind="review", interval_before=1):
 
 def set_state(store, card_id, **cols):
     with write_tx(store.database) as conn:
-        conn.exec_driver_sql(
+        conn.execute(
             f"UPDATE card_state SET {', '.join(f'{k} = ?' for k in cols)} WHERE card_id = ?", (*cols.values(), card_id)
         )
 

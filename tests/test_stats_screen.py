@@ -25,7 +25,7 @@ def seeded_store() -> Store:
     add_deck(store, "alpha", 8, title="Attention basics")
     add_deck(store, "beta", 5, title="Memory and scaling")
     with store.database.connect() as conn:
-        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM card ORDER BY id")]
+        ids = [r[0] for r in conn.execute("SELECT id FROM card ORDER BY id")]
     grades = [5, 4, 3, 2, 4, 5, 1, 4, 3, 5]
     k = 0
     start = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)

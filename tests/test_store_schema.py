@@ -8,16 +8,18 @@ from conftest import add_deck
 from studyllm.store import Store, StoreError, models
 from studyllm.store import db as dbmod
 
+CURRENT = dbmod.SCHEMA_VERSION  # a simulated next release adds the step CURRENT -> CURRENT + 1
+
 
 def test_creates_schema_and_pragmas(tmp_path, clock):
     s = Store.open(tmp_path / "h", clock=clock)
     with s.database.connect() as conn:
-        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"meta", "setting", "deck", "card", "card_state", "review_log"} <= tables
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == dbmod.BUSY_TIMEOUT_MS
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == dbmod.BUSY_TIMEOUT_MS
         assert dbmod.schema_version(conn) == models.SCHEMA_VERSION
     s.close()
 
@@ -74,14 +76,14 @@ def test_upgrade_runs_registered_step_in_place(tmp_path, clock, monkeypatch):
     before = _dump(tmp_path / "studyllm.db")
 
     def v1_to_v2(conn):
-        conn.exec_driver_sql("ALTER TABLE card ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+        conn.execute("ALTER TABLE card ADD COLUMN note TEXT NOT NULL DEFAULT ''")
 
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(dbmod.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setitem(dbmod.MIGRATIONS, CURRENT, v1_to_v2)
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", CURRENT + 1)
     s = Store.open(tmp_path, clock=clock)
     with s.database.connect() as conn:
-        assert dbmod.schema_version(conn) == 2
-        cols = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(card)")]
+        assert dbmod.schema_version(conn) == CURRENT + 1
+        cols = [r[1] for r in conn.execute("PRAGMA table_info(card)")]
     s.close()
     assert "note" in cols
     after = _dump(tmp_path / "studyllm.db")
@@ -98,18 +100,19 @@ def test_failed_upgrade_changes_nothing(tmp_path, clock, monkeypatch):
     before = _dump(tmp_path / "studyllm.db")
 
     def broken(conn):
-        conn.exec_driver_sql("ALTER TABLE card ADD COLUMN x TEXT")
+        conn.execute("ALTER TABLE card ADD COLUMN x TEXT")
         raise StoreError("upgrade step failed on purpose")
 
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(dbmod.MIGRATIONS, 1, broken)
+    monkeypatch.setitem(dbmod.MIGRATIONS, CURRENT, broken)
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", CURRENT + 1)
     with pytest.raises(StoreError, match="on purpose"):
         Store.open(tmp_path, clock=clock)
     monkeypatch.undo()
     assert _dump(tmp_path / "studyllm.db") == before
     con = sqlite3.connect(tmp_path / "studyllm.db")
     assert "x" not in [r[1] for r in con.execute("PRAGMA table_info(card)")]
-    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(CURRENT),)
+    assert con.execute("PRAGMA user_version").fetchone() == (CURRENT,)
     con.close()
 
 
@@ -117,11 +120,52 @@ def test_newer_schema_refused(tmp_path, clock):
     s = Store.open(tmp_path, clock=clock)
     s.close()
     con = sqlite3.connect(tmp_path / "studyllm.db")
-    con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    con.execute("PRAGMA user_version = 99")
     con.commit()
     con.close()
-    with pytest.raises(StoreError, match="newer"):
+    with pytest.raises(StoreError, match="schema version 99, newer"):
         Store.open(tmp_path, clock=clock)
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "-3", "0", "²", "9" * 5000], ids=lambda v: repr(v)[:12])
+def test_a_version_that_is_not_a_number_is_a_clear_error(tmp_path, clock, value):
+    """A schema-1 file keeps its version in the meta table; junk there is refused with a
+    message naming it, and the file is left as it was (#17 item 11)."""
+    s = Store.open(tmp_path, clock=clock)
+    s.close()
+    con = sqlite3.connect(tmp_path / "studyllm.db")
+    con.execute("PRAGMA user_version = 0")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (value,))
+    con.commit()
+    con.close()
+    before = (tmp_path / "studyllm.db").read_bytes()
+    with pytest.raises(StoreError, match=r"schema version \(meta.schema_version\) is .*not a schema version number"):
+        Store.open(tmp_path, clock=clock)
+    assert (tmp_path / "studyllm.db").read_bytes() == before
+
+
+def test_a_negative_user_version_is_a_clear_error(tmp_path, clock):
+    Store.open(tmp_path, clock=clock).close()
+    con = sqlite3.connect(tmp_path / "studyllm.db")
+    con.execute("PRAGMA user_version = -4")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="user_version.* is -4"):
+        Store.open(tmp_path, clock=clock)
+
+
+def test_the_cli_reports_a_bad_version_without_a_traceback(tmp_path, clock, capsys):
+    from studyllm.cli import main
+
+    Store.open(tmp_path, clock=clock).close()
+    con = sqlite3.connect(tmp_path / "studyllm.db")
+    con.execute("PRAGMA user_version = 0")
+    con.execute("UPDATE meta SET value = 'two' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    assert main(["--home", str(tmp_path), "due"]) != 0
+    err = capsys.readouterr().err
+    assert "'two', not a schema version number" in err and "Traceback" not in err
 
 
 def test_not_sqlite_file_is_refused_and_untouched(tmp_path):
@@ -160,8 +204,8 @@ def test_unwritable_folder(tmp_path):
 
 def test_settings_bad_value_falls_back_with_warning(store):
     with store.database.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('new_per_day', '\"lots\"')")
-        conn.exec_driver_sql("INSERT INTO setting(key, value) VALUES ('rollover_hour', '{broken')")
+        conn.execute("INSERT INTO setting(key, value) VALUES ('new_per_day', '\"lots\"')")
+        conn.execute("INSERT INTO setting(key, value) VALUES ('rollover_hour', '{broken')")
     with pytest.warns(UserWarning, match="new_per_day"):
         values = store.settings()
     assert values["new_per_day"] == 20

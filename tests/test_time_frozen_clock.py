@@ -51,9 +51,9 @@ def session(store: Store, rng: random.Random | None = None, limit: int = 500) ->
 
 def logs(store: Store) -> list[dict]:
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
+        rows = conn.execute(
             "SELECT id, card_id, day, kind, interval_after, due_after FROM review_log ORDER BY id"
-        ).all()
+        ).fetchall()
     return [dict(zip(("id", "card_id", "day", "kind", "interval_after", "due_after"), r, strict=True)) for r in rows]
 
 
@@ -70,9 +70,9 @@ def check_invariants(store: Store) -> None:
             due = date.fromisoformat(e["day"]) + timedelta(days=e["interval_after"])
             assert e["due_after"] == due.isoformat(), e
     with store.database.connect() as conn:
-        states = conn.exec_driver_sql(
+        states = conn.execute(
             "SELECT card_id, queue, due_day, drill_day, reviews FROM card_state"
-        ).all()
+        ).fetchall()
     for card_id, queue, due_day, drill_day, reviews in states:
         if reviews == 0:
             assert queue == 0 and due_day is None

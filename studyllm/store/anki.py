@@ -6,7 +6,8 @@ the GUID the card came with from Anki (``extra["anki_guid"]``, see
 survive edits of the Markdown, so exporting again and re-importing into Anki updates the
 same notes instead of adding copies. Deck and note-type ids are derived from fixed
 strings for the same reason. Markdown is rendered to HTML (raw HTML in a card is escaped,
-not passed through). Scheduling is not exported: Anki starts the notes as new.
+not passed through). Scheduling is not exported: Anki starts the notes as new. The notes
+are read with a SQLModel ``select()``; the package replaces its file atomically (the CLI writes the TSV so too).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlmodel import col
+
+from studyllm.store.atomic import atomic_path
+from studyllm.store.models import Card, Deck
+from studyllm.store.orm import columns, session
 from studyllm.store.service import Store
 
 __all__ = ["AnkiNote", "anki_guid", "iter_notes", "export_anki_tsv", "export_apkg", "stable_id", "MODEL_NAME"]
@@ -78,17 +84,16 @@ def _front_markdown(kind: str, front: str, extra: dict[str, Any]) -> str:
 def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[AnkiNote]:
     """Live (not archived) cards of live decks, in deck then card order."""
     render = _renderer()
-    sql = (
-        "SELECT c.uid, c.kind, c.front, c.back, c.extra, c.tags, d.key, d.title, d.tags FROM card c"
-        " JOIN deck d ON d.id = c.deck_id WHERE c.archived = 0 AND d.archived = 0"
+    query = (
+        columns(Card.uid, Card.kind, Card.front, Card.back, Card.extra, Card.tags, Deck.key, Deck.title, Deck.tags)
+        .join(Deck, col(Deck.id) == col(Card.deck_id))
+        .where(col(Card.archived) == False, col(Deck.archived) == False)  # noqa: E712 (SQL expressions)
+        .order_by(col(Deck.position), col(Deck.id), col(Card.position), col(Card.id))
     )
-    args: tuple = ()
     if deck_keys:
-        sql += f" AND d.key IN ({','.join('?' * len(deck_keys))})"
-        args = tuple(deck_keys)
-    sql += " ORDER BY d.position, d.id, c.position, c.id"
-    with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(sql, args).all()
+        query = query.where(col(Deck.key).in_(deck_keys))
+    with session(store.database) as s:
+        rows = s.exec(query).all()
     for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
         extra = json.loads(extra_raw or "{}")
         raw_tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
@@ -149,5 +154,6 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
             n += 1
         if not decks:
             decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)
-        genanki.Package(list(decks.values())).write_to_file(str(path), timestamp=store.clock.now().timestamp())
+        with atomic_path(path) as tmp:  # a failed write leaves the previous package whole
+            genanki.Package(list(decks.values())).write_to_file(str(tmp), timestamp=store.clock.now().timestamp())
     return n

@@ -1,5 +1,6 @@
 """Read-only queries for the browse screen: search with filters, tags, and a card's
-scheduling state explained in words. No Textual here; the UI calls these functions.
+scheduling state explained in words. No Textual here; the UI calls these functions (the
+search in a worker thread). The queries are SQLModel ``select()`` statements.
 """
 
 from __future__ import annotations
@@ -8,20 +9,30 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import and_, case, exists, func, or_
+from sqlmodel import col, select
+
 from studyllm.store import constants as m
+from studyllm.store.models import Card, CardState, Deck
+from studyllm.store.orm import columns, session
 from studyllm.store.service import CardView, Store
 
 __all__ = ["BrowseRow", "STATES", "search_cards", "all_tags", "explain_state"]
 
-# Filter name -> SQL condition on card c / card_state s.
-STATES: dict[str, str] = {
-    "new": f"s.queue = {m.QUEUE_NEW}",
-    "learning": f"s.queue = {m.QUEUE_LEARNING}",
-    "review": f"s.queue = {m.QUEUE_REVIEW}",
-    "suspended": "s.suspended = 1 AND c.archived = 0",
-    "leech": "s.leech = 1 AND c.archived = 0",
-    "archived": "c.archived = 1",
-}
+# The state filters; each is a condition on Card and CardState (see _state_condition).
+STATES: tuple[str, ...] = ("new", "learning", "review", "suspended", "leech", "archived")
+
+
+def _state_condition(state: str) -> Any:
+    live = col(Card.archived) == False  # noqa: E712 (an SQL expression)
+    return {
+        "new": col(CardState.queue) == m.QUEUE_NEW,
+        "learning": col(CardState.queue) == m.QUEUE_LEARNING,
+        "review": col(CardState.queue) == m.QUEUE_REVIEW,
+        "suspended": and_(col(CardState.suspended) == True, live),  # noqa: E712
+        "leech": and_(col(CardState.leech) == True, live),  # noqa: E712
+        "archived": col(Card.archived) == True,  # noqa: E712
+    }[state]
 
 
 @dataclass(frozen=True)
@@ -59,36 +70,35 @@ def search_cards(
     """Cards whose front or back contain every word of ``query`` (case-insensitive for
     ASCII; CJK and other scripts match as substrings). Archived cards only show with
     ``state="archived"``. Ordered by deck, then position in the file."""
-    where: list[str] = []
-    params: list[Any] = []
+    stmt = (
+        columns(Card.id, Deck.title, Card.kind, Card.front, CardState.queue, CardState.suspended, Card.archived,
+               CardState.leech, CardState.due_day, CardState.interval, CardState.ef_centi, CardState.lapses,
+               CardState.reviews)
+        .join(Deck, col(Deck.id) == col(Card.deck_id))
+        .join(CardState, col(CardState.card_id) == col(Card.id))
+    )
     for word in query.split():
-        where.append("(instr(lower(c.front), lower(?)) > 0 OR instr(lower(c.back), lower(?)) > 0)")
-        params += [word, word]
+        needle = func.lower(word)
+        stmt = stmt.where(or_(func.instr(func.lower(col(Card.front)), needle) > 0,
+                              func.instr(func.lower(col(Card.back)), needle) > 0))
     if deck_id is not None:
-        where.append("c.deck_id = ?")
-        params.append(deck_id)
+        stmt = stmt.where(col(Card.deck_id) == deck_id)
     if state:
         if state not in STATES:
             raise ValueError(f"unknown state filter {state!r}; known: {', '.join(STATES)}")
-        where.append(STATES[state])
+        stmt = stmt.where(_state_condition(state))
     if state != "archived":
-        where.append("c.archived = 0")
+        stmt = stmt.where(col(Card.archived) == False)  # noqa: E712 (an SQL expression)
     if tag:
-        where.append(
-            "(EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = ?)"
-            " OR EXISTS (SELECT 1 FROM json_each(d.tags) WHERE value = ?))"
-        )
-        params += [tag, tag]
-    sql = (
-        "SELECT c.id, d.title, c.kind, c.front, s.queue, s.suspended, c.archived, s.leech, s.due_day,"
-        " s.interval, s.ef_centi, s.lapses, s.reviews"
-        " FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY d.position, c.deck_id, c.position LIMIT ?"
-    )
-    params.append(int(limit))
-    with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(sql, tuple(params)).all()
+        def tagged(tags: Any) -> Any:
+            # a hand-edited tags value that isn't JSON matches nothing (json_each would fail the query)
+            values = func.json_each(case((func.json_valid(tags), tags), else_="[]")).table_valued("value")
+            return exists(select(1).select_from(values).where(values.c.value == tag))
+
+        stmt = stmt.where(or_(tagged(col(Card.tags)), tagged(col(Deck.tags))))
+    stmt = stmt.order_by(col(Deck.position), col(Card.deck_id), col(Card.position)).limit(int(limit))
+    with session(store.database) as s:
+        rows = s.exec(stmt).all()
     return [
         BrowseRow(
             id=r[0], deck_title=r[1], kind=r[2], front=r[3],
@@ -101,12 +111,13 @@ def search_cards(
 
 
 def all_tags(store: Store) -> list[str]:
-    """Every tag used by a card or a deck, sorted."""
+    """Every tag used by a card or a deck, sorted. Plain ``sqlite3``: the Browse screen asks
+    while it is built, on the UI thread, where importing SQLAlchemy would hold up a frame."""
     with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
+        rows = conn.execute(
             "SELECT DISTINCT j.value FROM card c, json_each(c.tags) j WHERE json_valid(c.tags)"
             " UNION SELECT DISTINCT j.value FROM deck d, json_each(d.tags) j WHERE json_valid(d.tags)"
-        ).all()
+        ).fetchall()
     return sorted({str(r[0]) for r in rows if r[0] is not None})
 
 

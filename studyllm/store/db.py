@@ -1,22 +1,24 @@
 """Opening the SQLite database: connections, pragmas, schema creation, upgrades, clear errors.
 
-The schema is declared with SQLModel (:mod:`studyllm.store.models`); SQLAlchemy is imported
-only to create a new database from those declarations. Day-to-day work (the TUI's start,
-the study loop, imports) talks to SQLite through :class:`Database`, a small pool of
-``sqlite3`` connections with the pragmas below, so opening the app doesn't pay the
-quarter of a second that importing SQLAlchemy costs."""
+The schema is declared with SQLModel (:mod:`studyllm.store.models`) and written out as the
+checked-in ``schema.sql`` (:mod:`studyllm.store.schema`), which a new database runs with plain
+``sqlite3``; upgrades are the numbered steps of :mod:`studyllm.store.migrations`. Day-to-day
+work (the TUI's start, the study loop, imports) talks to SQLite through :class:`Database`, a
+small pool of ``sqlite3`` connections with the pragmas below, so neither opening nor creating
+a database pays the quarter of a second that importing SQLAlchemy costs. The paths nobody
+times reach the same file through SQLModel sessions (:mod:`studyllm.store.orm`)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from studyllm.store import constants
+from studyllm.store import constants, migrations
 
 SCHEMA_VERSION = constants.SCHEMA_VERSION  # module attribute so tests can simulate a newer release
 
@@ -31,53 +33,20 @@ class StoreError(Exception):
     """A problem with the database a user can act on (message is shown as is)."""
 
 
-class Rows:
-    """A statement's result, read straight off the ``sqlite3`` cursor: the handful of result
-    methods the store uses (named as SQLAlchemy names them)."""
-
-    __slots__ = ("cur",)
-
-    def __init__(self, cur: sqlite3.Cursor):
-        self.cur = cur
-
-    def __iter__(self) -> Iterator[tuple]:
-        return iter(self.cur)
-
-    def all(self) -> list[tuple]:
-        return self.cur.fetchall()
-
-    def first(self) -> tuple | None:
-        return self.cur.fetchone()
-
-    def one(self) -> tuple:
-        row = self.cur.fetchone()
-        if row is None:
-            raise LookupError("query returned no row")
-        return row
-
-    def scalar_one(self) -> Any:
-        return self.one()[0]
-
-    def scalar(self) -> Any:
-        row = self.cur.fetchone()
-        return None if row is None else row[0]
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self.cur.lastrowid
-
-
 class Connection:
     """One connection checked out of a :class:`Database`.
 
-    :meth:`exec_driver_sql` starts a deferred transaction before its first statement, so the
+    :meth:`execute` and :meth:`executemany` (named and behaving as ``sqlite3``'s, returning
+    its cursor) start a deferred transaction before their first statement, so the
     statements of one ``with db.connect()`` block read one snapshot; the block ends with a
     rollback unless :meth:`begin` committed. ``raw`` is the ``sqlite3`` connection itself,
     for hot paths that run single statements in autocommit."""
 
     __slots__ = ("raw", "info", "_db")
 
-    def __init__(self, raw: sqlite3.Connection, db: Database):
+    def __init__(self, raw: sqlite3.Connection, db: Database | None):
+        """``db`` is the pool the connection goes back to; ``None`` for one another owner
+        (a SQLModel session, see :func:`studyllm.store.orm.raw_connection`) closes."""
         self.raw = raw
         self.info: dict[str, Any] = {}
         self._db: Database | None = db  # None once closed
@@ -95,15 +64,19 @@ class Connection:
         if db is not None:
             db._give_back(self.raw)
 
-    def exec_driver_sql(self, sql: str, params: Any = ()) -> Rows:
-        """Run one statement with ``?`` (tuple) or ``:name`` (dict) parameters; a list of
-        parameter sets runs it once per set (``executemany``)."""
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement with ``?`` (sequence) or ``:name`` (mapping) parameters."""
         raw = self.raw
         if not raw.in_transaction:
             raw.execute("BEGIN")
-        if isinstance(params, list):
-            return Rows(raw.executemany(sql, params))
-        return Rows(raw.execute(sql, params))
+        return raw.execute(sql, params)
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any] | Mapping[str, Any]]) -> sqlite3.Cursor:
+        """Run one statement once per parameter set."""
+        raw = self.raw
+        if not raw.in_transaction:
+            raw.execute("BEGIN")
+        return raw.executemany(sql, params)
 
     @contextmanager
     def begin(self, mode: str = "DEFERRED") -> Iterator[Connection]:
@@ -143,6 +116,7 @@ class Database:
         self.path = Path(path)
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self.orm_engine: Any = None  # the SQLAlchemy engine of studyllm.store.orm, made on first use
 
     def _open(self) -> sqlite3.Connection:
         raw = sqlite3.connect(
@@ -186,13 +160,16 @@ class Database:
         database stays usable: the next :meth:`connect` opens a new connection."""
         with self._lock:
             idle, self._idle = self._idle, []
+            engine, self.orm_engine = self.orm_engine, None
         for raw in idle:
             raw.close()
+        if engine is not None:
+            engine.dispose()
 
 
-# Upgrades from version N to N+1, run in one transaction each. Version 1 is the first
-# released schema, so this is empty; tests register a fake step to exercise the path.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+# Upgrades from version N to N+1 (studyllm/store/migrations.py), a module attribute so
+# tests can register a step of a simulated newer release.
+MIGRATIONS: dict[int, Callable[[migrations.Executes], None]] = migrations.STEPS
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -242,41 +219,70 @@ def grow_page_cache(conn: Connection, cards: int) -> None:
     """Inside :func:`write_tx`: let this connection's page cache hold the card indexes of a
     table of ``cards`` cards (never shrinks it; capped at ``BULK_CACHE_MAX_KIB``). The pages
     are only allocated as they are read, and the size is put back when the transaction ends."""
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
     current_kib = -before if before < 0 else before * 4  # a positive size counts pages (4 KiB here)
     want_kib = min(BULK_CACHE_MAX_KIB, 2048 + int(cards * BULK_CACHE_KIB_PER_CARD))
     if want_kib <= current_kib:
         return
     conn.info.setdefault("cache_size_before", before)
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-want_kib}")
+    conn.execute(f"PRAGMA cache_size = {-want_kib}")
 
 
 def schema_version(conn: Connection) -> int | None:
-    has_meta = conn.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
-    ).first()
+    """The database's schema version: ``PRAGMA user_version``, or for a database of schema 1
+    (which kept it in the ``meta`` table) that row; ``None`` for a database without one.
+    A version that isn't a positive whole number is a :class:`StoreError`."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version < 0:
+        raise StoreError(f"the database's schema version (PRAGMA user_version) is {version}, not a studyllm version")
+    if version > 0:
+        return int(version)
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     if not has_meta:
         return None
-    row = conn.exec_driver_sql("SELECT value FROM meta WHERE key='schema_version'").first()
-    return int(row[0]) if row else None
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (migrations.LEGACY_KEY,)).fetchone()
+    if row is None:
+        return None
+    text = str(row[0]).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        raise StoreError(
+            f"the database's schema version (meta.{migrations.LEGACY_KEY}) is {shown_value(row[0])}, not a schema "
+            "version number; the file was left untouched (restore a backup with studyllm backup --restore)"
+        )
+    return int(text)
+
+
+def shown_value(value: object, limit: int = 40) -> str:
+    """A stored value for an error message: repr, shortened (no control characters reach the terminal)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    conn.execute(f"PRAGMA user_version = {int(version)}")
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (migrations.LEGACY_KEY, str(version)),
+    )
 
 
 def init_schema(db: Database) -> int:
-    """Create the schema on an empty database or upgrade an older one. Returns the version found."""
+    """Create the schema on an empty database (``schema.sql``, plain ``sqlite3``) or upgrade an
+    older one through the numbered steps, in one write transaction. Returns the version found
+    (0 for a new database)."""
     try:
         with write_tx(db) as conn:
             found = schema_version(conn)
             if found is None:
-                has_tables = conn.exec_driver_sql(
-                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
-                ).scalar_one()
+                has_tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
                 if has_tables:
-                    raise StoreError("the database has tables but no studyllm schema version")
-                for statement in schema_ddl():
-                    conn.exec_driver_sql(statement)
-                conn.exec_driver_sql(
-                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
+                    raise StoreError(
+                        "the database has tables but no studyllm schema version: it is not a studyllm database "
+                        "(it was left untouched)"
+                    )
+                for statement in schema_statements():
+                    conn.execute(statement)
+                _set_version(conn, SCHEMA_VERSION)
                 return 0
             if found > SCHEMA_VERSION:
                 raise StoreError(
@@ -284,52 +290,25 @@ def init_schema(db: Database) -> int:
                     f"understands ({SCHEMA_VERSION}); upgrade studyllm"
                 )
             version = found
-            # an index the queue names (INDEXED BY) must exist even in a database made
-            # before it was added (no data changes, so no new schema version)
-            conn.exec_driver_sql(
-                "CREATE INDEX IF NOT EXISTS ix_state_due_reviews ON card_state (due_day, position)"
-                " WHERE queue IN (1, 2)"
-            )
             while version < SCHEMA_VERSION:
                 step = MIGRATIONS.get(version)
                 if step is None:
                     raise StoreError(f"no upgrade path from schema version {version}")
                 step(conn)
                 version += 1
-            if version != found:
-                conn.exec_driver_sql("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
+            if conn.execute("PRAGMA user_version").fetchone()[0] != version:
+                _set_version(conn, version)
             return found
     except DatabaseError as exc:
         raise StoreError(explain(exc)) from None
 
 
-def schema_ddl() -> list[str]:
-    """The CREATE TABLE and CREATE INDEX statements for the SQLModel tables, in dependency
-    order, as SQLAlchemy's SQLite dialect writes them (what ``metadata.create_all`` runs).
-    Only a new database needs them, so this is the one place that imports SQLAlchemy."""
-    from sqlalchemy.dialects import sqlite
-    from sqlalchemy.schema import CreateIndex, CreateTable
+def schema_statements() -> list[str]:
+    """What a new database runs: the statements of the checked-in ``schema.sql``, generated
+    from the SQLModel models (:mod:`studyllm.store.schema`; no SQLAlchemy import here)."""
+    from studyllm.store.schema import statements
 
-    from studyllm.store import models
-
-    # SQLModel's metaclass sets __table__ on each table class at run time; it isn't declared.
-    tables = {t.name: t for t in (
-        models.Meta.__table__,  # type: ignore[attr-defined]
-        models.Setting.__table__,  # type: ignore[attr-defined]
-        models.Deck.__table__,  # type: ignore[attr-defined]
-        models.Card.__table__,  # type: ignore[attr-defined]
-        models.CardState.__table__,  # type: ignore[attr-defined]
-        models.ReviewLog.__table__,  # type: ignore[attr-defined]
-    )}
-    dialect = sqlite.dialect()
-    out = []
-    for table in models.SQLModel.metadata.sorted_tables:
-        if table.name not in tables:
-            continue
-        out.append(str(CreateTable(table).compile(dialect=dialect)).strip())
-        for index in sorted(table.indexes, key=lambda ix: ix.name or ""):
-            out.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
-    return out
+    return statements()
 
 
 def explain(exc: Exception) -> str:

@@ -185,14 +185,14 @@ def import_file(
     digest = hashlib.sha256(data).hexdigest()
     if not force and not dry_run:
         with store.database.connect() as conn:
-            row = conn.exec_driver_sql(
+            row = conn.execute(
                 "SELECT key, title, id FROM deck WHERE source_path = ? AND content_hash = ? AND archived = 0",
                 (source, digest),
-            ).first()
+            ).fetchone()
             if row:
-                n = conn.exec_driver_sql(
+                n = conn.execute(
                     "SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (row[2],)
-                ).scalar_one()
+                ).fetchone()[0]
                 return DeckReport(path=str(path), key=row[0], title=row[1], unchanged=n, skipped=True)
     # the parsers pull in markdown-it / csv: import on demand
     if path.suffix.lower() in ANKI_SUFFIXES:
@@ -245,9 +245,9 @@ class _Old:
 
 def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport) -> DeckError | None:
     now = store.utc_now_iso()
-    deck = conn.exec_driver_sql(
+    deck = conn.execute(
         "SELECT id, source_path, position FROM deck WHERE key = ?", (parsed.key,)
-    ).first()
+    ).fetchone()
     if deck and deck[1] != source_path and deck[1] and Path(deck[1]).exists() and not _same_file(deck[1], source_path):
         return DeckError(
             f"deck id {parsed.key!r} is already used by {deck[1]}",
@@ -261,15 +261,15 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         parsed.mode, now,
     )
     if deck is None:
-        position = conn.exec_driver_sql("SELECT coalesce(max(position), -1) + 1 FROM deck").scalar_one()
-        deck_id = conn.exec_driver_sql(
+        position = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM deck").fetchone()[0]
+        deck_id = conn.execute(
             "INSERT INTO deck (key, title, source_path, content_hash, tags, options, mode, updated_at, position,"
             " archived, created_at) VALUES (?,?,?,?,?,?,?,?,?,0,?) RETURNING id",
             (parsed.key, *deck_fields, position, now),
-        ).scalar_one()
+        ).fetchone()[0]
     else:
         deck_id, position = deck[0], deck[2]
-        conn.exec_driver_sql(
+        conn.execute(
             "UPDATE deck SET title=?, source_path=?, content_hash=?, tags=?, options=?, mode=?, updated_at=?,"
             " archived=0 WHERE id=?",
             (*deck_fields, deck_id),
@@ -278,7 +278,7 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
     old_rows = [
         _Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], text=join_card_text(r[4], r[5], r[7], r[8], r[9]),
              archived=bool(r[10]), line=r[11], position=r[12])
-        for r in conn.exec_driver_sql(
+        for r in conn.execute(
             "SELECT id, uid, content_hash, norm_hash, kind, variant, heading_path, front, back, extra,"
             " archived, line, position FROM card WHERE deck_id = ?",
             (deck_id,),
@@ -339,7 +339,7 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
                 match[i] = best
 
     taken_uids = {o.uid for o in old_rows}
-    next_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM card").scalar_one()
+    next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
     if len(cards) > 1000:  # a bulk write: keep the card indexes' pages in memory
         grow_page_cache(conn, next_id + len(cards))
     new_cards: list[tuple] = []
@@ -379,35 +379,33 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
     report.archived = len(to_archive)
 
     if new_cards:
-        conn.exec_driver_sql(
+        conn.executemany(
             "INSERT INTO card (id, uid, deck_id, kind, variant, front, back, extra, heading_path, tags, line,"
             " position, content_hash, norm_hash, created_at, updated_at, archived)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
             new_cards,
         )
-        conn.exec_driver_sql(
+        conn.executemany(
             f"INSERT INTO card_state (card_id, deck_id, position, queue, repetitions, ef_centi, interval, reviews,"
             f" lapses, suspended, leech) VALUES (?,?,?,{m.QUEUE_NEW},0,250,0,0,0,0,0)",
             new_states,
         )
     if updates:
-        conn.exec_driver_sql(
+        conn.executemany(
             "UPDATE card SET kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
             " position=?, content_hash=?, norm_hash=?, updated_at=?, archived=0 WHERE id=?",
             updates,
         )
-        conn.exec_driver_sql("UPDATE card_state SET position=?, deck_id=? WHERE card_id=?", state_pos)
+        conn.executemany("UPDATE card_state SET position=?, deck_id=? WHERE card_id=?", state_pos)
     for cid in restores:
-        st = conn.exec_driver_sql(
+        st = conn.execute(
             "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
-        ).one()
+        ).fetchone()
         q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
-        conn.exec_driver_sql("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
+        conn.execute("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
     if to_archive:
-        conn.exec_driver_sql(
-            "UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive]
-        )
-        conn.exec_driver_sql(
+        conn.executemany("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive])
+        conn.executemany(
             f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in to_archive]
         )
     return None
@@ -441,7 +439,7 @@ def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport
     with store.database.connect() as conn:
         gone = [
             (did, src)
-            for did, src in conn.exec_driver_sql("SELECT id, source_path FROM deck WHERE archived = 0")
+            for did, src in conn.execute("SELECT id, source_path FROM deck WHERE archived = 0")
             if src and any(src.startswith(r) for r in roots) and src not in seen and not Path(src).exists()
         ]
     for did, _src in gone:
@@ -452,9 +450,9 @@ def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport
 def archive_deck(store: Store, deck_id: int) -> None:
     """Archive a deck whose file is gone: its cards leave the queue, history is kept."""
     with write_tx(store.database) as conn:
-        conn.exec_driver_sql("UPDATE deck SET archived = 1 WHERE id = ?", (deck_id,))
-        conn.exec_driver_sql("UPDATE card SET archived = 1 WHERE deck_id = ?", (deck_id,))
-        conn.exec_driver_sql(f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE deck_id = ?", (deck_id,))
+        conn.execute("UPDATE deck SET archived = 1 WHERE id = ?", (deck_id,))
+        conn.execute("UPDATE card SET archived = 1 WHERE deck_id = ?", (deck_id,))
+        conn.execute(f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE deck_id = ?", (deck_id,))
 
 
 def report_dict(report: ImportReport) -> dict[str, Any]:

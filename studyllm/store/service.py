@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import uuid
 import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,10 +22,10 @@ from studyllm.clock import Clock, SystemClock, study_day
 from studyllm.schedule import apply_answer, queue_for
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
+from studyllm.store import replay, sql
 from studyllm.store.db import (
     Connection,
     Database,
-    Rows,
     StoreError,
     check_sqlite_file,
     dumps,
@@ -38,10 +40,6 @@ __all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "S
 class CardChangedError(StoreError):
     """The card was answered (or changed) elsewhere, e.g. in a second window, after it was shown."""
 
-_STATE_COLS = (
-    "card_id deck_id position queue repetitions ef_centi interval due_day reviews lapses "
-    "last_reviewed_at drill_day buried_until suspended leech"
-).split()
 
 
 @dataclass(frozen=True)
@@ -129,11 +127,11 @@ class AnswerResult:
     log_uid: str
 
 
-def _sql(conn: Connection, sql: str, params: Any = ()) -> Rows:
+def _sql(conn: Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
     """Run one statement on the connection's ``sqlite3`` connection as it stands: inside the
     transaction :func:`write_tx` began, else on its own (autocommit). The study loop runs
-    ~15 statements per answer, so they skip even :meth:`Connection.exec_driver_sql`."""
-    return Rows(conn.raw.execute(sql, params))
+    ~15 statements per answer, so they skip even :meth:`Connection.execute`'s check."""
+    return conn.raw.execute(sql, params)
 
 
 @dataclass
@@ -219,7 +217,7 @@ class Store:
         if self._settings_cache is None:
             values = {key: spec.default for key, spec in SPECS.items()}
             with self.database.connect() as conn:
-                rows = _sql(conn, "SELECT key, value FROM setting").all()
+                rows = _sql(conn, "SELECT key, value FROM setting").fetchall()
             for key, raw in rows:
                 if key not in SPECS:
                     continue
@@ -261,7 +259,7 @@ class Store:
         decks = _sql(conn, 
             "SELECT id, options FROM deck WHERE archived = 0" + (" AND id = ?" if deck_id else ""),
             (deck_id,) if deck_id else (),
-        ).all()
+        ).fetchall()
         done = self._done_today(conn, today)
         total_new = sum(n for (_, k), n in done.items() if k == "new")
         total_rev = sum(n for (_, k), n in done.items() if k in ("review", "relearn"))
@@ -286,7 +284,7 @@ class Store:
         merge changes (count, last id) and the cache is rebuilt."""
         n, last = _sql(conn, 
             "SELECT count(*), max(id) FROM review_log WHERE day = ?", (today,)
-        ).one()
+        ).fetchone()
         cached = self._done_cache
         if cached is not None and cached[0] == (today, n, last):
             return cached[1]
@@ -326,7 +324,7 @@ class Store:
                 "SELECT deck_id, count(*) FROM card_state WHERE drill_day = ?1 AND queue >= 0"
                 + not_buried.replace("?2", "?1") + " GROUP BY deck_id",
                 (today,),
-            ).all()
+            ).fetchall()
         )
         out: dict[int, tuple[int, int, int]] = {}
         for did, new_cap in limits.new_left.items():
@@ -337,12 +335,12 @@ class Store:
                 "SELECT count(*) FROM (SELECT 1 FROM card_state WHERE deck_id = ?1 AND queue = 0"
                 + not_buried + " LIMIT ?3)",
                 (did, today, new_cap),
-            ).scalar_one() if new_cap > 0 else 0
+            ).fetchone()[0] if new_cap > 0 else 0
             n_rev = _sql(conn, 
                 "SELECT count(*) FROM (SELECT 1 FROM card_state WHERE deck_id = ?1 AND queue IN (1, 2)"
                 " AND due_day <= ?2 AND (drill_day IS NULL OR drill_day <> ?2)" + not_buried + " LIMIT ?3)",
                 (did, today, rev_cap),
-            ).scalar_one() if rev_cap > 0 else 0
+            ).fetchone()[0] if rev_cap > 0 else 0
             out[did] = (n_new, n_rev, drills.get(did, 0))
         return out
 
@@ -364,7 +362,7 @@ class Store:
                 "SELECT card_id, last_reviewed_at FROM card_state WHERE queue >= 0 AND drill_day = :today"
                 + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT 1"
             )
-            drill = _sql(conn, drill_sql, params).first()
+            drill = _sql(conn, drill_sql, params).fetchone()
             if drill and drill[1] and datetime.fromisoformat(drill[1]) + delay <= now:
                 return self._view(conn, drill[0], is_drill=True)
             limits = self._limits(conn, today, deck_id)
@@ -379,7 +377,7 @@ class Store:
                     + f" AND deck_id IN ({','.join(map(str, rev_decks))})"
                     " ORDER BY due_day, position LIMIT 1",
                     params,
-                ).first()
+                ).fetchone()
                 if row:
                     return self._view(conn, row[0])
             new_decks = [d for d, n in limits.new_left.items() if d >= 0 and n > 0]
@@ -390,7 +388,7 @@ class Store:
                     + f" AND deck_id IN ({','.join(map(str, new_decks))})"
                     " ORDER BY position LIMIT 1",
                     params,
-                ).first()
+                ).fetchone()
                 if row:
                     return self._view(conn, row[0])
             if drill:
@@ -410,7 +408,7 @@ class Store:
             " FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
             " WHERE c.id = ?",
             (card_id,),
-        ).first()
+        ).fetchone()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
         today = self.today().isoformat()
@@ -430,26 +428,20 @@ class Store:
                 "SELECT reviewed_at, day, grade, duration_ms, kind, ef_before, ef_after, interval_after, due_after"
                 " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id",
                 (card_id,),
-            ).all()
+            ).fetchall()
         keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after",
                 "due_after")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # ------------------------------------------------------------------ answering
     def _state_row(self, conn: Connection, card_id: int) -> dict[str, Any]:
-        row = _sql(conn, 
-            f"SELECT {', '.join(_STATE_COLS)} FROM card_state WHERE card_id = ?", (card_id,)
-        ).first()
+        row = _sql(conn, sql.SELECT_STATE, (card_id,)).fetchone()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
-        return dict(zip(_STATE_COLS, row, strict=True))
+        return sql.state_dict(row)
 
     def _write_state(self, conn: Connection, state: dict[str, Any]) -> None:
-        cols = [c for c in _STATE_COLS if c != "card_id"]
-        _sql(conn, 
-            f"UPDATE card_state SET {', '.join(f'{c} = ?' for c in cols)} WHERE card_id = ?",
-            tuple(state[c] for c in cols) + (state["card_id"],),
-        )
+        _sql(conn, sql.UPDATE_STATE, sql.state_update_params(state))
 
     def answer(self, card_id: int, grade: int, duration_ms: int = 0, *, shown: CardView | None = None) -> AnswerResult:
         """Record one answer and commit it durably before returning.
@@ -473,13 +465,13 @@ class Store:
             became_leech = applied.became_leech
             self._write_state(conn, st)
             uid = uuid.uuid4().hex
-            card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).scalar_one()
-            log_id = _sql(conn, 
-                "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind,"
-                " reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
-                " due_after, state_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            duration = min(m.MAX_DURATION_MS, max(0, int(duration_ms)))  # what an export can carry back
+            card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
+            log_id = _sql(
+                conn,
+                sql.INSERT_REVIEW_LOG,
                 (
-                    uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, max(0, int(duration_ms)), kind,
+                    uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, duration, kind,
                     before.repetitions, before.easiness_centi, before.interval, before_row["due_day"],
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
                 ),
@@ -506,7 +498,7 @@ class Store:
             with write_tx(self.database) as conn:
                 row = _sql(conn, 
                     "SELECT id, card_id, state_before, reviewed_at FROM review_log WHERE uid = ?", (log_uid,)
-                ).first()
+                ).fetchone()
                 if row is None:  # already gone (undone elsewhere): try the one before
                     continue
                 log_id, card_id, before, reviewed_at = row
@@ -518,13 +510,16 @@ class Store:
                 _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
                 later = _sql(conn, 
                     "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
-                ).first()
+                ).fetchone()
             if later:  # answers merged in after this one: rebuild the card from its log
-                from studyllm.store.progress import rebuild_states
-
-                rebuild_states(self, [card_id])
+                self.rebuild_states([card_id])
             return card_id
         return None
+
+    def rebuild_states(self, card_ids: Iterable[int] | None = None) -> int:
+        """Recompute card states (and the derived log fields) from the review log; every card
+        when ``card_ids`` is ``None``. Returns the number of cards replayed."""
+        return replay.rebuild(self.database, leech_at=self.setting("leech_lapses"), card_ids=card_ids)
 
     def can_undo(self) -> bool:
         return bool(self._undo_stack)
@@ -569,13 +564,13 @@ class Store:
                 _sql(conn, 
                     "SELECT deck_id, count(*) FROM card_state WHERE leech = 1 AND queue <> ? GROUP BY deck_id",
                     (m.QUEUE_ARCHIVED,),
-                ).all()
+                ).fetchall()
             )
             rows = _sql(conn, 
                 "SELECT id, key, title, source_path, archived FROM deck"
                 + ("" if include_archived else " WHERE archived = 0")
                 + " ORDER BY position, id"
-            ).all()
+            ).fetchall()
         out = []
         for did, key, title, src, archived in rows:
             n_new, n_rev, n_drill = capped.get(did, (0, 0, 0))
@@ -592,21 +587,22 @@ class Store:
 
     def deck_id(self, key: str) -> int | None:
         with self.database.connect() as conn:
-            return _sql(conn, "SELECT id FROM deck WHERE key = ?", (key,)).scalar()
+            row = _sql(conn, "SELECT id FROM deck WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
 
     def next_due(self) -> date | None:
         """The earliest day after today on which a review falls due."""
         today = self.today().isoformat()
         with self.database.connect() as conn:
-            value = _sql(conn, 
+            value = _sql(conn,
                 "SELECT min(due_day) FROM card_state WHERE queue IN (1, 2) AND due_day > ?", (today,)
-            ).scalar()
+            ).fetchone()[0]
         return _day(value)
 
     def answered_today(self) -> int:
         today = self.today().isoformat()
         with self.database.connect() as conn:
-            return _sql(conn, "SELECT count(*) FROM review_log WHERE day = ?", (today,)).scalar_one()
+            return _sql(conn, "SELECT count(*) FROM review_log WHERE day = ?", (today,)).fetchone()[0]
 
     def streak(self) -> int:
         """Consecutive study days with at least one answer, ending today (or yesterday if

@@ -1,4 +1,6 @@
-"""Statistics over the store (read only). Each function is a few indexed SQL queries.
+"""Statistics over the store (read only). Each function is a few indexed queries, written as
+SQLModel ``select()`` statements and run in a read session (:mod:`studyllm.store.orm`; the
+Stats screen loads them in a worker thread, off the start path).
 
 Definitions (also in ``docs/stats.md``):
 
@@ -21,6 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import Integer, func, text
+from sqlmodel import col, select
+
+from studyllm.store.models import Card, CardState, Deck, ReviewLog
+from studyllm.store.orm import columns, session
 from studyllm.store.service import Store
 
 __all__ = [
@@ -42,6 +49,11 @@ PERIODS = ("today", "week", "month")
 PERIOD_DAYS = {"today": 1, "week": 7, "month": 30}
 
 
+def _count(condition: Any) -> Any:
+    """``sum(condition)``: the rows where it holds (an integer, not the condition's boolean type)."""
+    return func.sum(condition, type_=Integer)
+
+
 def _today(store: Store, today: date | None) -> date:
     return today or store.today()
 
@@ -56,11 +68,11 @@ def reviews_per_day(store: Store, days: int = 30, *, today: date | None = None) 
         raise ValueError("days must be at least 1")
     end = _today(store, today)
     start = end - timedelta(days=days - 1)
-    with store.database.connect() as conn:
-        counts = dict(
-            conn.exec_driver_sql(
-                "SELECT day, count(*) FROM review_log WHERE day BETWEEN ? AND ? GROUP BY day",
-                (start.isoformat(), end.isoformat()),
+    day = col(ReviewLog.day)
+    with session(store.database) as s:
+        counts: dict[str, int] = dict(
+            s.exec(
+                select(day, func.count()).where(day.between(start.isoformat(), end.isoformat())).group_by(day)
             ).all()
         )
     return [(d.isoformat(), counts.get(d.isoformat(), 0)) for d in _days(start, days)]
@@ -93,9 +105,8 @@ def streaks(store: Store, *, today: date | None = None) -> dict[str, int]:
     """``current``: consecutive study days with an answer ending today (or yesterday when
     nothing is answered yet today); ``longest`` ever; ``days_studied`` in all."""
     end = _today(store, today)
-    with store.database.connect() as conn:
-        rows = conn.exec_driver_sql("SELECT DISTINCT day FROM review_log ORDER BY day")
-        days = [date.fromisoformat(r[0]) for r in rows]
+    with session(store.database) as s:
+        days = [date.fromisoformat(d) for d in s.exec(select(ReviewLog.day).distinct().order_by(col(ReviewLog.day)))]
     longest = run = 0
     prev: date | None = None
     for d in days:
@@ -145,17 +156,19 @@ def retention(store: Store, *, today: date | None = None) -> dict[str, Any]:
     """True retention for today, the last 7 and the last 30 study days, overall and per deck."""
     end = _today(store, today)
     starts = {p: (end - timedelta(days=n - 1)).isoformat() for p, n in PERIOD_DAYS.items()}
-    with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT c.deck_id, l.day >= :week, l.day >= :today, l.interval_before >= :mature,"
-            " sum(l.grade >= 3), count(*)"
-            " FROM review_log l JOIN card c ON c.id = l.card_id"
-            " WHERE l.day BETWEEN :month AND :end AND l.kind IN ('review', 'relearn')"
-            " GROUP BY 1, 2, 3, 4",
-            {"week": starts["week"], "today": starts["today"], "month": starts["month"],
-             "end": end.isoformat(), "mature": MATURE_DAYS},
-        ).all()
-        decks = conn.exec_driver_sql("SELECT id, key, title FROM deck ORDER BY position, id").all()
+    day = col(ReviewLog.day)
+    in_week = (day >= starts["week"]).label("in_week")
+    in_today = (day >= starts["today"]).label("in_today")
+    mature = (col(ReviewLog.interval_before) >= MATURE_DAYS).label("mature")
+    query = (
+        columns(Card.deck_id, in_week, in_today, mature, _count(col(ReviewLog.grade) >= 3), func.count())
+        .join(Card, col(Card.id) == col(ReviewLog.card_id))
+        .where(day.between(starts["month"], end.isoformat()), col(ReviewLog.kind).in_(("review", "relearn")))
+        .group_by(col(Card.deck_id), in_week, in_today, mature)
+    )
+    with session(store.database) as s:
+        rows = s.exec(query).all()
+        decks = s.exec(select(Deck.id, Deck.key, Deck.title).order_by(col(Deck.position), col(Deck.id))).all()
     overall = {p: _Retention() for p in PERIODS}
     per_deck: dict[int, dict[str, _Retention]] = {}
     for deck_id, in_week, in_today, mature, passed, total in rows:
@@ -178,27 +191,37 @@ def forecast(store: Store, days: int = 30, *, today: date | None = None) -> list
     """Cards falling due on each of the next ``days`` days; today's figure includes overdue cards."""
     start = _today(store, today)
     end = start + timedelta(days=days - 1)
-    with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT max(due_day, ?1), count(*) FROM card_state WHERE queue IN (1, 2) AND due_day <= ?2 GROUP BY 1",
-            (start.isoformat(), end.isoformat()),
-        ).all()
-    counts = dict(rows)
+    due = func.max(col(CardState.due_day), start.isoformat()).label("due")  # overdue counts as today
+    query = (
+        select(due, func.count())
+        .where(col(CardState.queue).in_((1, 2)), col(CardState.due_day) <= end.isoformat())
+        .group_by(due)
+    )
+    with session(store.database) as s:
+        counts: dict[str, int] = dict(s.exec(query).all())  # type: ignore[arg-type]
     return [(d.isoformat(), counts.get(d.isoformat(), 0)) for d in _days(start, days)]
 
 
-_STATE_SQL = (
-    f"SELECT deck_id, count(*), sum(queue = 0), sum(queue = 1), sum(queue = 2 AND interval < {MATURE_DAYS}),"
-    f" sum(queue = 2 AND interval >= {MATURE_DAYS}), sum(queue = -1), sum(queue = -2), sum(leech AND queue <> -2)"
-    " FROM card_state GROUP BY +deck_id"  # '+': one table scan beats walking the (deck_id, queue) index
-)
 _STATE_KEYS = ("total", "new", "learning", "young", "mature", "suspended", "archived", "leeches")
 
 
+def _state_query() -> Any:
+    q, ivl = col(CardState.queue), col(CardState.interval)
+    return (
+        columns(
+            CardState.deck_id, func.count(), _count(q == 0), _count(q == 1),
+            _count((q == 2) & (ivl < MATURE_DAYS)), _count((q == 2) & (ivl >= MATURE_DAYS)),
+            _count(q == -1), _count(q == -2), _count(col(CardState.leech) & (q != -2)),
+        )
+        .group_by(text("+deck_id"))  # '+': one table scan beats walking the (deck_id, queue) index
+    )
+
+
 def _state_rows(store: Store) -> dict[int, dict[str, int]]:
-    with store.database.connect() as conn:
-        return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]), strict=True))
-                for r in conn.exec_driver_sql(_STATE_SQL)}
+    with session(store.database) as s:
+        return {
+            r[0]: dict(zip(_STATE_KEYS, (int(v or 0) for v in r[1:]), strict=True)) for r in s.exec(_state_query())
+        }
 
 
 def card_counts(store: Store) -> dict[str, int]:
@@ -213,23 +236,28 @@ def card_counts(store: Store) -> dict[str, int]:
 def ef_distribution(store: Store) -> list[tuple[float, int]]:
     """Cards already answered (and not archived) by easiness, in buckets 0.1 wide:
     ``(1.3, n)`` counts EF 1.30 to 1.39."""
-    with store.database.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT ef_centi / 10, count(*) FROM card_state WHERE reviews > 0 AND queue <> -2 GROUP BY 1 ORDER BY 1"
-        ).all()
+    bucket = (col(CardState.ef_centi) // 10).label("bucket")
+    query = (
+        select(bucket, func.count())
+        .where(col(CardState.reviews) > 0, col(CardState.queue) != -2)
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    with session(store.database) as s:
+        rows = s.exec(query).all()
     return [(b / 10, n) for b, n in rows]
 
 
 def deck_table(store: Store, *, include_archived: bool = False) -> list[dict[str, Any]]:
     """Per deck: total, new, learning, young, mature, suspended, archived cards and leeches."""
     rows = _state_rows(store)
-    with store.database.connect() as conn:
-        decks = conn.exec_driver_sql(
-            "SELECT id, key, title, archived FROM deck" + ("" if include_archived else " WHERE archived = 0")
-            + " ORDER BY position, id"
-        ).all()
+    query = select(Deck.id, Deck.key, Deck.title, Deck.archived).order_by(col(Deck.position), col(Deck.id))
+    if not include_archived:
+        query = query.where(col(Deck.archived) == False)  # noqa: E712 (an SQL expression)
+    with session(store.database) as s:
+        decks = s.exec(query).all()
     return [
-        {"key": key, "title": title, "archived": bool(arch), **rows.get(did, dict.fromkeys(_STATE_KEYS, 0))}
+        {"key": key, "title": title, "archived": bool(arch), **rows.get(did or 0, dict.fromkeys(_STATE_KEYS, 0))}
         for did, key, title, arch in decks
     ]
 

@@ -1,7 +1,8 @@
-"""Build ``tests/data/schema_v1.db``: a database written by schema version 1 of studyllm.
+"""Build ``tests/data/schema_vN.db``: a database written by the current schema version N.
 
-Run once per released schema version (keep the old files): the upgrade test opens a copy
-of each with the current code and checks every row survives.
+Run once per released schema version (keep the old files: ``schema_v1.db`` came from
+version 1, ``schema_v2.db`` from version 2): the upgrade tests open a copy of each with the
+current code and check every row survives and the schema ends equal to a new database's.
 
     /work/venv/bin/python tests/data/make_schema_v1.py
 
@@ -100,10 +101,10 @@ def build(target: Path) -> None:
 
 def _first_card(store: Store, key: str) -> int:
     with store.database.connect() as conn:
-        return conn.exec_driver_sql(
+        return conn.execute(
             "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position LIMIT 1",
             (key,),
-        ).scalar_one()
+        ).fetchone()[0]
 
 
 if __name__ == "__main__":

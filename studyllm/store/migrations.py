@@ -1,0 +1,46 @@
+"""Schema upgrades: numbered steps, the version kept in ``PRAGMA user_version``.
+
+``STEPS[n]`` upgrades a database from schema version ``n`` to ``n + 1``. :func:`studyllm.store.db.init_schema`
+runs every step a database needs, oldest first, in the one write transaction that also sets
+``user_version``, so an upgrade that fails half-way leaves the file exactly as it was.
+
+Every DDL change goes through a step, and a step is never edited once released: write the
+statements as they stand at that version (not read from the models, which move on). Then
+regenerate ``schema.sql`` (``python -m studyllm.store.schema --write``) and bump
+``SCHEMA_VERSION`` in :mod:`studyllm.store.constants`; ``tests/test_store_migrations.py``
+checks that a database of every older version, upgraded, has exactly the ``sqlite_master`` of
+a new one.
+
+Versions:
+
+1. the first released schema. Its version was a row of the ``meta`` table
+   (``schema_version``); ``user_version`` was 0.
+2. the partial index ``ix_state_due_reviews`` that the queue names (``INDEXED BY``; some
+   version-1 databases already had it, created outside any version), and the version moved to
+   ``PRAGMA user_version``. The ``meta`` row is still written (see :data:`LEGACY_KEY`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+LEGACY_KEY = "schema_version"
+"""The ``meta`` row that held the version up to schema 1. studyllm reads it only when
+``user_version`` is 0, and keeps it equal to the version so that a studyllm of schema 1 opening
+a newer file says "newer than this studyllm understands" instead of failing."""
+
+
+class Executes(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ..., /) -> Any: ...
+
+
+def _v1_to_v2(conn: Executes) -> None:
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS ix_state_due_reviews ON card_state (due_day, position) WHERE queue IN (1, 2)"
+    )
+
+
+STEPS: dict[int, Callable[[Executes], None]] = {
+    1: _v1_to_v2,
+}

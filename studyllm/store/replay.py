@@ -1,0 +1,194 @@
+"""Card state as a function of the review log: replay.
+
+:func:`replay_card` applies a card's answers in time order with exactly the rules of
+:meth:`studyllm.store.Store.answer` (SM-2, same-day drills that leave SM-2 state alone,
+lapses, leeches). The merge of an export (:mod:`studyllm.store.merge`), undo of an answer that
+later merged answers follow, and :func:`rebuild` ("recompute every card from its log") all go
+through it, so a merged home is in the state it would be in had all the answers been given on
+one machine. Plain ``sqlite3`` (undo is on the study loop); imports nothing of the store's
+faces, so the service can call it without a cycle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import astuple, dataclass
+from typing import Any, TypeVar
+
+from studyllm.schedule import apply_answer, queue_for
+from studyllm.store import sql
+from studyllm.store.db import Connection, Database, write_tx
+
+__all__ = ["Event", "Derived", "fresh_state", "replay_card", "replay_and_write", "rebuild", "card_rows", "chunks"]
+
+T = TypeVar("T")
+
+# the same text as studyllm.store.db.dumps (the undo snapshot format), one encoder made once
+_snapshot = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+# positions in a row of sql.SELECT_LOGS_OF_CARDS (card_id first, then the review_log columns)
+_LOG = {c: i + 1 for i, c in enumerate(sql.REVIEW_LOG_COLUMNS)}
+_DERIVED = slice(_LOG["kind"], _LOG["state_before"] + 1)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One answer, as far as replay needs it. ``order`` breaks ties between equal instants."""
+
+    uid: str
+    reviewed_at: str  # UTC ISO instant, normalised (sorts as text)
+    day: str  # study day, ISO date
+    grade: int
+    duration_ms: int = 0
+    order: int = 0
+
+
+@dataclass
+class Derived:
+    """The fields of a review_log row that follow from replay (kind, before/after, snapshot),
+    named and ordered as :data:`studyllm.store.sql.REVIEW_LOG_DERIVED_COLUMNS`."""
+
+    kind: str
+    reps_before: int
+    ef_before: int
+    interval_before: int
+    due_before: str | None
+    reps_after: int
+    ef_after: int
+    interval_after: int
+    due_after: str | None
+    state_before: str
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return astuple(self)
+
+
+def fresh_state(card_id: int, deck_id: int, position: int, *, suspended: bool = False,
+                buried_until: str | None = None, archived: bool = False) -> dict[str, Any]:
+    """The state of a card nobody has answered (as the importer creates it)."""
+    return {
+        "card_id": card_id, "deck_id": deck_id, "position": position,
+        "queue": queue_for(reviews=0, repetitions=0, suspended=suspended, archived=archived),
+        "repetitions": 0, "ef_centi": 250, "interval": 0, "due_day": None, "reviews": 0, "lapses": 0,
+        "last_reviewed_at": None, "drill_day": None, "buried_until": buried_until,
+        "suspended": int(bool(suspended)), "leech": 0,
+    }
+
+
+def replay_card(
+    start: dict[str, Any], events: Iterable[Event], *, leech_at: int, archived: bool = False
+) -> tuple[dict[str, Any], list[Derived]]:
+    """Apply ``events`` (already in time order) to ``start`` (a fresh state) the way
+    :meth:`Store.answer` does, and return the final state and each event's derived log fields.
+
+    ``suspended`` and ``buried_until`` are not in the log: they are taken from ``start``.
+    """
+    st = dict(start)
+    out: list[Derived] = []
+    for ev in events:
+        before_row = dict(st)
+        applied = apply_answer(st, ev.grade, ev.day, ev.reviewed_at, leech_at=leech_at, archived=archived)
+        st, before, after = applied.state, applied.before, applied.after
+        out.append(
+            Derived(
+                kind=applied.kind, reps_before=before.repetitions, ef_before=before.easiness_centi,
+                interval_before=before.interval, due_before=before_row["due_day"],
+                reps_after=after.repetitions, ef_after=after.easiness_centi, interval_after=after.interval,
+                due_after=st["due_day"], state_before=_snapshot(before_row),
+            )
+        )
+    return st, out
+
+
+def chunks(items: Sequence[T], n: int = 500) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``n`` (SQLite caps the parameters of one statement)."""
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def card_rows(conn: Connection, card_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """card id -> (deck_id, position, suspended, buried_until, archived) for the cards that exist."""
+    out: dict[int, tuple[Any, ...]] = {}
+    for chunk in chunks(card_ids):
+        for r in conn.execute(
+            "SELECT s.card_id, s.deck_id, s.position, s.suspended, s.buried_until, c.archived"
+            f" FROM card_state s JOIN card c ON c.id = s.card_id WHERE s.card_id IN ({','.join('?' * len(chunk))})",
+            tuple(chunk),
+        ):
+            out[r[0]] = r[1:]
+    return out
+
+
+def replay_and_write(
+    conn: Connection,
+    card_ids: Iterable[int],
+    *,
+    leech_at: int,
+    new_events: dict[int, list[Event]] | None = None,
+    card_uids: dict[int, str] | None = None,
+    flags: dict[int, tuple[bool, str | None]] | None = None,
+) -> tuple[int, int]:
+    """Replay ``card_ids`` from their local log plus ``new_events`` (inserted here), and write
+    the states and any derived log fields that changed. Returns (rows inserted, rows fixed)."""
+    new_events = new_events or {}
+    flags = flags or {}
+    inserted = fixed = 0
+    i_id, i_uid, i_at, i_day, i_grade, i_ms = (
+        _LOG["id"], _LOG["uid"], _LOG["reviewed_at"], _LOG["day"], _LOG["grade"], _LOG["duration_ms"]
+    )
+    for chunk in chunks(sorted(card_ids)):
+        cards = card_rows(conn, chunk)
+        local: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for r in conn.execute(sql.SELECT_LOGS_OF_CARDS.format(",".join("?" * len(chunk))), tuple(chunk)):
+            local[r[0]].append(r)
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        states: list[tuple[Any, ...]] = []
+        for cid in chunk:
+            if cid not in cards:
+                continue
+            deck_id, position, suspended, buried, archived = cards[cid]
+            if cid in flags:
+                suspended, buried = flags[cid]
+            # local rows sort before new ones at equal instants: new rows get larger ids
+            merged: list[tuple[Event, tuple[Any, ...] | None]] = [
+                (Event(r[i_uid], r[i_at], r[i_day], r[i_grade], r[i_ms], order=r[i_id]), r) for r in local.get(cid, [])
+            ]
+            merged += [(ev, None) for ev in new_events.get(cid, [])]
+            merged.sort(key=lambda pair: (pair[0].reviewed_at, pair[1] is None, pair[0].order))
+            start = fresh_state(cid, deck_id, position, suspended=bool(suspended), buried_until=buried,
+                                archived=bool(archived))
+            final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at, archived=bool(archived))
+            for (ev, row), d in zip(merged, derived, strict=True):
+                if row is None:
+                    inserts.append(
+                        (ev.uid, cid, card_uids[cid] if card_uids else "", ev.reviewed_at, ev.day, ev.grade,
+                         ev.duration_ms, *d.as_tuple())
+                    )
+                elif tuple(row[_DERIVED]) != d.as_tuple():
+                    updates.append((*d.as_tuple(), row[i_id]))
+            states.append(sql.state_update_params(final))
+        if inserts:
+            conn.executemany(sql.INSERT_REVIEW_LOG, inserts)
+            inserted += len(inserts)
+        if updates:
+            conn.executemany(sql.UPDATE_REVIEW_LOG_DERIVED, updates)
+            fixed += len(updates)
+        if states:
+            conn.executemany(sql.UPDATE_STATE, states)
+    return inserted, fixed
+
+
+def rebuild(database: Database, *, leech_at: int, card_ids: Iterable[int] | None = None) -> int:
+    """Recompute card states (and the derived log fields) from the review log in one write
+    transaction. With no ``card_ids``, every card (a card without answers goes back to new).
+    Returns the number replayed."""
+    with write_tx(database) as conn:
+        if card_ids is None:
+            ids = [r[0] for r in conn.execute("SELECT id FROM card")]
+        else:
+            ids = list(dict.fromkeys(card_ids))
+        replay_and_write(conn, ids, leech_at=leech_at)
+    return len(ids)
