@@ -177,7 +177,7 @@ def summarise(labels: list[str]) -> str:
 
 
 def item_cards(items: list[Item], skip: set[int], src: Callable[..., str], lines: list[str]) -> Iterator[OutlineCard]:
-    from studyllm.decks.parser import clean_text
+    from studyllm.decks._text import clean_text
 
     labels = [label_of_item(it) for it in items]
     for idx, it in enumerate(items):

@@ -16,31 +16,44 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from studyllm.decks import _fastpath
 from studyllm.decks import cloze as _cloze
+from studyllm.decks import o2a as _o2a
+from studyllm.decks import obsidian as _obsidian
 from studyllm.decks import outline as _outline
-from studyllm.decks._markdown import MAX_NESTING, get_md, masked_content
-from studyllm.decks.frontmatter import read_front_matter
+from studyllm.decks._markdown import (
+    MAX_NESTING,
+    MAX_TABLE_CELLS,
+    MAX_TABLE_COLUMNS,
+    ROUGH_KEY,
+    TABLES_KEY,
+    get_md,
+    masked_content,
+)
+from studyllm.decks._text import clean_text
+from studyllm.decks.frontmatter import DEFAULT_SEPARATORS, MODES, read_front_matter
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 
-__all__ = ["MAX_FILE_BYTES", "parse_bytes", "parse_deck", "parse_file"]
+__all__ = ["MAX_CARD_CHARS", "MAX_FILE_BYTES", "MODES", "clean_text", "parse_bytes", "parse_deck", "parse_file"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # markdown-it-py's inline rules get slow (superlinear) on pathological megabyte lines; no real
 # card needs a line this long, so such a file is refused with its line number.
 MAX_LINE_CHARS = 100_000
 PATH_SEP = _outline.PATH_SEP  # how heading paths and outline paths are shown
+# No card needs a side this long; drawing one froze the study screen for seconds.
+MAX_CARD_CHARS = 100_000
 
 # A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
 _MARKERS = re.compile(r"^[ \t]{0,3}(?:([QACO]):(?=[ \t]|$)|(\?\??)[ \t]*$)", re.M)
 _MARKER_AT = re.compile(r"[ \t]{0,3}(?:([QACO]):(?=[ \t\n]|\Z)|(\?\??)[ \t]*(?=\n|\Z))")
-_SR_COMMENT = re.compile(r"[ \t]*<!--SR:[^\n]*?-->")
 _COMMENT_ONLY = re.compile(r"^\s*<!--.*?-->\s*$", re.S)
 _IN_ORDER = re.compile(r"\s*\(in order\)\s*$", re.I)
 _TASK = re.compile(r"^\[( |x|X)\](?:[ \t]+|$)")
@@ -97,6 +110,9 @@ class Open:
     frags: list[tuple[int, int, Frag | None]] = field(default_factory=list)  # C: pieces (start, end, frag)
     reverse: bool = False
     a_text_on_marker: bool = False
+    front_text: str | None = None  # `?` card under a heading: the heading's text is the front
+    wait: bool = False  # `question #flashcard` with its answer in the next block
+    label: str = "?"  # the separator, for messages
 
 
 def _has_control(text: str) -> bool:
@@ -117,32 +133,27 @@ def _slug(stem: str) -> str:
     return slug or "deck"
 
 
-def clean_text(text: str) -> str:
-    """Card text as stored: SR scheduling comments dropped, trailing spaces and
-    surrounding blank lines removed, common indentation removed."""
-    if "<!--SR:" in text:
-        text = _SR_COMMENT.sub("", text)
-    if "\n" not in text:
-        return text.strip()
-    lines = [ln.rstrip() for ln in text.split("\n")]
-    while lines and not lines[0]:
-        lines.pop(0)
-    while lines and not lines[-1]:
-        lines.pop()
-    if not lines:
-        return ""
-    indent = min(len(ln) - len(ln.lstrip()) for ln in lines if ln)
-    if indent:
-        lines = [ln[indent:] if ln[:indent].isspace() else ln.lstrip() for ln in lines]
-    lines[0] = lines[0].lstrip()
-    return "\n".join(lines)
+def _separator_re(single: str, double: str) -> re.Pattern[str]:
+    """The marker regex (``_MARKER_AT``) with other multi-line separators than ``?``/``??``."""
+    alts = "|".join(re.escape(x) for x in sorted({single, double}, key=len, reverse=True))
+    return re.compile(rf"[ \t]{{0,3}}(?:([QACO]):(?=[ \t\n]|\Z)|({alts})[ \t]*(?=\n|\Z))")
+
+
+_UNINDENTED_SEP = re.compile(r"^(\?\??)[ \t]*$")
+_FLASHCARD_TAG = re.compile(r"(?<=\S)[ \t]+#flashcard[ \t]*$")
+_HAS_ANKI_CLOZE = re.compile(r"\{\{c\d+::")
+_MD2APKG_SPLIT = re.compile(r"<!--\s*md2apkg split\s*-->$", re.I)
 
 
 class _DeckParser:
-    def __init__(self, text: str, path: str, outline: bool, content_hash: str, fast_path: bool = True) -> None:
+    def __init__(self, text: str, path: str, mode: str | None, content_hash: str, fast_path: bool = True,
+                 separators: dict[str, str] | None = None, hints: bool = True) -> None:
         self.path = path
         self.fast_path = fast_path
-        self.force_outline = outline
+        self.force_mode = mode
+        self.hints = hints
+        self.separators = dict(separators or DEFAULT_SEPARATORS)
+        self.highlights = True
         self.content_hash = content_hash
         # markdown-it normalises these itself; doing it first keeps our line numbers equal to its maps.
         if "\r" in text:
@@ -156,6 +167,8 @@ class _DeckParser:
         self.cards: list[ParsedCard] = []
         self.errors: list[DeckError] = []
         self.warnings: list[DeckError] = []
+        self.skipped: list[DeckError] = []
+        self.note_tags: list[str] = []  # tags from paragraphs made only of tags: for every card
         self.headings: list[tuple[int, str]] = []
         self.title = ""
         self.context: tuple[str, ...] = ()  # outline mode: a label paragraph above the current list
@@ -172,6 +185,10 @@ class _DeckParser:
     def warn(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
         self.warnings.append(DeckError(message, path=self.path, line=line + 1, col=col, hint=hint))
 
+    def skip(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
+        """A card-level error: this card is left out, the rest of the file imports."""
+        self.skipped.append(DeckError(message, path=self.path, line=line + 1, col=col, hint=hint))
+
     def heading_path(self) -> tuple[str, ...]:
         key = (len(self.headings), self.headings[-1] if self.headings else None, self.context)
         if key != self._path_key:
@@ -181,10 +198,28 @@ class _DeckParser:
         return self._path
 
     def add(self, kind: str, front: str, back: str, line: int, col: int = 1, *, variant: str = "",
-            path: tuple[str, ...] | None = None, extra: dict[str, Any] | None = None) -> None:
+            path: tuple[str, ...] | None = None, extra: dict[str, Any] | None = None,
+            tags: tuple[str, ...] = ()) -> None:
+        found: list[str] = list(tags)
+        if kind != "calc":
+            if _obsidian.might_need(front):
+                front, more = _obsidian.tidy(front)
+                found.extend(more)
+            if _obsidian.might_need(back):
+                back, more = _obsidian.tidy(back)
+                found.extend(more)
+        if len(front) > MAX_CARD_CHARS or len(back) > MAX_CARD_CHARS:
+            self.skip(f"card is {max(len(front), len(back)):,} characters long, over the {MAX_CARD_CHARS:,} limit",
+                      line, col, hint="split it into smaller cards")
+            return
+        if not front.strip() or (not back.strip() and kind != "calc"):
+            self.skip("card has an empty side once tags and links are taken out", line, col,
+                      hint="write the question and the answer as text")
+            return
         card = ParsedCard(kind=kind, front=front, back=back,
                           heading_path=self.heading_path() if path is None else path,
-                          line=line + 1, col=col, variant=variant, extra=extra or {})
+                          line=line + 1, col=col, variant=variant, extra=extra or {},
+                          tags=tuple(dict.fromkeys(found)))
         key = (kind, front, back, variant, card.heading_path)
         if key in self._seen:
             self.warn("duplicate card (same text as an earlier card)", line, col,
@@ -223,8 +258,14 @@ class _DeckParser:
         if frag is None:
             tok = self.tokens[tok_index]
             content = tok.content
+            rough = self.env[ROUGH_KEY]
+            before = len(rough)
             frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path),
                         tok.map[0] if tok.map else 0)
+            if len(rough) > before and before == 0:
+                self.warn(f"paragraph with {rough[0]:,} '<', '[' and other markup characters is too large to "
+                          "analyse fully; links and HTML in it are found approximately", frag.line0,
+                          hint="split the paragraph, or put the text in a code block")
             self._frags[tok_index] = frag
         return frag
 
@@ -238,7 +279,7 @@ class _DeckParser:
             self.error("file is empty", 0, hint="write some cards, e.g. 'Q: question' and 'A: answer' lines")
             return self.finish(deck)
         self.md = get_md()
-        self.env: dict[str, Any] = {}
+        self.env: dict[str, Any] = {ROUGH_KEY: [], TABLES_KEY: {}}
         blocks: list[Block] | None = None
         fast = _fastpath.split(self.text, self.lines) if self.fast_path else None
         if fast is not None:
@@ -264,9 +305,13 @@ class _DeckParser:
         return self.finish(deck)
 
     def finish(self, deck: ParsedDeck) -> ParsedDeck:
+        if self.note_tags:
+            note_tags = tuple(dict.fromkeys(self.note_tags))
+            self.cards = [replace(c, tags=tuple(dict.fromkeys((*c.tags, *note_tags)))) for c in self.cards]
         deck.cards = self.cards
         deck.errors = self.errors
         deck.warnings = self.warnings
+        deck.skipped = self.skipped
         return deck
 
     def _run(self, deck: ParsedDeck, blocks: list[Block] | None = None) -> None:
@@ -288,12 +333,16 @@ class _DeckParser:
             if fm.mode:
                 mode = fm.mode
             heading_level = fm.heading_level
+            if fm.separators:
+                self.separators = fm.separators
+            if fm.highlight_cloze is not None:
+                self.highlights = fm.highlight_cloze
             blocks = blocks[1:]
         elif self.lines[0].strip() == "---" and len(self.lines) > 1 and re.match(r"^\w[\w-]*\s*:", self.lines[1]):
             self.warn("front matter is never closed with a '---' line, so it is read as text", 0,
                       hint="add a '---' line after the last key")
-        if self.force_outline:
-            mode = "outline"
+        if self.force_mode:
+            mode = self.force_mode
         self.mode = mode
         deck.mode = mode
         if fm_title:
@@ -305,13 +354,44 @@ class _DeckParser:
         control = _CONTROL.search(self.text) if _has_control(self.text) else None
         if control:
             self.warn("control character in the text (shown as-is)", self.text.count("\n", 0, control.start()))
+        seps = self.separators
+        self.inline_sep, self.inline_rev = seps["inline"], seps["inline_reverse"]
+        self.marker_at = (_MARKER_AT if (seps["multiline"], seps["multiline_reverse"]) == ("?", "??")
+                          else _separator_re(seps["multiline"], seps["multiline_reverse"]))
+        self.heading_level = heading_level
         if mode == "headings":
             self.heading_cards(blocks, heading_level)
         else:
             self.card_blocks(blocks)
-        if not self.cards and not self.errors:
-            self.warn("no cards found in this file", 0,
-                      hint="see docs/deck-format.md for the card syntaxes, or use outline mode for notes")
+        self.report_bounds()
+        if not self.cards and not self.errors and not self.skipped:
+            self.no_cards_hint()
+
+    def report_bounds(self) -> None:
+        """Warnings for the work bounds markdown-it hit (see ``_markdown``)."""
+        for line, (cols, rows) in sorted(self.env.get(TABLES_KEY, {}).items()):
+            size = f"{cols:,} columns" if cols > MAX_TABLE_COLUMNS else f"{cols * rows:,} cells"
+            self.warn(f"table of {size} is over the limit ({MAX_TABLE_COLUMNS} columns, {MAX_TABLE_CELLS:,} cells), "
+                      "so it is read as plain text", line, hint="split the table")
+
+    def no_cards_hint(self) -> None:
+        hint = "see docs/deck-format.md for the card syntaxes, or use outline mode for notes"
+        if self.hints and self.text.strip():
+            found = []
+            for other in MODES:
+                if other == self.mode:
+                    continue
+                deck = _DeckParser(self.text, self.path, other, self.content_hash, self.fast_path,
+                                   self.separators, hints=False).run()
+                if deck.cards:
+                    found.append((other, len(deck.cards)))
+            if found:
+                other, n = found[0]
+                alt = "".join(f"; in {m} mode {k}" for m, k in found[1:])
+                self.warn(f"no cards found in this file (0 cards in {self.mode} mode); in {other} mode {n}{alt}", 0,
+                          hint=f"use --mode {other} or front matter `mode: {other}`")
+                return
+        self.warn("no cards found in this file", 0, hint=hint)
 
     # ------------------------------------------------------------ token pass
     def split_blocks(self) -> list[Block]:
@@ -368,12 +448,14 @@ class _DeckParser:
         content = tok.content
         first_nl = content.index("\n")
         m = _MARKERS.search(content, first_nl + 1)
+        while m is not None and not m.group(1):  # a lazy `?` line: the card it ends is read (separator_inside)
+            m = _MARKERS.search(content, m.end() + 1)
         if m is None:
             return
         line = tok.map[0] + content.count("\n", 0, m.start())
         src = self.lines[line] if line < len(self.lines) else ""
         if _MARKERS.match(src) and not src[:1].isspace():  # unindented: a lazy continuation line
-            self.error("this marker line is read as part of the list or quote above it", line, 1,
+            self.skip("this marker line is read as part of the list or quote above it", line, 1,
                        hint="put a blank line before it")
 
     def check_fence(self, tok: Any) -> None:
@@ -395,18 +477,47 @@ class _DeckParser:
         self.pending: tuple[Block, Frag] | None = None  # a plain paragraph waiting to see the next block
         self.prev: Block | None = None
         self.heading_q: tuple[str, int, tuple[str, ...]] | None = None  # outline: heading ending in '?'
-        for block in blocks:
+        self.history: list[Block] = []  # the blocks before the current one, most recent last (a few)
+        self.o2a: list[Block] | None = None  # an Obsidian_to_Anki START ... END block being collected
+        self.next: Block | None = None
+        n = len(blocks)
+        for i, block in enumerate(blocks):
+            self.next = blocks[i + 1] if i + 1 < n else None
             self.block(block)
             self.prev = block
+            self.history.append(block)
+            if len(self.history) > 8:
+                del self.history[:4]
         self.flush_pending(None)
         self.close()
+        if self.o2a is not None:
+            first = self.o2a[0]
+            self.skip("'START' block is never closed with an 'END' line", first.start,
+                      hint="end the note with a line holding only END")
 
     def block(self, b: Block) -> None:
         kind = b.kind
+        if self.o2a is not None or (kind == "paragraph" and self.lines[b.start].strip() == "START"
+                                    and self.has_end_after(b.start)):
+            if self.pending is not None:
+                self.flush_pending(None)
+            self.close()
+            self.o2a_block(b)
+            return
         if self.pending is not None and self.flush_pending(b):
             return  # the pending question took this block (MCQ / ordered)
+        if kind in ("list", "table", "blockquote") and self.separator_inside(b):
+            return
         heading_q, self.heading_q = self.heading_q, None
         op = self.open
+        if op is not None and op.kind == "S" and op.wait:
+            op.wait = False
+            if kind in ("paragraph", "list", "fence", "code", "table", "blockquote") and \
+                    not (kind == "paragraph" and self.has_card_syntax(self.frag_of(b.tok + 1))) and \
+                    not (kind == "fence" and self.is_calc(b)):
+                op.a_start = (b.start, 0)
+                op.a_end = b.end
+                return
         if op is not None and op.kind == "S":
             # A `?` card runs on only through blocks touching it (no blank line) and stops at an SR comment.
             if b.start == op.a_end and kind in ("list", "fence", "code", "table", "blockquote", "html") and \
@@ -469,19 +580,117 @@ class _DeckParser:
         elif kind == "blockquote":
             self.free_container(b)
 
+    # Obsidian_to_Anki START ... END notes ---------------------------------------------------
+    def has_end_after(self, line: int) -> bool:
+        """Whether an ``END`` line follows ``line`` before the next ``START`` line."""
+        ends = getattr(self, "_ends", None)
+        if ends is None:
+            ends = self._ends = [i for i, ln in enumerate(self.lines) if ln.strip() in ("START", "END")]
+        k = bisect_right(ends, line)
+        return k < len(ends) and self.lines[ends[k]].strip() == "END"
+
+    def o2a_block(self, b: Block) -> None:
+        if self.o2a is None:
+            self.o2a = []
+        self.o2a.append(b)
+        first = self.o2a[0].start
+        end_line = next((ln for ln in range(max(b.start, first + 1), b.end) if self.lines[ln].strip() == "END"), -1)
+        if end_line < 0:
+            return
+        self.o2a = None
+        note = _o2a.read_note(self.lines[first + 1:end_line], first + 1)
+        if note is None:
+            self.skip("'START' block has no note type and no fields", first,
+                      hint="write the note type (e.g. Basic) on the line after START")
+            return
+        tags = tuple(note.tags)
+        ntype = note.note_type.lower()
+        if ntype == "cloze":
+            text = clean_text(note.get("Text"))
+            line0 = note.fields[0][2] if note.fields else note.line
+            frag = Frag(text, masked_content(self.md, text, self.env, fast=self.fast_path), line0)
+            dels, problems = _cloze.find_anki(frag.masked, frag.content)
+            self.report_cloze(frag, problems)
+            if any(p.error for p in problems):
+                return
+            if not dels:
+                self.skip("Cloze note has no {{c1::...}} deletion", note.line, hint="write {{c1::answer}} in the text")
+                return
+            self.cloze_note(frag, dels, tags=tags)
+            return
+        if len(note.fields) < 2 and ntype.startswith("basic"):
+            self.skip(f"'{note.note_type}' note has no 'Back:' field", note.line,
+                      hint="start the answer with 'Back:'")
+            return
+        front = clean_text(note.fields[0][1])
+        back = clean_text("\n\n".join(text for _, text, _ in note.fields[1:] if text.strip()))
+        if not front or not back:
+            self.skip(f"'{note.note_type}' note has an empty field", note.line)
+            return
+        if ntype not in _o2a.KNOWN_FIELDS:
+            self.warn(f"note type '{note.note_type}' is read as a basic card (first field the question, "
+                      "the others the answer)", note.line)
+        self.add("basic", front, back, first, tags=tags)
+        if "reversed" in ntype and (ntype != "basic (optional reversed card)" or note.get("Add Reverse").strip()):
+            self.add("basic", back, front, first, variant="reverse", tags=tags)
+
     # paragraph handling ----------------------------------------------------------
+    def paragraph_free(self, b: Block, frag: Frag) -> None:
+        """A paragraph outside any card: a tag line, Obsidian_to_Anki settings, a
+        ``question #flashcard`` card, or text held back to see the next block."""
+        content = frag.content
+        if "#" in content:
+            tags = _obsidian.tag_only(content)
+            if tags is not None:
+                self.note_tags.extend(tags)
+                return
+        first_nl = content.find("\n")
+        first = content if first_nl < 0 else content[:first_nl]
+        if first.startswith(("TARGET DECK", "FILE TAGS")) and content.count("\n") <= 1:
+            return  # Obsidian_to_Anki's settings lines, not a card
+        if "#flashcard" in content and not self.has_card_syntax(frag):
+            for i, mline in enumerate(frag.masked.split("\n")):
+                if _FLASHCARD_TAG.search(mline):
+                    line = frag.line0 + i
+                    op = Open("S", line, 1, self.heading_path(), (frag.line0, 0), line + 1, label="#flashcard")
+                    op.a_start = (line + 1, 0)
+                    op.a_end = frag.line0 + frag.nlines
+                    op.wait = op.a_end == line + 1
+                    self.open = op
+                    return
+        self.pending = (b, frag)
+
     def has_card_syntax(self, frag: Frag) -> bool:
         m = frag.masked
-        if "::" in m or _MARKERS.search(m) is not None:
+        if self.inline_sep in m or self.inline_rev in m or _MARKERS.search(m) is not None:
             return True
-        return "==" in m and bool(_cloze.find_highlights(m, frag.content)[0])
+        if self.marker_at is not _MARKER_AT and any(self.marker_at.fullmatch(ln) for ln in m.split("\n")):
+            return True
+        return self.highlights and "==" in m and bool(_cloze.find_highlights(m, frag.content)[0])
+
+    def starts_card(self, b: Block, frag: Frag) -> str:
+        """What card a paragraph after a blank line starts ("" if none): it ends an open answer."""
+        m = frag.masked
+        if self.inline_sep in m or self.inline_rev in m:
+            return "inline"
+        if "{{c" in m and _HAS_ANKI_CLOZE.search(m):
+            return "cloze"
+        first_nl = m.find("\n")
+        first = m if first_nl < 0 else m[:first_nl]
+        if _FLASHCARD_TAG.search(first):
+            return "flashcard"
+        nxt = self.next
+        if nxt is not None and nxt.kind == "list" and nxt.start == b.end and \
+                frag.content.rstrip().endswith(("?", "？")) and self.is_task_list(nxt):
+            return "mcq"
+        return ""
 
     def paragraph(self, b: Block, frag: Frag) -> None:
         masked = frag.masked
         markers: list[tuple[int, str, int]] = []  # (line index, marker, column index)
         sep_at = -1
         pos, line_no = 0, 0
-        match = _MARKER_AT.match
+        match = self.marker_at.match
         while True:
             m = match(masked, pos)
             if m is not None:
@@ -498,16 +707,26 @@ class _DeckParser:
             pos = nl + 1
             line_no += 1
         if sep_at < 0 and not markers:
-            if self.open is not None:
+            op = self.open
+            if op is not None:
+                if op.a_start is not None or op.kind == "C":
+                    starts = self.starts_card(b, frag)
+                    if starts and (self.prev is None or b.start > self.prev.end):
+                        self.close()
+                        self.paragraph_free(b, frag)
+                        return
+                    if self.highlights and "==" in masked and _cloze.find_highlights(masked, frag.content)[0]:
+                        self.warn("this paragraph with a ==highlight== is read as part of the answer above", b.start,
+                                  hint="put a '---' line before it to make it a card of its own")
                 self.extend(b)
             else:
-                self.pending = (b, frag)
+                self.paragraph_free(b, frag)
             return
         mlines = masked.split("\n")
         clines = frag.content.split("\n")
         if sep_at >= 0:
             self.close()
-            self.separator_card(b, frag, sep_at, mlines[sep_at].strip() == "??")
+            self.separator_card(b, frag, sep_at, mlines[sep_at].strip() == self.separators["multiline_reverse"])
             return
         first = markers[0][0]
         if first > 0:
@@ -524,11 +743,11 @@ class _DeckParser:
             if marker == "A":
                 op = self.open
                 if op is None or op.kind == "C" or op.kind == "S":
-                    self.error("'A:' without a question above it", line, col,
+                    self.skip("'A:' without a question above it", line, col,
                                hint="start the card with a 'Q:' line")
                     continue
                 if op.a_start is not None:
-                    self.error("second 'A:' for the same question", line, col,
+                    self.skip("second 'A:' for the same question", line, col,
                                hint="merge the answers or add a new 'Q:'")
                     continue
                 op.a_start = (line, cut)
@@ -587,17 +806,19 @@ class _DeckParser:
         question = clean_text(self.src(op.q_start[0], op.q_end, op.q_start[1]))
         if op.a_start is None:
             if op.kind == "O":
-                self.error("'O:' question needs a numbered list as its answer", op.line, op.col,
-                           hint="put the items in order as '1. ...', '2. ...' right after the question")
+                self.skip("'O:' question needs a numbered list as its answer", op.line, op.col,
+                          hint="put the items in order as '1. ...', '2. ...' right after the question")
             else:
-                self.error("question has no answer", op.line, op.col, hint="add an 'A:' line after the question")
+                self.skip("question has no answer", op.line, op.col, hint="add an 'A:' line after the question")
             return
         answer = clean_text(self.src(op.a_start[0], op.a_end, op.a_start[1]))
         if not question:
-            self.error(f"empty question after '{op.kind}:'", op.line, op.col)
+            self.skip(f"empty question after '{op.kind}:'", op.line, op.col)
             return
         if not answer:
-            self.error("empty answer after 'A:'", op.a_start[0], op.a_start[1] - 1)
+            # hashcards accepts a stub card to fill in later: skipped with a warning, not an error
+            self.warn("empty answer after 'A:'; the card is skipped until it has one", op.a_start[0],
+                      op.a_start[1] - 1, hint="write the answer after 'A:'")
             return
         single_list = (len(op.a_blocks) == 1 and op.a_blocks[0].kind == "list" and op.a_blocks[0].ordered
                        and not op.a_text_on_marker)
@@ -610,8 +831,8 @@ class _DeckParser:
                 self.ordered(op.a_blocks[0], op.line, op.col, question, op.path)
                 return
             if op.kind == "O":
-                self.error("'O:' question needs a numbered list as its answer", op.line, op.col,
-                           hint="write the answer as '1. ...', '2. ...'")
+                self.skip("'O:' question needs a numbered list as its answer", op.line, op.col,
+                          hint="write the answer as '1. ...', '2. ...'")
                 return
             self.warn("question marked '(in order)' but its answer is not a numbered list; kept as a basic card",
                       op.line, op.col)
@@ -621,31 +842,92 @@ class _DeckParser:
     def separator_card(self, b: Block, frag: Frag, sep: int, reverse: bool) -> None:
         line = frag.line0 + sep
         col = self.col_of(line, frag.content.split("\n")[sep], 0)
+        label = self.separators["multiline_reverse" if reverse else "multiline"]
+        path = self.heading_path()
+        front_text = None
         if sep > 0:
             q_start = frag.line0
         else:
             prev = self.prev
-            if prev is None or prev.end != b.start or prev.kind in ("heading", "hr", "front_matter"):
-                self.error("'?' separator with no question directly above it", line, col,
-                           hint="write the question on the line(s) right above the '?'")
+            if prev is not None and prev.end == b.start and prev.kind == "heading" and self.headings:
+                # obsidian-SR: a heading directly above the separator is the question
+                front_text = self.tokens[prev.tok + 1].content.strip()
+                path = self.path_without_last_heading()
+                q_start = prev.start
+            elif prev is None or prev.end != b.start or prev.kind in ("heading", "hr", "front_matter"):
+                self.skip(f"'{label}' separator with no question directly above it", line, col,
+                          hint=f"write the question on the line(s) right above the '{label}'")
                 return
-            q_start = prev.start
-        op = Open("S", q_start, 1, self.heading_path(), (q_start, 0), line, reverse=reverse)
+            else:
+                q_start = self.question_start()
+        op = Open("S", q_start, 1, path, (q_start, 0), line, reverse=reverse, front_text=front_text, label=label)
         op.a_start = (line + 1, 0)
         op.a_end = frag.line0 + frag.nlines  # not b.end: a setext `---` underline is not part of the card
         op.col = col
         op.line = line
         self.open = op
 
+    def path_without_last_heading(self) -> tuple[str, ...]:
+        heads = self.headings[:-1]
+        return tuple(text for level, text in heads if not (level == 1 and text == self.title)) + self.context
+
+    def question_start(self) -> int:
+        """First line of the question above a separator whose own paragraph starts with it: the
+        blocks directly above (a list, code block or table, no blank line between), up to and
+        with the paragraph that introduces them."""
+        hist = self.history
+        k = len(hist) - 1
+        while k > 0 and hist[k].kind != "paragraph" and hist[k - 1].end == hist[k].start and \
+                hist[k - 1].kind in ("paragraph", "list", "fence", "code", "table", "blockquote", "html"):
+            k -= 1
+        return hist[k].start if k >= 0 else self.prev.start if self.prev else 0
+
+    def separator_inside(self, b: Block) -> bool:
+        """A `?` line that Markdown reads as part of a list (a lazy line) or a table (a row): the
+        list or table with the paragraph directly above it is the question. True if handled."""
+        seps = (self.separators["multiline"], self.separators["multiline_reverse"])
+        lines = self.lines
+        sep_line = -1
+        for ln in range(b.start + 1, b.end):
+            text = lines[ln]
+            if text.strip() in seps and (not text[:1].isspace() or (b.kind == "table" and len(text) - len(
+                    text.lstrip()) <= 3)):
+                sep_line = ln
+                break
+        if sep_line < 0:
+            return False
+        self.close()
+        q_start = b.start
+        prev = self.prev
+        if prev is not None and prev.end == b.start and prev.kind in ("paragraph", "fence", "code", "html"):
+            q_start = self.question_start()
+        end = sep_line + 1
+        while end < b.end and lines[end].strip():
+            end += 1
+        reverse = lines[sep_line].strip() == seps[1]
+        op = Open("S", sep_line, 1, self.heading_path(), (q_start, 0), sep_line, reverse=reverse,
+                  label=seps[1] if reverse else seps[0])
+        op.a_start = (sep_line + 1, 0)
+        op.a_end = end
+        self.open = op
+        if end < b.end and any(lines[k].strip() for k in range(end, b.end)):
+            self.warn("the rest of this list after the card's answer is not read as cards", end,
+                      hint="put a blank line and a paragraph between the card and the rest of the list")
+        return True
+
     def finish_separator(self, op: Open) -> None:
-        front = clean_text(self.src(op.q_start[0], op.q_end))
+        front = op.front_text if op.front_text is not None else clean_text(self.src(op.q_start[0], op.q_end))
         back = clean_text(self.src(op.a_start[0], op.a_end)) if op.a_start else ""
         if not back:
-            self.error("'?' separator with no answer below it", op.line, op.col,
-                       hint="write the answer on the line(s) right below the '?'")
+            if op.label == "#flashcard":
+                self.skip("'#flashcard' question with no answer below it", op.line, op.col,
+                          hint="write the answer on the line(s) right below the question")
+            else:
+                self.skip(f"'{op.label}' separator with no answer below it", op.line, op.col,
+                          hint=f"write the answer on the line(s) right below the '{op.label}'")
             return
         if not front:
-            self.error("'?' separator with no question directly above it", op.line, op.col)
+            self.skip(f"'{op.label}' separator with no question directly above it", op.line, op.col)
             return
         self.add("basic", front, back, op.q_start[0], path=op.path)
         if op.reverse:
@@ -664,11 +946,11 @@ class _DeckParser:
             deletions_total += len(dels)
             pieces.append((start, end, frag.content, frag, dels))
         if deletions_total == 0:
-            self.error("'C:' block has no [deletions]", op.line, op.col,
+            self.skip("'C:' block has no [deletions]", op.line, op.col,
                        hint="put the words to hide in square brackets: C: The capital of France is [Paris].")
             return
         if deletions_total > _cloze.MAX_CARDS_PER_NOTE:
-            self.error(f"'C:' block has {deletions_total} deletions; at most {_cloze.MAX_CARDS_PER_NOTE} per note",
+            self.skip(f"'C:' block has {deletions_total} deletions; at most {_cloze.MAX_CARDS_PER_NOTE} per note",
                        op.line, op.col, hint="split the text into several C: blocks")
             return
         # Renumber deletions across the pieces (d1, d2 ... in text order).
@@ -682,7 +964,7 @@ class _DeckParser:
             renumbered.append((start, end, text, frag, new))
         total_len = sum(len(p[2]) for p in renumbered)
         if total_len * n > _cloze.MAX_NOTE_OUTPUT_CHARS:
-            self.error("'C:' block is too large for its number of deletions", op.line, op.col,
+            self.skip("'C:' block is too large for its number of deletions", op.line, op.col,
                        hint="split the text into several C: blocks")
             return
         for k in range(1, n + 1):
@@ -721,7 +1003,7 @@ class _DeckParser:
         b, frag = pending
         if nxt is not None and nxt.kind == "list":
             question = frag.content.rstrip()
-            if question.endswith(("?", "？")) and self.is_task_list(nxt) and "::" not in frag.masked:
+            if question.endswith(("?", "？")) and self.is_task_list(nxt) and self.inline_sep not in frag.masked:
                 self.mcq(nxt, b.start, self.col_of(b.start, frag.content.split("\n")[0], 0),
                          clean_text(self.src(b.start, b.end)), self.heading_path())
                 return True
@@ -743,7 +1025,7 @@ class _DeckParser:
                 self.outline_label_card(label, frag, nxt)
                 self.context = (label,)
                 return
-            for i, (cline, mline) in enumerate(zip(frag.content.split("\n"), frag.masked.split("\n"))):
+            for i, (cline, mline) in enumerate(zip(frag.content.split("\n"), frag.masked.split("\n"), strict=True)):
                 td = _outline.term_def(cline, mline)
                 if td is not None:
                     term, definition = td
@@ -753,7 +1035,7 @@ class _DeckParser:
         """`::` lines and cloze notes in a free paragraph. True if the paragraph held any."""
         masked = frag.masked
         has_cloze = "{{c" in masked
-        has_hl = "==" in masked
+        has_hl = self.highlights and "==" in masked
         if has_cloze or has_hl:
             dels: list[_cloze.Deletion] = []
             if has_cloze:
@@ -768,25 +1050,33 @@ class _DeckParser:
             if dels:
                 self.cloze_note(frag, dels)
                 return True
-        if "::" not in masked:
+        sep, rev = self.inline_sep, self.inline_rev
+        if sep not in masked and rev not in masked:
             return False
         made = False
         clines = frag.content.split("\n")
         for i, mline in enumerate(masked.split("\n")):
-            idx = mline.find("::")
-            if idx < 0:
+            idx = mline.find(sep)
+            ridx = mline.find(rev)
+            if idx < 0 and ridx < 0:
                 continue
-            reverse = mline.startswith(":::", idx)
-            width = 3 if reverse else 2
+            # the earlier of the two; at the same place the longer (":::" over "::")
+            reverse = ridx >= 0 and (idx < 0 or ridx < idx or (ridx == idx and len(rev) > len(sep)))
+            if reverse:
+                idx = ridx
+            width = len(rev) if reverse else len(sep)
             cline = clines[i]
             front = cline[:idx].strip()
             back = cline[idx + width:].strip()
+            if i == 0 and front.startswith("[") and _TASK.match(front):
+                front = front[_TASK.match(front).end():].strip()  # a checkbox: `- [ ] term :: meaning`
             line = frag.line0 + i
             col = self.col_of(line, cline, 0)
             made = True
             if not front or not back:
-                self.warn("'::' card with an empty side is skipped", line, self.col_of(line, cline, idx),
-                          hint="write 'front :: back'")
+                shown = rev if reverse else sep
+                self.warn(f"'{shown}' card with an empty side is skipped", line, self.col_of(line, cline, idx),
+                          hint=f"write 'front {shown} back'")
                 continue
             front, back = clean_text(front), clean_text(back)
             self.add("basic", front, back, line, col)
@@ -797,9 +1087,9 @@ class _DeckParser:
     def report_cloze(self, frag: Frag, problems: list[_cloze.ClozeProblem]) -> None:
         for p in problems:
             line, col = self.frag_pos(frag, p.offset)
-            (self.error if p.error else self.warn)(p.message, line, col, hint=p.hint)
+            (self.skip if p.error else self.warn)(p.message, line, col, hint=p.hint)
 
-    def cloze_note(self, frag: Frag, dels: list[_cloze.Deletion]) -> None:
+    def cloze_note(self, frag: Frag, dels: list[_cloze.Deletion], tags: tuple[str, ...] = ()) -> None:
         dels.sort(key=lambda d: d.start)
         # Overlapping constructs (a highlight inside a {{c1::}}): keep the first.
         kept: list[_cloze.Deletion] = []
@@ -810,17 +1100,22 @@ class _DeckParser:
         groups = _cloze.groups_in_order(kept)
         line, col = self.frag_pos(frag, kept[0].start)
         if len(groups) > _cloze.MAX_CARDS_PER_NOTE:
-            self.error(f"{len(groups)} cloze cards in one note; at most {_cloze.MAX_CARDS_PER_NOTE}", line, col,
+            self.skip(f"{len(groups)} cloze cards in one note; at most {_cloze.MAX_CARDS_PER_NOTE}", line, col,
                        hint="split the paragraph, or reuse numbers ({{c1::..}} twice makes one card)")
             return
         if len(groups) * len(frag.content) > _cloze.MAX_NOTE_OUTPUT_CHARS:
-            self.error("cloze note is too large for its number of cards", line, col, hint="split the paragraph")
+            self.skip("cloze note is too large for its number of cards", line, col, hint="split the paragraph")
             return
+        whole = frag.content.strip()
+        for d in kept:
+            if frag.content[d.start:d.end].strip() == whole:
+                self.warn("the deletion covers the whole paragraph, so its card shows only a blank", line, col,
+                          hint="hide only the key words, and leave the rest as context")
         for group in groups:
             front, back, answers = _cloze.render(frag.content, kept, group)
             self.add("cloze", clean_text(front), clean_text(back), frag.line0, self.col_of(
                 frag.line0, frag.content.split("\n", 1)[0], 0), variant=group,
-                extra={"index": group, "answers": answers})
+                extra={"index": group, "answers": answers}, tags=tags)
 
     # lists --------------------------------------------------------------------------------------
     def is_task_list(self, b: Block) -> bool:
@@ -843,7 +1138,7 @@ class _DeckParser:
             text = it.frag.content if it.frag is not None else ""
             m = _TASK.match(text)
             if not m:
-                self.error("every choice in a multiple-choice list needs '[ ]' or '[x]'", it.start, 1,
+                self.skip("every choice in a multiple-choice list needs '[ ]' or '[x]'", it.start, 1,
                            hint="write '- [x] right' or '- [ ] wrong'")
                 return
             body = clean_text(self.src(it.start, it.end))
@@ -853,11 +1148,11 @@ class _DeckParser:
         if question.startswith("Q:"):
             question = question[2:].strip()
         if not any(c["correct"] for c in choices):
-            self.error("multiple-choice question has no correct choice", line, col,
+            self.skip("multiple-choice question has no correct choice", line, col,
                        hint="mark the right answer(s) with '[x]'")
             return
         if any(not c["text"] for c in choices):
-            self.error("multiple-choice list has an empty choice", line, col)
+            self.skip("multiple-choice list has an empty choice", line, col)
             return
         self.add("mcq", question, clean_text(self.src(b.start, b.end)), line, col, path=path,
                  extra={"choices": choices})
@@ -875,10 +1170,10 @@ class _DeckParser:
                 question = question[2:].strip()
         question = _IN_ORDER.sub("", question).strip()
         if len(texts) < 2 or not all(texts):
-            self.error("an ordered answer needs at least two non-empty items", line, col)
+            self.skip("an ordered answer needs at least two non-empty items", line, col)
             return
         if not question:
-            self.error("empty question before the numbered list", line, col)
+            self.skip("empty question before the numbered list", line, col)
             return
         self.add("ordered", question, clean_text(self.src(b.start, b.end)), line, col, path=path,
                  extra={"items": texts})
@@ -917,7 +1212,7 @@ class _DeckParser:
         body_line = b.start + 2  # 1-based line of the body's first line
         col = self.col_of(b.start, tok.markup, 0)
         if not body.strip():
-            self.error("empty calc block", b.start, col, hint="see docs/calc-cards.md for what goes inside")
+            self.skip("empty calc block", b.start, col, hint="see docs/calc-cards.md for what goes inside")
             return
         try:
             from studyllm.calc.cards import CalcSpecError, parse_spec
@@ -932,11 +1227,11 @@ class _DeckParser:
                     rel = getattr(exc, "line", 1)
                     rel = rel if isinstance(rel, int) and rel >= 1 else 1
                     message = getattr(exc, "message", None) or str(exc) or "invalid calc block"
-                    self.errors.append(DeckError(f"calc block: {message}", path=self.path,
+                    self.skipped.append(DeckError(f"calc block: {message}", path=self.path,
                                                  line=body_line + rel - 1, col=getattr(exc, "col", 1) or 1,
                                                  hint=getattr(exc, "hint", "") or ""))
                 else:
-                    self.error(f"calc block could not be checked: {type(exc).__name__}: {exc}", b.start, col)
+                    self.skip(f"calc block could not be checked: {type(exc).__name__}: {exc}", b.start, col)
                 return
         self.add("calc", body.rstrip("\n"), "", b.start, col, extra={"body": body, "body_line": body_line})
 
@@ -964,7 +1259,33 @@ class _DeckParser:
             if not body:
                 self.warn("heading has no text under it; no card made", b.start)
                 continue
+            split = self.front_back_split(b.end, end)
+            if split is not None:
+                # mdanki's `%` line / md2apkg's `<!-- md2apkg split -->`: the text above it is part of the front
+                above = clean_text(self.src(b.end, split))
+                body = clean_text(self.src(split + 1, end))
+                if not body:
+                    self.skip("nothing under the front/back split line", split, hint="write the answer below it")
+                    continue
+                if above:
+                    text = f"{text}\n\n{above}"
             self.add("basic", text, body, b.start, path=path)
+
+    def front_back_split(self, start: int, end: int) -> int | None:
+        """The first mdanki ``%`` line or ``<!-- md2apkg split -->`` line in [start, end), outside code fences."""
+        fence = ""
+        for ln in range(start, end):
+            text = self.lines[ln].strip()
+            if fence:
+                if text.startswith(fence) and not text.strip(fence[0]):
+                    fence = ""
+                continue
+            if text.startswith(("```", "~~~")):
+                fence = text[:3]
+                continue
+            if text == "%" or _MD2APKG_SPLIT.match(text):
+                return ln
+        return None
 
 
 @contextmanager
@@ -982,12 +1303,26 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _mode(mode: str | None, outline: bool) -> str | None:
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    return mode or ("outline" if outline else None)
+
+
 def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, content_hash: str = "",
+               mode: str | None = None, strict: bool = False, separators: dict[str, str] | None = None,
                _fast_path: bool = True) -> ParsedDeck:
     """Parse deck ``text`` (the file at ``path``, used for messages and the default key/title).
 
+    ``mode`` (``cards``, ``headings`` or ``outline``; ``outline=True`` is the old spelling of
+    ``mode="outline"``) overrides the front matter's. A card with an error is left out and
+    reported in ``deck.skipped``; with ``strict`` those become file errors (``deck.errors``:
+    the file imports nothing). ``separators`` replaces ``::``/``:::``/``?``/``??`` for decks
+    whose front matter doesn't set its own (see ``frontmatter.check_separators``).
+
     ``_fast_path=False`` (for tests) always takes the full markdown-it path; by default a file
     made only of headings and plain paragraphs is cut into blocks without it (``_fastpath``)."""
+    forced = _mode(mode, outline)
     if not content_hash:
         content_hash = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if len(text) > MAX_LINE_CHARS and max(map(len, text.split("\n"))) > MAX_LINE_CHARS:
@@ -997,10 +1332,15 @@ def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, cont
                                f"{MAX_LINE_CHARS:,} limit", number, 1, digest=content_hash,
                                hint="break the line up; no card needs a line this long")
     with paused_gc():
-        return _DeckParser(text, path, outline, content_hash, _fast_path).run()
+        deck = _DeckParser(text, path, forced, content_hash, _fast_path, separators).run()
+    if strict and deck.skipped:
+        deck.errors.extend(deck.skipped)
+        deck.skipped = []
+    return deck
 
 
-def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_BYTES) -> ParsedDeck:
+def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_BYTES, mode: str | None = None,
+               strict: bool = False, separators: dict[str, str] | None = None) -> ParsedDeck:
     """Read and parse one deck file. Unreadable, binary, non-UTF-8, empty or oversize files come
     back as a deck with an error (never an exception)."""
     path = Path(path)
@@ -1012,11 +1352,13 @@ def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_B
         return _failed(path, "is a folder, not a deck file")
     except OSError as exc:
         return _failed(path, f"cannot read file: {exc.strerror or exc}")
-    return parse_bytes(data, name, outline=outline, max_bytes=max_bytes)
+    return parse_bytes(data, name, outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
+                       separators=separators)
 
 
 def parse_bytes(data: bytes, path: str = "<bytes>", *, outline: bool = False,
-                max_bytes: int = MAX_FILE_BYTES) -> ParsedDeck:
+                max_bytes: int = MAX_FILE_BYTES, mode: str | None = None, strict: bool = False,
+                separators: dict[str, str] | None = None) -> ParsedDeck:
     """Parse the raw bytes of a deck file (for callers that already read it)."""
     if len(data) > max_bytes:
         return _failed(Path(path), f"file is larger than the {max_bytes:,} byte limit",
@@ -1038,7 +1380,8 @@ def parse_bytes(data: bytes, path: str = "<bytes>", *, outline: bool = False,
         col = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
         return _failed(Path(path), f"not valid UTF-8 (byte 0x{data[bad]:02x})", line, col, digest=digest,
                        hint="save the file as UTF-8")
-    return parse_deck(text, path, outline=outline, content_hash=digest)
+    return parse_deck(text, path, outline=outline, content_hash=digest, mode=mode, strict=strict,
+                      separators=separators)
 
 
 def _failed(path: Path, message: str, line: int = 1, col: int = 1, *, hint: str = "", digest: str = "") -> ParsedDeck:
