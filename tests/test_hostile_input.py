@@ -468,6 +468,7 @@ BAD_SETTINGS = {
     "drill_delay_minutes": [-1, 1441],
     "backups_keep": [-1, 366],
     "max_deck_mb": [0, 2048],
+    "separators": [";;", {"inline": ""}, {"sideways": ">>"}, {"inline": "::", "inline_reverse": "::"}, [1]],
 }
 
 

@@ -44,20 +44,16 @@ _NOT_NEWLINE = re.compile(r"[^\n]")
 MAX_BRACKETS = 2000
 
 # Work bounds for hostile files (a 10 MB file must parse in seconds, in bounded memory).
-# The inline pass costs a few microseconds per character that can open or close one of the
-# constructs it records; a paragraph with more of them than this, or any paragraph once the
-# file has spent its budget, is masked by :func:`mask_rough` instead (linear, approximate).
+# The inline pass costs a few microseconds per character that can open one of the constructs
+# it records (real decks have about one per 100 bytes); the parser refuses a paragraph with
+# more of them than this, and every paragraph once the file has spent its budget.
 MAX_INLINE_STOPS = 20_000
-MAX_INLINE_STOPS_PER_FILE = 400_000
+MAX_INLINE_STOPS_PER_FILE = 1_000_000
 # A table wider or larger than this is not read as a table (its lines stay paragraph text):
 # markdown-it makes three tokens per cell, so a 20,000-column table of 10 MB took gigabytes.
 MAX_TABLE_COLUMNS = 100
-MAX_TABLE_CELLS = 20_000
-ROUGH_KEY = "studyllm_rough"  # env: first lines of paragraphs masked roughly
+MAX_TABLE_CELLS = 5_000
 TABLES_KEY = "studyllm_tables"  # env: {first line: (columns, rows)} of tables refused
-_STOPS = "<[]!`\\"
-_ROUGH_TAG = re.compile(r"<[A-Za-z/!?][^<>\n]{0,2000}>")
-_ROUGH_LINK = re.compile(r"!?\[[^\[\]\n]{0,1000}\](?:\([^()\n]{0,2000}\))?")
 
 _md: MarkdownIt | None = None
 _md_nolinks: MarkdownIt | None = None
@@ -181,14 +177,6 @@ def masked_content(md: MarkdownIt, content: str, env: dict, *, fast: bool = True
             return mask_simple(content)
     elif not _NEEDS_INLINE.search(content):
         return content
-    stops = sum(content.count(c) for c in _STOPS)
-    used = env.get("studyllm_stops", 0) + stops
-    if stops > MAX_INLINE_STOPS or used > MAX_INLINE_STOPS_PER_FILE:
-        rough = env.get(ROUGH_KEY)
-        if rough is not None:
-            rough.append(stops)
-        return mask_rough(content)
-    env["studyllm_stops"] = used
     spans: list[tuple[int, int]] = []
     if content.count("[") > MAX_BRACKETS:
         md = _no_links_md()
@@ -213,21 +201,15 @@ def masked_content(md: MarkdownIt, content: str, env: dict, *, fast: bool = True
     return "".join(out)
 
 
-def mask_rough(content: str) -> str:
-    """A linear stand-in for the inline pass on a paragraph too large for it: code spans and
-    escapes as :func:`mask_simple` finds them, then anything shaped like an HTML tag, an
-    autolink or a ``[link](target)`` / ``[label]`` (bounded lengths, one line). Approximate:
-    the parser warns when it is used."""
-    masked = mask_simple(content)
 
-    def blank(m: re.Match[str]) -> str:
-        return MASK_CHAR * (m.end() - m.start())
+def inline_stops(content: str) -> int:
+    """How many characters of ``content`` can start an inline construct the masking pass reads."""
+    return content.count("<") + content.count("[") + content.count("`") + content.count("\\")
 
-    if "<" in masked:
-        masked = _ROUGH_TAG.sub(blank, masked)
-    if "[" in masked:
-        masked = _ROUGH_LINK.sub(blank, masked)
-    return masked
+
+def mask_all(content: str) -> str:
+    """``content`` fully masked (newlines kept): a refused paragraph holds no markers."""
+    return "\n".join(MASK_CHAR * len(line) for line in content.split("\n"))
 
 
 def mask_simple(content: str) -> str:

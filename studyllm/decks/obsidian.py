@@ -32,9 +32,14 @@ _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".avif")
 
 
+_MIGHT_TAG = re.compile(r"(?:^|[ \t])#[\w/-]|\[#", re.M)
+_MIGHT_ID = re.compile(r"(?:^|[ \t])\^[A-Za-z0-9-]+[ \t]*$", re.M)
+
+
 def might_need(text: str) -> bool:
     """Cheap test: can :func:`tidy` change ``text``?"""
-    return "#" in text or "[[" in text or "^" in text
+    return "[[" in text or ("#" in text and _MIGHT_TAG.search(text) is not None) or (
+        "^" in text and _MIGHT_ID.search(text) is not None)
 
 
 def _embed(m: re.Match[str]) -> str:

@@ -29,12 +29,15 @@ from studyllm.decks import o2a as _o2a
 from studyllm.decks import obsidian as _obsidian
 from studyllm.decks import outline as _outline
 from studyllm.decks._markdown import (
+    MAX_INLINE_STOPS,
+    MAX_INLINE_STOPS_PER_FILE,
     MAX_NESTING,
     MAX_TABLE_CELLS,
     MAX_TABLE_COLUMNS,
-    ROUGH_KEY,
     TABLES_KEY,
     get_md,
+    inline_stops,
+    mask_all,
     masked_content,
 )
 from studyllm.decks._text import clean_text
@@ -50,6 +53,14 @@ MAX_LINE_CHARS = 100_000
 PATH_SEP = _outline.PATH_SEP  # how heading paths and outline paths are shown
 # No card needs a side this long; drawing one froze the study screen for seconds.
 MAX_CARD_CHARS = 100_000
+# Bounds on one file's work, per 10 MB of the size limit (max_deck_mb = 64 allows 6.4 times
+# as much): markdown-it spends ~10 µs and several objects per line, and the importer about
+# 90 µs and 4 KB per card (a 10 MB file of 3 million one-letter paragraphs took minutes and
+# gigabytes). Real decks stay below: 10 MB of the benchmark's cards is 40,000 cards on 120,000
+# lines.
+MAX_LINES = 200_000  # lines that are not empty
+MAX_CARDS = 50_000
+HINT_MAX_CHARS = 1_000_000  # a file with no cards is parsed again in the other modes, up to this size
 
 # A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
 _MARKERS = re.compile(r"^[ \t]{0,3}(?:([QACO]):(?=[ \t]|$)|(\?\??)[ \t]*$)", re.M)
@@ -87,6 +98,7 @@ class Frag:
     content: str
     masked: str
     line0: int
+    refused: bool = False  # too much markup to read (see _markdown.MAX_INLINE_STOPS): no cards from it
 
     @property
     def nlines(self) -> int:
@@ -142,13 +154,26 @@ def _separator_re(single: str, double: str) -> re.Pattern[str]:
 _UNINDENTED_SEP = re.compile(r"^(\?\??)[ \t]*$")
 _FLASHCARD_TAG = re.compile(r"(?<=\S)[ \t]+#flashcard[ \t]*$")
 _HAS_ANKI_CLOZE = re.compile(r"\{\{c\d+::")
+# A list item or quote indented past any nesting markdown-it keeps (MAX_NESTING): refused before
+# markdown-it reads it, which costs O(depth) per line (200 levels of 10 MB took half a minute).
+_DEEP_CONTAINER = re.compile(r"^[ \t]{120,}(?:[-*+>]|\d{1,9}[.)])(?:[ \t]|$)|^(?:[ \t]{0,3}>){45,}", re.M)
 _MD2APKG_SPLIT = re.compile(r"<!--\s*md2apkg split\s*-->$", re.I)
+
+
+class _TooManyCards(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 class _DeckParser:
     def __init__(self, text: str, path: str, mode: str | None, content_hash: str, fast_path: bool = True,
-                 separators: dict[str, str] | None = None, hints: bool = True) -> None:
+                 separators: dict[str, str] | None = None, hints: bool = True, scale: float = 1.0) -> None:
         self.path = path
+        self.max_lines = int(MAX_LINES * scale)
+        self.max_cards = int(MAX_CARDS * scale)
+        self.max_stops = int(MAX_INLINE_STOPS_PER_FILE * scale)
+        self.scale = scale
         self.fast_path = fast_path
         self.force_mode = mode
         self.hints = hints
@@ -216,6 +241,8 @@ class _DeckParser:
             self.skip("card has an empty side once tags and links are taken out", line, col,
                       hint="write the question and the answer as text")
             return
+        if len(self.cards) >= self.max_cards:
+            raise _TooManyCards(line)
         card = ParsedCard(kind=kind, front=front, back=back,
                           heading_path=self.heading_path() if path is None else path,
                           line=line + 1, col=col, variant=variant, extra=extra or {},
@@ -258,14 +285,22 @@ class _DeckParser:
         if frag is None:
             tok = self.tokens[tok_index]
             content = tok.content
-            rough = self.env[ROUGH_KEY]
-            before = len(rough)
-            frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path),
-                        tok.map[0] if tok.map else 0)
-            if len(rough) > before and before == 0:
-                self.warn(f"paragraph with {rough[0]:,} '<', '[' and other markup characters is too large to "
-                          "analyse fully; links and HTML in it are found approximately", frag.line0,
-                          hint="split the paragraph, or put the text in a code block")
+            line0 = tok.map[0] if tok.map else 0
+            stops = inline_stops(content)
+            if stops > MAX_INLINE_STOPS or self.stops_used + stops > self.max_stops:
+                frag = Frag(content, mask_all(content), line0, refused=True)
+                if stops > MAX_INLINE_STOPS:
+                    self.skip(f"paragraph has {stops:,} of the characters that start code, links or HTML "
+                              f"('`', '[', '<', '\\'), over the {MAX_INLINE_STOPS:,} limit; it is skipped", line0,
+                              hint="split the paragraph, or put the text in a code block")
+                elif not self.budget_reported:
+                    self.budget_reported = True
+                    self.skip(f"the file has over {self.max_stops:,} of the characters that start code, "
+                              "links or HTML; this paragraph and the ones after it that hold any are skipped", line0,
+                              hint="split the file into several decks")
+            else:
+                self.stops_used += stops
+                frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path), line0)
             self._frags[tok_index] = frag
         return frag
 
@@ -279,7 +314,21 @@ class _DeckParser:
             self.error("file is empty", 0, hint="write some cards, e.g. 'Q: question' and 'A: answer' lines")
             return self.finish(deck)
         self.md = get_md()
-        self.env: dict[str, Any] = {ROUGH_KEY: [], TABLES_KEY: {}}
+        self.env: dict[str, Any] = {TABLES_KEY: {}}
+        self.stops_used = 0
+        self.budget_reported = False
+        # lines minus empty lines (a line of spaces counts as text here: cheap, and errs to safety)
+        nonblank = self.text.count("\n") + 1 - self.text.count("\n\n")
+        if nonblank > self.max_lines:
+            self.error(f"file has {nonblank:,} lines of text, over the {self.max_lines:,} limit", 0,
+                       hint="split it into several decks")
+            return self.finish(deck)
+        deep = _DEEP_CONTAINER.search(self.text)
+        if deep is not None:
+            self.error(f"lists or block quotes are nested too deeply (more than about {MAX_NESTING // 2} levels); "
+                       "the deeper text would be lost", self.text.count("\n", 0, deep.start()),
+                       hint="flatten the nesting")
+            return self.finish(deck)
         blocks: list[Block] | None = None
         fast = _fastpath.split(self.text, self.lines) if self.fast_path else None
         if fast is not None:
@@ -297,6 +346,10 @@ class _DeckParser:
             self._run(deck, blocks)
         except RecursionError:
             self.error("Markdown nested too deeply to read", 0, hint="reduce the nesting of lists or quotes")
+        except _TooManyCards as exc:
+            self.cards = []
+            self.error(f"more than {self.max_cards:,} cards in one file", exc.line,
+                       hint="split it into several decks")
         except DeckError as exc:  # pragma: no cover - internal helpers report instead of raising
             self.errors.append(exc)
         except Exception as exc:  # noqa: BLE001 - a bad file must never crash an import
@@ -376,13 +429,13 @@ class _DeckParser:
 
     def no_cards_hint(self) -> None:
         hint = "see docs/deck-format.md for the card syntaxes, or use outline mode for notes"
-        if self.hints and self.text.strip():
+        if self.hints and len(self.text) <= HINT_MAX_CHARS:
             found = []
             for other in MODES:
                 if other == self.mode:
                     continue
                 deck = _DeckParser(self.text, self.path, other, self.content_hash, self.fast_path,
-                                   self.separators, hints=False).run()
+                                   self.separators, hints=False, scale=self.scale).run()
                 if deck.cards:
                     found.append((other, len(deck.cards)))
             if found:
@@ -686,6 +739,8 @@ class _DeckParser:
         return ""
 
     def paragraph(self, b: Block, frag: Frag) -> None:
+        if frag.refused:
+            return
         masked = frag.masked
         markers: list[tuple[int, str, int]] = []  # (line index, marker, column index)
         sep_at = -1
@@ -950,7 +1005,7 @@ class _DeckParser:
                        hint="put the words to hide in square brackets: C: The capital of France is [Paris].")
             return
         if deletions_total > _cloze.MAX_CARDS_PER_NOTE:
-            self.skip(f"'C:' block has {deletions_total} deletions; at most {_cloze.MAX_CARDS_PER_NOTE} per note",
+            self.skip(f"'C:' block has more than {_cloze.MAX_CARDS_PER_NOTE} deletions; at most {_cloze.MAX_CARDS_PER_NOTE} per note",
                        op.line, op.col, hint="split the text into several C: blocks")
             return
         # Renumber deletions across the pieces (d1, d2 ... in text order).
@@ -1100,7 +1155,8 @@ class _DeckParser:
         groups = _cloze.groups_in_order(kept)
         line, col = self.frag_pos(frag, kept[0].start)
         if len(groups) > _cloze.MAX_CARDS_PER_NOTE:
-            self.skip(f"{len(groups)} cloze cards in one note; at most {_cloze.MAX_CARDS_PER_NOTE}", line, col,
+            self.skip(f"more than {_cloze.MAX_CARDS_PER_NOTE} cloze cards in one note; at most {_cloze.MAX_CARDS_PER_NOTE}",
+                      line, col,
                        hint="split the paragraph, or reuse numbers ({{c1::..}} twice makes one card)")
             return
         if len(groups) * len(frag.content) > _cloze.MAX_NOTE_OUTPUT_CHARS:
@@ -1311,14 +1367,16 @@ def _mode(mode: str | None, outline: bool) -> str | None:
 
 def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, content_hash: str = "",
                mode: str | None = None, strict: bool = False, separators: dict[str, str] | None = None,
-               _fast_path: bool = True) -> ParsedDeck:
+               max_bytes: int | None = None, _fast_path: bool = True) -> ParsedDeck:
     """Parse deck ``text`` (the file at ``path``, used for messages and the default key/title).
 
     ``mode`` (``cards``, ``headings`` or ``outline``; ``outline=True`` is the old spelling of
     ``mode="outline"``) overrides the front matter's. A card with an error is left out and
     reported in ``deck.skipped``; with ``strict`` those become file errors (``deck.errors``:
     the file imports nothing). ``separators`` replaces ``::``/``:::``/``?``/``??`` for decks
-    whose front matter doesn't set its own (see ``frontmatter.check_separators``).
+    whose front matter doesn't set its own (see ``frontmatter.check_separators``). The work
+    bounds (lines, cards, markup per file) are per 10 MB of ``max_bytes``, the file size limit
+    the caller enforces (by default the text's own size).
 
     ``_fast_path=False`` (for tests) always takes the full markdown-it path; by default a file
     made only of headings and plain paragraphs is cut into blocks without it (``_fastpath``)."""
@@ -1332,7 +1390,9 @@ def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, cont
                                f"{MAX_LINE_CHARS:,} limit", number, 1, digest=content_hash,
                                hint="break the line up; no card needs a line this long")
     with paused_gc():
-        deck = _DeckParser(text, path, forced, content_hash, _fast_path, separators).run()
+        size = len(text) if max_bytes is None else max_bytes
+        scale = max(1.0, size / MAX_FILE_BYTES)
+        deck = _DeckParser(text, path, forced, content_hash, _fast_path, separators, scale=scale).run()
     if strict and deck.skipped:
         deck.errors.extend(deck.skipped)
         deck.skipped = []
@@ -1381,7 +1441,7 @@ def parse_bytes(data: bytes, path: str = "<bytes>", *, outline: bool = False,
         return _failed(Path(path), f"not valid UTF-8 (byte 0x{data[bad]:02x})", line, col, digest=digest,
                        hint="save the file as UTF-8")
     return parse_deck(text, path, outline=outline, content_hash=digest, mode=mode, strict=strict,
-                      separators=separators)
+                      separators=separators, max_bytes=max_bytes)
 
 
 def _failed(path: Path, message: str, line: int = 1, col: int = 1, *, hint: str = "", digest: str = "") -> ParsedDeck:
