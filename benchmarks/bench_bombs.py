@@ -6,7 +6,8 @@ Each shape below is generated at just under the size limit (10 MB by default) an
 by ``parse_bytes`` in a fresh process (so peak memory is that parse's alone); printed: the
 parse time (median of ``repeat`` runs), the process's peak RSS, the cards made and the first
 message. The first row parses the 10,000-card benchmark deck as a yardstick: 0.45 s on the
-machine of docs/performance.md, so a loaded machine's figures can be scaled. The target is under 5 s and 300 MB for every shape. Run it by hand or from CI's
+machine of docs/performance.md, so a loaded machine's figures can be scaled. The target is
+under 5 s and 300 MB for every shape. Run it by hand or from CI's
 long job; it is a benchmark, not a test (``tests/test_parser_bounds.py`` checks that the
 bounds are applied, at small scale).
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,7 +69,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     # just under the line limit (parser.MAX_LINES): the most work a file can make before a bound refuses it
     "paragraph-at-line-cap": lambda n: "\n".join(["word " * 8] * (MAX_LINES - 10)),
     "inline-cards-at-card-cap": lambda n: "\n".join(f"term {i} :: meaning {i}" for i in range(MAX_CARDS - 10)),
-    "qa-cards-at-line-cap": lambda n: "\n\n".join(f"Q: question {i}?\nA: answer {i}" for i in range(MAX_LINES // 2 - 10)),
+    "qa-cards-at-line-cap": lambda n: "\n\n".join(f"Q: question {i}?\nA: answer {i}"
+                                                   for i in range(MAX_LINES // 2 - 10)),
 }
 
 CHILD = r"""

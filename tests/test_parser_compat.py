@@ -100,7 +100,8 @@ def test_heading_above_separator_is_the_question(fast):
 
 @pytest.mark.parametrize(("block", "front"), [
     ("Which numbers are prime?\n- 2\n- 3\n- 5\n?\nAll three.\n", "Which numbers are prime?\n- 2\n- 3\n- 5"),
-    ("What does this print?\n```python\nprint(1 + 1)\n```\n?\n2\n", "What does this print?\n```python\nprint(1 + 1)\n```"),
+    ("What does this print?\n```python\nprint(1 + 1)\n```\n?\n2\n",
+     "What does this print?\n```python\nprint(1 + 1)\n```"),
     ("Which row is larger?\n| x | y |\n|---|---|\n| 1 | 9 |\n?\nThe y column.\n",
      "Which row is larger?\n| x | y |\n|---|---|\n| 1 | 9 |"),
     ("- only a list\n- no sentence\n?\nStill a card.\n", "- only a list\n- no sentence"),

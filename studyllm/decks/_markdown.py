@@ -226,7 +226,7 @@ def mask_simple(content: str) -> str:
         # The common case: single backticks only, so the 1st pairs with the 2nd, the 3rd with the 4th...
         parts = content.split("`")
         last = len(parts) - 1
-        out = [parts[0]]
+        out: list[str] = [parts[0]]
         for i in range(1, last, 2):
             code = parts[i]
             out.append(MASK_CHAR * (len(code) + 2) if "\n" not in code
@@ -241,7 +241,7 @@ def mask_simple(content: str) -> str:
     for m in _BACKTICK_RUN.finditer(content):
         last_run[m.end() - m.start()] = m.start()
     find = content.find
-    out: list[str] = []
+    out = []
     done = 0  # content[:done] is already in out
     i = 0
     next_tick = find("`") if last_run else -1
@@ -269,13 +269,13 @@ def mask_simple(content: str) -> str:
                 k = end
                 while True:
                     k = find("`", k)
-                    m = k + 1
-                    while m < n and content[m] == "`":
-                        m += 1
-                    if m - k == length:
-                        end = m
+                    j = k + 1
+                    while j < n and content[j] == "`":
+                        j += 1
+                    if j - k == length:
+                        end = j
                         break
-                    k = m
+                    k = j
         if i > done:
             out.append(content[done:i])
         piece = content[i:end]

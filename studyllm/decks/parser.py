@@ -202,6 +202,10 @@ class _DeckParser:
         self._path: tuple[str, ...] = ()
         self._frags: dict[int, Frag] = {}
         self._path_key: Any = None
+        self.tokens: list[Any] = []
+        self.env: dict[str, Any] = {TABLES_KEY: {}}
+        self.stops_used = 0
+        self.budget_reported = False
 
     # ----------------------------------------------------------------- helpers
     def error(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
@@ -314,9 +318,6 @@ class _DeckParser:
             self.error("file is empty", 0, hint="write some cards, e.g. 'Q: question' and 'A: answer' lines")
             return self.finish(deck)
         self.md = get_md()
-        self.env: dict[str, Any] = {TABLES_KEY: {}}
-        self.stops_used = 0
-        self.budget_reported = False
         # lines minus empty lines (a line of spaces counts as text here: cheap, and errs to safety)
         nonblank = self.text.count("\n") + 1 - self.text.count("\n\n")
         if nonblank > self.max_lines:
@@ -1005,7 +1006,8 @@ class _DeckParser:
                        hint="put the words to hide in square brackets: C: The capital of France is [Paris].")
             return
         if deletions_total > _cloze.MAX_CARDS_PER_NOTE:
-            self.skip(f"'C:' block has more than {_cloze.MAX_CARDS_PER_NOTE} deletions; at most {_cloze.MAX_CARDS_PER_NOTE} per note",
+            most = _cloze.MAX_CARDS_PER_NOTE
+            self.skip(f"'C:' block has more than {most} deletions; at most {most} per note",
                        op.line, op.col, hint="split the text into several C: blocks")
             return
         # Renumber deletions across the pieces (d1, d2 ... in text order).
@@ -1123,8 +1125,9 @@ class _DeckParser:
             cline = clines[i]
             front = cline[:idx].strip()
             back = cline[idx + width:].strip()
-            if i == 0 and front.startswith("[") and _TASK.match(front):
-                front = front[_TASK.match(front).end():].strip()  # a checkbox: `- [ ] term :: meaning`
+            box = _TASK.match(front) if i == 0 and front.startswith("[") else None
+            if box is not None:
+                front = front[box.end():].strip()  # a checkbox: `- [ ] term :: meaning`
             line = frag.line0 + i
             col = self.col_of(line, cline, 0)
             made = True
@@ -1155,7 +1158,8 @@ class _DeckParser:
         groups = _cloze.groups_in_order(kept)
         line, col = self.frag_pos(frag, kept[0].start)
         if len(groups) > _cloze.MAX_CARDS_PER_NOTE:
-            self.skip(f"more than {_cloze.MAX_CARDS_PER_NOTE} cloze cards in one note; at most {_cloze.MAX_CARDS_PER_NOTE}",
+            most = _cloze.MAX_CARDS_PER_NOTE
+            self.skip(f"more than {most} cloze cards in one note; at most {most}",
                       line, col,
                        hint="split the paragraph, or reuse numbers ({{c1::..}} twice makes one card)")
             return
@@ -1272,23 +1276,21 @@ class _DeckParser:
             return
         try:
             from studyllm.calc.cards import CalcSpecError, parse_spec
-        except ImportError:
-            parse_spec = None
-            CalcSpecError = None
-        if parse_spec is not None:
-            try:
-                parse_spec(body)
-            except Exception as exc:  # noqa: BLE001
-                if CalcSpecError is not None and isinstance(exc, CalcSpecError):
-                    rel = getattr(exc, "line", 1)
-                    rel = rel if isinstance(rel, int) and rel >= 1 else 1
-                    message = getattr(exc, "message", None) or str(exc) or "invalid calc block"
-                    self.skipped.append(DeckError(f"calc block: {message}", path=self.path,
-                                                 line=body_line + rel - 1, col=getattr(exc, "col", 1) or 1,
-                                                 hint=getattr(exc, "hint", "") or ""))
-                else:
-                    self.skip(f"calc block could not be checked: {type(exc).__name__}: {exc}", b.start, col)
-                return
+        except ImportError:  # pragma: no cover - the calc package ships with studyllm
+            self.add("calc", body.rstrip("\n"), "", b.start, col, extra={"body": body, "body_line": body_line})
+            return
+        try:
+            parse_spec(body)
+        except CalcSpecError as exc:
+            rel = getattr(exc, "line", 1)
+            rel = rel if isinstance(rel, int) and rel >= 1 else 1
+            message = getattr(exc, "message", None) or str(exc) or "invalid calc block"
+            self.skipped.append(DeckError(f"calc block: {message}", path=self.path, line=body_line + rel - 1,
+                                          col=getattr(exc, "col", 1) or 1, hint=getattr(exc, "hint", "") or ""))
+            return
+        except Exception as exc:  # noqa: BLE001 - a bad block must never crash an import
+            self.skip(f"calc block could not be checked: {type(exc).__name__}: {exc}", b.start, col)
+            return
         self.add("calc", body.rstrip("\n"), "", b.start, col, extra={"body": body, "body_line": body_line})
 
     # headings mode -------------------------------------------------------------------------------
