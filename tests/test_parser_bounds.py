@@ -8,17 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studyllm.decks import _markdown
+from studyllm.decks import _limits, _markdown
 from studyllm.decks import parser as deck_parser
 from studyllm.decks.parser import parse_deck
 
 
 @pytest.fixture
 def small_limits(monkeypatch):
-    monkeypatch.setattr(deck_parser, "MAX_INLINE_STOPS", 40)
-    monkeypatch.setattr(deck_parser, "MAX_INLINE_STOPS_PER_FILE", 200)
-    monkeypatch.setattr(deck_parser, "MAX_LINES", 60)
-    monkeypatch.setattr(deck_parser, "MAX_CARDS", 12)
+    monkeypatch.setattr(_limits, "MAX_INLINE_STOPS", 40)
+    monkeypatch.setattr(_limits, "MAX_INLINE_STOPS_PER_FILE", 200)
+    monkeypatch.setattr(_limits, "MAX_LINES", 60)
+    monkeypatch.setattr(_limits, "MAX_CARDS", 12)
     monkeypatch.setattr(_markdown, "MAX_TABLE_COLUMNS", 6)
     monkeypatch.setattr(_markdown, "MAX_TABLE_CELLS", 30)
 
@@ -88,8 +88,8 @@ PIECES = ["<a", "[x](", "[", "`", "\\", "|", "|-", "{{c1::", "}}", "==", "::", "
 @given(st.lists(st.sampled_from(PIECES), max_size=400))
 def test_bounds_hold_on_any_mix(pieces):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(deck_parser, "MAX_INLINE_STOPS", 40)
-        mp.setattr(deck_parser, "MAX_CARDS", 12)
+        mp.setattr(_limits, "MAX_INLINE_STOPS", 40)
+        mp.setattr(_limits, "MAX_CARDS", 12)
         mp.setattr(_markdown, "MAX_TABLE_COLUMNS", 6)
         mp.setattr(_markdown, "MAX_TABLE_CELLS", 30)
         text = "".join(pieces)

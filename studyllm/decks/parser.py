@@ -16,299 +16,71 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from studyllm.decks import _fastpath
+from studyllm.decks import _fastpath, _limits
 from studyllm.decks import cloze as _cloze
-from studyllm.decks import o2a as _o2a
 from studyllm.decks import obsidian as _obsidian
 from studyllm.decks import outline as _outline
 from studyllm.decks._markdown import (
-    MAX_INLINE_STOPS,
-    MAX_INLINE_STOPS_PER_FILE,
     MAX_NESTING,
     MAX_TABLE_CELLS,
     MAX_TABLE_COLUMNS,
     TABLES_KEY,
     get_md,
-    inline_stops,
-    mask_all,
-    masked_content,
 )
 from studyllm.decks._text import clean_text
-from studyllm.decks.frontmatter import DEFAULT_SEPARATORS, MODES, read_front_matter
-from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
+from studyllm.decks.frontmatter import MODES, read_front_matter
+from studyllm.decks.model import DeckError, ParsedDeck
+from studyllm.decks.rules._base import (
+    _CONTROL,
+    _DEEP_CONTAINER,
+    _FLASHCARD_TAG,
+    _HAS_ANKI_CLOZE,
+    _LEAF_KINDS,
+    _MARKER_AT,
+    _MARKERS,
+    _OPEN_KINDS,
+    CONTAINER_OPEN,
+    Block,
+    Frag,
+    Open,
+    ParserBase,
+    _has_control,
+    _in_order,
+    _separator_re,
+    _slug,
+    _TooManyCards,
+)
+from studyllm.decks.rules.calc import CalcRule
+from studyllm.decks.rules.choice import ChoiceRule
+from studyllm.decks.rules.cloze_cards import ClozeRule
+from studyllm.decks.rules.headings import HeadingsRule
+from studyllm.decks.rules.inline import InlineRule
+from studyllm.decks.rules.outline_cards import OutlineRule
+from studyllm.decks.rules.qa import QARule
+from studyllm.decks.rules.separator import SeparatorRule
+from studyllm.decks.rules.start_end import StartEndRule
 
 __all__ = ["MAX_CARD_CHARS", "MAX_FILE_BYTES", "MODES", "clean_text", "parse_bytes", "parse_deck", "parse_file"]
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-# markdown-it-py's inline rules get slow (superlinear) on pathological megabyte lines; no real
-# card needs a line this long, so such a file is refused with its line number.
-MAX_LINE_CHARS = 100_000
+MAX_FILE_BYTES = _limits.MAX_FILE_BYTES
+MAX_LINE_CHARS = _limits.MAX_LINE_CHARS
+MAX_CARD_CHARS = _limits.MAX_CARD_CHARS
+MAX_LINES = _limits.MAX_LINES
+MAX_CARDS = _limits.MAX_CARDS
 PATH_SEP = _outline.PATH_SEP  # how heading paths and outline paths are shown
-# No card needs a side this long; drawing one froze the study screen for seconds.
-MAX_CARD_CHARS = 100_000
-# Bounds on one file's work, per 10 MB of the size limit (max_deck_mb = 64 allows 6.4 times
-# as much): markdown-it spends ~10 µs and several objects per line, and the importer about
-# 90 µs and 4 KB per card (a 10 MB file of 3 million one-letter paragraphs took minutes and
-# gigabytes). Real decks stay below: 10 MB of the benchmark's cards is 40,000 cards on 120,000
-# lines.
-MAX_LINES = 200_000  # lines that are not empty
-MAX_CARDS = 50_000
-HINT_MAX_CHARS = 1_000_000  # a file with no cards is parsed again in the other modes, up to this size
-
-# A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
-_MARKERS = re.compile(r"^[ \t]{0,3}(?:([QACO]):(?=[ \t]|$)|(\?\??)[ \t]*$)", re.M)
-_MARKER_AT = re.compile(r"[ \t]{0,3}(?:([QACO]):(?=[ \t\n]|\Z)|(\?\??)[ \t]*(?=\n|\Z))")
-_COMMENT_ONLY = re.compile(r"^\s*<!--.*?-->\s*$", re.S)
-_IN_ORDER = re.compile(r"\s*\(in order\)\s*$", re.I)
-_TASK = re.compile(r"^\[( |x|X)\](?:[ \t]+|$)")
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-_SLUG = re.compile(r"[^\w]+")
-
-CONTAINER_OPEN = ("blockquote_open", "list_item_open")
-_OPEN_KINDS = {"paragraph_open": "paragraph", "heading_open": "heading", "bullet_list_open": "list",
-               "ordered_list_open": "list", "blockquote_open": "blockquote", "table_open": "table"}
-_LEAF_KINDS = {"fence": "fence", "code_block": "code", "html_block": "html", "hr": "hr",
-               "front_matter": "front_matter"}
 
 
-@dataclass(slots=True)
-class Block:
-    kind: str  # heading paragraph fence code html hr list blockquote table front_matter other
-    start: int  # first source line, 0-based
-    end: int  # line after the block
-    tok: int  # index of the block's first token
-    tok_end: int  # index after its last token
-    level: int = 0  # heading level
-    ordered: bool = False
-    setext: bool = False
+class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, CalcRule, HeadingsRule, StartEndRule,
+                  OutlineRule, ParserBase):
+    """The card rules put together: ``run`` reads the file, ``block`` hands each top-level
+    block to the rule it starts (or to the card that is open)."""
 
-
-@dataclass(slots=True)
-class Frag:
-    """Part of a paragraph: real text, masked text (same length) and its first source line."""
-
-    content: str
-    masked: str
-    line0: int
-    refused: bool = False  # too much markup to read (see _markdown.MAX_INLINE_STOPS): no cards from it
-
-    @property
-    def nlines(self) -> int:
-        return self.content.count("\n") + 1
-
-
-@dataclass(slots=True)
-class Open:
-    """A card being collected: Q:/A:, C:, O: or a `?` card."""
-
-    kind: str  # "Q", "C", "O", "S"
-    line: int  # 0-based line of the marker
-    col: int  # 1-based
-    path: tuple[str, ...]
-    q_start: tuple[int, int]  # (line, cut column) where the question text starts
-    q_end: int
-    a_start: tuple[int, int] | None = None
-    a_end: int = 0
-    a_blocks: list[Block] = field(default_factory=list)
-    q_blocks: list[Block] = field(default_factory=list)
-    frags: list[tuple[int, int, Frag | None]] = field(default_factory=list)  # C: pieces (start, end, frag)
-    reverse: bool = False
-    a_text_on_marker: bool = False
-    front_text: str | None = None  # `?` card under a heading: the heading's text is the front
-    wait: bool = False  # `question #flashcard` with its answer in the next block
-    label: str = "?"  # the separator, for messages
-
-
-def _has_control(text: str) -> bool:
-    """Whether ``_CONTROL`` matches somewhere in ``text`` (a byte-level test, several times
-    faster than the regex on a large file: these characters are ASCII, so in UTF-8 they
-    are bytes of their own)."""
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data.translate(None, _CONTROL_BYTES)) != len(data)
-
-
-def _in_order(text: str) -> bool:
-    """``_IN_ORDER.search(text)``, with a cheap test first (the regex tries every position)."""
-    return text.rstrip().endswith(")") and _IN_ORDER.search(text) is not None
-
-
-def _slug(stem: str) -> str:
-    slug = _SLUG.sub("-", stem.lower()).strip("-_")
-    return slug or "deck"
-
-
-def _separator_re(single: str, double: str) -> re.Pattern[str]:
-    """The marker regex (``_MARKER_AT``) with other multi-line separators than ``?``/``??``."""
-    alts = "|".join(re.escape(x) for x in sorted({single, double}, key=len, reverse=True))
-    return re.compile(rf"[ \t]{{0,3}}(?:([QACO]):(?=[ \t\n]|\Z)|({alts})[ \t]*(?=\n|\Z))")
-
-
-_UNINDENTED_SEP = re.compile(r"^(\?\??)[ \t]*$")
-_FLASHCARD_TAG = re.compile(r"(?<=\S)[ \t]+#flashcard[ \t]*$")
-_HAS_ANKI_CLOZE = re.compile(r"\{\{c\d+::")
-# A list item or quote indented past any nesting markdown-it keeps (MAX_NESTING): refused before
-# markdown-it reads it, which costs O(depth) per line (200 levels of 10 MB took half a minute).
-_DEEP_CONTAINER = re.compile(r"^[ \t]{120,}(?:[-*+>]|\d{1,9}[.)])(?:[ \t]|$)|^(?:[ \t]{0,3}>){45,}", re.M)
-_MD2APKG_SPLIT = re.compile(r"<!--\s*md2apkg split\s*-->$", re.I)
-
-
-class _TooManyCards(Exception):
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
-
-
-class _DeckParser:
-    def __init__(self, text: str, path: str, mode: str | None, content_hash: str, fast_path: bool = True,
-                 separators: dict[str, str] | None = None, hints: bool = True, scale: float = 1.0) -> None:
-        self.path = path
-        self.max_lines = int(MAX_LINES * scale)
-        self.max_cards = int(MAX_CARDS * scale)
-        self.max_stops = int(MAX_INLINE_STOPS_PER_FILE * scale)
-        self.scale = scale
-        self.fast_path = fast_path
-        self.force_mode = mode
-        self.hints = hints
-        self.separators = dict(separators or DEFAULT_SEPARATORS)
-        self.highlights = True
-        self.content_hash = content_hash
-        # markdown-it normalises these itself; doing it first keeps our line numbers equal to its maps.
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        self.nul_line = 0
-        if "\x00" in text:
-            self.nul_line = text.count("\n", 0, text.index("\x00")) + 1
-            text = text.replace("\x00", "\ufffd")
-        self.text = text
-        self.lines = text.split("\n")
-        self.cards: list[ParsedCard] = []
-        self.errors: list[DeckError] = []
-        self.warnings: list[DeckError] = []
-        self.skipped: list[DeckError] = []
-        self.note_tags: list[str] = []  # tags from paragraphs made only of tags: for every card
-        self.headings: list[tuple[int, str]] = []
-        self.title = ""
-        self.context: tuple[str, ...] = ()  # outline mode: a label paragraph above the current list
-        self.mode = "cards"
-        self._seen: set[tuple[Any, ...]] = set()
-        self._path: tuple[str, ...] = ()
-        self._frags: dict[int, Frag] = {}
-        self._path_key: Any = None
-        self.tokens: list[Any] = []
-        self.env: dict[str, Any] = {TABLES_KEY: {}}
-        self.stops_used = 0
-        self.budget_reported = False
-
-    # ----------------------------------------------------------------- helpers
-    def error(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
-        self.errors.append(DeckError(message, path=self.path, line=line + 1, col=col, hint=hint))
-
-    def warn(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
-        self.warnings.append(DeckError(message, path=self.path, line=line + 1, col=col, hint=hint))
-
-    def skip(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
-        """A card-level error: this card is left out, the rest of the file imports."""
-        self.skipped.append(DeckError(message, path=self.path, line=line + 1, col=col, hint=hint))
-
-    def heading_path(self) -> tuple[str, ...]:
-        key = (len(self.headings), self.headings[-1] if self.headings else None, self.context)
-        if key != self._path_key:
-            path = tuple(text for level, text in self.headings if not (level == 1 and text == self.title))
-            self._path = path + self.context
-            self._path_key = key
-        return self._path
-
-    def add(self, kind: str, front: str, back: str, line: int, col: int = 1, *, variant: str = "",
-            path: tuple[str, ...] | None = None, extra: dict[str, Any] | None = None,
-            tags: tuple[str, ...] = ()) -> None:
-        found: list[str] = list(tags)
-        if kind != "calc":
-            if _obsidian.might_need(front):
-                front, more = _obsidian.tidy(front)
-                found.extend(more)
-            if _obsidian.might_need(back):
-                back, more = _obsidian.tidy(back)
-                found.extend(more)
-        if len(front) > MAX_CARD_CHARS or len(back) > MAX_CARD_CHARS:
-            self.skip(f"card is {max(len(front), len(back)):,} characters long, over the {MAX_CARD_CHARS:,} limit",
-                      line, col, hint="split it into smaller cards")
-            return
-        if not front.strip() or (not back.strip() and kind != "calc"):
-            self.skip("card has an empty side once tags and links are taken out", line, col,
-                      hint="write the question and the answer as text")
-            return
-        if len(self.cards) >= self.max_cards:
-            raise _TooManyCards(line)
-        card = ParsedCard(kind=kind, front=front, back=back,
-                          heading_path=self.heading_path() if path is None else path,
-                          line=line + 1, col=col, variant=variant, extra=extra or {},
-                          tags=tuple(dict.fromkeys(found)))
-        key = (kind, front, back, variant, card.heading_path)
-        if key in self._seen:
-            self.warn("duplicate card (same text as an earlier card)", line, col,
-                      "the copy is kept but shares its identity with the first")
-        self._seen.add(key)
-        self.cards.append(card)
-
-    def src(self, start: int, end: int, cut: int = 0) -> str:
-        """Source lines [start, end) with the first ``cut`` characters of the first line removed."""
-        if start >= end:
-            return ""
-        first = self.lines[start][cut:].lstrip() if cut else self.lines[start]
-        if end - start == 1:
-            return first
-        return first + "\n" + "\n".join(self.lines[start + 1:end])
-
-    def col_of(self, line: int, content_line: str, index: int) -> int:
-        """1-based source column of ``content_line[index]`` (content lines lose container prefixes)."""
-        src = self.lines[line] if 0 <= line < len(self.lines) else ""
-        off = src.find(content_line) if content_line else -1
-        if off < 0:
-            off = len(src) - len(src.lstrip())
-        return off + index + 1
-
-    def frag_pos(self, frag: Frag, offset: int) -> tuple[int, int]:
-        """(0-based line, 1-based col) of an offset into a fragment."""
-        line_in = frag.masked.count("\n", 0, offset)
-        line_start = frag.masked.rfind("\n", 0, offset) + 1
-        line_end = frag.content.find("\n", line_start)
-        content_line = frag.content[line_start:line_end if line_end >= 0 else len(frag.content)]
-        return frag.line0 + line_in, self.col_of(frag.line0 + line_in, content_line, offset - line_start)
-
-    def frag_of(self, tok_index: int) -> Frag:
-        """The (masked) text of inline token ``tok_index``; each token's inline pass runs at most once."""
-        frag = self._frags.get(tok_index)
-        if frag is None:
-            tok = self.tokens[tok_index]
-            content = tok.content
-            line0 = tok.map[0] if tok.map else 0
-            stops = inline_stops(content)
-            if stops > MAX_INLINE_STOPS or self.stops_used + stops > self.max_stops:
-                frag = Frag(content, mask_all(content), line0, refused=True)
-                if stops > MAX_INLINE_STOPS:
-                    self.skip(f"paragraph has {stops:,} of the characters that start code, links or HTML "
-                              f"('`', '[', '<', '\\'), over the {MAX_INLINE_STOPS:,} limit; it is skipped", line0,
-                              hint="split the paragraph, or put the text in a code block")
-                elif not self.budget_reported:
-                    self.budget_reported = True
-                    self.skip(f"the file has over {self.max_stops:,} of the characters that start code, "
-                              "links or HTML; this paragraph and the ones after it that hold any are skipped", line0,
-                              hint="split the file into several decks")
-            else:
-                self.stops_used += stops
-                frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path), line0)
-            self._frags[tok_index] = frag
-        return frag
-
-    # ------------------------------------------------------------------- entry
     def run(self) -> ParsedDeck:
         stem = Path(self.path).stem if self.path and not self.path.startswith("<") else "deck"
         deck = ParsedDeck(path=self.path, key=_slug(stem), title=stem, content_hash=self.content_hash)
@@ -430,7 +202,7 @@ class _DeckParser:
 
     def no_cards_hint(self) -> None:
         hint = "see docs/deck-format.md for the card syntaxes, or use outline mode for notes"
-        if self.hints and len(self.text) <= HINT_MAX_CHARS:
+        if self.hints and len(self.text) <= _limits.HINT_MAX_CHARS:
             found = []
             for other in MODES:
                 if other == self.mode:
@@ -447,7 +219,6 @@ class _DeckParser:
                 return
         self.warn("no cards found in this file", 0, hint=hint)
 
-    # ------------------------------------------------------------ token pass
     def split_blocks(self) -> list[Block]:
         """Cut the token stream into top-level blocks; check fences and nesting on the way."""
         tokens = self.tokens
@@ -525,15 +296,14 @@ class _DeckParser:
             self.error("code fence is never closed, so the rest of the file is read as code", start, col,
                        hint=f"add a closing '{markup}' line")
 
-    # ----------------------------------------------------------- cards / outline
     def card_blocks(self, blocks: list[Block]) -> None:
-        self.open: Open | None = None
-        self.pending: tuple[Block, Frag] | None = None  # a plain paragraph waiting to see the next block
-        self.prev: Block | None = None
-        self.heading_q: tuple[str, int, tuple[str, ...]] | None = None  # outline: heading ending in '?'
-        self.history: list[Block] = []  # the blocks before the current one, most recent last (a few)
-        self.o2a: list[Block] | None = None  # an Obsidian_to_Anki START ... END block being collected
-        self.next: Block | None = None
+        self.open = None
+        self.pending = None
+        self.prev = None
+        self.heading_q = None
+        self.history = []
+        self.o2a = None
+        self.next = None
         n = len(blocks)
         for i, block in enumerate(blocks):
             self.next = blocks[i + 1] if i + 1 < n else None
@@ -634,61 +404,6 @@ class _DeckParser:
         elif kind == "blockquote":
             self.free_container(b)
 
-    # Obsidian_to_Anki START ... END notes ---------------------------------------------------
-    def has_end_after(self, line: int) -> bool:
-        """Whether an ``END`` line follows ``line`` before the next ``START`` line."""
-        ends = getattr(self, "_ends", None)
-        if ends is None:
-            ends = self._ends = [i for i, ln in enumerate(self.lines) if ln.strip() in ("START", "END")]
-        k = bisect_right(ends, line)
-        return k < len(ends) and self.lines[ends[k]].strip() == "END"
-
-    def o2a_block(self, b: Block) -> None:
-        if self.o2a is None:
-            self.o2a = []
-        self.o2a.append(b)
-        first = self.o2a[0].start
-        end_line = next((ln for ln in range(max(b.start, first + 1), b.end) if self.lines[ln].strip() == "END"), -1)
-        if end_line < 0:
-            return
-        self.o2a = None
-        note = _o2a.read_note(self.lines[first + 1:end_line], first + 1)
-        if note is None:
-            self.skip("'START' block has no note type and no fields", first,
-                      hint="write the note type (e.g. Basic) on the line after START")
-            return
-        tags = tuple(note.tags)
-        ntype = note.note_type.lower()
-        if ntype == "cloze":
-            text = clean_text(note.get("Text"))
-            line0 = note.fields[0][2] if note.fields else note.line
-            frag = Frag(text, masked_content(self.md, text, self.env, fast=self.fast_path), line0)
-            dels, problems = _cloze.find_anki(frag.masked, frag.content)
-            self.report_cloze(frag, problems)
-            if any(p.error for p in problems):
-                return
-            if not dels:
-                self.skip("Cloze note has no {{c1::...}} deletion", note.line, hint="write {{c1::answer}} in the text")
-                return
-            self.cloze_note(frag, dels, tags=tags)
-            return
-        if len(note.fields) < 2 and ntype.startswith("basic"):
-            self.skip(f"'{note.note_type}' note has no 'Back:' field", note.line,
-                      hint="start the answer with 'Back:'")
-            return
-        front = clean_text(note.fields[0][1])
-        back = clean_text("\n\n".join(text for _, text, _ in note.fields[1:] if text.strip()))
-        if not front or not back:
-            self.skip(f"'{note.note_type}' note has an empty field", note.line)
-            return
-        if ntype not in _o2a.KNOWN_FIELDS:
-            self.warn(f"note type '{note.note_type}' is read as a basic card (first field the question, "
-                      "the others the answer)", note.line)
-        self.add("basic", front, back, first, tags=tags)
-        if "reversed" in ntype and (ntype != "basic (optional reversed card)" or note.get("Add Reverse").strip()):
-            self.add("basic", back, front, first, variant="reverse", tags=tags)
-
-    # paragraph handling ----------------------------------------------------------
     def paragraph_free(self, b: Block, frag: Frag) -> None:
         """A paragraph outside any card: a tag line, Obsidian_to_Anki settings, a
         ``question #flashcard`` card, or text held back to see the next block."""
@@ -818,239 +533,6 @@ class _DeckParser:
                 op.frags.append((line, end_line, sub))
             self.open = op
 
-    def extend_lines(self, end: int) -> None:
-        op = self.open
-        assert op is not None
-        if op.kind == "C" and op.frags:
-            start = op.frags[-1][1]
-            if end > start:
-                op.frags.append((start, end, None))
-        if op.a_start is not None:
-            op.a_end = max(op.a_end, end)
-        else:
-            op.q_end = max(op.q_end, end)
-
-    def extend(self, b: Block) -> None:
-        op = self.open
-        assert op is not None
-        comment = b.kind == "html" and _COMMENT_ONLY.match(self.src(b.start, b.end))
-        if op.kind == "C":
-            if not comment:
-                frag = self.frag_of(b.tok + 1) if b.kind == "paragraph" else None
-                op.frags.append((b.start, b.end, frag))
-                op.q_end = b.end
-            return
-        if op.a_start is not None:
-            if not comment:
-                op.a_blocks.append(b)
-                op.a_end = b.end
-        elif not comment:
-            op.q_blocks.append(b)
-            op.q_end = b.end
-
-    def close(self) -> None:
-        op = self.open
-        if op is None:
-            return
-        self.open = None
-        if op.kind == "C":
-            self.c_block(op)
-            return
-        if op.kind == "S":
-            self.finish_separator(op)
-            return
-        question = clean_text(self.src(op.q_start[0], op.q_end, op.q_start[1]))
-        if op.a_start is None:
-            if op.kind == "O":
-                self.skip("'O:' question needs a numbered list as its answer", op.line, op.col,
-                          hint="put the items in order as '1. ...', '2. ...' right after the question")
-            else:
-                self.skip("question has no answer", op.line, op.col, hint="add an 'A:' line after the question")
-            return
-        answer = clean_text(self.src(op.a_start[0], op.a_end, op.a_start[1]))
-        if not question:
-            self.skip(f"empty question after '{op.kind}:'", op.line, op.col)
-            return
-        if not answer:
-            # hashcards accepts a stub card to fill in later: skipped with a warning, not an error
-            self.warn("empty answer after 'A:'; the card is skipped until it has one", op.a_start[0],
-                      op.a_start[1] - 1, hint="write the answer after 'A:'")
-            return
-        single_list = (len(op.a_blocks) == 1 and op.a_blocks[0].kind == "list" and op.a_blocks[0].ordered
-                       and not op.a_text_on_marker)
-        if (op.kind == "Q" and len(op.a_blocks) == 1 and op.a_blocks[0].kind == "list"
-                and not op.a_text_on_marker and self.is_task_list(op.a_blocks[0])):
-            self.mcq(op.a_blocks[0], op.line, op.col, question, op.path)
-            return
-        if op.kind == "O" or _in_order(question):
-            if single_list:
-                self.ordered(op.a_blocks[0], op.line, op.col, question, op.path)
-                return
-            if op.kind == "O":
-                self.skip("'O:' question needs a numbered list as its answer", op.line, op.col,
-                          hint="write the answer as '1. ...', '2. ...'")
-                return
-            self.warn("question marked '(in order)' but its answer is not a numbered list; kept as a basic card",
-                      op.line, op.col)
-        self.add("basic", question, answer, op.line, op.col, path=op.path)
-
-    # `?` cards (obsidian-spaced-repetition multi-line) -------------------------------------
-    def separator_card(self, b: Block, frag: Frag, sep: int, reverse: bool) -> None:
-        line = frag.line0 + sep
-        col = self.col_of(line, frag.content.split("\n")[sep], 0)
-        label = self.separators["multiline_reverse" if reverse else "multiline"]
-        path = self.heading_path()
-        front_text = None
-        if sep > 0:
-            q_start = frag.line0
-        else:
-            prev = self.prev
-            if prev is not None and prev.end == b.start and prev.kind == "heading" and self.headings:
-                # obsidian-SR: a heading directly above the separator is the question
-                front_text = self.tokens[prev.tok + 1].content.strip()
-                path = self.path_without_last_heading()
-                q_start = prev.start
-            elif prev is None or prev.end != b.start or prev.kind in ("heading", "hr", "front_matter"):
-                self.skip(f"'{label}' separator with no question directly above it", line, col,
-                          hint=f"write the question on the line(s) right above the '{label}'")
-                return
-            else:
-                q_start = self.question_start()
-        op = Open("S", q_start, 1, path, (q_start, 0), line, reverse=reverse, front_text=front_text, label=label)
-        op.a_start = (line + 1, 0)
-        op.a_end = frag.line0 + frag.nlines  # not b.end: a setext `---` underline is not part of the card
-        op.col = col
-        op.line = line
-        self.open = op
-
-    def path_without_last_heading(self) -> tuple[str, ...]:
-        heads = self.headings[:-1]
-        return tuple(text for level, text in heads if not (level == 1 and text == self.title)) + self.context
-
-    def question_start(self) -> int:
-        """First line of the question above a separator whose own paragraph starts with it: the
-        blocks directly above (a list, code block or table, no blank line between), up to and
-        with the paragraph that introduces them."""
-        hist = self.history
-        k = len(hist) - 1
-        while k > 0 and hist[k].kind != "paragraph" and hist[k - 1].end == hist[k].start and \
-                hist[k - 1].kind in ("paragraph", "list", "fence", "code", "table", "blockquote", "html"):
-            k -= 1
-        return hist[k].start if k >= 0 else self.prev.start if self.prev else 0
-
-    def separator_inside(self, b: Block) -> bool:
-        """A `?` line that Markdown reads as part of a list (a lazy line) or a table (a row): the
-        list or table with the paragraph directly above it is the question. True if handled."""
-        seps = (self.separators["multiline"], self.separators["multiline_reverse"])
-        lines = self.lines
-        sep_line = -1
-        for ln in range(b.start + 1, b.end):
-            text = lines[ln]
-            if text.strip() in seps and (not text[:1].isspace() or (b.kind == "table" and len(text) - len(
-                    text.lstrip()) <= 3)):
-                sep_line = ln
-                break
-        if sep_line < 0:
-            return False
-        self.close()
-        q_start = b.start
-        prev = self.prev
-        if prev is not None and prev.end == b.start and prev.kind in ("paragraph", "fence", "code", "html"):
-            q_start = self.question_start()
-        end = sep_line + 1
-        while end < b.end and lines[end].strip():
-            end += 1
-        reverse = lines[sep_line].strip() == seps[1]
-        op = Open("S", sep_line, 1, self.heading_path(), (q_start, 0), sep_line, reverse=reverse,
-                  label=seps[1] if reverse else seps[0])
-        op.a_start = (sep_line + 1, 0)
-        op.a_end = end
-        self.open = op
-        if end < b.end and any(lines[k].strip() for k in range(end, b.end)):
-            self.warn("the rest of this list after the card's answer is not read as cards", end,
-                      hint="put a blank line and a paragraph between the card and the rest of the list")
-        return True
-
-    def finish_separator(self, op: Open) -> None:
-        front = op.front_text if op.front_text is not None else clean_text(self.src(op.q_start[0], op.q_end))
-        back = clean_text(self.src(op.a_start[0], op.a_end)) if op.a_start else ""
-        if not back:
-            if op.label == "#flashcard":
-                self.skip("'#flashcard' question with no answer below it", op.line, op.col,
-                          hint="write the answer on the line(s) right below the question")
-            else:
-                self.skip(f"'{op.label}' separator with no answer below it", op.line, op.col,
-                          hint=f"write the answer on the line(s) right below the '{op.label}'")
-            return
-        if not front:
-            self.skip(f"'{op.label}' separator with no question directly above it", op.line, op.col)
-            return
-        self.add("basic", front, back, op.q_start[0], path=op.path)
-        if op.reverse:
-            self.add("basic", back, front, op.q_start[0], variant="reverse", path=op.path)
-
-    # C: blocks -------------------------------------------------------------------------------
-    def c_block(self, op: Open) -> None:
-        pieces: list[tuple[int, int, str, Frag | None, list[_cloze.Deletion]]] = []
-        deletions_total = 0
-        for start, end, frag in op.frags:
-            if frag is None:
-                pieces.append((start, end, self.src(start, end), None, []))
-                continue
-            dels, problems = _cloze.find_brackets(frag.masked, frag.content)
-            self.report_cloze(frag, problems)
-            deletions_total += len(dels)
-            pieces.append((start, end, frag.content, frag, dels))
-        if deletions_total == 0:
-            self.skip("'C:' block has no [deletions]", op.line, op.col,
-                       hint="put the words to hide in square brackets: C: The capital of France is [Paris].")
-            return
-        if deletions_total > _cloze.MAX_CARDS_PER_NOTE:
-            most = _cloze.MAX_CARDS_PER_NOTE
-            self.skip(f"'C:' block has more than {most} deletions; at most {most} per note",
-                       op.line, op.col, hint="split the text into several C: blocks")
-            return
-        # Renumber deletions across the pieces (d1, d2 ... in text order).
-        n = 0
-        renumbered = []
-        for start, end, text, frag, dels in pieces:
-            new = []
-            for d in dels:
-                n += 1
-                new.append(_cloze.Deletion(d.start, d.end, d.text_start, d.text_end, "", f"d{n}"))
-            renumbered.append((start, end, text, frag, new))
-        total_len = sum(len(p[2]) for p in renumbered)
-        if total_len * n > _cloze.MAX_NOTE_OUTPUT_CHARS:
-            self.skip("'C:' block is too large for its number of deletions", op.line, op.col,
-                       hint="split the text into several C: blocks")
-            return
-        for k in range(1, n + 1):
-            group = f"d{k}"
-            fronts, backs, answers = [], [], []
-            prev_end = None
-            for start, end, text, frag, dels in renumbered:
-                if frag is not None and dels:
-                    f, bk, ans = _cloze.render(text, dels, group)
-                    answers.extend(ans)
-                else:
-                    f = bk = text
-                if prev_end is not None:
-                    gap = "\n" * (max(0, start - prev_end) + 1)
-                    fronts.append(gap)
-                    backs.append(gap)
-                fronts.append(f)
-                backs.append(bk)
-                prev_end = end
-            front = "".join(fronts)
-            if front.lstrip().startswith("C:"):
-                front = front.lstrip()[2:]
-            back = "".join(backs)
-            if back.lstrip().startswith("C:"):
-                back = back.lstrip()[2:]
-            self.add("cloze", clean_text(front), clean_text(back), op.line, op.col, variant=group, path=op.path,
-                     extra={"index": group, "answers": answers})
-
-    # free-standing paragraphs: inline cards, MCQ / ordered questions, outline ------------------
     def flush_pending(self, nxt: Block | None) -> bool:
         """Handle the paragraph held back to see ``nxt``; True if it consumed ``nxt``."""
         pending = self.pending
@@ -1088,262 +570,11 @@ class _DeckParser:
                     term, definition = td
                     self.add("basic", term, definition, frag.line0 + i, self.col_of(frag.line0 + i, cline, 0))
 
-    def inline_cards(self, frag: Frag) -> bool:
-        """`::` lines and cloze notes in a free paragraph. True if the paragraph held any."""
-        masked = frag.masked
-        has_cloze = "{{c" in masked
-        has_hl = self.highlights and "==" in masked
-        if has_cloze or has_hl:
-            dels: list[_cloze.Deletion] = []
-            if has_cloze:
-                found, problems = _cloze.find_anki(masked, frag.content)
-                self.report_cloze(frag, problems)
-                if any(p.error for p in problems):
-                    return True
-                dels.extend(found)
-            if has_hl:
-                found, _ = _cloze.find_highlights(masked, frag.content)
-                dels.extend(found)
-            if dels:
-                self.cloze_note(frag, dels)
-                return True
-        sep, rev = self.inline_sep, self.inline_rev
-        if sep not in masked and rev not in masked:
-            return False
-        made = False
-        clines = frag.content.split("\n")
-        for i, mline in enumerate(masked.split("\n")):
-            idx = mline.find(sep)
-            ridx = mline.find(rev)
-            if idx < 0 and ridx < 0:
-                continue
-            # the earlier of the two; at the same place the longer (":::" over "::")
-            reverse = ridx >= 0 and (idx < 0 or ridx < idx or (ridx == idx and len(rev) > len(sep)))
-            if reverse:
-                idx = ridx
-            width = len(rev) if reverse else len(sep)
-            cline = clines[i]
-            front = cline[:idx].strip()
-            back = cline[idx + width:].strip()
-            box = _TASK.match(front) if i == 0 and front.startswith("[") else None
-            if box is not None:
-                front = front[box.end():].strip()  # a checkbox: `- [ ] term :: meaning`
-            line = frag.line0 + i
-            col = self.col_of(line, cline, 0)
-            made = True
-            if not front or not back:
-                shown = rev if reverse else sep
-                self.warn(f"'{shown}' card with an empty side is skipped", line, self.col_of(line, cline, idx),
-                          hint=f"write 'front {shown} back'")
-                continue
-            front, back = clean_text(front), clean_text(back)
-            self.add("basic", front, back, line, col)
-            if reverse:
-                self.add("basic", back, front, line, col, variant="reverse")
-        return made
-
-    def report_cloze(self, frag: Frag, problems: list[_cloze.ClozeProblem]) -> None:
-        for p in problems:
-            line, col = self.frag_pos(frag, p.offset)
-            (self.skip if p.error else self.warn)(p.message, line, col, hint=p.hint)
-
-    def cloze_note(self, frag: Frag, dels: list[_cloze.Deletion], tags: tuple[str, ...] = ()) -> None:
-        dels.sort(key=lambda d: d.start)
-        # Overlapping constructs (a highlight inside a {{c1::}}): keep the first.
-        kept: list[_cloze.Deletion] = []
-        for d in dels:
-            if kept and d.start < kept[-1].end:
-                continue
-            kept.append(d)
-        groups = _cloze.groups_in_order(kept)
-        line, col = self.frag_pos(frag, kept[0].start)
-        if len(groups) > _cloze.MAX_CARDS_PER_NOTE:
-            most = _cloze.MAX_CARDS_PER_NOTE
-            self.skip(f"more than {most} cloze cards in one note; at most {most}",
-                      line, col,
-                       hint="split the paragraph, or reuse numbers ({{c1::..}} twice makes one card)")
-            return
-        if len(groups) * len(frag.content) > _cloze.MAX_NOTE_OUTPUT_CHARS:
-            self.skip("cloze note is too large for its number of cards", line, col, hint="split the paragraph")
-            return
-        whole = frag.content.strip()
-        for d in kept:
-            if frag.content[d.start:d.end].strip() == whole:
-                self.warn("the deletion covers the whole paragraph, so its card shows only a blank", line, col,
-                          hint="hide only the key words, and leave the rest as context")
-        for group in groups:
-            front, back, answers = _cloze.render(frag.content, kept, group)
-            self.add("cloze", clean_text(front), clean_text(back), frag.line0, self.col_of(
-                frag.line0, frag.content.split("\n", 1)[0], 0), variant=group,
-                extra={"index": group, "answers": answers}, tags=tags)
-
-    # lists --------------------------------------------------------------------------------------
-    def is_task_list(self, b: Block) -> bool:
-        tokens = self.tokens
-        for i in range(b.tok, b.tok_end):
-            tok = tokens[i]
-            if tok.type == "list_item_open" and tok.level == tokens[b.tok].level + 1:
-                if i + 2 < b.tok_end and tokens[i + 1].type == "paragraph_open":
-                    return bool(_TASK.match(tokens[i + 2].content))
-                return False
-        return False
-
-    def list_items(self, b: Block) -> list[_outline.Item]:
-        return _outline.collect_items(self.tokens, b.tok, b.tok_end, self.frag_of)
-
-    def mcq(self, b: Block, line: int, col: int, question: str, path: tuple[str, ...]) -> None:
-        items = [it for it in self.list_items(b) if it.parent is None]
-        choices = []
-        for it in items:
-            text = it.frag.content if it.frag is not None else ""
-            m = _TASK.match(text)
-            if not m:
-                self.skip("every choice in a multiple-choice list needs '[ ]' or '[x]'", it.start, 1,
-                           hint="write '- [x] right' or '- [ ] wrong'")
-                return
-            body = clean_text(self.src(it.start, it.end))
-            body = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+\[( |x|X)\]\s?", "", body, count=1)
-            choices.append({"text": clean_text(body), "correct": m.group(1) in "xX"})
-        question = clean_text(question)
-        if question.startswith("Q:"):
-            question = question[2:].strip()
-        if not any(c["correct"] for c in choices):
-            self.skip("multiple-choice question has no correct choice", line, col,
-                       hint="mark the right answer(s) with '[x]'")
-            return
-        if any(not c["text"] for c in choices):
-            self.skip("multiple-choice list has an empty choice", line, col)
-            return
-        self.add("mcq", question, clean_text(self.src(b.start, b.end)), line, col, path=path,
-                 extra={"choices": choices})
-
-    def ordered(self, b: Block, line: int, col: int, question: str, path: tuple[str, ...]) -> None:
-        items = [it for it in self.list_items(b) if it.parent is None]
-        texts = []
-        for it in items:
-            body = clean_text(self.src(it.start, it.end))
-            body = re.sub(r"^\s*\d+[.)]\s?", "", body, count=1)
-            texts.append(clean_text(body))
-        question = clean_text(question)
-        for prefix in ("O:", "Q:"):
-            if question.startswith(prefix):
-                question = question[2:].strip()
-        question = _IN_ORDER.sub("", question).strip()
-        if len(texts) < 2 or not all(texts):
-            self.skip("an ordered answer needs at least two non-empty items", line, col)
-            return
-        if not question:
-            self.skip("empty question before the numbered list", line, col)
-            return
-        self.add("ordered", question, clean_text(self.src(b.start, b.end)), line, col, path=path,
-                 extra={"items": texts})
-
-    def free_list(self, b: Block) -> None:
-        items = self.list_items(b)
-        with_cards: set[int] = set()
-        for idx, it in enumerate(items):
-            for frag in it.all_frags:
-                if self.inline_cards(frag):
-                    with_cards.add(idx)
-        if self.mode == "outline":
-            for card in _outline.item_cards(items, with_cards, self.src, self.lines):
-                self.add("basic", card.front, card.back, card.line, card.col)
-
     def free_container(self, b: Block) -> None:
         tokens = self.tokens
         for i in range(b.tok, b.tok_end):
             if tokens[i].type == "inline" and tokens[i - 1].type == "paragraph_open":
                 self.inline_cards(self.frag_of(i))
-
-    def outline_label_card(self, label: str, frag: Frag, nxt: Block) -> None:
-        items = [it for it in self.list_items(nxt) if it.parent is None]
-        back = _outline.summarise([_outline.label_of_item(it) for it in items])
-        if back:
-            self.add("basic", label, back, frag.line0, self.col_of(frag.line0, frag.content.split("\n")[0], 0))
-
-    # calc ----------------------------------------------------------------------------------------
-    def is_calc(self, b: Block) -> bool:
-        info = self.tokens[b.tok].info.strip()
-        return info.split(None, 1)[0].lower() == "calc" if info else False
-
-    def calc_card(self, b: Block) -> None:
-        tok = self.tokens[b.tok]
-        body = tok.content
-        body_line = b.start + 2  # 1-based line of the body's first line
-        col = self.col_of(b.start, tok.markup, 0)
-        if not body.strip():
-            self.skip("empty calc block", b.start, col, hint="see docs/calc-cards.md for what goes inside")
-            return
-        try:
-            from studyllm.calc.cards import CalcSpecError, parse_spec
-        except ImportError:  # pragma: no cover - the calc package ships with studyllm
-            self.add("calc", body.rstrip("\n"), "", b.start, col, extra={"body": body, "body_line": body_line})
-            return
-        try:
-            parse_spec(body)
-        except CalcSpecError as exc:
-            rel = getattr(exc, "line", 1)
-            rel = rel if isinstance(rel, int) and rel >= 1 else 1
-            message = getattr(exc, "message", None) or str(exc) or "invalid calc block"
-            self.skipped.append(DeckError(f"calc block: {message}", path=self.path, line=body_line + rel - 1,
-                                          col=getattr(exc, "col", 1) or 1, hint=getattr(exc, "hint", "") or ""))
-            return
-        except Exception as exc:  # noqa: BLE001 - a bad block must never crash an import
-            self.skip(f"calc block could not be checked: {type(exc).__name__}: {exc}", b.start, col)
-            return
-        self.add("calc", body.rstrip("\n"), "", b.start, col, extra={"body": body, "body_line": body_line})
-
-    # headings mode -------------------------------------------------------------------------------
-    def heading_cards(self, blocks: list[Block], level: int) -> None:
-        heads = [b for b in blocks if b.kind == "heading"]
-        total = len(self.lines)
-        for k, b in enumerate(heads):
-            text = self.tokens[b.tok + 1].content.strip()
-            while self.headings and self.headings[-1][0] >= b.level:
-                self.headings.pop()
-            path = self.heading_path()
-            self.headings.append((b.level, text))
-            if b.level != level:
-                continue
-            end = total
-            for nb in heads[k + 1:]:
-                if nb.level <= level:
-                    end = nb.start
-                    break
-            body = clean_text(self.src(b.end, end))
-            if not text:
-                self.warn("empty heading skipped", b.start)
-                continue
-            if not body:
-                self.warn("heading has no text under it; no card made", b.start)
-                continue
-            split = self.front_back_split(b.end, end)
-            if split is not None:
-                # mdanki's `%` line / md2apkg's `<!-- md2apkg split -->`: the text above it is part of the front
-                above = clean_text(self.src(b.end, split))
-                body = clean_text(self.src(split + 1, end))
-                if not body:
-                    self.skip("nothing under the front/back split line", split, hint="write the answer below it")
-                    continue
-                if above:
-                    text = f"{text}\n\n{above}"
-            self.add("basic", text, body, b.start, path=path)
-
-    def front_back_split(self, start: int, end: int) -> int | None:
-        """The first mdanki ``%`` line or ``<!-- md2apkg split -->`` line in [start, end), outside code fences."""
-        fence = ""
-        for ln in range(start, end):
-            text = self.lines[ln].strip()
-            if fence:
-                if text.startswith(fence) and not text.strip(fence[0]):
-                    fence = ""
-                continue
-            if text.startswith(("```", "~~~")):
-                fence = text[:3]
-                continue
-            if text == "%" or _MD2APKG_SPLIT.match(text):
-                return ln
-        return None
 
 
 @contextmanager
