@@ -17,8 +17,8 @@ from textual.worker import get_current_worker
 
 from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_state, search_cards
 from studyllm.ui.text import clean, due_words, one_line
-from studyllm.ui.widgets.columns import fit_column
 from studyllm.ui.widgets.cardpane import card_parser
+from studyllm.ui.widgets.columns import fit_column
 
 LIMIT = 500
 

@@ -26,7 +26,6 @@ from rich.text import Text
 from studyllm.ui.text import clean
 from studyllm.ui.widgets.lines import ChangedLines
 
-
 _BR = re.compile(r"<br\s*/?>[ \t]*\n?", re.I)
 
 
