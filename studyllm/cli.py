@@ -120,7 +120,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(f"\r[{bar:<30}] {done}/{total} {Path(path).name[:40]:<40}", end="", file=sys.stderr)
                 if done == total:
                     print(file=sys.stderr)
-    report = import_paths(store, paths, dry_run=args.dry_run, outline=args.outline, force=args.force, progress=progress)
+    mode = args.mode or ("outline" if args.outline else None)
+    report = import_paths(store, paths, dry_run=args.dry_run, force=args.force, progress=progress, mode=mode,
+                          strict=args.strict)
     if args.json:
         print(json.dumps(report_dict(report), ensure_ascii=False, indent=2))
     else:
@@ -131,15 +133,18 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{shown(name)} ({shown(d.path)}): {d.summary()}")
             for e in d.errors:
                 print(f"  error: {shown(str(e))}")
+            for e in d.card_errors:
+                print(f"  skipped: {shown(str(e))}")
             for w in d.warnings:
                 print(f"  warning: {shown(str(w))}")
         t = report.totals()
         print(
             f"{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
             f"{t['archived']} archived, {t['errors']} error(s)"
+            + (f", {len(report.card_errors)} card(s) skipped" if report.card_errors else "")
         )
     store.close()
-    return 1 if report.errors else 0
+    return 1 if report.errors or report.card_errors else 0
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -189,7 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
-    p.add_argument("--outline", action="store_true", help="read notes written as headings and bullets (outline mode)")
+    p.add_argument("--mode", choices=("cards", "headings", "outline"),
+                   help="how to read the files, as front matter 'mode:' (default: each file's own, else cards)")
+    p.add_argument("--outline", action="store_true", help="same as --mode outline (notes as headings and bullets)")
+    p.add_argument("--strict", action="store_true",
+                   help="a file with any card error imports nothing (default: skip that card, import the rest)")
     p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_import)

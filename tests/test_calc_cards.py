@@ -267,8 +267,8 @@ def test_deck_parser_reports_calc_errors_at_file_lines():
            "answer: weights_bytes(params)\ntolerance: 2%\n```\n\n```calc\n" + EXAMPLES[0] + "```\n"
     deck = decks.parse_deck(text, "memory.md")
     assert [c.kind for c in deck.cards] == ["calc"]
-    assert len(deck.errors) == 1
-    assert deck.errors[0].line == 8 and "bad range" in deck.errors[0].message
+    assert len(deck.skipped) == 1
+    assert deck.skipped[0].line == 8 and "bad range" in deck.skipped[0].message
     q = draw(parse_spec(deck.cards[0].extra["body"]), 1)
     assert q.answer > 0
 

@@ -254,8 +254,8 @@ def test_ten_thousand_levels_of_nesting(fstore, tmp_path, text):
 def test_cloze_bomb_is_refused(fstore, tmp_path, text):
     """One paragraph that would explode into thousands of cards, each a copy of the paragraph."""
     deck = import_text(fstore, tmp_path / "decks", "bomb.md", text)
-    assert not deck.ok, f"made {deck.new} cards"
-    assert "at most" in str(deck.errors[0])
+    assert deck.new == 0, f"made {deck.new} cards"
+    assert "at most" in str(deck.card_errors[0])
     assert stored_cards(fstore) == []
 
 
@@ -469,6 +469,7 @@ BAD_SETTINGS = {
     "drill_delay_minutes": [-1, 1441],
     "backups_keep": [-1, 366],
     "max_deck_mb": [0, 2048],
+    "separators": [";;", {"inline": ""}, {"sideways": ">>"}, {"inline": "::", "inline_reverse": "::"}, [1]],
 }
 
 

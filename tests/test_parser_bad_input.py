@@ -97,27 +97,28 @@ def test_short_closing_fence_does_not_count():
 
 def test_empty_cloze_has_position():
     deck = parse_deck("fine line\nThe answer is {{c1::}} here.\n", "d.md")
-    (err,) = deck.errors
+    assert deck.errors == []  # a card error: the card is skipped, the file imports
+    (err,) = deck.skipped
     assert err.message == "empty cloze deletion" and (err.line, err.col) == (2, 15)
-    assert parse_deck("{{c1::  ::hint}}\n").errors[0].message == "empty cloze deletion"
-    assert "start at c1" in parse_deck("{{c0::x}}\n").errors[0].message
+    assert parse_deck("{{c1::  ::hint}}\n").skipped[0].message == "empty cloze deletion"
+    assert "start at c1" in parse_deck("{{c0::x}}\n").skipped[0].message
 
 
 def test_unclosed_cloze_is_an_error():
     deck = parse_deck("The {{c1::answer is here.\n", "d.md")
-    assert not deck.cards and "never closed" in deck.errors[0].message
+    assert not deck.cards and "never closed" in deck.skipped[0].message
 
 
 def test_q_without_a():
     deck = parse_deck("Q: first?\nA: yes\n\nQ: lonely?\n\n## Next\n\nQ: last?\n", "d.md")
     assert [c.front for c in deck.cards] == ["first?"]
-    assert [(e.line, e.message) for e in deck.errors] == [(4, "question has no answer"),
-                                                           (8, "question has no answer")]
+    assert [(e.line, e.message) for e in deck.skipped] == [(4, "question has no answer"),
+                                                            (8, "question has no answer")]
 
 
 def test_a_without_q_and_double_a():
     deck = parse_deck("A: orphan\n\nQ: q?\nA: one\nA: two\n", "d.md")
-    assert [e.line for e in deck.errors] == [1, 5]
+    assert [e.line for e in deck.skipped] == [1, 5]
 
 
 def test_invalid_yaml_front_matter_has_line():
@@ -180,7 +181,7 @@ def test_one_megabyte_single_line():
     assert len(deck.cards) == 1 and len(deck.cards[0].back) == MAX_LINE_CHARS - 20
     openers = "{{c1::" * 16_000 + "\n"  # never closed: must stay linear
     deck = parse_deck(openers, "d.md")
-    assert not deck.cards and "never closed" in deck.errors[0].message
+    assert not deck.cards and "never closed" in deck.skipped[0].message
 
 
 def test_nul_and_control_characters_in_string_input():
@@ -192,7 +193,7 @@ def test_nul_and_control_characters_in_string_input():
 
 def test_errors_are_deck_errors_with_path():
     deck = parse_deck("Q: x\n", "notes/a.md")
-    err = deck.errors[0]
+    err = deck.skipped[0]
     assert isinstance(err, DeckError) and err.path == "notes/a.md"
     assert str(err) == "notes/a.md:1:1: question has no answer (hint: add an 'A:' line after the question)"
 

@@ -51,8 +51,8 @@ def test_qa_multiline_answer_keeps_markdown_until_next_marker():
 
 def test_marker_swallowed_by_list_above_is_an_error():
     deck = parse("Q: Parts?\nA:\n- encoder\n- decoder\nQ: Next?\nA: yes\n")
-    assert [e.line for e in deck.errors] == [5]
-    assert "blank line" in deck.errors[0].hint
+    assert [e.line for e in deck.skipped] == [5]
+    assert "blank line" in deck.skipped[0].hint
 
 
 def test_qa_answer_ends_at_hr_and_heading():
@@ -170,9 +170,9 @@ def test_separator_card_followed_by_a_rule():
 
 def test_separator_without_question_or_answer_is_an_error():
     deck = parse("\n?\nanswer\n")
-    assert "no question" in deck.errors[0].message
+    assert "no question" in deck.skipped[0].message
     deck = parse("question\n?\n")
-    assert "no answer" in deck.errors[0].message
+    assert "no answer" in deck.skipped[0].message
 
 
 # --------------------------------------------------------------------------- cloze
@@ -214,17 +214,17 @@ def test_c_block_bracket_deletions():
 
 def test_c_block_without_deletions_is_an_error():
     deck = parse("C: nothing hidden here\n")
-    assert "no [deletions]" in deck.errors[0].message
+    assert "no [deletions]" in deck.skipped[0].message
 
 
 def test_cloze_bomb_is_capped():
     note = " ".join(f"{{{{c{i}::x{i}}}}}" for i in range(1, 2001))
     deck = parse(note + "\n")
     assert not deck.cards
-    assert "at most 50" in deck.errors[0].message
+    assert "at most 50" in deck.skipped[0].message
     brackets = "C: " + " ".join(f"[w{i}]" for i in range(80)) + "\n"
     deck = parse(brackets)
-    assert not deck.cards and "at most 50" in deck.errors[0].message
+    assert not deck.cards and "at most 50" in deck.skipped[0].message
 
 
 def test_same_cloze_number_many_times_is_fine():
@@ -269,8 +269,8 @@ def test_indented_marker_inside_a_list_item_is_not_an_error():
 def test_mcq_without_correct_choice_is_an_error():
     deck = parse("Which one?\n- [ ] a\n- [ ] b\n")
     assert not deck.cards
-    assert deck.errors[0].message == "multiple-choice question has no correct choice"
-    assert deck.errors[0].line == 1
+    assert deck.skipped[0].message == "multiple-choice question has no correct choice"
+    assert deck.skipped[0].line == 1
 
 
 def test_plain_todo_list_is_not_a_question():
@@ -314,7 +314,7 @@ def test_q_marked_in_order_becomes_ordered():
 
 def test_o_without_numbered_list_is_an_error():
     deck = parse("O: Order these\n\nnot a list\n")
-    assert "numbered list" in deck.errors[0].message
+    assert "numbered list" in deck.skipped[0].message
 
 
 # --------------------------------------------------------------------------- calc
@@ -338,8 +338,11 @@ def test_unexpected_calc_checker_failure_is_a_deck_error_not_a_crash(monkeypatch
     monkeypatch.setattr(cards, "parse_spec", broken)
     deck = parse("## Memory\n\n```calc\nanything: goes\n```\n\nQ: still here?\nA: yes\n")
     assert [c.kind for c in deck.cards] == ["basic"]
-    assert len(deck.errors) == 1 and "calc block could not be checked: RuntimeError: checker bug" in str(deck.errors[0])
-    assert deck.errors[0].line == 3
+    # per-card: the calc card is skipped and reported, the rest of the file imports
+    assert deck.errors == []
+    assert len(deck.skipped) == 1
+    assert "calc block could not be checked: RuntimeError: checker bug" in str(deck.skipped[0])
+    assert deck.skipped[0].line == 3
 
 
 def test_calc_errors_are_mapped_to_file_lines(monkeypatch):
@@ -363,8 +366,8 @@ def test_calc_errors_are_mapped_to_file_lines(monkeypatch):
     fake.parse_spec = parse_spec
     monkeypatch.setitem(sys.modules, "studyllm.calc.cards", fake)
     deck = parse("intro\n\n```calc\nok: 1\nbad: 2\n```\n\n```calc\nfine\n```\n")
-    assert len(deck.errors) == 1
-    err = deck.errors[0]
+    assert len(deck.skipped) == 1
+    err = deck.skipped[0]
     assert (err.line, err.message, err.hint) == (5, "calc block: bad line", "fix it")
     assert [c.extra["body_line"] for c in deck.cards] == [9]
 

@@ -143,7 +143,7 @@ SOURCES = [
     "| a | b |\n|---|---|\n| 1 | 2 |",
     "```python\nprint('hi')\n```",
     "> quoted\n\n# Heading\n\n自编码模型 and 自回归模型",
-    "[a link](https://example.com) and <b>html</b>",
+    "[a link](https://example.com) and more",
 ]
 
 
@@ -176,3 +176,15 @@ async def test_card_pane_reveal_keeps_the_front_and_adds_the_back():
         assert shown[0] == "What is SFT?"
         assert any("Supervised fine-tuning." in line for line in shown)
         assert pane.revealed and pane.back == "Supervised fine-tuning."
+
+
+@pytest.mark.parametrize(("source", "lines"), [
+    ("Line one\nline two  \nthree", ["Line one", "line two", "three"]),  # soft and hard breaks are breaks
+    ("Q: <C-v> then Press <Esc> twice", ["Q: <C-v> then Press <Esc> twice"]),  # HTML-looking text is kept
+    ("a<br>b<br/>\nc", ["a", "b", "c"]),  # <br> is a break
+    ("<div>shown</div>", ["<div>shown</div>"]),
+])
+def test_card_text_shows_breaks_and_html_as_written(source, lines):
+    console = Console(width=60, record=True, color_system=None)
+    console.print(CardMarkdown(source))
+    assert [ln.rstrip() for ln in console.export_text().split("\n") if ln.strip()] == lines

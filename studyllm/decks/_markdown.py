@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.table import table as _table_rule
 from markdown_it.rules_inline.autolink import autolink
 from markdown_it.rules_inline.backticks import backtick
 from markdown_it.rules_inline.escape import escape
@@ -41,6 +42,18 @@ _NOT_NEWLINE = re.compile(r"[^\n]")
 # markdown-it-py's link-label scan costs ~50 µs per '[': past this many in one paragraph,
 # links are not analysed (code spans, HTML and escapes still are) so a hostile file stays fast.
 MAX_BRACKETS = 2000
+
+# Work bounds for hostile files (a 10 MB file must parse in seconds, in bounded memory).
+# The inline pass costs a few microseconds per character that can open one of the constructs
+# it records (real decks have about one per 100 bytes); the parser refuses a paragraph with
+# more of them than this, and every paragraph once the file has spent its budget.
+MAX_INLINE_STOPS = 20_000
+MAX_INLINE_STOPS_PER_FILE = 1_000_000
+# A table wider or larger than this is not read as a table (its lines stay paragraph text):
+# markdown-it makes three tokens per cell, so a 20,000-column table of 10 MB took gigabytes.
+MAX_TABLE_COLUMNS = 100
+MAX_TABLE_CELLS = 5_000
+TABLES_KEY = "studyllm_tables"  # env: {first line: (columns, rows)} of tables refused
 
 _md: MarkdownIt | None = None
 _md_nolinks: MarkdownIt | None = None
@@ -74,8 +87,8 @@ def _text(state: Any, silent: bool) -> bool:
         end = stop.start()
     if end == start:
         return False
-    if not silent:
-        state.pending += state.src[start:end]
+    # The text itself is not kept: only the spans of the recorded rules matter, and growing
+    # ``state.pending`` a piece at a time is quadratic on a long run of stop characters.
     state.pos = end
     return True
 
@@ -96,9 +109,45 @@ def _no_links_md() -> MarkdownIt:
     return _md_nolinks
 
 
+def _bounded_table(state: Any, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's table rule, refusing tables over :data:`MAX_TABLE_COLUMNS` columns or
+    :data:`MAX_TABLE_CELLS` cells (recorded in ``env[TABLES_KEY]`` for the parser to report)."""
+    nxt = start_line + 1
+    if nxt < end_line:
+        src = state.src
+        delim = src[state.bMarks[nxt] + state.tShift[nxt]:state.eMarks[nxt]]
+        if delim.count("|") > MAX_TABLE_COLUMNS or len(delim) > 4 * MAX_TABLE_COLUMNS:
+            if delim and delim[0] in "|-:" and not delim.strip("|-: \t"):
+                cols = max(delim.count("|") - 1, len(delim) // 4)
+                _refused(state, start_line, cols, 0)
+                return False
+        elif delim and delim[0] in "|-:" and not delim.strip("|-: \t"):
+            cols = max(1, delim.strip().strip("|").count("|") + 1)
+            rows = 0
+            line = nxt + 1
+            limit = MAX_TABLE_CELLS // cols + 1
+            while line < end_line and rows <= limit and not state.isEmpty(line):
+                rows += 1
+                line += 1
+            if rows * cols > MAX_TABLE_CELLS:
+                while line < end_line and not state.isEmpty(line):
+                    rows += 1
+                    line += 1
+                _refused(state, start_line, cols, rows)
+                return False
+    return bool(_table_rule(state, start_line, end_line, silent))
+
+
+def _refused(state: Any, line: int, cols: int, rows: int) -> None:
+    tables = state.env.get(TABLES_KEY) if isinstance(state.env, dict) else None
+    if tables is not None:
+        tables.setdefault(line, (cols, rows))
+
+
 def _build() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
     md.enable("table")
+    md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
     md.use(front_matter_plugin)
     md.disable(["inline", "text_join"])  # inline runs on demand, see module doc
     # Emphasis, entities and soft breaks never hide a marker; skip them in the on-demand pass.
@@ -150,6 +199,17 @@ def masked_content(md: MarkdownIt, content: str, env: dict, *, fast: bool = True
         pos = end
     out.append(content[pos:])
     return "".join(out)
+
+
+
+def inline_stops(content: str) -> int:
+    """How many characters of ``content`` can start an inline construct the masking pass reads."""
+    return content.count("<") + content.count("[") + content.count("`") + content.count("\\")
+
+
+def mask_all(content: str) -> str:
+    """``content`` fully masked (newlines kept): a refused paragraph holds no markers."""
+    return "\n".join(MASK_CHAR * len(line) for line in content.split("\n"))
 
 
 def mask_simple(content: str) -> str:
@@ -209,13 +269,13 @@ def mask_simple(content: str) -> str:
                 k = end
                 while True:
                     k = find("`", k)
-                    m = k + 1
-                    while m < n and content[m] == "`":
-                        m += 1
-                    if m - k == length:
-                        end = m
+                    j = k + 1
+                    while j < n and content[j] == "`":
+                        j += 1
+                    if j - k == length:
+                        end = j
                         break
-                    k = m
+                    k = j
         if i > done:
             out.append(content[done:i])
         piece = content[i:end]

@@ -17,6 +17,9 @@ import re
 from dataclasses import dataclass
 
 MAX_CARDS_PER_NOTE = 50
+# Scans stop once a note is sure to be refused: past this many deletions (of any number) or
+# past MAX_CARDS_PER_NOTE cards, so a megabyte of `{{c1::x}}` or `==a==` costs no more.
+MAX_DELETIONS_PER_NOTE = 10_000
 # A note with many deletions repeats its whole text on every card; cap the total.
 MAX_NOTE_OUTPUT_CHARS = 5_000_000
 
@@ -45,10 +48,16 @@ class ClozeProblem:
 def find_anki(masked: str, content: str) -> tuple[list[Deletion], list[ClozeProblem]]:
     found: list[Deletion] = []
     problems: list[ClozeProblem] = []
+    groups: set[str] = set()
     pos = 0
     while True:
         m = _ANKI_OPEN.search(masked, pos)
         if m is None:
+            break
+        if len(found) >= MAX_DELETIONS_PER_NOTE or len(groups) > MAX_CARDS_PER_NOTE:
+            if len(found) >= MAX_DELETIONS_PER_NOTE:
+                problems.append(ClozeProblem(m.start(), f"more than {MAX_DELETIONS_PER_NOTE:,} cloze deletions in "
+                                             "one note", "split the paragraph"))
             break
         close = masked.find("}}", m.end())
         if close < 0:
@@ -66,6 +75,7 @@ def find_anki(masked: str, content: str) -> tuple[list[Deletion], list[ClozeProb
             problems.append(ClozeProblem(m.start(), "cloze numbers start at c1", "use {{c1::...}}"))
         else:
             found.append(Deletion(m.start(), close + 2, inner_start, text_end, hint, f"c{number}"))
+            groups.add(f"c{number}")
         pos = close + 2
     return found, problems
 
@@ -87,6 +97,8 @@ def find_highlights(masked: str, content: str) -> tuple[list[Deletion], list[Clo
             continue
         n += 1
         found.append(Deletion(start, close + 2, start + 2, close, "", f"hl{n}"))
+        if n > MAX_CARDS_PER_NOTE:
+            break  # refused anyway (one card per highlight)
         pos = close + 2
     return found, []
 
@@ -104,6 +116,8 @@ def find_brackets(masked: str, content: str) -> tuple[list[Deletion], list[Cloze
             continue
         n += 1
         found.append(Deletion(m.start(), m.end(), m.start(1), m.end(1), "", f"d{n}"))
+        if n > MAX_CARDS_PER_NOTE:
+            break  # refused anyway (one card per bracket)
     return found, problems
 
 

@@ -15,6 +15,25 @@ from studyllm.decks.model import DeckError
 MODES = ("cards", "headings", "outline")
 _SCALARS = (str, int, float, datetime.date)  # YAML reads `title: 2024-05-01` as a date
 OPTION_KEYS = ("new_per_day", "reviews_per_day")
+SEPARATOR_KEYS = ("inline", "inline_reverse", "multiline", "multiline_reverse")
+DEFAULT_SEPARATORS = {"inline": "::", "inline_reverse": ":::", "multiline": "?", "multiline_reverse": "??"}
+
+
+def check_separators(value: Any) -> dict[str, str]:
+    """A ``separators`` mapping (front matter or setting) checked and completed with the
+    defaults. Raises ValueError with the reason."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping such as {inline: ';;', multiline: '?'}")
+    out = dict(DEFAULT_SEPARATORS)
+    for key, sep in value.items():
+        if key not in SEPARATOR_KEYS:
+            raise ValueError(f"unknown key {key!r}; known: {', '.join(SEPARATOR_KEYS)}")
+        if not isinstance(sep, str) or not sep.strip() or len(sep) > 10 or sep != sep.strip() or "\n" in sep:
+            raise ValueError(f"{key!r} must be a short string without spaces at its ends")
+        out[key] = sep
+    if out["inline"] == out["inline_reverse"] or out["multiline"] == out["multiline_reverse"]:
+        raise ValueError("a separator and its reverse must differ")
+    return out
 
 
 @dataclass
@@ -25,6 +44,8 @@ class FrontMatter:
     mode: str | None = None
     heading_level: int = 2
     options: dict[str, Any] = field(default_factory=dict)
+    separators: dict[str, str] | None = None
+    highlight_cloze: bool | None = None
     errors: list[DeckError] = field(default_factory=list)
     warnings: list[DeckError] = field(default_factory=list)
 
@@ -120,6 +141,21 @@ def read_front_matter(text: str, first_line: int, path: str) -> FrontMatter:
             fm.heading_level = level
         else:
             error("front matter 'heading_level' must be a whole number from 1 to 6", "heading_level")
+
+    seps = data.get("separators")
+    if seps is not None:
+        try:
+            fm.separators = check_separators(seps)
+        except ValueError as exc:
+            error(f"front matter 'separators': {exc}", "separators",
+                  hint="separators: {inline: ';;', inline_reverse: ';;;', multiline: '?', multiline_reverse: '??'}")
+
+    hl = data.get("highlight_cloze")
+    if hl is not None:
+        if isinstance(hl, bool):
+            fm.highlight_cloze = hl
+        else:
+            error("front matter 'highlight_cloze' must be true or false", "highlight_cloze")
 
     for key in OPTION_KEYS:
         value = data.get(key)

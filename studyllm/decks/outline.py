@@ -37,6 +37,12 @@ MAX_PATH_LABEL = 48
 SHORT_ITEM = 40
 
 _COLON = re.compile(r":(?=\s)|：")
+# `Node B says: "done"` is narration, not a definition of "Node B says".
+SPEECH_VERBS = frozenset(
+    "says said say asks asked ask replies replied reply answers answered writes wrote notes noted explains explained "
+    "tells told adds added states stated responds responded shouts shouted whispers whispered thinks thought "
+    "warns warned argues argued claims claimed".split())
+_QUOTES = ('"', "'", "“", "‘", "«", "„", "「", "『")
 
 
 @dataclass
@@ -117,7 +123,11 @@ def term_def(content: str, masked: str) -> tuple[str, str] | None:
     m = _COLON.search(m_text)
     if m is None:
         return None
-    return _checked(c_text[:m.start()], c_text[m.end():])
+    term = c_text[:m.start()]
+    # a colon inside emphasis (`*Tip: start small.*`) does not end a term
+    if term.count("*") % 2 or (term.lstrip().startswith("_") and "_" not in term.lstrip()[1:]):
+        return None
+    return _checked(term, c_text[m.end():])
 
 
 def _checked(term: str, definition: str) -> tuple[str, str] | None:
@@ -126,6 +136,9 @@ def _checked(term: str, definition: str) -> tuple[str, str] | None:
     if not term or not definition or len(term) > MAX_TERM_CHARS or len(term.split()) > MAX_TERM_WORDS:
         return None
     if "::" in term or term.endswith(("http", "https")):
+        return None
+    words = term.split()
+    if words[-1].lower() in SPEECH_VERBS or definition.startswith(_QUOTES):
         return None
     return term, definition
 
@@ -177,7 +190,7 @@ def summarise(labels: list[str]) -> str:
 
 
 def item_cards(items: list[Item], skip: set[int], src: Callable[..., str], lines: list[str]) -> Iterator[OutlineCard]:
-    from studyllm.decks.parser import clean_text
+    from studyllm.decks._text import clean_text
 
     labels = [label_of_item(it) for it in items]
     for idx, it in enumerate(items):

@@ -52,6 +52,7 @@ class DeckReport:
     skipped: bool = False  # file content identical to the last import: not parsed at all
     errors: list[DeckError] = field(default_factory=list)
     warnings: list[DeckError] = field(default_factory=list)
+    card_errors: list[DeckError] = field(default_factory=list)  # cards left out (ParsedDeck.skipped)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,10 @@ class ImportReport:
     @property
     def errors(self) -> list[DeckError]:
         return [e for d in self.decks for e in d.errors]
+
+    @property
+    def card_errors(self) -> list[DeckError]:
+        return [e for d in self.decks for e in d.card_errors]
 
     @property
     def ok(self) -> bool:
@@ -150,6 +155,8 @@ def import_paths(
     outline: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    mode: str | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     files, path_errors = collect_files(paths)
     report = ImportReport(dry_run=dry_run)
@@ -158,7 +165,8 @@ def import_paths(
     for i, f in enumerate(files):
         if progress:
             progress(i, len(files), str(f))
-        report.decks.append(import_file(store, f, dry_run=dry_run, outline=outline, force=force))
+        report.decks.append(import_file(store, f, dry_run=dry_run, outline=outline, force=force, mode=mode,
+                                        strict=strict))
     if progress:
         progress(len(files), len(files), "")
     return report
@@ -167,9 +175,8 @@ def import_paths(
 ANKI_SUFFIXES = (".tsv", ".csv", ".txt")  # Anki "Notes in Plain Text" exports
 
 
-def import_file(
-    store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False
-) -> DeckReport:
+def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False,
+                mode: str | None = None, strict: bool = False) -> DeckReport:
     source = str(path.resolve())
     max_bytes = store.setting("max_deck_mb") * 1024 * 1024
     try:
@@ -183,7 +190,7 @@ def import_file(
         error = DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))
         return DeckReport(path=str(path), errors=[error])
     digest = hashlib.sha256(data).hexdigest()
-    if not force and not dry_run:
+    if not force and not dry_run and mode is None and not strict:  # --mode / --strict may read it differently
         with store.database.connect() as conn:
             row = conn.execute(
                 "SELECT key, title, id FROM deck WHERE source_path = ? AND content_hash = ? AND archived = 0",
@@ -202,14 +209,17 @@ def import_file(
     else:
         from studyllm.decks.parser import parse_bytes
 
-        parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes)
+        separators = store.setting("separators") or None
+        parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
+                             separators=separators)
     parsed.content_hash = digest
     return import_parsed(store, parsed, source_path=source, dry_run=dry_run)
 
 
 def import_parsed(store: Store, parsed: ParsedDeck, *, source_path: str, dry_run: bool = False) -> DeckReport:
     """Sync one parsed deck into the store in a single transaction."""
-    report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title, warnings=list(parsed.warnings))
+    report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title, warnings=list(parsed.warnings),
+                        card_errors=list(parsed.skipped))
     if parsed.errors:
         report.errors = list(parsed.errors)
         return report
@@ -464,6 +474,7 @@ def report_dict(report: ImportReport) -> dict[str, Any]:
                 "path": d.path, "key": d.key, "title": d.title, "new": d.new, "unchanged": d.unchanged,
                 "updated": d.updated, "moved": d.moved, "archived": d.archived, "restored": d.restored,
                 "skipped": d.skipped, "errors": [str(e) for e in d.errors], "warnings": [str(w) for w in d.warnings],
+                "card_errors": [str(e) for e in d.card_errors],
             }
             for d in report.decks
         ],

@@ -41,6 +41,14 @@ def _theme(value: Any) -> str:
     return value
 
 
+def _separators(value: Any) -> dict[str, str]:
+    from studyllm.decks.frontmatter import check_separators
+
+    if value == {}:
+        return {}
+    return check_separators(value)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
@@ -62,6 +70,8 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("drill_delay_minutes", 10, _int_range(0, 1440), "Minutes before a weak answer comes back"),
         SettingSpec("backups_keep", 7, _int_range(0, 365), "Daily automatic backups to keep"),
         SettingSpec("max_deck_mb", 10, _int_range(1, 1024), "Largest deck file imported, in MB"),
+        SettingSpec("separators", {}, _separators,
+                    "Card separators for decks without their own: 'inline=;; multiline=?' (default :: ::: ? ??)"),
     )
 }
 
@@ -91,6 +101,15 @@ def parse_cli_value(key: str, text: str) -> Any:
             raise ValueError(f"setting {key!r} must be a whole number (got {text!r})") from None
     elif isinstance(spec.default, list):
         value = [part for part in (p.strip() for p in text.split(",")) if part]
+    elif isinstance(spec.default, dict):
+        # `inline=;; multiline=?` (space-separated key=value pairs); "" or "default" for none
+        value = {}
+        if text.strip().lower() not in ("", "default", "{}"):
+            for pair in text.split():
+                key_part, eq, sep = pair.partition("=")
+                if not eq:
+                    raise ValueError(f"setting {key!r} takes key=value pairs such as 'inline=;;' (got {pair!r})")
+                value[key_part] = sep
     else:
         value = text
     return validate(key, value)

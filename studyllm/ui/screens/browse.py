@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_state, search_cards
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean, due_words, one_line
+from studyllm.ui.widgets.cardpane import card_parser
 from studyllm.ui.widgets.columns import fit_column
 
 LIMIT = 500
@@ -54,8 +55,8 @@ class BrowseScreen(AppScreen[None]):
             yield table
             with VerticalScroll(id="detail"):
                 yield Static(id="detail-head", markup=False)
-                yield Markdown(id="detail-front", open_links=False)
-                yield Markdown(id="detail-back", open_links=False)
+                yield Markdown(id="detail-front", open_links=False, parser_factory=card_parser)
+                yield Markdown(id="detail-back", open_links=False, parser_factory=card_parser)
                 yield Static(id="detail-state", markup=False)
                 yield Static(id="detail-history", markup=False)
         yield Footer()

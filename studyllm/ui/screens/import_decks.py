@@ -170,6 +170,10 @@ class ImportScreen(AppScreen[None]):
             out.append(f"  {d.summary()}\n", style=style)
             for e in d.errors[:5]:
                 out.append(f"  error: {clean(e)}\n", style="red")
+            for e in d.card_errors[:5]:
+                out.append(f"  skipped: {clean(e)}\n", style="red")
+            if len(d.card_errors) > 5:
+                out.append(f"  … {len(d.card_errors) - 5} more cards skipped\n", style="red")
             for w in d.warnings[:3]:
                 out.append(f"  warning: {clean(w)}\n", style="yellow")
         t = report.totals()

@@ -15,6 +15,7 @@ are drawn as plain styled text (no terminal hyperlinks, nothing to click).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -26,21 +27,56 @@ from rich.text import Text
 from studyllm.ui.text import clean
 from studyllm.ui.widgets.lines import ChangedLines
 
+_BR = re.compile(r"<br\s*/?>[ \t]*\n?", re.I)
+
+
+def _br(state: Any, silent: bool) -> bool:
+    """``<br>`` (``<br/>``, ``<br />``) as a line break; the newline after it is part of it."""
+    if state.src[state.pos] != "<":
+        return False
+    m = _BR.match(state.src, state.pos)
+    if m is None:
+        return False
+    if not silent:
+        state.push("hardbreak", "br", 0)
+    state.pos = m.end()
+    return True
+
+
+def card_parser() -> MarkdownIt:
+    """The Markdown reading of card text, as Obsidian and Anki show it: a single newline
+    inside a paragraph is a line break; ``<br>`` is a line break; any other HTML is shown
+    as typed (``<Esc>``, ``<C-v>``), never dropped; tables and ~~strike~~ on."""
+    md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable("strikethrough").enable("table")
+    md.inline.ruler.before("html_inline", "studyllm_br", _br)
+    md.core.ruler.push("studyllm_breaks", _soft_to_hard)
+    return md
+
+
+def _soft_to_hard(state: Any) -> None:
+    """Every soft line break becomes a hard one (Rich draws a soft break as a space)."""
+    for tok in state.tokens:
+        if tok.type == "inline" and tok.children:
+            for child in tok.children:
+                if child.type == "softbreak":
+                    child.type = "hardbreak"
+
 
 class CardMarkdown(RichMarkdown):
     """Rich's Markdown renderable with one shared parser.
 
     Rich builds a new markdown-it parser for every Markdown object (half a millisecond,
     more than parsing a card), and the study screen makes one or two per key. This sets
-    the same attributes Rich's ``__init__`` sets, with the same parser settings; a test
-    checks that it draws exactly what Rich's own class draws.
+    the same attributes Rich's ``__init__`` sets; the parser is :func:`card_parser`
+    (line breaks kept, HTML shown as text). A test checks that it draws exactly what
+    Rich's own class draws for text without line breaks or HTML.
     """
 
     _parser: MarkdownIt | None = None
 
     def __init__(self, markup: str) -> None:
         if CardMarkdown._parser is None:
-            CardMarkdown._parser = MarkdownIt().enable("strikethrough").enable("table")
+            CardMarkdown._parser = card_parser()
         self.markup = markup
         self.parsed = CardMarkdown._parser.parse(markup)
         self.code_theme = "ansi_dark"
