@@ -30,6 +30,7 @@ from studyllm.store.db import (
     init_schema,
     write_tx,
 )
+from studyllm.store.lock import DatabaseInUse, HomeLock
 from studyllm.store.settings import SPECS, validate
 
 __all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError", "CardChangedError"]
@@ -150,6 +151,19 @@ def _day(s: str | None) -> date | None:
     return date.fromisoformat(s) if s else None
 
 
+def _shared_lock(home: Path, path: Path) -> HomeLock:
+    """The shared advisory lock every open store holds (see :mod:`studyllm.store.lock`)."""
+    from studyllm.store.db import BUSY_TIMEOUT_MS
+
+    lock = HomeLock(path)
+    try:
+        return lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+    except DatabaseInUse:
+        raise StoreError(f"{home}: a backup is being restored into this folder; try again in a moment") from None
+    except OSError as exc:
+        raise StoreError(f"{home}: can't write here: cannot create {lock.path.name} ({exc.strerror or exc})") from None
+
+
 class Store:
     """Progress database. Build with :meth:`open` (a home folder) or :meth:`memory` (tests)."""
 
@@ -160,6 +174,7 @@ class Store:
         self.warnings: list[str] = []
         self._settings_cache: dict[str, Any] | None = None
         self._temp_dir: Path | None = None
+        self._home_lock: HomeLock | None = None
         self._undo_stack: list[str] = []  # log uids of this session's answers, newest last
         # ((day, answers that day, last log id), {(deck_id, kind): answers}); see _done_today
         self._done_cache: tuple[tuple[str, int, int | None], dict[tuple[int, str], int]] | None = None
@@ -176,10 +191,16 @@ class Store:
         if not os.access(home, os.W_OK | os.X_OK):
             raise StoreError(f"{home}: the data folder is not writable")
         path = db_path(home)
-        check_sqlite_file(path)
-        database = Database(path)
-        store = cls(database, path=path, clock=clock)
-        init_schema(database)
+        lock = _shared_lock(home, path)  # held until close(): a restore refuses while it is
+        try:
+            check_sqlite_file(path)
+            database = Database(path)
+            store = cls(database, path=path, clock=clock)
+            init_schema(database)
+        except BaseException:
+            lock.release()
+            raise
+        store._home_lock = lock
         return store
 
     @classmethod
@@ -200,6 +221,9 @@ class Store:
 
     def close(self) -> None:
         self.database.dispose()
+        if self._home_lock is not None:
+            self._home_lock.release()
+            self._home_lock = None
         if self._temp_dir is not None:
             import shutil
 
