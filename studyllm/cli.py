@@ -120,7 +120,8 @@ def cmd_due(args: argparse.Namespace) -> int:
     echo(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
     for title, d in zip(titles, decks, strict=True):
         echo(f"{title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
-    echo(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {sum(d.total for d in decks):>6}")
+    cards = sum(d.total for d in decks)
+    echo(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {cards:>6}")
     if next_due:
         echo(f"Next reviews fall due on {next_due.isoformat()}.")
     return 0
@@ -230,6 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+FULL_DISK_BYTES = 1 << 20  # under this much free space, SQLite's "disk I/O error" is a full disk
+
+
+def _disk_full_note(home: Path) -> str | None:
+    """When the disk holding ``home`` is (nearly) full, say so: SQLite often reports a full
+    disk as a "disk I/O error", which must not read as damage."""
+    import shutil
+
+    folder = home
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if free >= FULL_DISK_BYTES:
+        return None
+    return (f"the disk holding {home} is full ({free:,} bytes free): that is why it can't write, the database "
+            "is not damaged. Free some space and try again")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from studyllm.store.db import DatabaseError, StoreError, explain
 
@@ -245,7 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from studyllm.store.backup import recovery_hint
 
         try:
-            hint = recovery_hint(resolve_home(args.home))
+            home = resolve_home(args.home)
+            hint = _disk_full_note(home) or recovery_hint(home)
         except Exception:  # noqa: BLE001 - the hint is a courtesy; never hide the real error
             hint = None
         if hint:

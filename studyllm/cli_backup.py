@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         backup_dir,
         check_database,
         create_backup,
+        inspect_database,
         list_backups,
         prune_backups,
         resolve_backup,
@@ -61,9 +62,12 @@ def run(args: argparse.Namespace) -> int:
         db = db_path(home)
         if not db.exists():
             raise StoreError(f"{db}: there is no database to back up yet")
-        problem = check_database(db)
-        if problem:
+        problem = inspect_database(db)
+        if problem is not None and problem.damaged:
             raise StoreError(f"{db}: {problem}; not backing it up (restore a good backup instead)")
+        if problem is not None:
+            raise StoreError(f"{db}: can't write here: the file {problem}; not backing it up. "
+                             f"Check that you can read and write {home}")
         store = Store.open(home)
         try:
             stamp = store.clock.now().astimezone(store.clock.zone()).replace(tzinfo=None)

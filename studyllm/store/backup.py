@@ -29,10 +29,12 @@ from studyllm.store.db import SQLITE_HEADER, StoreError
 __all__ = [
     "BACKUP_DIR",
     "BackupInfo",
+    "DatabaseProblem",
     "auto_backup",
     "backup_dir",
     "check_database",
     "create_backup",
+    "inspect_database",
     "list_backups",
     "newest_good_backup",
     "recovery_hint",
@@ -79,34 +81,60 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def check_database(path: Path) -> str | None:
-    """``None`` when ``path`` is a healthy SQLite file, else a short description of the problem.
-    Opens the file read-only and changes nothing."""
+@dataclass(frozen=True)
+class DatabaseProblem:
+    """Why a database file did not pass :func:`inspect_database`. ``damaged`` is True when
+    the file's content is at fault (not SQLite, empty, failing its integrity check), False
+    when it could not be checked here (no permission, a read-only or full disk, a lock):
+    only the first is a reason to restore a backup."""
+
+    text: str
+    damaged: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def inspect_database(path: Path) -> DatabaseProblem | None:
+    """``None`` when ``path`` is a healthy SQLite file, else what is wrong. Opens the file
+    read-only and changes nothing."""
+    from studyllm.store.db import error_kind
+
     path = Path(path)
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
     except OSError as exc:
-        return f"cannot read it ({exc.strerror or exc})"
+        return DatabaseProblem(f"cannot read it ({exc.strerror or exc})", damaged=False)
     if size == 0:
-        return "the file is empty"
+        return DatabaseProblem("the file is empty", damaged=True)
     if head != SQLITE_HEADER:
-        return "not an SQLite database"
+        return DatabaseProblem("not an SQLite database", damaged=True)
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
     except sqlite3.Error as exc:
-        return f"cannot open it ({exc})"
+        return DatabaseProblem(f"cannot open it ({exc})", damaged=error_kind(exc) == "damaged")
     try:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
     except sqlite3.Error as exc:
-        return f"damaged ({exc})"
+        if error_kind(exc) == "damaged":
+            return DatabaseProblem(f"damaged ({exc})", damaged=True)
+        return DatabaseProblem(f"could not be checked here ({exc}); the file itself may well be fine",
+                               damaged=False)
     finally:
         conn.close()
     if [r[0] for r in rows] != ["ok"]:
         detail = "; ".join(str(r[0]) for r in rows[:3])
-        return f"damaged (integrity check: {detail})"
+        return DatabaseProblem(f"damaged (integrity check: {detail})", damaged=True)
     return None
+
+
+def check_database(path: Path) -> str | None:
+    """``None`` when ``path`` is a healthy SQLite file, else a short description of the
+    problem (see :func:`inspect_database` to tell damage from "can't check it here")."""
+    problem = inspect_database(path)
+    return None if problem is None else problem.text
 
 
 def list_backups(home: Path) -> list[BackupInfo]:
@@ -171,7 +199,14 @@ def create_backup(source: Path, folder: Path, stamp: datetime) -> Path:
         os.replace(tmp, final)
         _fsync_dir(folder)
     except sqlite3.Error as exc:
-        raise StoreError(f"could not back up {source}: {exc}") from None
+        from studyllm.store.db import error_kind, explain
+
+        if error_kind(exc) == "damaged":
+            raise StoreError(f"could not back up {source}: {explain(exc)}") from None
+        raise StoreError(f"could not write a backup in {folder}: {explain(exc)}") from None
+    except OSError as exc:
+        raise StoreError(f"could not write a backup in {folder}: can't write here ({exc.strerror or exc}); "
+                         f"{source} itself is unchanged") from None
     finally:
         tmp.unlink(missing_ok=True)
     return final
@@ -352,10 +387,14 @@ def restore_backup(home: Path, backup_path: Path) -> Path | None:
 
 def recovery_hint(home: Path) -> str | None:
     """When the database in ``home`` is damaged or not a database: a sentence naming the
-    newest good backup and the command that restores it. ``None`` if the file is healthy
-    or no good backup exists."""
+    newest good backup and the command that restores it (or saying there is none). ``None``
+    if the file is healthy, or can't be checked from here (permissions, a full or read-only
+    disk): restoring a backup over it would not help."""
     db = db_path(Path(home))
-    if not db.exists() or check_database(db) is None:
+    if not db.exists():
+        return None
+    problem = inspect_database(db)
+    if problem is None or not problem.damaged:  # healthy, or only unreadable from here: restoring won't help
         return None
     good = newest_good_backup(home)
     if good is None:

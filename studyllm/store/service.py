@@ -187,9 +187,11 @@ class Store:
         try:
             home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{home}: cannot create the data folder: {exc.strerror or exc}") from None
+            raise StoreError(f"{home}: can't write here: cannot create the data folder ({exc.strerror or exc})") from None
         if not os.access(home, os.W_OK | os.X_OK):
-            raise StoreError(f"{home}: the data folder is not writable")
+            raise StoreError(f"{home}: can't write here: the data folder is not writable (read-only, or owned by "
+                             "another user); nothing was changed and the database is not damaged. Fix its "
+                             "permissions, or point --home / STUDYLLM_HOME at another folder")
         path = db_path(home)
         lock = _shared_lock(home, path)  # held until close(): a restore refuses while it is
         try:

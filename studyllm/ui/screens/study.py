@@ -500,8 +500,11 @@ class StudyScreen(Screen):
             self.next_card()
             self.recount()
             return
-        except Exception as exc:  # a locked or broken database: say so, keep the card
-            self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8, markup=False)
+        except Exception as exc:  # a full disk, a locked or broken database: say so, keep the card
+            from studyllm.store.db import DatabaseError, explain
+
+            why = explain(exc) if isinstance(exc, DatabaseError) else str(exc)
+            self.notify(f"The answer wasn't saved: {why}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
         if self.remaining is not None and not result.drill_again:
