@@ -143,6 +143,19 @@ class _Limits:
     review_left: dict[int, int] = field(default_factory=dict)
 
 
+def _deck_options(raw: str | None) -> dict[str, int]:
+    """A deck's stored daily limits; a row that is not a JSON object of whole numbers (damaged,
+    or nested too deeply to read) counts as no options, so the queue still opens."""
+    try:
+        opts = json.loads(raw or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(opts, dict):
+        return {}
+    return {k: v for k, v in opts.items()
+            if k in ("new_per_day", "reviews_per_day") and isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+
+
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -251,8 +264,10 @@ class Store:
                     continue
                 try:
                     values[key] = validate(key, json.loads(raw))
-                except (ValueError, json.JSONDecodeError) as exc:
-                    msg = f"ignoring bad setting {key!r} ({exc}); using the default {SPECS[key].default!r}"
+                except (ValueError, TypeError, RecursionError) as exc:
+                    # RecursionError: a row of deeply nested JSON (json.loads, or the message's repr)
+                    why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+                    msg = f"ignoring bad setting {key!r} ({why}); using the default {SPECS[key].default!r}"
                     self.warnings.append(msg)
                     warnings.warn(msg, stacklevel=2)
             self._settings_cache = values
@@ -295,7 +310,7 @@ class Store:
         global_new = max(0, s["new_per_day"] - total_new)
         global_rev = max(0, s["reviews_per_day"] - total_rev)
         for did, raw in decks:
-            opts = json.loads(raw or "{}")
+            opts = _deck_options(raw)
             new_cap = opts.get("new_per_day", s["new_per_day"])
             rev_cap = opts.get("reviews_per_day", s["reviews_per_day"])
             limits.new_left[did] = max(0, min(global_new, new_cap - done.get((did, "new"), 0)))
