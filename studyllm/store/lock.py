@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -80,10 +81,10 @@ class HomeLock:
         self._fd, self.exclusive = fd, exclusive
         return self
 
-    def release(self) -> None:
+    def release(self, _close: Callable[[int], None] = os.close) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
-            os.close(fd)  # closing the descriptor drops the flock
+            _close(fd)  # closing the descriptor drops the flock (bound early: __del__ may run at exit)
 
     def __enter__(self) -> HomeLock:
         return self
