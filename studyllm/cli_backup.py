@@ -62,11 +62,11 @@ def run(args: argparse.Namespace) -> int:
         db = db_path(home)
         if not db.exists():
             raise StoreError(f"{db}: there is no database to back up yet")
-        problem = inspect_database(db)
-        if problem is not None and problem.damaged:
-            raise StoreError(f"{db}: {problem}; not backing it up (restore a good backup instead)")
-        if problem is not None:
-            raise StoreError(f"{db}: can't write here: the file {problem}; not backing it up. "
+        found = inspect_database(db)
+        if found is not None and found.damaged:
+            raise StoreError(f"{db}: {found}; not backing it up (restore a good backup instead)")
+        if found is not None:
+            raise StoreError(f"{db}: can't write here: the file {found}; not backing it up. "
                              f"Check that you can read and write {home}")
         store = Store.open(home)
         try:

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO, cast
 
 from studyllm.cli import _open_store, echo, echo_json, flat, shown, status
 from studyllm.textsafe import clean
@@ -212,7 +212,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             if args.deck:
                 raise _Fail("--deck applies to anki-tsv and apkg; the JSON export is always complete")
             prog = _progress_printer(show)
-            counts = (progress.export_json(store, _TerminalSafe(sys.stdout, "json"), progress=prog) if to_stdout
+            safe_json = cast(TextIO, _TerminalSafe(sys.stdout, "json"))
+            counts = (progress.export_json(store, safe_json, progress=prog) if to_stdout
                       else _atomic_text(out, lambda fh: progress.export_json(store, fh, progress=prog)))
             msg = f"{counts['decks']} deck(s), {counts['cards']} card(s), {counts['review_log']} answer(s)"
         elif args.format == "csv":
@@ -221,7 +222,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             counts = progress.export_csv(store, out, progress=_progress_printer(show))
             msg = f"{counts['cards']} card state(s) and {counts['review_log']} answer(s) in {', '.join(counts['files'])}"
         elif args.format == "anki-tsv":
-            tsv_out = _TerminalSafe(sys.stdout, "remove") if sys.stdout.isatty() else sys.stdout
+            tsv_out = cast(TextIO, _TerminalSafe(sys.stdout, "remove")) if sys.stdout.isatty() else sys.stdout
             n = (anki.export_anki_tsv(store, tsv_out, deck_keys=args.deck) if to_stdout
                  else _atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
             msg = f"{n} note(s) for Anki (File > Import; existing notes are updated by GUID)"

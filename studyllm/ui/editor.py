@@ -66,10 +66,10 @@ def run_editor(cmd: list[str], *, attached: bool = True) -> int:
     """Run the editor, wait for it and return its exit status. ``attached=False`` (no
     terminal to hand over, e.g. under a test driver) runs it with no input or output.
     Raises only :class:`EditorError` (the program could not be started, or was interrupted)."""
-    streams = {} if attached else {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
-                                   "stderr": subprocess.DEVNULL}
     try:
-        return subprocess.call(cmd, **streams)  # type: ignore[call-overload, no-any-return]
+        if attached:
+            return subprocess.call(cmd)
+        return subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError as exc:
         raise EditorError(f"Couldn't start the editor {cmd[0]!r}: {exc.strerror or exc}.") from None
     except (subprocess.SubprocessError, KeyboardInterrupt) as exc:
