@@ -7,11 +7,14 @@ command does; the lock is ``fcntl.flock`` on ``studyllm.db.lock`` (studyllm.stor
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -253,3 +256,46 @@ def test_a_backup_from_a_newer_or_odd_schema_is_refused(home, with_backup, tmp_p
     with pytest.raises(StoreError, match=message):
         restore_backup(home, odd)
     assert studyllm_problem(backup) is None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_restore_is_refused_while_the_real_tui_runs(home, with_backup):
+    backup, _answers = with_backup
+    tmux = [shutil.which("tmux") or "tmux", "-L", "hardening"]
+    session = f"restore-{uuid.uuid4().hex[:8]}"
+    cmd = f"env TERM=xterm-256color {sys.executable} -m studyllm --home '{home}'; echo STUDYLLM-EXITED $?; sleep 30"
+
+    def screen() -> str:
+        return subprocess.run([*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+
+    def wait(text: str) -> None:
+        deadline = time.monotonic() + 40
+        while text not in screen():
+            assert time.monotonic() < deadline, f"{text!r} never appeared:\n{screen()}"
+            time.sleep(0.2)
+
+    try:
+        subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd], check=True)
+        wait("answered")
+        proc = subprocess.run([sys.executable, "-m", "studyllm", "--home", str(home), "backup", "--restore",
+                               backup.name], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1 and "studyllm is running" in proc.stderr, proc.stderr
+        subprocess.run([*tmux, "send-keys", "-t", session, "s"], check=True)
+        wait("Show answer")
+        subprocess.run([*tmux, "send-keys", "-t", session, "Space"], check=True)
+        wait("How well did you recall it")
+        subprocess.run([*tmux, "send-keys", "-t", session, "5"], check=True)
+        wait("1 done")
+        subprocess.run([*tmux, "send-keys", "-t", session, "C-q"], check=True)
+        wait("STUDYLLM-EXITED 0")
+    finally:
+        subprocess.run([*tmux, "kill-session", "-t", session], capture_output=True)
+    conn = sqlite3.connect(home / "studyllm.db")
+    try:  # the TUI's answer went to the one live database
+        assert conn.execute("SELECT count(*) FROM review_log WHERE grade = 5").fetchone()[0] == 1
+    finally:
+        conn.close()
+    proc = subprocess.run([sys.executable, "-m", "studyllm", "--home", str(home), "backup", "--restore", backup.name],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr  # once it has quit, the restore goes ahead
