@@ -181,6 +181,18 @@ def test_fuzz_anki_text_within_budget(text):
     check_deck(deck, text)
 
 
+@pytest.mark.parametrize("separator", ["\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\x0b", "\x0c"])
+def test_anki_line_numbers_count_only_real_line_breaks(separator):
+    """Found by the long fuzz run: str.splitlines() also breaks at these characters, so every
+    later error pointed at the wrong line."""
+    from studyllm.decks.anki_tsv import parse_anki_text
+
+    text = f"#separator:tab\nfront\tback {separator} more\nno tab here\n"
+    deck = parse_anki_text(text, path="x.txt", stem="x")
+    assert [e.line for e in deck.errors] == [3]
+    assert [c.line for c in deck.cards] == [2] and separator in deck.cards[0].back
+
+
 # ------------------------------------------------------------------ progress exports
 JSON_VALUE = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=2**62), st.floats(allow_nan=False),

@@ -114,9 +114,14 @@ def _empty(path: Path, name: str) -> ParsedDeck:
     return ParsedDeck(path=name, key=_slug(path.stem), title=path.stem)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
+
+
 def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") -> ParsedDeck:
     deck = ParsedDeck(path=path, key=_slug(stem), title=stem)
-    lines = text.splitlines(keepends=True)
+    # only CR/LF end a line, as in an editor (str.splitlines also breaks at \x1c-\x1e, \x85,
+    # \u2028..., which would make every later line number wrong)
+    lines = _LINE.findall(text)
     sep: str | None = None
     is_html = False
     cols: dict[str, int] = {}
