@@ -350,7 +350,7 @@ def test_fuzz_deck_parse_time_grows_linearly(piece, context):
     wrap = CONTEXTS[context]
     small, large = wrap(_body(piece, 25_000)), wrap(_body(piece, 100_000))
     t_small, t_large = _cpu(lambda t: parse_deck(t, "grow.md"), small), _cpu(lambda t: parse_deck(t, "grow.md"), large)
-    if t_large < 0.05:  # too fast to measure a ratio: nothing can be quadratic here
+    if t_large < 0.25:  # too fast for a reliable ratio (the long run found 0.006 s vs 0.085 s flaky)
         return
     ratio = t_large / max(t_small, 1e-3)
     assert ratio < GROWTH_LIMIT, (f"{piece!r} in a {context}: {len(small):,} chars {t_small:.3f} s, "
@@ -364,7 +364,7 @@ def test_the_growth_check_catches_a_quadratic_parser(monkeypatch):
     real = parser.parse_deck
 
     def quadratic(text: str, *args, **kwargs):
-        n = len(text) // 40
+        n = len(text) // 10
         for i in range(n):  # every chunk compared with every other one: O(n^2)
             for _ in range(i):
                 pass
