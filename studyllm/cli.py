@@ -11,9 +11,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studyllm import __version__
 from studyllm.textsafe import clean
+
+if TYPE_CHECKING:  # the store is imported when a command needs it, so --help stays fast
+    from studyllm.store import Store
 
 PROG = "studyllm"
 
@@ -51,7 +55,7 @@ def status(text: str) -> None:
     print("\r" + clean(text), end="", file=sys.stderr, flush=True)
 
 
-def _open_store(args: argparse.Namespace, *, sync: bool = False):
+def _open_store(args: argparse.Namespace, *, sync: bool = False) -> Store:
     from studyllm.paths import resolve_home
     from studyllm.store import Store
 
@@ -61,7 +65,7 @@ def _open_store(args: argparse.Namespace, *, sync: bool = False):
     return store
 
 
-def _sync_decks(store) -> None:
+def _sync_decks(store: Store) -> None:
     """Re-scan the deck folders; a broken file is a warning, not a reason to stop."""
     from studyllm.store.importer import sync_folders
 
@@ -206,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import Markdown decks (files or folders)",
         description="Import or re-import Markdown decks. Progress is kept across edits; your files are never written.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     p.add_argument("--outline", action="store_true", help="read notes written as headings and bullets (outline mode)")
     p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")

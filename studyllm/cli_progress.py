@@ -198,7 +198,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise _Fail("say where to write with -o FILE (-o DIR for --format csv, -o - for standard output)")
     to_stdout = args.output == "-"
     if to_stdout and args.format in ("csv", "apkg"):
-        raise _Fail(f"--format {args.format} can't go to standard output; give -o {'DIR' if args.format == 'csv' else 'FILE.apkg'}")
+        target = "DIR" if args.format == "csv" else "FILE.apkg"
+        raise _Fail(f"--format {args.format} can't go to standard output; give -o {target}")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     store = _open_store(args)
     try:
@@ -219,8 +220,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.format == "csv":
             if out.exists() and not out.is_dir():
                 raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
-            counts = progress.export_csv(store, out, progress=_progress_printer(show))
-            msg = f"{counts['cards']} card state(s) and {counts['review_log']} answer(s) in {', '.join(counts['files'])}"
+            written = progress.export_csv(store, out, progress=_progress_printer(show))
+            msg = (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
+                   f" in {', '.join(written['files'])}")
         elif args.format == "anki-tsv":
             tsv_out = cast(TextIO, _TerminalSafe(sys.stdout, "remove")) if sys.stdout.isatty() else sys.stdout
             n = (anki.export_anki_tsv(store, tsv_out, deck_keys=args.deck) if to_stdout
@@ -288,7 +290,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg)",
         description=(
-            "json: complete, versioned export of decks, cards, card states and the review log (see docs/export-format.md). "
+            "json: complete, versioned export of decks, cards, card states and the review log "
+            "(see docs/export-format.md). "
             "csv: review_log.csv and card_states.csv written into the folder -o DIR. "
             "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package."
         ),
@@ -308,8 +311,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Merge a JSON export (or a CSV export folder / review_log.csv) into this home. Answers are added by their "
             "unique id, so importing twice changes nothing; the states of the cards concerned are rebuilt by replaying "
-            "the merged review log. The deck folders are re-scanned first, as on every start, so a fresh home knows the "
-            "shipped decks. Cards not in this home are listed, not guessed. All or nothing."
+            "the merged review log. The deck folders are re-scanned first, as on every start, so a fresh home "
+            "knows the shipped decks. Cards not in this home are listed, not guessed. All or nothing."
         ),
     )
     p.add_argument("file", metavar="FILE", help="a studyllm export (.json), a CSV export folder or review_log.csv")

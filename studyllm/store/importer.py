@@ -116,7 +116,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
         root: Path | None = None
         if path.is_dir():
             root = path.resolve()
-            found = []
+            found: list[Path] = []
             for folder, dirs, names in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(folder) / n for n in names if n.lower().endswith(".md") and not n.startswith("."))
@@ -129,7 +129,8 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
             except (RuntimeError, OSError) as exc:
                 loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40  # ELOOP
                 errors.append(DeckError(
-                    "symbolic link loop; skipped" if loop else f"cannot open: {exc.strerror or exc}", path=str(f),
+                    "symbolic link loop; skipped" if loop else f"cannot open: {getattr(exc, 'strerror', None) or exc}",
+                    path=str(f),
                     hint="fix or remove the link"))
                 continue
             mode = _mode(key)
@@ -180,7 +181,9 @@ def import_paths(
 ANKI_SUFFIXES = (".tsv", ".csv", ".txt")  # Anki "Notes in Plain Text" exports
 
 
-def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False) -> DeckReport:
+def import_file(
+    store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False
+) -> DeckReport:
     source = str(path.resolve())
     max_bytes = store.setting("max_deck_mb") * 1024 * 1024
     try:
@@ -281,14 +284,15 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         )
 
     old_rows = [
-        _Old(*r[:7], text=join_card_text(r[4], r[5], r[7], r[8], r[9]), archived=bool(r[10]), line=r[11],
-             position=r[12])
+        _Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], text=join_card_text(r[4], r[5], r[7], r[8], r[9]),
+             archived=bool(r[10]), line=r[11], position=r[12])
         for r in conn.exec_driver_sql(
             "SELECT id, uid, content_hash, norm_hash, kind, variant, heading_path, front, back, extra,"
             " archived, line, position FROM card WHERE deck_id = ?",
             (deck_id,),
         )
     ]
+    o: _Old | None  # an old card, then (below) the old card matched to each parsed one, if any
     by_hash: dict[str, list[_Old]] = defaultdict(list)
     by_norm: dict[str, list[_Old]] = defaultdict(list)
     for o in old_rows:
@@ -316,9 +320,10 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
     match: list[_Old | None] = [take(by_hash.get(h, [])) for h in hashes] if old_rows else [None] * len(cards)
     # the normalised hash is only needed to match leftovers and to store with changed/new cards
     norms = [o.norm_hash if o is not None and o.content_hash == h else text_hash(normalise(t))
-             for t, h, o in zip(texts, hashes, match)]
+             for t, h, o in zip(texts, hashes, match, strict=True)]
     path_json: dict[tuple[str, ...], str] = {}
-    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path))) for c in cards]
+    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
+             for c in cards]
     if old_rows:
         for i in range(len(cards)):
             if match[i] is None:
@@ -374,7 +379,8 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
             report.moved += 1
         else:
             report.unchanged += 1
-        if o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i or o.archived:
+        if (o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i
+                or o.archived):
             updates.append((*row, now, o.id))
             state_pos.append((gpos, deck_id, o.id))
     to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
@@ -402,11 +408,13 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
     for cid in restores:
         st = conn.exec_driver_sql(
             "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
-        ).first()
+        ).one()
         q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
         conn.exec_driver_sql("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
     if to_archive:
-        conn.exec_driver_sql("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive])
+        conn.exec_driver_sql(
+            "UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive]
+        )
         conn.exec_driver_sql(
             f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in to_archive]
         )

@@ -17,15 +17,14 @@ user having closed studyllm, as the message says.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["LOCK_SUFFIX", "DatabaseInUse", "HomeLock", "lock_path"]
 
@@ -61,7 +60,7 @@ class HomeLock:
         if self._fd is not None:
             raise RuntimeError("this lock is already held")
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-        if fcntl is None:  # pragma: no cover - Windows
+        if sys.platform == "win32":  # pragma: no cover - no flock: the lock does nothing
             self._fd, self.exclusive = fd, exclusive
             return self
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB

@@ -11,16 +11,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
+from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.settings import SPECS
+from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean
 
 INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
 
 
-class SettingsScreen(Screen):
+class SettingsScreen(AppScreen[None]):
     CSS_PATH = "settings.tcss"
     BINDINGS = [
         Binding("escape", "leave", "Home"),
@@ -50,8 +51,8 @@ class SettingsScreen(Screen):
                 yield Label("Deck folders", classes="label")
                 yield Input(clean(", ".join(s["deck_folders"])), placeholder="~/notes/decks, ~/more", id="deck_folders",
                             classes="value")
-            yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)", id="deck_folders-msg", classes="msg",
-                         markup=False)
+            yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)",
+                         id="deck_folders-msg", classes="msg", markup=False)
             themes = sorted(self.app.available_themes)
             current = self.app.theme if self.app.theme in themes else themes[0]
             with Horizontal(classes="row"):
@@ -67,7 +68,7 @@ class SettingsScreen(Screen):
     def _message(self, key: str, text: str, error: bool = False) -> None:
         self.query_one(f"#{key}-msg", Static).update(Text(clean(text), style="bold red" if error else "green"))
 
-    def save(self, key: str, value) -> bool:
+    def save(self, key: str, value: object) -> bool:
         try:
             self.app.store.set_setting(key, value)
         except ValueError as exc:
@@ -107,7 +108,7 @@ class SettingsScreen(Screen):
 
         try:
             report = sync_folders(self.app.store)
-        except Exception as exc:  # show it; never crash the settings screen
+        except (StoreError, DatabaseError, OSError) as exc:  # show it; never crash the settings screen
             self.app.call_from_thread(self._message, "deck_folders", f"Scan failed: {exc}", True)
             return
         t = report.totals() if report is not None else {"files": 0, "new": 0, "errors": 0}
@@ -122,7 +123,7 @@ class SettingsScreen(Screen):
             return
         if key == "theme":
             if value != self.app.theme:
-                self.app.theme = value  # the app saves the theme setting when it changes
+                self.app.theme = str(value)  # the app saves the theme setting when it changes
             self._message("theme", "Saved.")
         elif key == "grading_mode" and value != self.app.store.setting("grading_mode"):
             self.save(key, value)
