@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
+import test_fuzz_budgets as budgets  # noqa: E402
 import test_hostile_input as hostile  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -72,6 +73,66 @@ EXPORT_DATA = st.one_of(
 
 LONG_DECK = st.lists(st.one_of(st.sampled_from(hostile.TOKENS), st.text(max_size=20)), max_size=200).map("".join)
 
+def prop_budget_deck(text: str) -> None:
+    budgets.test_fuzz_deck_text_within_budget.hypothesis.inner_test(text=text, outline=False)
+
+
+def prop_budget_front_matter(text: str) -> None:
+    budgets.test_fuzz_front_matter_within_budget.hypothesis.inner_test(text=text)
+
+
+def prop_budget_anki(text: str) -> None:
+    budgets.test_fuzz_anki_text_within_budget.hypothesis.inner_test(text=text)
+
+
+def prop_budget_export(text: str) -> None:
+    budgets.test_fuzz_progress_export_within_budget.hypothesis.inner_test(text=text, tmp_path_factory=FACTORY)
+
+
+def prop_budget_csv(text: str) -> None:
+    budgets.test_fuzz_csv_export_within_budget.hypothesis.inner_test(text=text, tmp_path_factory=FACTORY)
+
+
+_SETTINGS_STORE: list = []
+
+
+def prop_budget_setting(value: tuple[str, str]) -> None:
+    if not _SETTINGS_STORE:
+        from studyllm.store import Store
+
+        _SETTINGS_STORE.append(Store.open(Path(tempfile.mkdtemp(dir=FUZZ_DIR)) / "home"))
+    key, raw = value
+    budgets.test_fuzz_settings_rows_within_budget.hypothesis.inner_test(settings_store=_SETTINGS_STORE[0],
+                                                                         key=key, raw=raw)
+
+
+def prop_growth(value: tuple[str, str]) -> None:
+    piece, context = value
+    budgets.test_fuzz_deck_parse_time_grows_linearly.hypothesis.inner_test(piece=piece, context=context)
+
+
+SETTING_ROWS = st.tuples(st.sampled_from(["new_per_day", "rollover_hour", "grading_mode", "deck_folders", "theme"]),
+                         budgets.SETTING_TEXT)
+GROWTH = st.tuples(st.one_of(st.sampled_from(budgets.DECK_TOKENS),
+                             st.lists(st.sampled_from(budgets.DECK_TOKENS), min_size=2, max_size=3).map("".join)),
+                   st.sampled_from(sorted(budgets.CONTEXTS)))
+
+# the surfaces of tests/test_fuzz_budgets.py, each example within its CPU and memory budget
+BUDGETED = [
+    ("budget_deck", "deck text, up to 100 kB with repeated syntax, within budget", budgets.DECK_TEXT,
+     prop_budget_deck, 1_000),
+    ("budget_front_matter", "YAML front matter (aliases, tags, deep nesting), within budget", budgets.FRONT_MATTER,
+     prop_budget_front_matter, 1_000),
+    ("budget_anki", "Anki text export (headers, quotes, HTML), within budget", budgets.ANKI_TEXT,
+     prop_budget_anki, 1_000),
+    ("budget_export", "progress export JSON (odd values, 200,000-deep nesting), within budget",
+     budgets.EXPORT_TEXT, prop_budget_export, 1_000),
+    ("budget_csv", "progress export CSV, within budget", budgets.CSV_TEXT, prop_budget_csv, 1_000),
+    ("budget_setting", "settings row (any JSON, 200,000-deep nesting), within budget", SETTING_ROWS,
+     prop_budget_setting, 1_000),
+    ("growth", "deck parse time for 4x the text (repeated syntax in 5 contexts) < 12x", GROWTH, prop_growth, 100),
+]
+
 PROPERTIES = [
     # name, what, strategy, property, examples at scale 1
     ("parse_deck", "deck parser, Markdown-ish text (<= 40 pieces)", hostile.deck_text, prop_parse_deck, 10_000),
@@ -80,6 +141,7 @@ PROPERTIES = [
     ("parse_file", "deck file of random bytes", st.binary(max_size=600), prop_parse_file, 3_000),
     ("parse_quantity", "calculator field (parse_quantity)", hostile.quantity_text, prop_quantity, 30_000),
     ("load_export", "progress export file (JSON / bytes)", EXPORT_DATA, prop_export, 2_000),
+    *BUDGETED,
 ]
 
 
@@ -151,9 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--line-limit", type=float, default=120.0, help="seconds allowed per 1 MB line (default 120)")
     ap.add_argument("--no-lines", action="store_true", help="skip the 1 MB line timings")
     ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--only", metavar="NAME", action="append", help="run only these properties (repeatable)")
     args = ap.parse_args(argv)
     results = []
     for name, what, strategy, prop, examples in PROPERTIES:
+        if args.only and name not in args.only:
+            continue
         n = max(10, int(examples * args.scale))
         res = run_property(name, strategy, prop, n)
         res["what"] = what
@@ -170,8 +235,16 @@ def main(argv: list[str] | None = None) -> int:
         for r in lines:
             secs = "-" if r["seconds"] is None else f"{r['seconds']:.2f}"
             print(f"| `{r['piece']!r}` | {secs} | {r['result']} |")
+    if budgets.USAGE:
+        print("\n| Budgeted surface | Examples | Largest input | Most of its CPU budget one example used "
+              "| Most of its memory budget |")
+        print("|---|---:|---:|---:|---:|")
+        for what, u in budgets.USAGE.items():
+            print(f"| {what} | {int(u['examples']):,} | {int(u['largest']):,} | {100 * u['cpu']:.0f}% "
+                  f"| {100 * u['memory']:.0f}% |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"properties": results, "long_lines": lines}, indent=2))
+        Path(args.json).write_text(json.dumps({"properties": results, "long_lines": lines,
+                                               "budgets": budgets.USAGE}, indent=2))
     return 1 if any(r["failure"] for r in results) else 0
 
 

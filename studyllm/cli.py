@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studyllm import __version__
+from studyllm.textsafe import clean
 
 if TYPE_CHECKING:  # the store is imported when a command needs it, so --help stays fast
     from studyllm.store import Store
@@ -24,12 +25,34 @@ PROG = "studyllm"
 _PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup")
 
 
-def shown(text: str) -> str:
-    """Text from files (names, titles, errors) made safe for the terminal: control
-    characters are shown escaped (``\\x1b``, ``\\n``) instead of acting."""
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )
+def shown(text: object) -> str:
+    """A file name, uid or key for a message: control characters shown escaped (``\\x1b``,
+    ``\\n``) instead of acting, so the exact value can still be read."""
+    return clean(text, escape="visible")
+
+
+def flat(text: object) -> str:
+    """A title for a one-line listing: sanitised, with its whitespace runs (newlines too) made one space."""
+    return " ".join(clean(text).split())
+
+
+def echo(text: object = "", *, err: bool = False, end: str = "\n") -> None:
+    """Print to standard output (``err=True``: standard error) through the one sanitiser,
+    :func:`studyllm.textsafe.clean`. Every line the commands print goes through here
+    (``tests/test_terminal_safety.py`` checks the CLI modules call ``print`` nowhere else)."""
+    print(clean(text), end=end, file=sys.stderr if err else sys.stdout)
+
+
+def echo_json(value: object) -> None:
+    """Print ``value`` as indented JSON; the characters JSON leaves raw but a terminal may act
+    on (C1 controls, bidi overrides) are written as ``\\u`` escapes, so the data is unchanged."""
+    print(clean(json.dumps(value, ensure_ascii=False, indent=2), escape="json"))
+
+
+def status(text: str) -> None:
+    """Redraw a one-line progress bar on standard error (a carriage return, then ``text``
+    sanitised)."""
+    print("\r" + clean(text), end="", file=sys.stderr, flush=True)
 
 
 def _open_store(args: argparse.Namespace, *, sync: bool = False) -> Store:
@@ -47,7 +70,7 @@ def _sync_decks(store: Store) -> None:
     from studyllm.store.importer import sync_folders
 
     for err in sync_folders(store).errors:
-        print(f"{PROG}: warning: {shown(str(err))}", file=sys.stderr)
+        echo(f"{PROG}: warning: {shown(str(err))}", err=True)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -91,19 +114,20 @@ def cmd_due(args: argparse.Namespace) -> int:
                 for d in decks
             ],
         }
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        echo_json(out)
         return 0
     if not decks:
-        print("No decks yet. Add some with: studyllm import PATH")
+        echo("No decks yet. Add some with: studyllm import PATH")
         return 0
-    width = max(len(d.title) for d in decks)
-    print(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
-    for d in decks:
-        print(f"{d.title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
-    total = sum(d.total for d in decks)
-    print(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {total:>6}")
+    titles = [flat(d.title) for d in decks]
+    width = max(len(t) for t in titles)
+    echo(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
+    for title, d in zip(titles, decks, strict=True):
+        echo(f"{title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
+    cards = sum(d.total for d in decks)
+    echo(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {cards:>6}")
     if next_due:
-        print(f"Next reviews fall due on {next_due.isoformat()}.")
+        echo(f"Next reviews fall due on {next_due.isoformat()}.")
     return 0
 
 
@@ -117,28 +141,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         def progress(done: int, total: int, path: str) -> None:
             if total > 1:
                 bar = "#" * int(30 * done / total)
-                print(f"\r[{bar:<30}] {done}/{total} {Path(path).name[:40]:<40}", end="", file=sys.stderr)
+                status(f"[{bar:<30}] {done}/{total} {flat(Path(path).name)[:40]:<40}")
                 if done == total:
-                    print(file=sys.stderr)
+                    echo(err=True)
     mode = args.mode or ("outline" if args.outline else None)
     report = import_paths(store, paths, dry_run=args.dry_run, force=args.force, progress=progress, mode=mode,
                           strict=args.strict)
     if args.json:
-        print(json.dumps(report_dict(report), ensure_ascii=False, indent=2))
+        echo_json(report_dict(report))
     else:
         if args.dry_run:
-            print("Dry run: nothing was changed.")
+            echo("Dry run: nothing was changed.")
         for d in report.decks:
             name = d.title or d.path
-            print(f"{shown(name)} ({shown(d.path)}): {d.summary()}")
+            echo(f"{shown(name)} ({shown(d.path)}): {d.summary()}")
             for e in d.errors:
-                print(f"  error: {shown(str(e))}")
+                echo(f"  error: {shown(str(e))}")
             for e in d.card_errors:
-                print(f"  skipped: {shown(str(e))}")
+                echo(f"  skipped: {shown(str(e))}")
             for w in d.warnings:
-                print(f"  warning: {shown(str(w))}")
+                echo(f"  warning: {shown(str(w))}")
         t = report.totals()
-        print(
+        echo(
             f"{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
             f"{t['archived']} archived, {t['errors']} error(s)"
             + (f", {len(report.card_errors)} card(s) skipped" if report.card_errors else "")
@@ -153,20 +177,20 @@ def cmd_settings(args: argparse.Namespace) -> int:
     store = _open_store(args)
     if args.key is None:
         for key, value in store.settings().items():
-            print(f"{key} = {json.dumps(value)}    # {SPECS[key].help}")
+            echo(f"{key} = {json.dumps(value)}    # {SPECS[key].help}")
         return 0
     if args.key not in SPECS:
-        print(f"{PROG} settings: error: unknown setting {args.key!r}; known: {', '.join(SPECS)}", file=sys.stderr)
+        echo(f"{PROG} settings: error: unknown setting {shown(args.key)!r}; known: {', '.join(SPECS)}", err=True)
         return 2
     if args.value is None:
-        print(json.dumps(store.setting(args.key)))
+        echo(json.dumps(store.setting(args.key)))
         return 0
     try:
         store.set_setting(args.key, parse_cli_value(args.key, args.value))
     except ValueError as exc:
-        print(f"{PROG} settings: error: {exc}", file=sys.stderr)
+        echo(f"{PROG} settings: error: {shown(exc)}", err=True)
         return 2
-    print(f"{args.key} = {json.dumps(store.setting(args.key))}")
+    echo(f"{args.key} = {json.dumps(store.setting(args.key))}")
     return 0
 
 
@@ -221,6 +245,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+FULL_DISK_BYTES = 1 << 20  # under this much free space, SQLite's "disk I/O error" is a full disk
+
+
+def _disk_full_note(home: Path) -> str | None:
+    """When the disk holding ``home`` is (nearly) full, say so: SQLite often reports a full
+    disk as a "disk I/O error", which must not read as damage."""
+    import shutil
+
+    folder = home
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if free >= FULL_DISK_BYTES:
+        return None
+    return (f"the disk holding {home} is full ({free:,} bytes free): that is why it can't write, the database "
+            "is not damaged. Free some space and try again")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from studyllm.store.db import DatabaseError, StoreError, explain
 
@@ -231,16 +276,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, DatabaseError) as exc:
         # DatabaseError: damage found after the database was opened
         message = str(exc) if isinstance(exc, StoreError) else explain(exc)
-        print(f"{PROG}: error: {shown(message)}", file=sys.stderr)
+        echo(f"{PROG}: error: {shown(message)}", err=True)
         from studyllm.paths import resolve_home
         from studyllm.store.backup import recovery_hint
 
         try:
-            hint = recovery_hint(resolve_home(args.home))
+            home = resolve_home(args.home)
+            hint = _disk_full_note(home) or recovery_hint(home)
         except Exception:  # noqa: BLE001 - the hint is a courtesy; never hide the real error
             hint = None
         if hint:
-            print(f"{PROG}: {hint}", file=sys.stderr)
+            echo(f"{PROG}: {shown(hint)}", err=True)
         return 1
     except KeyboardInterrupt:
         return 130

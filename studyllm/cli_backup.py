@@ -33,11 +33,13 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from studyllm.cli import echo, shown
     from studyllm.paths import db_path, resolve_home
     from studyllm.store.backup import (
         backup_dir,
         check_database,
         create_backup,
+        inspect_database,
         list_backups,
         prune_backups,
         resolve_backup,
@@ -49,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if args.restore:
         backup = resolve_backup(home, args.restore)
         moved = restore_backup(home, backup)
-        print(f"Restored {backup.name} as {db_path(home)}.")
+        echo(f"Restored {shown(backup.name)} as {shown(db_path(home))}.")
         if moved is not None:
-            print(f"The previous database was kept as {moved} (with its -wal/-shm files, if any).")
+            echo(f"The previous database was kept as {shown(moved)} (with its -wal/-shm files, if any).")
         return 0
     if args.create:
 
@@ -60,9 +62,12 @@ def run(args: argparse.Namespace) -> int:
         db = db_path(home)
         if not db.exists():
             raise StoreError(f"{db}: there is no database to back up yet")
-        problem = check_database(db)
-        if problem:
-            raise StoreError(f"{db}: {problem}; not backing it up (restore a good backup instead)")
+        found = inspect_database(db)
+        if found is not None and found.damaged:
+            raise StoreError(f"{db}: {found}; not backing it up (restore a good backup instead)")
+        if found is not None:
+            raise StoreError(f"{db}: can't write here: the file {found}; not backing it up. "
+                             f"Check that you can read and write {home}")
         store = Store.open(home)
         try:
             stamp = store.clock.now().astimezone(store.clock.zone()).replace(tzinfo=None)
@@ -72,20 +77,20 @@ def run(args: argparse.Namespace) -> int:
             store.close()
         if keep > 0:
             prune_backups(home, max(keep, 1))
-        print(f"Backup written: {path}")
+        echo(f"Backup written: {shown(path)}")
         return 0
     backups = list_backups(home)
     if not backups:
-        print(f"No backups yet in {backup_dir(home)}. Make one with: studyllm backup --create")
+        echo(f"No backups yet in {shown(backup_dir(home))}. Make one with: studyllm backup --create")
         return 0
-    print(f"Backups in {backup_dir(home)} (newest first):")
+    echo(f"Backups in {shown(backup_dir(home))} (newest first):")
     for b in backups:
         line = f"  {b.name}  {b.created:%Y-%m-%d %H:%M:%S}  {_size(b.size):>9}"
         if args.verify:
             problem = check_database(b.path)
-            line += "  ok" if problem is None else f"  BAD: {problem}"
-        print(line)
-    print("Restore one with: studyllm backup --restore NAME")
+            line += "  ok" if problem is None else f"  BAD: {shown(problem)}"
+        echo(line)
+    echo("Restore one with: studyllm backup --restore NAME")
     return 0
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TextIO, cast
 
-from studyllm.cli import _open_store
+from studyllm.cli import _open_store, echo, echo_json, flat, shown, status
+from studyllm.textsafe import clean
 
 PROG = "studyllm"
 FORMATS = ("json", "csv", "anki-tsv", "apkg")
@@ -27,13 +27,13 @@ def _guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argp
         try:
             return fn(args)
         except (ProgressError, StoreError, _Fail) as exc:
-            print(f"{PROG} {name}: error: {exc}", file=sys.stderr)
+            echo(f"{PROG} {name}: error: {shown(exc)}", err=True)
             return 1
         except BrokenPipeError:
             raise
         except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            print(f"{PROG} {name}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+            where = f"{shown(exc.filename)}: " if getattr(exc, "filename", None) else ""
+            echo(f"{PROG} {name}: error: {where}{shown(exc.strerror or exc)}", err=True)
             return 1
 
     return run
@@ -48,9 +48,9 @@ def _progress_printer(enabled: bool) -> Callable[[int, int, str], None] | None:
             return
         width = 30
         filled = int(width * done / total)
-        print(f"\r[{'#' * filled:<{width}}] {done:>9,}/{total:,} {label[:20]:<20}", end="", file=sys.stderr)
+        status(f"[{'#' * filled:<{width}}] {done:>9,}/{total:,} {flat(label)[:20]:<20}")
         if done >= total:
-            print(file=sys.stderr)
+            echo(err=True)
 
     return show
 
@@ -107,8 +107,8 @@ def format_stats(data: dict[str, Any], days: int) -> str:
         o = ret["overall"]
         lines.append(f"  {kind:<36}" + "".join(f"{_pct(o[p][kind]):<17}" for p in ("today", "week", "month")))
     for d in ret["decks"]:
-        rates = "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month"))
-        lines.append(f"  {d['title'][:36]:<36}" + rates)
+        lines.append(f"  {flat(d['title'])[:36]:<36}"
+                     + "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month")))
     lines.append("")
     fc = data["forecast"]
     lines.append(f"Due in the next 30 days: {sum(d['due'] for d in fc)} (today, overdue included: {fc[0]['due']})")
@@ -126,7 +126,7 @@ def format_stats(data: dict[str, Any], days: int) -> str:
         for e in data["ef"]:
             lines.append(f"  EF {e['ef']:.1f}-{e['ef'] + 0.09:.2f} {e['cards']:>7}  {_bar(e['cards'], top)}")
     lines.append("")
-    decks = data["decks"]
+    decks = [{**d, "title": flat(d["title"])} for d in data["decks"]]
     if decks:
         w = max(12, *(len(d["title"]) for d in decks))
         w = min(w, 40)
@@ -148,13 +148,31 @@ def cmd_stats(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
     else:
-        print(format_stats(data, args.days))
+        echo(format_stats(data, args.days))
     return 0
 
 
 # --------------------------------------------------------------------------- export
+
+
+class _TerminalSafe:
+    """Standard output for an export written with ``-o -``. JSON: the characters JSON keeps
+    raw but a terminal may act on (C1 controls, bidi overrides) are written as ``\\u``
+    escapes, which is the same document. Anki TSV, only when standard output is a
+    terminal: escape sequences and control characters are removed (piped into a file, the
+    text is written exactly)."""
+
+    def __init__(self, stream: Any, escape: Literal["remove", "json"]):
+        self.stream = stream
+        self.escape = escape
+
+    def write(self, text: str) -> int:
+        return self.stream.write(clean(text, escape=self.escape))
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -173,14 +191,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         known = {d.key for d in store.decks(include_archived=True)}
         missing = [k for k in (args.deck or []) if k not in known]
         if missing:
-            raise _Fail(f"no deck with key {', '.join(map(repr, missing))};"
-                        f" known: {', '.join(sorted(known)) or 'none'}")
+            raise _Fail(f"no deck with key {', '.join(map(repr, missing))}; "
+                        f"known: {', '.join(shown(k) for k in sorted(known)) or 'none'}")
         out = Path(args.output)
         if args.format == "json":
             if args.deck:
                 raise _Fail("--deck applies to anki-tsv and apkg; the JSON export is always complete")
             prog = _progress_printer(show)
-            counts = (export.export_json(store, sys.stdout, progress=prog) if to_stdout
+            safe_json = cast(TextIO, _TerminalSafe(sys.stdout, "json"))
+            counts = (export.export_json(store, safe_json, progress=prog) if to_stdout
                       else atomic_text(out, lambda fh: export.export_json(store, fh, progress=prog)))
             msg = f"{counts['decks']} deck(s), {counts['cards']} card(s), {counts['review_log']} answer(s)"
         elif args.format == "csv":
@@ -190,7 +209,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             msg = (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
                    f" in {', '.join(written['files'])}")
         elif args.format == "anki-tsv":
-            n = (anki.export_anki_tsv(store, sys.stdout, deck_keys=args.deck) if to_stdout
+            tsv_out = cast(TextIO, _TerminalSafe(sys.stdout, "remove")) if sys.stdout.isatty() else sys.stdout
+            n = (anki.export_anki_tsv(store, tsv_out, deck_keys=args.deck) if to_stdout
                  else atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
             msg = f"{n} note(s) for Anki (File > Import; existing notes are updated by GUID)"
         else:
@@ -199,7 +219,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if not to_stdout:
-        print(f"Exported {msg} to {args.output}.", file=sys.stderr if args.quiet else sys.stdout)
+        echo(f"Exported {msg} to {shown(args.output)}.", err=bool(args.quiet))
     return 0
 
 
@@ -212,7 +232,7 @@ def cmd_import_progress(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.exists():
-        raise _Fail(f"{path}: no such file or folder")
+        raise _Fail(f"{shown(path)}: no such file or folder")
     data = load_export(path)  # checked before the store is opened: bad input changes nothing
     # the deck folders first (the shipped decks on a fresh home): an export's answers can
     # only land on cards this home knows
@@ -222,21 +242,21 @@ def cmd_import_progress(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        echo_json(report.as_dict())
         return 0
     if args.dry_run:
-        print("Dry run: nothing was changed.")
-    print(f"{report.source}: {report.rows_in_file} answer(s) in the file: {report.added} added, "
-          f"{report.already_present} already here, {report.skipped_unknown} for cards not in this home.")
-    print(f"{report.cards_replayed} card(s) rebuilt from the merged log "
-          f"({report.matched_by_uid} card(s) matched by id, {report.matched_by_content} by deck and content).")
+        echo("Dry run: nothing was changed.")
+    echo(f"{shown(report.source)}: {report.rows_in_file} answer(s) in the file: {report.added} added, "
+         f"{report.already_present} already here, {report.skipped_unknown} for cards not in this home.")
+    echo(f"{report.cards_replayed} card(s) rebuilt from the merged log "
+         f"({report.matched_by_uid} card(s) matched by id, {report.matched_by_content} by deck and content).")
     if report.unknown:
-        print(f"{len(report.unknown)} card(s) are unknown here (import their decks first, then run this again):")
+        echo(f"{len(report.unknown)} card(s) are unknown here (import their decks first, then run this again):")
         for u in report.unknown[:20]:
-            front = " ".join(u.front.split())[:60]
-            print(f"  {u.deck_key or '?'} / {u.uid}: {front!r} ({u.reviews} answer(s))")
+            front = flat(u.front)[:60]
+            echo(f"  {shown(u.deck_key or '?')} / {shown(u.uid)}: {front!r} ({u.reviews} answer(s))")
         if len(report.unknown) > 20:
-            print(f"  ... and {len(report.unknown) - 20} more (use --json for the full list)")
+            echo(f"  ... and {len(report.unknown) - 20} more (use --json for the full list)")
     return 0
 
 

@@ -95,7 +95,7 @@ def test_file_reading_bom_encoding_and_size(tmp_path):
     f.write_bytes(b"#separator:tab\nq\ta\n\xff\xfe\tb\n")
     bad = parse_anki_tsv(f)
     assert bad.errors[0].line == 3 and "UTF-8" in bad.errors[0].message
-    assert "over the limit" in parse_anki_tsv(f, max_bytes=4).errors[0].message
+    assert "larger than the 4 byte limit" in parse_anki_tsv(f, max_bytes=4).errors[0].message
     assert "cannot read" in parse_anki_tsv(tmp_path / "missing.tsv").errors[0].message
 
 

@@ -141,7 +141,7 @@ def damage(path):
 def test_damaged_database_is_reported_kept_and_restorable(opened, home, clock):
     answer_some(opened, 4)
     good = auto_backup(opened)
-    opened.database.dispose()
+    opened.close()  # a restore waits for every studyllm to let go of the database
     conn = sqlite3.connect(home / "studyllm.db")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -232,7 +232,7 @@ def test_tui_start_up_asks_the_app_for_the_daily_backup(home, monkeypatch):
 def test_damaged_database_message_offers_the_newest_good_backup(opened, home, capsys):
     answer_some(opened, 3)
     good = auto_backup(opened)
-    opened.database.dispose()
+    opened.close()  # a restore waits for every studyllm to let go of the database
     conn = sqlite3.connect(home / "studyllm.db")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

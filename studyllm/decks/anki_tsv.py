@@ -78,22 +78,23 @@ def _slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-") or "anki"
 
 
-def parse_anki_tsv(path: str | Path, *, max_bytes: int | None = None) -> ParsedDeck:
+def parse_anki_tsv(path: str | Path, *, max_bytes: int | None = None, data: bytes | None = None) -> ParsedDeck:
     """Parse an Anki text export (``.txt``/``.tsv``/``.csv``). Problems are collected in
-    ``deck.errors`` as :class:`DeckError` with line numbers; the file is never changed."""
+    ``deck.errors`` as :class:`DeckError` with line numbers; the file is never changed.
+    ``data``: the file's bytes when the caller already read them (it is not read again)."""
+    from studyllm.decks.source import DeckReadError, read_deck_bytes
+
     path = Path(path)
     name = str(path)
-    try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
+    if data is not None:
+        raw = data
+    else:
+        try:
+            raw = read_deck_bytes(path, max_bytes if max_bytes is not None else MAX_TSV_BYTES)
+        except DeckReadError as exc:
             deck = _empty(path, name)
-            deck.errors.append(DeckError(f"file is {size} bytes, over the limit of {max_bytes}", path=name))
+            deck.errors.append(DeckError(str(exc), path=name, hint=exc.hint))
             return deck
-        raw = path.read_bytes()
-    except OSError as exc:
-        deck = _empty(path, name)
-        deck.errors.append(DeckError(f"cannot read file: {exc.strerror or exc}", path=name))
-        return deck
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -106,13 +107,21 @@ def parse_anki_tsv(path: str | Path, *, max_bytes: int | None = None) -> ParsedD
     return deck
 
 
+MAX_TSV_BYTES = 10 * 1024 * 1024  # without a max_bytes, the default max_deck_mb
+
+
 def _empty(path: Path, name: str) -> ParsedDeck:
     return ParsedDeck(path=name, key=_slug(path.stem), title=path.stem)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
+
+
 def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") -> ParsedDeck:
     deck = ParsedDeck(path=path, key=_slug(stem), title=stem)
-    lines = text.splitlines(keepends=True)
+    # only CR/LF end a line, as in an editor (str.splitlines also breaks at \x1c-\x1e, \x85,
+    # \u2028..., which would make every later line number wrong)
+    lines = _LINE.findall(text)
     sep: str | None = None
     is_html = False
     cols: dict[str, int] = {}

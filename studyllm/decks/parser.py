@@ -639,13 +639,12 @@ def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_B
     back as a deck with an error (never an exception)."""
     path = Path(path)
     name = str(path)
+    from studyllm.decks.source import DeckReadError, read_deck_bytes
+
     try:
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except IsADirectoryError:
-        return _failed(path, "is a folder, not a deck file")
-    except OSError as exc:
-        return _failed(path, f"cannot read file: {exc.strerror or exc}")
+        data = read_deck_bytes(path, max_bytes)  # regular files only, at most max_bytes
+    except DeckReadError as exc:
+        return _failed(path, str(exc), hint=exc.hint)
     return parse_bytes(data, name, outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
                        separators=separators)
 

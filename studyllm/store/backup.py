@@ -33,14 +33,17 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKUP_DIR",
     "BackupInfo",
+    "DatabaseProblem",
     "auto_backup",
     "backup_dir",
     "check_database",
     "create_backup",
+    "inspect_database",
     "list_backups",
     "newest_good_backup",
     "recovery_hint",
     "restore_backup",
+    "studyllm_problem",
 ]
 
 BACKUP_DIR = "backups"
@@ -82,34 +85,60 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def check_database(path: Path) -> str | None:
-    """``None`` when ``path`` is a healthy SQLite file, else a short description of the problem.
-    Opens the file read-only and changes nothing."""
+@dataclass(frozen=True)
+class DatabaseProblem:
+    """Why a database file did not pass :func:`inspect_database`. ``damaged`` is True when
+    the file's content is at fault (not SQLite, empty, failing its integrity check), False
+    when it could not be checked here (no permission, a read-only or full disk, a lock):
+    only the first is a reason to restore a backup."""
+
+    text: str
+    damaged: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def inspect_database(path: Path) -> DatabaseProblem | None:
+    """``None`` when ``path`` is a healthy SQLite file, else what is wrong. Opens the file
+    read-only and changes nothing."""
+    from studyllm.store.db import error_kind
+
     path = Path(path)
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
             head = fh.read(len(SQLITE_HEADER))
     except OSError as exc:
-        return f"cannot read it ({exc.strerror or exc})"
+        return DatabaseProblem(f"cannot read it ({exc.strerror or exc})", damaged=False)
     if size == 0:
-        return "the file is empty"
+        return DatabaseProblem("the file is empty", damaged=True)
     if head != SQLITE_HEADER:
-        return "not an SQLite database"
+        return DatabaseProblem("not an SQLite database", damaged=True)
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
     except sqlite3.Error as exc:
-        return f"cannot open it ({exc})"
+        return DatabaseProblem(f"cannot open it ({exc})", damaged=error_kind(exc) == "damaged")
     try:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
     except sqlite3.Error as exc:
-        return f"damaged ({exc})"
+        if error_kind(exc) == "damaged":
+            return DatabaseProblem(f"damaged ({exc})", damaged=True)
+        return DatabaseProblem(f"could not be checked here ({exc}); the file itself may well be fine",
+                               damaged=False)
     finally:
         conn.close()
     if [r[0] for r in rows] != ["ok"]:
         detail = "; ".join(str(r[0]) for r in rows[:3])
-        return f"damaged (integrity check: {detail})"
+        return DatabaseProblem(f"damaged (integrity check: {detail})", damaged=True)
     return None
+
+
+def check_database(path: Path) -> str | None:
+    """``None`` when ``path`` is a healthy SQLite file, else a short description of the
+    problem (see :func:`inspect_database` to tell damage from "can't check it here")."""
+    problem = inspect_database(path)
+    return None if problem is None else problem.text
 
 
 def list_backups(home: Path) -> list[BackupInfo]:
@@ -174,7 +203,14 @@ def create_backup(source: Path, folder: Path, stamp: datetime) -> Path:
         os.replace(tmp, final)
         _fsync_dir(folder)
     except sqlite3.Error as exc:
-        raise StoreError(f"could not back up {source}: {exc}") from None
+        from studyllm.store.db import error_kind, explain
+
+        if error_kind(exc) == "damaged":
+            raise StoreError(f"could not back up {source}: {explain(exc)}") from None
+        raise StoreError(f"could not write a backup in {folder}: {explain(exc)}") from None
+    except OSError as exc:
+        raise StoreError(f"could not write a backup in {folder}: can't write here ({exc.strerror or exc}); "
+                         f"{source} itself is unchanged") from None
     finally:
         tmp.unlink(missing_ok=True)
     return final
@@ -233,50 +269,136 @@ def resolve_backup(home: Path, name: str | os.PathLike[str]) -> Path:
     return candidate
 
 
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+# The tables every studyllm database has (schema version 1 onwards).
+STUDYLLM_TABLES = frozenset({"meta", "setting", "deck", "card", "card_state", "review_log"})
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def studyllm_problem(path: Path) -> str | None:
+    """``None`` when the SQLite file at ``path`` is a studyllm database this version can open,
+    else why not (another program's database, a newer studyllm's, a schema version that is
+    not a number). Read-only; call after :func:`check_database` passed."""
+    from studyllm.store import db as dbmod
+
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        return f"cannot open it ({exc})"
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        row = None
+        if "meta" in tables:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.Error as exc:
+        return f"cannot read it ({exc})"
+    finally:
+        conn.close()
+    if row is None:
+        names = ", ".join(sorted(tables)[:5]) or "none"
+        return f"it is an SQLite database, but not a studyllm one (no studyllm schema version; its tables: {names})"
+    try:
+        version = int(str(row[0]).strip())
+    except ValueError:
+        return f"its studyllm schema version {str(row[0])[:40]!r} is not a number"
+    if version > dbmod.SCHEMA_VERSION:
+        return (f"it was made by a newer studyllm (schema version {version}; this one reads up to "
+                f"{dbmod.SCHEMA_VERSION}); upgrade studyllm first")
+    missing = STUDYLLM_TABLES - tables
+    if missing:
+        return f"it is not a complete studyllm database (tables missing: {', '.join(sorted(missing))})"
+    return None
+
+
 def restore_backup(home: Path, backup_path: Path) -> Path | None:
     """Make ``backup_path`` the current database of ``home``.
 
-    The backup is verified first. The current database (if any) is moved aside with its
-    ``-wal``/``-shm`` files, never overwritten or deleted. Returns where it was moved
-    (``None`` if there was no database). Close studyllm before restoring."""
+    Refused, with nothing changed, when ``backup_path`` is the live database itself, when it
+    fails its integrity check or is not a studyllm database (of this version or older), and
+    while any studyllm process has the database open (see :mod:`studyllm.store.lock`). The
+    backup is copied and checked under a temporary name first; only then is the current
+    database (if any) moved aside with its ``-wal``/``-shm`` files, never overwritten or
+    deleted, and the copy renamed into place. Returns where the old database was moved
+    (``None`` if there was none)."""
+    from studyllm.store.lock import DatabaseInUse, HomeLock
+
     home = Path(home)
     backup_path = Path(backup_path)
+    db = db_path(home)
+    if any(_same_file(backup_path, Path(f"{db}{suffix}")) for suffix in ("", *_SIDE_FILES)
+           if Path(f"{db}{suffix}").exists()):
+        raise StoreError(f"{backup_path} is the live database itself, not a backup: there is nothing to restore "
+                         "(nothing was changed); pick a file from `studyllm backup`")
     problem = check_database(backup_path)
     if problem:
         raise StoreError(f"{backup_path}: the backup can't be restored: {problem}")
-    db = db_path(home)
-    moved: Path | None = None
-    if db.exists():
-        label = "damaged" if check_database(db) else "replaced"
-        moved = _aside_name(db, label)
-        for suffix in ("-wal", "-shm", "-journal"):
-            side = Path(f"{db}{suffix}")
-            if side.exists():
-                os.replace(side, f"{moved}{suffix}")
-        os.replace(db, moved)
-    else:
-        for suffix in ("-wal", "-shm", "-journal"):
-            side = Path(f"{db}{suffix}")
-            if side.exists():  # stray files of a missing database must not be replayed into the backup
-                os.replace(side, f"{_aside_name(db, 'orphan')}{suffix}")
-    tmp = home / f".{DB_NAME}.restore.tmp"
-    tmp.unlink(missing_ok=True)
+    problem = studyllm_problem(backup_path)
+    if problem:
+        raise StoreError(f"{backup_path}: the backup can't be restored: {problem}; nothing was changed")
     try:
-        shutil.copyfile(backup_path, tmp)
-        _fsync_file(tmp)
-        os.replace(tmp, db)
-        _fsync_dir(home)
-    finally:
-        tmp.unlink(missing_ok=True)
+        home.mkdir(parents=True, exist_ok=True)
+        lock = HomeLock(db).acquire(exclusive=True)
+    except DatabaseInUse:
+        raise StoreError(
+            f"studyllm is running on {db} (another studyllm window or command has it open); close it and "
+            "restore again. Nothing was changed."
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"{home}: can't write here ({exc.strerror or exc}); nothing was changed") from None
+    tmp = home / f".{DB_NAME}.restore.tmp"
+    moved: Path | None = None
+    with lock:
+        try:
+            tmp.unlink(missing_ok=True)
+            shutil.copyfile(backup_path, tmp)
+            _fsync_file(tmp)
+            problem = check_database(tmp)
+            if problem:
+                raise StoreError(f"{backup_path}: the copy of the backup failed its check ({problem}); "
+                                 "nothing was changed")
+            if db.exists():
+                label = "damaged" if check_database(db) else "replaced"
+                moved = _aside_name(db, label)
+                for suffix in _SIDE_FILES:
+                    side = Path(f"{db}{suffix}")
+                    if side.exists():
+                        os.replace(side, f"{moved}{suffix}")
+                os.replace(db, moved)
+            else:
+                for suffix in _SIDE_FILES:
+                    side = Path(f"{db}{suffix}")
+                    if side.exists():  # stray files of a missing database must not be replayed into the backup
+                        os.replace(side, f"{_aside_name(db, 'orphan')}{suffix}")
+            os.replace(tmp, db)
+            _fsync_dir(home)
+        except OSError as exc:
+            if moved is not None and not db.exists() and moved.exists():
+                for suffix in ("", *_SIDE_FILES):  # put the current database back as it was
+                    if Path(f"{moved}{suffix}").exists():
+                        os.replace(f"{moved}{suffix}", f"{db}{suffix}")
+            raise StoreError(f"{home}: can't write here ({exc.strerror or exc}); the current database was "
+                             "left in place") from None
+        finally:
+            tmp.unlink(missing_ok=True)
     return moved
 
 
 def recovery_hint(home: Path) -> str | None:
     """When the database in ``home`` is damaged or not a database: a sentence naming the
-    newest good backup and the command that restores it. ``None`` if the file is healthy
-    or no good backup exists."""
+    newest good backup and the command that restores it (or saying there is none). ``None``
+    if the file is healthy, or can't be checked from here (permissions, a full or read-only
+    disk): restoring a backup over it would not help."""
     db = db_path(Path(home))
-    if not db.exists() or check_database(db) is None:
+    if not db.exists():
+        return None
+    problem = inspect_database(db)
+    if problem is None or not problem.damaged:  # healthy, or only unreadable from here: restoring won't help
         return None
     good = newest_good_backup(home)
     if good is None:

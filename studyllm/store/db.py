@@ -311,14 +311,48 @@ def schema_statements() -> list[str]:
     return statements()
 
 
+_DAMAGE_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+def error_kind(exc: BaseException) -> str:
+    """What an SQLite error means for the user: ``"full"`` (no space left), ``"readonly"``
+    (the file or folder can't be written: permissions, a read-only disk), ``"io"`` (the disk
+    reported an error), ``"locked"``, ``"damaged"`` (the file's content is broken) or
+    ``"other"``. Read from the extended result code where Python gives it, else the message."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    msg = str(getattr(exc, "orig", exc)).lower()
+    if name.startswith("SQLITE_FULL") or "disk is full" in msg or "no space left" in msg:
+        return "full"
+    if name.startswith(_DAMAGE_CODES) or "not a database" in msg or "malformed" in msg:
+        return "damaged"
+    if (name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"))
+            or "readonly" in msg or "unable to open" in msg or "permission denied" in msg):
+        return "readonly"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in msg:
+        return "locked"
+    if name.startswith(("SQLITE_IOERR", "SQLITE_NOMEM", "SQLITE_NOLFS")) or "disk i/o error" in msg:
+        return "io"
+    return "other"
+
+
 def explain(exc: Exception) -> str:
-    """A user-facing sentence for an SQLite error."""
+    """A user-facing sentence for an SQLite error, telling "can't write here" apart from
+    "the file is damaged" (only the second is a reason to restore a backup)."""
     msg = str(getattr(exc, "orig", exc))
-    if "not a database" in msg or "malformed" in msg:
+    kind = error_kind(exc)
+    if kind == "damaged":
         return "the database file is damaged or not a database (" + msg + "); it was left untouched"
-    if "readonly" in msg or "unable to open" in msg:
-        return "cannot write to the database (" + msg + ")"
-    if "locked" in msg:
+    if kind == "full":
+        return ("can't write: the disk is full (" + msg + "); nothing already saved was lost. "
+                "Free some space and try again")
+    if kind == "readonly":
+        return ("can't write here (" + msg + "): the data folder or the database file is read-only or "
+                "belongs to another user; the file itself is not damaged. Check its permissions, or point "
+                "--home / STUDYLLM_HOME at another folder")
+    if kind == "io":
+        return ("the disk reported a read/write error (" + msg + "); nothing already saved was lost. "
+                "Check the disk and try again")
+    if kind == "locked":
         return "the database stayed locked by another studyllm process for too long (" + msg + ")"
     return msg
 

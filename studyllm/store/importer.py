@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from studyllm.decks.identity import (
     text_hash,
 )
 from studyllm.decks.model import DeckError, ParsedDeck
+from studyllm.decks.source import DeckReadError, read_deck_bytes, what_is
 from studyllm.store import constants as m
 from studyllm.store.db import Connection, dumps, grow_page_cache, write_tx
 from studyllm.store.service import Store, queue_for
@@ -136,6 +138,11 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
                     path=str(f),
                     hint="fix or remove the link"))
                 continue
+            mode = _mode(key)
+            if mode is not None and not stat.S_ISREG(mode):
+                errors.append(DeckError(f"{what_is(mode)}, not a regular file; skipped", path=str(f),
+                                        hint="only regular files are read as decks"))
+                continue
             if root is not None and f.is_symlink() and not key.is_relative_to(root):
                 errors.append(DeckError(
                     f"symbolic link to a file outside the deck folder ({key}); skipped", path=str(f),
@@ -145,6 +152,13 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
                 seen.add(key)
                 files.append(f)
     return files, errors
+
+
+def _mode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return None
 
 
 def import_paths(
@@ -180,15 +194,9 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
     source = str(path.resolve())
     max_bytes = store.setting("max_deck_mb") * 1024 * 1024
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return DeckReport(path=str(path), errors=[DeckError(
-                f"file is {size:,} bytes, over the {max_bytes:,} byte limit", path=str(path),
-                hint="split it into several decks, or raise the max_deck_mb setting")])
-        data = path.read_bytes()
-    except OSError as exc:
-        error = DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))
-        return DeckReport(path=str(path), errors=[error])
+        data = read_deck_bytes(path, max_bytes)  # regular files only (no FIFO, no /dev/zero), at most the limit
+    except DeckReadError as exc:
+        return DeckReport(path=str(path), errors=[DeckError(str(exc), path=str(path), hint=exc.hint)])
     digest = hashlib.sha256(data).hexdigest()
     if not force and not dry_run and mode is None and not strict:  # --mode / --strict may read it differently
         with store.database.connect() as conn:
@@ -205,7 +213,7 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
     if path.suffix.lower() in ANKI_SUFFIXES:
         from studyllm.decks.anki_tsv import parse_anki_tsv
 
-        parsed = parse_anki_tsv(path, max_bytes=max_bytes)
+        parsed = parse_anki_tsv(path, max_bytes=max_bytes, data=data)
     else:
         from studyllm.decks.parser import parse_bytes
 

@@ -32,6 +32,7 @@ from studyllm.store.db import (
     init_schema,
     write_tx,
 )
+from studyllm.store.lock import DatabaseInUse, HomeLock
 from studyllm.store.settings import SPECS, validate
 
 __all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError", "CardChangedError"]
@@ -140,12 +141,38 @@ class _Limits:
     review_left: dict[int, int] = field(default_factory=dict)
 
 
+def _deck_options(raw: str | None) -> dict[str, int]:
+    """A deck's stored daily limits; a row that is not a JSON object of whole numbers (damaged,
+    or nested too deeply to read) counts as no options, so the queue still opens."""
+    try:
+        opts = json.loads(raw or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(opts, dict):
+        return {}
+    return {k: v for k, v in opts.items()
+            if k in ("new_per_day", "reviews_per_day") and isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+
+
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
 def _day(s: str | None) -> date | None:
     return date.fromisoformat(s) if s else None
+
+
+def _shared_lock(home: Path, path: Path) -> HomeLock:
+    """The shared advisory lock every open store holds (see :mod:`studyllm.store.lock`)."""
+    from studyllm.store.db import BUSY_TIMEOUT_MS
+
+    lock = HomeLock(path)
+    try:
+        return lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+    except DatabaseInUse:
+        raise StoreError(f"{home}: a backup is being restored into this folder; try again in a moment") from None
+    except OSError as exc:
+        raise StoreError(f"{home}: can't write here: cannot create {lock.path.name} ({exc.strerror or exc})") from None
 
 
 class Store:
@@ -158,6 +185,7 @@ class Store:
         self.warnings: list[str] = []
         self._settings_cache: dict[str, Any] | None = None
         self._temp_dir: Path | None = None
+        self._home_lock: HomeLock | None = None
         self._undo_stack: list[str] = []  # log uids of this session's answers, newest last
         # ((day, answers that day, last log id), {(deck_id, kind): answers}); see _done_today
         self._done_cache: tuple[tuple[str, int, int | None], dict[tuple[int, str], int]] | None = None
@@ -170,14 +198,23 @@ class Store:
         try:
             home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{home}: cannot create the data folder: {exc.strerror or exc}") from None
+            raise StoreError(f"{home}: can't write here: cannot create the data folder "
+                             f"({exc.strerror or exc})") from None
         if not os.access(home, os.W_OK | os.X_OK):
-            raise StoreError(f"{home}: the data folder is not writable")
+            raise StoreError(f"{home}: can't write here: the data folder is not writable (read-only, or owned by "
+                             "another user); nothing was changed and the database is not damaged. Fix its "
+                             "permissions, or point --home / STUDYLLM_HOME at another folder")
         path = db_path(home)
-        check_sqlite_file(path)
-        database = Database(path)
-        store = cls(database, path=path, clock=clock)
-        init_schema(database)
+        lock = _shared_lock(home, path)  # held until close(): a restore refuses while it is
+        try:
+            check_sqlite_file(path)
+            database = Database(path)
+            store = cls(database, path=path, clock=clock)
+            init_schema(database)
+        except BaseException:
+            lock.release()
+            raise
+        store._home_lock = lock
         return store
 
     @classmethod
@@ -198,6 +235,9 @@ class Store:
 
     def close(self) -> None:
         self.database.dispose()
+        if self._home_lock is not None:
+            self._home_lock.release()
+            self._home_lock = None
         if self._temp_dir is not None:
             import shutil
 
@@ -223,8 +263,10 @@ class Store:
                     continue
                 try:
                     values[key] = validate(key, json.loads(raw))
-                except (ValueError, json.JSONDecodeError) as exc:
-                    msg = f"ignoring bad setting {key!r} ({exc}); using the default {SPECS[key].default!r}"
+                except (ValueError, TypeError, RecursionError) as exc:
+                    # RecursionError: a row of deeply nested JSON (json.loads, or the message's repr)
+                    why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+                    msg = f"ignoring bad setting {key!r} ({why}); using the default {SPECS[key].default!r}"
                     self.warnings.append(msg)
                     warnings.warn(msg, stacklevel=2)
             self._settings_cache = values
@@ -267,7 +309,7 @@ class Store:
         global_new = max(0, s["new_per_day"] - total_new)
         global_rev = max(0, s["reviews_per_day"] - total_rev)
         for did, raw in decks:
-            opts = json.loads(raw or "{}")
+            opts = _deck_options(raw)
             new_cap = opts.get("new_per_day", s["new_per_day"])
             rev_cap = opts.get("reviews_per_day", s["reviews_per_day"])
             limits.new_left[did] = max(0, min(global_new, new_cap - done.get((did, "new"), 0)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,7 @@ def validate(key: str, value: Any) -> Any:
     try:
         return spec.check(value)
     except ValueError as exc:
-        raise ValueError(f"setting {key!r} {exc} (got {value!r})") from None
+        raise ValueError(f"setting {key!r} {exc} (got {reprlib.repr(value)})") from None
 
 
 def parse_cli_value(key: str, text: str) -> Any:

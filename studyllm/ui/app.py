@@ -15,9 +15,11 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from studyllm.store import Store
+from studyllm.textsafe import clean
 
 __all__ = ["StudyApp", "build_app"]
 
@@ -124,6 +126,19 @@ class StudyApp(App[None]):
         except (StoreError, OSError) as exc:  # a failed backup must not stop the learner
             self.call_from_thread(self.notify, f"No backup today: {exc}", severity="warning", timeout=10,
                                   markup=False)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens' and widgets' ``notify`` end here) passes through the one
+        sanitiser: messages quote file names, card text and errors."""
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=markup)
 
     def watch_theme(self, theme: str) -> None:
         # the command palette's theme picker changes the theme too: keep the setting in step

@@ -2,20 +2,19 @@
 
 Card text comes from Markdown files a learner may have downloaded. It is shown through
 the Markdown widget (which never interprets Textual markup) or as plain ``Text`` /
-``markup=False`` labels, and every C0/C1 control character except newline and tab is
-removed first, so an escape sequence such as ``\\x1b]52;...`` (clipboard write) can
-never reach the terminal; bidi override controls are removed too, so text shows in the
-order it is stored.
+``markup=False`` labels, and passes through :func:`clean` first: the project's one
+sanitiser, :func:`studyllm.textsafe.clean` (re-exported here), which removes escape
+sequences such as ``\\x1b]52;...`` (clipboard write), control characters and bidi
+overrides, so none of them reaches the terminal.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
-# C0/C1 controls (newline and tab kept), and the bidi embedding/override/isolate controls,
-# which can make text display in a different order than it is stored ("Trojan Source").
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from studyllm.textsafe import clean
+
+__all__ = ["FOUR_BUTTONS", "SM2_GRADES", "clean", "days_words", "due_words", "duration_words", "one_line"]
 
 # SM-2's own words for the six grades (Wozniak 1990), shortened to fit a footer.
 SM2_GRADES: dict[int, tuple[str, str]] = {
@@ -34,11 +33,6 @@ FOUR_BUTTONS: dict[int, tuple[str, int]] = {
     3: ("Good", 4),
     4: ("Easy", 5),
 }
-
-
-def clean(text: object) -> str:
-    """``text`` as a string without control characters (newline and tab kept)."""
-    return _CONTROL.sub("", str(text)).replace("\r", "")
 
 
 def one_line(text: object, width: int = 80) -> str:

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.settings import SPECS
 from studyllm.ui.screens.base import AppScreen
+from studyllm.ui.text import clean
 
 INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
 
@@ -48,7 +49,7 @@ class SettingsScreen(AppScreen[None]):
             yield Static(SPECS["grading_mode"].help, id="grading_mode-msg", classes="msg", markup=False)
             with Horizontal(classes="row"):
                 yield Label("Deck folders", classes="label")
-                yield Input(", ".join(s["deck_folders"]), placeholder="~/notes/decks, ~/more", id="deck_folders",
+                yield Input(clean(", ".join(s["deck_folders"])), placeholder="~/notes/decks, ~/more", id="deck_folders",
                             classes="value")
             yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)",
                          id="deck_folders-msg", classes="msg", markup=False)
@@ -65,7 +66,7 @@ class SettingsScreen(AppScreen[None]):
         self.query_one("#new_per_day", Input).focus()
 
     def _message(self, key: str, text: str, error: bool = False) -> None:
-        self.query_one(f"#{key}-msg", Static).update(Text(text, style="bold red" if error else "green"))
+        self.query_one(f"#{key}-msg", Static).update(Text(clean(text), style="bold red" if error else "green"))
 
     def save(self, key: str, value: object) -> bool:
         try:

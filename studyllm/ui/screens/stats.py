@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from studyllm.ui.screens.base import AppScreen
+from studyllm.ui.text import one_line
 
 SPANS = (30, 90, 365)
 _WEEKDAYS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
@@ -210,8 +211,8 @@ class StatsScreen(AppScreen[None]):
         for kind, label in (("young", "Young (< 21 d)"), ("mature", "Mature"), ("all", "All")):
             table.add_row(Text(label), *(_pct(overall[p][kind]) for p in ("today", "week", "month")), key=kind)
         for d in data["retention"]["decks"]:
-            table.add_row(Text(d["title"], style="italic"), *(_pct(d[p]["all"]) for p in ("today", "week", "month")),
-                          key=f"deck:{d['key']}")
+            table.add_row(Text(one_line(d["title"], 60), style="italic"),
+                          *(_pct(d[p]["all"]) for p in ("today", "week", "month")), key=f"deck:{d['key']}")
 
     def _forecast(self, data: dict[str, Any]) -> None:
         ys = [d["due"] for d in data["forecast"]]
@@ -245,7 +246,7 @@ class StatsScreen(AppScreen[None]):
         table.clear()
         for d in data["decks"]:
             table.add_row(
-                Text(d["title"]),
+                Text(one_line(d["title"], 60)),
                 *(Text(str(d[k]), justify="right", style="" if d[k] else "dim")
                   for k in ("new", "learning", "young", "mature", "leeches", "total")),
                 key=d["key"],

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import os
 import random
-import shlex
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -501,8 +498,11 @@ class StudyScreen(AppScreen[None]):
             self.next_card()
             self.recount()
             return
-        except (StoreError, DatabaseError, OSError) as exc:  # a locked or broken database: say so, keep the card
-            self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8, markup=False)
+        except (StoreError, DatabaseError, OSError) as exc:  # a full disk, a locked or broken database: say so
+            from studyllm.store.db import explain
+
+            why = explain(exc) if isinstance(exc, DatabaseError) else str(exc)
+            self.notify(f"The answer wasn't saved: {why}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
         if self.remaining is not None and not result.drill_again:
@@ -552,20 +552,39 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"The deck file isn't there any more: {clean(card.source_path) or '(none)'}", severity="error",
                         markup=False)
             return
-        editor = self.app.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        cmd = [*shlex.split(editor), f"+{card.line}", str(path)]
+        from studyllm.ui.editor import EditorError, editor_command
+
         try:
-            try:
-                with self.app.suspend():
-                    subprocess.call(cmd)
-            except Exception as exc:
-                if type(exc).__name__ != "SuspendNotSupported":
-                    raise
-                subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except OSError as exc:
-            self.notify(f"Couldn't start the editor {editor!r}: {exc}", severity="error", markup=False)
+            cmd = editor_command(self.app.editor, path, card.line)
+            code = self._edit_in_terminal(cmd)
+        except EditorError as exc:
+            self.notify(str(exc), title="Editor", severity="error", timeout=12, markup=False)
             return
+        if code:
+            self.notify(f"The editor {cmd[0]!r} exited with status {code}; the deck file is re-read anyway.",
+                        title="Editor", severity="warning", timeout=8, markup=False)
         self.reimport(path, card.id)
+
+    def _edit_in_terminal(self, cmd: list[str]) -> int:
+        """Hand the terminal to the editor and take it back. Textual resumes the app only
+        when the ``suspend()`` block ends normally, so nothing may raise inside it:
+        :func:`run_editor` raises only ``EditorError``, which is carried out of the block."""
+        from textual.app import SuspendNotSupported
+
+        from studyllm.ui.editor import EditorError, run_editor
+
+        outcome: int | EditorError
+        try:
+            with self.app.suspend():
+                try:
+                    outcome = run_editor(cmd)
+                except EditorError as exc:
+                    outcome = exc
+        except SuspendNotSupported:  # no terminal to hand over (a test or web driver)
+            outcome = run_editor(cmd, attached=False)
+        if isinstance(outcome, EditorError):
+            raise outcome
+        return outcome
 
     def reimport(self, path: Path, card_id: int) -> None:
         from studyllm.store.importer import import_file

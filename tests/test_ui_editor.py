@@ -1,0 +1,191 @@
+"""``$EDITOR`` failures (issue 17, item 7): whatever goes wrong, the app resumes and a
+notification says what happened.
+
+Under Pilot the headless driver can't hand the terminal over, so :meth:`App.suspend` is
+replaced by a stand-in that behaves as Textual's does on a real terminal: it resumes the
+app only when its block ends normally. The last test drives the real command in tmux."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from studyllm.ui.app import build_app
+from studyllm.ui.editor import FALLBACKS, EditorError, editor_command
+
+DECK = "# Edit me\n\nWhat is teh sum of two and two in base ten? :: 4\n"
+
+
+def no_program(name: str) -> str | None:
+    return None
+
+
+def test_editor_command_splits_like_a_shell_and_never_raises_anything_else(tmp_path):
+    deck = tmp_path / "d.md"
+    which = {"code": "/usr/bin/code", "vi": "/usr/bin/vi"}.get
+    assert editor_command("code --wait", deck, 7, env={}, which=which) == ["code", "--wait", "+7", str(deck)]
+    assert editor_command(None, deck, 3, env={"EDITOR": "vi"}, which=which)[0] == "vi"
+    assert editor_command(None, deck, 3, env={"VISUAL": "code", "EDITOR": "vi"}, which=which)[0] == "code"
+    assert editor_command(None, deck, 1, env={}, which=which) == ["vi", "+1", str(deck)]  # unset: vi
+    with pytest.raises(EditorError, match="fix the quoting"):
+        editor_command(None, deck, 1, env={"EDITOR": "vim '"}, which=which)
+    with pytest.raises(EditorError, match="isn't installed"):
+        editor_command(None, deck, 1, env={"EDITOR": "no-such-editor"}, which=which)
+    with pytest.raises(EditorError, match="No editor found"):
+        editor_command(None, deck, 1, env={}, which=no_program)
+    assert "vi" in FALLBACKS
+
+
+@pytest.fixture
+def study_store(tmp_path):
+    from ui_fixtures import NOW
+
+    from studyllm.clock import FrozenClock
+    from studyllm.store import Store
+    from studyllm.store.importer import import_file
+
+    deck = tmp_path / "deck.md"
+    deck.write_text(DECK, encoding="utf-8")
+    store = Store.open(tmp_path / "home", clock=FrozenClock(NOW))
+    assert import_file(store, deck).ok
+    yield store, deck
+    store.close()
+
+
+class FakeTerminal:
+    """``App.suspend`` as on a real terminal: resume only if the block ends normally."""
+
+    def __init__(self) -> None:
+        self.suspended = 0
+        self.resumed = 0
+
+    @contextmanager
+    def suspend(self) -> Iterator[None]:
+        self.suspended += 1
+        yield  # an exception here skips the resume, as in textual.app.App.suspend
+        self.resumed += 1
+
+
+def script(tmp_path: Path, name: str, body: str, mode: int = 0o755) -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+CASES = {
+    "missing program": (lambda tmp: str(tmp / "no-such-editor"), "isn't installed or isn't on PATH"),
+    "unbalanced quote": (lambda tmp: "vim '--not closed", "fix the quoting"),
+    "empty": (lambda tmp: "   ", None),  # blank counts as unset: the fallback list is used
+    "not a program": (lambda tmp: str(script(tmp, "garbage", "\x7fELF not really\n")), "Couldn't start the editor"),
+    "exits 1": (lambda tmp: str(script(tmp, "fails.sh", "#!/bin/sh\nexit 1\n")), "exited with status 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_every_editor_failure_resumes_the_app_and_says_why(study_store, tmp_path, monkeypatch, case):
+    store, deck = study_store
+    make, expected = CASES[case]
+    editor = make(tmp_path)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", editor)
+    if case == "empty":
+        monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # and no vi, vim, nano or editor either
+        expected = "No editor found"
+    app = build_app(store)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(app, "suspend", terminal.suspend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        screen = app.screen
+        card_id = screen.card.id
+        await pilot.press("e")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(expected in m for m in messages), messages
+        assert terminal.resumed == terminal.suspended  # never left suspended
+        assert app.is_running and screen.card.id == card_id
+        await pilot.press("space")  # and the app still works
+        await pilot.pause()
+        assert screen.revealed
+    assert deck.read_text() == DECK
+
+
+async def test_a_failed_editor_under_a_driver_that_cannot_suspend(study_store, tmp_path):
+    store, _deck = study_store
+    app = build_app(store, editor=str(tmp_path / "missing"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert any("isn't installed" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+# ------------------------------------------------------------------ the real terminal
+TMUX = shutil.which("tmux")
+SOCKET = "hardening"
+
+
+def _tmux(*args: str) -> str:
+    assert TMUX is not None
+    return subprocess.run([TMUX, "-L", SOCKET, *args], check=True, capture_output=True, text=True).stdout
+
+
+def _wait(session: str, text: str, timeout: float = 40.0) -> str:
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = _tmux("capture-pane", "-p", "-t", session)
+        if text in shown:
+            return shown
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; screen was:\n{shown}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@pytest.mark.parametrize("editor, message", [
+    ("/nonexistent/editor", "isn't installed"),
+    ("{garbage}", "Couldn't start the editor"),  # found, started inside the suspended app, fails
+    ("vim '", "fix the quoting"),
+])
+def test_the_real_app_comes_back_after_a_failed_editor(tmp_path, editor, message):
+    from studyllm.store import Store
+    from studyllm.store.importer import import_file
+
+    deck = tmp_path / "deck.md"
+    deck.write_text(DECK, encoding="utf-8")
+    home = tmp_path / "home"
+    with Store.open(home) as s:
+        assert import_file(s, deck).ok
+    editor = editor.format(garbage=script(tmp_path, "garbage", "\x7fELF not really\n"))
+    session = f"editor-{uuid.uuid4().hex[:8]}"
+    env_editor = editor.replace("'", "'\\''")
+    cmd = (f"env -u VISUAL TERM=xterm-256color EDITOR='{env_editor}' {sys.executable} -m studyllm --home '{home}'; "
+           "echo STUDYLLM-EXITED $?; sleep 30")
+    try:
+        _tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
+        _wait(session, "Edit me")
+        _tmux("send-keys", "-t", session, "Enter")
+        _wait(session, "sum of two")
+        _tmux("send-keys", "-t", session, "e")
+        _wait(session, message)  # the app is back on screen, with the reason in a toast
+        _tmux("send-keys", "-t", session, "Space")
+        _wait(session, "How well did you recall it")  # and still answers keys
+        _tmux("send-keys", "-t", session, "C-q")
+        _wait(session, "STUDYLLM-EXITED 0")
+    finally:
+        subprocess.run([TMUX, "-L", SOCKET, "kill-session", "-t", session], capture_output=True)
+    assert os.path.exists(home / "studyllm.db")
