@@ -11,6 +11,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from studyllm.decks.model import ParsedCard
@@ -85,13 +88,17 @@ def norm_hash(card: ParsedCard) -> str:
     return text_hash(normalise(card_text(card)))
 
 
-def similarity(a: str, b: str) -> float:
-    """Similarity of two normalised texts in [0, 1] (difflib ratio, with cheap upper bounds first)."""
+def similarity(a: str, b: str, floor: float = SIMILARITY_THRESHOLD) -> float:
+    """Similarity of two normalised texts in [0, 1] (difflib ratio, with cheap upper bounds
+    first). Exact when it is at least ``floor``; below ``floor`` it may be an upper bound."""
     if a == b:
         return 1.0
     matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < SIMILARITY_THRESHOLD or matcher.quick_ratio() < SIMILARITY_THRESHOLD:
-        return matcher.quick_ratio()
+    if matcher.real_quick_ratio() < floor:
+        return matcher.real_quick_ratio()
+    quick = matcher.quick_ratio()
+    if quick < floor:
+        return quick
     return matcher.ratio()
 
 
@@ -104,3 +111,255 @@ def stable_uid(deck_key: str, chash: str, taken: set[str] | None = None) -> str:
         n += 1
         uid = f"{base}-{n}"
     return uid
+
+
+# --------------------------------------------------------------------------- matching
+#
+# The ladder a re-import climbs for every card of the file that has no stored twin yet. Each
+# layer only sees the cards the layers above left unmatched, and each runs in time linear in
+# the number of cards (dictionaries, and a bounded number of similarity scores per card).
+
+# Same question, new answer: the question must be unique on both sides (among the file's
+# cards, and among the stored cards still unmatched) and not empty once normalised.
+# Same answer, edited question: the same heading path, the answer unique on both sides, and
+# either an answer of at least ANSWER_MIN_CHARS normalised characters (a real sentence, not
+# "Yes" or "O(n)") or questions at least QUESTION_SIMILAR alike.
+ANSWER_MIN_CHARS = 12
+QUESTION_SIMILAR = 0.5
+# Similar text under another heading (a card moved and edited at once) needs more than the
+# same-heading threshold.
+MOVED_SIMILARITY_THRESHOLD = 0.9
+# Below the automatic thresholds, a stored card with history and a new card that score at
+# least this much are listed as a possible rewrite for the learner to confirm.
+REWRITE_MIN = 0.4
+# Candidate pairs per card: the cards at nearby positions in the same heading path
+# (NEIGHBOURS each side) and the cards sharing the most rare words (RARE_WORD_DF: words in
+# more stored cards than this are ignored; WORD_CANDIDATES best kept). Only these pairs get a
+# similarity score, which keeps the similar-text layer linear.
+NEIGHBOURS = 2
+RARE_WORD_DF = 16
+WORD_CANDIDATES = 3
+
+LAYERS = ("exact", "normalised", "syntax", "question", "answer", "similar", "moved-similar", "linked")
+
+
+@dataclass(frozen=True)
+class MatchCard:
+    """What matching needs of one card, stored (``key`` = card id) or parsed (``key`` = index)."""
+
+    key: int
+    kind: str
+    variant: str
+    front: str
+    back: str
+    extra: str  # JSON text, "{}" when empty
+    heading_path: str  # JSON text
+    position: int
+    content_hash: str
+    norm_hash: str
+    archived: bool = False
+    history: bool = False  # stored card that has been answered
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A stored card with history and a new card that may be the same card, rewritten."""
+
+    old: int  # stored card id
+    new: int  # index of the parsed card
+    score: float
+
+
+@dataclass
+class Matching:
+    pairs: dict[int, tuple[int, str, float]] = field(default_factory=dict)  # new index -> (old id, layer, score)
+    rewrites: list[Rewrite] = field(default_factory=list)
+
+
+class _Side:
+    """Normalised pieces of one card, computed once and only when a layer asks."""
+
+    __slots__ = ("card", "_front", "_back", "_text", "_words")
+
+    def __init__(self, card: MatchCard):
+        self.card = card
+        self._front: str | None = None
+        self._back: str | None = None
+        self._text: str | None = None
+        self._words: frozenset[str] | None = None
+
+    @property
+    def front(self) -> str:
+        if self._front is None:
+            self._front = normalise(self.card.front)
+        return self._front
+
+    @property
+    def back(self) -> str:
+        if self._back is None:
+            extra = "" if self.card.extra == "{}" else self.card.extra
+            self._back = normalise(self.card.back + " " + extra)
+        return self._back
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = (self.front + " " + self.back).strip()
+        return self._text
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(w for w in self.text.split() if len(w) >= 3 or not w.isascii())
+        return self._words
+
+
+def _unique_index(sides: list[_Side], key: Callable[[_Side], object]) -> dict[object, _Side | None]:
+    """key -> the one side with that key, or None when several share it."""
+    out: dict[object, _Side | None] = {}
+    for s in sides:
+        k = key(s)
+        out[k] = None if k in out else s
+    return out
+
+
+def match_cards(old: list[MatchCard], new: list[MatchCard]) -> Matching:
+    """Pair parsed cards with stored cards of the same deck, layer by layer (see
+    ``docs/deck-format.md``). A stored card is paired at most once; between stored cards with
+    the same text, a live one is preferred to an archived one."""
+    result = Matching()
+    if not old:
+        return result
+    free_old: dict[int, MatchCard] = {o.key: o for o in old}
+
+    def claim(n: MatchCard, o: MatchCard, layer: str, score: float = 1.0) -> None:
+        result.pairs[n.key] = (o.key, layer, score)
+        del free_old[o.key]
+
+    # exact, then normalised hash: equal texts pair off in file order, live ones first
+    for layer, attr in (("exact", "content_hash"), ("normalised", "norm_hash")):
+        pending = [n for n in new if n.key not in result.pairs]
+        if not pending or not free_old:
+            break
+        by: dict[str, list[MatchCard]] = defaultdict(list)
+        # each bucket is kept reversed, so pop() takes its first card
+        for o in sorted(free_old.values(), key=lambda o: (not o.archived, -o.position)):
+            by[getattr(o, attr)].append(o)
+        for n in pending:
+            bucket = by.get(getattr(n, attr))
+            while bucket:
+                o = bucket.pop()
+                if o.key in free_old:
+                    claim(n, o, layer)
+                    break
+
+    new_sides = {n.key: _Side(n) for n in new}
+    all_new = list(new_sides.values())
+    old_sides = {o.key: _Side(o) for o in old}
+
+    def keyed_layer(layer: str, key: Callable[[_Side], object], ok: Callable[[_Side, _Side], bool]) -> None:
+        pending = [new_sides[n.key] for n in new if n.key not in result.pairs]
+        if not pending or not free_old:
+            return
+        # unique among all of the file's cards, and among the stored cards still free
+        on_new = _unique_index(all_new, key)
+        on_old = _unique_index([old_sides[k] for k in free_old], key)
+        for s in pending:
+            k = key(s)
+            if on_new.get(k) is not s:
+                continue
+            o = on_old.get(k)
+            if o is not None and o.card.key in free_old and ok(s, o):
+                claim(s.card, o.card, layer)
+
+    def always(_a: _Side, _b: _Side) -> bool:
+        return True
+
+    # the same text written in another syntax (kind or variant name changed)
+    keyed_layer("syntax", lambda s: (s.front, s.back) if s.front else None, always)
+    # same question, whatever the answer became
+    keyed_layer("question", lambda s: (s.card.kind, s.card.variant, s.front) if s.front else None, always)
+
+    # same answer in the same place, question edited
+    def answer_ok(a: _Side, b: _Side) -> bool:
+        return len(a.back) >= ANSWER_MIN_CHARS or similarity(a.front, b.front, QUESTION_SIMILAR) >= QUESTION_SIMILAR
+
+    keyed_layer(
+        "answer",
+        lambda s: (s.card.kind, s.card.variant, s.card.heading_path, s.back) if s.back else None,
+        answer_ok,
+    )
+
+    pending = [new_sides[n.key] for n in new if n.key not in result.pairs]
+    if not pending or not free_old:
+        return result
+    scored = _score_candidates(pending, [old_sides[k] for k in free_old])
+    # best pairs first, each card at most once
+    scored.sort(key=lambda t: (-t[0], t[1].card.key, t[2].card.key))
+    rewrites: list[Rewrite] = []
+    rewrite_taken: set[tuple[str, int]] = set()
+    for score, n_side, o_side in scored:
+        n, o = n_side.card, o_side.card
+        if n.key in result.pairs:
+            continue
+        same_place = n.heading_path == o.heading_path
+        if o.key in free_old and n.kind == o.kind and n.variant == o.variant and (
+            score >= (SIMILARITY_THRESHOLD if same_place else MOVED_SIMILARITY_THRESHOLD)
+        ):
+            claim(n, o, "similar" if same_place else "moved-similar", score)
+            continue
+        if score >= REWRITE_MIN and o.history and ("n", n.key) not in rewrite_taken and (
+            ("o", o.key) not in rewrite_taken
+        ):
+            rewrite_taken.update({("n", n.key), ("o", o.key)})
+            rewrites.append(Rewrite(old=o.key, new=n.key, score=round(score, 3)))
+    # a rewrite whose stored card was matched after all (a later, better pair) is dropped
+    result.rewrites = [r for r in rewrites if r.old in free_old and r.new not in result.pairs]
+    return result
+
+
+def _score_candidates(pending: list[_Side], free: list[_Side]) -> list[tuple[float, _Side, _Side]]:
+    """Similarity scores for a bounded number of candidate pairs per pending card."""
+    # neighbours: same heading path, nearby rank by position
+    groups_old: dict[str, list[_Side]] = defaultdict(list)
+    for o in sorted(free, key=lambda s: s.card.position):
+        groups_old[o.card.heading_path].append(o)
+    groups_new: dict[str, list[_Side]] = defaultdict(list)
+    for n in sorted(pending, key=lambda s: s.card.position):
+        groups_new[n.card.heading_path].append(n)
+    cands: dict[int, dict[int, _Side]] = defaultdict(dict)
+    for path, news in groups_new.items():
+        olds = groups_old.get(path, [])
+        if not olds:
+            continue
+        scale = len(olds) / len(news)
+        for rank, n in enumerate(news):
+            centre = int(rank * scale)
+            for o in olds[max(0, centre - NEIGHBOURS): centre + NEIGHBOURS + 1]:
+                cands[n.card.key][o.card.key] = o
+    # rare shared words, anywhere in the deck
+    postings: dict[str, list[_Side]] = defaultdict(list)
+    for o in free:
+        for w in o.words:
+            postings[w].append(o)
+    for n in pending:
+        counts: dict[int, int] = defaultdict(int)
+        by_key: dict[int, _Side] = {}
+        for w in n.words:
+            plist = postings.get(w)
+            if plist is None or len(plist) > RARE_WORD_DF:
+                continue
+            for o in plist:
+                counts[o.card.key] += 1
+                by_key[o.card.key] = o
+        for k in sorted(counts, key=lambda k: (-counts[k], k))[:WORD_CANDIDATES]:
+            cands[n.card.key][k] = by_key[k]
+    out: list[tuple[float, _Side, _Side]] = []
+    for n in pending:
+        for o in cands.get(n.card.key, {}).values():
+            score = similarity(n.text, o.text, REWRITE_MIN)
+            if score < REWRITE_MIN:
+                # a rewritten answer under a kept (but not unique) question: score the question
+                score = max(score, similarity(n.front, o.front, REWRITE_MIN) * 0.8)
+            out.append((score, n, o))
+    return out

@@ -252,6 +252,21 @@ def grow_page_cache(conn: Connection, cards: int) -> None:
     conn.exec_driver_sql(f"PRAGMA cache_size = {-want_kib}")
 
 
+# Tables added after schema version 1 was released, as schema_ddl() writes them.
+ADDED_TABLES = {
+    "source": (
+        "CREATE TABLE source (\n\tpath VARCHAR NOT NULL, \n\tis_dir BOOLEAN NOT NULL, \n\tadded_at VARCHAR NOT NULL,"
+        " \n\tlast_import_at VARCHAR, \n\tstate VARCHAR NOT NULL, \n\tmoved_to VARCHAR, \n\tPRIMARY KEY (path)\n)"
+    ),
+    "card_link": (
+        "CREATE TABLE card_link (\n\tnew_card_id INTEGER NOT NULL, \n\told_card_id INTEGER NOT NULL,"
+        " \n\tlinked_at VARCHAR NOT NULL, \n\tsnapshot VARCHAR NOT NULL, \n\tPRIMARY KEY (new_card_id),"
+        " \n\tFOREIGN KEY(new_card_id) REFERENCES card (id) ON DELETE CASCADE, \n\tUNIQUE (old_card_id),"
+        " \n\tFOREIGN KEY(old_card_id) REFERENCES card (id) ON DELETE CASCADE\n)"
+    ),
+}
+
+
 def schema_version(conn: Connection) -> int | None:
     has_meta = conn.exec_driver_sql(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
@@ -291,6 +306,13 @@ def init_schema(db: Database) -> int:
                 "CREATE INDEX IF NOT EXISTS ix_state_due_reviews ON card_state (due_day, position)"
                 " WHERE queue IN (1, 2)"
             )
+            # tables added without a new schema version (older releases ignore them): created
+            # here in a database made before them; a test keeps ADDED_TABLES equal to the models
+            have = {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name IN ('source', 'card_link')")}
+            for name, ddl in ADDED_TABLES.items():
+                if name not in have:
+                    conn.exec_driver_sql(ddl)
             while version < SCHEMA_VERSION:
                 step = MIGRATIONS.get(version)
                 if step is None:
@@ -320,6 +342,8 @@ def schema_ddl() -> list[str]:
         models.Card.__table__,
         models.CardState.__table__,
         models.ReviewLog.__table__,
+        models.Source.__table__,
+        models.CardLink.__table__,
     )}
     dialect = sqlite.dialect()
     out = []

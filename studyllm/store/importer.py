@@ -19,23 +19,72 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studyllm.decks.identity import (
-    SIMILARITY_THRESHOLD,
-    card_text,
-    join_card_text,
-    normalise,
-    similarity,
-    stable_uid,
-    text_hash,
-)
+from studyllm.decks.identity import MatchCard, card_text, match_cards, normalise, stable_uid, text_hash
 from studyllm.decks.model import DeckError, ParsedDeck
 from studyllm.store import constants as m
 from studyllm.store.db import Connection, dumps, grow_page_cache, write_tx
+from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
 
 Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class CardChange:
+    """One line of the per-card report: what the import did to one card."""
+
+    action: str  # "new", "updated", "moved", "archived", "restored", "linked"
+    path: str
+    line: int
+    front: str  # cut to one line
+    uid: str
+    layer: str = ""  # which rung of the identity ladder matched it (docs/deck-format.md)
+    score: float = 1.0
+    old_front: str = ""  # "updated": the front before, when it changed
+    old_uid: str = ""  # "linked": the card whose answers were moved here
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action, "path": self.path, "line": self.line, "front": self.front,
+                               "uid": self.uid}
+        if self.layer:
+            out["matched_by"] = self.layer
+            out["similarity"] = self.score
+        if self.old_front and self.old_front != self.front:
+            out["old_front"] = self.old_front
+        if self.old_uid:
+            out["old_uid"] = self.old_uid
+        return out
+
+
+@dataclass
+class RewriteReport:
+    """A possible rewrite: a stored card with history and a new card that look like the same
+    card but score below the automatic threshold. Linking moves the history onto the new card."""
+
+    old_id: int
+    old_uid: str
+    old_front: str
+    old_back: str
+    old_line: int
+    old_archived: bool
+    new_uid: str
+    new_front: str
+    new_back: str
+    new_line: int
+    path: str
+    score: float
+    reviews: int
+    linked: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "old": {"uid": self.old_uid, "line": self.old_line, "front": self.old_front, "back": self.old_back,
+                    "reviews": self.reviews},
+            "new": {"uid": self.new_uid, "line": self.new_line, "front": self.new_front, "back": self.new_back},
+            "path": self.path, "similarity": self.score, "linked": self.linked,
+        }
 
 
 @dataclass
@@ -49,9 +98,14 @@ class DeckReport:
     moved: int = 0
     archived: int = 0
     restored: int = 0
+    linked: int = 0
     skipped: bool = False  # file content identical to the last import: not parsed at all
     errors: list[DeckError] = field(default_factory=list)
     warnings: list[DeckError] = field(default_factory=list)
+    skipped_cards: list[DeckError] = field(default_factory=list)  # cards the parser left out (the rest imported)
+    cards: list[CardChange] = field(default_factory=list)  # every card that is not unchanged
+    rewrites: list[RewriteReport] = field(default_factory=list)
+    moved_from: str = ""  # the deck was taken over from this (gone) file
 
     @property
     def ok(self) -> bool:
@@ -68,6 +122,12 @@ class DeckReport:
         parts.append(f"{self.archived} archived (history kept)")
         if self.restored:
             parts.append(f"{self.restored} restored")
+        if self.linked:
+            parts.append(f"{self.linked} linked")
+        if self.rewrites and len(self.rewrites) > self.linked:
+            parts.append(f"{len(self.rewrites) - self.linked} possible rewrite(s)")
+        if self.skipped_cards:
+            parts.append(f"{len(self.skipped_cards)} card(s) skipped")
         return ", ".join(parts)
 
 
@@ -85,9 +145,11 @@ class ImportReport:
         return not self.errors
 
     def totals(self) -> dict[str, int]:
-        keys = ("new", "unchanged", "updated", "moved", "archived", "restored")
+        keys = ("new", "unchanged", "updated", "moved", "archived", "restored", "linked")
         out = {k: sum(getattr(d, k) for d in self.decks) for k in keys}
         out["errors"] = len(self.errors)
+        out["possible_rewrites"] = sum(len(d.rewrites) - d.linked for d in self.decks)
+        out["skipped_cards"] = sum(len(d.skipped_cards) for d in self.decks)
         out["files"] = len(self.decks)
         return out
 
@@ -203,25 +265,75 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
     return import_parsed(store, parsed, source_path=source, dry_run=dry_run)
 
 
-def import_parsed(store: Store, parsed: ParsedDeck, *, source_path: str, dry_run: bool = False) -> DeckReport:
-    """Sync one parsed deck into the store in a single transaction."""
+LinkChoice = str | Callable[[list["RewriteReport"]], Iterable[int]] | None
+
+
+def import_parsed(
+    store: Store, parsed: ParsedDeck, *, source_path: str, dry_run: bool = False, link: LinkChoice = None,
+) -> DeckReport:
+    """Sync one parsed deck into the store.
+
+    The changes are computed first on a read snapshot (no lock held), then written in one
+    short write transaction; if the deck changed in between (another import), the plan is
+    computed again. ``link`` decides the possible rewrites: ``"all"``, ``"none"``/``None``
+    (listed only), or a function given the rewrites that returns the indexes to link."""
     report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title, warnings=list(parsed.warnings))
+    report.skipped_cards = list(parsed.skipped)
     if parsed.errors:
         report.errors = list(parsed.errors)
         return report
     from studyllm.decks.parser import paused_gc
 
-    try:
-        with paused_gc(), write_tx(store.database) as conn:
-            err = _sync(conn, store, parsed, source_path, report)
-            if err:
-                report.errors.append(err)
-                raise _DryRun  # roll back
+    for _attempt in range(5):
+        attempt = DeckReport(path=report.path, key=report.key, title=report.title, warnings=list(report.warnings),
+                             skipped_cards=list(report.skipped_cards))
+        with paused_gc():
+            with store.database.connect() as conn:
+                plan = _plan(conn, store, parsed, source_path, attempt)
+            if isinstance(plan, DeckError):
+                attempt.errors.append(plan)
+                return attempt
             if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+                return attempt
+            chosen = _choose_links(attempt.rewrites, link)
+            with write_tx(store.database) as conn:
+                if _stamp(conn, plan.deck_id, parsed.key) != plan.stamp:
+                    continue  # changed since it was read: plan again
+                _write(conn, store, plan)
+                for i in chosen:
+                    rw = attempt.rewrites[i]
+                    new_id = plan.new_ids.get(rw.new_uid)
+                    if new_id is not None:
+                        link_cards(conn, store, rw.old_id, new_id)
+                        rw.linked = True
+                        attempt.cards.append(CardChange("linked", rw.path, rw.new_line, rw.new_front, rw.new_uid,
+                                                        layer="confirmed", score=rw.score, old_uid=rw.old_uid))
+                        attempt.linked += 1
+        return attempt
+    report.errors.append(DeckError("the deck kept changing during the import (another import running?); "
+                                   "nothing changed", path=parsed.path, hint="try again"))
     return report
+
+
+def _choose_links(rewrites: list[RewriteReport], link: LinkChoice) -> list[int]:
+    if not rewrites or link is None or link == "none":
+        return []
+    if link == "all":
+        return list(range(len(rewrites)))
+    if callable(link):
+        return sorted({i for i in link(rewrites) if 0 <= i < len(rewrites)})
+    raise ValueError(f"link must be 'all', 'none' or a function, not {link!r}")
+
+
+def _stamp(conn: Connection, deck_id: int | None, key: str) -> tuple:
+    """What must not change between planning and writing: the deck row and its cards."""
+    if deck_id is None:
+        return ("new", conn.exec_driver_sql("SELECT id FROM deck WHERE key = ?", (key,)).scalar())
+    return tuple(conn.exec_driver_sql(
+        "SELECT d.key, d.source_path, d.content_hash, d.updated_at, count(c.id), max(c.updated_at), max(c.id),"
+        " sum(c.archived) FROM deck d LEFT JOIN card c ON c.deck_id = d.id WHERE d.id = ?",
+        (deck_id,),
+    ).one())
 
 
 @dataclass
@@ -233,13 +345,71 @@ class _Old:
     kind: str
     variant: str
     heading_path: str
-    text: str
+    front: str
+    back: str
+    extra: str
     archived: bool
     line: int
     position: int
+    reviews: int
+    linked_away: bool
 
 
-def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport) -> DeckError | None:
+@dataclass
+class _Plan:
+    deck_id: int | None
+    key: str
+    stamp: tuple
+    deck_fields: tuple
+    adopt_from: int | None  # deck id of a moved/renamed file's deck taken over
+    new_cards: list[tuple] = field(default_factory=list)  # without id: (uid, *row)
+    new_positions: list[int] = field(default_factory=list)
+    updates: list[tuple] = field(default_factory=list)
+    state_pos: list[tuple[int, int]] = field(default_factory=list)  # (gpos, card id)
+    restores: list[int] = field(default_factory=list)
+    to_archive: list[int] = field(default_factory=list)
+    new_ids: dict[str, int] = field(default_factory=dict)  # uid -> card id, filled by _write
+    now: str = ""
+    position: int = 0
+
+
+def _one_line(text: str, width: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _find_moved_deck(conn: Connection, parsed: ParsedDeck, source_path: str) -> tuple | None:
+    """A deck whose file is gone and that this file continues (renamed or moved, a new deck
+    key): the same file content, or at least half of this file's cards already in it."""
+    gone = [
+        r for r in conn.exec_driver_sql("SELECT id, key, source_path, content_hash, position FROM deck")
+        if r[2] and r[2] != source_path and not Path(r[2]).exists()
+    ]
+    if not gone:
+        return None
+    for r in gone:
+        if parsed.content_hash and r[3] == parsed.content_hash:
+            return r
+    hashes = list({text_hash(card_text(c)) for c in parsed.cards})
+    if not hashes:
+        return None
+    ids = {r[0]: r for r in gone}
+    counts: dict[int, int] = defaultdict(int)
+    for i in range(0, len(hashes), 500):
+        chunk = hashes[i:i + 500]
+        for did, n in conn.exec_driver_sql(
+            f"SELECT deck_id, count(*) FROM card WHERE content_hash IN ({','.join('?' * len(chunk))}) GROUP BY deck_id",
+            tuple(chunk),
+        ):
+            if did in ids:
+                counts[did] += n
+    if not counts:
+        return None
+    best = max(counts, key=lambda d: (counts[d], -d))
+    return ids[best] if counts[best] * 2 >= len(hashes) else None
+
+
+def _plan(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport) -> _Plan | DeckError:
     now = store.utc_now_iso()
     deck = conn.exec_driver_sql(
         "SELECT id, source_path, position FROM deck WHERE key = ?", (parsed.key,)
@@ -252,156 +422,192 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
                   if Path(parsed.path).suffix.lower() in ANKI_SUFFIXES
                   else "give this deck its own `id:` in the front matter"),
         )
+    adopt_from = None
+    if deck is None:
+        moved = _find_moved_deck(conn, parsed, source_path)
+        if moved is not None:
+            adopt_from = moved[0]
+            deck = (moved[0], moved[2], moved[4])
+            report.moved_from = moved[2]
+            report.warnings.append(DeckError(
+                f"this file continues the deck {moved[1]!r} of {moved[2]}, which is gone: its cards and history"
+                " are kept", path=parsed.path))
+    deck_id = deck[0] if deck else None
+    stamp = _stamp(conn, deck_id, parsed.key)
     deck_fields = (
         parsed.title, source_path, parsed.content_hash, dumps(list(parsed.tags)), dumps(parsed.options),
         parsed.mode, now,
     )
-    if deck is None:
-        position = conn.exec_driver_sql("SELECT coalesce(max(position), -1) + 1 FROM deck").scalar_one()
-        deck_id = conn.exec_driver_sql(
-            "INSERT INTO deck (key, title, source_path, content_hash, tags, options, mode, updated_at, position,"
-            " archived, created_at) VALUES (?,?,?,?,?,?,?,?,?,0,?) RETURNING id",
-            (parsed.key, *deck_fields, position, now),
-        ).scalar_one()
-    else:
-        deck_id, position = deck[0], deck[2]
-        conn.exec_driver_sql(
-            "UPDATE deck SET title=?, source_path=?, content_hash=?, tags=?, options=?, mode=?, updated_at=?,"
-            " archived=0 WHERE id=?",
-            (*deck_fields, deck_id),
-        )
+    position = deck[2] if deck else conn.exec_driver_sql("SELECT coalesce(max(position), -1) + 1 FROM deck").scalar_one()
+    plan = _Plan(deck_id=deck_id, key=parsed.key, stamp=stamp, deck_fields=deck_fields, adopt_from=adopt_from,
+                 now=now, position=position)
 
-    old_rows = [
-        _Old(*r[:7], text=join_card_text(r[4], r[5], r[7], r[8], r[9]), archived=bool(r[10]), line=r[11],
-             position=r[12])
-        for r in conn.exec_driver_sql(
-            "SELECT id, uid, content_hash, norm_hash, kind, variant, heading_path, front, back, extra,"
-            " archived, line, position FROM card WHERE deck_id = ?",
-            (deck_id,),
-        )
-    ]
-    by_hash: dict[str, list[_Old]] = defaultdict(list)
-    by_norm: dict[str, list[_Old]] = defaultdict(list)
-    for o in old_rows:
-        by_hash[o.content_hash].append(o)
-        by_norm[o.norm_hash].append(o)
-    claimed: set[int] = set()
-
-    def take(candidates: list[_Old]) -> _Old | None:
-        # prefer a live card over an archived one with the same text
-        best = None
-        for o in candidates:
-            if o.id in claimed:
-                continue
-            if not o.archived:
-                best = o
-                break
-            best = best or o
-        if best is not None:
-            claimed.add(best.id)
-        return best
-
+    old_rows: list[_Old] = []
+    if deck_id is not None:
+        old_rows = [
+            _Old(*r[:10], archived=bool(r[10]), line=r[11], position=r[12], reviews=r[13] or 0,
+                 linked_away=bool(r[14]))
+            for r in conn.exec_driver_sql(
+                "SELECT c.id, c.uid, c.content_hash, c.norm_hash, c.kind, c.variant, c.heading_path, c.front, c.back,"
+                " c.extra, c.archived, c.line, c.position, s.reviews,"
+                " EXISTS (SELECT 1 FROM card_link l WHERE l.old_card_id = c.id)"
+                " FROM card c LEFT JOIN card_state s ON s.card_id = c.id WHERE c.deck_id = ?",
+                (deck_id,),
+            )
+        ]
     cards = parsed.cards
     texts = [card_text(c) for c in cards]
     hashes = [text_hash(t) for t in texts]
-    match: list[_Old | None] = [take(by_hash.get(h, [])) for h in hashes] if old_rows else [None] * len(cards)
-    # the normalised hash is only needed to match leftovers and to store with changed/new cards
-    norms = [o.norm_hash if o is not None and o.content_hash == h else text_hash(normalise(t))
-             for t, h, o in zip(texts, hashes, match)]
     path_json: dict[tuple[str, ...], str] = {}
-    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path))) for c in cards]
-    if old_rows:
-        for i in range(len(cards)):
-            if match[i] is None:
-                match[i] = take(by_norm.get(norms[i], []))
-    unmatched = [i for i in range(len(cards)) if match[i] is None] if old_rows else []
-    if unmatched:
-        pool: dict[tuple[str, str, str], list[_Old]] = defaultdict(list)
-        for o in old_rows:
-            if o.id not in claimed:
-                pool[(o.kind, o.variant, o.heading_path)].append(o)
-        for i in unmatched:
-            c = cards[i]
-            cands = [o for o in pool.get((c.kind, c.variant, paths[i]), []) if o.id not in claimed]
-            if not cands:
-                continue
-            mine = normalise(texts[i])
-            scored = [(similarity(mine, normalise(o.text)), o) for o in cands]
-            score, best = max(scored, key=lambda t: t[0])
-            if score >= SIMILARITY_THRESHOLD:
-                claimed.add(best.id)
-                match[i] = best
+    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
+             for c in cards]
+    extras = [dumps(c.extra) if c.extra else "{}" for c in cards]
+    by_id = {o.id: o for o in old_rows}
+    # a card whose answers were moved onto a confirmed rewrite stays archived: matching
+    # ignores it (its text coming back is a new card; `studyllm unlink` undoes the link)
+    candidates = [o for o in old_rows if not o.linked_away]
+    match_pairs: dict[int, tuple[int, str, float]] = {}
+    rewrites = []
+    norms: list[str] = [""] * len(cards)
+    if candidates:
+        exact = {o.content_hash: o for o in candidates}
+        for i, h in enumerate(hashes):
+            o = exact.get(h)
+            norms[i] = o.norm_hash if o is not None else text_hash(normalise(texts[i]))
+        result = match_cards(
+            [MatchCard(o.id, o.kind, o.variant, o.front, o.back, o.extra, o.heading_path, o.position,
+                       o.content_hash, o.norm_hash, o.archived, o.reviews > 0) for o in candidates],
+            [MatchCard(i, c.kind, c.variant, c.front, c.back, extras[i], paths[i], i, hashes[i], norms[i])
+             for i, c in enumerate(cards)],
+        )
+        match_pairs, rewrites = result.pairs, result.rewrites
+    else:
+        norms = [text_hash(normalise(t)) for t in texts]
 
     taken_uids = {o.uid for o in old_rows}
-    next_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM card").scalar_one()
-    if len(cards) > 1000:  # a bulk write: keep the card indexes' pages in memory
-        grow_page_cache(conn, next_id + len(cards))
-    new_cards: list[tuple] = []
-    new_states: list[tuple] = []
-    updates: list[tuple] = []
-    restores: list[int] = []
-    state_pos: list[tuple] = []
+    new_uid: dict[int, str] = {}
+    claimed: set[int] = set()
     for i, c in enumerate(cards):
-        o = match[i]
         gpos = position * DECK_SLOT + i
         row = (
-            c.kind, c.variant, c.front, c.back, dumps(c.extra) if c.extra else "{}", paths[i],
+            c.kind, c.variant, c.front, c.back, extras[i], paths[i],
             dumps(list(c.tags)) if c.tags else "[]", c.line, i, hashes[i], norms[i],
         )
-        if o is None:
+        pair = match_pairs.get(i)
+        if pair is None:
             uid = stable_uid(parsed.key, hashes[i], taken_uids)
             taken_uids.add(uid)
-            new_cards.append((next_id, uid, deck_id, *row, now, now))
-            new_states.append((next_id, deck_id, gpos))
-            next_id += 1
+            new_uid[i] = uid
+            plan.new_cards.append((uid, *row))
+            plan.new_positions.append(gpos)
             report.new += 1
+            report.cards.append(CardChange("new", parsed.path, c.line, _one_line(c.front), uid))
             continue
+        o = by_id[pair[0]]
+        claimed.add(o.id)
+        layer, score = pair[1], round(pair[2], 3)
         if o.archived:
-            restores.append(o.id)
+            plan.restores.append(o.id)
             report.restored += 1
+            report.cards.append(CardChange("restored", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
         if o.content_hash != hashes[i]:
             report.updated += 1
+            if not o.archived:
+                report.cards.append(CardChange("updated", parsed.path, c.line, _one_line(c.front), o.uid, layer,
+                                               score, old_front=_one_line(o.front)))
         elif o.heading_path != paths[i]:
             report.moved += 1
+            if not o.archived:
+                report.cards.append(CardChange("moved", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
         else:
             report.unchanged += 1
         if o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i or o.archived:
-            updates.append((*row, now, o.id))
-            state_pos.append((gpos, deck_id, o.id))
-    to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
-    report.archived = len(to_archive)
+            plan.updates.append((*row, now, o.id))
+            plan.state_pos.append((gpos, o.id))
+    plan.to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
+    report.archived = len(plan.to_archive)
+    for cid in plan.to_archive:
+        o = by_id[cid]
+        report.cards.append(CardChange("archived", parsed.path, o.line, _one_line(o.front), o.uid))
+    for rw in rewrites:
+        o, c = by_id[rw.old], cards[rw.new]
+        report.rewrites.append(RewriteReport(
+            old_id=o.id, old_uid=o.uid, old_front=o.front, old_back=o.back, old_line=o.line, old_archived=o.archived,
+            new_uid=new_uid[rw.new], new_front=c.front, new_back=c.back, new_line=c.line, path=parsed.path,
+            score=rw.score, reviews=o.reviews,
+        ))
+    if parsed.skipped and plan.to_archive:
+        # a card the parser left out must not lose its place: keep the file's stored cards
+        report.warnings.append(DeckError(
+            f"{len(parsed.skipped)} card(s) could not be read; {len(plan.to_archive)} stored card(s) no longer"
+            " found in the file are kept (not archived) until the file reads cleanly", path=parsed.path,
+            hint="fix the errors listed below and import again"))
+        kept = set(plan.to_archive)
+        plan.to_archive = []
+        report.archived = 0
+        report.rewrites = [r for r in report.rewrites if r.old_id not in kept]
+        report.cards = [ch for ch in report.cards if ch.action != "archived"]
+    return plan
 
-    if new_cards:
+
+def _write(conn: Connection, store: Store, plan: _Plan) -> None:
+    """Write a plan (inside the write transaction): a handful of bulk statements."""
+    now = plan.now
+    if plan.deck_id is None:
+        plan.deck_id = conn.exec_driver_sql(
+            "INSERT INTO deck (key, title, source_path, content_hash, tags, options, mode, updated_at, position,"
+            " archived, created_at) VALUES (?,?,?,?,?,?,?,?,?,0,?) RETURNING id",
+            (plan.key, *plan.deck_fields, plan.position, now),
+        ).scalar_one()
+    else:
+        conn.exec_driver_sql(
+            "UPDATE deck SET key=?, title=?, source_path=?, content_hash=?, tags=?, options=?, mode=?, updated_at=?,"
+            " archived=0 WHERE id=?",
+            (plan.key, *plan.deck_fields, plan.deck_id),
+        )
+    deck_id = plan.deck_id
+    cards = len(plan.new_cards) + len(plan.updates)
+    next_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM card").scalar_one()
+    if cards > 1000:  # a bulk write: keep the card indexes' pages in memory
+        grow_page_cache(conn, next_id + cards)
+    if plan.new_cards:
+        rows, states = [], []
+        for k, (card, gpos) in enumerate(zip(plan.new_cards, plan.new_positions)):
+            cid = next_id + k
+            rows.append((cid, card[0], deck_id, *card[1:], now, now))
+            states.append((cid, deck_id, gpos))
+            plan.new_ids[card[0]] = cid
         conn.exec_driver_sql(
             "INSERT INTO card (id, uid, deck_id, kind, variant, front, back, extra, heading_path, tags, line,"
             " position, content_hash, norm_hash, created_at, updated_at, archived)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
-            new_cards,
+            rows,
         )
         conn.exec_driver_sql(
             f"INSERT INTO card_state (card_id, deck_id, position, queue, repetitions, ef_centi, interval, reviews,"
             f" lapses, suspended, leech) VALUES (?,?,?,{m.QUEUE_NEW},0,250,0,0,0,0,0)",
-            new_states,
+            states,
         )
-    if updates:
+    if plan.updates:
         conn.exec_driver_sql(
             "UPDATE card SET kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
             " position=?, content_hash=?, norm_hash=?, updated_at=?, archived=0 WHERE id=?",
-            updates,
+            plan.updates,
         )
-        conn.exec_driver_sql("UPDATE card_state SET position=?, deck_id=? WHERE card_id=?", state_pos)
-    for cid in restores:
+        conn.exec_driver_sql("UPDATE card_state SET position=?, deck_id=? WHERE card_id=?",
+                             [(gpos, deck_id, cid) for gpos, cid in plan.state_pos])
+    for cid in plan.restores:
         st = conn.exec_driver_sql(
             "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
         ).first()
         q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
         conn.exec_driver_sql("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
-    if to_archive:
-        conn.exec_driver_sql("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive])
+    if plan.to_archive:
+        conn.exec_driver_sql("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?",
+                             [(now, i) for i in plan.to_archive])
         conn.exec_driver_sql(
-            f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in to_archive]
+            f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in plan.to_archive]
         )
-    return None
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -456,7 +662,10 @@ def report_dict(report: ImportReport) -> dict[str, Any]:
             {
                 "path": d.path, "key": d.key, "title": d.title, "new": d.new, "unchanged": d.unchanged,
                 "updated": d.updated, "moved": d.moved, "archived": d.archived, "restored": d.restored,
-                "skipped": d.skipped, "errors": [str(e) for e in d.errors], "warnings": [str(w) for w in d.warnings],
+                "linked": d.linked, "skipped": d.skipped, "errors": [str(e) for e in d.errors],
+                "warnings": [str(w) for w in d.warnings], "skipped_cards": [str(e) for e in d.skipped_cards],
+                "cards": [c.as_dict() for c in d.cards], "possible_rewrites": [r.as_dict() for r in d.rewrites],
+                **({"moved_from": d.moved_from} if d.moved_from else {}),
             }
             for d in report.decks
         ],
