@@ -29,6 +29,9 @@ from studyllm.store.service import Store, queue_for
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
 
 Progress = Callable[[int, int, str], None]
+# how possible rewrites are decided: "all", "none"/None, or a function given them that
+# returns the indexes to link
+LinkChoice = str | Callable[[list["RewriteReport"]], Iterable[int]] | None
 
 
 @dataclass
@@ -211,24 +214,153 @@ def import_paths(
     outline: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    link: LinkChoice = None,
+    track: bool = False,
 ) -> ImportReport:
+    """Import files and folders. ``track``: remember the paths as sources re-scanned at
+    start-up (``studyllm import`` and the Import screen do; the start-up scan itself doesn't)."""
+    paths = [Path(p) for p in paths]
     files, path_errors = collect_files(paths)
     report = ImportReport(dry_run=dry_run)
     for err in path_errors:
         report.decks.append(DeckReport(path=err.path, errors=[err]))
+    roots = _folder_roots(store, paths)
     for i, f in enumerate(files):
         if progress:
             progress(i, len(files), str(f))
-        report.decks.append(import_file(store, f, dry_run=dry_run, outline=outline, force=force))
+        d = import_file(store, f, dry_run=dry_run, outline=outline, force=force, link=link)
+        report.decks.append(d)
+        if not dry_run and d.ok and (d.new or d.archived):
+            _moves_across_files(store, d, report, roots)
     if progress:
         progress(len(files), len(files), "")
+    if not dry_run:
+        if track:
+            from studyllm.store.sources import track as remember
+
+            remember(store, [p for p in paths if p.exists()])
+        moved = [(d.moved_from, str(Path(d.path).resolve())) for d in report.decks if d.moved_from]
+        if moved:
+            from studyllm.store.sources import note_moves
+
+            note_moves(store, moved)
     return report
+
+
+def _folder_roots(store: Store, paths: list[Path]) -> list[str]:
+    """Folders inside which a card may move from one file to another and keep its history:
+    the folders being imported, the tracked folders, the deck folders and the shipped decks."""
+    roots = {str(p.resolve()) for p in paths if p.is_dir()}
+    with store.database.connect() as conn:
+        roots.update(r[0] for r in conn.exec_driver_sql("SELECT path FROM source WHERE is_dir = 1"))
+    roots.update(str(f.resolve()) for f in deck_folders(store))
+    return sorted(roots)
+
+
+def _same_folder(a: str, b: str, roots: list[str]) -> bool:
+    if os.path.dirname(a) == os.path.dirname(b):
+        return True
+    return any(a.startswith(r + os.sep) and b.startswith(r + os.sep) for r in roots)
+
+
+def _moves_across_files(store: Store, d: DeckReport, report: ImportReport, roots: list[str]) -> None:
+    """A card cut from one deck file and pasted into another of the same folder keeps its
+    history: a new card with the same text (exact or normalised) as an archived, answered card
+    of another deck takes that card's place, whichever file was imported first. Only a new card
+    nobody has answered is replaced, and only when exactly one such pair exists."""
+    new_uids = [c.uid for c in d.cards if c.action == "new"]
+    gone_uids = [c.uid for c in d.cards if c.action == "archived"]
+    pairs: list[tuple[int, int]] = []  # (old card with history, fresh card)
+    with store.database.connect() as conn:
+        def lookup(uid: str, want_archived: bool) -> tuple[int, int] | None:
+            me = conn.exec_driver_sql(
+                "SELECT c.id, c.content_hash, c.norm_hash, d.source_path FROM card c JOIN deck d ON d.id = c.deck_id"
+                " WHERE c.uid = ?", (uid,)).first()
+            if me is None:
+                return None
+            cid, chash, nhash, src = me
+            for col, value in (("content_hash", chash), ("norm_hash", nhash)):
+                rows = conn.exec_driver_sql(
+                    "SELECT c.id, d.source_path, s.reviews, (SELECT count(*) FROM review_log l WHERE l.card_id = c.id),"
+                    " EXISTS (SELECT 1 FROM card_link k WHERE k.old_card_id = c.id OR k.new_card_id = c.id)"
+                    f" FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
+                    f" WHERE c.{col} = ? AND c.id <> ? AND c.archived = ? AND d.id <> (SELECT deck_id FROM card"
+                    " WHERE id = ?)",
+                    (value, cid, int(want_archived), cid)).all()
+                fits = [r for r in rows if not r[4] and src and r[1] and _same_folder(src, r[1], roots)
+                        and ((r[3] > 0) if want_archived else (r[2] == 0 and r[3] == 0))]
+                if len(fits) == 1:
+                    return (fits[0][0], cid) if want_archived else (cid, fits[0][0])
+                if fits:
+                    return None  # ambiguous: leave both as they are
+            return None
+
+        for uid in new_uids:
+            pair = lookup(uid, True)
+            if pair:
+                pairs.append(pair)
+        for uid in gone_uids:
+            pair = lookup(uid, False)
+            if pair and pair[0] not in {p[0] for p in pairs}:
+                has_logs = conn.exec_driver_sql("SELECT count(*) FROM review_log WHERE card_id = ?",
+                                                (pair[0],)).scalar_one()
+                if has_logs:
+                    pairs.append(pair)
+    if not pairs:
+        return
+    with write_tx(store.database) as conn:
+        done = [m for old_id, fresh_id in dict(pairs).items() if (m := _take_place(conn, store, old_id, fresh_id))]
+    for uid, fresh_uid, src, line, front in done:
+        found_new = False
+        for deck in report.decks:
+            for i, ch in enumerate(deck.cards):
+                if ch.uid == fresh_uid and ch.action == "new":
+                    deck.new -= 1
+                    deck.moved += 1
+                    deck.cards[i] = CardChange("moved", ch.path, ch.line, ch.front, uid, layer="other file")
+                    found_new = True
+            kept = [ch for ch in deck.cards if not (ch.uid == uid and ch.action == "archived")]
+            deck.archived -= len(deck.cards) - len(kept)
+            deck.cards = kept
+        if not found_new:  # its new place was imported earlier
+            d.moved += 1
+            d.cards.append(CardChange("moved", src, line, _one_line(front), uid, layer="other file"))
+
+
+def _take_place(conn: Connection, store: Store, old_id: int, fresh_id: int) -> tuple[str, str, str, int, str] | None:
+    """Inside a write transaction: the answered, archived card ``old_id`` takes the place (deck,
+    text, position) of the unanswered card ``fresh_id``, which is removed."""
+    fresh = conn.exec_driver_sql(
+        "SELECT c.deck_id, c.kind, c.variant, c.front, c.back, c.extra, c.heading_path, c.tags, c.line, c.position,"
+        " c.content_hash, c.norm_hash, c.uid, s.position, s.reviews, d.source_path"
+        " FROM card c JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?",
+        (fresh_id,)).first()
+    old = conn.exec_driver_sql(
+        "SELECT c.uid, c.archived, d.source_path, s.reviews, s.repetitions, s.suspended FROM card c"
+        " JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?", (old_id,)).first()
+    if fresh is None or old is None or fresh[14] != 0 or not old[1]:
+        return None
+    if conn.exec_driver_sql("SELECT 1 FROM review_log WHERE card_id = ? LIMIT 1", (fresh_id,)).first():
+        return None
+    conn.exec_driver_sql("DELETE FROM card_state WHERE card_id = ?", (fresh_id,))
+    conn.exec_driver_sql("DELETE FROM card WHERE id = ?", (fresh_id,))
+    conn.exec_driver_sql(
+        "UPDATE card SET deck_id=?, kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
+        " position=?, content_hash=?, norm_hash=?, archived=0, updated_at=? WHERE id=?",
+        (*fresh[:12], store.utc_now_iso(), old_id))
+    q = queue_for(reviews=old[3], repetitions=old[4], suspended=bool(old[5]), archived=False)
+    conn.exec_driver_sql("UPDATE card_state SET deck_id=?, position=?, queue=? WHERE card_id=?",
+                         (fresh[0], fresh[13], q, old_id))
+    return old[0], fresh[12], fresh[15], fresh[8], fresh[3]
 
 
 ANKI_SUFFIXES = (".tsv", ".csv", ".txt")  # Anki "Notes in Plain Text" exports
 
 
-def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False) -> DeckReport:
+def import_file(
+    store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False,
+    link: LinkChoice = None,
+) -> DeckReport:
     source = str(path.resolve())
     max_bytes = store.setting("max_deck_mb") * 1024 * 1024
     try:
@@ -262,10 +394,7 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
 
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes)
     parsed.content_hash = digest
-    return import_parsed(store, parsed, source_path=source, dry_run=dry_run)
-
-
-LinkChoice = str | Callable[[list["RewriteReport"]], Iterable[int]] | None
+    return import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
 
 
 def import_parsed(
