@@ -38,12 +38,18 @@ def _open_store(args: argparse.Namespace, *, sync: bool = False):
     return store
 
 
-def _sync_decks(store) -> None:
-    """Re-scan the deck folders; a broken file is a warning, not a reason to stop."""
+def _sync_decks(store) -> list[str]:
+    """Re-scan the deck folders and tracked sources; a broken file is a warning, not a reason
+    to stop. Returns the warnings (also printed on stderr)."""
     from studyllm.store.importer import sync_folders
 
-    for err in sync_folders(store).errors:
-        print(f"{PROG}: warning: {shown(str(err))}", file=sys.stderr)
+    report = sync_folders(store)
+    notes = [str(err) for err in report.errors]
+    notes += [f"{path}: tracked deck source is missing; its cards are kept. Put it back, or stop tracking it with"
+              f" `studyllm sources forget {path}`" for path in report.missing]
+    for note in notes:
+        print(f"{PROG}: warning: {shown(note)}", file=sys.stderr)
+    return notes
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -57,10 +63,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         store = _open_store(args)
-        _sync_decks(store)
+        notes = _sync_decks(store)
         from studyllm.ui.app import build_app
 
         app = build_app(store, daily_backup=True)  # made in a worker once the home screen is up
+        app.startup_notes = notes[:5]
     finally:
         if collect:
             gc.freeze()
@@ -102,6 +109,27 @@ def cmd_due(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_links(rewrites) -> list[int]:
+    """``--link ask``: one question per possible rewrite on the terminal."""
+    chosen = []
+    for i, rw in enumerate(rewrites):
+        print(f"\nPossible rewrite in {shown(rw.path)} (similarity {rw.score:.2f}, {rw.reviews} answer(s) to keep):")
+        print(f"  was (line {rw.old_line}): {shown(_cut(rw.old_front))} :: {shown(_cut(rw.old_back))}")
+        print(f"  now (line {rw.new_line}): {shown(_cut(rw.new_front))} :: {shown(_cut(rw.new_back))}")
+        try:
+            answer = input("  Same card? Move its history onto the new text [y/N] ").strip().lower()
+        except EOFError:
+            answer = ""
+        if answer in ("y", "yes"):
+            chosen.append(i)
+    return chosen
+
+
+def _cut(text: str, width: int = 70) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from studyllm.store.importer import import_paths, report_dict
 
@@ -115,7 +143,16 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(f"\r[{bar:<30}] {done}/{total} {Path(path).name[:40]:<40}", end="", file=sys.stderr)
                 if done == total:
                     print(file=sys.stderr)
-    report = import_paths(store, paths, dry_run=args.dry_run, outline=args.outline, force=args.force, progress=progress)
+    link = args.link
+    if link == "ask":
+        if args.json or not sys.stdin.isatty():
+            print(f"{PROG} import: error: --link needs a terminal to ask on; use --link all or --link none",
+                  file=sys.stderr)
+            store.close()
+            return 2
+        link = _ask_links
+    report = import_paths(store, paths, dry_run=args.dry_run, outline=args.outline, force=args.force,
+                          progress=progress, link=link, track=not args.dry_run)
     if args.json:
         print(json.dumps(report_dict(report), ensure_ascii=False, indent=2))
     else:
@@ -128,13 +165,95 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(f"  error: {shown(str(e))}")
             for w in d.warnings:
                 print(f"  warning: {shown(str(w))}")
+            for e in d.skipped_cards:
+                print(f"  skipped: {shown(str(e))}")
+            if args.verbose:
+                for c in d.cards:
+                    how = f" [{c.layer}{'' if c.score >= 1 else f' {c.score:.2f}'}]" if c.layer else ""
+                    print(f"  {c.action:<9} {shown(c.path)}:{c.line}  {shown(c.front)}  ({c.uid}){how}")
+            for rw in d.rewrites:
+                if rw.linked:
+                    continue
+                print(f"  possible rewrite (similarity {rw.score:.2f}): {rw.old_uid} line {rw.old_line} "
+                      f"\"{shown(_cut(rw.old_front, 40))}\" -> {rw.new_uid} line {rw.new_line} "
+                      f"\"{shown(_cut(rw.new_front, 40))}\"")
         t = report.totals()
         print(
             f"{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
             f"{t['archived']} archived, {t['errors']} error(s)"
         )
+        if t["possible_rewrites"] and not args.dry_run:
+            print(f"{t['possible_rewrites']} possible rewrite(s): keep their history with "
+                  f"`{PROG} link OLD NEW`.")
     store.close()
     return 1 if report.errors else 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from studyllm.store.sources import forget, list_sources
+
+    store = _open_store(args)
+    try:
+        if args.action == "forget":
+            if not args.path:
+                print(f"{PROG} sources forget: error: give the PATH to stop tracking", file=sys.stderr)
+                return 2
+            try:
+                src, archived = forget(store, args.path)
+            except KeyError:
+                print(f"{PROG} sources forget: error: {shown(args.path)} is not a tracked source "
+                      f"(`{PROG} sources` lists them)", file=sys.stderr)
+                return 1
+            print(f"No longer tracking {shown(src)}." + (
+                f" {archived} deck(s) whose files are gone were archived (history kept)." if archived else ""))
+            return 0
+        rows = list_sources(store)
+        if args.json:
+            print(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
+            return 0
+        if not rows:
+            print(f"No tracked sources. `{PROG} import PATH` tracks the files and folders it imports.")
+            return 0
+        for r in rows:
+            kind = "folder" if r.is_dir else "file"
+            state = r.state + (f" -> {shown(r.moved_to)}" if r.moved_to else "")
+            last = (r.last_import_at or "never")[:19].replace("T", " ")
+            print(f"{shown(r.path)}  ({kind}: {r.decks} deck(s), {r.cards} card(s), last import {last}, {state})")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from studyllm.store.links import LinkError, link
+
+    store = _open_store(args, sync=True)
+    try:
+        old, new, n = link(store, args.old, args.new)
+    except LinkError as exc:
+        print(f"{PROG} link: error: {shown(str(exc))}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"Linked: {n} answer(s) of \"{shown(_cut(old.front, 50))}\" ({old.uid}) now belong to "
+          f"\"{shown(_cut(new.front, 50))}\" ({new.uid}); its schedule was rebuilt from them. "
+          f"Undo with `{PROG} unlink {new.uid}`.")
+    return 0
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    from studyllm.store.links import LinkError, unlink
+
+    store = _open_store(args)
+    try:
+        old, new, n = unlink(store, args.new)
+    except LinkError as exc:
+        print(f"{PROG} unlink: error: {shown(str(exc))}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"Unlinked: {n} answer(s) went back to \"{shown(_cut(old.front, 50))}\" ({old.uid}).")
+    return 0
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -185,8 +304,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     p.add_argument("--outline", action="store_true", help="read notes written as headings and bullets (outline mode)")
     p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (every card and possible rewrite)")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="list every new, updated, moved, archived, restored and linked card (file:line and front)")
+    p.add_argument("--link", nargs="?", const="ask", default="none", choices=("ask", "all", "none"),
+                   help="possible rewrites: ask for each on the terminal (--link), link them all, or only list them "
+                        "(none, the default)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "sources", help="list or forget the tracked deck files and folders",
+        description="Every file or folder given to `import` is tracked and re-scanned at start-up.",
+    )
+    p.add_argument("action", nargs="?", choices=("list", "forget"), default="list")
+    p.add_argument("path", nargs="?", metavar="PATH", help="with forget: the tracked path to stop re-scanning")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser(
+        "link", help="move an archived card's history onto its rewritten card",
+        description="Confirm a possible rewrite: OLD's answers move onto NEW and NEW's schedule is rebuilt from "
+                    "them. Cards are named by uid (or a unique prefix of 6+ characters), as the import report shows.",
+    )
+    p.add_argument("old", metavar="OLD", help="uid of the archived card that holds the history")
+    p.add_argument("new", metavar="NEW", help="uid of the card that holds the new text")
+    p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser("unlink", help="undo a link",
+                       description="Give the answers moved onto NEW back to its old card.")
+    p.add_argument("new", metavar="NEW", help="uid of the linked card")
+    p.set_defaults(func=cmd_unlink)
 
     p = sub.add_parser("settings", help="show or change settings", description="Show all settings, one, or set one.")
     p.add_argument("key", nargs="?", help="setting name")

@@ -138,6 +138,7 @@ class DeckReport:
 class ImportReport:
     decks: list[DeckReport] = field(default_factory=list)
     dry_run: bool = False
+    missing: list[str] = field(default_factory=list)  # tracked sources not found (their cards are kept)
 
     @property
     def errors(self) -> list[DeckError]:
@@ -538,7 +539,9 @@ def _find_moved_deck(conn: Connection, parsed: ParsedDeck, source_path: str) -> 
     return ids[best] if counts[best] * 2 >= len(hashes) else None
 
 
-def _plan(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport) -> _Plan | DeckError:
+def _plan(
+    conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport,
+) -> _Plan | DeckError:
     now = store.utc_now_iso()
     deck = conn.exec_driver_sql(
         "SELECT id, source_path, position FROM deck WHERE key = ?", (parsed.key,)
@@ -567,7 +570,8 @@ def _plan(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
         parsed.title, source_path, parsed.content_hash, dumps(list(parsed.tags)), dumps(parsed.options),
         parsed.mode, now,
     )
-    position = deck[2] if deck else conn.exec_driver_sql("SELECT coalesce(max(position), -1) + 1 FROM deck").scalar_one()
+    position = (deck[2] if deck else
+                conn.exec_driver_sql("SELECT coalesce(max(position), -1) + 1 FROM deck").scalar_one())
     plan = _Plan(deck_id=deck_id, key=parsed.key, stamp=stamp, deck_fields=deck_fields, adopt_from=adopt_from,
                  now=now, position=position)
 
@@ -650,7 +654,8 @@ def _plan(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
                 report.cards.append(CardChange("moved", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
         else:
             report.unchanged += 1
-        if o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i or o.archived:
+        if (o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i
+                or o.archived):
             plan.updates.append((*row, now, o.id))
             plan.state_pos.append((gpos, o.id))
     plan.to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
@@ -701,7 +706,7 @@ def _write(conn: Connection, store: Store, plan: _Plan) -> None:
         grow_page_cache(conn, next_id + cards)
     if plan.new_cards:
         rows, states = [], []
-        for k, (card, gpos) in enumerate(zip(plan.new_cards, plan.new_positions)):
+        for k, (card, gpos) in enumerate(zip(plan.new_cards, plan.new_positions, strict=True)):
             cid = next_id + k
             rows.append((cid, card[0], deck_id, *card[1:], now, now))
             states.append((cid, deck_id, gpos))
@@ -758,12 +763,21 @@ def deck_folders(store: Store) -> list[Path]:
 
 
 def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport:
-    """Re-scan the shipped decks and the user's deck folders (start-up). Unchanged files are
-    skipped by content hash without parsing; decks whose file is gone are archived."""
+    """Re-scan the shipped decks, the user's deck folders and the tracked sources (start-up,
+    and every command that reads cards). Unchanged files are skipped by content hash without
+    parsing. A deck whose file is gone from a folder that is there is archived (history kept);
+    a tracked file or folder that is missing is reported in ``report.missing`` and its decks
+    are kept as they are until it comes back or is forgotten (``studyllm sources forget``)."""
+    from studyllm.store.sources import mark_scanned, tracked_paths
+
+    tracked = tracked_paths(store)
     folders = [f for f in deck_folders(store) if f.is_dir()]
-    report = import_paths(store, folders, progress=progress)
+    present = [p for p, is_dir in tracked if (p.is_dir() if is_dir else p.is_file())]
+    missing = [p for p, is_dir in tracked if p not in present]
+    report = import_paths(store, [*folders, *present], progress=progress)
+    report.missing = [str(p) for p in missing]
     seen = {str(Path(d.path).resolve()) for d in report.decks}
-    roots = [str(f.resolve()) + os.sep for f in folders]
+    roots = [str(f.resolve()) + os.sep for f in [*folders, *(p for p in present if p.is_dir())]]
     with store.database.connect() as conn:
         gone = [
             (did, src)
@@ -772,6 +786,8 @@ def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport
         ]
     for did, _src in gone:
         archive_deck(store, did)
+    if tracked:
+        mark_scanned(store, [str(p) for p in present], report.missing)
     return report
 
 
@@ -787,6 +803,7 @@ def report_dict(report: ImportReport) -> dict[str, Any]:
     return {
         "dry_run": report.dry_run,
         "totals": report.totals(),
+        "missing_sources": list(report.missing),
         "decks": [
             {
                 "path": d.path, "key": d.key, "title": d.title, "new": d.new, "unchanged": d.unchanged,

@@ -67,11 +67,11 @@ def _state(conn: Connection, card_id: int) -> dict[str, Any]:
                                (card_id,)).first()
     if row is None:
         raise LinkError(f"card {card_id} has no state row")
-    return dict(zip(_STATE_COLS, row))
+    return dict(zip(_STATE_COLS, row, strict=True))
 
 
 def _logs(conn: Connection, card_id: int) -> list[dict[str, Any]]:
-    return [dict(zip(_LOG_COLS, r)) for r in conn.exec_driver_sql(
+    return [dict(zip(_LOG_COLS, r, strict=True)) for r in conn.exec_driver_sql(
         f"SELECT {', '.join(_LOG_COLS)} FROM review_log WHERE card_id = ? ORDER BY id", (card_id,))]
 
 
