@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON (every card and possible rewrite)")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="list every new, updated, moved, archived, restored and linked card (file:line and front)")
-    p.add_argument("--link", nargs="?", const="ask", default="none", choices=("ask", "all", "none"),
+    p.add_argument("--link", default="none", choices=("ask", "all", "none"),
                    help="possible rewrites: ask for each on the terminal (--link), link them all, or only list them "
                         "(none, the default)")
     p.set_defaults(func=cmd_import)
@@ -353,11 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _link_default(argv: list[str]) -> list[str]:
+    """``import --link PATH``: a bare ``--link`` means ``--link ask`` (argparse would take PATH
+    as its value)."""
+    out = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--link" and (i + 1 == len(argv) or argv[i + 1] not in ("ask", "all", "none")):
+            out.append("ask")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from studyllm.store.db import DatabaseError, StoreError, explain
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_link_default(list(sys.argv[1:] if argv is None else argv)))
     try:
         return int(args.func(args) or 0)
     except (StoreError, DatabaseError) as exc:
