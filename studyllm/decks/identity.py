@@ -11,9 +11,9 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from studyllm.decks.model import ParsedCard
@@ -215,18 +215,29 @@ class _Side:
 
 
 def _unique_index(sides: list[_Side], key: Callable[[_Side], object]) -> dict[object, _Side | None]:
-    """key -> the one side with that key, or None when several share it."""
+    """key -> the one side with that key, or None when several share it (None keys left out)."""
     out: dict[object, _Side | None] = {}
     for s in sides:
         k = key(s)
-        out[k] = None if k in out else s
+        if k is not None:
+            out[k] = None if k in out else s
     return out
 
 
-def match_cards(old: list[MatchCard], new: list[MatchCard]) -> Matching:
+def match_cards(
+    old: list[MatchCard], new: list[MatchCard],
+    old_text: Callable[[list[int]], dict[int, tuple[str, str, str]]] | None = None,
+    *, fronts: Counter[str] | None = None, backs: Counter[str] | None = None,
+) -> Matching:
     """Pair parsed cards with stored cards of the same deck, layer by layer (see
     ``docs/deck-format.md``). A stored card is paired at most once; between stored cards with
-    the same text, a live one is preferred to an archived one."""
+    the same text, a live one is preferred to an archived one.
+
+    ``old_text``, when given, loads (front, back, extra) of the stored cards still unmatched
+    after the hash layers: the stored ``MatchCard`` records may then leave their text empty,
+    so an unchanged or lightly edited deck never reads every card's text. ``new`` may be only
+    the file's cards that found no exact twin, with ``fronts``/``backs`` counting the exact
+    fronts and backs of all the file's cards (the "unique in the file" test)."""
     result = Matching()
     if not old:
         return result
@@ -252,21 +263,38 @@ def match_cards(old: list[MatchCard], new: list[MatchCard]) -> Matching:
                 if o.key in free_old:
                     claim(n, o, layer)
                     break
+    if len(result.pairs) == len(new) or not free_old:
+        return result
+    if old_text is not None:
+        texts = old_text(list(free_old))
+        for k, (front, back, extra) in texts.items():
+            if k in free_old:
+                free_old[k] = replace(free_old[k], front=front, back=back, extra=extra)
 
-    new_sides = {n.key: _Side(n) for n in new}
-    all_new = list(new_sides.values())
-    old_sides = {o.key: _Side(o) for o in old}
+    new_sides = {n.key: _Side(n) for n in new if n.key not in result.pairs}
+    # exact fronts and backs of every card of the file: a text two of its cards share is no identity
+    file_fronts = fronts if fronts is not None else Counter(n.front for n in new)
+    file_backs = backs if backs is not None else Counter(n.back for n in new)
+    old_sides = {k: _Side(o) for k, o in free_old.items()}
 
-    def keyed_layer(layer: str, key: Callable[[_Side], object], ok: Callable[[_Side, _Side], bool]) -> None:
+    def keyed_layer(
+        layer: str, key: Callable[[_Side], object],
+        raw: Callable[[MatchCard], tuple[tuple[Counter[str], str], ...]],
+        ok: Callable[[_Side, _Side], bool],
+    ) -> None:
         pending = [new_sides[n.key] for n in new if n.key not in result.pairs]
         if not pending or not free_old:
             return
-        # unique among all of the file's cards, and among the stored cards still free
-        on_new = _unique_index(all_new, key)
+        # unique in the file (its exact text: no two cards of the file share it), and unique
+        # once normalised among the file's unmatched cards and the stored cards still free
+        # (a card of the file that matched by hash has a stored twin claimed already)
+        on_new = _unique_index(pending, key)
         on_old = _unique_index([old_sides[k] for k in free_old], key)
         for s in pending:
+            if any(counts[text] > 1 for counts, text in raw(s.card)):
+                continue
             k = key(s)
-            if on_new.get(k) is not s:
+            if k is None or on_new.get(k) is not s:
                 continue
             o = on_old.get(k)
             if o is not None and o.card.key in free_old and ok(s, o):
@@ -276,9 +304,11 @@ def match_cards(old: list[MatchCard], new: list[MatchCard]) -> Matching:
         return True
 
     # the same text written in another syntax (kind or variant name changed)
-    keyed_layer("syntax", lambda s: (s.front, s.back) if s.front else None, always)
+    keyed_layer("syntax", lambda s: (s.front, s.back) if s.front else None,
+                lambda c: ((file_fronts, c.front), (file_backs, c.back)), always)
     # same question, whatever the answer became
-    keyed_layer("question", lambda s: (s.card.kind, s.card.variant, s.front) if s.front else None, always)
+    keyed_layer("question", lambda s: (s.card.kind, s.card.variant, s.front) if s.front else None,
+                lambda c: ((file_fronts, c.front),), always)
 
     # same answer in the same place, question edited
     def answer_ok(a: _Side, b: _Side) -> bool:
@@ -287,6 +317,7 @@ def match_cards(old: list[MatchCard], new: list[MatchCard]) -> Matching:
     keyed_layer(
         "answer",
         lambda s: (s.card.kind, s.card.variant, s.card.heading_path, s.back) if s.back else None,
+        lambda c: ((file_backs, c.back),),
         answer_ok,
     )
 

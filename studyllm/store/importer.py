@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,10 +345,13 @@ def _take_place(conn: Connection, store: Store, old_id: int, fresh_id: int) -> t
         return None
     conn.exec_driver_sql("DELETE FROM card_state WHERE card_id = ?", (fresh_id,))
     conn.exec_driver_sql("DELETE FROM card WHERE id = ?", (fresh_id,))
+    now = store.utc_now_iso()
+    conn.exec_driver_sql("UPDATE deck SET updated_at = ? WHERE id IN (?, (SELECT deck_id FROM card WHERE id = ?))",
+                         (now, fresh[0], old_id))
     conn.exec_driver_sql(
         "UPDATE card SET deck_id=?, kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
         " position=?, content_hash=?, norm_hash=?, archived=0, updated_at=? WHERE id=?",
-        (*fresh[:12], store.utc_now_iso(), old_id))
+        (*fresh[:12], now, old_id))
     q = queue_for(reviews=old[3], repetitions=old[4], suspended=bool(old[5]), archived=False)
     conn.exec_driver_sql("UPDATE card_state SET deck_id=?, position=?, queue=? WHERE card_id=?",
                          (fresh[0], fresh[13], q, old_id))
@@ -459,14 +462,16 @@ def _stamp(conn: Connection, deck_id: int | None, key: str) -> tuple:
     """What must not change between planning and writing: the deck row and its cards."""
     if deck_id is None:
         return ("new", conn.exec_driver_sql("SELECT id FROM deck WHERE key = ?", (key,)).scalar())
+    # every write to a deck's cards (import, a card moving between files) sets the deck's
+    # updated_at; the count runs on the (deck_id, position) index
     return tuple(conn.exec_driver_sql(
-        "SELECT d.key, d.source_path, d.content_hash, d.updated_at, count(c.id), max(c.updated_at), max(c.id),"
-        " sum(c.archived) FROM deck d LEFT JOIN card c ON c.deck_id = d.id WHERE d.id = ?",
+        "SELECT key, source_path, content_hash, updated_at, archived,"
+        " (SELECT count(*) FROM card WHERE deck_id = ?1) FROM deck WHERE id = ?1",
         (deck_id,),
-    ).one())
+    ).first() or ())
 
 
-@dataclass
+@dataclass(slots=True)
 class _Old:
     id: int
     uid: str
@@ -577,17 +582,33 @@ def _plan(
 
     old_rows: list[_Old] = []
     if deck_id is not None:
+        linked_away = {r[0] for r in conn.exec_driver_sql("SELECT old_card_id FROM card_link")}
+        # the text columns are read later, only for the cards the hash layers leave unmatched
         old_rows = [
-            _Old(*r[:10], archived=bool(r[10]), line=r[11], position=r[12], reviews=r[13] or 0,
-                 linked_away=bool(r[14]))
+            _Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], "", "", "", bool(r[7]), r[8], r[9], r[10] or 0,
+                 r[0] in linked_away)
             for r in conn.exec_driver_sql(
-                "SELECT c.id, c.uid, c.content_hash, c.norm_hash, c.kind, c.variant, c.heading_path, c.front, c.back,"
-                " c.extra, c.archived, c.line, c.position, s.reviews,"
-                " EXISTS (SELECT 1 FROM card_link l WHERE l.old_card_id = c.id)"
+                "SELECT c.id, c.uid, c.content_hash, c.norm_hash, c.kind, c.variant, c.heading_path,"
+                " c.archived, c.line, c.position, s.reviews"
                 " FROM card c LEFT JOIN card_state s ON s.card_id = c.id WHERE c.deck_id = ?",
                 (deck_id,),
             )
         ]
+    loaded: dict[int, tuple[str, str, str]] = {}
+
+    def old_text(ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        want = [i for i in ids if i not in loaded]
+        if len(want) > 2000:
+            rows = conn.exec_driver_sql("SELECT id, front, back, extra FROM card WHERE deck_id = ?", (deck_id,))
+            loaded.update((r[0], (r[1], r[2], r[3])) for r in rows)
+        else:
+            for k in range(0, len(want), 500):
+                chunk = want[k:k + 500]
+                loaded.update((r[0], (r[1], r[2], r[3])) for r in conn.exec_driver_sql(
+                    f"SELECT id, front, back, extra FROM card WHERE id IN ({','.join('?' * len(chunk))})",
+                    tuple(chunk)))
+        return {i: loaded[i] for i in ids if i in loaded}
+
     cards = parsed.cards
     texts = [card_text(c) for c in cards]
     hashes = [text_hash(t) for t in texts]
@@ -596,26 +617,57 @@ def _plan(
              for c in cards]
     extras = [dumps(c.extra) if c.extra else "{}" for c in cards]
     by_id = {o.id: o for o in old_rows}
-    # a card whose answers were moved onto a confirmed rewrite stays archived: matching
-    # ignores it (its text coming back is a new card; `studyllm unlink` undoes the link)
-    candidates = [o for o in old_rows if not o.linked_away]
     match_pairs: dict[int, tuple[int, str, float]] = {}
     rewrites = []
     norms: list[str] = [""] * len(cards)
+    # a card whose answers were moved onto a confirmed rewrite stays archived: matching
+    # ignores it (its text coming back is a new card; `studyllm unlink` undoes the link)
+    candidates = [o for o in old_rows if not o.linked_away]
     if candidates:
-        exact = {o.content_hash: o for o in candidates}
+        # the exact layer here, on the rows as read (most cards of a re-import are unchanged);
+        # identity.match_cards gets only what is left. Equal texts pair off in file order,
+        # a live stored card before an archived one.
+        by_hash: dict[str, list[_Old]] = defaultdict(list)
+        for o in sorted(candidates, key=lambda o: (not o.archived, -o.position)):
+            by_hash[o.content_hash].append(o)
+        free = {o.id for o in candidates}
+        left: list[int] = []
         for i, h in enumerate(hashes):
-            o = exact.get(h)
-            norms[i] = o.norm_hash if o is not None else text_hash(normalise(texts[i]))
-        result = match_cards(
-            [MatchCard(o.id, o.kind, o.variant, o.front, o.back, o.extra, o.heading_path, o.position,
-                       o.content_hash, o.norm_hash, o.archived, o.reviews > 0) for o in candidates],
-            [MatchCard(i, c.kind, c.variant, c.front, c.back, extras[i], paths[i], i, hashes[i], norms[i])
-             for i, c in enumerate(cards)],
-        )
-        match_pairs, rewrites = result.pairs, result.rewrites
+            bucket = by_hash.get(h)
+            while bucket:
+                o = bucket.pop()
+                if o.id in free:
+                    free.discard(o.id)
+                    match_pairs[i] = (o.id, "exact", 1.0)
+                    norms[i] = o.norm_hash
+                    break
+            else:
+                left.append(i)
+        for i in left:
+            norms[i] = text_hash(normalise(texts[i]))
+        if left and free:
+            result = match_cards(
+                [MatchCard(o.id, o.kind, o.variant, "", "", "", o.heading_path, o.position, o.content_hash,
+                           o.norm_hash, o.archived, o.reviews > 0) for o in candidates if o.id in free],
+                [MatchCard(i, cards[i].kind, cards[i].variant, cards[i].front, cards[i].back, extras[i], paths[i], i,
+                           hashes[i], norms[i]) for i in left],
+                old_text,
+                fronts=Counter(c.front for c in cards), backs=Counter(c.back for c in cards),
+            )
+            match_pairs.update(result.pairs)
+            rewrites = result.rewrites
     else:
         norms = [text_hash(normalise(t)) for t in texts]
+
+    # the stored text of the cards the report shows: updated, archived, possible rewrites
+    paired = {o_id for o_id, _, _ in match_pairs.values()}
+    shown_ids = [o_id for i, (o_id, _, _) in match_pairs.items() if by_id[o_id].content_hash != hashes[i]]
+    shown_ids += [o.id for o in old_rows if o.id not in paired and not o.archived]
+    shown_ids += [rw.old for rw in rewrites]
+    if shown_ids and deck_id is not None:
+        for k, (front, back, extra) in old_text(shown_ids).items():
+            o = by_id[k]
+            o.front, o.back, o.extra = front, back, extra
 
     taken_uids = {o.uid for o in old_rows}
     new_uid: dict[int, str] = {}
@@ -638,7 +690,7 @@ def _plan(
             continue
         o = by_id[pair[0]]
         claimed.add(o.id)
-        layer, score = pair[1], round(pair[2], 3)
+        layer, score = pair[1], pair[2]
         if o.archived:
             plan.restores.append(o.id)
             report.restored += 1
