@@ -312,3 +312,44 @@ def test_json_report_cards_have_the_documented_keys(store, tmp_path):
     (c,) = r.decks[0].cards
     assert c.as_dict() == {"action": "new", "path": str(p), "line": 1, "front": "a?", "uid": c.uid}
     assert Path(c.path).name == "x.md"
+
+
+# --------------------------------------------------------------------------- editing a shipped deck
+
+
+def _shipped(tmp_path, monkeypatch) -> Path:
+    shipped = tmp_path / "pkg" / "decks"
+    shipped.mkdir(parents=True)
+    (shipped / "01-course.md").write_text(
+        "---\nid: course\ntitle: Course\n---\n\nQ: What is a token?\nA: A piece of text.\n", encoding="utf-8")
+    monkeypatch.setattr("studyllm.paths.shipped_decks_dir", lambda: shipped)
+    return shipped
+
+
+def test_editing_a_shipped_deck_copies_it_and_the_copy_takes_over(file_store, tmp_path, monkeypatch):
+    from studyllm.store.importer import editable_copy
+
+    store = file_store
+    shipped = _shipped(tmp_path, monkeypatch)
+    sync_folders(store)
+    c = store.next_card()
+    store.answer(c.id, 5)
+    path, copied = editable_copy(store, c.source_path)
+    assert copied and path.parent == store.path.parent / "decks" and path.read_bytes() == (
+        shipped / "01-course.md").read_bytes()
+    assert store.setting("deck_folders") == [str(path.parent)]
+    assert store.card(c.id).source_path == str(path.resolve()) and store.card(c.id).reviews == 1
+    assert editable_copy(store, store.card(c.id).source_path) == (path, False)  # the copy is edited as is
+    # an upgrade changes the shipped file: the copy is not overwritten, the shipped one not read
+    (shipped / "01-course.md").write_text(
+        "---\nid: course\ntitle: Course v2\n---\n\nQ: What is a token?\nA: A unit of text.\n", encoding="utf-8")
+    path.write_text(path.read_text().replace("A piece of text.", "A piece of text (my note)."), encoding="utf-8")
+    r = sync_folders(store)
+    assert any(d.overridden_by for d in r.decks) and "my note" in path.read_text()
+    assert store.card(c.id).back == "A piece of text (my note)." and store.card(c.id).reviews == 1
+    assert len(store.decks()) == 1
+    # deleting the copy goes back to the shipped deck, history kept
+    path.unlink()
+    sync_folders(store)
+    card = store.card(c.id)
+    assert card.back == "A unit of text." and card.reviews == 1 and not card.archived

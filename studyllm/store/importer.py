@@ -22,7 +22,7 @@ from typing import Any
 from studyllm.decks.identity import MatchCard, card_text, match_cards, normalise, stable_uid, text_hash
 from studyllm.decks.model import DeckError, ParsedDeck
 from studyllm.store import constants as m
-from studyllm.store.db import Connection, dumps, grow_page_cache, write_tx
+from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
 from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
 
@@ -109,6 +109,7 @@ class DeckReport:
     cards: list[CardChange] = field(default_factory=list)  # every card that is not unchanged
     rewrites: list[RewriteReport] = field(default_factory=list)
     moved_from: str = ""  # the deck was taken over from this (gone) file
+    overridden_by: str = ""  # a shipped deck not read: the learner's copy with its id replaces it
 
     @property
     def ok(self) -> bool:
@@ -117,6 +118,8 @@ class DeckReport:
     def summary(self) -> str:
         if self.errors:
             return f"{len(self.errors)} error(s), nothing changed"
+        if self.overridden_by:
+            return f"shipped deck replaced by your copy {self.overridden_by}"
         if self.skipped:
             return f"unchanged file ({self.unchanged} cards)"
         parts = [f"{self.new} new", f"{self.unchanged} unchanged", f"{self.updated} updated (progress kept)"]
@@ -426,6 +429,8 @@ def import_parsed(
             if isinstance(plan, DeckError):
                 attempt.errors.append(plan)
                 return attempt
+            if plan is None:  # nothing to do (a shipped deck the learner's copy replaces)
+                return attempt
             if dry_run:
                 return attempt
             chosen = _choose_links(attempt.rewrites, link)
@@ -546,12 +551,19 @@ def _find_moved_deck(conn: Connection, parsed: ParsedDeck, source_path: str) -> 
 
 def _plan(
     conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport,
-) -> _Plan | DeckError:
+) -> _Plan | DeckError | None:
     now = store.utc_now_iso()
     deck = conn.exec_driver_sql(
         "SELECT id, source_path, position FROM deck WHERE key = ?", (parsed.key,)
     ).first()
-    if deck and deck[1] != source_path and deck[1] and Path(deck[1]).exists() and not _same_file(deck[1], source_path):
+    if (deck and deck[1] != source_path and deck[1] and Path(deck[1]).exists() and not _same_file(deck[1], source_path)
+            and not _is_shipped(deck[1])):
+        if _is_shipped(source_path):
+            # the learner's own copy of a shipped deck (same id) has taken over: the shipped
+            # file of that id is left alone, whatever an upgrade changed in it
+            report.skipped = True
+            report.overridden_by = deck[1]
+            return None
         return DeckError(
             f"deck id {parsed.key!r} is already used by {deck[1]}",
             path=parsed.path,
@@ -569,6 +581,10 @@ def _plan(
             report.warnings.append(DeckError(
                 f"this file continues the deck {moved[1]!r} of {moved[2]}, which is gone: its cards and history"
                 " are kept", path=parsed.path))
+    if deck and deck[1] and deck[1] != source_path and _is_shipped(deck[1]) and not _is_shipped(source_path):
+        report.warnings.append(DeckError(
+            f"this file takes over the shipped deck {parsed.key!r} (same id) with all its progress; the shipped "
+            "file is no longer read (delete this file to go back to it)", path=parsed.path))
     deck_id = deck[0] if deck else None
     stamp = _stamp(conn, deck_id, parsed.key)
     deck_fields = (
@@ -794,6 +810,50 @@ def _write(conn: Connection, store: Store, plan: _Plan) -> None:
         conn.exec_driver_sql(
             f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in plan.to_archive]
         )
+
+
+def _is_shipped(path: str) -> bool:
+    from studyllm.paths import shipped_decks_dir
+
+    shipped = shipped_decks_dir()
+    return shipped is not None and Path(path).is_relative_to(shipped.resolve())
+
+
+def editable_copy(store: Store, source_path: str) -> tuple[Path, bool]:
+    """The file to open for editing a card of ``source_path``: the file itself, or, for a
+    shipped deck, a copy in the learner's deck folder (made once, then imported so it takes
+    over the shipped deck with its progress). Returns (path, copied now)."""
+    src = Path(source_path)
+    if not _is_shipped(str(src)):
+        return src, False
+    folders = [Path(p).expanduser() for p in store.setting("deck_folders")]
+    if folders:
+        target_dir = folders[0]
+    else:
+        if store.path is None:
+            raise StoreError("no deck folder to copy the shipped deck into")
+        target_dir = store.path.parent / "decks"
+        store.set_setting("deck_folders", [str(target_dir)])
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / src.name
+    if target.exists():
+        if target.read_bytes() == src.read_bytes() or _deck_source_is(store, target):
+            return target, False
+        target = target_dir / f"{src.stem}-copy{src.suffix}"
+    import shutil
+
+    shutil.copyfile(src, target)
+    report = import_file(store, target)
+    if report.errors:
+        target.unlink(missing_ok=True)
+        raise StoreError(f"could not use the copy of {src.name}: {report.errors[0]}")
+    return target, True
+
+
+def _deck_source_is(store: Store, path: Path) -> bool:
+    with store.database.connect() as conn:
+        row = conn.exec_driver_sql("SELECT 1 FROM deck WHERE source_path = ?", (str(path.resolve()),)).first()
+    return row is not None
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
-from studyllm.store.service import CardChangedError, CardView
+from studyllm.store.service import CardChangedError, CardView, StoreError
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
 from studyllm.ui.widgets.cardpane import CardPane
 from studyllm.ui.widgets.grades import GradeBar
@@ -554,6 +554,18 @@ class StudyScreen(Screen):
             self.notify(f"The deck file isn't there any more: {clean(card.source_path) or '(none)'}", severity="error",
                         markup=False)
             return
+        from studyllm.store.importer import editable_copy
+
+        try:  # a shipped deck is copied into the learner's deck folder first (an upgrade would lose edits)
+            path, copied = editable_copy(self.app.store, str(path))
+        except (OSError, StoreError) as exc:
+            self.notify(f"Couldn't copy the shipped deck to edit it: {clean(str(exc))}", severity="error",
+                        markup=False)
+            return
+        if copied:
+            self.notify(f"This is a shipped deck: you are editing your own copy, {clean(str(path))}. It replaces "
+                        "the shipped deck, with all your progress; upgrades won't overwrite it.", timeout=10,
+                        markup=False)
         editor = self.app.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
         cmd = [*shlex.split(editor), f"+{card.line}", str(path)]
         try:
