@@ -344,27 +344,27 @@ def match_cards(
     if not pending or not free_old:
         return result
     scored = _score_candidates(pending, [old_sides[k] for k in free_old])
-    # best pairs first, each card at most once
-    scored.sort(key=lambda t: (-t[0], t[1].card.key, t[2].card.key))
-    rewrites: list[Rewrite] = []
-    rewrite_taken: set[tuple[str, int]] = set()
-    for score, n_side, o_side in scored:
+    # automatic pairs: best text similarity first, each card at most once
+    scored.sort(key=lambda t: (-t[0], t[2].card.key, t[3].card.key))
+    for score, _hint, n_side, o_side in scored:
         n, o = n_side.card, o_side.card
-        if n.key in result.pairs:
+        if n.key in result.pairs or o.key not in free_old:
             continue
         same_place = n.heading_path == o.heading_path
-        if o.key in free_old and n.kind == o.kind and n.variant == o.variant and (
+        if n.kind == o.kind and n.variant == o.variant and (
             score >= (SIMILARITY_THRESHOLD if same_place else MOVED_SIMILARITY_THRESHOLD)
         ):
             claim(n, o, "similar" if same_place else "moved-similar", score)
+    # possible rewrites among what is left: a stored card with history, best score first
+    scored.sort(key=lambda t: (-t[1], t[2].card.key, t[3].card.key))
+    taken: set[tuple[str, int]] = set()
+    for _score, hint, n_side, o_side in scored:
+        n, o = n_side.card, o_side.card
+        if (hint < REWRITE_MIN or not o.history or n.key in result.pairs or o.key not in free_old
+                or ("n", n.key) in taken or ("o", o.key) in taken):
             continue
-        if score >= REWRITE_MIN and o.history and ("n", n.key) not in rewrite_taken and (
-            ("o", o.key) not in rewrite_taken
-        ):
-            rewrite_taken.update({("n", n.key), ("o", o.key)})
-            rewrites.append(Rewrite(old=o.key, new=n.key, score=round(score, 3)))
-    # a rewrite whose stored card was matched after all (a later, better pair) is dropped
-    result.rewrites = [r for r in rewrites if r.old in free_old and r.new not in result.pairs]
+        taken.update({("n", n.key), ("o", o.key)})
+        result.rewrites.append(Rewrite(old=o.key, new=n.key, score=round(hint, 3)))
     return result
 
 
@@ -372,7 +372,7 @@ def _dice(a: frozenset[str], b: frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
 
 
-def _score_candidates(pending: list[_Side], free: list[_Side]) -> list[tuple[float, _Side, _Side]]:
+def _score_candidates(pending: list[_Side], free: list[_Side]) -> list[tuple[float, float, _Side, _Side]]:
     """Similarity scores for a bounded number of candidate pairs per pending card."""
     # neighbours: same heading path, nearby rank by position
     groups_old: dict[str, list[_Side]] = defaultdict(list)
@@ -408,17 +408,19 @@ def _score_candidates(pending: list[_Side], free: list[_Side]) -> list[tuple[flo
                 by_key[o.card.key] = o
         for k in sorted(counts, key=lambda k: (-counts[k], k))[:WORD_CANDIDATES]:
             cands[n.card.key][k] = by_key[k]
-    out: list[tuple[float, _Side, _Side]] = []
+    out: list[tuple[float, float, _Side, _Side]] = []  # (text similarity, rewrite score, new, old)
     for n in pending:
         # the candidates sharing the most words (Dice on word sets) get a full score
         ranked = sorted(cands.get(n.card.key, {}).values(),
                         key=lambda o: (-_dice(n.words, o.words), o.card.key))[:SCORED_CANDIDATES]
         for o in ranked:
             score = similarity(n.text, o.text, REWRITE_MIN)
+            hint = score
             if score < REWRITE_MIN:
-                # a rewritten answer under a kept (but not unique) question: score the question
-                score = max(score, similarity(n.front, o.front, REWRITE_MIN) * 0.8)
-            out.append((score, n, o))
+                # a rewritten answer under a kept (but not unique) question: the question alone
+                # makes it a possible rewrite, never an automatic match
+                hint = max(score, similarity(n.front, o.front, REWRITE_MIN) * 0.8)
+            out.append((score, hint, n, o))
             if score >= SIMILARITY_THRESHOLD:
                 break  # the best-ranked candidate that clears the bar: the rest rank lower
     return out
