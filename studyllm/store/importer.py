@@ -520,10 +520,13 @@ def _one_line(text: str, width: int = 80) -> str:
 
 def _find_moved_deck(conn: Connection, parsed: ParsedDeck, source_path: str) -> tuple | None:
     """A deck whose file is gone and that this file continues (renamed or moved, a new deck
-    key): the same file content, or at least half of this file's cards already in it."""
+    key): the same file content, or at least half of this file's cards in it and at least half
+    of its cards in this file."""
     gone = [
         r for r in conn.exec_driver_sql("SELECT id, key, source_path, content_hash, position FROM deck")
-        if r[2] and r[2] != source_path and not Path(r[2]).exists()
+        # gone from a folder that is still there (renamed or moved away), not on a drive
+        # that is missing
+        if r[2] and r[2] != source_path and not Path(r[2]).exists() and Path(r[2]).parent.is_dir()
     ]
     if not gone:
         return None
@@ -546,7 +549,12 @@ def _find_moved_deck(conn: Connection, parsed: ParsedDeck, source_path: str) -> 
     if not counts:
         return None
     best = max(counts, key=lambda d: (counts[d], -d))
-    return ids[best] if counts[best] * 2 >= len(hashes) else None
+    if counts[best] * 2 < len(hashes):
+        return None
+    # and at least half of that deck's cards are in this file (a new deck that borrows a few
+    # cards of a deleted one is not its continuation)
+    size = conn.exec_driver_sql("SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (best,)).scalar_one()
+    return ids[best] if counts[best] * 2 >= size else None
 
 
 def _plan(
