@@ -1,8 +1,10 @@
-"""Card identity keys (pure): exact hash, normalised hash, and a text similarity.
+"""Card identity (pure): content hashes, normalised text, similarity, and the matching ladder.
 
-Re-importing an edited deck matches cards in layers (see ARCHITECTURE.md):
-exact content hash -> normalised hash -> same deck, same heading path, similar text
-(:data:`SIMILARITY_THRESHOLD`) -> otherwise a new card.
+Re-importing an edited deck pairs each parsed card with a stored card of the same deck by
+climbing a ladder (:func:`match_cards`): exact hash -> normalised hash -> same text in another
+syntax -> same unique question -> same unique answer in the same place -> similar text
+(:data:`SIMILARITY_THRESHOLD`) -> otherwise a new card; near misses with history are offered as
+possible rewrites. The rungs, thresholds and reasons are in ``docs/deck-format.md``.
 """
 
 from __future__ import annotations
@@ -301,15 +303,15 @@ def match_cards(
         raw: Callable[[MatchCard], tuple[tuple[Counter[str], str], ...]],
         ok: Callable[[_Side, _Side], bool],
     ) -> None:
-        pending = [new_sides[n.key] for n in new if n.key not in result.pairs]
-        if not pending or not free_old:
+        sides = [new_sides[n.key] for n in new if n.key not in result.pairs]
+        if not sides or not free_old:
             return
         # unique in the file (its exact text: no two cards of the file share it), and unique
         # once normalised among the file's unmatched cards and the stored cards still free
         # (a card of the file that matched by hash has a stored twin claimed already)
-        on_new = _unique_index(pending, key)
+        on_new = _unique_index(sides, key)
         on_old = _unique_index([old_sides[k] for k in free_old], key)
-        for s in pending:
+        for s in sides:
             if any(counts[text] > 1 for counts, text in raw(s.card)):
                 continue
             k = key(s)
@@ -340,10 +342,10 @@ def match_cards(
         answer_ok,
     )
 
-    pending = [new_sides[n.key] for n in new if n.key not in result.pairs]
-    if not pending or not free_old:
+    left = [new_sides[n.key] for n in new if n.key not in result.pairs]
+    if not left or not free_old:
         return result
-    scored = _score_candidates(pending, [old_sides[k] for k in free_old])
+    scored = _score_candidates(left, [old_sides[k] for k in free_old])
     # automatic pairs: best text similarity first, each card at most once
     scored.sort(key=lambda t: (-t[0], t[2].card.key, t[3].card.key))
     for score, _hint, n_side, o_side in scored:

@@ -1,12 +1,14 @@
 """Import Markdown decks into the store, keeping progress across edits.
 
-Each file is synced in one transaction: a file with errors changes nothing, and the
+Each file is synced in one short write transaction, after its changes were computed on a
+read snapshot (no lock held while matching): a file with errors changes nothing, and the
 other files still import. Nothing is ever written into the user's Markdown.
 
-Identity in layers (see ``studyllm.decks.identity``): exact content hash, then the
-normalised hash, then same heading path and similar text, otherwise a new card.
-Cards that disappear from the file are archived with their history and come back
-with it when the text returns.
+Identity: :func:`studyllm.decks.identity.match_cards` (the ladder in ``docs/deck-format.md``).
+Cards that disappear from the file are archived with their history and come back with it
+when the text returns; a card moved to another file of the same folder keeps its history;
+possible rewrites are reported, and linked when the learner confirms them
+(:mod:`studyllm.store.links`). Imported paths are tracked (:mod:`studyllm.store.sources`).
 """
 
 from __future__ import annotations

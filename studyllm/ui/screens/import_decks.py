@@ -145,14 +145,14 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def _work(self, target: Path, dry_run: bool) -> None:
-        from studyllm.store.importer import import_paths
+        from studyllm.store.importer import RewriteReport, import_paths
 
         def progress(done: int, total: int, path: str) -> None:
             self.app.call_from_thread(self._progress, done, total, path)
 
-        chosen = getattr(self, "_links", set())
+        chosen: set[tuple[str, str]] = getattr(self, "_links", set())
 
-        def link(rewrites):
+        def link(rewrites: list[RewriteReport]) -> list[int]:
             return [i for i, rw in enumerate(rewrites) if (rw.old_uid, rw.new_uid) in chosen]
 
         try:
