@@ -353,3 +353,79 @@ def test_editing_a_shipped_deck_copies_it_and_the_copy_takes_over(file_store, tm
     sync_folders(store)
     card = store.card(c.id)
     assert card.back == "A unit of text." and card.reviews == 1 and not card.archived
+
+
+# --------------------------------------------------------------------------- the write lock (#17 item 4)
+
+
+def test_matching_runs_without_the_write_lock(file_store, tmp_path, monkeypatch):
+    """While the importer computes the matching, another process can still write (an answer
+    in the TUI): the lock is only taken for the short write at the end."""
+    import sqlite3
+
+    from studyllm.store import importer
+
+    store = file_store
+    p = tmp_path / "d.md"
+    p.write_text("".join(f"Q: question number {i} about attention?\nA: answer {i}.\n\n" for i in range(50)),
+                 encoding="utf-8")
+    import_paths(store, [p])
+    c = store.next_card()
+    p.write_text(p.read_text().replace("about attention?", "about self-attention?"), encoding="utf-8")
+    wrote = []
+    real = importer.match_cards
+
+    def spy(*args, **kwargs):
+        other = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the import held the lock
+        other.execute("UPDATE card_state SET buried_until = NULL WHERE card_id = ?", (c.id,))
+        other.execute("COMMIT")
+        other.close()
+        wrote.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "match_cards", spy)
+    r = import_paths(store, [p])
+    assert wrote and r.ok and r.decks[0].updated == 50 and r.decks[0].new == 0
+
+
+def test_a_plan_is_computed_again_when_the_deck_changed_meanwhile(store, tmp_path, monkeypatch):
+    from studyllm.store import importer
+
+    p = tmp_path / "d.md"
+    p.write_text("Q: one?\nA: 1\n", encoding="utf-8")
+    import_paths(store, [p])
+    p.write_text("Q: one?\nA: 1\n\nQ: two?\nA: 2\n", encoding="utf-8")
+    calls = []
+    real = importer._plan
+
+    def racing(conn, store_, parsed, source_path, report):
+        plan = real(conn, store_, parsed, source_path, report)
+        if not calls:  # another import lands between the plan and the write
+            with importer.write_tx(store_.database) as w:
+                w.exec_driver_sql("UPDATE deck SET updated_at = 'meanwhile' WHERE key = ?", (parsed.key,))
+        calls.append(1)
+        return plan
+
+    monkeypatch.setattr(importer, "_plan", racing)
+    r = import_paths(store, [p])
+    assert len(calls) == 2 and r.ok and r.decks[0].new == 1
+    assert sum(d.total for d in store.decks()) == 2
+
+
+def test_tracked_file_renamed_and_imported_again_is_relinked(store, clock, tmp_path):
+    from studyllm.store.sources import list_sources
+
+    a = tmp_path / "first.md"
+    a.write_text("# A\n\nQ: one?\nA: 1\n\nQ: two?\nA: 2\n", encoding="utf-8")
+    import_paths(store, [a], track=True)
+    c = store.next_card()
+    store.answer(c.id, 5)
+    b = tmp_path / "second.md"
+    a.rename(b)
+    r = import_paths(store, [b], track=True)
+    assert r.decks[0].new == 0 and r.decks[0].moved_from == str(a.resolve())
+    states = {s.path: (s.state, s.moved_to) for s in list_sources(store)}
+    assert states[str(a.resolve())] == ("moved", str(b.resolve()))
+    assert states[str(b.resolve())] == ("ok", None)
+    assert store.card(c.id).reviews == 1 and len(store.decks()) == 1
