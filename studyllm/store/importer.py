@@ -49,6 +49,7 @@ class CardChange:
     score: float = 1.0
     old_front: str = ""  # "updated": the front before, when it changed
     old_uid: str = ""  # "linked": the card whose answers were moved here
+    hashes: tuple[str, str] = field(default=("", ""), repr=False, compare=False)  # (content, normalised)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"action": self.action, "path": self.path, "line": self.line, "front": self.front,
@@ -274,10 +275,21 @@ def _moves_across_files(store: Store, d: DeckReport, report: ImportReport, roots
     history: a new card with the same text (exact or normalised) as an archived, answered card
     of another deck takes that card's place, whichever file was imported first. Only a new card
     nobody has answered is replaced, and only when exactly one such pair exists."""
-    new_uids = [c.uid for c in d.cards if c.action == "new"]
-    gone_uids = [c.uid for c in d.cards if c.action == "archived"]
+    new_cards = [c for c in d.cards if c.action == "new"]
+    gone_uids = [c.uid for c in d.cards if c.action == "archived" and c.hashes[0]]  # answered ones
     pairs: list[tuple[int, int]] = []  # (old card with history, fresh card)
     with store.database.connect() as conn:
+        new_uids: list[str] = []
+        if new_cards:
+            # only the new cards whose text an archived, answered card of another deck has
+            answered_gone: set[str] = set()
+            for chash, nhash in conn.exec_driver_sql(
+                "SELECT c.content_hash, c.norm_hash FROM card_state s JOIN card c ON c.id = s.card_id"
+                " WHERE s.queue = ? AND s.reviews > 0 AND c.deck_id <> (SELECT id FROM deck WHERE key = ?)",
+                (m.QUEUE_ARCHIVED, d.key)):
+                answered_gone.update((chash, nhash))
+            new_uids = [c.uid for c in new_cards if c.hashes[0] in answered_gone or c.hashes[1] in answered_gone]
+
         def lookup(uid: str, want_archived: bool) -> tuple[int, int] | None:
             me = conn.exec_driver_sql(
                 "SELECT c.id, c.content_hash, c.norm_hash, d.source_path FROM card c JOIN deck d ON d.id = c.deck_id"
@@ -315,7 +327,7 @@ def _moves_across_files(store: Store, d: DeckReport, report: ImportReport, roots
     if not pairs:
         return
     with write_tx(store.database) as conn:
-        done = [m for old_id, fresh_id in dict(pairs).items() if (m := _take_place(conn, store, old_id, fresh_id))]
+        done = [t for old_id, fresh_id in dict(pairs).items() if (t := _take_place(conn, store, old_id, fresh_id))]
     for uid, fresh_uid, src, line, front in done:
         found_new = False
         for deck in report.decks:
@@ -712,7 +724,8 @@ def _plan(
             plan.new_cards.append((uid, *row))
             plan.new_positions.append(gpos)
             report.new += 1
-            report.cards.append(CardChange("new", parsed.path, c.line, _one_line(c.front), uid))
+            report.cards.append(CardChange("new", parsed.path, c.line, _one_line(c.front), uid,
+                                           hashes=(hashes[i], norms[i])))
             continue
         o = by_id[pair[0]]
         claimed.add(o.id)
@@ -740,7 +753,8 @@ def _plan(
     report.archived = len(plan.to_archive)
     for cid in plan.to_archive:
         o = by_id[cid]
-        report.cards.append(CardChange("archived", parsed.path, o.line, _one_line(o.front), o.uid))
+        report.cards.append(CardChange("archived", parsed.path, o.line, _one_line(o.front), o.uid,
+                                       hashes=(o.content_hash, o.norm_hash) if o.reviews else ("", "")))
     for rw in rewrites:
         o, c = by_id[rw.old], cards[rw.new]
         report.rewrites.append(RewriteReport(
