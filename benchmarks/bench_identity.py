@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--compare", type=Path, help="another checkout to measure in alternation (the 'before')")
+    ap.add_argument("--after", type=Path, default=HERE.parent,
+                    help="the checkout measured as 'after' (default: this one; use a copy to keep editing)")
     ap.add_argument("--one", nargs=3, metavar=("SIZE", "EDITED", "HOW"), help=argparse.SUPPRESS)
     ap.add_argument("--cases", default="all", help="comma-separated case numbers (0-based), or all")
     ap.add_argument("--out", type=Path, default=gen_decks.OUT_DIR)
@@ -98,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure_one(int(args.one[0]), int(args.one[1]), args.one[2], args.out)))
         return 0
     cases = CASES if args.cases == "all" else [CASES[int(i)] for i in args.cases.split(",")]
-    sides = {"after": HERE.parent}
+    sides = {"after": args.after.resolve()}
     if args.compare:
-        sides = {"before": args.compare.resolve(), "after": HERE.parent}
+        sides = {"before": args.compare.resolve(), "after": args.after.resolve()}
     for size, edited, how in cases:
         times: dict[str, list[float]] = {k: [] for k in sides}
         last: dict[str, dict] = {}
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                 except subprocess.TimeoutExpired:
                     times[name].append(float("inf"))
                     continue
+                except subprocess.CalledProcessError as exc:
+                    raise SystemExit(f"{name} run failed:\n{exc.stderr[-2000:]}") from None
                 row = json.loads(res.stdout.strip().splitlines()[-1])
                 times[name].append(row["reimport_s"])
                 last[name] = row
