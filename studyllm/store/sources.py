@@ -40,7 +40,7 @@ def _under(src: str, root: str, is_dir: bool) -> bool:
 def track(store: Store, paths: list[Path]) -> None:
     """Remember ``paths`` (existing files and folders) as tracked sources, stamped now."""
     now = store.utc_now_iso()
-    rows = [(_key(p), int(p.is_dir()), now, now) for p in paths if p.exists() and not p.is_symlink() or p.is_file()]
+    rows = [(_key(p), int(p.is_dir()), now, now) for p in paths if p.is_dir() or p.is_file()]
     if not rows:
         return
     with write_tx(store.database) as conn:
