@@ -429,3 +429,27 @@ def test_tracked_file_renamed_and_imported_again_is_relinked(store, clock, tmp_p
     assert states[str(a.resolve())] == ("moved", str(b.resolve()))
     assert states[str(b.resolve())] == ("ok", None)
     assert store.card(c.id).reviews == 1 and len(store.decks()) == 1
+
+
+def test_cli_link_asks_on_a_terminal(tmp_path, capsys, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("STUDYLLM_HOME", str(home))
+    p = tmp_path / "dup.md"
+    p.write_text(TEXT, encoding="utf-8")
+    assert main(["import", str(p)]) == 0
+    from studyllm.store import Store
+
+    with Store.open(home) as s:
+        c = s.next_card()
+        s.answer(c.id, 4)
+    p.write_text(REWRITTEN, encoding="utf-8")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["y"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    capsys.readouterr()
+    assert main(["import", "--link", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "Possible rewrite" in out and "The first answer about attention heads." in out
+    assert "Something else entirely, 42." in out and "1 linked" in out
+    with Store.open(home) as s:
+        assert s.card(c.id).reviews == 0 and s.card(c.id).archived
