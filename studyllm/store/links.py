@@ -55,7 +55,7 @@ def _find(conn: Connection, ref: str) -> CardRef:
         escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = conn.exec_driver_sql(sql.format("LIKE ? ESCAPE '\\'"), (escaped + "%",)).all()
     if not rows:
-        raise LinkError(f"no card with uid {ref!r} (the import report and Browse show card uids)")
+        raise LinkError(f"no card with uid {ref!r} (`studyllm import --verbose` or `--json` shows card uids)")
     if len(rows) > 1:
         raise LinkError(f"{ref!r} names more than one card; give more of its uid")
     r = rows[0]
