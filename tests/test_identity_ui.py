@@ -59,3 +59,43 @@ async def test_import_screen_lists_cards_and_links_ticked_rewrites(tmp_path):
         n = conn.exec_driver_sql("SELECT count(*) FROM card_link").scalar_one()
         tracked = conn.exec_driver_sql("SELECT path FROM source").all()
     assert n == 1 and tracked == [(str(p.resolve()),)]
+
+
+async def test_e_on_a_shipped_card_edits_a_copy_that_takes_over(tmp_path, monkeypatch):
+    importlib.import_module("studyllm.decks.parser")
+    shipped = tmp_path / "pkg" / "decks"
+    shipped.mkdir(parents=True)
+    original = "---\nid: course\ntitle: Course\n---\n\nQ: What is teh token?\nA: A piece of text.\n"
+    (shipped / "01-course.md").write_text(original, encoding="utf-8")
+    monkeypatch.setattr("studyllm.paths.shipped_decks_dir", lambda: shipped)
+    from ui_fixtures import NOW
+
+    from studyllm.clock import FrozenClock
+    from studyllm.store import Store
+    from studyllm.store.importer import sync_folders
+
+    store = Store.open(tmp_path / "home", clock=FrozenClock(NOW))
+    sync_folders(store)
+    editor = tmp_path / "ed.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/teh/the/" "$2"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    app = build_app(store, editor=str(editor))
+    notes = []
+    monkeypatch.setattr(app, "notify", lambda message, **kw: notes.append(str(message)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if getattr(app.screen, "card", None) is not None:
+                break
+        screen = app.screen
+        card_id = screen.card.id
+        store.answer(card_id, 4)
+        await pilot.press("e")
+        await pilot.pause()
+    copy = tmp_path / "home" / "decks" / "01-course.md"
+    assert (shipped / "01-course.md").read_text() == original  # the package is never written
+    assert "the token" in copy.read_text()
+    assert any("your own copy" in n for n in notes)
+    card = store.card(card_id)
+    assert card.front == "What is the token?" and card.reviews == 1 and card.source_path == str(copy.resolve())
