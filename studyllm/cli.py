@@ -170,7 +170,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             if args.verbose:
                 for c in d.cards:
                     how = f" [{c.layer}{'' if c.score >= 1 else f' {c.score:.2f}'}]" if c.layer else ""
-                    print(f"  {c.action:<9} {shown(c.path)}:{c.line}  {shown(c.front)}  ({c.uid}){how}")
+                    was = f"  (was: {shown(c.old_front)})" if c.old_front and c.old_front != c.front else ""
+                    print(f"  {c.action:<9} {shown(c.path)}:{c.line}  {shown(c.front)}  ({c.uid}){how}{was}")
             for rw in d.rewrites:
                 if rw.linked:
                     continue

@@ -453,3 +453,15 @@ def test_cli_link_asks_on_a_terminal(tmp_path, capsys, monkeypatch):
     assert "Something else entirely, 42." in out and "1 linked" in out
     with Store.open(home) as s:
         assert s.card(c.id).reviews == 0 and s.card(c.id).archived
+
+
+def test_cli_verbose_shows_the_rung_and_the_old_question(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("STUDYLLM_HOME", str(tmp_path / "home"))
+    p = tmp_path / "d.md"
+    p.write_text("# D\n\nQ: What does DNS do?\nA: Host names into IP addresses, using a hierarchy.\n", encoding="utf-8")
+    assert main(["import", str(p)]) == 0
+    p.write_text("# D\n\nQ: What is DNS for?\nA: Host names into IP addresses, using a hierarchy.\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["import", "-v", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert f"updated   {p}:3  What is DNS for?" in out and "[answer]" in out and "(was: What does DNS do?)" in out
