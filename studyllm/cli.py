@@ -226,8 +226,22 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    from studyllm.store.links import LinkError, link
+    from studyllm.store.links import LinkError, link, links
 
+    if args.old is None or args.new is None:
+        if args.old is not None:
+            print(f"{PROG} link: error: give both OLD and NEW (or neither, to list the links)", file=sys.stderr)
+            return 2
+        store = _open_store(args)
+        try:
+            rows = links(store)
+        finally:
+            store.close()
+        if not rows:
+            print("No linked cards.")
+        for old, new, at in rows:
+            print(f"{old.uid} -> {new.uid}  \"{shown(_cut(new.front, 50))}\"  (linked {at[:19].replace('T', ' ')})")
+        return 0
     store = _open_store(args, sync=True)
     try:
         old, new, n = link(store, args.old, args.new)
@@ -327,8 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Confirm a possible rewrite: OLD's answers move onto NEW and NEW's schedule is rebuilt from "
                     "them. Cards are named by uid (or a unique prefix of 6+ characters), as the import report shows.",
     )
-    p.add_argument("old", metavar="OLD", help="uid of the archived card that holds the history")
-    p.add_argument("new", metavar="NEW", help="uid of the card that holds the new text")
+    p.add_argument("old", metavar="OLD", nargs="?", help="uid of the archived card that holds the history")
+    p.add_argument("new", metavar="NEW", nargs="?", help="uid of the card that holds the new text "
+                   "(with neither OLD nor NEW: list the links made)")
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("unlink", help="undo a link",

@@ -162,6 +162,8 @@ def test_cli_link_unlink_and_json_report(tmp_path, capsys, monkeypatch):
     assert all(c["path"] == str(p) and c["line"] >= 1 for c in deck["cards"])
     assert main(["link", rw["old"]["uid"][:8], rw["new"]["uid"]]) == 0
     assert "Linked: 1 answer(s)" in capsys.readouterr().out
+    assert main(["link"]) == 0
+    assert f"{rw['old']['uid']} -> {rw['new']['uid']}" in capsys.readouterr().out
     assert main(["unlink", rw["new"]["uid"]]) == 0
     assert main(["unlink", rw["new"]["uid"]]) == 1
     assert "nothing to undo" in capsys.readouterr().err
