@@ -66,7 +66,7 @@ def anki_version() -> str:
         from anki.buildinfo import version
 
         return str(version)
-    except Exception:  # pragma: no cover - depends on the installed package
+    except (ImportError, AttributeError):  # pragma: no cover - depends on the installed package
         from importlib.metadata import version as pkg_version
 
         return pkg_version("anki")
@@ -269,7 +269,8 @@ def measure_study(
             col.close()
     out: dict[str, Any] = {"answers": len(loop["per_answer"]), "session_s": t.seconds}
     out.update(latency_summary(loop["per_answer"], "per_answer_"))
-    out.update({k: v for k, v in latency_summary(loop["cpu"], "per_answer_cpu_").items() if "median" in k or "p95" in k})
+    cpu = latency_summary(loop["cpu"], "per_answer_cpu_")
+    out.update({k: v for k, v in cpu.items() if "median" in k or "p95" in k})
     out.update({k: v for k, v in latency_summary(loop["fetch"], "fetch_").items() if "median" in k or "p95" in k})
     out.update({k: v for k, v in latency_summary(loop["answer"], "answer_").items() if "median" in k or "p95" in k})
     return out
@@ -554,11 +555,13 @@ def main(argv: list[str] | None = None) -> int:
             break
         print(
             f"{n:>7,}: answers {r['answers']:.0f}, 30 days {r['days_answers']:.0f} answers"
-            f" (min {r['days_min_answers_per_day']:.0f}/day, {r['days_review_answers']:.0f} reviews), re-import edited updated {r['edited_updated']:.0f},"
+            f" (min {r['days_min_answers_per_day']:.0f}/day, {r['days_review_answers']:.0f} reviews),"
+            f" re-import edited updated {r['edited_updated']:.0f},"
             f" unchanged updated {r['unchanged_updated']:.0f}, notes {r['notes_after']:.0f}"
         )
     load_after = os.getloadavg()
-    print(f"total {time.perf_counter() - t_all:.1f} s; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(f"total {time.perf_counter() - t_all:.1f} s;"
+          f" load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     if args.json:
         meta = {
             "anki": anki_version(),

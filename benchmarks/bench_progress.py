@@ -124,7 +124,8 @@ def main() -> int:
     ap.add_argument("--reviews", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--import", dest="do_import", action="store_true", help="also time import-progress of the JSON export")
+    ap.add_argument("--import", dest="do_import", action="store_true",
+                    help="also time import-progress of the JSON export")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-progress-"))

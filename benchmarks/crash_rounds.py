@@ -138,8 +138,8 @@ def run_merges(rounds: int, rng: random.Random, work: Path) -> dict:
         if not r.ok:
             bad += 1
             print(f"  merge round {i}: NOT OK {r}", file=sys.stderr)
-    return {"kind": "merge", "rounds": rounds, "answers_in_file": len(expected), "outcomes": outcomes, "bad_rounds": bad,
-            "uninterrupted_seconds": round(full, 2)}
+    return {"kind": "merge", "rounds": rounds, "answers_in_file": len(expected), "outcomes": outcomes,
+            "bad_rounds": bad, "uninterrupted_seconds": round(full, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:

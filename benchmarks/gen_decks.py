@@ -417,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=OUT_DIR)
-    ap.add_argument("--edited", type=int, default=10, help="also write a variant with this many answers edited (0: none)")
+    ap.add_argument("--edited", type=int, default=10,
+                    help="also write a variant with this many answers edited (0: none)")
     args = ap.parse_args(argv)
     for n in args.sizes:
         t0 = time.perf_counter()

@@ -20,6 +20,7 @@ A hand-written section at the end of ``docs/performance.md`` that starts with th
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -37,8 +38,8 @@ _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
-import common
-from common import format_value, markdown_table, median_of_runs, ratio
+import common  # noqa: E402 - after the sys.path set-up above
+from common import format_value, markdown_table, median_of_runs, ratio  # noqa: E402
 
 ROOT = _HERE.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -86,7 +87,8 @@ STUDYLLM_ONLY = [
     ("tui", "TUI Space → answer: CPU time, median (ms)", "tui_reveal_cpu_median_ms"),
     ("tui_bench", "bench_tui.grade_latency (its own method), median (ms)", "tui_bench_median_ms"),
     ("tui_bench", "bench_tui.grade_latency (its own method), p95 (ms)", "tui_bench_p95_ms"),
-    ("tui_start", "`studyllm` in tmux, first start of the day (makes the daily backup): home screen (s)", "tui_start_home_s"),
+    ("tui_start", "`studyllm` in tmux, first start of the day (makes the daily backup): home screen (s)",
+     "tui_start_home_s"),
     ("tui_start", "`studyllm` in tmux, first start of the day: first card on screen (s)", "tui_start_first_card_s"),
     ("tui_start", "`studyllm` in tmux, later start: home screen (s)", "tui_start_warm_home_s"),
     ("tui_start", "`studyllm` in tmux, later start: first card on screen (s)", "tui_start_warm_first_card_s"),
@@ -203,7 +205,7 @@ def measure(args: argparse.Namespace, record: Callable[[dict[str, Any]], None]) 
                     try:
                         result = _with_db_mb(fn())
                         error = None
-                    except Exception as exc:  # keep going: report what failed
+                    except Exception as exc:  # noqa: BLE001 - a benchmark records any failure of either system and goes on
                         result, error = {}, f"{type(exc).__name__}: {exc}"
                     row = {
                         "size": n, "run": run, "system": system, "measure": name, "result": result,
@@ -274,7 +276,8 @@ def targets(res: dict[str, dict[int, dict[str, Any]]], sizes: list[int]) -> list
         add("re-import unchanged ≤ 0.2× Anki", n, r("reimport_unchanged_s", n), 0.2, "×")
     for n in sizes:
         add("per-answer median ≤ 5× Anki", n, r("per_answer_median_ms", n), 5.0, "×")
-    add("keypress → rendered card p95 < 16 ms", largest, _get(res, "studyllm", largest, "tui_key_to_card_p95_ms"), 16.0, "ms")
+    add("keypress → rendered card p95 < 16 ms", largest, _get(res, "studyllm", largest, "tui_key_to_card_p95_ms"),
+        16.0, "ms")
     for n in sizes:
         add("30 days ≤ 2× Anki", n, r("days_total_s", n), 2.0, "×")
     for n in sizes:
@@ -298,7 +301,8 @@ def targets(res: dict[str, dict[int, dict[str, Any]]], sizes: list[int]) -> list
     add("peak RSS ≤ 0.5× Anki", largest, r("peak_rss_mb", largest), 0.5, "×")
     ss = sorted(sizes)
     for key in GROWTH_KEYS:
-        slopes = [slope(_get(res, "studyllm", a, key), _get(res, "studyllm", b, key), a, b) for a, b in zip(ss, ss[1:])]
+        slopes = [slope(_get(res, "studyllm", a, key), _get(res, "studyllm", b, key), a, b)
+                  for a, b in itertools.pairwise(ss)]
         known = [s for s in slopes if s is not None]
         if len(ss) < 2 or not known:
             continue
@@ -417,7 +421,8 @@ def svg_plot(res, sizes: list[int]) -> str:
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="10" y="{height - 10}" fill="{colours["studyllm"]}">● studyllm</text>',
         f'<text x="90" y="{height - 10}" fill="{colours["anki"]}">■ Anki (anki {_versions()["anki"]})</text>',
-        f'<text x="{width - 10}" y="{height - 10}" text-anchor="end" fill="#555">log-log axes; medians of alternated runs</text>',
+        f'<text x="{width - 10}" y="{height - 10}" text-anchor="end" fill="#555">'
+        "log-log axes; medians of alternated runs</text>",
     ]
     ss = sorted(sizes)
     lx0, lx1 = math.log10(ss[0]), math.log10(ss[-1]) if len(ss) > 1 else math.log10(ss[0]) + 1
@@ -436,10 +441,10 @@ def svg_plot(res, sizes: list[int]) -> str:
         if ly1 == ly0:
             ly1 += 1
 
-        def px(n: float) -> float:
+        def px(n: float, x0: float = x0, x1: float = x1) -> float:  # this panel's axes, bound now
             return x0 + (math.log10(n) - lx0) / ((lx1 - lx0) or 1) * (x1 - x0)
 
-        def py(v: float) -> float:
+        def py(v: float, y0: float = y0, y1: float = y1, ly0: int = ly0, ly1: int = ly1) -> float:
             return y0 - (math.log10(v) - ly0) / (ly1 - ly0) * (y0 - y1)
 
         for e in range(ly0, ly1 + 1):
@@ -487,8 +492,9 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
         "",
     ]
     passed = sum(1 for t in tg if t["pass"])
+    not_measured = sum(1 for t in tg if t["pass"] is None)
     lines.append(f"{passed} of {len(tg)} target checks pass, {len(failed)} fail"
-                 + (f", {sum(1 for t in tg if t['pass'] is None)} not measured" if any(t["pass"] is None for t in tg) else "")
+                 + (f", {not_measured} not measured" if not_measured else "")
                  + ".")
     if failed:
         lines.append("")
@@ -520,7 +526,8 @@ def write_report(data: dict[str, Any], doc: Path = DOC, plot: Path = PLOT) -> No
     ]
     if errors:
         lines += ["Errors during the runs:", ""]
-        lines += [f"- {e['system']} {e['measure']} at {e['size']:,} cards, run {e['run'] + 1}: `{e['error'][:300]}`" for e in errors]
+        lines += [f"- {e['system']} {e['measure']} at {e['size']:,} cards, run {e['run'] + 1}: `{e['error'][:300]}`"
+                  for e in errors]
         lines.append("")
     lines += [
         "## studyllm and Anki, side by side",
@@ -630,7 +637,7 @@ def load_results(paths: list[Path]) -> dict[str, Any]:
     if len(set(gits)) > 1:
         data["machine"] = dict(data["machine"])
         data["machine"]["git"] = "; ".join(
-            f"{g} ({', '.join(sorted({r['measure'] for r in f['rows']}))})" for g, f in zip(gits, files))
+            f"{g} ({', '.join(sorted({r['measure'] for r in f['rows']}))})" for g, f in zip(gits, files, strict=True))
     return data
 
 

@@ -52,7 +52,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:  # benchmarks/ is a folder of scripts, not a package
     sys.path.insert(0, _HERE)
 
-from common import (
+from common import (  # noqa: E402
     Timer,
     emit_json,
     file_size,
@@ -832,7 +832,8 @@ def main(argv: list[str] | None = None) -> int:
     for n, r in sorted(medians.items()):
         print(n, json.dumps(r, default=str))
     if args.json:
-        args.json.write_text(json.dumps({"studyllm": studyllm_version(), "medians": medians, "runs": all_runs}, indent=2))
+        doc = {"studyllm": studyllm_version(), "medians": medians, "runs": all_runs}
+        args.json.write_text(json.dumps(doc, indent=2))
     return 0
 
 

@@ -11,8 +11,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studyllm import __version__
+
+if TYPE_CHECKING:  # the store is imported when a command needs it, so --help stays fast
+    from studyllm.store import Store
+    from studyllm.store.importer import RewriteReport
 
 PROG = "studyllm"
 
@@ -28,7 +33,7 @@ def shown(text: str) -> str:
     )
 
 
-def _open_store(args: argparse.Namespace, *, sync: bool = False):
+def _open_store(args: argparse.Namespace, *, sync: bool = False) -> Store:
     from studyllm.paths import resolve_home
     from studyllm.store import Store
 
@@ -38,7 +43,7 @@ def _open_store(args: argparse.Namespace, *, sync: bool = False):
     return store
 
 
-def _sync_decks(store) -> list[str]:
+def _sync_decks(store: Store) -> list[str]:
     """Re-scan the deck folders and tracked sources; a broken file is a warning, not a reason
     to stop. Returns the warnings (also printed on stderr)."""
     from studyllm.store.importer import sync_folders
@@ -103,15 +108,16 @@ def cmd_due(args: argparse.Namespace) -> int:
     print(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
     for d in decks:
         print(f"{d.title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
-    print(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {sum(d.total for d in decks):>6}")
+    total = sum(d.total for d in decks)
+    print(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {total:>6}")
     if next_due:
         print(f"Next reviews fall due on {next_due.isoformat()}.")
     return 0
 
 
-def _ask_links(rewrites) -> list[int]:
+def _ask_links(rewrites: list[RewriteReport]) -> list[int]:
     """``--link ask``: one question per possible rewrite on the terminal."""
-    chosen = []
+    chosen: list[int] = []
     for i, rw in enumerate(rewrites):
         print(f"\nPossible rewrite in {shown(rw.path)} (similarity {rw.score:.2f}, {rw.reviews} answer(s) to keep):")
         print(f"  was (line {rw.old_line}): {shown(_cut(rw.old_front))} :: {shown(_cut(rw.old_back))}")
@@ -315,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import Markdown decks (files or folders)",
         description="Import or re-import Markdown decks. Progress is kept across edits; your files are never written.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     p.add_argument("--outline", action="store_true", help="read notes written as headings and bullets (outline mode)")
     p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")

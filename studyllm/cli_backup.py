@@ -8,7 +8,7 @@ import sys
 PROG = "studyllm backup"
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "backup",
         help="list, make or restore backups of your progress",

@@ -9,11 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the engine itself is imported inside run(), see above
+    from studyllm.calc import MemoryReport, Preset, ScalingReport
 
 PRECISIONS = ("fp32", "fp16", "bf16", "int8", "int4")
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``calc`` (with ``memory`` and ``scaling``) to an argparse subparsers object."""
     calc = subparsers.add_parser(
         "calc",
@@ -73,7 +78,7 @@ class _Usage(Exception):
     """A bad value: message already names the option."""
 
 
-def _q(calc, text, option, **kw):
+def _q(calc: ModuleType, text: str | None, option: str, **kw: Any) -> float | None:
     if text is None:
         return None
     try:
@@ -82,7 +87,7 @@ def _q(calc, text, option, **kw):
         raise _Usage(str(err)) from None
 
 
-def _int(calc, text, option, lo=None, hi=None):
+def _int(calc: ModuleType, text: str | None, option: str, lo: int | None = None, hi: int | None = None) -> int | None:
     value = _q(calc, text, option)
     if value is None:
         return None
@@ -108,17 +113,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         if command == "memory":
-            report = _memory(calc, args)
+            memory = _memory(calc, args)
             if args.json:
-                print(json.dumps(report.as_dict(), indent=2), file=out)
+                print(json.dumps(memory.as_dict(), indent=2), file=out)
             else:
-                print(format_memory(calc, report, unit=args.unit), file=out)
+                print(format_memory(calc, memory, unit=args.unit), file=out)
         else:
-            report = _scaling(calc, args)
+            scaling = _scaling(calc, args)
             if args.json:
-                print(json.dumps(report.as_dict(), indent=2), file=out)
+                print(json.dumps(scaling.as_dict(), indent=2), file=out)
             else:
-                print(format_scaling(calc, report), file=out)
+                print(format_scaling(calc, scaling), file=out)
     except _Usage as err:
         print(f"studyllm calc: error: {_with_dashes(str(err))}", file=sys.stderr)
         return 2
@@ -142,7 +147,7 @@ def _with_dashes(message: str) -> str:
     return message
 
 
-def _preset(calc, name):
+def _preset(calc: ModuleType, name: str | None) -> Preset | None:
     if name is None:
         return None
     try:
@@ -151,7 +156,7 @@ def _preset(calc, name):
         raise _Usage(str(err)) from None
 
 
-def _memory(calc, args):
+def _memory(calc: ModuleType, args: argparse.Namespace) -> MemoryReport:
     preset = _preset(calc, args.preset)
     params = _q(calc, args.params, "params", allow_zero=False)
     if params is None:
@@ -178,7 +183,7 @@ def _memory(calc, args):
     )
 
 
-def _scaling(calc, args):
+def _scaling(calc: ModuleType, args: argparse.Namespace) -> ScalingReport:
     preset = _preset(calc, args.preset)
     params = _q(calc, args.params, "params", allow_zero=False)
     tokens = _q(calc, args.tokens, "tokens", allow_zero=False)
@@ -191,6 +196,7 @@ def _scaling(calc, args):
         if tokens is None and compute is None:
             tokens = preset.tokens
     mfu = _q(calc, args.mfu, "mfu", allow_zero=False)
+    assert mfu is not None  # --mfu has a default
     if mfu > 1:
         raise _Usage(f"mfu: must be at most 1 (or 100%), got {args.mfu!r}")
     return calc.scaling_report(
@@ -204,8 +210,10 @@ def _gpus(n: int) -> str:
     return "1 GPU" if n == 1 else f"{n} GPUs"
 
 
-def format_memory(calc, report, unit: str = "GB") -> str:
-    fmt = (lambda b: calc.format_bytes(b, unit))
+def format_memory(calc: ModuleType, report: MemoryReport, unit: str = "GB") -> str:
+    def fmt(b: float) -> str:
+        return calc.format_bytes(b, unit)
+
     mode = "training" if report.train else "inference"
     lines = [f"Memory per GPU for {calc.format_count(report.params)} params, {report.precision}, {mode}"
              + (f", ZeRO stage {report.zero_stage} on {_gpus(report.num_gpus)}" if report.train else
@@ -230,12 +238,13 @@ def format_memory(calc, report, unit: str = "GB") -> str:
     return "\n".join(lines)
 
 
-def format_scaling(calc, r) -> str:
+def format_scaling(calc: ModuleType, r: ScalingReport) -> str:
     lines = [
         f"Training compute for {calc.format_count(r.params)} params on {calc.format_count(r.tokens)} tokens",
         f"  compute            {calc.format_flops(r.compute)}  (C = {r.flops_per_param_token:g} N D)",
         f"  PF-days            {calc.format_sci(r.pf_days)}  (1 PF-day = 8.64e19 FLOPs)",
-        f"  {r.gpu}-days at {r.mfu:.0%} MFU  {calc.format_sci(r.gpu_days)}  (at peak: {calc.format_sci(r.gpu_days_at_peak)})",
+        f"  {r.gpu}-days at {r.mfu:.0%} MFU  {calc.format_sci(r.gpu_days)}"
+        f"  (at peak: {calc.format_sci(r.gpu_days_at_peak)})",
     ]
     if r.wall_days is not None:
         lines.append(f"  wall clock         {calc.format_sci(r.wall_days)} days on {r.num_gpus} {r.gpu}s")
@@ -244,8 +253,10 @@ def format_scaling(calc, r) -> str:
         f"  verdict            {r.verdict}",
         "",
         "Compute-optimal split for this budget:",
-        f"  20 tokens/param    {calc.format_count(r.optimal.params)} params, {calc.format_count(r.optimal.tokens)} tokens",
-        f"  Approach 3 fit     {calc.format_count(r.approach3.params)} params, {calc.format_count(r.approach3.tokens)} tokens",
+        f"  20 tokens/param    {calc.format_count(r.optimal.params)} params,"
+        f" {calc.format_count(r.optimal.tokens)} tokens",
+        f"  Approach 3 fit     {calc.format_count(r.approach3.params)} params,"
+        f" {calc.format_count(r.approach3.tokens)} tokens",
         f"  loss (Chinchilla Approach 3)  {r.chinchilla_loss:.4f} nats/token",
         f"  loss (Kaplan L(N, D))         {r.kaplan_loss:.4f} nats/token",
     ]

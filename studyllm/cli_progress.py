@@ -109,7 +109,8 @@ def format_stats(data: dict[str, Any], days: int) -> str:
         o = ret["overall"]
         lines.append(f"  {kind:<36}" + "".join(f"{_pct(o[p][kind]):<17}" for p in ("today", "week", "month")))
     for d in ret["decks"]:
-        lines.append(f"  {d['title'][:36]:<36}" + "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month")))
+        rates = "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month"))
+        lines.append(f"  {d['title'][:36]:<36}" + rates)
     lines.append("")
     fc = data["forecast"]
     lines.append(f"Due in the next 30 days: {sum(d['due'] for d in fc)} (today, overdue included: {fc[0]['due']})")
@@ -179,14 +180,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise _Fail("say where to write with -o FILE (-o DIR for --format csv, -o - for standard output)")
     to_stdout = args.output == "-"
     if to_stdout and args.format in ("csv", "apkg"):
-        raise _Fail(f"--format {args.format} can't go to standard output; give -o {'DIR' if args.format == 'csv' else 'FILE.apkg'}")
+        target = "DIR" if args.format == "csv" else "FILE.apkg"
+        raise _Fail(f"--format {args.format} can't go to standard output; give -o {target}")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     store = _open_store(args)
     try:
         known = {d.key for d in store.decks(include_archived=True)}
         missing = [k for k in (args.deck or []) if k not in known]
         if missing:
-            raise _Fail(f"no deck with key {', '.join(map(repr, missing))}; known: {', '.join(sorted(known)) or 'none'}")
+            raise _Fail(f"no deck with key {', '.join(map(repr, missing))};"
+                        f" known: {', '.join(sorted(known)) or 'none'}")
         out = Path(args.output)
         if args.format == "json":
             if args.deck:
@@ -198,8 +201,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.format == "csv":
             if out.exists() and not out.is_dir():
                 raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
-            counts = progress.export_csv(store, out, progress=_progress_printer(show))
-            msg = f"{counts['cards']} card state(s) and {counts['review_log']} answer(s) in {', '.join(counts['files'])}"
+            written = progress.export_csv(store, out, progress=_progress_printer(show))
+            msg = (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
+                   f" in {', '.join(written['files'])}")
         elif args.format == "anki-tsv":
             n = (anki.export_anki_tsv(store, sys.stdout, deck_keys=args.deck) if to_stdout
                  else _atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
@@ -266,7 +270,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg)",
         description=(
-            "json: complete, versioned export of decks, cards, card states and the review log (see docs/export-format.md). "
+            "json: complete, versioned export of decks, cards, card states and the review log "
+            "(see docs/export-format.md). "
             "csv: review_log.csv and card_states.csv written into the folder -o DIR. "
             "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package."
         ),
@@ -286,8 +291,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Merge a JSON export (or a CSV export folder / review_log.csv) into this home. Answers are added by their "
             "unique id, so importing twice changes nothing; the states of the cards concerned are rebuilt by replaying "
-            "the merged review log. The deck folders are re-scanned first, as on every start, so a fresh home knows the "
-            "shipped decks. Cards not in this home are listed, not guessed. All or nothing."
+            "the merged review log. The deck folders are re-scanned first, as on every start, so a fresh home "
+            "knows the shipped decks. Cards not in this home are listed, not guessed. All or nothing."
         ),
     )
     p.add_argument("file", metavar="FILE", help="a studyllm export (.json), a CSV export folder or review_log.csv")

@@ -46,7 +46,8 @@ def file_store(tmp_path, clock):
 def make_deck(key: str = "d", n: int = 5, *, title: str | None = None, options: dict | None = None,
               prefix: str = "Question") -> ParsedDeck:
     cards = [
-        ParsedCard("basic", f"{prefix} number {i} about transformers?", f"Answer {i}.", heading_path=("Part",), line=3 + 3 * i)
+        ParsedCard("basic", f"{prefix} number {i} about transformers?", f"Answer {i}.", heading_path=("Part",),
+                   line=3 + 3 * i)
         for i in range(n)
     ]
     return ParsedDeck(path=f"{key}.md", key=key, title=title or key.upper(), cards=cards, options=options or {},

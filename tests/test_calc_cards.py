@@ -95,7 +95,9 @@ def test_check_accepts_units(q14, typed):
     assert result.value == pytest.approx(14, rel=0.02)
 
 
-@pytest.mark.parametrize("typed,grade", [("28", 1), ("7 GB", 1), ("1.4e10", 1), ("15", 2), ("2e10 bytes", 1), ("1.5e10 bytes", 2)])
+@pytest.mark.parametrize(
+    "typed,grade", [("28", 1), ("7 GB", 1), ("1.4e10", 1), ("15", 2), ("2e10 bytes", 1), ("1.5e10 bytes", 2)]
+)
 def test_check_rejects_wrong_numbers(q14, typed, grade):
     result = check(q14, typed)
     assert not result.ok

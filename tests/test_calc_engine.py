@@ -28,7 +28,9 @@ def test_parse_quantity_accepts(text, value):
     assert math.isclose(calc.parse_quantity(text), value, rel_tol=1e-12)
 
 
-@pytest.mark.parametrize("text", ["14,5", "1,0000", "", "abc", "7X", "1e999", "--5", "seven", "1..2", "B7", "nan", "inf", "-3B"])
+@pytest.mark.parametrize(
+    "text", ["14,5", "1,0000", "", "abc", "7X", "1e999", "--5", "seven", "1..2", "B7", "nan", "inf", "-3B"]
+)
 def test_parse_quantity_rejects_naming_field(text):
     with pytest.raises(ValueError) as err:
         calc.parse_quantity(text, field="tokens")
@@ -54,7 +56,8 @@ def test_parse_quantity_only_raises_value_error(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.floats(min_value=0, max_value=1e15, allow_nan=False), st.sampled_from(["", "k", "M", "B", "T", " GB", " billion"]))
+@given(st.floats(min_value=0, max_value=1e15, allow_nan=False),
+       st.sampled_from(["", "k", "M", "B", "T", " GB", " billion"]))
 def test_parse_quantity_round_trips_numbers(x, suffix):
     mult = {"": 1, "k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12, " GB": 1e9, " billion": 1e9}[suffix]
     assert math.isclose(calc.parse_quantity(f"{x!r}{suffix}"), x * mult, rel_tol=1e-12)

@@ -136,7 +136,8 @@ def test_fuzz_parse_quantity_non_text(value):
         max_leaves=20,
     ).map(lambda v: json.dumps(v).encode()),
     st.fixed_dictionaries({"format": st.just("studyllm-progress"), "version": st.integers(0, 3),
-                           "cards": st.just({"columns": ["uid"], "rows": [[1]]})}).map(lambda v: json.dumps(v).encode()),
+                           "cards": st.just({"columns": ["uid"], "rows": [[1]]})})
+    .map(lambda v: json.dumps(v).encode()),
 ))
 def test_fuzz_export_file_raises_only_progress_error(data, tmp_path_factory):
     progress = importlib.import_module("studyllm.store.progress")
@@ -275,7 +276,7 @@ def test_front_matter_cannot_construct_python_objects(fstore, tmp_path):
 
 def test_yaml_alias_bomb_in_front_matter(fstore, tmp_path):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [{','.join(['*' + prev] * 9)}]")
     text = "---\n" + "\n".join(lines) + "\ntags: *i\n---\nQ: x\nA: y\n"
     deck = import_text(fstore, tmp_path / "decks", "bomb.md", text)

@@ -61,7 +61,8 @@ def test_rewording_keeps_progress(store):
     sync(store, CARDS)
     ids = studied(store)
     edited = list(CARDS)
-    edited[1] = replace(CARDS[1], front="What does the temperature divide?", back="The logits, just before the softmax.")
+    edited[1] = replace(CARDS[1], front="What does the temperature divide?",
+                        back="The logits, just before the softmax.")
     r = sync(store, edited, h="h2")
     assert (r.new, r.updated, r.archived) == (0, 1, 0)
     assert store.card(ids[CARDS[1].front]).reviews == 1
@@ -108,7 +109,9 @@ def test_uids_are_stable_across_machines(store, clock):
     sync(store, CARDS)
     other = Store.memory(clock=clock)
     import_parsed(other, deck(CARDS), source_path="/elsewhere/course.md")
-    uids = lambda s: sorted(r[0] for r in s.database.connect().exec_driver_sql("SELECT uid FROM card"))
+    def uids(s: Store) -> list[str]:
+        return sorted(r[0] for r in s.database.connect().exec_driver_sql("SELECT uid FROM card"))
+
     assert uids(store) == uids(other)
     other.close()
 
@@ -159,7 +162,8 @@ def test_import_files_and_skip_unchanged(store, tmp_path):
     from studyllm.store.importer import import_paths
 
     f = tmp_path / "deck.md"
-    f.write_text("---\ntitle: Demo\nid: demo\n---\n\n## Terms\n\nQ: What is a prompt?\nA: The text given to the model.\n\n"
+    f.write_text("---\ntitle: Demo\nid: demo\n---\n\n## Terms\n\n"
+                 "Q: What is a prompt?\nA: The text given to the model.\n\n"
                  "Q: What is a completion?\nA: The text the model produces.\n", encoding="utf-8")
     r = import_paths(store, [tmp_path])
     assert r.ok and r.totals()["new"] == 2

@@ -205,7 +205,8 @@ def _normalise_by_regex(text: str) -> str:
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=60) | st.lists(st.sampled_from(
     ["a", "B", "_", " ", "\n", "\t", "\u3000", "\xa0", "ǅ", "ß", "ﬁ", "İ", "①", "²", "𝔸", "自编码", "，", "。", "≈",
-     "·", "：", "é", "e\u0301", "😀", "$\\alpha$", "`x`", "\x1f", "\x85", "\u2028", "٣", "Ⅻ"]), max_size=20).map("".join))
+     "·", "：", "é", "e\u0301", "😀", "$\\alpha$", "`x`", "\x1f", "\x85", "\u2028", "٣", "Ⅻ"]), max_size=20)
+       .map("".join))
 def test_normalise_matches_the_regex_definition(text):
     from studyllm.decks.identity import normalise
 

@@ -318,21 +318,28 @@ def test_o_without_numbered_list_is_an_error():
 
 
 # --------------------------------------------------------------------------- calc
-def test_calc_block_is_kept_with_body_line(monkeypatch):
-    import sys
-    monkeypatch.setitem(sys.modules, "studyllm.calc.cards", None)  # behave as if the module were missing
-    deck = parse("""
-        ## Memory
-
-        ```calc
-        anything: goes
-        here
-        ```
-        """)
+def test_calc_block_is_kept_with_body_line():
+    body = "question: GB for {p} params in fp16?\nvars:\n  p: choice(1B, 7B)\nanswer: weights_bytes(p, fp16)\n" \
+           "unit: GB\ntolerance: 2%\n"
+    deck = parse("## Memory\n\n```calc\n" + body + "```\n")
     card = only(deck)
-    assert card.kind == "calc" and card.front == "anything: goes\nhere"
-    assert card.extra == {"body": "anything: goes\nhere\n", "body_line": 4}
+    assert not deck.errors
+    assert card.kind == "calc" and card.front == body.rstrip("\n")
+    assert card.extra == {"body": body, "body_line": 4}
     assert card.heading_path == ("Memory",) and card.line == 3
+
+
+def test_unexpected_calc_checker_failure_is_a_deck_error_not_a_crash(monkeypatch):
+    from studyllm.calc import cards
+
+    def broken(body: str) -> None:
+        raise RuntimeError("checker bug")
+
+    monkeypatch.setattr(cards, "parse_spec", broken)
+    deck = parse("## Memory\n\n```calc\nanything: goes\n```\n\nQ: still here?\nA: yes\n")
+    assert [c.kind for c in deck.cards] == ["basic"]
+    assert len(deck.errors) == 1 and "calc block could not be checked: RuntimeError: checker bug" in str(deck.errors[0])
+    assert deck.errors[0].line == 3
 
 
 def test_calc_errors_are_mapped_to_file_lines(monkeypatch):

@@ -49,7 +49,8 @@ def log_rows(store) -> dict[str, tuple]:
 
 def dump(store) -> list:
     with store.database.connect() as conn:
-        return [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in ("card", "card_state", "review_log")]
+        return [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all()
+                for t in ("card", "card_state", "review_log")]
 
 
 def study(store, clock, plan):
@@ -90,7 +91,9 @@ def test_replay_reproduces_answer_exactly(studied):
     store, _ = studied
     before_states, before_log = states(store), log_rows(store)
     with write_tx(store.database) as conn:  # scramble the states and derived fields
-        conn.exec_driver_sql("UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0")
+        conn.exec_driver_sql(
+            "UPDATE card_state SET repetitions = 9, ef_centi = 130, interval = 99, lapses = 0, leech = 0"
+        )
         conn.exec_driver_sql("UPDATE review_log SET kind = 'x', ef_after = 0")
     assert states(store) != before_states
     assert P.rebuild_states(store) == 10
@@ -144,10 +147,10 @@ def test_export_json_layout(studied, tmp_path):
     assert [d["key"] for d in doc["decks"]] == ["alpha", "beta"]
     assert len(doc["cards"]["rows"]) == 10 and doc["cards"]["columns"][0] == "uid"
     cols = doc["review_log"]["columns"]
-    first = dict(zip(cols, doc["review_log"]["rows"][0]))
+    first = dict(zip(cols, doc["review_log"]["rows"][0], strict=True))
     assert first["grade"] == 5 and first["kind"] == "new" and first["day"] == "2026-03-02"
     scols = doc["card_states"]["columns"]
-    suspended = [dict(zip(scols, r)) for r in doc["card_states"]["rows"] if r[scols.index("suspended")]]
+    suspended = [dict(zip(scols, r, strict=True)) for r in doc["card_states"]["rows"] if r[scols.index("suspended")]]
     assert len(suspended) == 1 and suspended[0]["queue"] == -1
 
 

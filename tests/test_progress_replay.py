@@ -32,10 +32,12 @@ steps = st.lists(
 
 def snapshot(store):
     with store.database.connect() as conn:
-        states = conn.exec_driver_sql(f"SELECT {COLS} FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.uid").all()
+        states = conn.exec_driver_sql(
+            f"SELECT {COLS} FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.uid"
+        ).all()
         log = conn.exec_driver_sql(
-            "SELECT uid, kind, reps_before, ef_before, interval_before, due_before, reps_after, ef_after, interval_after,"
-            " due_after, state_before FROM review_log ORDER BY id"
+            "SELECT uid, kind, reps_before, ef_before, interval_before, due_before, reps_after, ef_after,"
+            " interval_after, due_after, state_before FROM review_log ORDER BY id"
         ).all()
     return states, log
 

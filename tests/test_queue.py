@@ -124,7 +124,7 @@ def test_review_limit_and_most_overdue_first(store, clock):
     store.set_setting("reviews_per_day", 2)
     add_deck(store, "d", 3)
     ids = []
-    for n in range(3):  # learn one new card per day on three different days
+    for _ in range(3):  # learn one new card per day on three different days
         card = store.next_card()
         while card.reviews:  # bury the earlier cards that are due, so they keep their due day
             store.bury(card.id)

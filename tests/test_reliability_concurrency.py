@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -53,10 +54,10 @@ def test_two_writers_and_an_importer_at_once(tmp_path):
     for name, proc, _out, err in procs:
         try:
             proc.wait(timeout=max(1, deadline - time.monotonic()))
-        except Exception:
+        except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise AssertionError(f"{name} did not finish: {err.read_text()[-1500:]}")
+            raise AssertionError(f"{name} did not finish: {err.read_text()[-1500:]}") from None
     acked = set()
     for name, proc, out, err in procs:
         stderr = err.read_text()

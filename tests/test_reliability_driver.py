@@ -69,7 +69,8 @@ def study_deck(key: str, n: int):
     from studyllm.decks.model import ParsedCard, ParsedDeck
 
     cards = [
-        ParsedCard("basic", f"{key}: what is fact {i} about tokenizers?", f"Fact {i}.", heading_path=(f"H{i}",), line=1 + 2 * i)
+        ParsedCard("basic", f"{key}: what is fact {i} about tokenizers?", f"Fact {i}.", heading_path=(f"H{i}",),
+                   line=1 + 2 * i)
         for i in range(n)
     ]
     return ParsedDeck(path=f"{key}.md", key=key, title=key.title(), cards=cards, content_hash=f"{key}-{n}")

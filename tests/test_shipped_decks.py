@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-DECKS_DIR = Path(__file__).resolve().parents[1] / "decks"
-DECK_FILES = sorted(DECKS_DIR.glob("*.md"))
-
 from studyllm import calc
 from studyllm.calc import cards as calc_cards
 from studyllm.decks import parser as deck_parser
+
+DECKS_DIR = Path(__file__).resolve().parents[1] / "decks"
+DECK_FILES = sorted(DECKS_DIR.glob("*.md"))
 
 # --------------------------------------------------------------------------- helpers
 
@@ -216,13 +216,15 @@ def test_calc_cards_present():
 
 TOPICS: dict[str, list[str]] = {
     # issue 5, "Cover all of it": each pattern must match at least one card
-    "terms": [r"generative AI", r"large language model", r"\bprompt\b", r"\bcompletion\b", r"context window", r"inference"],
+    "terms": [r"generative AI", r"large language model", r"\bprompt\b", r"\bcompletion\b", r"context window",
+              r"inference"],
     "transformer": [r"transformer", r"self-attention", r"multi-head", r"positional encoding", r"embedding"],
     "rnn vs transformer": [r"\bRNNs?\b.*transformer|transformer.*\bRNNs?\b"],
     "sampling": [r"greedy", r"top-k", r"top-p", r"temperature", r"nucleus"],
     "sampling scenarios": [r"temperature 0\.2 or 1\.5"],
     "lifecycle stages": [r"\bScope\b", r"\bSelect\b", r"Adapt and align", r"Application integration", r"evaluat"],
-    "pretraining choices": [r"continued pre-training", r"fine-tuning", r"from scratch", r"worth its cost|better bet|right amount"],
+    "pretraining choices": [r"continued pre-training", r"fine-tuning", r"from scratch",
+                            r"worth its cost|better bet|right amount"],
     "model types": [r"encoder-only", r"decoder-only", r"encoder-decoder", r"\bBERT\b", r"RoBERTa", r"\bGPT\b",
                     r"\bBLOOM\b", r"\bT5\b", r"masked language model", r"span corruption", r"next token"],
     "chinese terms": [r"自编码模型", r"自回归模型", r"完形填空"],
@@ -307,7 +309,8 @@ FACTS: list[Fact] = [
     ],
     Fact("1B weights fp32", M, rf"weights of a 1B-parameter model take in FP32\? A: ({NUM}) GB",
          lambda: calc.weights_bytes(1e9, "fp32") / calc.GB),
-    Fact("1B weights 16-bit", M, rf"take \[({NUM}) GB\] in FP16 or BF16", lambda: calc.weights_bytes(1e9, "bf16") / calc.GB),
+    Fact("1B weights 16-bit", M, rf"take \[({NUM}) GB\] in FP16 or BF16",
+         lambda: calc.weights_bytes(1e9, "bf16") / calc.GB),
     Fact("1B weights int8", M, rf"and \[({NUM}) GB\] in INT8", lambda: calc.weights_bytes(1e9, "int8") / calc.GB),
     *[
         Fact(f"course breakdown {part}", M, pat, lambda part=part: calc.COURSE_TRAINING_BYTES_PER_PARAM[part])
@@ -322,11 +325,16 @@ FACTS: list[Fact] = [
          lambda: calc.course_training_breakdown(1e9).total_bytes_per_param),
     Fact("course 20x multiplier", M, rf"About ({NUM}) times the memory of the weights alone",
          lambda: calc.COURSE_TRAINING_MULTIPLIER),
-    Fact("course 1B fp32 training", M, rf"so about ({NUM}) GB to train", lambda: calc.course_training_bytes(1e9, "fp32") / calc.GB),
-    Fact("course 1B 16-bit training", M, rf"A: About ({NUM}) GB at 16-bit", lambda: calc.course_training_bytes(1e9, "fp16") / calc.GB),
-    Fact("course 1B 8-bit training", M, rf"and about ({NUM}) GB at 8-bit", lambda: calc.course_training_bytes(1e9, "int8") / calc.GB),
-    Fact("course 175B training", M, rf"A: About ({NUM}) GB \(175 × 80 GB\)", lambda: calc.course_training_bytes(175e9, "fp32") / calc.GB),
-    Fact("mixed-precision Adam model states", M, rf"add up to per parameter \(ZeRO paper accounting\)\? A: ({NUM}) bytes",
+    Fact("course 1B fp32 training", M, rf"so about ({NUM}) GB to train",
+         lambda: calc.course_training_bytes(1e9, "fp32") / calc.GB),
+    Fact("course 1B 16-bit training", M, rf"A: About ({NUM}) GB at 16-bit",
+         lambda: calc.course_training_bytes(1e9, "fp16") / calc.GB),
+    Fact("course 1B 8-bit training", M, rf"and about ({NUM}) GB at 8-bit",
+         lambda: calc.course_training_bytes(1e9, "int8") / calc.GB),
+    Fact("course 175B training", M, rf"A: About ({NUM}) GB \(175 × 80 GB\)",
+         lambda: calc.course_training_bytes(175e9, "fp32") / calc.GB),
+    Fact("mixed-precision Adam model states", M,
+         rf"add up to per parameter \(ZeRO paper accounting\)\? A: ({NUM}) bytes",
          lambda: calc.model_state_bytes(1e9).bytes_per_param),
     Fact("Adam K", M, rf"FP32 master copy of the weights ({NUM}) \+ FP32 momentum",
          lambda: calc.OPTIMIZER_STATE_BYTES["adam"]["mixed"] / 3),
@@ -354,21 +362,25 @@ FACTS: list[Fact] = [
     Fact("A100 sparse TFLOPS", S, rf"sparse peak \(({NUM}) TFLOP/s", lambda: calc.get_gpu("A100").sparse_tflops),
     Fact("A100 dense TFLOPS", S, rf"dense BF16 peak of ({NUM}) TFLOP/s", lambda: calc.get_gpu("A100").dense_tflops),
     Fact("A100s per PF-day dense", S, rf"it takes about ({NUM}) A100s", lambda: calc.gpus_per_pf_day("A100")),
-    Fact("6 FLOPs per param per token", S, rf"A: About ({NUM}): 2 for the forward pass", lambda: calc.training_flops(1, 1)),
+    Fact("6 FLOPs per param per token", S, rf"A: About ({NUM}): 2 for the forward pass",
+         lambda: calc.training_flops(1, 1)),
     Fact("T5 FLOPs per param per token", S, rf"only about ({NUM}) FLOPs per parameter per token",
          lambda: _p("t5-3b").flops_per_param_token),
-    Fact("T5-3B PF-days published", S, rf"Table D\.1: ({NUM}) PF-days for 3B", lambda: _p("t5-3b").published["pf_days"]),
+    Fact("T5-3B PF-days published", S, rf"Table D\.1: ({NUM}) PF-days for 3B",
+         lambda: _p("t5-3b").published["pf_days"]),
     Fact("T5-3B PF-days engine", S, rf"Table D\.1: ({NUM}) PF-days for 3B",
          lambda: calc.pf_days(calc.training_flops(3e9, 1e12, 3))),
     Fact("GPT-3 13B PF-days", S, rf"GPT-3 13B take\? A: ({NUM}) PF-days", lambda: _p("gpt3-13b").published["pf_days"]),
     Fact("GPT-3 13B PF-days engine", S, rf"GPT-3 13B take\? A: ({NUM}) PF-days",
          lambda: calc.pf_days(calc.training_flops(_p("gpt3-13b").params, _p("gpt3-13b").tokens))),
-    Fact("GPT-3 175B PF-days", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days", lambda: _p("gpt3-175b").published["pf_days"]),
+    Fact("GPT-3 175B PF-days", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days",
+         lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B PF-days engine", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days",
          lambda: calc.pf_days(calc.training_flops(_p("gpt3-175b").params, _p("gpt3-175b").tokens)), rel=0.005),
     Fact("ordered: T5-3B", S, rf"1\. T5-3B \(({NUM}) PF-days\)", lambda: _p("t5-3b").published["pf_days"]),
     Fact("ordered: GPT-3 13B", S, rf"2\. GPT-3 13B \(({NUM}) PF-days\)", lambda: _p("gpt3-13b").published["pf_days"]),
-    Fact("ordered: GPT-3 175B", S, rf"3\. GPT-3 175B \(({NUM}) PF-days\)", lambda: _p("gpt3-175b").published["pf_days"]),
+    Fact("ordered: GPT-3 175B", S, rf"3\. GPT-3 175B \(({NUM}) PF-days\)",
+         lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B FLOPs", S, rf"PF-days \(({NUM}) FLOPs; 175B", lambda: _p("gpt3-175b").published["total_flops"]),
     Fact("GPT-3 tokens", S, rf"175B parameters on ({NUM}) tokens\)", lambda: _p("gpt3-175b").tokens),
     Fact("Kaplan alpha_N", S, rf"\(N_c / N\)\^\{{\{{c1::({NUM})\}}\}}", lambda: calc.KAPLAN_ALPHA_N),
@@ -392,11 +404,12 @@ FACTS: list[Fact] = [
     Fact("LLaMA 7B tokens", S, rf"7B and 13B on ({NUM}) tokens", lambda: _p("llama-7b").tokens),
     Fact("LLaMA 13B tokens", S, rf"7B and 13B on ({NUM}) tokens", lambda: _p("llama-13b").tokens),
     Fact("LLaMA 65B tokens", S, rf"33B and 65B on ({NUM}) tokens", lambda: _p("llama-65b").tokens),
-    Fact("BloombergGPT params", S, rf"A: A ({NUM})-billion-parameter decoder-only", lambda: _p("bloomberggpt-50b").params / 1e9,
-         rel=0.02),
+    Fact("BloombergGPT params", S, rf"A: A ({NUM})-billion-parameter decoder-only",
+         lambda: _p("bloomberggpt-50b").params / 1e9, rel=0.02),
     Fact("BloombergGPT tokens", S, rf"About ({NUM}) tokens, a part of its", lambda: _p("bloomberggpt-50b").tokens),
     Fact("BloombergGPT tokens/param", S, rf"569B / 50B ≈ ({NUM})", lambda: _p("bloomberggpt-50b").tokens_per_param),
-    Fact("BloombergGPT GPU hours", S, rf"about ({NUM}) A100 GPU hours", lambda: _p("bloomberggpt-50b").published["gpu_hours"]),
+    Fact("BloombergGPT GPU hours", S, rf"about ({NUM}) A100 GPU hours",
+         lambda: _p("bloomberggpt-50b").published["gpu_hours"]),
     Fact("quiz Chinchilla ratio", "07-quiz.md", rf"dataset is about ({NUM}) tokens per parameter",
          lambda: calc.CHINCHILLA_TOKENS_PER_PARAM),
     Fact("quiz PF-day rate", "07-quiz.md", rf"It is 10\^({NUM}) floating-point operations per second",

@@ -27,7 +27,8 @@ def log(store, card_id, day, grade, kind="review", interval_before=1):
         uid = conn.exec_driver_sql("SELECT uid FROM card WHERE id = ?", (card_id,)).scalar_one()
         conn.exec_driver_sql(
             "INSERT INTO review_log (uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_before,"
-            " ef_before, interval_before, reps_after, ef_after, interval_after, state_before) VALUES (?,?,?,?,?,?,0,?,1,250,?,1,250,1,'{}')",
+            " ef_before, interval_before, reps_after, ef_after, interval_after, state_before)"
+            " VALUES (?,?,?,?,?,?,0,?,1,250,?,1,250,1,'{}')",
             (f"log{next(_n)}", card_id, uid, f"{day}T10:00:00+00:00", day, grade, kind, interval_before),
         )
 
@@ -169,7 +170,8 @@ def test_card_counts_ef_and_deck_table(two_decks):
     table = {d["key"]: d for d in stats.deck_table(store)}
     assert (table["alpha"]["new"], table["alpha"]["learning"], table["alpha"]["young"], table["alpha"]["mature"],
             table["alpha"]["leeches"], table["alpha"]["suspended"]) == (2, 1, 1, 1, 1, 1)
-    assert (table["beta"]["new"], table["beta"]["mature"], table["beta"]["archived"], table["beta"]["leeches"]) == (1, 1, 1, 0)
+    beta = table["beta"]
+    assert (beta["new"], beta["mature"], beta["archived"], beta["leeches"]) == (1, 1, 1, 0)
 
 
 def test_stats_from_real_answers(store, clock):

@@ -18,7 +18,8 @@ SIZE = (100, 64)
 
 @functools.cache
 def seeded_store() -> Store:
-    """Shared by the tests, which only read it. Two decks answered over nine days (with a gap), so every panel has something to show."""
+    """Shared by the tests, which only read it. Two decks answered over nine days (with a gap), so every panel
+    has something to show."""
     clock = FrozenClock(datetime(2026, 2, 20, 9, 0, tzinfo=UTC), "UTC")
     store = Store.memory(clock=clock)
     add_deck(store, "alpha", 8, title="Attention basics")

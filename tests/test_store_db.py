@@ -49,7 +49,7 @@ def test_connect_block_rolls_back_what_was_not_committed(tmp_path):
         conn.exec_driver_sql("INSERT INTO t VALUES (?)", [(2,), (3,)])  # a list: once per row
     with pytest.raises(ZeroDivisionError), db.begin() as conn:
         conn.exec_driver_sql("INSERT INTO t VALUES (4)")
-        1 / 0
+        _ = 1 / 0
     with db.connect() as conn:
         assert [r[0] for r in conn.exec_driver_sql("SELECT a FROM t ORDER BY a")] == [2, 3]
     db.dispose()

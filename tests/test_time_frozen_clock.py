@@ -8,6 +8,7 @@ card's due day equals its last review's day plus its interval, and the day's cou
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -53,7 +54,7 @@ def logs(store: Store) -> list[dict]:
         rows = conn.exec_driver_sql(
             "SELECT id, card_id, day, kind, interval_after, due_after FROM review_log ORDER BY id"
         ).all()
-    return [dict(zip(("id", "card_id", "day", "kind", "interval_after", "due_after"), r)) for r in rows]
+    return [dict(zip(("id", "card_id", "day", "kind", "interval_after", "due_after"), r, strict=True)) for r in rows]
 
 
 def check_invariants(store: Store) -> None:
@@ -191,7 +192,7 @@ def test_studying_every_hour_across_dst(zone, day, hours):
         if e["kind"] != "drill":
             by_card[e["card_id"]].append(e)
     for entries in by_card.values():
-        for prev, nxt in zip(entries, entries[1:]):
+        for prev, nxt in itertools.pairwise(entries):
             assert nxt["day"] == prev["due_after"], (prev, nxt)
     store.close()
 

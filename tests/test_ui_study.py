@@ -363,7 +363,8 @@ async def test_next_front_is_drawn_while_the_answer_is_read(monkeypatch):
         assert ("front", upcoming.front) in pane._memo  # drawn ahead, after the answer's frame
         rendered = []
         original = pane._to_strips
-        monkeypatch.setattr(pane, "_to_strips", lambda content, width: rendered.append(content) or original(content, width))
+        monkeypatch.setattr(pane, "_to_strips",
+                            lambda content, width: rendered.append(content) or original(content, width))
         await pilot.press("5")
         await pilot.pause()
         assert screen.card.id == upcoming.id and pane.front == upcoming.front

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from . import expr as _expr
@@ -105,7 +106,7 @@ class CalcSpec:
     question: str
     variables: tuple[VarSpec, ...]
     answer: str
-    answer_ast: object
+    answer_ast: _expr.Node
     unit: str
     dimension: str
     unit_factor: float
@@ -285,11 +286,11 @@ def parse_spec(body: str) -> CalcSpec:
     return spec
 
 
-def _corner_values(spec: CalcSpec, limit: int = 256):
+def _corner_values(spec: CalcSpec, limit: int = 256) -> Iterator[dict[str, object]]:
     """Combinations of each variable's extreme values: every choice, both ends of a range."""
     import itertools
 
-    options = []
+    options: list[list[object]] = []
     for v in spec.variables:
         if v.kind in ("const", "choice"):
             vals = [value for value, _ in v.options]
@@ -301,11 +302,12 @@ def _corner_values(spec: CalcSpec, limit: int = 256):
         options.append([int(x) if isinstance(x, float) and x.is_integer() and abs(x) < 1e6 else x for x in vals])
     names = [v.name for v in spec.variables]
     for combo in itertools.islice(itertools.product(*options), limit):
-        yield dict(zip(names, combo))
+        yield dict(zip(names, combo, strict=True))
 
 
-def _known_vars(names) -> str:
-    return ("variables: " + ", ".join(sorted(names))) if names else "define variables under 'vars:'"
+def _known_vars(names: Iterable[str]) -> str:
+    known = sorted(names)
+    return ("variables: " + ", ".join(known)) if known else "define variables under 'vars:'"
 
 
 def _parse_tolerance(text: str, line: int) -> Tolerance:
@@ -334,7 +336,7 @@ def _round_sig(x: float, sig: int = 2) -> float:
     return round(x, digits)
 
 
-def _display(value) -> str:
+def _display(value: str | float) -> str:
     if isinstance(value, str):
         return value
     return format_count(value)
@@ -437,7 +439,9 @@ def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:
         seen.add(key)
         try:
             steps = explain_call(call.func, tuple(args), kwargs)
-        except Exception:  # an explanation must never break a review
+        # The call already ran once in evaluate(), so only what it can raise there can come back here;
+        # KeyError covers a table lookup the explainer does itself. An explanation never breaks a review.
+        except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError):
             steps = []
         for step in steps:
             lines.append(f"  {step}" if step.startswith("- ") else f"- {step}")
@@ -454,7 +458,7 @@ def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:
     return "\n".join(lines)
 
 
-def _fmt_value(v) -> str:
+def _fmt_value(v: str | float) -> str:
     if isinstance(v, str):
         return v
     return format_sci(v)
@@ -483,7 +487,8 @@ def parse_answer(question: CalcQuestion, typed: str) -> float:
         dim = "bytes" if unit in BYTE_UNITS else "flops"
         if dim != spec.dimension:
             want = spec.unit or "a plain number"
-            raise ValueError(f"{unit!r} is a unit of {'memory' if dim == 'bytes' else 'compute'}; the answer is in {want}")
+            kind = "memory" if dim == "bytes" else "compute"
+            raise ValueError(f"{unit!r} is a unit of {kind}; the answer is in {want}")
         factor = BYTE_UNITS.get(unit) or FLOP_UNITS[unit]
         return number * factor / spec.unit_factor
     if unit == "%":
@@ -499,7 +504,8 @@ def parse_answer(question: CalcQuestion, typed: str) -> float:
             raise ValueError(f"unknown unit {unit!r}") from None
         dim, factor = "number", base / number if number else 1.0
     if spec.dimension != "number":
-        raise ValueError(f"give a {'memory unit such as GB' if spec.dimension == 'bytes' else 'compute unit such as FLOPs or PF-days'}")
+        kind = "memory unit such as GB" if spec.dimension == "bytes" else "compute unit such as FLOPs or PF-days"
+        raise ValueError(f"give a {kind}")
     # "1.4T" for a question in tokens, "14B" for one in params, "70 billion" in "B params" ...
     try:
         own_dim, own_factor = unit_info(unit)
@@ -517,9 +523,9 @@ def check(question: CalcQuestion, typed: str) -> CheckResult:
     try:
         value = parse_answer(question, typed)
     except ValueError as err:
+        example = f"{format_sci(expected, 3)} {question.unit}".rstrip()
         return CheckResult(False, None, f"Could not read {typed.strip()!r}: {err}. Type a number, "
-                                        f"optionally with a unit, e.g. {format_sci(expected, 3)} {question.unit}".rstrip(),
-                           None)
+                                        f"optionally with a unit, e.g. {example}", None)
     if question.tolerance.allows(expected, value):
         return CheckResult(True, value, f"Correct: {format_sci(value, 4)} {question.unit} "
                                         f"(answer {shown}, tolerance {question.tolerance}).", 4)

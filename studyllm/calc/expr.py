@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from . import memory, scaling
 from .presets import Preset, get_preset
@@ -39,15 +41,15 @@ class ExprError(Exception):
 # ---------------------------------------------------------------------------- whitelist
 
 
-def _preset(name):
+def _preset(name: object) -> Preset:
     return get_preset(str(name))
 
 
-def _gpu(name):
+def _gpu(name: object) -> scaling.GPU:
     return scaling.get_gpu(str(name))
 
 
-FUNCTIONS = {
+FUNCTIONS: dict[str, Callable[..., Any]] = {
     "weights_bytes": memory.weights_bytes,
     "course_training_bytes": memory.course_training_bytes,
     "course_training_breakdown": memory.course_training_breakdown,
@@ -73,7 +75,7 @@ FUNCTIONS = {
 }
 
 # Signatures used to check argument names and counts before anything runs.
-_SIGNATURES = {}
+_SIGNATURES: dict[str, inspect.Signature | None] = {}
 for _name, _fn in FUNCTIONS.items():
     try:
         _SIGNATURES[_name] = inspect.signature(_fn)
@@ -127,14 +129,14 @@ class Name:
 @dataclass(frozen=True)
 class Call:
     func: str
-    args: tuple
-    kwargs: tuple  # ((name, node), ...)
+    args: tuple[Node, ...]
+    kwargs: tuple[tuple[str, Node], ...]
     col: int
 
 
 @dataclass(frozen=True)
 class Attr:
-    obj: object
+    obj: Node
     name: str
     col: int
 
@@ -142,23 +144,28 @@ class Attr:
 @dataclass(frozen=True)
 class BinOp:
     op: str
-    left: object
-    right: object
+    left: Node
+    right: Node
     col: int
 
 
 @dataclass(frozen=True)
 class Neg:
-    operand: object
+    operand: Node
     col: int
+
+
+Node: TypeAlias = Num | Str | Name | Call | Attr | BinOp | Neg
+# (kind, value, col): the value is a float for "num", a str for "name", "str" and "op", None for "end"
+Token: TypeAlias = tuple[str, Any, int]
 
 
 # ---------------------------------------------------------------------------- tokenizer
 
 
-def tokenize(text: str) -> list[tuple[str, object, int]]:
+def tokenize(text: str) -> list[Token]:
     """Tokens as (kind, value, col). Kinds: num, name, str, op, end."""
-    tokens = []
+    tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -228,10 +235,10 @@ class _Parser:
         self.tokens = tokenize(text)
         self.pos = 0
 
-    def peek(self):
+    def peek(self) -> Token:
         return self.tokens[self.pos]
 
-    def take(self):
+    def take(self) -> Token:
         tok = self.tokens[self.pos]
         self.pos += 1
         return tok
@@ -243,14 +250,14 @@ class _Parser:
             return True
         return False
 
-    def expect(self, op: str):
+    def expect(self, op: str) -> None:
         kind, value, col = self.peek()
         if not (kind == "op" and value == op):
             found = "the end" if kind == "end" else repr(value)
             raise ExprError(f"expected {op!r} but found {found}", col)
         self.pos += 1
 
-    def parse(self):
+    def parse(self) -> Node:
         if self.peek()[0] == "end":
             raise ExprError("empty expression", 1)
         node = self.expr()
@@ -259,7 +266,7 @@ class _Parser:
             raise ExprError(f"unexpected {value!r}", col)
         return node
 
-    def expr(self):
+    def expr(self) -> Node:
         node = self.term()
         while True:
             kind, value, col = self.peek()
@@ -269,7 +276,7 @@ class _Parser:
             else:
                 return node
 
-    def term(self):
+    def term(self) -> Node:
         node = self.unary()
         while True:
             kind, value, col = self.peek()
@@ -279,7 +286,7 @@ class _Parser:
             else:
                 return node
 
-    def unary(self):
+    def unary(self) -> Node:
         kind, value, col = self.peek()
         if kind == "op" and value in ("-", "+"):
             self.pos += 1
@@ -287,7 +294,7 @@ class _Parser:
             return Neg(operand, col) if value == "-" else operand
         return self.power()
 
-    def power(self):
+    def power(self) -> Node:
         node = self.postfix()
         kind, value, col = self.peek()
         if kind == "op" and value == "**":
@@ -295,7 +302,7 @@ class _Parser:
             return BinOp("**", node, self.unary(), col)
         return node
 
-    def postfix(self):
+    def postfix(self) -> Node:
         node = self.atom()
         while True:
             kind, value, col = self.peek()
@@ -311,7 +318,7 @@ class _Parser:
             else:
                 return node
 
-    def atom(self):
+    def atom(self) -> Node:
         kind, value, col = self.take()
         if kind == "num":
             return Num(value, col)
@@ -321,7 +328,8 @@ class _Parser:
             if self.accept("("):
                 if value not in FUNCTIONS:
                     raise ExprError(f"unknown function {value!r}", col, _suggest(value, FUNCTIONS))
-                args, kwargs = [], []
+                args: list[Node] = []
+                kwargs: list[tuple[str, Node]] = []
                 if not self.accept(")"):
                     while True:
                         k1, v1, c1 = self.peek()
@@ -348,7 +356,7 @@ class _Parser:
         raise ExprError(f"expected a number, name or '(' but found {found}", col)
 
 
-def _suggest(word: str, options) -> str:
+def _suggest(word: str, options: Iterable[str]) -> str:
     import difflib
 
     close = difflib.get_close_matches(word, list(options), n=3)
@@ -372,7 +380,7 @@ def _check_signature(call: Call) -> None:
         raise ExprError(f"{call.func}(): {err}", call.col, f"{call.func}({names})") from None
 
 
-def parse_expression(text: str):
+def parse_expression(text: str) -> Node:
     """Parse an answer expression into a small AST; raises ExprError."""
     return _Parser(text).parse()
 
@@ -380,7 +388,7 @@ def parse_expression(text: str):
 # ---------------------------------------------------------------------------- analysis & evaluation
 
 
-def _children(n) -> list:
+def _children(n: Node) -> list[Node]:
     """The sub-expressions of a node, in evaluation order."""
     if isinstance(n, Call):
         return [*n.args, *(a for _, a in n.kwargs)]
@@ -393,24 +401,24 @@ def _children(n) -> list:
     return []
 
 
-def _postorder(node):
+def _postorder(node: Node) -> Iterator[Node]:
     """Every node, children before their parent."""
     for child in _children(node):
         yield from _postorder(child)
     yield node
 
 
-def names_in(node) -> list[tuple[str, int]]:
+def names_in(node: Node) -> list[tuple[str, int]]:
     """Variable names (Name nodes) used by the expression, with columns."""
     return [(n.name, n.col) for n in _postorder(node) if isinstance(n, Name)]
 
 
-def calls_in(node) -> list[Call]:
+def calls_in(node: Node) -> list[Call]:
     """Calls in evaluation order (innermost first)."""
     return [n for n in _postorder(node) if isinstance(n, Call)]
 
 
-def resolve_name(name: str, env: dict):
+def resolve_name(name: str, env: dict[str, Any]) -> Any:
     if name in env:
         return env[name]
     if name in CONSTANTS:
@@ -420,14 +428,14 @@ def resolve_name(name: str, env: dict):
     raise ExprError(f"unknown variable {name!r}", 1)
 
 
-def _number(value, col: int):
+def _number(value: object, col: int) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ExprError(f"cannot do arithmetic on {value!r}", col,
                         "read a number from a result with .total, .params, .tokens ...")
     return value
 
 
-def evaluate(node, env: dict, trace: list | None = None):
+def evaluate(node: Node, env: dict[str, Any], trace: list[Any] | None = None) -> Any:
     """Evaluate the AST with variables from ``env``. ``trace`` collects (call, args, kwargs, result)."""
     if isinstance(node, Num):
         return node.value
@@ -486,18 +494,18 @@ def evaluate(node, env: dict, trace: list | None = None):
     raise ExprError("cannot evaluate", 1)  # pragma: no cover
 
 
-def render(node, env: dict | None = None, fmt=None) -> str:
+def render(node: Node, env: dict[str, Any] | None = None, fmt: Callable[[Any], str] | None = None) -> str:
     """The expression as text, with variables replaced by their values when ``env`` is given."""
     env = env or {}
-    fmt = fmt or (lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+    show: Callable[[Any], str] = fmt or (lambda v: f"{v:g}" if isinstance(v, float) else str(v))
 
-    def r(n, parent_prec=0):
+    def r(n: Node, parent_prec: int = 0) -> str:
         if isinstance(n, Num):
-            return fmt(n.value)
+            return show(n.value)
         if isinstance(n, Str):
             return n.value
         if isinstance(n, Name):
-            return fmt(env[n.name]) if n.name in env else n.name
+            return show(env[n.name]) if n.name in env else n.name
         if isinstance(n, Neg):
             return "-" + r(n.operand, 3)
         if isinstance(n, Attr):
@@ -510,6 +518,6 @@ def render(node, env: dict | None = None, fmt=None) -> str:
             sym = {"*": "×", "/": "/", "+": "+", "-": "−", "**": "^"}[n.op]
             text = f"{r(n.left, prec)} {sym} {r(n.right, prec + (n.op in '-/'))}"
             return f"({text})" if prec < parent_prec else text
-        return "?"
+        raise TypeError(f"not an expression node: {n!r}")  # pragma: no cover
 
     return r(node)

@@ -268,6 +268,6 @@ def kv_cache_bytes(batch: float, seq_len: float, n_layers: float, n_kv_heads: fl
     """KV cache: 2 (K and V) x batch x seq_len x layers x kv_heads x head_dim x bytes/element."""
     values = (batch, seq_len, n_layers, n_kv_heads, head_dim, bytes_per_element)
     names = ("batch", "seq_len", "n_layers", "n_kv_heads", "head_dim", "bytes_per_element")
-    for v, name in zip(values, names):
+    for v, name in zip(values, names, strict=True):
         _positive(float(v), name)
     return 2.0 * batch * seq_len * n_layers * n_kv_heads * head_dim * bytes_per_element

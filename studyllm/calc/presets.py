@@ -62,7 +62,7 @@ def _gpt3(name: str, label: str, params_m: float, pf_days: float, flops: float, 
 
 
 def _d1(name: str, label: str, family: str, params_m: float, tokens_b: float, fpt: float,
-        pf_days: float, flops: float, src: str, **arch) -> Preset:
+        pf_days: float, flops: float, src: str, **arch: int) -> Preset:
     sources = {"params": GPT3_D1, "tokens": GPT3_D1, "pf_days": GPT3_D1, "total_flops": GPT3_D1,
                "flops_per_param_token": GPT3_D1}
     for key in arch:

@@ -132,7 +132,6 @@ def memory_report(
         raise ValueError("params: must be greater than zero")
     items: list[MemoryItem] = []
     notes: list[str] = []
-    arch = layers is not None and hidden is not None and heads is not None
     s = float(seq_len) if seq_len is not None else 2048.0
     comparisons: list[Comparison] = []
     if train:
@@ -151,7 +150,7 @@ def memory_report(
             MemoryItem("optimizer", f"optimizer ({optimizer}{' + fp32 master' if mixed else ''})",
                        ms.optimizer_states, f"{pp} × {ms.optimizer_bytes_per_param:g} B{o_div}"),
         ]
-        if arch:
+        if layers is not None and hidden is not None and heads is not None:
             act = activation_bytes(s, batch, hidden, heads, layers, recompute=recompute,
                                    tensor_parallel=tensor_parallel, sequence_parallel=sequence_parallel)
             items.append(MemoryItem(
@@ -164,7 +163,7 @@ def memory_report(
         w = weights_bytes(p, prec) / n
         items.append(MemoryItem("weights", f"weights ({prec})", w,
                                 f"{format_sci(p)} × {BYTES_PER_PARAM[prec]:g} B" + (f" / {n}" if n > 1 else "")))
-        if arch:
+        if layers is not None and hidden is not None and heads is not None:
             kvh = kv_heads if kv_heads is not None else heads
             head_dim = hidden / heads
             per_elem = max(BYTES_PER_PARAM[prec], 2.0)

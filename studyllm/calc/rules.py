@@ -61,7 +61,7 @@ def compare_gpus_per_pf_day(gpu: str = "A100") -> Comparison:
     g = GPUS[gpu.upper()]
     if g.sparse_tflops:
         sparse = gpus_per_pf_day(gpu, sparse=True)
-        extra = (("with 2:4 sparsity peak", sparse),)
+        extra: tuple[tuple[str, float], ...] = (("with 2:4 sparsity peak", sparse),)
     else:
         extra = ()
     if gpu.upper() == "A100":

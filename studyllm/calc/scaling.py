@@ -234,6 +234,7 @@ def kaplan_loss(params: float | None = None, tokens: float | None = None,
     if tokens is not None and float(tokens) <= 0:
         raise ValueError("tokens: must be greater than zero")
     if tokens is None:
+        assert params is not None  # one of the two was given (checked above)
         return (KAPLAN_NC / float(params)) ** KAPLAN_ALPHA_N
     if params is None:
         return (KAPLAN_DC / float(tokens)) ** KAPLAN_ALPHA_D

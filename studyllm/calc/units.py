@@ -211,7 +211,7 @@ def _trim(x: float, digits: int) -> str:
     return text
 
 
-def format_count(n: float, digits: int = 3) -> str:
+def format_count(n: float | None, digits: int = 3) -> str:
     """7e9 -> "7B", 1.4e12 -> "1.4T", 125e6 -> "125M", 2048 -> "2,048"."""
     if n is None or not math.isfinite(n):
         return str(n)

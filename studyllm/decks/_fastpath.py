@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-try:  # markdown-it-py >= 4 trims paragraph and heading text with the CommonMark set
-    from markdown_it.common.utils import mdTrim as _md_trim
-except ImportError:  # pragma: no cover - older markdown-it-py: no fast path
-    _md_trim = None
+# markdown-it-py 4 trims paragraph and heading text with CommonMark's whitespace set, and the
+# fast path must trim exactly as it does: pyproject pins markdown-it-py>=4,<5, and an import
+# error here is a broken install to report, not a reason to switch the fast path off quietly.
+from markdown_it.common.utils import mdTrim as _md_trim
 
 # A line that may start a block construct the fast path does not model, by its first
 # character after any indentation: list items and thematic breaks (- * + _), block quotes,
@@ -53,10 +53,6 @@ class Tok:
         self.level = 0
         self.nesting = nesting
         self.tag = tag
-
-
-def available() -> bool:
-    return _md_trim is not None
 
 
 def _md_line_count(text: str, lines: list[str]) -> int:
@@ -99,7 +95,7 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
     """Tokens (indexable like markdown-it's) and blocks ``(kind, start, end, tok, level)`` of
     ``text`` (already split into ``lines`` on ``\\n``), or ``None`` when the file uses more
     than headings and plain paragraphs (after optional front matter)."""
-    if _md_trim is None or "\t" in text or "\r" in text or "\x00" in text:
+    if "\t" in text or "\r" in text or "\x00" in text:
         return None
     trim = _md_trim
     nlines = _md_line_count(text, lines)

@@ -166,7 +166,7 @@ def mask_simple(content: str) -> str:
         # The common case: single backticks only, so the 1st pairs with the 2nd, the 3rd with the 4th...
         parts = content.split("`")
         last = len(parts) - 1
-        out = [parts[0]]
+        out: list[str] = [parts[0]]
         for i in range(1, last, 2):
             code = parts[i]
             out.append(MASK_CHAR * (len(code) + 2) if "\n" not in code
@@ -178,10 +178,10 @@ def mask_simple(content: str) -> str:
     n = len(content)
     # the start of the last backtick run of each length (markdown-it's own look-up cache)
     last_run: dict[int, int] = {}
-    for m in _BACKTICK_RUN.finditer(content):
-        last_run[m.end() - m.start()] = m.start()
+    for run in _BACKTICK_RUN.finditer(content):
+        last_run[run.end() - run.start()] = run.start()
     find = content.find
-    out: list[str] = []
+    out = []
     done = 0  # content[:done] is already in out
     i = 0
     next_tick = find("`") if last_run else -1

@@ -40,13 +40,13 @@ class _TextOf(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.parts.append("\n")
         elif tag in _BLOCK:
             self._boundary()
 
-    def handle_startendtag(self, tag: str, attrs) -> None:
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
@@ -121,10 +121,10 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
     for n_head, line in enumerate(lines, start=0):
         if not line.startswith("#"):
             break
-        body = line[1:].strip()
-        if ":" not in body:
+        header = line[1:].strip()
+        if ":" not in header:
             continue  # a comment
-        key, value = (s.strip() for s in body.split(":", 1))
+        key, value = (s.strip() for s in header.split(":", 1))
         lno = n_head + 1
         low = key.lower()
         if low == "separator":
@@ -142,7 +142,8 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
             is_html = value.lower() == "true"
         elif low in _COLUMN_KEYS:
             if not value.isdigit() or int(value) < 1:
-                deck.errors.append(DeckError(f"#{key} must be a column number from 1, got {value!r}", path=path, line=lno))
+                deck.errors.append(
+                    DeckError(f"#{key} must be a column number from 1, got {value!r}", path=path, line=lno))
                 return deck
             cols[_COLUMN_KEYS[low]] = int(value) - 1
         elif low == "deck" and value:
@@ -153,7 +154,8 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
     else:
         n_head = len(lines)
     if len(set(cols.values())) != len(cols):
-        deck.errors.append(DeckError("two special columns (guid, notetype, deck, tags) share a number", path=path, line=1))
+        deck.errors.append(
+            DeckError("two special columns (guid, notetype, deck, tags) share a number", path=path, line=1))
         return deck
     deck.tags = tags_all
     body = lines[n_head:]
@@ -203,7 +205,8 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
             guid = row[cols["guid"]].strip()
             if guid:
                 if guid in guids:
-                    deck.warnings.append(DeckError(f"GUID {guid!r} also used on line {guids[guid]}", path=path, line=start))
+                    deck.warnings.append(
+                        DeckError(f"GUID {guid!r} also used on line {guids[guid]}", path=path, line=start))
                 guids.setdefault(guid, start)
                 extra["anki_guid"] = guid
         tags = tuple(row[cols["tags"]].split()) if "tags" in cols else ()

@@ -743,7 +743,7 @@ class _DeckParser:
                 self.outline_label_card(label, frag, nxt)
                 self.context = (label,)
                 return
-            for i, (cline, mline) in enumerate(zip(frag.content.split("\n"), frag.masked.split("\n"))):
+            for i, (cline, mline) in enumerate(zip(frag.content.split("\n"), frag.masked.split("\n"), strict=True)):
                 td = _outline.term_def(cline, mline)
                 if td is not None:
                     term, definition = td
@@ -919,25 +919,21 @@ class _DeckParser:
         if not body.strip():
             self.error("empty calc block", b.start, col, hint="see docs/calc-cards.md for what goes inside")
             return
+        from studyllm.calc.cards import CalcSpecError, parse_spec  # only decks with calc blocks pay its import
+
         try:
-            from studyllm.calc.cards import CalcSpecError, parse_spec
-        except ImportError:
-            parse_spec = None
-            CalcSpecError = None
-        if parse_spec is not None:
-            try:
-                parse_spec(body)
-            except Exception as exc:  # noqa: BLE001
-                if CalcSpecError is not None and isinstance(exc, CalcSpecError):
-                    rel = getattr(exc, "line", 1)
-                    rel = rel if isinstance(rel, int) and rel >= 1 else 1
-                    message = getattr(exc, "message", None) or str(exc) or "invalid calc block"
-                    self.errors.append(DeckError(f"calc block: {message}", path=self.path,
-                                                 line=body_line + rel - 1, col=getattr(exc, "col", 1) or 1,
-                                                 hint=getattr(exc, "hint", "") or ""))
-                else:
-                    self.error(f"calc block could not be checked: {type(exc).__name__}: {exc}", b.start, col)
-                return
+            parse_spec(body)
+        except Exception as exc:  # noqa: BLE001 - a bad calc block is reported, it must never crash an import
+            if isinstance(exc, CalcSpecError):
+                rel = getattr(exc, "line", 1)
+                rel = rel if isinstance(rel, int) and rel >= 1 else 1
+                message = getattr(exc, "message", None) or str(exc) or "invalid calc block"
+                self.errors.append(DeckError(f"calc block: {message}", path=self.path,
+                                             line=body_line + rel - 1, col=getattr(exc, "col", 1) or 1,
+                                             hint=getattr(exc, "hint", "") or ""))
+            else:
+                self.error(f"calc block could not be checked: {type(exc).__name__}: {exc}", b.start, col)
+            return
         self.add("calc", body.rstrip("\n"), "", b.start, col, extra={"body": body, "body_line": body_line})
 
     # headings mode -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -56,7 +56,7 @@ class AnkiNote:
     tags: tuple[str, ...]
 
 
-def _renderer():
+def _renderer() -> Callable[[str], str]:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -69,7 +69,8 @@ def _tag(t: str) -> str:
 
 def _front_markdown(kind: str, front: str, extra: dict[str, Any]) -> str:
     if kind == "mcq" and isinstance(extra.get("choices"), list):
-        choices = "\n".join(f"{i}. {c.get('text', '')}" for i, c in enumerate(extra["choices"], 1) if isinstance(c, dict))
+        choices = "\n".join(
+            f"{i}. {c.get('text', '')}" for i, c in enumerate(extra["choices"], 1) if isinstance(c, dict))
         return f"{front}\n\n{choices}"
     return front
 
@@ -90,8 +91,8 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         rows = conn.exec_driver_sql(sql, args).all()
     for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
         extra = json.loads(extra_raw or "{}")
-        tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
-        tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in tags) if t))
+        raw_tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
+        tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in raw_tags) if t))
         yield AnkiNote(
             guid=anki_guid(uid, extra), deck_key=key, deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
             front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags,
@@ -143,7 +144,8 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
             deck = decks.get(note.deck_key)
             if deck is None:
                 deck = decks[note.deck_key] = genanki.Deck(stable_id("studyllm", "deck", note.deck_key), note.deck_name)
-            deck.add_note(genanki.Note(model=model, fields=[note.front, note.back], guid=note.guid, tags=list(note.tags)))
+            deck.add_note(
+                genanki.Note(model=model, fields=[note.front, note.back], guid=note.guid, tags=list(note.tags)))
             n += 1
         if not decks:
             decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)

@@ -22,9 +22,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studyllm.paths import DB_NAME, db_path
 from studyllm.store.db import SQLITE_HEADER, StoreError
+
+if TYPE_CHECKING:
+    from studyllm.store.service import Store
 
 __all__ = [
     "BACKUP_DIR",
@@ -188,7 +192,7 @@ def prune_backups(home: Path, keep: int) -> list[Path]:
     return removed
 
 
-def auto_backup(store, *, keep: int | None = None) -> Path | None:
+def auto_backup(store: Store, *, keep: int | None = None) -> Path | None:
     """Back up the store's database once per local calendar day (call at start-up).
 
     Returns the new backup's path, or ``None`` when there was nothing to do (an in-memory

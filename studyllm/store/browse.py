@@ -127,12 +127,14 @@ def _days(n: int) -> str:
 def explain_state(card: CardView, history: list[dict[str, Any]], today: date) -> str:
     """The card's SM-2 state in a sentence or three, e.g. "Due in 6 days because ..."."""
     if card.archived:
-        return "Archived: the card was removed from its deck file. Its history is kept and comes back if the text returns."
+        return ("Archived: the card was removed from its deck file. "
+                "Its history is kept and comes back if the text returns.")
     parts: list[str] = []
     if card.suspended:
         parts.append("Suspended: it won't be shown until you unsuspend it.")
     if card.reviews == 0:
-        parts.append("New: never answered yet. It will be introduced in deck order, within the daily limit of new cards.")
+        parts.append("New: never answered yet. "
+                     "It will be introduced in deck order, within the daily limit of new cards.")
         return " ".join(parts)
     due = card.due_day
     if due is None:
@@ -160,9 +162,11 @@ def explain_state(card: CardView, history: list[dict[str, Any]], today: date) ->
                 "so SM-2 started the card over with a 1-day interval"
             )
         elif card.repetitions == 1:
-            reason = f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}: the first successful recall gives 1 day"
+            reason = (f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}:"
+                      " the first successful recall gives 1 day")
         elif card.repetitions == 2:
-            reason = f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}: the second successful recall in a row gives 6 days"
+            reason = (f"because the last review ({last['day']}) was {_GRADE_WORDS.get(grade, grade)}:"
+                      " the second successful recall in a row gives 6 days")
         else:
             ef_before = (last.get("ef_before") or 0) / 100
             prev = graded[-2].get("interval_after") if len(graded) >= 2 else None
@@ -183,5 +187,6 @@ def explain_state(card: CardView, history: list[dict[str, Any]], today: date) ->
     if card.leech:
         parts.append("Leech: forgotten many times; consider rewriting the card.")
     if card.is_drill:
-        parts.append("It also comes back later today because the last answer was below 4 (a same-day drill, which doesn't change the schedule).")
+        parts.append("It also comes back later today because the last answer was below 4 "
+                     "(a same-day drill, which doesn't change the schedule).")
     return " ".join(parts)

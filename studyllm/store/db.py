@@ -80,7 +80,7 @@ class Connection:
     def __init__(self, raw: sqlite3.Connection, db: Database):
         self.raw = raw
         self.info: dict[str, Any] = {}
-        self._db = db
+        self._db: Database | None = db  # None once closed
 
     def __enter__(self) -> Connection:
         return self
@@ -115,8 +115,7 @@ class Connection:
         try:
             yield self
         except BaseException:
-            if self.raw.in_transaction:
-                self.raw.rollback()
+            self.raw.rollback()  # a no-op if SQLite already ended the transaction
             raise
         self.raw.commit()
 
@@ -335,15 +334,16 @@ def schema_ddl() -> list[str]:
 
     from studyllm.store import models
 
+    # SQLModel's metaclass sets __table__ on each table class at run time; it isn't declared.
     tables = {t.name: t for t in (
-        models.Meta.__table__,
-        models.Setting.__table__,
-        models.Deck.__table__,
-        models.Card.__table__,
-        models.CardState.__table__,
-        models.ReviewLog.__table__,
-        models.Source.__table__,
-        models.CardLink.__table__,
+        models.Meta.__table__,  # type: ignore[attr-defined]
+        models.Setting.__table__,  # type: ignore[attr-defined]
+        models.Deck.__table__,  # type: ignore[attr-defined]
+        models.Card.__table__,  # type: ignore[attr-defined]
+        models.CardState.__table__,  # type: ignore[attr-defined]
+        models.ReviewLog.__table__,  # type: ignore[attr-defined]
+        models.Source.__table__,  # type: ignore[attr-defined]
+        models.CardLink.__table__,  # type: ignore[attr-defined]
     )}
     dialect = sqlite.dialect()
     out = []

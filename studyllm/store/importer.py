@@ -186,7 +186,7 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
         root: Path | None = None
         if path.is_dir():
             root = path.resolve()
-            found = []
+            found: list[Path] = []
             for folder, dirs, names in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(Path(folder) / n for n in names if n.lower().endswith(".md") and not n.startswith("."))
@@ -199,7 +199,8 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[DeckError]]:
             except (RuntimeError, OSError) as exc:
                 loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40  # ELOOP
                 errors.append(DeckError(
-                    "symbolic link loop; skipped" if loop else f"cannot open: {exc.strerror or exc}", path=str(f),
+                    "symbolic link loop; skipped" if loop else f"cannot open: {getattr(exc, 'strerror', None) or exc}",
+                    path=str(f),
                     hint="fix or remove the link"))
                 continue
             if root is not None and f.is_symlink() and not key.is_relative_to(root):
@@ -392,7 +393,8 @@ def import_file(
                 hint="split it into several decks, or raise the max_deck_mb setting")])
         data = path.read_bytes()
     except OSError as exc:
-        return DeckReport(path=str(path), errors=[DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))])
+        error = DeckError(f"cannot read file: {exc.strerror or exc}", path=str(path))
+        return DeckReport(path=str(path), errors=[error])
     digest = hashlib.sha256(data).hexdigest()
     if not force and not dry_run:
         with store.database.connect() as conn:
@@ -825,7 +827,7 @@ def _write(conn: Connection, store: Store, plan: _Plan) -> None:
     for cid in plan.restores:
         st = conn.exec_driver_sql(
             "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
-        ).first()
+        ).one()
         q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
         conn.exec_driver_sql("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
     if plan.to_archive:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -215,7 +217,7 @@ def _replay_and_write(
             start = fresh_state(cid, deck_id, position, suspended=bool(suspended), buried_until=buried,
                                 archived=bool(archived))
             final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at, archived=bool(archived))
-            for (ev, row), d in zip(merged, derived):
+            for (ev, row), d in zip(merged, derived, strict=True):
                 if row is None:
                     inserts.append(
                         (ev.uid, cid, card_uids[cid] if card_uids else "", ev.reviewed_at, ev.day, ev.grade,
@@ -263,7 +265,7 @@ def rebuild_states(store: Store, card_ids: Iterable[int] | None = None) -> int:
 # --------------------------------------------------------------------------- export
 
 
-def _counts(cur) -> tuple[int, int, int]:
+def _counts(cur: sqlite3.Cursor) -> tuple[int, int, int]:
     return (
         cur.execute("SELECT count(*) FROM deck").fetchone()[0],
         cur.execute("SELECT count(*) FROM card").fetchone()[0],
@@ -475,6 +477,11 @@ def _check_str(value: Any, where: str, key: str) -> str:
     return value
 
 
+def _cell(row: list[Any], index: dict[str, int], key: str) -> Any:
+    """``row``'s value of column ``key`` (``None`` for a column the file doesn't have)."""
+    return row[index[key]] if key in index else None
+
+
 def _log_row(get: Callable[[str], Any], where: str) -> ExportLogRow:
     return ExportLogRow(
         uid=_check_str(get("uid"), where, "uid"),
@@ -521,7 +528,9 @@ def _parse_json_export(text: str, source: str) -> ExportData:
     if not isinstance(doc, dict):
         raise ProgressError(f"{source}: not a studyllm export (the top level is not a JSON object)")
     if doc.get("format") != FORMAT:
-        raise ProgressError(f"{source}: key 'format': expected {FORMAT!r}, got {doc.get('format')!r}; not a studyllm export")
+        raise ProgressError(
+            f"{source}: key 'format': expected {FORMAT!r}, got {doc.get('format')!r}; not a studyllm export"
+        )
     version = doc.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ProgressError(f"{source}: key 'version': expected a positive whole number, got {version!r}")
@@ -551,12 +560,13 @@ def _parse_json_export(text: str, source: str) -> ExportData:
             susp = row[sidx["suspended"]] if "suspended" in sidx else False
             if not isinstance(susp, (bool, int)):
                 raise ProgressError(f"{where}: suspended must be true or false, got {susp!r}")
-            buried = _check_day(row[sidx["buried_until"]], where, "buried_until", optional=True) if "buried_until" in sidx else None
+            buried = (_check_day(row[sidx["buried_until"]], where, "buried_until", optional=True)
+                      if "buried_until" in sidx else None)
             data.flags[uid] = (bool(susp), buried)
         lidx, lrows = _table(doc, "review_log", LOG_REQUIRED)
         for i, row in enumerate(lrows):
             where = f"key review_log.rows[{i}]"
-            data.log.append(_log_row(lambda k, row=row: row[lidx[k]] if k in lidx else None, where))
+            data.log.append(_log_row(partial(_cell, row, lidx), where))
     except ProgressError as exc:
         raise ProgressError(f"{source}: {exc}") from None
     return data
@@ -588,8 +598,10 @@ def _read_csv(path: Path, expected: list[str], required: Iterable[str]) -> Itera
                 if not row:
                     continue
                 if len(row) != len(header):
-                    raise ProgressError(f"{path}: line {reader.line_num}: expected {len(header)} fields, got {len(row)}")
-                yield reader.line_num, dict(zip(header, row))
+                    raise ProgressError(
+                        f"{path}: line {reader.line_num}: expected {len(header)} fields, got {len(row)}"
+                    )
+                yield reader.line_num, dict(zip(header, row, strict=True))
         except csv.Error as exc:
             raise ProgressError(f"{path}: line {reader.line_num}: bad CSV: {exc}") from None
         except UnicodeDecodeError:
@@ -602,7 +614,8 @@ def _parse_csv_export(path: Path) -> ExportData:
     if not log_path.exists():
         raise ProgressError(f"{folder}: no {CSV_LOG_NAME} here (export with --format csv -o DIR)")
     data = ExportData(source=str(log_path))
-    for line, row in _read_csv(log_path, CSV_LOG_COLUMNS, ("uid", "card_uid", "deck_key", "content_hash", *LOG_REQUIRED)):
+    required = ("uid", "card_uid", "deck_key", "content_hash", *LOG_REQUIRED)
+    for line, row in _read_csv(log_path, CSV_LOG_COLUMNS, required):
         where = f"{log_path}: line {line}"
         ev = _log_row(row.get, where)
         data.log.append(ev)
@@ -773,7 +786,8 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
             for uid, n in unknown.items():
                 ec = data.cards.get(uid)
                 report.unknown.append(
-                    UnknownCard(uid=uid, deck_key=ec.deck_key if ec else "", front=(ec.front if ec else "")[:80], reviews=n)
+                    UnknownCard(uid=uid, deck_key=ec.deck_key if ec else "", front=(ec.front if ec else "")[:80],
+                                reviews=n)
                 )
             if dry_run:
                 raise _Rollback

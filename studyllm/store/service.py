@@ -303,7 +303,7 @@ class Store:
 
     def counts(self, deck_id: int | None = None) -> QueueCounts:
         """What is left to study today (after the daily limits)."""
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             return self._counts(conn, today, deck_id)
 
@@ -351,7 +351,7 @@ class Store:
         first), then new cards in deck order, then any remaining drills. ``exclude`` leaves
         one card out: the study screen asks what comes after the card on screen, to have it
         drawn before the learner answers."""
-        today = _iso(self.today())
+        today = self.today().isoformat()
         now = self.clock.now()
         delay = timedelta(minutes=self.setting("drill_delay_minutes"))
         with self.database.connect() as conn:
@@ -413,7 +413,7 @@ class Store:
         ).first()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
-        today = _iso(self.today())
+        today = self.today().isoformat()
         return CardView(
             id=row[0], uid=row[1], deck_id=row[2], deck_key=row[3], deck_title=row[4], kind=row[5],
             variant=row[6], front=row[7], back=row[8], extra=json.loads(row[9] or "{}"),
@@ -431,8 +431,9 @@ class Store:
                 " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id",
                 (card_id,),
             ).all()
-        keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after", "due_after")
-        return [dict(zip(keys, r)) for r in rows]
+        keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after",
+                "due_after")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # ------------------------------------------------------------------ answering
     def _state_row(self, conn: Connection, card_id: int) -> dict[str, Any]:
@@ -441,7 +442,7 @@ class Store:
         ).first()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
-        return dict(zip(_STATE_COLS, row))
+        return dict(zip(_STATE_COLS, row, strict=True))
 
     def _write_state(self, conn: Connection, state: dict[str, Any]) -> None:
         cols = [c for c in _STATE_COLS if c != "card_id"]
@@ -555,7 +556,7 @@ class Store:
 
     # ------------------------------------------------------------------ decks
     def decks(self, *, include_archived: bool = False) -> list[DeckSummary]:
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             limits = self._limits(conn, today, None)
             capped = self._capped_counts(conn, today, limits)
@@ -595,7 +596,7 @@ class Store:
 
     def next_due(self) -> date | None:
         """The earliest day after today on which a review falls due."""
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             value = _sql(conn, 
                 "SELECT min(due_day) FROM card_state WHERE queue IN (1, 2) AND due_day > ?", (today,)
@@ -603,7 +604,7 @@ class Store:
         return _day(value)
 
     def answered_today(self) -> int:
-        today = _iso(self.today())
+        today = self.today().isoformat()
         with self.database.connect() as conn:
             return _sql(conn, "SELECT count(*) FROM review_log WHERE day = ?", (today,)).scalar_one()
 
@@ -614,7 +615,8 @@ class Store:
         with self.database.connect() as conn:
             days = {
                 date.fromisoformat(r[0])
-                for r in _sql(conn, "SELECT DISTINCT day FROM review_log WHERE day >= ?", ((today - timedelta(days=3660)).isoformat(),))
+                for r in _sql(conn, "SELECT DISTINCT day FROM review_log WHERE day >= ?",
+                              ((today - timedelta(days=3660)).isoformat(),))
             }
         day = today if today in days else today - timedelta(days=1)
         n = 0

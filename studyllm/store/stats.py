@@ -94,7 +94,8 @@ def streaks(store: Store, *, today: date | None = None) -> dict[str, int]:
     nothing is answered yet today); ``longest`` ever; ``days_studied`` in all."""
     end = _today(store, today)
     with store.database.connect() as conn:
-        days = [date.fromisoformat(r[0]) for r in conn.exec_driver_sql("SELECT DISTINCT day FROM review_log ORDER BY day")]
+        rows = conn.exec_driver_sql("SELECT DISTINCT day FROM review_log ORDER BY day")
+        days = [date.fromisoformat(r[0]) for r in rows]
     longest = run = 0
     prev: date | None = None
     for d in days:
@@ -196,7 +197,8 @@ _STATE_KEYS = ("total", "new", "learning", "young", "mature", "suspended", "arch
 
 def _state_rows(store: Store) -> dict[int, dict[str, int]]:
     with store.database.connect() as conn:
-        return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]))) for r in conn.exec_driver_sql(_STATE_SQL)}
+        return {r[0]: dict(zip(_STATE_KEYS, (v or 0 for v in r[1:]), strict=True))
+                for r in conn.exec_driver_sql(_STATE_SQL)}
 
 
 def card_counts(store: Store) -> dict[str, int]:

@@ -167,7 +167,7 @@ class StudyApp(App[None]):
         if name == "calculators":
             try:
                 from studyllm.ui.screens.calculators import CalculatorScreen
-            except Exception as exc:  # being written by another engineer; never crash the app
+            except ImportError as exc:  # being written by another engineer; never crash the app
                 from studyllm.ui.screens.placeholder import PlaceholderScreen
 
                 return PlaceholderScreen("Calculators", f"The calculator screen isn't available yet ({exc}).")
@@ -175,7 +175,7 @@ class StudyApp(App[None]):
         if name == "stats":
             try:
                 from studyllm.ui.screens.stats import StatsScreen
-            except Exception as exc:
+            except ImportError as exc:
                 from studyllm.ui.screens.placeholder import PlaceholderScreen
 
                 return PlaceholderScreen("Stats", f"The stats screen isn't available yet ({exc}).")
@@ -222,7 +222,9 @@ class StudyApp(App[None]):
                 continue
             seen.add(title)
             yield SystemCommand(
-                title, f"{type(screen).__name__.removesuffix('Screen')} screen key", partial(self._run_in, screen, binding.action)
+                title,
+                f"{type(screen).__name__.removesuffix('Screen')} screen key",
+                partial(self._run_in, screen, binding.action),
             )
 
     async def _run_in(self, node: Any, action: str) -> None:
@@ -238,7 +240,7 @@ def _load_study() -> None:
         from studyllm.ui.widgets.cardpane import markdown
 
         markdown("")
-    except Exception:
+    except ImportError:
         pass
 
 

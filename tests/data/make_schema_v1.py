@@ -37,8 +37,10 @@ def decks() -> list[ParsedDeck]:
                    heading_path=("Architecture", "Layers"), line=4 + 2 * i, tags=("arch",))
         for i in range(12)
     ]
-    basics.append(ParsedCard("basic", "自编码模型 means?", "An autoencoding model (BERT).", heading_path=("中文",), line=40))
-    basics.append(ParsedCard("basic", "BERT is encoder-only?", "Yes.", variant="reverse", heading_path=("Types",), line=42))
+    basics.append(ParsedCard("basic", "自编码模型 means?", "An autoencoding model (BERT).", heading_path=("中文",),
+                             line=40))
+    basics.append(ParsedCard("basic", "BERT is encoder-only?", "Yes.", variant="reverse", heading_path=("Types",),
+                             line=42))
     cloze = [
         ParsedCard("cloze", "GPT-3 has {{c1::...}} parameters", "GPT-3 has **175B** parameters",
                    heading_path=("Scale",), line=3, variant="c1", extra={"index": "1", "answers": ["175B"]}),
@@ -99,7 +101,8 @@ def build(target: Path) -> None:
 def _first_card(store: Store, key: str) -> int:
     with store.database.connect() as conn:
         return conn.exec_driver_sql(
-            "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position LIMIT 1", (key,)
+            "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position LIMIT 1",
+            (key,),
         ).scalar_one()
 
 

@@ -4,6 +4,7 @@ history and SM-2 state in words."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -11,18 +12,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Markdown, Select, Static
 from textual.worker import get_current_worker
 
 from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_state, search_cards
+from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean, due_words, one_line
 from studyllm.ui.widgets.columns import fit_column
 
 LIMIT = 500
 
 
-class BrowseScreen(Screen):
+class BrowseScreen(AppScreen[None]):
     CSS_PATH = "browse.tcss"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/"),
@@ -32,7 +33,7 @@ class BrowseScreen(Screen):
         Binding("escape", "leave", "Home"),
     ]
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows: list[BrowseRow] = []
         self.current: int | None = None
@@ -48,7 +49,7 @@ class BrowseScreen(Screen):
             yield Select([(s, s) for s in STATES], prompt="Any state", id="state")
             yield Select([(Text(one_line(t, 40)), t) for t in all_tags(store)], prompt="Any tag", id="tag")
         with Horizontal(id="browse-main"):
-            table = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text | str] = DataTable(id="results", cursor_type="row", zebra_stripes=True)
             table.border_title = "Cards"
             yield table
             with VerticalScroll(id="detail"):
@@ -81,8 +82,8 @@ class BrowseScreen(Screen):
             self._show_rows(self.rows)
 
     # ------------------------------------------------------------------ searching
-    def filters(self) -> dict:
-        def val(sel_id: str):
+    def filters(self) -> dict[str, Any]:
+        def val(sel_id: str) -> Any:
             v = self.query_one(sel_id, Select).value
             return None if v is Select.NULL else v
 

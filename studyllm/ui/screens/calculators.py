@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from studyllm import calc
+from studyllm.ui.screens.base import AppScreen
 
 PRECISIONS = [("fp32 (4 bytes)", "fp32"), ("fp16 (2 bytes)", "fp16"), ("bf16 (2 bytes)", "bf16"),
               ("int8 (1 byte)", "int8"), ("int4 (0.5 byte)", "int4")]
@@ -52,13 +53,14 @@ SCALING_INPUTS = {
 
 
 FIXED_HEIGHT = {"mem-title", "mem-total", "mem-legend", "sc-title", "sc-verdict"}
+_SHOWN: WeakKeyDictionary[Static, str] = WeakKeyDictionary()  # the text each Static was last given
 
 
 def set_text(widget: Static, text: str) -> None:
     """Update a Static only when its text changes. Statics with a fixed height in the .tcss
     (and the bar segments) skip the layout pass: that keeps typing fast on a busy screen."""
-    if getattr(widget, "_calc_text", None) != text:
-        widget._calc_text = text
+    if _SHOWN.get(widget) != text:
+        _SHOWN[widget] = text
         fixed = widget.id in FIXED_HEIGHT or widget.has_class("seg")
         widget.update(text, layout=not fixed)
 
@@ -79,7 +81,7 @@ def qty(value: float) -> str:
     return f"{value:.6g}"
 
 
-class CalculatorScreen(Screen):
+class CalculatorScreen(AppScreen[None]):
     """Memory and scaling calculators. ``prefill`` maps calc-card variable names (params,
     tokens, compute, precision, zero_stage, gpus, gpu, mfu, preset, seq_len, batch, layers,
     hidden, heads) to values; ``tab`` is "memory" or "scaling"."""
@@ -268,7 +270,9 @@ class CalculatorScreen(Screen):
 
     # ------------------------------------------------------------------ reading inputs
     def _read(self, input_id: str, *, optional: bool = False, integer: bool = False, positive: bool = True,
-              errors: list) -> float | None:
+              errors: list[str]) -> float | None:
+        """The input's value, or ``None`` when it is empty or wrong; a wrong or missing required
+        value also adds its message to ``errors`` (so with no errors, required values are set)."""
         field = (MEMORY_INPUTS.get(input_id) or SCALING_INPUTS[input_id])[0]
         widget = self.query_one(f"#{input_id}", Input)
         message = self.query_one(f"#{input_id}-error", Static)
@@ -310,11 +314,12 @@ class CalculatorScreen(Screen):
         if errors:
             set_text(status, "Fix the input marked above; showing the last valid result.")
             return
+        assert params is not None and gpus is not None and seq is not None and batch is not None  # required
         train = self.query_one("#mem-mode", Select).value == "train"
         try:
             report = calc.memory_report(
                 params, str(self.query_one("#mem-precision", Select).value), train=train,
-                zero_stage=int(self.query_one("#mem-zero", Select).value), num_gpus=int(gpus),
+                zero_stage=int(str(self.query_one("#mem-zero", Select).value)), num_gpus=int(gpus),
                 seq_len=seq, batch=batch,
                 layers=int(layers) if layers else None, hidden=int(hidden) if hidden else None,
                 heads=int(heads) if heads else None,
@@ -392,6 +397,7 @@ class CalculatorScreen(Screen):
         if errors:
             set_text(status, "Fix the input marked above; showing the last valid result.")
             return
+        assert mfu is not None  # required
         preset = self._presets["sc"]
         k = calc.PRESETS[preset].flops_per_param_token if preset else 6.0
         try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+
+from studyllm.ui.screens.base import AppScreen
 
 INTRO = (
     "studyllm shows each card, you recall the answer, reveal it and grade yourself. "
@@ -20,7 +21,7 @@ INTRO = (
 )
 
 
-def _screens() -> list[tuple[str, list[Binding]]]:
+def _screens() -> list[tuple[str, list[BindingType]]]:
     from studyllm.ui.app import StudyApp
     from studyllm.ui.screens.browse import BrowseScreen
     from studyllm.ui.screens.home import HomeScreen
@@ -28,7 +29,7 @@ def _screens() -> list[tuple[str, list[Binding]]]:
     from studyllm.ui.screens.settings import SettingsScreen
     from studyllm.ui.screens.study import StudyScreen
 
-    out = [
+    out: list[tuple[str, list[BindingType]]] = [
         ("Everywhere", [*StudyApp.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette")]),
         ("Home", HomeScreen.BINDINGS),
         ("Study", StudyScreen.BINDINGS),
@@ -44,7 +45,7 @@ def _screens() -> list[tuple[str, list[Binding]]]:
             import importlib
 
             screen_cls = getattr(importlib.import_module(module), cls)
-        except Exception:
+        except (ImportError, AttributeError):
             continue
         out.append((title, list(getattr(screen_cls, "BINDINGS", []))))
     return out
@@ -65,9 +66,8 @@ def keys_table() -> Table:
     for title, bindings in _screens():
         table.add_row(Text(title, style="bold underline"), "")
         seen = set()
-        for b in bindings:
-            if isinstance(b, tuple):
-                b = Binding(*b)
+        for item in bindings:
+            b = Binding(*item) if isinstance(item, tuple) else item
             desc = b.description or b.action
             row = (_key_name(b), desc)
             if row in seen:
@@ -79,7 +79,7 @@ def keys_table() -> Table:
     return table
 
 
-class HelpScreen(Screen):
+class HelpScreen(AppScreen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from textual.worker import get_current_worker
 
+from studyllm.store import DeckSummary
+from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import due_words, one_line
 from studyllm.ui.widgets.columns import fit_column
 from studyllm.ui.widgets.keybar import KeyBar
@@ -19,7 +23,7 @@ NUM_COLUMNS = (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", 
 NUM_WIDTH = 5
 
 
-class HomeScreen(Screen):
+class HomeScreen(AppScreen[None]):
     # styles: home.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
         Binding("enter", "study_selected", "Study deck", priority=False),
@@ -33,9 +37,9 @@ class HomeScreen(Screen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.decks: list = []
+        self.decks: list[DeckSummary] = []
         self._mount_resume = False
         self.loads = 0  # completed loads (tests wait on this)
 
@@ -46,7 +50,7 @@ class HomeScreen(Screen):
                 yield Static(id="today-progress", markup=False)
                 yield Static(id="today-streak", markup=False)
             yield Static(id="today-next", markup=False)
-            table = DataTable(id="decks", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="decks", cursor_type="row", zebra_stripes=True)
             table.border_title = "Decks"
             yield table
             yield Static(id="home-hint", classes="hint", markup=False)
@@ -114,7 +118,7 @@ class HomeScreen(Screen):
         if table.row_count and table.cursor_row is not None:
             try:
                 selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            except Exception:
+            except CellDoesNotExist:
                 selected = None
         table.clear()
 
@@ -134,7 +138,7 @@ class HomeScreen(Screen):
         if selected is not None:
             try:
                 table.move_cursor(row=table.get_row_index(selected))
-            except Exception:
+            except RowDoesNotExist:  # the selected deck is gone
                 pass
         counts = data["counts"]
         new, due, again = counts.new, counts.review, counts.drill

@@ -10,36 +10,42 @@ report come back through ``call_from_thread``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
+from rich.text import Text, TextType
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DirectoryTree, Footer, Header, Input, ProgressBar, SelectionList, Static
 
+from studyllm.store.db import DatabaseError, StoreError
+from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean
+
+if TYPE_CHECKING:
+    from studyllm.store.importer import ImportReport
 
 
 class MarkdownTree(DirectoryTree):
     """Folders and ``*.md`` files only, hidden entries left out."""
 
-    def process_label(self, label):
+    def process_label(self, label: TextType) -> Text:
         # file names are untrusted: never read them as markup ("[@click=...].md")
         if isinstance(label, str):
             label = Text(clean(label))
         return super().process_label(label)
 
-    def filter_paths(self, paths):
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [
             p for p in paths
             if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() == ".md")
         ]
 
 
-class ImportScreen(Screen):
+class ImportScreen(AppScreen[None]):
     CSS_PATH = "import_decks.tcss"
     BINDINGS = [
         Binding("f5", "preview", "Preview (dry run)"),
@@ -48,11 +54,11 @@ class ImportScreen(Screen):
         Binding("escape", "leave", "Home"),
     ]
 
-    def __init__(self, path: str | None = None, root: str | None = None, **kwargs):
+    def __init__(self, path: str | None = None, root: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._path = path or ""
         self._root = root or os.getcwd()
-        self.last_report = None
+        self.last_report: ImportReport | None = None
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -158,7 +164,7 @@ class ImportScreen(Screen):
         try:
             report = import_paths(self.app.store, [target], dry_run=dry_run, progress=progress, link=link,
                                   track=not dry_run)
-        except Exception as exc:  # show the problem instead of crashing the app
+        except (StoreError, DatabaseError, OSError) as exc:  # a locked database, a full disk: show it, keep the app
             self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
             return
         self.app.call_from_thread(self._done, report)
@@ -175,7 +181,7 @@ class ImportScreen(Screen):
         self.query_one("#report", Static).update(Text(clean(message), style="bold red"))
         self.notify("Import failed.", severity="error")  # details (untrusted) go in the report as Text
 
-    def _done(self, report) -> None:
+    def _done(self, report: ImportReport) -> None:
         self.busy = False
         self.last_report = report
         out = Text()

@@ -7,11 +7,12 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Middle
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from studyllm.ui.screens.base import AppScreen
 
-class PlaceholderScreen(Screen):
+
+class PlaceholderScreen(AppScreen[None]):
     BINDINGS = [Binding("escape", "app.go('home')", "Home")]
     DEFAULT_CSS = """
     PlaceholderScreen Static { width: auto; max-width: 70; padding: 1 2; border: round $warning; }

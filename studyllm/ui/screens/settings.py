@@ -11,15 +11,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
+from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.settings import SPECS
+from studyllm.ui.screens.base import AppScreen
 
 INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
 
 
-class SettingsScreen(Screen):
+class SettingsScreen(AppScreen[None]):
     CSS_PATH = "settings.tcss"
     BINDINGS = [
         Binding("escape", "leave", "Home"),
@@ -49,8 +50,8 @@ class SettingsScreen(Screen):
                 yield Label("Deck folders", classes="label")
                 yield Input(", ".join(s["deck_folders"]), placeholder="~/notes/decks, ~/more", id="deck_folders",
                             classes="value")
-            yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)", id="deck_folders-msg", classes="msg",
-                         markup=False)
+            yield Static(SPECS["deck_folders"].help + " (comma-separated; Enter scans them now)",
+                         id="deck_folders-msg", classes="msg", markup=False)
             themes = sorted(self.app.available_themes)
             current = self.app.theme if self.app.theme in themes else themes[0]
             with Horizontal(classes="row"):
@@ -66,7 +67,7 @@ class SettingsScreen(Screen):
     def _message(self, key: str, text: str, error: bool = False) -> None:
         self.query_one(f"#{key}-msg", Static).update(Text(text, style="bold red" if error else "green"))
 
-    def save(self, key: str, value) -> bool:
+    def save(self, key: str, value: object) -> bool:
         try:
             self.app.store.set_setting(key, value)
         except ValueError as exc:
@@ -106,7 +107,7 @@ class SettingsScreen(Screen):
 
         try:
             report = sync_folders(self.app.store)
-        except Exception as exc:  # show it; never crash the settings screen
+        except (StoreError, DatabaseError, OSError) as exc:  # show it; never crash the settings screen
             self.app.call_from_thread(self._message, "deck_folders", f"Scan failed: {exc}", True)
             return
         t = report.totals() if report is not None else {"files": 0, "new": 0, "errors": 0}
@@ -121,7 +122,7 @@ class SettingsScreen(Screen):
             return
         if key == "theme":
             if value != self.app.theme:
-                self.app.theme = value  # the app saves the theme setting when it changes
+                self.app.theme = str(value)  # the app saves the theme setting when it changes
             self._message("theme", "Saved.")
         elif key == "grading_mode" and value != self.app.store.setting("grading_mode"):
             self.save(key, value)

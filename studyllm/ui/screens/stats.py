@@ -14,12 +14,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
+
+from studyllm.ui.screens.base import AppScreen
 
 SPANS = (30, 90, 365)
 _WEEKDAYS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
@@ -32,7 +33,7 @@ def _pct(rate: dict[str, Any]) -> Text:
     return Text(f"{100 * rate['rate']:.0f}% ({rate['passed']}/{rate['total']})", justify="right")
 
 
-class StatsScreen(Screen):
+class StatsScreen(AppScreen[None]):
     CSS_PATH = "stats.tcss"
     BINDINGS = [
         Binding("d", "cycle_days", "30/90/365 days"),
@@ -61,7 +62,7 @@ class StatsScreen(Screen):
             heat.border_title = "Last 365 days"
             yield heat
             with Horizontal(id="stats-middle"):
-                retention = DataTable(id="retention", cursor_type="none", zebra_stripes=True)
+                retention: DataTable[Text] = DataTable(id="retention", cursor_type="none", zebra_stripes=True)
                 retention.border_title = "True retention (q ≥ 3)"
                 yield retention
                 forecast = PlotextPlot(id="forecast-plot")
@@ -71,7 +72,7 @@ class StatsScreen(Screen):
                 with Vertical(id="stats-states"):
                     yield Static(id="card-states", markup=False)
                     yield Static(id="ef-bars", markup=False)
-                decks = DataTable(id="deck-stats", cursor_type="row", zebra_stripes=True)
+                decks: DataTable[Text | str] = DataTable(id="deck-stats", cursor_type="row", zebra_stripes=True)
                 decks.border_title = "Decks"
                 yield decks
         yield Footer()
@@ -131,7 +132,7 @@ class StatsScreen(Screen):
         value = self.app.theme_variables.get(name) or fallback
         try:
             return Color.parse(value)
-        except Exception:
+        except ColorParseError:  # a theme without this variable, or one Textual can't read
             return Color.parse(fallback)
 
     def _summary(self, data: dict[str, Any], days: int) -> None:
@@ -158,7 +159,7 @@ class StatsScreen(Screen):
         if xs:
             plt.bar(xs, ys, color=rgb, width=width, marker="hd")
             # fixed ticks: plotext's automatic ones depend on the drawing width and vary
-            ticks = [x for x in xs if x % every == 0]
+            ticks: list[float] = [x for x in xs if x % every == 0]
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel(xlabel)
         top = max(1, max(ys, default=0))

@@ -16,6 +16,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from rich.text import Text
@@ -23,11 +24,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
-from studyllm.store.service import CardChangedError, CardView, StoreError
+from studyllm.store.db import DatabaseError, StoreError
+from studyllm.store.service import CardChangedError, CardView
+from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
 from studyllm.ui.widgets.cardpane import CardPane
 from studyllm.ui.widgets.grades import GradeBar
@@ -42,11 +44,10 @@ def review_seed(card: CardView) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _calc_module():
-    try:
-        from studyllm.calc import cards as calc_cards
-    except ImportError:
-        return None
+def _calc_module() -> ModuleType:
+    """The calc-card engine, imported on the first calculator card (most sessions have none)."""
+    from studyllm.calc import cards as calc_cards
+
     return calc_cards
 
 
@@ -81,7 +82,7 @@ def _choose_bindings() -> list[Binding]:
     return out
 
 
-class StudyScreen(Screen):
+class StudyScreen(AppScreen[None]):
     # styles: study.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
@@ -194,11 +195,11 @@ class StudyScreen(Screen):
         if action == "reveal":
             return active and not self.revealed and not (kind == "calc" and self.calc_question is not None)
         if action == "choose":
-            return active and kind == "mcq" and not self.revealed and int(parameters[0]) <= len(self._choices())
+            return active and kind == "mcq" and not self.revealed and int(str(parameters[0])) <= len(self._choices())
         if action in ("order_cursor", "order_move"):
             return active and kind == "ordered" and not self.revealed
         if action == "scroll_card":
-            return not (active and kind == "ordered" and not self.revealed) or abs(int(parameters[0])) > 1
+            return not (active and kind == "ordered" and not self.revealed) or abs(int(str(parameters[0]))) > 1
         if action == "grade":
             return active and self.revealed and self.mode != "four"
         if action == "button":
@@ -282,13 +283,10 @@ class StudyScreen(Screen):
 
     def _draw_calc(self, card: CardView) -> str | None:
         mod = _calc_module()
-        if mod is None:
-            self.calc_error = "Calculator cards need studyllm.calc.cards, which isn't installed."
-            return None
         try:
             spec = mod.parse_spec(card.extra.get("body", ""))
             self.calc_question = mod.draw(spec, review_seed(card))
-        except Exception as exc:  # a bad block in a deck must not stop the session
+        except (mod.CalcSpecError, ValueError) as exc:  # a bad block in a deck must not stop the session
             self.calc_error = f"This calculator card can't be drawn: {exc}"
             self.calc_question = None
             return None
@@ -402,7 +400,7 @@ class StudyScreen(Screen):
         mod = _calc_module()
         try:
             result = mod.check(self.calc_question, typed)
-        except Exception as exc:
+        except (ValueError, ArithmeticError) as exc:
             self.notify(f"Couldn't read that answer: {exc}", severity="error", markup=False)
             return
         if getattr(result, "value", 0) is None:  # unreadable: let the learner type it again
@@ -480,7 +478,7 @@ class StudyScreen(Screen):
             return
         try:
             upcoming = self.app.store.next_card(self.deck_id, exclude=card.id)
-        except Exception:  # a busy database: the next card is simply drawn when it comes
+        except (StoreError, DatabaseError):  # a busy database: the next card is simply drawn when it comes
             return
         if upcoming is not None and upcoming.kind not in ("calc", "mcq", "ordered"):
             self.pane.prerender(upcoming.front)
@@ -503,7 +501,7 @@ class StudyScreen(Screen):
             self.next_card()
             self.recount()
             return
-        except Exception as exc:  # a locked or broken database: say so, keep the card
+        except (StoreError, DatabaseError, OSError) as exc:  # a locked or broken database: say so, keep the card
             self.notify(f"The answer wasn't saved: {exc}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
@@ -586,7 +584,7 @@ class StudyScreen(Screen):
 
         try:
             report = import_file(self.app.store, path)
-        except Exception as exc:
+        except (StoreError, DatabaseError, OSError) as exc:
             self.notify(f"Re-import failed: {exc}", severity="error", markup=False)
             return
         if report.errors:
@@ -640,7 +638,8 @@ class StudyScreen(Screen):
             lines.append(f"Cards:     {s.done} answers ({distinct} different cards)\n")
             lines.append(f"Time:      {duration_words(elapsed)}\n")
             lines.append(f"Accuracy:  {round(100 * s.correct / s.done)}% graded 3 or more\n")
-        lines.append("Next due:  " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled") + "\n")
+        next_due = f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled"
+        lines.append(f"Next due:  {next_due}\n")
         lines.append(f"Streak:    {store.streak()} day(s)\n\n")
         lines.append("Esc: back home", style="dim")
         self.query_one("#summary-text", Static).update(lines)

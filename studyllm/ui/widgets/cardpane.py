@@ -3,9 +3,10 @@ check, the typed-answer verdict) and, once revealed, the back.
 
 One widget on purpose, and one that repaints only the lines that changed
 (:class:`~studyllm.ui.widgets.lines.ChangedLines`): revealing or moving to the next card
-costs one render of the card and no layout pass anywhere else on the screen (see ``docs/performance.md``, "Study screen"). Front and back are
-drawn with Rich's Markdown renderable; Textual's Markdown widget mounts a widget per
-block, far too slow for a frame per key.
+costs one render of the card and no layout pass anywhere else on the screen (see
+``docs/performance.md``, "Study screen"). Front and back are drawn with Rich's Markdown
+renderable; Textual's Markdown widget mounts a widget per block, far too slow for a frame
+per key.
 
 Card text is untrusted: control characters are removed first
 (:func:`studyllm.ui.text.clean`), Markdown is never read as Textual markup, and links
@@ -13,6 +14,8 @@ are drawn as plain styled text (no terminal hyperlinks, nothing to click).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from markdown_it import MarkdownIt
 from rich.console import Group, RenderableType
@@ -63,7 +66,7 @@ class CardPane(ChangedLines):
     }
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.front = ""  # cleaned Markdown source of the front
         self.back = ""  # cleaned Markdown source of the back ("" until revealed)

@@ -11,6 +11,8 @@ are the app's own words, never card text.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES
@@ -38,7 +40,7 @@ class GradeBar(ChangedLines):
     }
     """
 
-    def __init__(self, mode: str = "sm2", **kwargs):
+    def __init__(self, mode: str = "sm2", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mode = mode
         self.active = False  # answer shown: the buttons take clicks and are drawn in colour

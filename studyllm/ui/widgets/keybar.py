@@ -9,10 +9,16 @@ on a key runs its action, as in Textual's Footer.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from textual.binding import Binding
 from textual.content import Content
 from textual.style import Style
 
 from studyllm.ui.widgets.lines import ChangedLines
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 
 class KeyBar(ChangedLines):
@@ -27,11 +33,11 @@ class KeyBar(ChangedLines):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.auto_links = False  # keep the keys' own colours (clickable text is drawn as a link otherwise)
         self._items: list[Content] = []
-        self._signature: tuple = ()
+        self._signature: tuple[tuple[str, str, bool, str], ...] = ()
         self._most_lines = (0, 0)  # (width, lines): the most lines needed at this width
 
     def on_mount(self) -> None:
@@ -41,9 +47,9 @@ class KeyBar(ChangedLines):
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
-    def _bindings_changed(self, _screen) -> None:
+    def _bindings_changed(self, _screen: Screen[Any]) -> None:
         seen: set[tuple[str, str]] = set()
-        parts: list[tuple[int, tuple[str, str, bool]]] = []
+        parts: list[tuple[int, tuple[str, str, bool, str]]] = []  # (order, (key, description, enabled, action))
         order = {(b.action, b.description): i for i, b in enumerate(_bindings_of(self.screen))}
         for active in self.screen.active_bindings.values():
             binding = active.binding
@@ -102,8 +108,8 @@ def _click_action(action: str) -> str:
     return action if "." in name else f"screen.{action}"
 
 
-def _bindings_of(screen) -> list:
-    out = []
+def _bindings_of(screen: Screen[Any]) -> list[Binding]:
+    out: list[Binding] = []
     for b in getattr(type(screen), "BINDINGS", []):
         if not isinstance(b, tuple):
             out.append(b)

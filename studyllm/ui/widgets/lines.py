@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -31,7 +32,7 @@ class ChangedLines(Widget):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._content: VisualType = ""
         self._key: Hashable | None = None

@@ -7,6 +7,8 @@ Statics and Textual's ProgressBar, whose parts each re-rendered on every answer.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 
 from studyllm.ui.text import clean
@@ -23,7 +25,7 @@ class SessionBar(ChangedLines):
     }
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.context = ""  # the card's heading path, cut with … on screen when too long
         self.done = 0
