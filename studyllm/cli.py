@@ -18,6 +18,7 @@ from studyllm.textsafe import clean
 
 if TYPE_CHECKING:  # the store is imported when a command needs it, so --help stays fast
     from studyllm.store import Store
+    from studyllm.store.importer import RewriteReport
 
 PROG = "studyllm"
 
@@ -65,12 +66,18 @@ def _open_store(args: argparse.Namespace, *, sync: bool = False) -> Store:
     return store
 
 
-def _sync_decks(store: Store) -> None:
-    """Re-scan the deck folders; a broken file is a warning, not a reason to stop."""
+def _sync_decks(store: Store) -> list[str]:
+    """Re-scan the deck folders and tracked sources; a broken file is a warning, not a reason
+    to stop. Returns the warnings (also printed on stderr)."""
     from studyllm.store.importer import sync_folders
 
-    for err in sync_folders(store).errors:
-        echo(f"{PROG}: warning: {shown(str(err))}", err=True)
+    report = sync_folders(store)
+    notes = [str(err) for err in report.errors]
+    notes += [f"{path}: tracked deck source is missing; its cards are kept. Put it back, or stop tracking it with"
+              f" `studyllm sources forget {path}`" for path in report.missing]
+    for note in notes:
+        echo(f"{PROG}: warning: {shown(note)}", err=True)
+    return notes
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -84,10 +91,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         store = _open_store(args)
-        _sync_decks(store)
+        notes = _sync_decks(store)
         from studyllm.ui.app import build_app
 
         app = build_app(store, daily_backup=True)  # made in a worker once the home screen is up
+        app.startup_notes = notes[:5]
     finally:
         if collect:
             gc.freeze()
@@ -131,6 +139,27 @@ def cmd_due(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_links(rewrites: list[RewriteReport]) -> list[int]:
+    """``--link ask``: one question per possible rewrite on the terminal."""
+    chosen: list[int] = []
+    for i, rw in enumerate(rewrites):
+        echo(f"\nPossible rewrite in {shown(rw.path)} (similarity {rw.score:.2f}, {rw.reviews} answer(s) to keep):")
+        echo(f"  was (line {rw.old_line}): {shown(_cut(rw.old_front))} :: {shown(_cut(rw.old_back))}")
+        echo(f"  now (line {rw.new_line}): {shown(_cut(rw.new_front))} :: {shown(_cut(rw.new_back))}")
+        try:
+            answer = input("  Same card? Move its history onto the new text [y/N] ").strip().lower()
+        except EOFError:
+            answer = ""
+        if answer in ("y", "yes"):
+            chosen.append(i)
+    return chosen
+
+
+def _cut(text: str, width: int = 70) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from studyllm.store.importer import import_paths, report_dict
 
@@ -144,9 +173,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                 status(f"[{bar:<30}] {done}/{total} {flat(Path(path).name)[:40]:<40}")
                 if done == total:
                     echo(err=True)
+    link = args.link
+    if link == "ask":
+        if args.json or not sys.stdin.isatty():
+            echo(f"{PROG} import: error: --link needs a terminal to ask on; use --link all or --link none",
+                 err=True)
+            store.close()
+            return 2
+        link = _ask_links
     mode = args.mode or ("outline" if args.outline else None)
     report = import_paths(store, paths, dry_run=args.dry_run, force=args.force, progress=progress, mode=mode,
-                          strict=args.strict)
+                          strict=args.strict, link=link, track=not args.dry_run)
     if args.json:
         echo_json(report_dict(report))
     else:
@@ -161,14 +198,111 @@ def cmd_import(args: argparse.Namespace) -> int:
                 echo(f"  skipped: {shown(str(e))}")
             for w in d.warnings:
                 echo(f"  warning: {shown(str(w))}")
+            for e in d.card_errors:
+                echo(f"  skipped: {shown(str(e))}")
+            if args.verbose:
+                for c in d.cards:
+                    how = f" [{c.layer}{'' if c.score >= 1 else f' {c.score:.2f}'}]" if c.layer else ""
+                    was = f"  (was: {shown(c.old_front)})" if c.old_front and c.old_front != c.front else ""
+                    echo(f"  {c.action:<9} {shown(c.path)}:{c.line}  {shown(c.front)}  ({c.uid}){how}{was}")
+            for rw in d.rewrites:
+                if rw.linked:
+                    continue
+                echo(f"  possible rewrite (similarity {rw.score:.2f}): {rw.old_uid} line {rw.old_line} "
+                      f"\"{shown(_cut(rw.old_front, 40))}\" -> {rw.new_uid} line {rw.new_line} "
+                      f"\"{shown(_cut(rw.new_front, 40))}\"")
         t = report.totals()
         echo(
             f"{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
             f"{t['archived']} archived, {t['errors']} error(s)"
             + (f", {len(report.card_errors)} card(s) skipped" if report.card_errors else "")
         )
+        if t["possible_rewrites"] and not args.dry_run:
+            echo(f"{t['possible_rewrites']} possible rewrite(s): keep their history with "
+                  f"`{PROG} link OLD NEW`.")
     store.close()
     return 1 if report.errors or report.card_errors else 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from studyllm.store.sources import forget, list_sources
+
+    store = _open_store(args)
+    try:
+        if args.action == "forget":
+            if not args.path:
+                echo(f"{PROG} sources forget: error: give the PATH to stop tracking", err=True)
+                return 2
+            try:
+                src, archived = forget(store, args.path)
+            except KeyError:
+                echo(f"{PROG} sources forget: error: {shown(args.path)} is not a tracked source "
+                      f"(`{PROG} sources` lists them)", err=True)
+                return 1
+            echo(f"No longer tracking {shown(src)}." + (
+                f" {archived} deck(s) whose files are gone were archived (history kept)." if archived else ""))
+            return 0
+        rows = list_sources(store)
+        if args.json:
+            echo(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
+            return 0
+        if not rows:
+            echo(f"No tracked sources. `{PROG} import PATH` tracks the files and folders it imports.")
+            return 0
+        for r in rows:
+            kind = "folder" if r.is_dir else "file"
+            state = r.state + (f" -> {shown(r.moved_to)}" if r.moved_to else "")
+            last = (r.last_import_at or "never")[:19].replace("T", " ")
+            echo(f"{shown(r.path)}  ({kind}: {r.decks} deck(s), {r.cards} card(s), last import {last}, {state})")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from studyllm.store.links import LinkError, link, links
+
+    if args.old is None or args.new is None:
+        if args.old is not None:
+            echo(f"{PROG} link: error: give both OLD and NEW (or neither, to list the links)", err=True)
+            return 2
+        store = _open_store(args)
+        try:
+            rows = links(store)
+        finally:
+            store.close()
+        if not rows:
+            echo("No linked cards.")
+        for old, new, at in rows:
+            echo(f"{old.uid} -> {new.uid}  \"{shown(_cut(new.front, 50))}\"  (linked {at[:19].replace('T', ' ')})")
+        return 0
+    store = _open_store(args, sync=True)
+    try:
+        old, new, n = link(store, args.old, args.new)
+    except LinkError as exc:
+        echo(f"{PROG} link: error: {shown(str(exc))}", err=True)
+        return 1
+    finally:
+        store.close()
+    echo(f"Linked: {n} answer(s) of \"{shown(_cut(old.front, 50))}\" ({old.uid}) now belong to "
+          f"\"{shown(_cut(new.front, 50))}\" ({new.uid}); its schedule was rebuilt from them. "
+          f"Undo with `{PROG} unlink {new.uid}`.")
+    return 0
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    from studyllm.store.links import LinkError, unlink
+
+    store = _open_store(args)
+    try:
+        old, new, n = unlink(store, args.new)
+    except LinkError as exc:
+        echo(f"{PROG} unlink: error: {shown(str(exc))}", err=True)
+        return 1
+    finally:
+        store.close()
+    echo(f"Unlinked: {n} answer(s) went back to \"{shown(_cut(old.front, 50))}\" ({old.uid}).")
+    return 0
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -224,8 +358,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="a file with any card error imports nothing (default: skip that card, import the rest)")
     p.add_argument("--force", action="store_true", help="re-parse files even when unchanged")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (every card and possible rewrite)")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="list every new, updated, moved, archived, restored and linked card (file:line and front)")
+    p.add_argument("--link", default="none", choices=("ask", "all", "none"),
+                   help="possible rewrites: ask for each on the terminal (--link), link them all, or only list them "
+                        "(none, the default)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "sources", help="list or forget the tracked deck files and folders",
+        description="Every file or folder given to `import` is tracked and re-scanned at start-up.",
+    )
+    p.add_argument("action", nargs="?", choices=("list", "forget"), default="list")
+    p.add_argument("path", nargs="?", metavar="PATH", help="with forget: the tracked path to stop re-scanning")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser(
+        "link", help="move an archived card's history onto its rewritten card",
+        description="Confirm a possible rewrite: OLD's answers move onto NEW and NEW's schedule is rebuilt from "
+                    "them. Cards are named by uid (or a unique prefix of 6+ characters), as the import report shows.",
+    )
+    p.add_argument("old", metavar="OLD", nargs="?", help="uid of the archived card that holds the history")
+    p.add_argument("new", metavar="NEW", nargs="?", help="uid of the card that holds the new text "
+                   "(with neither OLD nor NEW: list the links made)")
+    p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser("unlink", help="undo a link",
+                       description="Give the answers moved onto NEW back to its old card.")
+    p.add_argument("new", metavar="NEW", help="uid of the linked card")
+    p.set_defaults(func=cmd_unlink)
 
     p = sub.add_parser("settings", help="show or change settings", description="Show all settings, one, or set one.")
     p.add_argument("key", nargs="?", help="setting name")
@@ -266,11 +429,22 @@ def _disk_full_note(home: Path) -> str | None:
             "is not damaged. Free some space and try again")
 
 
+def _link_default(argv: list[str]) -> list[str]:
+    """``import --link PATH``: a bare ``--link`` means ``--link ask`` (argparse would take PATH
+    as its value)."""
+    out = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--link" and (i + 1 == len(argv) or argv[i + 1] not in ("ask", "all", "none")):
+            out.append("ask")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from studyllm.store.db import DatabaseError, StoreError, explain
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_link_default(list(sys.argv[1:] if argv is None else argv)))
     try:
         return int(args.func(args) or 0)
     except (StoreError, DatabaseError) as exc:

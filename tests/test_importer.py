@@ -232,14 +232,15 @@ def test_bulk_import_grows_the_page_cache_only_for_its_transaction(store, monkey
     assert seen and seen[0][1] < 0 and -seen[0][1] > abs(default) * (4 if default > 0 else 1)
     assert _cache_size(store) == default
     # a file with errors rolls back: the size is put back too
-    bad = deck(many + [ParsedCard("basic", "x", "y")], key="other", h="h9")
+    # (other cards: a deck holding the same cards as one whose file is gone would take it over)
+    bad = deck([replace(c, front=c.front + " (other deck)") for c in many], key="other", h="h9")
 
-    def failing_sync(conn, store_, parsed, source_path, report):
-        real_sync(conn, store_, parsed, source_path, report)
+    def failing_write(conn, store_, plan):
+        real_write(conn, store_, plan)
         raise RuntimeError("boom")
 
-    real_sync = importer._sync
-    monkeypatch.setattr(importer, "_sync", failing_sync)
+    real_write = importer._write
+    monkeypatch.setattr(importer, "_write", failing_write)
     try:
         import_parsed(store, bad, source_path="/nonexistent/other.md")
     except RuntimeError:

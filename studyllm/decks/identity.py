@@ -1,8 +1,10 @@
-"""Card identity keys (pure): exact hash, normalised hash, and a text similarity.
+"""Card identity (pure): content hashes, normalised text, similarity, and the matching ladder.
 
-Re-importing an edited deck matches cards in layers (see ARCHITECTURE.md):
-exact content hash -> normalised hash -> same deck, same heading path, similar text
-(:data:`SIMILARITY_THRESHOLD`) -> otherwise a new card.
+Re-importing an edited deck pairs each parsed card with a stored card of the same deck by
+climbing a ladder (:func:`match_cards`): exact hash -> normalised hash -> same text in another
+syntax -> same unique question -> same unique answer in the same place -> similar text
+(:data:`SIMILARITY_THRESHOLD`) -> otherwise a new card; near misses with history are offered as
+possible rewrites. The rungs, thresholds and reasons are in ``docs/deck-format.md``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from studyllm.decks.model import ParsedCard
@@ -85,13 +90,35 @@ def norm_hash(card: ParsedCard) -> str:
     return text_hash(normalise(card_text(card)))
 
 
-def similarity(a: str, b: str) -> float:
-    """Similarity of two normalised texts in [0, 1] (difflib ratio, with cheap upper bounds first)."""
+# Up to this many characters (both texts together), similarity compares characters; longer
+# texts compare words (CJK characters count as words). difflib's ratio is quadratic in the
+# length of what it compares: on characters it took 14 ms for two 300-character cards.
+CHAR_RATIO_MAX = 120
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\u3040-\u30ff"  # ideographs, kana, hangul
+_TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Words of a normalised text; each CJK character (ideographs, kana, hangul) is one word."""
+    return _TOKEN.findall(text)
+
+
+def similarity(a: str, b: str, floor: float = SIMILARITY_THRESHOLD) -> float:
+    """Similarity of two normalised texts in [0, 1]: difflib's ratio on characters for short
+    texts (``CHAR_RATIO_MAX``), on words for longer ones, with its cheap upper bounds first.
+    Exact when it is at least ``floor``; below ``floor`` it may be an upper bound."""
     if a == b:
         return 1.0
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < SIMILARITY_THRESHOLD or matcher.quick_ratio() < SIMILARITY_THRESHOLD:
-        return matcher.quick_ratio()
+    if len(a) + len(b) <= CHAR_RATIO_MAX:
+        matcher = SequenceMatcher(None, a, b, autojunk=False)
+    else:
+        matcher = SequenceMatcher(None, tokens(a), tokens(b), autojunk=False)
+    bound = matcher.real_quick_ratio()
+    if bound < floor:
+        return bound
+    quick = matcher.quick_ratio()
+    if quick < floor:
+        return quick
     return matcher.ratio()
 
 
@@ -104,3 +131,298 @@ def stable_uid(deck_key: str, chash: str, taken: set[str] | None = None) -> str:
         n += 1
         uid = f"{base}-{n}"
     return uid
+
+
+# --------------------------------------------------------------------------- matching
+#
+# The ladder a re-import climbs for every card of the file that has no stored twin yet. Each
+# layer only sees the cards the layers above left unmatched, and each runs in time linear in
+# the number of cards (dictionaries, and a bounded number of similarity scores per card).
+
+# Same question, new answer: the question must be unique on both sides (among the file's
+# cards, and among the stored cards still unmatched) and not empty once normalised.
+# Same answer, edited question: the same heading path, the answer unique on both sides, and
+# either an answer of at least ANSWER_MIN_CHARS normalised characters (a real sentence, not
+# "Yes" or "O(n)") or questions at least QUESTION_SIMILAR alike.
+ANSWER_MIN_CHARS = 12
+QUESTION_SIMILAR = 0.5
+# Similar text under another heading (a card moved and edited at once) needs more than the
+# same-heading threshold.
+MOVED_SIMILARITY_THRESHOLD = 0.9
+# Below the automatic thresholds, a stored card with history and a new card that score at
+# least this much are listed as a possible rewrite for the learner to confirm.
+REWRITE_MIN = 0.4
+# Candidate pairs per card: the cards at nearby positions in the same heading path
+# (NEIGHBOURS each side) and the cards sharing the most rare words (RARE_WORD_DF: words in
+# more stored cards than this are ignored; WORD_CANDIDATES best kept). Only these pairs get a
+# similarity score, which keeps the similar-text layer linear.
+NEIGHBOURS = 2
+RARE_WORD_DF = 16
+WORD_CANDIDATES = 3
+SCORED_CANDIDATES = 3  # of these, the ones sharing the most words get a similarity score
+
+LAYERS = ("exact", "normalised", "syntax", "question", "answer", "similar", "moved-similar", "linked")
+
+
+@dataclass(frozen=True)
+class MatchCard:
+    """What matching needs of one card, stored (``key`` = card id) or parsed (``key`` = index)."""
+
+    key: int
+    kind: str
+    variant: str
+    front: str
+    back: str
+    extra: str  # JSON text, "{}" when empty
+    heading_path: str  # JSON text
+    position: int
+    content_hash: str
+    norm_hash: str
+    archived: bool = False
+    history: bool = False  # stored card that has been answered
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A stored card with history and a new card that may be the same card, rewritten."""
+
+    old: int  # stored card id
+    new: int  # index of the parsed card
+    score: float
+
+
+@dataclass
+class Matching:
+    pairs: dict[int, tuple[int, str, float]] = field(default_factory=dict)  # new index -> (old id, layer, score)
+    rewrites: list[Rewrite] = field(default_factory=list)
+
+
+class _Side:
+    """Normalised pieces of one card, computed once and only when a layer asks."""
+
+    __slots__ = ("card", "_front", "_back", "_text", "_words")
+
+    def __init__(self, card: MatchCard):
+        self.card = card
+        self._front: str | None = None
+        self._back: str | None = None
+        self._text: str | None = None
+        self._words: frozenset[str] | None = None
+
+    @property
+    def front(self) -> str:
+        if self._front is None:
+            self._front = normalise(self.card.front)
+        return self._front
+
+    @property
+    def back(self) -> str:
+        if self._back is None:
+            extra = "" if self.card.extra == "{}" else self.card.extra
+            self._back = normalise(self.card.back + " " + extra)
+        return self._back
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = (self.front + " " + self.back).strip()
+        return self._text
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(w for w in tokens(self.text) if len(w) >= 3 or not w.isascii())
+        return self._words
+
+
+def _unique_index(sides: list[_Side], key: Callable[[_Side], object]) -> dict[object, _Side | None]:
+    """key -> the one side with that key, or None when several share it (None keys left out)."""
+    out: dict[object, _Side | None] = {}
+    for s in sides:
+        k = key(s)
+        if k is not None:
+            out[k] = None if k in out else s
+    return out
+
+
+def match_cards(
+    old: list[MatchCard], new: list[MatchCard],
+    old_text: Callable[[list[int]], dict[int, tuple[str, str, str]]] | None = None,
+    *, fronts: Counter[str] | None = None, backs: Counter[str] | None = None,
+) -> Matching:
+    """Pair parsed cards with stored cards of the same deck, layer by layer (see
+    ``docs/deck-format.md``). A stored card is paired at most once; between stored cards with
+    the same text, a live one is preferred to an archived one.
+
+    ``old_text``, when given, loads (front, back, extra) of the stored cards still unmatched
+    after the hash layers: the stored ``MatchCard`` records may then leave their text empty,
+    so an unchanged or lightly edited deck never reads every card's text. ``new`` may be only
+    the file's cards that found no exact twin, with ``fronts``/``backs`` counting the exact
+    fronts and backs of all the file's cards (the "unique in the file" test)."""
+    result = Matching()
+    if not old:
+        return result
+    free_old: dict[int, MatchCard] = {o.key: o for o in old}
+
+    def claim(n: MatchCard, o: MatchCard, layer: str, score: float = 1.0) -> None:
+        result.pairs[n.key] = (o.key, layer, score)
+        del free_old[o.key]
+
+    # exact, then normalised hash: equal texts pair off in file order, live ones first
+    for layer, attr in (("exact", "content_hash"), ("normalised", "norm_hash")):
+        pending = [n for n in new if n.key not in result.pairs]
+        if not pending or not free_old:
+            break
+        by: dict[str, list[MatchCard]] = defaultdict(list)
+        # each bucket is kept reversed, so pop() takes its first card
+        for o in sorted(free_old.values(), key=lambda o: (not o.archived, -o.position)):
+            by[getattr(o, attr)].append(o)
+        for n in pending:
+            bucket = by.get(getattr(n, attr))
+            while bucket:
+                o = bucket.pop()
+                if o.key in free_old:
+                    claim(n, o, layer)
+                    break
+    if len(result.pairs) == len(new) or not free_old:
+        return result
+    if old_text is not None:
+        texts = old_text(list(free_old))
+        for k, (front, back, extra) in texts.items():
+            if k in free_old:
+                free_old[k] = replace(free_old[k], front=front, back=back, extra=extra)
+
+    new_sides = {n.key: _Side(n) for n in new if n.key not in result.pairs}
+    # exact fronts and backs of every card of the file: a text two of its cards share is no identity
+    file_fronts = fronts if fronts is not None else Counter(n.front for n in new)
+    file_backs = backs if backs is not None else Counter(n.back for n in new)
+    old_sides = {k: _Side(o) for k, o in free_old.items()}
+
+    def keyed_layer(
+        layer: str, key: Callable[[_Side], object],
+        raw: Callable[[MatchCard], tuple[tuple[Counter[str], str], ...]],
+        ok: Callable[[_Side, _Side], bool],
+    ) -> None:
+        sides = [new_sides[n.key] for n in new if n.key not in result.pairs]
+        if not sides or not free_old:
+            return
+        # unique in the file (its exact text: no two cards of the file share it), and unique
+        # once normalised among the file's unmatched cards and the stored cards still free
+        # (a card of the file that matched by hash has a stored twin claimed already)
+        on_new = _unique_index(sides, key)
+        on_old = _unique_index([old_sides[k] for k in free_old], key)
+        for s in sides:
+            if any(counts[text] > 1 for counts, text in raw(s.card)):
+                continue
+            k = key(s)
+            if k is None or on_new.get(k) is not s:
+                continue
+            o = on_old.get(k)
+            if o is not None and o.card.key in free_old and ok(s, o):
+                claim(s.card, o.card, layer)
+
+    def always(_a: _Side, _b: _Side) -> bool:
+        return True
+
+    # the same text written in another syntax (kind or variant name changed)
+    keyed_layer("syntax", lambda s: (s.front, s.back) if s.front else None,
+                lambda c: ((file_fronts, c.front), (file_backs, c.back)), always)
+    # same question, whatever the answer became
+    keyed_layer("question", lambda s: (s.card.kind, s.card.variant, s.front) if s.front else None,
+                lambda c: ((file_fronts, c.front),), always)
+
+    # same answer in the same place, question edited
+    def answer_ok(a: _Side, b: _Side) -> bool:
+        return len(a.back) >= ANSWER_MIN_CHARS or similarity(a.front, b.front, QUESTION_SIMILAR) >= QUESTION_SIMILAR
+
+    keyed_layer(
+        "answer",
+        lambda s: (s.card.kind, s.card.variant, s.card.heading_path, s.back) if s.back else None,
+        lambda c: ((file_backs, c.back),),
+        answer_ok,
+    )
+
+    left = [new_sides[n.key] for n in new if n.key not in result.pairs]
+    if not left or not free_old:
+        return result
+    scored = _score_candidates(left, [old_sides[k] for k in free_old])
+    # automatic pairs: best text similarity first, each card at most once
+    scored.sort(key=lambda t: (-t[0], t[2].card.key, t[3].card.key))
+    for score, _hint, n_side, o_side in scored:
+        n, o = n_side.card, o_side.card
+        if n.key in result.pairs or o.key not in free_old:
+            continue
+        same_place = n.heading_path == o.heading_path
+        if n.kind == o.kind and n.variant == o.variant and (
+            score >= (SIMILARITY_THRESHOLD if same_place else MOVED_SIMILARITY_THRESHOLD)
+        ):
+            claim(n, o, "similar" if same_place else "moved-similar", score)
+    # possible rewrites among what is left: a stored card with history, best score first
+    scored.sort(key=lambda t: (-t[1], t[2].card.key, t[3].card.key))
+    taken: set[tuple[str, int]] = set()
+    for _score, hint, n_side, o_side in scored:
+        n, o = n_side.card, o_side.card
+        if (hint < REWRITE_MIN or not o.history or n.key in result.pairs or o.key not in free_old
+                or ("n", n.key) in taken or ("o", o.key) in taken):
+            continue
+        taken.update({("n", n.key), ("o", o.key)})
+        result.rewrites.append(Rewrite(old=o.key, new=n.key, score=round(hint, 3)))
+    return result
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0
+
+
+def _score_candidates(pending: list[_Side], free: list[_Side]) -> list[tuple[float, float, _Side, _Side]]:
+    """Similarity scores for a bounded number of candidate pairs per pending card."""
+    # neighbours: same heading path, nearby rank by position
+    groups_old: dict[str, list[_Side]] = defaultdict(list)
+    for o in sorted(free, key=lambda s: s.card.position):
+        groups_old[o.card.heading_path].append(o)
+    groups_new: dict[str, list[_Side]] = defaultdict(list)
+    for n in sorted(pending, key=lambda s: s.card.position):
+        groups_new[n.card.heading_path].append(n)
+    cands: dict[int, dict[int, _Side]] = defaultdict(dict)
+    for path, news in groups_new.items():
+        olds = groups_old.get(path, [])
+        if not olds:
+            continue
+        scale = len(olds) / len(news)
+        for rank, n in enumerate(news):
+            centre = int(rank * scale)
+            for o in olds[max(0, centre - NEIGHBOURS): centre + NEIGHBOURS + 1]:
+                cands[n.card.key][o.card.key] = o
+    # rare shared words, anywhere in the deck
+    postings: dict[str, list[_Side]] = defaultdict(list)
+    for o in free:
+        for w in o.words:
+            postings[w].append(o)
+    for n in pending:
+        counts: dict[int, int] = defaultdict(int)
+        by_key: dict[int, _Side] = {}
+        for w in n.words:
+            plist = postings.get(w)
+            if plist is None or len(plist) > RARE_WORD_DF:
+                continue
+            for o in plist:
+                counts[o.card.key] += 1
+                by_key[o.card.key] = o
+        for k in sorted(counts, key=lambda k: (-counts[k], k))[:WORD_CANDIDATES]:
+            cands[n.card.key][k] = by_key[k]
+    out: list[tuple[float, float, _Side, _Side]] = []  # (text similarity, rewrite score, new, old)
+    for n in pending:
+        # the candidates sharing the most words (Dice on word sets) get a full score
+        ranked = sorted(cands.get(n.card.key, {}).values(),
+                        key=lambda o: (-_dice(n.words, o.words), o.card.key))[:SCORED_CANDIDATES]
+        for o in ranked:
+            score = similarity(n.text, o.text, REWRITE_MIN)
+            hint = score
+            if score < REWRITE_MIN:
+                # a rewritten answer under a kept (but not unique) question: the question alone
+                # makes it a possible rewrite, never an automatic match
+                hint = max(score, similarity(n.front, o.front, REWRITE_MIN) * 0.8)
+            out.append((score, hint, n, o))
+            if score >= SIMILARITY_THRESHOLD:
+                break  # the best-ranked candidate that clears the bar: the rest rank lower
+    return out

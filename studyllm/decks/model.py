@@ -60,5 +60,6 @@ class ParsedDeck:
     cards: list[ParsedCard] = field(default_factory=list)
     errors: list[DeckError] = field(default_factory=list)
     warnings: list[DeckError] = field(default_factory=list)
-    skipped: list[DeckError] = field(default_factory=list)  # per-card errors: the card is left out, the rest of the file imports
+    # per-card errors: the card is left out, the rest of the file imports
+    skipped: list[DeckError] = field(default_factory=list)
     content_hash: str = ""  # sha256 hex of the raw file bytes

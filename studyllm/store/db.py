@@ -228,6 +228,8 @@ def grow_page_cache(conn: Connection, cards: int) -> None:
     conn.execute(f"PRAGMA cache_size = {-want_kib}")
 
 
+
+
 def schema_version(conn: Connection) -> int | None:
     """The database's schema version: ``PRAGMA user_version``, or for a database of schema 1
     (which kept it in the ``meta`` table) that row; ``None`` for a database without one.

@@ -1,12 +1,14 @@
 """Import Markdown decks into the store, keeping progress across edits.
 
-Each file is synced in one transaction: a file with errors changes nothing, and the
+Each file is synced in one short write transaction, after its changes were computed on a
+read snapshot (no lock held while matching): a file with errors changes nothing, and the
 other files still import. Nothing is ever written into the user's Markdown.
 
-Identity in layers (see ``studyllm.decks.identity``): exact content hash, then the
-normalised hash, then same heading path and similar text, otherwise a new card.
-Cards that disappear from the file are archived with their history and come back
-with it when the text returns.
+Identity: :func:`studyllm.decks.identity.match_cards` (the ladder in ``docs/deck-format.md``).
+Cards that disappear from the file are archived with their history and come back with it
+when the text returns; a card moved to another file of the same folder keeps its history;
+possible rewrites are reported, and linked when the learner confirms them
+(:mod:`studyllm.store.links`). Imported paths are tracked (:mod:`studyllm.store.sources`).
 """
 
 from __future__ import annotations
@@ -14,30 +16,83 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studyllm.decks.identity import (
-    SIMILARITY_THRESHOLD,
-    card_text,
-    join_card_text,
-    normalise,
-    similarity,
-    stable_uid,
-    text_hash,
-)
+from studyllm.decks.identity import MatchCard, card_text, match_cards, normalise, stable_uid, text_hash
 from studyllm.decks.model import DeckError, ParsedDeck
 from studyllm.decks.source import DeckReadError, read_deck_bytes, what_is
 from studyllm.store import constants as m
-from studyllm.store.db import Connection, dumps, grow_page_cache, write_tx
+from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
+from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
 
 Progress = Callable[[int, int, str], None]
+# how possible rewrites are decided: "all", "none"/None, or a function given them that
+# returns the indexes to link
+LinkChoice = str | Callable[[list["RewriteReport"]], Iterable[int]] | None
+
+
+@dataclass
+class CardChange:
+    """One line of the per-card report: what the import did to one card."""
+
+    action: str  # "new", "updated", "moved", "archived", "restored", "linked"
+    path: str
+    line: int
+    front: str  # cut to one line
+    uid: str
+    layer: str = ""  # which rung of the identity ladder matched it (docs/deck-format.md)
+    score: float = 1.0
+    old_front: str = ""  # "updated": the front before, when it changed
+    old_uid: str = ""  # "linked": the card whose answers were moved here
+    hashes: tuple[str, str] = field(default=("", ""), repr=False, compare=False)  # (content, normalised)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action, "path": self.path, "line": self.line, "front": self.front,
+                               "uid": self.uid}
+        if self.layer:
+            out["matched_by"] = self.layer
+            out["similarity"] = self.score
+        if self.old_front and self.old_front != self.front:
+            out["old_front"] = self.old_front
+        if self.old_uid:
+            out["old_uid"] = self.old_uid
+        return out
+
+
+@dataclass
+class RewriteReport:
+    """A possible rewrite: a stored card with history and a new card that look like the same
+    card but score below the automatic threshold. Linking moves the history onto the new card."""
+
+    old_id: int
+    old_uid: str
+    old_front: str
+    old_back: str
+    old_line: int
+    old_archived: bool
+    new_uid: str
+    new_front: str
+    new_back: str
+    new_line: int
+    path: str
+    score: float
+    reviews: int
+    linked: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "old": {"uid": self.old_uid, "line": self.old_line, "front": self.old_front, "back": self.old_back,
+                    "reviews": self.reviews},
+            "new": {"uid": self.new_uid, "line": self.new_line, "front": self.new_front, "back": self.new_back},
+            "path": self.path, "similarity": self.score, "linked": self.linked,
+        }
 
 
 @dataclass
@@ -51,10 +106,15 @@ class DeckReport:
     moved: int = 0
     archived: int = 0
     restored: int = 0
+    linked: int = 0
     skipped: bool = False  # file content identical to the last import: not parsed at all
     errors: list[DeckError] = field(default_factory=list)
     warnings: list[DeckError] = field(default_factory=list)
-    card_errors: list[DeckError] = field(default_factory=list)  # cards left out (ParsedDeck.skipped)
+    card_errors: list[DeckError] = field(default_factory=list)  # cards the parser left out (the rest imported)
+    cards: list[CardChange] = field(default_factory=list)  # every card that is not unchanged
+    rewrites: list[RewriteReport] = field(default_factory=list)
+    moved_from: str = ""  # the deck was taken over from this (gone) file
+    overridden_by: str = ""  # a shipped deck not read: the learner's copy with its id replaces it
 
     @property
     def ok(self) -> bool:
@@ -63,6 +123,8 @@ class DeckReport:
     def summary(self) -> str:
         if self.errors:
             return f"{len(self.errors)} error(s), nothing changed"
+        if self.overridden_by:
+            return f"shipped deck replaced by your copy {self.overridden_by}"
         if self.skipped:
             return f"unchanged file ({self.unchanged} cards)"
         parts = [f"{self.new} new", f"{self.unchanged} unchanged", f"{self.updated} updated (progress kept)"]
@@ -71,6 +133,12 @@ class DeckReport:
         parts.append(f"{self.archived} archived (history kept)")
         if self.restored:
             parts.append(f"{self.restored} restored")
+        if self.linked:
+            parts.append(f"{self.linked} linked")
+        if self.rewrites and len(self.rewrites) > self.linked:
+            parts.append(f"{len(self.rewrites) - self.linked} possible rewrite(s)")
+        if self.card_errors:
+            parts.append(f"{len(self.card_errors)} card(s) skipped")
         return ", ".join(parts)
 
 
@@ -78,6 +146,7 @@ class DeckReport:
 class ImportReport:
     decks: list[DeckReport] = field(default_factory=list)
     dry_run: bool = False
+    missing: list[str] = field(default_factory=list)  # tracked sources not found (their cards are kept)
 
     @property
     def errors(self) -> list[DeckError]:
@@ -92,9 +161,11 @@ class ImportReport:
         return not self.errors
 
     def totals(self) -> dict[str, int]:
-        keys = ("new", "unchanged", "updated", "moved", "archived", "restored")
+        keys = ("new", "unchanged", "updated", "moved", "archived", "restored", "linked")
         out = {k: sum(getattr(d, k) for d in self.decks) for k in keys}
         out["errors"] = len(self.errors)
+        out["possible_rewrites"] = sum(len(d.rewrites) - d.linked for d in self.decks)
+        out["card_errors"] = sum(len(d.card_errors) for d in self.decks)
         out["files"] = len(self.decks)
         return out
 
@@ -171,26 +242,168 @@ def import_paths(
     progress: Progress | None = None,
     mode: str | None = None,
     strict: bool = False,
+    link: LinkChoice = None,
+    track: bool = False,
 ) -> ImportReport:
+    """Import files and folders. ``track``: remember the paths as sources re-scanned at
+    start-up (``studyllm import`` and the Import screen do; the start-up scan itself doesn't)."""
+    paths = [Path(p) for p in paths]
     files, path_errors = collect_files(paths)
     report = ImportReport(dry_run=dry_run)
     for err in path_errors:
         report.decks.append(DeckReport(path=err.path, errors=[err]))
+    roots = _folder_roots(store, paths)
     for i, f in enumerate(files):
         if progress:
             progress(i, len(files), str(f))
-        report.decks.append(import_file(store, f, dry_run=dry_run, outline=outline, force=force, mode=mode,
-                                        strict=strict))
+        d = import_file(store, f, dry_run=dry_run, outline=outline, force=force, mode=mode,
+                        strict=strict, link=link)
+        report.decks.append(d)
+        if not dry_run and d.ok and (d.new or d.archived):
+            _moves_across_files(store, d, report, roots)
     if progress:
         progress(len(files), len(files), "")
+    if not dry_run:
+        if track:
+            from studyllm.store.sources import track as remember
+
+            remember(store, [p for p in paths if p.exists()])
+        moved = [(d.moved_from, str(Path(d.path).resolve())) for d in report.decks if d.moved_from]
+        if moved:
+            from studyllm.store.sources import note_moves
+
+            note_moves(store, moved)
     return report
+
+
+def _folder_roots(store: Store, paths: list[Path]) -> list[str]:
+    """Folders inside which a card may move from one file to another and keep its history:
+    the folders being imported, the tracked folders, the deck folders and the shipped decks."""
+    roots = {str(p.resolve()) for p in paths if p.is_dir()}
+    with store.database.connect() as conn:
+        roots.update(r[0] for r in conn.execute("SELECT path FROM source WHERE is_dir = 1"))
+    roots.update(str(f.resolve()) for f in deck_folders(store))
+    return sorted(roots)
+
+
+def _same_folder(a: str, b: str, roots: list[str]) -> bool:
+    if os.path.dirname(a) == os.path.dirname(b):
+        return True
+    return any(a.startswith(r + os.sep) and b.startswith(r + os.sep) for r in roots)
+
+
+def _moves_across_files(store: Store, d: DeckReport, report: ImportReport, roots: list[str]) -> None:
+    """A card cut from one deck file and pasted into another of the same folder keeps its
+    history: a new card with the same text (exact or normalised) as an archived, answered card
+    of another deck takes that card's place, whichever file was imported first. Only a new card
+    nobody has answered is replaced, and only when exactly one such pair exists."""
+    new_cards = [c for c in d.cards if c.action == "new"]
+    gone_uids = [c.uid for c in d.cards if c.action == "archived" and c.hashes[0]]  # answered ones
+    pairs: list[tuple[int, int]] = []  # (old card with history, fresh card)
+    with store.database.connect() as conn:
+        new_uids: list[str] = []
+        if new_cards:
+            # only the new cards whose text an archived, answered card of another deck has
+            answered_gone: set[str] = set()
+            for chash, nhash in conn.execute(
+                "SELECT c.content_hash, c.norm_hash FROM card_state s JOIN card c ON c.id = s.card_id"
+                " WHERE s.queue = ? AND s.reviews > 0 AND c.deck_id <> (SELECT id FROM deck WHERE key = ?)",
+                (m.QUEUE_ARCHIVED, d.key)):
+                answered_gone.update((chash, nhash))
+            new_uids = [c.uid for c in new_cards if c.hashes[0] in answered_gone or c.hashes[1] in answered_gone]
+
+        def lookup(uid: str, want_archived: bool) -> tuple[int, int] | None:
+            me = conn.execute(
+                "SELECT c.id, c.content_hash, c.norm_hash, d.source_path FROM card c JOIN deck d ON d.id = c.deck_id"
+                " WHERE c.uid = ?", (uid,)).fetchone()
+            if me is None:
+                return None
+            cid, chash, nhash, src = me
+            for col, value in (("content_hash", chash), ("norm_hash", nhash)):
+                rows = conn.execute(
+                    "SELECT c.id, d.source_path, s.reviews, (SELECT count(*) FROM review_log l WHERE l.card_id = c.id),"
+                    " EXISTS (SELECT 1 FROM card_link k WHERE k.old_card_id = c.id OR k.new_card_id = c.id)"
+                    f" FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
+                    f" WHERE c.{col} = ? AND c.id <> ? AND c.archived = ? AND d.id <> (SELECT deck_id FROM card"
+                    " WHERE id = ?)",
+                    (value, cid, int(want_archived), cid)).fetchall()
+                fits = [r for r in rows if not r[4] and src and r[1] and _same_folder(src, r[1], roots)
+                        and ((r[3] > 0) if want_archived else (r[2] == 0 and r[3] == 0))]
+                if len(fits) == 1:
+                    return (fits[0][0], cid) if want_archived else (cid, fits[0][0])
+                if fits:
+                    return None  # ambiguous: leave both as they are
+            return None
+
+        for uid in new_uids:
+            pair = lookup(uid, True)
+            if pair:
+                pairs.append(pair)
+        for uid in gone_uids:
+            pair = lookup(uid, False)
+            if pair and pair[0] not in {p[0] for p in pairs}:
+                has_logs = conn.execute("SELECT count(*) FROM review_log WHERE card_id = ?",
+                                                (pair[0],)).fetchone()[0]
+                if has_logs:
+                    pairs.append(pair)
+    if not pairs:
+        return
+    with write_tx(store.database) as conn:
+        done = [t for old_id, fresh_id in dict(pairs).items() if (t := _take_place(conn, store, old_id, fresh_id))]
+    for uid, fresh_uid, src, line, front in done:
+        found_new = False
+        for deck in report.decks:
+            for i, ch in enumerate(deck.cards):
+                if ch.uid == fresh_uid and ch.action == "new":
+                    deck.new -= 1
+                    deck.moved += 1
+                    deck.cards[i] = CardChange("moved", ch.path, ch.line, ch.front, uid, layer="other file")
+                    found_new = True
+            kept = [ch for ch in deck.cards if not (ch.uid == uid and ch.action == "archived")]
+            deck.archived -= len(deck.cards) - len(kept)
+            deck.cards = kept
+        if not found_new:  # its new place was imported earlier
+            d.moved += 1
+            d.cards.append(CardChange("moved", src, line, _one_line(front), uid, layer="other file"))
+
+
+def _take_place(conn: Connection, store: Store, old_id: int, fresh_id: int) -> tuple[str, str, str, int, str] | None:
+    """Inside a write transaction: the answered, archived card ``old_id`` takes the place (deck,
+    text, position) of the unanswered card ``fresh_id``, which is removed."""
+    fresh = conn.execute(
+        "SELECT c.deck_id, c.kind, c.variant, c.front, c.back, c.extra, c.heading_path, c.tags, c.line, c.position,"
+        " c.content_hash, c.norm_hash, c.uid, s.position, s.reviews, d.source_path"
+        " FROM card c JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?",
+        (fresh_id,)).fetchone()
+    old = conn.execute(
+        "SELECT c.uid, c.archived, d.source_path, s.reviews, s.repetitions, s.suspended FROM card c"
+        " JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?", (old_id,)).fetchone()
+    if fresh is None or old is None or fresh[14] != 0 or not old[1]:
+        return None
+    if conn.execute("SELECT 1 FROM review_log WHERE card_id = ? LIMIT 1", (fresh_id,)).fetchone():
+        return None
+    conn.execute("DELETE FROM card_state WHERE card_id = ?", (fresh_id,))
+    conn.execute("DELETE FROM card WHERE id = ?", (fresh_id,))
+    now = store.utc_now_iso()
+    conn.execute("UPDATE deck SET updated_at = ? WHERE id IN (?, (SELECT deck_id FROM card WHERE id = ?))",
+                         (now, fresh[0], old_id))
+    conn.execute(
+        "UPDATE card SET deck_id=?, kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
+        " position=?, content_hash=?, norm_hash=?, archived=0, updated_at=? WHERE id=?",
+        (*fresh[:12], now, old_id))
+    q = queue_for(reviews=old[3], repetitions=old[4], suspended=bool(old[5]), archived=False)
+    conn.execute("UPDATE card_state SET deck_id=?, position=?, queue=? WHERE card_id=?",
+                         (fresh[0], fresh[13], q, old_id))
+    return old[0], fresh[12], fresh[15], fresh[8], fresh[3]
 
 
 ANKI_SUFFIXES = (".tsv", ".csv", ".txt")  # Anki "Notes in Plain Text" exports
 
 
-def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False,
-                mode: str | None = None, strict: bool = False) -> DeckReport:
+def import_file(
+    store: Store, path: Path, *, dry_run: bool = False, outline: bool = False, force: bool = False,
+    mode: str | None = None, strict: bool = False, link: LinkChoice = None,
+) -> DeckReport:
     source = str(path.resolve())
     max_bytes = store.setting("max_deck_mb") * 1024 * 1024
     try:
@@ -221,32 +434,83 @@ def import_file(store: Store, path: Path, *, dry_run: bool = False, outline: boo
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
                              separators=separators)
     parsed.content_hash = digest
-    return import_parsed(store, parsed, source_path=source, dry_run=dry_run)
+    return import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
 
 
-def import_parsed(store: Store, parsed: ParsedDeck, *, source_path: str, dry_run: bool = False) -> DeckReport:
-    """Sync one parsed deck into the store in a single transaction."""
-    report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title, warnings=list(parsed.warnings),
-                        card_errors=list(parsed.skipped))
+def import_parsed(
+    store: Store, parsed: ParsedDeck, *, source_path: str, dry_run: bool = False, link: LinkChoice = None,
+) -> DeckReport:
+    """Sync one parsed deck into the store.
+
+    The changes are computed first on a read snapshot (no lock held), then written in one
+    short write transaction; if the deck changed in between (another import), the plan is
+    computed again. ``link`` decides the possible rewrites: ``"all"``, ``"none"``/``None``
+    (listed only), or a function given the rewrites that returns the indexes to link."""
+    report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title, warnings=list(parsed.warnings))
+    report.card_errors = list(parsed.skipped)
     if parsed.errors:
         report.errors = list(parsed.errors)
         return report
     from studyllm.decks.parser import paused_gc
 
-    try:
-        with paused_gc(), write_tx(store.database) as conn:
-            err = _sync(conn, store, parsed, source_path, report)
-            if err:
-                report.errors.append(err)
-                raise _DryRun  # roll back
+    for _attempt in range(5):
+        attempt = DeckReport(path=report.path, key=report.key, title=report.title, warnings=list(report.warnings),
+                             card_errors=list(report.card_errors))
+        with paused_gc():
+            with store.database.connect() as conn:
+                plan = _plan(conn, store, parsed, source_path, attempt)
+            if isinstance(plan, DeckError):
+                attempt.errors.append(plan)
+                return attempt
+            if plan is None:  # nothing to do (a shipped deck the learner's copy replaces)
+                return attempt
             if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+                return attempt
+            chosen = _choose_links(attempt.rewrites, link)
+            with write_tx(store.database) as conn:
+                if _stamp(conn, plan.deck_id, parsed.key) != plan.stamp:
+                    continue  # changed since it was read: plan again
+                _write(conn, store, plan)
+                for i in chosen:
+                    rw = attempt.rewrites[i]
+                    new_id = plan.new_ids.get(rw.new_uid)
+                    if new_id is not None:
+                        link_cards(conn, store, rw.old_id, new_id)
+                        rw.linked = True
+                        attempt.cards.append(CardChange("linked", rw.path, rw.new_line, rw.new_front, rw.new_uid,
+                                                        layer="confirmed", score=rw.score, old_uid=rw.old_uid))
+                        attempt.linked += 1
+        return attempt
+    report.errors.append(DeckError("the deck kept changing during the import (another import running?); "
+                                   "nothing changed", path=parsed.path, hint="try again"))
     return report
 
 
-@dataclass
+def _choose_links(rewrites: list[RewriteReport], link: LinkChoice) -> list[int]:
+    if not rewrites or link is None or link == "none":
+        return []
+    if link == "all":
+        return list(range(len(rewrites)))
+    if callable(link):
+        return sorted({i for i in link(rewrites) if 0 <= i < len(rewrites)})
+    raise ValueError(f"link must be 'all', 'none' or a function, not {link!r}")
+
+
+def _stamp(conn: Connection, deck_id: int | None, key: str) -> tuple:
+    """What must not change between planning and writing: the deck row and its cards."""
+    if deck_id is None:
+        row = conn.execute("SELECT id FROM deck WHERE key = ?", (key,)).fetchone()
+        return ("new", row[0] if row else None)
+    # every write to a deck's cards (import, a card moving between files) sets the deck's
+    # updated_at; the count runs on the (deck_id, position) index
+    return tuple(conn.execute(
+        "SELECT key, source_path, content_hash, updated_at, archived,"
+        " (SELECT count(*) FROM card WHERE deck_id = ?1) FROM deck WHERE id = ?1",
+        (deck_id,),
+    ).fetchone() or ())
+
+
+@dataclass(slots=True)
 class _Old:
     id: int
     uid: str
@@ -255,18 +519,93 @@ class _Old:
     kind: str
     variant: str
     heading_path: str
-    text: str
+    front: str
+    back: str
+    extra: str
     archived: bool
     line: int
     position: int
+    reviews: int
+    linked_away: bool
 
 
-def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport) -> DeckError | None:
+@dataclass
+class _Plan:
+    deck_id: int | None
+    key: str
+    stamp: tuple
+    deck_fields: tuple
+    adopt_from: int | None  # deck id of a moved/renamed file's deck taken over
+    new_cards: list[tuple] = field(default_factory=list)  # without id: (uid, *row)
+    new_positions: list[int] = field(default_factory=list)
+    updates: list[tuple] = field(default_factory=list)
+    state_pos: list[tuple[int, int]] = field(default_factory=list)  # (gpos, card id)
+    restores: list[int] = field(default_factory=list)
+    to_archive: list[int] = field(default_factory=list)
+    new_ids: dict[str, int] = field(default_factory=dict)  # uid -> card id, filled by _write
+    now: str = ""
+    position: int = 0
+
+
+def _one_line(text: str, width: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _find_moved_deck(conn: Connection, parsed: ParsedDeck, source_path: str) -> tuple | None:
+    """A deck whose file is gone and that this file continues (renamed or moved, a new deck
+    key): the same file content, or at least half of this file's cards in it and at least half
+    of its cards in this file."""
+    gone = [
+        r for r in conn.execute("SELECT id, key, source_path, content_hash, position FROM deck")
+        # gone from a folder that is still there (renamed or moved away), not on a drive
+        # that is missing
+        if r[2] and r[2] != source_path and not Path(r[2]).exists() and Path(r[2]).parent.is_dir()
+    ]
+    if not gone:
+        return None
+    for r in gone:
+        if parsed.content_hash and r[3] == parsed.content_hash:
+            return r
+    hashes = list({text_hash(card_text(c)) for c in parsed.cards})
+    if not hashes:
+        return None
+    ids = {r[0]: r for r in gone}
+    counts: dict[int, int] = defaultdict(int)
+    for i in range(0, len(hashes), 500):
+        chunk = hashes[i:i + 500]
+        for did, n in conn.execute(
+            f"SELECT deck_id, count(*) FROM card WHERE content_hash IN ({','.join('?' * len(chunk))}) GROUP BY deck_id",
+            tuple(chunk),
+        ):
+            if did in ids:
+                counts[did] += n
+    if not counts:
+        return None
+    best = max(counts, key=lambda d: (counts[d], -d))
+    if counts[best] * 2 < len(hashes):
+        return None
+    # and at least half of that deck's cards are in this file (a new deck that borrows a few
+    # cards of a deleted one is not its continuation)
+    size = conn.execute("SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (best,)).fetchone()[0]
+    return ids[best] if counts[best] * 2 >= size else None
+
+
+def _plan(
+    conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport,
+) -> _Plan | DeckError | None:
     now = store.utc_now_iso()
     deck = conn.execute(
         "SELECT id, source_path, position FROM deck WHERE key = ?", (parsed.key,)
     ).fetchone()
-    if deck and deck[1] != source_path and deck[1] and Path(deck[1]).exists() and not _same_file(deck[1], source_path):
+    if (deck and deck[1] != source_path and deck[1] and Path(deck[1]).exists() and not _same_file(deck[1], source_path)
+            and not _is_shipped(deck[1])):
+        if _is_shipped(source_path):
+            # the learner's own copy of a shipped deck (same id) has taken over: the shipped
+            # file of that id is left alone, whatever an upgrade changed in it
+            report.skipped = True
+            report.overridden_by = deck[1]
+            return None
         return DeckError(
             f"deck id {parsed.key!r} is already used by {deck[1]}",
             path=parsed.path,
@@ -274,159 +613,291 @@ def _sync(conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, 
                   if Path(parsed.path).suffix.lower() in ANKI_SUFFIXES
                   else "give this deck its own `id:` in the front matter"),
         )
+    adopt_from = None
+    if deck is None:
+        moved = _find_moved_deck(conn, parsed, source_path)
+        if moved is not None:
+            adopt_from = moved[0]
+            deck = (moved[0], moved[2], moved[4])
+            report.moved_from = moved[2]
+            report.warnings.append(DeckError(
+                f"this file continues the deck {moved[1]!r} of {moved[2]}, which is gone: its cards and history"
+                " are kept", path=parsed.path))
+    if deck and deck[1] and deck[1] != source_path and _is_shipped(deck[1]) and not _is_shipped(source_path):
+        report.warnings.append(DeckError(
+            f"this file takes over the shipped deck {parsed.key!r} (same id) with all its progress; the shipped "
+            "file is no longer read (delete this file to go back to it)", path=parsed.path))
+    deck_id = deck[0] if deck else None
+    stamp = _stamp(conn, deck_id, parsed.key)
     deck_fields = (
         parsed.title, source_path, parsed.content_hash, dumps(list(parsed.tags)), dumps(parsed.options),
         parsed.mode, now,
     )
-    if deck is None:
-        position = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM deck").fetchone()[0]
-        deck_id = conn.execute(
-            "INSERT INTO deck (key, title, source_path, content_hash, tags, options, mode, updated_at, position,"
-            " archived, created_at) VALUES (?,?,?,?,?,?,?,?,?,0,?) RETURNING id",
-            (parsed.key, *deck_fields, position, now),
-        ).fetchone()[0]
-    else:
-        deck_id, position = deck[0], deck[2]
-        conn.execute(
-            "UPDATE deck SET title=?, source_path=?, content_hash=?, tags=?, options=?, mode=?, updated_at=?,"
-            " archived=0 WHERE id=?",
-            (*deck_fields, deck_id),
-        )
+    position = (deck[2] if deck else
+                conn.execute("SELECT coalesce(max(position), -1) + 1 FROM deck").fetchone()[0])
+    plan = _Plan(deck_id=deck_id, key=parsed.key, stamp=stamp, deck_fields=deck_fields, adopt_from=adopt_from,
+                 now=now, position=position)
 
-    old_rows = [
-        _Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], text=join_card_text(r[4], r[5], r[7], r[8], r[9]),
-             archived=bool(r[10]), line=r[11], position=r[12])
-        for r in conn.execute(
-            "SELECT id, uid, content_hash, norm_hash, kind, variant, heading_path, front, back, extra,"
-            " archived, line, position FROM card WHERE deck_id = ?",
-            (deck_id,),
-        )
-    ]
-    o: _Old | None  # an old card, then (below) the old card matched to each parsed one, if any
-    by_hash: dict[str, list[_Old]] = defaultdict(list)
-    by_norm: dict[str, list[_Old]] = defaultdict(list)
-    for o in old_rows:
-        by_hash[o.content_hash].append(o)
-        by_norm[o.norm_hash].append(o)
-    claimed: set[int] = set()
+    old_rows: list[_Old] = []
+    if deck_id is not None:
+        linked_away = {r[0] for r in conn.execute("SELECT old_card_id FROM card_link")}
+        # the text columns are read later, only for the cards the hash layers leave unmatched
+        old_rows = [
+            _Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], "", "", "", bool(r[7]), r[8], r[9], r[10] or 0,
+                 r[0] in linked_away)
+            for r in conn.execute(
+                "SELECT c.id, c.uid, c.content_hash, c.norm_hash, c.kind, c.variant, c.heading_path,"
+                " c.archived, c.line, c.position, s.reviews"
+                " FROM card c LEFT JOIN card_state s ON s.card_id = c.id WHERE c.deck_id = ?",
+                (deck_id,),
+            )
+        ]
+    loaded: dict[int, tuple[str, str, str]] = {}
 
-    def take(candidates: list[_Old]) -> _Old | None:
-        # prefer a live card over an archived one with the same text
-        best = None
-        for o in candidates:
-            if o.id in claimed:
-                continue
-            if not o.archived:
-                best = o
-                break
-            best = best or o
-        if best is not None:
-            claimed.add(best.id)
-        return best
+    def old_text(ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        want = [i for i in ids if i not in loaded]
+        if len(want) > 2000:
+            rows = conn.execute("SELECT id, front, back, extra FROM card WHERE deck_id = ?", (deck_id,))
+            loaded.update((r[0], (r[1], r[2], r[3])) for r in rows)
+        else:
+            for k in range(0, len(want), 500):
+                chunk = want[k:k + 500]
+                loaded.update((r[0], (r[1], r[2], r[3])) for r in conn.execute(
+                    f"SELECT id, front, back, extra FROM card WHERE id IN ({','.join('?' * len(chunk))})",
+                    tuple(chunk)))
+        return {i: loaded[i] for i in ids if i in loaded}
 
     cards = parsed.cards
     texts = [card_text(c) for c in cards]
     hashes = [text_hash(t) for t in texts]
-    match: list[_Old | None] = [take(by_hash.get(h, [])) for h in hashes] if old_rows else [None] * len(cards)
-    # the normalised hash is only needed to match leftovers and to store with changed/new cards
-    norms = [o.norm_hash if o is not None and o.content_hash == h else text_hash(normalise(t))
-             for t, h, o in zip(texts, hashes, match, strict=True)]
     path_json: dict[tuple[str, ...], str] = {}
     paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
              for c in cards]
-    if old_rows:
-        for i in range(len(cards)):
-            if match[i] is None:
-                match[i] = take(by_norm.get(norms[i], []))
-    unmatched = [i for i in range(len(cards)) if match[i] is None] if old_rows else []
-    if unmatched:
-        pool: dict[tuple[str, str, str], list[_Old]] = defaultdict(list)
-        for o in old_rows:
-            if o.id not in claimed:
-                pool[(o.kind, o.variant, o.heading_path)].append(o)
-        for i in unmatched:
-            c = cards[i]
-            cands = [o for o in pool.get((c.kind, c.variant, paths[i]), []) if o.id not in claimed]
-            if not cands:
-                continue
-            mine = normalise(texts[i])
-            scored = [(similarity(mine, normalise(o.text)), o) for o in cands]
-            score, best = max(scored, key=lambda t: t[0])
-            if score >= SIMILARITY_THRESHOLD:
-                claimed.add(best.id)
-                match[i] = best
+    extras = [dumps(c.extra) if c.extra else "{}" for c in cards]
+    by_id = {o.id: o for o in old_rows}
+    match_pairs: dict[int, tuple[int, str, float]] = {}
+    rewrites = []
+    norms: list[str] = [""] * len(cards)
+    # a card whose answers were moved onto a confirmed rewrite stays archived: matching
+    # ignores it (its text coming back is a new card; `studyllm unlink` undoes the link)
+    candidates = [o for o in old_rows if not o.linked_away]
+    if candidates:
+        # the exact layer here, on the rows as read (most cards of a re-import are unchanged);
+        # identity.match_cards gets only what is left. Equal texts pair off in file order,
+        # a live stored card before an archived one.
+        by_hash: dict[str, list[_Old]] = defaultdict(list)
+        for o in sorted(candidates, key=lambda o: (not o.archived, -o.position)):
+            by_hash[o.content_hash].append(o)
+        free = {o.id for o in candidates}
+        left: list[int] = []
+        for i, h in enumerate(hashes):
+            bucket = by_hash.get(h)
+            while bucket:
+                o = bucket.pop()
+                if o.id in free:
+                    free.discard(o.id)
+                    match_pairs[i] = (o.id, "exact", 1.0)
+                    norms[i] = o.norm_hash
+                    break
+            else:
+                left.append(i)
+        for i in left:
+            norms[i] = text_hash(normalise(texts[i]))
+        if left and free:
+            result = match_cards(
+                [MatchCard(o.id, o.kind, o.variant, "", "", "", o.heading_path, o.position, o.content_hash,
+                           o.norm_hash, o.archived, o.reviews > 0) for o in candidates if o.id in free],
+                [MatchCard(i, cards[i].kind, cards[i].variant, cards[i].front, cards[i].back, extras[i], paths[i], i,
+                           hashes[i], norms[i]) for i in left],
+                old_text,
+                fronts=Counter(c.front for c in cards), backs=Counter(c.back for c in cards),
+            )
+            match_pairs.update(result.pairs)
+            rewrites = result.rewrites
+    else:
+        norms = [text_hash(normalise(t)) for t in texts]
+
+    # the stored text of the cards the report shows: updated, archived, possible rewrites
+    paired = {o_id for o_id, _, _ in match_pairs.values()}
+    shown_ids = [o_id for i, (o_id, _, _) in match_pairs.items() if by_id[o_id].content_hash != hashes[i]]
+    shown_ids += [o.id for o in old_rows if o.id not in paired and not o.archived]
+    shown_ids += [rw.old for rw in rewrites]
+    if shown_ids and deck_id is not None:
+        for k, (front, back, extra) in old_text(shown_ids).items():
+            o = by_id[k]
+            o.front, o.back, o.extra = front, back, extra
 
     taken_uids = {o.uid for o in old_rows}
-    next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
-    if len(cards) > 1000:  # a bulk write: keep the card indexes' pages in memory
-        grow_page_cache(conn, next_id + len(cards))
-    new_cards: list[tuple] = []
-    new_states: list[tuple] = []
-    updates: list[tuple] = []
-    restores: list[int] = []
-    state_pos: list[tuple] = []
+    new_uid: dict[int, str] = {}
+    claimed: set[int] = set()
     for i, c in enumerate(cards):
-        o = match[i]
         gpos = position * DECK_SLOT + i
         row = (
-            c.kind, c.variant, c.front, c.back, dumps(c.extra) if c.extra else "{}", paths[i],
+            c.kind, c.variant, c.front, c.back, extras[i], paths[i],
             dumps(list(c.tags)) if c.tags else "[]", c.line, i, hashes[i], norms[i],
         )
-        if o is None:
+        pair = match_pairs.get(i)
+        if pair is None:
             uid = stable_uid(parsed.key, hashes[i], taken_uids)
             taken_uids.add(uid)
-            new_cards.append((next_id, uid, deck_id, *row, now, now))
-            new_states.append((next_id, deck_id, gpos))
-            next_id += 1
+            new_uid[i] = uid
+            plan.new_cards.append((uid, *row))
+            plan.new_positions.append(gpos)
             report.new += 1
+            report.cards.append(CardChange("new", parsed.path, c.line, _one_line(c.front), uid,
+                                           hashes=(hashes[i], norms[i])))
             continue
+        o = by_id[pair[0]]
+        claimed.add(o.id)
+        layer, score = pair[1], pair[2]
         if o.archived:
-            restores.append(o.id)
+            plan.restores.append(o.id)
             report.restored += 1
+            report.cards.append(CardChange("restored", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
         if o.content_hash != hashes[i]:
             report.updated += 1
+            if not o.archived:
+                report.cards.append(CardChange("updated", parsed.path, c.line, _one_line(c.front), o.uid, layer,
+                                               score, old_front=_one_line(o.front)))
         elif o.heading_path != paths[i]:
             report.moved += 1
+            if not o.archived:
+                report.cards.append(CardChange("moved", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
         else:
             report.unchanged += 1
         if (o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i
                 or o.archived):
-            updates.append((*row, now, o.id))
-            state_pos.append((gpos, deck_id, o.id))
-    to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
-    report.archived = len(to_archive)
+            plan.updates.append((*row, now, o.id))
+            plan.state_pos.append((gpos, o.id))
+    plan.to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
+    report.archived = len(plan.to_archive)
+    for cid in plan.to_archive:
+        o = by_id[cid]
+        report.cards.append(CardChange("archived", parsed.path, o.line, _one_line(o.front), o.uid,
+                                       hashes=(o.content_hash, o.norm_hash) if o.reviews else ("", "")))
+    for rw in rewrites:
+        o, c = by_id[rw.old], cards[rw.new]
+        report.rewrites.append(RewriteReport(
+            old_id=o.id, old_uid=o.uid, old_front=o.front, old_back=o.back, old_line=o.line, old_archived=o.archived,
+            new_uid=new_uid[rw.new], new_front=c.front, new_back=c.back, new_line=c.line, path=parsed.path,
+            score=rw.score, reviews=o.reviews,
+        ))
+    if parsed.skipped and plan.to_archive:
+        # a card the parser left out must not lose its place: keep the file's stored cards
+        report.warnings.append(DeckError(
+            f"{len(parsed.skipped)} card(s) could not be read; {len(plan.to_archive)} stored card(s) no longer"
+            " found in the file are kept (not archived) until the file reads cleanly", path=parsed.path,
+            hint="fix the errors listed below and import again"))
+        kept = set(plan.to_archive)
+        plan.to_archive = []
+        report.archived = 0
+        report.rewrites = [r for r in report.rewrites if r.old_id not in kept]
+        report.cards = [ch for ch in report.cards if ch.action != "archived"]
+    return plan
 
-    if new_cards:
+
+def _write(conn: Connection, store: Store, plan: _Plan) -> None:
+    """Write a plan (inside the write transaction): a handful of bulk statements."""
+    now = plan.now
+    if plan.deck_id is None:
+        plan.deck_id = conn.execute(
+            "INSERT INTO deck (key, title, source_path, content_hash, tags, options, mode, updated_at, position,"
+            " archived, created_at) VALUES (?,?,?,?,?,?,?,?,?,0,?) RETURNING id",
+            (plan.key, *plan.deck_fields, plan.position, now),
+        ).fetchone()[0]
+    else:
+        conn.execute(
+            "UPDATE deck SET key=?, title=?, source_path=?, content_hash=?, tags=?, options=?, mode=?, updated_at=?,"
+            " archived=0 WHERE id=?",
+            (plan.key, *plan.deck_fields, plan.deck_id),
+        )
+    deck_id = plan.deck_id
+    cards = len(plan.new_cards) + len(plan.updates)
+    next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
+    if cards > 1000:  # a bulk write: keep the card indexes' pages in memory
+        grow_page_cache(conn, next_id + cards)
+    if plan.new_cards:
+        rows, states = [], []
+        for k, (card, gpos) in enumerate(zip(plan.new_cards, plan.new_positions, strict=True)):
+            cid = next_id + k
+            rows.append((cid, card[0], deck_id, *card[1:], now, now))
+            states.append((cid, deck_id, gpos))
+            plan.new_ids[card[0]] = cid
         conn.executemany(
             "INSERT INTO card (id, uid, deck_id, kind, variant, front, back, extra, heading_path, tags, line,"
             " position, content_hash, norm_hash, created_at, updated_at, archived)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
-            new_cards,
+            rows,
         )
         conn.executemany(
             f"INSERT INTO card_state (card_id, deck_id, position, queue, repetitions, ef_centi, interval, reviews,"
             f" lapses, suspended, leech) VALUES (?,?,?,{m.QUEUE_NEW},0,250,0,0,0,0,0)",
-            new_states,
+            states,
         )
-    if updates:
+    if plan.updates:
         conn.executemany(
             "UPDATE card SET kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
             " position=?, content_hash=?, norm_hash=?, updated_at=?, archived=0 WHERE id=?",
-            updates,
+            plan.updates,
         )
-        conn.executemany("UPDATE card_state SET position=?, deck_id=? WHERE card_id=?", state_pos)
-    for cid in restores:
+        conn.executemany("UPDATE card_state SET position=?, deck_id=? WHERE card_id=?",
+                             [(gpos, deck_id, cid) for gpos, cid in plan.state_pos])
+    for cid in plan.restores:
         st = conn.execute(
             "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
         ).fetchone()
         q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
         conn.execute("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
-    if to_archive:
-        conn.executemany("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?", [(now, i) for i in to_archive])
+    if plan.to_archive:
+        conn.executemany("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?",
+                             [(now, i) for i in plan.to_archive])
         conn.executemany(
-            f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in to_archive]
+            f"UPDATE card_state SET queue = {m.QUEUE_ARCHIVED} WHERE card_id = ?", [(i,) for i in plan.to_archive]
         )
-    return None
+
+
+def _is_shipped(path: str) -> bool:
+    from studyllm.paths import shipped_decks_dir
+
+    shipped = shipped_decks_dir()
+    return shipped is not None and Path(path).is_relative_to(shipped.resolve())
+
+
+def editable_copy(store: Store, source_path: str) -> tuple[Path, bool]:
+    """The file to open for editing a card of ``source_path``: the file itself, or, for a
+    shipped deck, a copy in the learner's deck folder (made once, then imported so it takes
+    over the shipped deck with its progress). Returns (path, copied now)."""
+    src = Path(source_path)
+    if not _is_shipped(str(src)):
+        return src, False
+    folders = [Path(p).expanduser() for p in store.setting("deck_folders")]
+    if folders:
+        target_dir = folders[0]
+    else:
+        if store.path is None:
+            raise StoreError("no deck folder to copy the shipped deck into")
+        target_dir = store.path.parent / "decks"
+        store.set_setting("deck_folders", [str(target_dir)])
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / src.name
+    if target.exists():
+        if target.read_bytes() == src.read_bytes() or _deck_source_is(store, target):
+            return target, False
+        target = target_dir / f"{src.stem}-copy{src.suffix}"
+    import shutil
+
+    shutil.copyfile(src, target)
+    report = import_file(store, target)
+    if report.errors:
+        target.unlink(missing_ok=True)
+        raise StoreError(f"could not use the copy of {src.name}: {report.errors[0]}")
+    return target, True
+
+
+def _deck_source_is(store: Store, path: Path) -> bool:
+    with store.database.connect() as conn:
+        row = conn.execute("SELECT 1 FROM deck WHERE source_path = ?", (str(path.resolve()),)).fetchone()
+    return row is not None
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -448,12 +919,21 @@ def deck_folders(store: Store) -> list[Path]:
 
 
 def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport:
-    """Re-scan the shipped decks and the user's deck folders (start-up). Unchanged files are
-    skipped by content hash without parsing; decks whose file is gone are archived."""
+    """Re-scan the shipped decks, the user's deck folders and the tracked sources (start-up,
+    and every command that reads cards). Unchanged files are skipped by content hash without
+    parsing. A deck whose file is gone from a folder that is there is archived (history kept);
+    a tracked file or folder that is missing is reported in ``report.missing`` and its decks
+    are kept as they are until it comes back or is forgotten (``studyllm sources forget``)."""
+    from studyllm.store.sources import mark_scanned, tracked_paths
+
+    tracked = tracked_paths(store)
     folders = [f for f in deck_folders(store) if f.is_dir()]
-    report = import_paths(store, folders, progress=progress)
+    present = [p for p, is_dir in tracked if (p.is_dir() if is_dir else p.is_file())]
+    missing = [p for p, is_dir in tracked if p not in present]
+    report = import_paths(store, [*folders, *present], progress=progress)
+    report.missing = [str(p) for p in missing]
     seen = {str(Path(d.path).resolve()) for d in report.decks}
-    roots = [str(f.resolve()) + os.sep for f in folders]
+    roots = [str(f.resolve()) + os.sep for f in [*folders, *(p for p in present if p.is_dir())]]
     with store.database.connect() as conn:
         gone = [
             (did, src)
@@ -462,6 +942,8 @@ def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport
         ]
     for did, _src in gone:
         archive_deck(store, did)
+    if tracked:
+        mark_scanned(store, [str(p) for p in present], report.missing)
     return report
 
 
@@ -477,12 +959,15 @@ def report_dict(report: ImportReport) -> dict[str, Any]:
     return {
         "dry_run": report.dry_run,
         "totals": report.totals(),
+        "missing_sources": list(report.missing),
         "decks": [
             {
                 "path": d.path, "key": d.key, "title": d.title, "new": d.new, "unchanged": d.unchanged,
                 "updated": d.updated, "moved": d.moved, "archived": d.archived, "restored": d.restored,
-                "skipped": d.skipped, "errors": [str(e) for e in d.errors], "warnings": [str(w) for w in d.warnings],
-                "card_errors": [str(e) for e in d.card_errors],
+                "linked": d.linked, "skipped": d.skipped, "errors": [str(e) for e in d.errors],
+                "warnings": [str(w) for w in d.warnings], "card_errors": [str(e) for e in d.card_errors],
+                "cards": [c.as_dict() for c in d.cards], "possible_rewrites": [r.as_dict() for r in d.rewrites],
+                **({"moved_from": d.moved_from} if d.moved_from else {}),
             }
             for d in report.decks
         ],

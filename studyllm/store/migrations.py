@@ -18,6 +18,8 @@ Versions:
 2. the partial index ``ix_state_due_reviews`` that the queue names (``INDEXED BY``; some
    version-1 databases already had it, created outside any version), and the version moved to
    ``PRAGMA user_version``. The ``meta`` row is still written (see :data:`LEGACY_KEY`).
+3. the ``source`` table (deck files and folders given to ``studyllm import``, re-scanned at
+   start-up) and the ``card_link`` table (rewritten cards whose history the learner linked).
 """
 
 from __future__ import annotations
@@ -41,6 +43,22 @@ def _v1_to_v2(conn: Executes) -> None:
     )
 
 
+_V3_TABLES = (
+    "CREATE TABLE source (\n\tpath VARCHAR NOT NULL, \n\tis_dir BOOLEAN NOT NULL, \n\tadded_at VARCHAR NOT NULL,"
+    " \n\tlast_import_at VARCHAR, \n\tstate VARCHAR NOT NULL, \n\tmoved_to VARCHAR, \n\tPRIMARY KEY (path)\n)",
+    "CREATE TABLE card_link (\n\tnew_card_id INTEGER NOT NULL, \n\told_card_id INTEGER NOT NULL,"
+    " \n\tlinked_at VARCHAR NOT NULL, \n\tsnapshot VARCHAR NOT NULL, \n\tPRIMARY KEY (new_card_id),"
+    " \n\tFOREIGN KEY(new_card_id) REFERENCES card (id) ON DELETE CASCADE, \n\tUNIQUE (old_card_id),"
+    " \n\tFOREIGN KEY(old_card_id) REFERENCES card (id) ON DELETE CASCADE\n)",
+)
+
+
+def _v2_to_v3(conn: Executes) -> None:
+    for statement in _V3_TABLES:
+        conn.execute(statement)
+
+
 STEPS: dict[int, Callable[[Executes], None]] = {
     1: _v1_to_v2,
+    2: _v2_to_v3,
 }

@@ -138,3 +138,30 @@ class ReviewLog(SQLModel, table=True):
     interval_after: int
     due_after: str | None = None
     state_before: str = "{}"  # JSON snapshot of card_state before this answer
+
+
+class Source(SQLModel, table=True):
+    """A file or folder given to ``studyllm import`` (or picked on the Import screen): re-scanned
+    at start-up like the ``deck_folders``. ``path`` is absolute; ``state`` is what the last scan
+    found: ``ok``, ``missing`` or ``moved`` (the decks it held now live elsewhere)."""
+
+    __tablename__ = "source"
+    path: str = Field(primary_key=True)
+    is_dir: bool = False
+    added_at: str
+    last_import_at: str | None = None
+    state: str = "ok"
+    moved_to: str | None = None
+
+
+class CardLink(SQLModel, table=True):
+    """A confirmed rewrite: ``old_card_id``'s answers were moved onto ``new_card_id``.
+    ``snapshot`` (JSON) holds both cards' state rows and the moved log rows as they were
+    before, so ``studyllm unlink`` puts everything back exactly."""
+
+    __tablename__ = "card_link"
+    new_card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True))
+    old_card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), nullable=False,
+                                              unique=True))
+    linked_at: str
+    snapshot: str = "{}"

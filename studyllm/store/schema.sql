@@ -30,6 +30,16 @@ CREATE TABLE setting (
 	PRIMARY KEY ("key")
 );
 
+CREATE TABLE source (
+	path VARCHAR NOT NULL, 
+	is_dir BOOLEAN NOT NULL, 
+	added_at VARCHAR NOT NULL, 
+	last_import_at VARCHAR, 
+	state VARCHAR NOT NULL, 
+	moved_to VARCHAR, 
+	PRIMARY KEY (path)
+);
+
 CREATE TABLE card (
 	id INTEGER NOT NULL, 
 	uid TEXT NOT NULL, 
@@ -58,6 +68,17 @@ CREATE INDEX ix_card_content_hash ON card (content_hash);
 CREATE INDEX ix_card_deck_position ON card (deck_id, position);
 
 CREATE INDEX ix_card_norm_hash ON card (norm_hash);
+
+CREATE TABLE card_link (
+	new_card_id INTEGER NOT NULL, 
+	old_card_id INTEGER NOT NULL, 
+	linked_at VARCHAR NOT NULL, 
+	snapshot VARCHAR NOT NULL, 
+	PRIMARY KEY (new_card_id), 
+	FOREIGN KEY(new_card_id) REFERENCES card (id) ON DELETE CASCADE, 
+	UNIQUE (old_card_id), 
+	FOREIGN KEY(old_card_id) REFERENCES card (id) ON DELETE CASCADE
+);
 
 CREATE TABLE card_state (
 	card_id INTEGER NOT NULL, 

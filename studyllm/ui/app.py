@@ -69,6 +69,7 @@ class StudyApp(App[None]):
         self.timer = timer  # session and answer durations (tests freeze it)
         self._start = start
         self._daily_backup = daily_backup
+        self.startup_notes: list[str] = []  # shown as toasts once the first screen is up
         theme = store.setting("theme")
         if theme in self.available_themes:
             self.theme = theme
@@ -108,6 +109,8 @@ class StudyApp(App[None]):
 
     def _after_first_frames(self) -> None:
         self._restore_gc()
+        for message in self.startup_notes:  # e.g. a tracked deck file that is missing
+            self.notify(clean(message), severity="warning", timeout=12, markup=False)
         if self._daily_backup:
             self.run_worker(self._backup, thread=True, group="backup", exit_on_error=False)
         # the study screen, imported while the learner reads home, so the study key doesn't wait for it

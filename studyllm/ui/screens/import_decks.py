@@ -1,5 +1,8 @@
 """Import: pick a file or folder, preview the report (dry run), then import with progress.
 
+The report lists every card the import changes (file:line and front). Possible rewrites
+found by the preview are shown as a checklist: the ones ticked are linked by the import.
+
 The work runs in a thread worker so a large folder never freezes the UI; progress and the
 report come back through ``call_from_thread``.
 """
@@ -16,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DirectoryTree, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Button, DirectoryTree, Footer, Header, Input, ProgressBar, SelectionList, Static
 
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.ui.screens.base import AppScreen
@@ -72,6 +75,10 @@ class ImportScreen(AppScreen[None]):
                     yield Button("Import (F6)", id="import", variant="success")
                 yield ProgressBar(id="import-progress", show_eta=False)
                 yield Static(id="import-file", classes="hint", markup=False)
+                rewrites = SelectionList[int](id="rewrites")
+                rewrites.border_title = "Possible rewrites: tick those that are the same card (Space)"
+                rewrites.display = False
+                yield rewrites
                 with VerticalScroll(id="report-box"):
                     yield Static("Pick a file or folder, preview what would change, then import.",
                                  id="report", markup=False)
@@ -126,21 +133,37 @@ class ImportScreen(AppScreen[None]):
     def action_leave(self) -> None:
         self.app.action_go("home")
 
+    def _chosen_links(self) -> set[tuple[str, str]]:
+        """(old uid, new uid) of the possible rewrites ticked after the preview."""
+        report = self.last_report
+        if report is None or not report.dry_run:
+            return set()
+        rewrites = [rw for d in report.decks for rw in d.rewrites]
+        picked = self.query_one("#rewrites", SelectionList).selected
+        return {(rewrites[i].old_uid, rewrites[i].new_uid) for i in picked if i < len(rewrites)}
+
     def _run(self, target: Path, dry_run: bool) -> None:
         self.busy = True
+        self._links = set() if dry_run else self._chosen_links()
         self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#report", Static).update("Previewing…" if dry_run else "Importing…")
         self._work(target, dry_run)
 
     @work(thread=True, exclusive=True, group="import")
     def _work(self, target: Path, dry_run: bool) -> None:
-        from studyllm.store.importer import import_paths
+        from studyllm.store.importer import RewriteReport, import_paths
 
         def progress(done: int, total: int, path: str) -> None:
             self.app.call_from_thread(self._progress, done, total, path)
 
+        chosen: set[tuple[str, str]] = getattr(self, "_links", set())
+
+        def link(rewrites: list[RewriteReport]) -> list[int]:
+            return [i for i, rw in enumerate(rewrites) if (rw.old_uid, rw.new_uid) in chosen]
+
         try:
-            report = import_paths(self.app.store, [target], dry_run=dry_run, progress=progress)
+            report = import_paths(self.app.store, [target], dry_run=dry_run, progress=progress, link=link,
+                                  track=not dry_run)
         except (StoreError, DatabaseError, OSError) as exc:  # a locked database, a full disk: show it, keep the app
             self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
             return
@@ -176,13 +199,51 @@ class ImportScreen(AppScreen[None]):
                 out.append(f"  … {len(d.card_errors) - 5} more cards skipped\n", style="red")
             for w in d.warnings[:3]:
                 out.append(f"  warning: {clean(w)}\n", style="yellow")
+            for e in d.card_errors[:5]:
+                out.append(f"  skipped: {clean(e)}\n", style="yellow")
+            for c in d.cards[:CARD_LINES]:
+                out.append(f"  {c.action:<9}", style=_ACTION_STYLE.get(c.action, ""))
+                out.append(f" {clean(Path(c.path).name)}:{c.line}  {clean(c.front)}\n")
+            if len(d.cards) > CARD_LINES:
+                out.append(f"  … and {len(d.cards) - CARD_LINES} more (studyllm import --verbose lists all)\n",
+                           style="dim")
         t = report.totals()
         out.append(
             f"\n{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
             f"{t['archived']} archived, {t['errors']} error(s)\n"
         )
+        rewrites = [rw for d in report.decks for rw in d.rewrites]
+        checklist = self.query_one("#rewrites", SelectionList)
+        checklist.clear_options()
+        if report.dry_run and rewrites:
+            for i, rw in enumerate(rewrites):
+                label = Text()
+                label.append(f"{rw.score:.2f} ", style="bold")
+                label.append(f"{clean(_cut(rw.old_front))} :: {clean(_cut(rw.old_back))}", style="dim")
+                label.append(f"\n     → {clean(_cut(rw.new_front))} :: {clean(_cut(rw.new_back))}")
+                label.append(f"  ({rw.reviews} answer(s))", style="dim")
+                checklist.add_option((label, i, False))
+            checklist.display = True
+            out.append("Tick the possible rewrites that are the same card; F6 imports and links them.\n",
+                       style="dim")
+        else:
+            checklist.display = False
+            unlinked = [rw for rw in rewrites if not rw.linked]
+            if unlinked:
+                out.append(f"{len(unlinked)} possible rewrite(s) not linked: `studyllm link OLD NEW` can still "
+                           "link them (uids in `studyllm import --json`).\n", style="dim")
         if report.dry_run and t["files"]:
             out.append("Press F6 (Import) to apply.", style="dim")
         self.query_one("#report", Static).update(out)
         bar = self.query_one("#import-progress", ProgressBar)
         bar.update(total=max(t["files"], 1), progress=max(t["files"], 1))
+
+
+CARD_LINES = 200  # per deck in the report; the CLI's --verbose lists them all
+_ACTION_STYLE = {"new": "green", "updated": "cyan", "moved": "cyan", "archived": "yellow", "restored": "green",
+                 "linked": "magenta", "moved-out": "dim"}
+
+
+def _cut(text: str, width: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"

@@ -552,6 +552,19 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"The deck file isn't there any more: {clean(card.source_path) or '(none)'}", severity="error",
                         markup=False)
             return
+        from studyllm.store.importer import editable_copy
+
+        try:  # a shipped deck is copied into the learner's deck folder first (an upgrade would lose edits)
+            path, copied = editable_copy(self.app.store, str(path))
+        except (OSError, StoreError) as exc:
+            self.notify(f"Couldn't copy the shipped deck to edit it: {clean(str(exc))}", severity="error",
+                        markup=False)
+            return
+        if copied:
+            self.notify(f"This is a shipped deck: you are editing your own copy, {clean(str(path))}. It replaces "
+                        "the shipped deck, with all your progress; upgrades won't overwrite it.", timeout=10,
+                        markup=False)
+
         from studyllm.ui.editor import EditorError, editor_command
 
         try:
