@@ -177,3 +177,17 @@ def test_a_zip_bomb_is_refused_before_inflating(tmp_path):
 def test_hostile_zstd_member_is_a_clear_error(tmp_path):
     p = _package(tmp_path, {"meta": b"\x08\x03", "collection.anki21b": b"not zstd at all", "media": b""})
     _unchanged(tmp_path, p, "damaged")
+
+
+def test_exporting_back_keeps_the_anki_note_guids(tmp_path):
+    legacy, _, expect = _anki_collection(tmp_path)
+    store = Store.open(tmp_path / "home")
+    try:
+        import_package(store, legacy, into=tmp_path / "decks")
+        from studyllm.store.anki import iter_notes
+
+        guids = {n.guid for n in iter_notes(store)}
+    finally:
+        store.close()
+    first_cards = {g for g, o in expect if o == 0}
+    assert first_cards <= guids and len(guids) == len(expect)

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from sqlmodel import col
 
 from studyllm.store.atomic import atomic_path
-from studyllm.store.models import Card, Deck
+from studyllm.store.models import AnkiCard, Card, Deck
 from studyllm.store.orm import columns, session
 from studyllm.store.service import Store
 
@@ -43,9 +43,18 @@ def stable_id(*parts: str) -> int:
     return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
 
 
-def anki_guid(card_uid: str, extra: dict[str, Any] | None = None) -> str:
+def anki_guid(
+    card_uid: str, extra: dict[str, Any] | None = None, imported: tuple[str, int] | None = None
+) -> str:
+    """The note GUID of a card: the one it came with from Anki (``imported``: the ``anki_card``
+    row of an ``.apkg`` import, as (guid, template ordinal); or ``extra["anki_guid"]`` of a TSV
+    import), else one derived from its uid. Each card is exported as a note of its own, so a
+    second card of one Anki note (its reverse, a ``c2`` cloze) gets a GUID derived from the
+    note's and its ordinal."""
     import genanki
 
+    if imported is not None and imported[0]:
+        return imported[0] if imported[1] == 0 else genanki.guid_for(imported[0], imported[1])
     guid = (extra or {}).get("anki_guid")
     if isinstance(guid, str) and guid and "\t" not in guid and "\n" not in guid:
         return guid
@@ -85,8 +94,10 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
     """Live (not archived) cards of live decks, in deck then card order."""
     render = _renderer()
     query = (
-        columns(Card.uid, Card.kind, Card.front, Card.back, Card.extra, Card.tags, Deck.key, Deck.title, Deck.tags)
+        columns(Card.uid, Card.kind, Card.front, Card.back, Card.extra, Card.tags, Deck.key, Deck.title, Deck.tags,
+                AnkiCard.guid, AnkiCard.ord)
         .join(Deck, col(Deck.id) == col(Card.deck_id))
+        .outerjoin(AnkiCard, col(AnkiCard.card_id) == col(Card.id))
         .where(col(Card.archived) == False, col(Deck.archived) == False)  # noqa: E712 (SQL expressions)
         .order_by(col(Deck.position), col(Deck.id), col(Card.position), col(Card.id))
     )
@@ -94,12 +105,13 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         query = query.where(col(Deck.key).in_(deck_keys))
     with session(store.database) as s:
         rows = s.exec(query).all()
-    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
+    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags, guid, ordinal in rows:
         extra = json.loads(extra_raw or "{}")
         raw_tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
         tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in raw_tags) if t))
         yield AnkiNote(
-            guid=anki_guid(uid, extra), deck_key=key, deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
+            guid=anki_guid(uid, extra, (guid, ordinal or 0) if guid else None), deck_key=key,
+            deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
             front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags,
         )
 
