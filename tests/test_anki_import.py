@@ -191,3 +191,50 @@ def test_exporting_back_keeps_the_anki_note_guids(tmp_path):
         store.close()
     first_cards = {g for g, o in expect if o == 0}
     assert first_cards <= guids and len(guids) == len(expect)
+
+
+def test_a_studyllm_export_opened_in_anki_shows_the_same_cards_due_on_the_same_days(tmp_path):
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    from studyllm.store.anki import export_apkg
+
+    legacy, _, _ = _anki_collection(tmp_path)
+    store = Store.open(tmp_path / "home")
+    try:
+        import_package(store, legacy, into=tmp_path / "decks")
+        out = tmp_path / "out.apkg"
+        export_apkg(store, out)
+        today = store.today()
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        ours = {}
+        for guid, ord_, due_day, ivl, ef, lapses, reviews in con.execute(
+                "SELECT a.guid, a.ord, s.due_day, s.interval, s.ef_centi, s.lapses,"
+                " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id)"
+                " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+            from datetime import date
+
+            import genanki
+
+            g = guid if ord_ == 0 else genanki.guid_for(guid, ord_)
+            ours[g] = (None if due_day is None else (date.fromisoformat(due_day) - today).days, ivl, ef, lapses,
+                       reviews)
+        con.close()
+    finally:
+        store.close()
+    col = anki_collection.Collection(str(tmp_path / "fresh.anki2"))
+    try:
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(out), options=ImportAnkiPackageOptions(with_scheduling=True)))
+        theirs = {}
+        for guid, ctype, due, ivl, factor, lapses, cid in col.db.all(
+                "select n.guid, c.type, c.due, c.ivl, c.factor, c.lapses, c.id from cards c"
+                " join notes n on n.id = c.nid"):
+            revs = col.db.scalar("select count(*) from revlog where cid = ?", cid)
+            theirs[guid] = (None if ctype == 0 else due - col.sched.today, ivl if ctype else 0,
+                            factor // 10 if ctype else 250, lapses, revs)
+    finally:
+        col.close()
+    assert set(theirs) == set(ours) and len(ours) == 5
+    mismatches = [g for g in ours if ours[g] != theirs[g]]
+    assert mismatches == [], [(ours[g], theirs[g]) for g in mismatches]
