@@ -327,10 +327,10 @@ FACTS: list[Fact] = [
          lambda: calc.COURSE_TRAINING_MULTIPLIER),
     Fact("course 1B fp32 training", M, rf"so about ({NUM}) GB to train",
          lambda: calc.course_training_bytes(1e9, "fp32") / calc.GB),
-    Fact("course 1B 16-bit training", M, rf"A: About ({NUM}) GB at 16-bit",
-         lambda: calc.course_training_bytes(1e9, "fp16") / calc.GB),
-    Fact("course 1B 8-bit training", M, rf"and about ({NUM}) GB at 8-bit",
-         lambda: calc.course_training_bytes(1e9, "int8") / calc.GB),
+    Fact("mixed-precision vs FP32 model states", M, rf"compared with FP32 Adam\? A: The same ({NUM}) bytes",
+         lambda: calc.model_state_bytes(1e9, mixed_precision=False).bytes_per_param),
+    Fact("mixed-precision model states (again)", M, rf"compared with FP32 Adam\? A: The same ({NUM}) bytes",
+         lambda: calc.model_state_bytes(1e9).bytes_per_param),
     Fact("course 175B training", M, rf"A: About ({NUM}) GB \(175 × 80 GB\)",
          lambda: calc.course_training_bytes(175e9, "fp32") / calc.GB),
     Fact("mixed-precision Adam model states", M,
@@ -408,6 +408,8 @@ FACTS: list[Fact] = [
          lambda: _p("bloomberggpt-50b").params / 1e9, rel=0.02),
     Fact("BloombergGPT tokens", S, rf"About ({NUM}) tokens, a part of its", lambda: _p("bloomberggpt-50b").tokens),
     Fact("BloombergGPT tokens/param", S, rf"569B / 50B ≈ ({NUM})", lambda: _p("bloomberggpt-50b").tokens_per_param),
+    Fact("BloombergGPT share of an epoch", S, rf"About ({NUM})% of one epoch: 569B of roughly",
+         lambda: 100 * _p("bloomberggpt-50b").tokens / 709e9, rel=0.02),
     Fact("BloombergGPT GPU hours", S, rf"about ({NUM}) A100 GPU hours",
          lambda: _p("bloomberggpt-50b").published["gpu_hours"]),
     Fact("quiz Chinchilla ratio", "07-quiz.md", rf"dataset is about ({NUM}) tokens per parameter",
@@ -429,6 +431,63 @@ def test_deck_number_matches_engine(fact):
             assert math.isclose(value, expected, rel_tol=fact.rel), (fact.name, written, expected)
         else:
             assert abs(value - expected) <= half_unit * (1 + 1e-9), (fact.name, written, expected)
+
+
+# --------------------------------------------------------------------------- wrong claims
+
+# Issue 18, "wrong as stated": each claim was in a shipped deck and taught the wrong picture.
+# ``forbidden`` must not match any deck (whitespace collapsed); ``required`` must match the deck
+# that now states the claim correctly, so the fix can't be deleted silently either.
+WRONG_CLAIMS: list[tuple[str, str, str, str]] = [
+    ("16-bit training halves training memory", M,
+     r"(?i)\d+ GB at 16-bit|\d+ GB at 8-bit|(16|8)-bit (training )?(halves|quarters)",
+     r"compared with FP32 Adam\? A: The same 16 bytes: 2 \+ 2 \+ 12 against 4 \+ 4 \+ 8"),
+    ("ZeRO stores nothing twice (all stages)", M,
+     r"(?i)so nothing is stored twice",
+     r"only stage 3 stores none of them twice"),
+    ("the original transformer used 8 heads", "01-foundations.md",
+     r"(?i)original transformer used 8 heads",
+     r"8 in the base model, 16 in the big model"),
+    ("attention layers, then feed-forward, then softmax", "01-foundations.md",
+     r"\d\. Self-attention layers \d\. Feed-forward network \d\. Softmax",
+     r"each a self-attention layer then a feed-forward layer \d\. A linear layer"),
+    ("BloombergGPT trained on as many tokens as its data allowed", S,
+     r"(?i)as many tokens as (their|its) data allowed",
+     r"About 80% of one epoch: 569B of roughly 709B tokens"),
+    ("INT8's range is 1 sign bit + 7 value bits", M,
+     r"(?i)1 sign bit, 7 bits",
+     r"−128 to 127: two's complement"),
+]
+
+
+@pytest.mark.parametrize("claim", WRONG_CLAIMS, ids=lambda c: c[0])
+def test_wrong_claim_does_not_come_back(claim):
+    _, deck, forbidden, required = claim
+    for path in DECK_FILES:
+        hit = re.search(forbidden, raw_text(path.name))
+        assert not hit, f"{path.name}: {hit.group(0)!r} is back"
+    assert re.search(required, raw_text(deck)), f"{deck}: the corrected statement is gone"
+
+
+def test_course_rule_is_only_applied_at_fp32():
+    """The course's 20x rule is 4 GB of FP32 weights x 20; a calc card that scales it by the
+    bytes of a 16- or 8-bit format teaches the "16-bit halves training memory" picture."""
+    for _, card in all_cards():
+        if card.kind == "calc":
+            for call in re.findall(r"course_training_bytes\(([^)]*)\)", card.extra["body"]):
+                assert call.split(",")[-1].strip() == "fp32", call
+
+
+def test_wrong_claim_patterns_catch_the_old_text():
+    old = {
+        M: "A: About 40 GB at 16-bit and about 20 GB at 8-bit",
+        "01-foundations.md": "The original transformer used 8 heads.",
+        S: "then trained on as many tokens as their data allowed.",
+    }
+    for _, deck, forbidden, _ in WRONG_CLAIMS:
+        if deck in old and re.search(forbidden, old[deck]):
+            old.pop(deck)
+    assert not old, f"patterns miss the old wording: {old}"
 
 
 def test_fact_check_catches_a_wrong_number():
