@@ -131,12 +131,25 @@ def test_isoflop_curve_has_minimum_near_approach3_optimum():
         assert math.isclose(6 * n * d, c, rel_tol=1e-9)
 
 
+def test_kaplan_joint_law_uses_table_2_constants():
+    """Kaplan et al. 2020 Eq. 1.5 with Table 2's joint fit (aN 0.076, aD 0.103, Nc 6.4e13,
+    Dc 1.8e13), worked by hand for N = 1e9, D = 1e11:
+    (6.4e13 / 1e9)^(0.076 / 0.103) = 64000^0.73786 = e^(11.0666 x 0.73786) = e^8.1657 = 3518.6;
+    1.8e13 / 1e11 = 180; (3518.6 + 180)^0.103 = e^(8.2156 x 0.103) = e^0.84621 = 2.3308."""
+    assert calc.kaplan_loss(params=1e9, tokens=1e11) == pytest.approx(2.3308, abs=5e-4)
+    # the single-variable constants (8.8e13, 5.4e13, 0.095) mixed in gave a different value
+    mixed = ((8.8e13 / 1e9) ** (0.076 / 0.095) + 5.4e13 / 1e11) ** 0.095
+    assert abs(calc.kaplan_loss(params=1e9, tokens=1e11) - mixed) > 0.01
+    # with unlimited data the joint law tends to (Nc/N)^0.076 with the joint Nc
+    assert calc.kaplan_loss(params=1e9, tokens=1e30) == pytest.approx((6.4e13 / 1e9) ** 0.076, rel=1e-6)
+
+
 def test_kaplan_forms():
     assert math.isclose(calc.kaplan_loss(params=8.8e13), 1.0)
     assert math.isclose(calc.kaplan_loss(tokens=5.4e13), 1.0)
     assert math.isclose(calc.kaplan_loss(compute_pf_days=3.1e8), 1.0)
     both = calc.kaplan_loss(params=1e9, tokens=1e11)
-    assert both > calc.kaplan_loss(params=1e9)
+    assert both > calc.kaplan_loss(params=1e9, tokens=1e13), "more data lowers the joint-law loss"
     with pytest.raises(ValueError):
         calc.kaplan_loss()
     with pytest.raises(ValueError):
