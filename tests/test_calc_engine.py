@@ -242,3 +242,38 @@ def test_formatting():
     assert calc.format_bytes(1.5e12, "auto") == "1.5 TB"
     assert calc.format_flops(3.14e23) == "3.14e23 FLOPs"
     assert calc.format_sci(1.4e10) == "1.4e10"
+
+
+# Hoffmann et al. 2022 (Chinchilla), Table 1: model, parameters, training tokens.
+CHINCHILLA_TABLE_1 = [
+    ("LaMDA", 137e9, 168e9), ("GPT-3", 175e9, 300e9), ("Jurassic", 178e9, 300e9),
+    ("Gopher", 280e9, 300e9), ("MT-NLG 530B", 530e9, 270e9), ("Chinchilla", 70e9, 1.4e12),
+]
+
+
+@pytest.mark.parametrize("row", CHINCHILLA_TABLE_1, ids=lambda r: r[0])
+def test_every_chinchilla_table_1_model_is_a_preset_by_its_paper_name(row):
+    name, params, tokens = row
+    preset = calc.get_preset(name)
+    assert preset.params == pytest.approx(params, rel=0.005)
+    assert preset.tokens == pytest.approx(tokens, rel=0.005)
+    for field in ("params", "tokens"):
+        source = preset.sources.get(field, "")
+        assert "arXiv" in source or "paper" in source, (name, field, source)
+        if preset.family in ("LaMDA", "Jurassic-1", "MT-NLG"):
+            assert "Table 1" in source, (name, field, source)
+
+
+def test_preset_aliases_and_labels():
+    assert calc.get_preset("GPT-3").name == "gpt3-175b"
+    assert calc.get_preset("GPT-3 175B").name == "gpt3-175b"
+    assert calc.get_preset("LLaMA-7B").name == "llama-7b"
+    assert calc.get_preset("MT-NLG").name == "mt-nlg-530b"
+    assert calc.resolve_preset_name("no such model") is None
+    with pytest.raises(ValueError, match="GPT-3"):
+        calc.get_preset("gpt-5")
+    for alias, target in calc.ALIASES.items():
+        assert target in calc.PRESETS, alias
+    for preset in calc.PRESETS.values():
+        assert calc.get_preset(preset.label) is preset, preset.label
+        assert preset.sources.get("params") and preset.sources.get("tokens"), preset.name
