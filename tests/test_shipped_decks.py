@@ -525,3 +525,26 @@ def test_calc_cards_validate_and_draw_fresh_numbers():
             assert "{" not in q.prompt, q.prompt
             assert calc_cards.check(q, format(q.answer, ".6g")).ok, q.prompt
             assert not calc_cards.check(q, format(2 * q.answer, ".6g")).ok, q.prompt
+
+
+def test_every_calc_question_states_the_inputs_its_answer_uses():
+    """Issue 18: a question that shows only a preset slug ("llama-7b") hides the 6.7B the
+    engine uses; each variable the answer reads must be in the question, a preset with the
+    figures the answer takes from it."""
+    for name, card in all_cards():
+        if card.kind != "calc":
+            continue
+        spec = calc_cards.parse_spec(card.extra["body"])
+        answer_names = set(re.findall(r"[A-Za-z_]\w*", spec.answer))
+        for seed in range(8):
+            q = calc_cards.draw(spec, seed)
+            for var in spec.variables:
+                if var.name in answer_names:
+                    assert q.texts[var.name] in q.prompt, (name, card.line, var.name, q.prompt)
+            for var, fields in re.findall(r"preset\((\w+)\)\.(\w+)", spec.answer):
+                preset = calc.get_preset(q.values[var])
+                if fields in ("params", "tokens"):
+                    shown = calc.format_count(getattr(preset, fields))
+                    assert shown in q.prompt, (name, card.line, fields, q.prompt)
+                elif fields == "flops_per_param_token":
+                    assert f"{preset.flops_per_param_token:g} training FLOPs per parameter" in q.prompt, q.prompt
