@@ -117,7 +117,9 @@ def test_no_answer_swallowed_the_next_card():
 
 def test_total_card_count_is_in_range():
     total = sum(len(d.cards) for d in parsed().values())
-    assert 150 <= total <= 300, total
+    # 245 course cards before issue 18; its splits and the glossary deck (about 60 cards, each
+    # term both ways) add to them
+    assert 150 <= total <= 450, total
 
 
 # --------------------------------------------------------------------------- every syntax
