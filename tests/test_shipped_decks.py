@@ -357,6 +357,18 @@ FACTS: list[Fact] = [
     ],
     Fact("FP16 pi", M, rf"π become when stored in FP16\? A: ({NUM})", lambda: _fp16(math.pi)),
     Fact("FP16 max", M, rf"largest value ({NUM})", lambda: struct.unpack("<e", b"\xff\x7b")[0]),
+    Fact("2 A100s per day, dense", S, rf"About ({NUM}) PF-days at the 312 TFLOP/s dense peak",
+         lambda: 1 / calc.gpus_per_pf_day("A100") * 2),
+    Fact("A100 dense peak (notes card)", S, rf"PF-days at the ({NUM}) TFLOP/s dense peak",
+         lambda: calc.get_gpu("A100").dense_tflops),
+    Fact("A100 sparse peak (notes card)", S, rf"only at the ({NUM}) TFLOP/s sparse peak",
+         lambda: calc.get_gpu("A100").sparse_tflops),
+    Fact("PF-day total (notes card)", S, rf"sustained for one day, ({NUM}) FLOPs in total",
+         lambda: calc.PF_DAY_FLOPS),
+    Fact("course budget 1B (24 vs 80)", M, rf"24 GB is its per-parameter budget \(({NUM}) bytes × 1B\)",
+         lambda: calc.course_training_breakdown(1e9).total_bytes_per_param),
+    Fact("course 20x 1B (24 vs 80)", M, rf"the course gives both about 24 GB and about ({NUM}) GB",
+         lambda: calc.course_training_bytes(1e9, "fp32") / calc.GB),
     Fact("PF-day FLOPs", S, rf"= ({NUM}) FLOPs\.", lambda: calc.PF_DAY_FLOPS),
     Fact("PF-day cloze", S, rf"One PF-day is \{{\{{c1::({NUM})::", lambda: calc.PF_DAY_FLOPS),
     Fact("V100 TFLOPS", S, rf"FP16 tensor-core peak of ({NUM}) TFLOP/s", lambda: calc.get_gpu("V100").dense_tflops),
@@ -550,3 +562,58 @@ def test_every_calc_question_states_the_inputs_its_answer_uses():
                     assert shown in q.prompt, (name, card.line, fields, q.prompt)
                 elif fields == "flops_per_param_token":
                     assert f"{preset.flops_per_param_token:g} training FLOPs per parameter" in q.prompt, q.prompt
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def test_no_duplicate_cards_across_decks():
+    """Issue 18: the same question asked twice (prompt/completion was asked 4 times); a
+    reverse card counts too, so a glossary line can't repeat a term another deck asks."""
+    seen: dict[str, str] = {}
+    duplicates = []
+    for name, card in all_cards():
+        key = _normalised(card.front)
+        if re.search(r"[\u4e00-\u9fff]", card.back):
+            key += "|asks for the Chinese term"  # a translation card, not the definition
+        if card.kind == "cloze":
+            key += "|" + card.variant
+        if key in seen:
+            duplicates.append((seen[key], f"{name}:{card.line}", card.front[:60]))
+        seen.setdefault(key, f"{name}:{card.line}")
+    assert duplicates == []
+
+
+def test_no_true_false_cards():
+    """A true/false card is a coin toss; every card asks for the fact itself."""
+    for name, card in all_cards():
+        assert not re.match(r"(?i)\s*true or false", card.front), f"{name}:{card.line}"
+
+
+GAP_TOPICS = {
+    "fp32 master copy": r"FP32 master copy", "loss scaling": r"loss scaling",
+    "bidirectional mask": r"encoder-only model .* mask", "causal mask": r"causal mask",
+    "cross-attention": r"cross-attention", "inference cost": r"serving cost",
+    "prompt engineering": r"What is prompt engineering", "foundation model": r"What is a foundation model",
+    "RLHF": r"What is RLHF", "hallucination": r"hallucination in an LLM",
+    "notes: BLOOM vs GPT-4": r"similar to GPT-4", "notes: per second per day": r"per second per day",
+    "notes: 20 times extra bytes": r"20 times extra bytes", "notes: 2 A100s": r"2 A100 GPUs deliver a PF-day",
+    "24 GB vs 80 GB": r"both about 24 GB and about 80 GB",
+}
+
+
+@pytest.mark.parametrize("topic", sorted(GAP_TOPICS))
+def test_gap_topic_has_a_card(topic):
+    texts = [card_text(c) for _, c in all_cards()]
+    assert any(re.search(GAP_TOPICS[topic], t, re.I | re.S) for t in texts), topic
+
+
+def test_chinese_in_a_question_is_not_its_answer():
+    """Issue 18: three cards put the Chinese for the answer in brackets inside the question."""
+    han = re.compile(r"[\u4e00-\u9fff]{4,}")
+    for name, card in all_cards():
+        if card.kind == "basic" and card.variant == "":
+            for run in han.findall(card.front):
+                assert run not in card.back, f"{name}:{card.line}: {run}"
+            assert not re.search(r"\([^)]*[\u4e00-\u9fff]{6,}[^)]*\)\?\s*$", card.front), f"{name}:{card.line}"
