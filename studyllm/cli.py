@@ -198,8 +198,6 @@ def cmd_import(args: argparse.Namespace) -> int:
                 echo(f"  skipped: {shown(str(e))}")
             for w in d.warnings:
                 echo(f"  warning: {shown(str(w))}")
-            for e in d.card_errors:
-                echo(f"  skipped: {shown(str(e))}")
             if args.verbose:
                 for c in d.cards:
                     how = f" [{c.layer}{'' if c.score >= 1 else f' {c.score:.2f}'}]" if c.layer else ""
