@@ -291,7 +291,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 def cmd_unlink(args: argparse.Namespace) -> int:
     from studyllm.store.links import LinkError, unlink
 
-    store = _open_store(args)
+    store = _open_store(args, sync=True)
     try:
         old, new, n = unlink(store, args.new)
     except LinkError as exc:
