@@ -89,6 +89,7 @@ def test_import_error_exit_code(tmp_path, capsys):
     assert code == 1 and "no such file" in out
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_console_script_runs_in_subprocess(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "studyllm", "--home", str(tmp_path), "due", "--no-sync"],
