@@ -8,51 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TextIO, cast
 
-from studyllm.cli import _open_store, echo, echo_json, flat, shown, status
+from studyllm.cli_common import CommandError, echo, echo_json, flat, progress_bar, reported, shown
+from studyllm.cli_common import open_store as _open_store
 from studyllm.textsafe import clean
 
 PROG = "studyllm"
 FORMATS = ("json", "csv", "anki-tsv", "apkg")
 
 
-class _Fail(Exception):
-    pass
+_Fail = CommandError
 
 
 def _guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from studyllm.store.db import StoreError
-        from studyllm.store.export_format import ProgressError
-
-        try:
-            return fn(args)
-        except (ProgressError, StoreError, _Fail) as exc:
-            echo(f"{PROG} {name}: error: {shown(exc)}", err=True)
-            return 1
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            where = f"{shown(exc.filename)}: " if getattr(exc, "filename", None) else ""
-            echo(f"{PROG} {name}: error: {where}{shown(exc.strerror or exc)}", err=True)
-            return 1
-
-    return run
+    return reported(name, fn)
 
 
 def _progress_printer(enabled: bool) -> Callable[[int, int, str], None] | None:
-    if not enabled:
-        return None
-
-    def show(done: int, total: int, label: str) -> None:
-        if total < 1:
-            return
-        width = 30
-        filled = int(width * done / total)
-        status(f"[{'#' * filled:<{width}}] {done:>9,}/{total:,} {flat(label)[:20]:<20}")
-        if done >= total:
-            echo(err=True)
-
-    return show
+    return progress_bar(enabled)
 
 
 # --------------------------------------------------------------------------- stats
