@@ -133,6 +133,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     paths = [Path(p) for p in args.paths]
+    if any(p.suffix.lower() in (".apkg", ".colpkg") for p in paths):  # Anki packages: studyllm/cli_anki.py
+        import importlib  # lazily: cli_anki imports the store and the Anki reader
+
+        return int(importlib.import_module("studyllm.cli_anki").import_packages(store, paths, args))
     bar = progress_bar(sys.stderr.isatty() and not args.json)
     progress = (lambda done, total, path: bar(done, total, Path(path).name)) if bar else None
     link = args.link

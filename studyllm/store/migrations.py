@@ -20,6 +20,8 @@ Versions:
    ``PRAGMA user_version``. The ``meta`` row is still written (see :data:`LEGACY_KEY`).
 3. the ``source`` table (deck files and folders given to ``studyllm import``, re-scanned at
    start-up) and the ``card_link`` table (rewritten cards whose history the learner linked).
+4. the ``anki_card`` table (the Anki note GUID and template ordinal of cards imported from or
+   exported to Anki, :mod:`studyllm.store.anki_import`).
 """
 
 from __future__ import annotations
@@ -58,7 +60,21 @@ def _v2_to_v3(conn: Executes) -> None:
         conn.execute(statement)
 
 
+_V4_STATEMENTS = (
+    "CREATE TABLE anki_card (\n\tcard_id INTEGER NOT NULL, \n\tguid VARCHAR NOT NULL, \n\tord INTEGER NOT NULL,"
+    " \n\tnote_type VARCHAR NOT NULL, \n\tPRIMARY KEY (card_id),"
+    " \n\tFOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE\n)",
+    "CREATE INDEX ix_anki_card_guid ON anki_card (guid, ord)",
+)
+
+
+def _v3_to_v4(conn: Executes) -> None:
+    for statement in _V4_STATEMENTS:
+        conn.execute(statement)
+
+
 STEPS: dict[int, Callable[[Executes], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
+    3: _v3_to_v4,
 }

@@ -165,3 +165,16 @@ class CardLink(SQLModel, table=True):
                                               unique=True))
     linked_at: str
     snapshot: str = "{}"
+
+
+class AnkiCard(SQLModel, table=True):
+    """A card that came from (or was sent to) Anki: the note's GUID and the card's template
+    ordinal, so exporting back updates the same notes and re-importing a package finds its
+    cards again (:mod:`studyllm.store.anki_import`)."""
+
+    __tablename__ = "anki_card"
+    __table_args__ = (Index("ix_anki_card_guid", "guid", "ord"),)
+    card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True))
+    guid: str
+    ord: int = 0
+    note_type: str = ""  # "basic", "reversed", "cloze" or "other"

@@ -69,6 +69,17 @@ CREATE INDEX ix_card_deck_position ON card (deck_id, position);
 
 CREATE INDEX ix_card_norm_hash ON card (norm_hash);
 
+CREATE TABLE anki_card (
+	card_id INTEGER NOT NULL, 
+	guid VARCHAR NOT NULL, 
+	ord INTEGER NOT NULL, 
+	note_type VARCHAR NOT NULL, 
+	PRIMARY KEY (card_id), 
+	FOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_anki_card_guid ON anki_card (guid, ord);
+
 CREATE TABLE card_link (
 	new_card_id INTEGER NOT NULL, 
 	old_card_id INTEGER NOT NULL, 
