@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studyllm.cli import _open_store, echo, echo_json, shown
+from studyllm.cli_common import echo, echo_json, open_store, shown
 
 PROG = "studyllm"
 
@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     from studyllm.store.sync import status, sync
 
     try:
-        store = _open_store(args, sync=not args.status)
+        store = open_store(args, sync=not args.status)
     except StoreError as exc:
         echo(f"{PROG} sync: error: {shown(exc)}", err=True)
         return 1
