@@ -170,11 +170,11 @@ def test_store_undo_keeps_a_later_suspend_of_the_answered_card(store):
     card = store.next_card()
     store.answer(card.id, 4)
     store.suspend(card.id)
-    assert store.undo().action == "suspend"
+    assert store.undo_action().action == "suspend"
     assert not store.card(card.id).suspended
-    assert store.undo().action == "answer"
+    assert store.undo_action().action == "answer"
     assert store.card(card.id).state_name == "new"
-    assert store.undo() is None
+    assert store.undo_action() is None
 
 
 async def test_browse_shows_buried_cards_and_unburies_them():

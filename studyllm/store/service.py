@@ -542,7 +542,12 @@ class Store:
             drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid,
         )
 
-    def undo(self) -> Undone | None:
+    def undo(self) -> int | None:
+        """:meth:`undo_action`, returning only the card id (``None``: nothing to undo)."""
+        undone = self.undo_action()
+        return None if undone is None else undone.card_id
+
+    def undo_action(self) -> Undone | None:
         """Take back the most recent action done through this store (this session), whatever
         it was: an answer (its log row is removed and the card's state restored exactly), a
         bury or a suspend (the flag goes back to what it was). Answers merged in from another

@@ -569,7 +569,7 @@ class StudyScreen(AppScreen[None]):
         """Take back the last action of this session, whatever it was (an answer, a bury, a
         suspend), and show that card again; step by step, newest first."""
         try:
-            undone = self.app.store.undo()
+            undone = self.app.store.undo_action()
         except (StoreError, DatabaseError) as exc:
             self.notify(f"Couldn't undo: {exc}", severity="error", markup=False)
             return
