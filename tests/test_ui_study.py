@@ -550,3 +550,37 @@ async def test_next_front_is_drawn_while_the_answer_is_read(monkeypatch):
         await pilot.pause()
         assert screen.card.id == upcoming.id and pane.front == upcoming.front
         assert rendered == []  # the new card's front was swapped in, not drawn again
+
+
+@pytest.mark.parametrize("answer", ["176.2", "12.5", "3.75"])
+def test_unreadable_answer_toast_never_gives_the_answer_away(answer):
+    from studyllm.calc import cards as calc_cards
+
+    spec = calc_cards.parse_spec(f"question: How much?\nanswer: {answer}\nunit: GB\ntolerance: 2%\n")
+    question = calc_cards.draw(spec, 1)
+    result = calc_cards.check(question, "abc")
+    assert result.value is None
+    assert "e.g." in result.message
+    example = result.message.rsplit("e.g.", 1)[1]
+    assert calc_cards.format_sci(question.answer, 3) not in example
+
+
+def test_plural_words():
+    from studyllm.ui.text import plural
+
+    assert plural(1, "answer") == "1 answer"
+    assert plural(2, "answer") == "2 answers"
+    assert plural(0, "day") == "0 days"
+    assert plural(1, "different card") == "1 different card"
+
+
+async def test_summary_uses_singular_for_one():
+    store = make_store(cards=[basic_cards()[0]])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        await pilot.press("space", "5")
+        await pilot.pause()
+        summary = str(screen.query_one("#summary-text").render())
+        assert "1 answer (1 different card)" in summary
+        assert "1 day" in summary and "day(s)" not in summary

@@ -675,7 +675,7 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"Re-import failed: {exc}", severity="error", markup=False)
             return
         if report.errors:
-            self.notify(f"{path.name}: {len(report.errors)} error(s), nothing changed:\n{report.errors[0]}",
+            self.notify(f"{path.name}: {plural(len(report.errors), 'error')}, nothing changed:\n{report.errors[0]}",
                         severity="error", timeout=10, markup=False)
         else:
             self.notify(f"{path.name}: {report.summary()}", markup=False)
