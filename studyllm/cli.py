@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the store is imported when a command needs it, so --help st
 PROG = "studyllm"
 
 # Modules that add their own subcommands: each has add_parser(subparsers) setting func=run.
-_PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup")
+_PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup", "studyllm.cli_sync")
 
 
 def shown(text: object) -> str:
@@ -165,6 +165,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     paths = [Path(p) for p in args.paths]
+    if any(p.suffix.lower() in (".apkg", ".colpkg") for p in paths):  # Anki packages: studyllm/cli_anki.py
+        import importlib  # as the plugin modules are, so cli_anki may import this module's echo
+
+        return int(importlib.import_module("studyllm.cli_anki").import_packages(store, paths, args))
     progress = None
     if sys.stderr.isatty() and not args.json:
         def progress(done: int, total: int, path: str) -> None:
