@@ -55,12 +55,14 @@ async def test_memory_tab_typing_errors_training_and_presets():
         assert cell(screen, "mem-table", "weights", "bytes") == "140 GB"
         assert "does NOT fit" in text_of(screen, "#mem-total")
 
-        # invalid input: message under the input, last valid result stays, no crash
+        # invalid input: message under the input, the result panel says so, no old figure, no crash
         await pilot.press("x")  # "70Bx"
         error = screen.query_one("#mem-params-error", Static)
         assert error.display and str(error.render()).startswith("params:") and "'70Bx'" in str(error.render())
         assert screen.query_one("#mem-params", Input).has_class("invalid-value")
-        assert cell(screen, "mem-table", "weights", "bytes") == "140 GB"
+        assert screen.query_one("#mem-table", DataTable).row_count == 0
+        assert "Inputs invalid" in text_of(screen, "#mem-error") and text_of(screen, "#mem-total") == ""
+        assert screen.memory_report is None
         await type_into(pilot, "mem-gpus", "0")
         assert "gpus" in text_of(screen, "#mem-gpus-error")
         # fixing the values clears the messages
@@ -180,3 +182,38 @@ def test_prefill_numbers_are_written_as_inputs_take_them():
     assert qty(64) == "64"
     for value in (5.76e23, 174.6e9, 1.4e12, 64, 0.5, 3.2e4):
         assert calc.parse_quantity(qty(value)) == pytest.approx(value)
+
+
+async def test_invalid_inputs_leave_no_stale_result_on_either_tab():
+    """Issue #19 item 4: 70B int4 inference, then Mode -> Training (int4 training is refused):
+    the panel says the inputs are invalid and the 35 GB inference figure is gone."""
+    app = CalcApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await set_value(pilot, "mem-params", "70B")
+        screen.query_one("#mem-precision", Select).value = "int4"
+        await pilot.pause()
+        assert cell(screen, "mem-table", "weights", "bytes") == "35 GB"
+        screen.query_one("#mem-mode", Select).value = "train"
+        await pilot.pause()
+        assert screen.query_one("#mem-table", DataTable).row_count == 0
+        assert text_of(screen, "#mem-title") == "No result"
+        assert "Inputs invalid" in text_of(screen, "#mem-error")
+        assert "35 GB" not in text_of(screen, "#mem-total") + text_of(screen, "#mem-legend")
+        assert not any(screen.query_one(f"#seg-{k}").display for k in ("weights", "optimizer", "kv_cache"))
+        # back to a valid mode: the result returns
+        screen.query_one("#mem-mode", Select).value = "infer"
+        await pilot.pause()
+        assert cell(screen, "mem-table", "weights", "bytes") == "35 GB"
+        assert "Inputs invalid" not in text_of(screen, "#mem-error")
+
+        # the scaling tab: an MFU over 100% clears the table and the verdict
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await set_value(pilot, "sc-mfu", "150%")
+        assert screen.query_one("#sc-table", DataTable).row_count == 0
+        assert text_of(screen, "#sc-verdict") == "" and "Inputs invalid" in text_of(screen, "#sc-error")
+        assert screen.scaling_report is None
+        await set_value(pilot, "sc-mfu", "40%")
+        assert screen.query_one("#sc-table", DataTable).row_count > 0
