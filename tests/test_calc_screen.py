@@ -217,3 +217,52 @@ async def test_invalid_inputs_leave_no_stale_result_on_either_tab():
         assert screen.scaling_report is None
         await set_value(pilot, "sc-mfu", "40%")
         assert screen.query_one("#sc-table", DataTable).row_count > 0
+
+
+def _question(body: str, seed: int = 1):
+    return draw(parse_spec(body), seed)
+
+
+def test_calculator_inputs_carry_every_number_the_card_uses():
+    """Issue #19 item 5: `c` on a calc card carries precision, mode, ZeRO stage, GPUs, GPU, MFU."""
+    from studyllm.calc.cards import calculator_inputs
+
+    zero = calculator_inputs(_question(
+        "question: ZeRO {zero_stage} on {gpus} GPUs for {params}?\nvars:\n  params: 13B\n  zero_stage: 2\n"
+        "  gpus: 16\nanswer: model_state_bytes(params, zero_stage=zero_stage, num_gpus=gpus).total\n"
+        "unit: GB\ntolerance: 2%"))
+    assert zero["params"] == 13e9 and zero["zero_stage"] == 2 and zero["gpus"] == 16
+    assert zero["train"] is True and zero["precision"] == "bf16"  # mixed precision: 16-bit weights
+    course = calculator_inputs(_question(
+        "question: 20x rule for {params}?\nvars:\n  params: 7B\nanswer: course_training_bytes(params, fp32)\n"
+        "unit: GB\ntolerance: 2%"))
+    assert course["train"] is True and course["precision"] == "fp32"
+    served = calculator_inputs(_question(
+        "question: {params} in int4?\nvars:\n  params: 70B\nanswer: weights_bytes(params, int4)\n"
+        "unit: GB\ntolerance: 2%"))
+    assert served["train"] is False and served["precision"] == "int4" and served["params"] == 70e9
+    wall = calculator_inputs(_question(
+        "question: days?\nvars:\n  gpus: 1024\n  mfu: 40%\nanswer: training_days(training_flops(7B, 1T), "
+        "gpus, A100, mfu)\nunit: days\ntolerance: 3%"))
+    assert wall["gpu"] == "A100" and wall["gpus"] == 1024 and wall["mfu"] == pytest.approx(0.4)
+    assert wall["params"] == 7e9 and wall["tokens"] == 1e12
+
+
+async def test_c_on_a_card_shows_its_mode_precision_zero_and_gpus():
+    body = ("question: ZeRO {zero_stage} on {gpus} GPUs for {params}?\nvars:\n  params: 7.5B\n  zero_stage: 3\n"
+            "  gpus: 64\nanswer: model_state_bytes(params, zero_stage=zero_stage, num_gpus=gpus).total\n"
+            "unit: GB\ntolerance: 2%")
+    from studyllm.calc.cards import calculator_inputs
+
+    question = _question(body)
+    app = CalcApp(prefill=calculator_inputs(question), tab=question.tab)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#mem-mode", Select).value == "train"
+        assert screen.query_one("#mem-zero", Select).value == 3
+        assert screen.query_one("#mem-gpus", Input).value == "64"
+        assert screen.query_one("#mem-precision", Select).value == "bf16"
+        model_states = sum(screen.memory_report.as_dict()["per_gpu_bytes"][k]
+                           for k in ("weights", "gradients", "optimizer")) / 1e9
+        assert model_states == pytest.approx(question.answer)  # the calculator shows the card's answer
