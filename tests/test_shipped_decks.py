@@ -541,6 +541,31 @@ def test_calc_cards_validate_and_draw_fresh_numbers():
             assert not calc_cards.check(q, format(2 * q.answer, ".6g")).ok, q.prompt
 
 
+def test_worked_solutions_show_units_a_person_reads():
+    """Issue 18: solutions printed "3.14e8Q" for 3.14e23 FLOPs and "40B" for 40 GB. Over every
+    shipped calc card and many draws: no number glued to a count suffix past T, every input that
+    the deck gives with a unit ("40 GB", "268 PF-days", "35%") keeps it in the solution, and the
+    answer is shown in the card's unit."""
+    for name, card in all_cards():
+        if card.kind != "calc":
+            continue
+        spec = calc_cards.parse_spec(card.extra["body"])
+        for seed in range(40):
+            q = calc_cards.draw(spec, seed)
+            where = (name, card.line, seed)
+            assert not re.search(r"\d(e\d+)?Q\b", q.solution + q.prompt), (where, q.solution)
+            given = q.solution.splitlines()[0]
+            for var in spec.variables:
+                if var.kind != "choice":
+                    continue
+                text = next(t for v, t in var.options if v == q.values[var.name] or t == q.values[var.name])
+                unit = re.sub(r"^[-+0-9.eE,]+\s*", "", text)
+                if unit and unit != text and re.search(r"[A-Za-z%]", unit) and not re.fullmatch(r"[kMBTQ]", unit):
+                    assert f"{var.name} = {text}" in given, (where, var.name, given)
+            answer_line = next(line for line in q.solution.splitlines() if line.startswith("- Answer:"))
+            assert answer_line.rstrip("*").endswith(spec.unit), (where, answer_line)
+
+
 def test_every_calc_question_states_the_inputs_its_answer_uses():
     """Issue 18: a question that shows only a preset slug ("llama-7b") hides the 6.7B the
     engine uses; each variable the answer reads must be in the question, a preset with the
