@@ -566,6 +566,21 @@ def test_worked_solutions_show_units_a_person_reads():
             assert answer_line.rstrip("*").endswith(spec.unit), (where, answer_line)
 
 
+MIN_DISTINCT_CALC_ANSWERS = 20
+
+
+def test_every_calc_card_has_enough_distinct_answers_to_need_computing():
+    """Issue 18: nine calc cards had 7 or fewer possible answers, few enough to learn by heart.
+    Every shipped calc card must give at least MIN_DISTINCT_CALC_ANSWERS distinct answers over
+    its draws."""
+    for name, card in all_cards():
+        if card.kind != "calc":
+            continue
+        spec = calc_cards.parse_spec(card.extra["body"])
+        answers = {float(f"{calc_cards.draw(spec, seed).answer:.6g}") for seed in range(600)}
+        assert len(answers) >= MIN_DISTINCT_CALC_ANSWERS, (name, card.line, len(answers), spec.question)
+
+
 def test_every_calc_question_states_the_inputs_its_answer_uses():
     """Issue 18: a question that shows only a preset slug ("llama-7b") hides the 6.7B the
     engine uses; each variable the answer reads must be in the question, a preset with the
