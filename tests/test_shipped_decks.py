@@ -566,6 +566,27 @@ def test_worked_solutions_show_units_a_person_reads():
             assert answer_line.rstrip("*").endswith(spec.unit), (where, answer_line)
 
 
+MAX_BASIC_ANSWER_WORDS = 25
+# (deck file, card question start) -> why its answer may be longer. Empty: every basic answer
+# fits; add an entry only with a reason a learner is better served by the longer answer.
+LONG_ANSWER_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def test_no_basic_answer_is_over_25_words():
+    """Issue 18 (minimum information): a basic answer over 25 words packs several facts; split
+    it into single-fact cards or clozes, or list it above with the reason."""
+    long = []
+    for name, card in all_cards():
+        if card.kind != "basic":
+            continue
+        words = len(card.back.split())
+        allowed = any(name == deck and card.front.strip().startswith(start)
+                      for deck, start in LONG_ANSWER_ALLOWED)
+        if words > MAX_BASIC_ANSWER_WORDS and not allowed:
+            long.append(f"{name}:{card.line} ({words} words) {card.front.strip()[:60]}")
+    assert not long, "basic answers over 25 words:\n" + "\n".join(long)
+
+
 MIN_DISTINCT_CALC_ANSWERS = 20
 
 
