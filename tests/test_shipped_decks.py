@@ -391,10 +391,6 @@ FACTS: list[Fact] = [
          lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B PF-days engine", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days",
          lambda: calc.pf_days(calc.training_flops(_p("gpt3-175b").params, _p("gpt3-175b").tokens)), rel=0.005),
-    Fact("ordered: T5-3B", S, rf"1\. T5-3B \(({NUM}) PF-days\)", lambda: _p("t5-3b").published["pf_days"]),
-    Fact("ordered: GPT-3 13B", S, rf"2\. GPT-3 13B \(({NUM}) PF-days\)", lambda: _p("gpt3-13b").published["pf_days"]),
-    Fact("ordered: GPT-3 175B", S, rf"3\. GPT-3 175B \(({NUM}) PF-days\)",
-         lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B FLOPs", S, rf"PF-days \(({NUM}) FLOPs; 175B", lambda: _p("gpt3-175b").published["total_flops"]),
     Fact("GPT-3 tokens", S, rf"175B parameters on ({NUM}) tokens\)", lambda: _p("gpt3-175b").tokens),
     Fact("Kaplan alpha_N", S, rf"\(N_c / N\)\^\{{\{{c1::({NUM})\}}\}}", lambda: calc.KAPLAN_ALPHA_N),
@@ -564,6 +560,35 @@ def test_worked_solutions_show_units_a_person_reads():
                     assert f"{var.name} = {text}" in given, (where, var.name, given)
             answer_line = next(line for line in q.solution.splitlines() if line.startswith("- Answer:"))
             assert answer_line.rstrip("*").endswith(spec.unit), (where, answer_line)
+
+
+_NUMBER_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def test_no_ordered_card_whose_items_carry_their_own_order():
+    """Issue 18: "T5-3B (104 PF-days), GPT-3 13B (268 PF-days), ..." can be put in order by
+    reading the numbers. No ordered card may have a number in every item that already sorts
+    them (the list's own numbering is syntax, not item text)."""
+    for name, card in all_cards():
+        if card.kind != "ordered":
+            continue
+        items = card.extra["items"]
+        numbers = [_NUMBER_RE.findall(item) for item in items]
+        if all(numbers):
+            firsts = [float(n[0].replace(",", "")) for n in numbers]
+            monotonic = firsts == sorted(firsts) or firsts == sorted(firsts, reverse=True)
+            assert not monotonic, (name, card.line, items)
+
+
+def test_ordered_compute_card_matches_the_engine():
+    """The deck-05 ordering of pre-training runs by compute is the engine's order."""
+    cards = [c for _, c in all_cards() if c.kind == "ordered" and "training compute" in c.front]
+    assert cards, "the ordered compute card is gone"
+    for card in cards:
+        presets = [calc.get_preset(item) for item in card.extra["items"]]
+        flops = [calc.training_flops(p.params, p.tokens, p.flops_per_param_token) for p in presets]
+        assert flops == sorted(flops), list(zip(card.extra["items"], flops, strict=True))
+        assert len({f"{f:.2g}" for f in flops}) == len(flops)
 
 
 MAX_BASIC_ANSWER_WORDS = 25
