@@ -162,3 +162,23 @@ def test_two_tabs_are_two_apps_on_one_home(served: Served) -> None:
     asyncio.run(run())
     answers = served.answers()
     assert len(answers) == 2 and {g for _, g in answers} == {4}
+
+
+@needs_browser
+def test_study_at_a_phone_width(served: Served, tmp_path: Path) -> None:
+    """A 400-pixel-wide viewport gives the app 40-50 columns; the study keys still work there."""
+    async def run() -> list[str]:
+        browser = Browser()
+        await browser.start(400, 760)
+        try:
+            tab = await browser.tab(served.url, 400, 760)
+            await _study_one(tab, served, 0)
+            await tab.screenshot(tmp_path / "phone.png")
+            return tab.requested_urls()
+        finally:
+            await browser.close()
+
+    urls = asyncio.run(run())
+    widths = [int(m.group(1)) for u in urls if (m := re.search(r"/ws/.*[?&]width=(\d+)", u))]
+    assert widths and all(30 <= w <= 50 for w in widths), widths
+    assert served.answers()[0][1] == 4
