@@ -43,7 +43,7 @@ def _lan_address() -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studyllm.cli import echo, shown
+    from studyllm.cli_common import echo, shown
     from studyllm.paths import resolve_home
 
     try:

@@ -131,12 +131,25 @@ def test_isoflop_curve_has_minimum_near_approach3_optimum():
         assert math.isclose(6 * n * d, c, rel_tol=1e-9)
 
 
+def test_kaplan_joint_law_uses_table_2_constants():
+    """Kaplan et al. 2020 Eq. 1.5 with Table 2's joint fit (aN 0.076, aD 0.103, Nc 6.4e13,
+    Dc 1.8e13), worked by hand for N = 1e9, D = 1e11:
+    (6.4e13 / 1e9)^(0.076 / 0.103) = 64000^0.73786 = e^(11.0666 x 0.73786) = e^8.1657 = 3518.6;
+    1.8e13 / 1e11 = 180; (3518.6 + 180)^0.103 = e^(8.2156 x 0.103) = e^0.84621 = 2.3308."""
+    assert calc.kaplan_loss(params=1e9, tokens=1e11) == pytest.approx(2.3308, abs=5e-4)
+    # the single-variable constants (8.8e13, 5.4e13, 0.095) mixed in gave a different value
+    mixed = ((8.8e13 / 1e9) ** (0.076 / 0.095) + 5.4e13 / 1e11) ** 0.095
+    assert abs(calc.kaplan_loss(params=1e9, tokens=1e11) - mixed) > 0.01
+    # with unlimited data the joint law tends to (Nc/N)^0.076 with the joint Nc
+    assert calc.kaplan_loss(params=1e9, tokens=1e30) == pytest.approx((6.4e13 / 1e9) ** 0.076, rel=1e-6)
+
+
 def test_kaplan_forms():
     assert math.isclose(calc.kaplan_loss(params=8.8e13), 1.0)
     assert math.isclose(calc.kaplan_loss(tokens=5.4e13), 1.0)
     assert math.isclose(calc.kaplan_loss(compute_pf_days=3.1e8), 1.0)
     both = calc.kaplan_loss(params=1e9, tokens=1e11)
-    assert both > calc.kaplan_loss(params=1e9)
+    assert both > calc.kaplan_loss(params=1e9, tokens=1e13), "more data lowers the joint-law loss"
     with pytest.raises(ValueError):
         calc.kaplan_loss()
     with pytest.raises(ValueError):
@@ -229,3 +242,38 @@ def test_formatting():
     assert calc.format_bytes(1.5e12, "auto") == "1.5 TB"
     assert calc.format_flops(3.14e23) == "3.14e23 FLOPs"
     assert calc.format_sci(1.4e10) == "1.4e10"
+
+
+# Hoffmann et al. 2022 (Chinchilla), Table 1: model, parameters, training tokens.
+CHINCHILLA_TABLE_1 = [
+    ("LaMDA", 137e9, 168e9), ("GPT-3", 175e9, 300e9), ("Jurassic", 178e9, 300e9),
+    ("Gopher", 280e9, 300e9), ("MT-NLG 530B", 530e9, 270e9), ("Chinchilla", 70e9, 1.4e12),
+]
+
+
+@pytest.mark.parametrize("row", CHINCHILLA_TABLE_1, ids=lambda r: r[0])
+def test_every_chinchilla_table_1_model_is_a_preset_by_its_paper_name(row):
+    name, params, tokens = row
+    preset = calc.get_preset(name)
+    assert preset.params == pytest.approx(params, rel=0.005)
+    assert preset.tokens == pytest.approx(tokens, rel=0.005)
+    for field in ("params", "tokens"):
+        source = preset.sources.get(field, "")
+        assert "arXiv" in source or "paper" in source, (name, field, source)
+        if preset.family in ("LaMDA", "Jurassic-1", "MT-NLG"):
+            assert "Table 1" in source, (name, field, source)
+
+
+def test_preset_aliases_and_labels():
+    assert calc.get_preset("GPT-3").name == "gpt3-175b"
+    assert calc.get_preset("GPT-3 175B").name == "gpt3-175b"
+    assert calc.get_preset("LLaMA-7B").name == "llama-7b"
+    assert calc.get_preset("MT-NLG").name == "mt-nlg-530b"
+    assert calc.resolve_preset_name("no such model") is None
+    with pytest.raises(ValueError, match="GPT-3"):
+        calc.get_preset("gpt-5")
+    for alias, target in calc.ALIASES.items():
+        assert target in calc.PRESETS, alias
+    for preset in calc.PRESETS.values():
+        assert calc.get_preset(preset.label) is preset, preset.label
+        assert preset.sources.get("params") and preset.sources.get("tokens"), preset.name

@@ -24,7 +24,7 @@ from .memory import (
     model_state_bytes,
     weights_bytes,
 )
-from .presets import PRESETS, Preset, get_preset
+from .presets import ALIASES, PRESETS, Preset, get_preset, resolve_preset_name
 from .report import MemoryItem, MemoryReport, ScalingReport, memory_report, scaling_report
 from .rules import Comparison, compare_gpus_per_pf_day, compare_training_memory, course_vs_exact
 from .scaling import (
@@ -120,6 +120,8 @@ __all__ = [
     "format_sci",
     "get_gpu",
     "get_preset",
+    "resolve_preset_name",
+    "ALIASES",
     "gpu_days",
     "gpus_per_pf_day",
     "hf_anatomy_bytes_per_param",

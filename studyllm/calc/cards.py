@@ -417,6 +417,7 @@ def draw(spec: CalcSpec, seed: int) -> CalcQuestion:
     values, texts = _draw_values(spec, rng)
     trace: list = []
     answer = _answer(spec, values, trace)
+    texts = _state_preset_inputs(spec, values, texts)
     prompt = _PLACEHOLDER_RE.sub(lambda m: texts[m.group(1).strip()], spec.question)
     prompt = prompt.replace("{{", "{").replace("}}", "}")
     used = {c.func for c in _expr.calls_in(spec.answer_ast)}
@@ -424,6 +425,29 @@ def draw(spec: CalcSpec, seed: int) -> CalcQuestion:
     return CalcQuestion(spec=spec, seed=seed, prompt=prompt, values=values, texts=texts, answer=answer,
                         unit=spec.unit, tolerance=spec.tolerance, solution=_solution(spec, values, trace, answer),
                         tab=tab)
+
+
+_PRESET_FIELDS = (("params", "parameters"), ("tokens", "training tokens"))
+
+
+def _state_preset_inputs(spec: CalcSpec, values: dict, texts: dict) -> dict:
+    """A variable the answer reads through ``preset(var).field`` is shown with the figures the
+    answer uses ("LLaMA 7B (6.7B parameters, 1T training tokens)"), so the question states every
+    input: with a 2-3% tolerance the nominal "7B" alone would be marked wrong."""
+    from .presets import get_preset  # the answer already evaluated, so the name is a preset
+
+    out = dict(texts)
+    for name in {m.group(1) for m in re.finditer(r"\bpreset\(\s*(\w+)\s*\)", spec.answer)}:
+        value = values.get(name)
+        if not isinstance(value, str):
+            continue
+        p = get_preset(value)
+        used = set(re.findall(rf"\bpreset\(\s*{name}\s*\)\.(\w+)", spec.answer))
+        parts = [f"{format_count(getattr(p, f))} {words}" for f, words in _PRESET_FIELDS if f in used]
+        if "flops_per_param_token" in used:
+            parts.append(f"counted at {p.flops_per_param_token:g} training FLOPs per parameter per token")
+        out[name] = f"{p.label} ({', '.join(parts)})" if parts else p.label
+    return out
 
 
 def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:

@@ -159,7 +159,8 @@ def _kaplan_loss(params: float | None = None, tokens: float | None = None,
         return [f"Kaplan: L = (8.8e13 / {format_sci(params)})^0.076 = {format_sci(value, 4)}"]
     if params is None:
         return [f"Kaplan: L = (5.4e13 / {format_sci(tokens)})^0.095 = {format_sci(value, 4)}"]
-    return [f"Kaplan: L = [(8.8e13/N)^(0.076/0.095) + 5.4e13/D]^0.095 with N = {format_sci(params)}, "
+    return [f"Kaplan (Table 2 joint fit): L = [(6.4e13/N)^(0.076/0.103) + 1.8e13/D]^0.103 "
+            f"with N = {format_sci(params)}, "
             f"D = {format_sci(tokens)}: {format_sci(value, 4)}"]
 
 

@@ -19,6 +19,11 @@ BBG = "Wu et al. 2023, BloombergGPT: A Large Language Model for Finance, arXiv:2
 T5 = "Raffel et al. 2020, Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer, JMLR"
 GOPHER = "Rae et al. 2021, Scaling Language Models: Methods, Analysis & Insights from Training Gopher, arXiv:2112.11446"
 BERT = "Devlin et al. 2019, BERT: Pre-training of Deep Bidirectional Transformers, NAACL"
+CH_T1 = CHINCHILLA + ", Table 1"
+LAMDA = "Thoppilan et al. 2022, LaMDA: Language Models for Dialog Applications, arXiv:2201.08239"
+JURASSIC = "Lieber et al. 2021, Jurassic-1: Technical Details and Evaluation, AI21 Labs white paper"
+MTNLG = ("Smith et al. 2022, Using DeepSpeed and Megatron to Train Megatron-Turing NLG 530B, "
+         "arXiv:2201.11990")
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,20 @@ _LIST: list[Preset] = [
                  "heads": CHINCHILLA + ", Table 4", "seq_len": GOPHER + " (2048-token context)",
                  "compute_flops": CHINCHILLA + ", Table 3"},
     ),
+    # The rest of Chinchilla's Table 1 (model, parameters, training tokens); each figure is also
+    # in the model's own paper.
+    Preset(
+        name="lamda-137b", label="LaMDA 137B", params=137e9, tokens=168e9, family="LaMDA",
+        sources={"params": CH_T1 + "; " + LAMDA, "tokens": CH_T1 + " (168B); " + LAMDA},
+    ),
+    Preset(
+        name="jurassic-1-178b", label="Jurassic-1 178B", params=178e9, tokens=300e9, family="Jurassic-1",
+        sources={"params": CH_T1 + "; " + JURASSIC, "tokens": CH_T1 + " (300B); " + JURASSIC},
+    ),
+    Preset(
+        name="mt-nlg-530b", label="MT-NLG 530B", params=530e9, tokens=270e9, family="MT-NLG",
+        sources={"params": CH_T1 + "; " + MTNLG, "tokens": CH_T1 + " (270B); " + MTNLG},
+    ),
     Preset(
         name="bloom-176b", label="BLOOM 176B", params=176.2e9, tokens=366e9, family="BLOOM",
         layers=70, hidden=14336, heads=112, seq_len=2048, kv_heads=112,
@@ -150,9 +169,44 @@ _LIST: list[Preset] = [
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _LIST}
 
+# A paper's own name for a model, where it names a family by its flagship (Chinchilla's Table 1
+# says "GPT-3" for the 175B model, "Gopher" for the 280B one).
+ALIASES: dict[str, str] = {
+    "gpt-3": "gpt3-175b", "gpt3": "gpt3-175b", "davinci": "gpt3-175b",
+    "chinchilla": "chinchilla-70b", "gopher": "gopher-280b", "bloom": "bloom-176b",
+    "bloomberggpt": "bloomberggpt-50b", "lamda": "lamda-137b", "jurassic-1": "jurassic-1-178b",
+    "jurassic": "jurassic-1-178b", "mt-nlg": "mt-nlg-530b", "megatron-turing-nlg": "mt-nlg-530b",
+    "megatron-turing-nlg-530b": "mt-nlg-530b", "t5": "t5-11b", "bert": "bert-large",
+    "roberta": "roberta-large",
+}
+
+
+def _squash(text: str) -> str:
+    """'GPT-3 175B', 'gpt3_175b' and 'gpt3-175b' all become 'gpt3175b'."""
+    return "".join(ch for ch in str(text).lower() if ch.isalnum() or ch == ".")
+
+
+_BY_SQUASHED: dict[str, str] = {}
+for _p in _LIST:
+    _BY_SQUASHED.setdefault(_squash(_p.name), _p.name)
+    _BY_SQUASHED.setdefault(_squash(_p.label), _p.name)
+for _alias, _target in ALIASES.items():
+    _BY_SQUASHED.setdefault(_squash(_alias), _target)
+
+
+def resolve_preset_name(name: str) -> str | None:
+    """The preset a name means (its slug, its label, or an alias such as ``GPT-3``), or None."""
+    key = str(name).strip().lower().replace(" ", "-").replace("_", "-")
+    if key in PRESETS:
+        return key
+    if key in ALIASES:
+        return ALIASES[key]
+    return _BY_SQUASHED.get(_squash(name))
+
 
 def get_preset(name: str) -> Preset:
-    key = str(name).strip().lower().replace(" ", "-").replace("_", "-")
-    if key not in PRESETS:
-        raise ValueError(f"preset: unknown preset {name!r} (choose from {', '.join(PRESETS)})")
+    key = resolve_preset_name(name)
+    if key is None:
+        raise ValueError(f"preset: unknown preset {name!r} (choose from {', '.join(PRESETS)}, "
+                         f"or a paper's name such as GPT-3, Gopher, LaMDA)")
     return PRESETS[key]

@@ -6,7 +6,7 @@
 - PF-day = 1e15 FLOP/s x 86,400 s = 8.64e19 FLOPs.
 - Chinchilla (Hoffmann et al. 2022, arXiv:2203.15556): ~20 tokens per parameter; Approach 3
   loss L(N, D) = E + A/N^alpha + B/D^beta, with E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28.
-- Kaplan et al. 2020 (arXiv:2001.08361), Eq. 1.1-1.3 and 1.5.
+- Kaplan et al. 2020 (arXiv:2001.08361), Eq. 1.1-1.3 and 1.5 (the joint L(N, D) with Table 2's own fit).
 """
 
 from __future__ import annotations
@@ -212,13 +212,20 @@ KAPLAN_DC = 5.4e13      # tokens
 KAPLAN_ALPHA_D = 0.095
 KAPLAN_CC_MIN = 3.1e8   # PF-days
 KAPLAN_ALPHA_C_MIN = 0.050
+# The joint fit L(N, D) (Kaplan et al. 2020, Eq. 1.5) has its own constants, fitted together
+# (Table 2, "Fits to L(N, D)"); they differ from the single-variable fits above.
+KAPLAN_JOINT_ALPHA_N = 0.076
+KAPLAN_JOINT_ALPHA_D = 0.103
+KAPLAN_JOINT_NC = 6.4e13
+KAPLAN_JOINT_DC = 1.8e13
 
 
 def kaplan_loss(params: float | None = None, tokens: float | None = None,
                 compute_pf_days: float | None = None) -> float:
     """Kaplan et al. 2020 power laws (nats/token, WebText2):
     params only: (Nc/N)^0.076 (Eq. 1.1); tokens only: (Dc/D)^0.095 (Eq. 1.2);
-    both: [(Nc/N)^(aN/aD) + Dc/D]^aD (Eq. 1.5); compute only: (Cc_min/C_min)^0.050 (Eq. 1.3)."""
+    both: [(Nc/N)^(aN/aD) + Dc/D]^aD (Eq. 1.5) with Table 2's joint fit (aN 0.076, aD 0.103,
+    Nc 6.4e13, Dc 1.8e13); compute only: (Cc_min/C_min)^0.050 (Eq. 1.3)."""
     given = [x is not None for x in (params, tokens, compute_pf_days)]
     if compute_pf_days is not None:
         if params is not None or tokens is not None:
@@ -238,5 +245,5 @@ def kaplan_loss(params: float | None = None, tokens: float | None = None,
         return (KAPLAN_NC / float(params)) ** KAPLAN_ALPHA_N
     if params is None:
         return (KAPLAN_DC / float(tokens)) ** KAPLAN_ALPHA_D
-    return ((KAPLAN_NC / float(params)) ** (KAPLAN_ALPHA_N / KAPLAN_ALPHA_D)
-            + KAPLAN_DC / float(tokens)) ** KAPLAN_ALPHA_D
+    return ((KAPLAN_JOINT_NC / float(params)) ** (KAPLAN_JOINT_ALPHA_N / KAPLAN_JOINT_ALPHA_D)
+            + KAPLAN_JOINT_DC / float(tokens)) ** KAPLAN_JOINT_ALPHA_D

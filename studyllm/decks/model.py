@@ -47,6 +47,9 @@ class ParsedCard:
     #   cloze:    {"index": str, "answers": [str, ...]}
     #   calc:     {"body": str, "body_line": int}  (raw block body; validated by studyllm.calc.cards)
     extra: dict[str, Any] = field(default_factory=dict)
+    # an obsidian-SR `<!--SR:!due,interval,ease-->` schedule for this card: (due ISO date,
+    # interval in days, ease in hundredths); the importer takes it over once, for a new card
+    schedule: tuple[str, int, int] | None = None
 
 
 @dataclass

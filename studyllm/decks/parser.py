@@ -630,6 +630,10 @@ def parse_deck(text: str, path: str = "<string>", *, outline: bool = False, cont
     if strict and deck.skipped:
         deck.errors.extend(deck.skipped)
         deck.skipped = []
+    if "<!--SR:" in text:
+        from studyllm.decks.sr_schedule import attach_schedules
+
+        deck.cards = attach_schedules(text, deck.cards)
     return deck
 
 

@@ -6,7 +6,9 @@ the GUID the card came with from Anki (``extra["anki_guid"]``, see
 survive edits of the Markdown, so exporting again and re-importing into Anki updates the
 same notes instead of adding copies. Deck and note-type ids are derived from fixed
 strings for the same reason. Markdown is rendered to HTML (raw HTML in a card is escaped,
-not passed through). Scheduling is not exported: Anki starts the notes as new. The notes
+not passed through). The ``.apkg`` carries each card's schedule (due day, interval, ease,
+lapses, queue) and its review log, written into genanki's collection (:func:`_write_schedule`);
+Anki takes them over when "Import any learning progress" is ticked. The notes
 are read with a SQLModel ``select()``; the package replaces its file atomically (the CLI writes the TSV so too).
 """
 
@@ -23,7 +25,7 @@ from typing import Any, TextIO
 from sqlmodel import col
 
 from studyllm.store.atomic import atomic_path
-from studyllm.store.models import Card, Deck
+from studyllm.store.models import AnkiCard, Card, Deck
 from studyllm.store.orm import columns, session
 from studyllm.store.service import Store
 
@@ -43,9 +45,18 @@ def stable_id(*parts: str) -> int:
     return (1 << 30) + int.from_bytes(digest[:4], "big") % (1 << 30)
 
 
-def anki_guid(card_uid: str, extra: dict[str, Any] | None = None) -> str:
+def anki_guid(
+    card_uid: str, extra: dict[str, Any] | None = None, imported: tuple[str, int] | None = None
+) -> str:
+    """The note GUID of a card: the one it came with from Anki (``imported``: the ``anki_card``
+    row of an ``.apkg`` import, as (guid, template ordinal); or ``extra["anki_guid"]`` of a TSV
+    import), else one derived from its uid. Each card is exported as a note of its own, so a
+    second card of one Anki note (its reverse, a ``c2`` cloze) gets a GUID derived from the
+    note's and its ordinal."""
     import genanki
 
+    if imported is not None and imported[0]:
+        return imported[0] if imported[1] == 0 else genanki.guid_for(imported[0], imported[1])
     guid = (extra or {}).get("anki_guid")
     if isinstance(guid, str) and guid and "\t" not in guid and "\n" not in guid:
         return guid
@@ -60,6 +71,7 @@ class AnkiNote:
     front: str  # HTML
     back: str  # HTML
     tags: tuple[str, ...]
+    uid: str = ""  # the studyllm card
 
 
 def _renderer() -> Callable[[str], str]:
@@ -85,8 +97,10 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
     """Live (not archived) cards of live decks, in deck then card order."""
     render = _renderer()
     query = (
-        columns(Card.uid, Card.kind, Card.front, Card.back, Card.extra, Card.tags, Deck.key, Deck.title, Deck.tags)
+        columns(Card.uid, Card.kind, Card.front, Card.back, Card.extra, Card.tags, Deck.key, Deck.title, Deck.tags,
+                AnkiCard.guid, AnkiCard.ord)
         .join(Deck, col(Deck.id) == col(Card.deck_id))
+        .outerjoin(AnkiCard, col(AnkiCard.card_id) == col(Card.id))
         .where(col(Card.archived) == False, col(Deck.archived) == False)  # noqa: E712 (SQL expressions)
         .order_by(col(Deck.position), col(Deck.id), col(Card.position), col(Card.id))
     )
@@ -94,13 +108,14 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         query = query.where(col(Deck.key).in_(deck_keys))
     with session(store.database) as s:
         rows = s.exec(query).all()
-    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags in rows:
+    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags, guid, ordinal in rows:
         extra = json.loads(extra_raw or "{}")
         raw_tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
         tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in raw_tags) if t))
         yield AnkiNote(
-            guid=anki_guid(uid, extra), deck_key=key, deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
-            front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags,
+            guid=anki_guid(uid, extra, (guid, ordinal or 0) if guid else None), deck_key=key,
+            deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
+            front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags, uid=uid,
         )
 
 
@@ -141,6 +156,7 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
         css=_CSS,
     )
     decks: dict[str, Any] = {}
+    uids: dict[str, str] = {}
     n = 0
     with warnings.catch_warnings():
         # card text is rendered with raw HTML escaped; genanki's tag check only adds noise
@@ -151,9 +167,74 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
                 deck = decks[note.deck_key] = genanki.Deck(stable_id("studyllm", "deck", note.deck_key), note.deck_name)
             deck.add_note(
                 genanki.Note(model=model, fields=[note.front, note.back], guid=note.guid, tags=list(note.tags)))
+            uids[note.guid] = note.uid
             n += 1
         if not decks:
             decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)
         with atomic_path(path) as tmp:  # a failed write leaves the previous package whole
             genanki.Package(list(decks.values())).write_to_file(str(tmp), timestamp=store.clock.now().timestamp())
+            _write_schedule(store, tmp, uids)
     return n
+
+
+def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
+    """Put each card's state and review log into the package genanki wrote (its notes are
+    found by GUID; ``uids`` maps GUID -> studyllm card uid)."""
+    import sqlite3
+    import tempfile
+    import zipfile
+    from datetime import UTC, date, datetime
+
+    from studyllm.clock import study_day
+    from studyllm.store.constants import MAX_DURATION_MS
+
+    with zipfile.ZipFile(package) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    zone, rollover = store.clock.zone(), store.setting("rollover_hour")
+    today = store.today().isoformat()
+    with tempfile.TemporaryDirectory(prefix="studyllm-apkg-") as folder:
+        db = Path(folder) / "collection.anki2"
+        db.write_bytes(members["collection.anki2"])
+        con = sqlite3.connect(db)
+        try:
+            crt = con.execute("SELECT crt FROM col").fetchone()[0]
+            day0 = study_day(datetime.fromtimestamp(crt, UTC), zone, rollover)
+            cards = con.execute("SELECT c.id, n.guid FROM cards c JOIN notes n ON n.id = c.nid").fetchall()
+            used_ids: set[int] = set()
+            with store.database.connect() as ours:
+                for anki_id, guid in cards:
+                    uid = uids.get(guid)
+                    if uid is None:
+                        continue
+                    row = ours.execute(
+                        "SELECT s.card_id, s.reviews, s.interval, s.ef_centi, s.due_day, s.lapses, s.suspended,"
+                        " s.buried_until FROM card_state s JOIN card c ON c.id = s.card_id WHERE c.uid = ?",
+                        (uid,)).fetchone()
+                    if row is None or not row[1]:
+                        continue
+                    card_id, reviews, interval, ef, due_day, lapses, suspended, buried = row
+                    due = (date.fromisoformat(due_day) - day0).days if due_day else 0
+                    queue = -1 if suspended else (-3 if buried and buried > today else 2)
+                    con.execute("UPDATE cards SET type = 2, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?,"
+                                " lapses = ? WHERE id = ?",
+                                (queue, due, max(1, interval), ef * 10, reviews, lapses, anki_id))
+                    for at, grade, ms, kind, ivl_before, ef_after, ivl_after in ours.execute(
+                            "SELECT reviewed_at, grade, duration_ms, kind, interval_before, ef_after, interval_after"
+                            " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id", (card_id,)):
+                        rid = int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() * 1000)
+                        while rid in used_ids:
+                            rid += 1
+                        used_ids.add(rid)
+                        rtype = {"new": 0, "relearn": 2}.get(kind, 1)
+                        con.execute(
+                            "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+                            " VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)",
+                            (rid, anki_id, max(1, min(4, grade - 1)), ivl_after, ivl_before, ef_after * 10,
+                             max(0, min(ms, MAX_DURATION_MS)), rtype))
+            con.commit()
+        finally:
+            con.close()
+        members["collection.anki2"] = db.read_bytes()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)

@@ -107,6 +107,7 @@ class DeckReport:
     archived: int = 0
     restored: int = 0
     linked: int = 0
+    migrated: int = 0  # new cards that took over an obsidian-SR schedule (<!--SR:...--> comment)
     skipped: bool = False  # file content identical to the last import: not parsed at all
     errors: list[DeckError] = field(default_factory=list)
     warnings: list[DeckError] = field(default_factory=list)
@@ -135,6 +136,8 @@ class DeckReport:
             parts.append(f"{self.restored} restored")
         if self.linked:
             parts.append(f"{self.linked} linked")
+        if self.migrated:
+            parts.append(f"{self.migrated} obsidian-SR schedule(s) taken over")
         if self.rewrites and len(self.rewrites) > self.linked:
             parts.append(f"{len(self.rewrites) - self.linked} possible rewrite(s)")
         if self.card_errors:
@@ -161,7 +164,7 @@ class ImportReport:
         return not self.errors
 
     def totals(self) -> dict[str, int]:
-        keys = ("new", "unchanged", "updated", "moved", "archived", "restored", "linked")
+        keys = ("new", "unchanged", "updated", "moved", "archived", "restored", "linked", "migrated")
         out = {k: sum(getattr(d, k) for d in self.decks) for k in keys}
         out["errors"] = len(self.errors)
         out["possible_rewrites"] = sum(len(d.rewrites) - d.linked for d in self.decks)
@@ -471,6 +474,7 @@ def import_parsed(
                 if _stamp(conn, plan.deck_id, parsed.key) != plan.stamp:
                     continue  # changed since it was read: plan again
                 _write(conn, store, plan)
+                attempt.migrated = plan.migrated
                 for i in chosen:
                     rw = attempt.rewrites[i]
                     new_id = plan.new_ids.get(rw.new_uid)
@@ -543,8 +547,10 @@ class _Plan:
     restores: list[int] = field(default_factory=list)
     to_archive: list[int] = field(default_factory=list)
     new_ids: dict[str, int] = field(default_factory=dict)  # uid -> card id, filled by _write
+    schedules: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # new uid -> obsidian-SR schedule
     now: str = ""
     position: int = 0
+    migrated: int = 0  # obsidian-SR schedules taken over, set by _write
 
 
 def _one_line(text: str, width: int = 80) -> str:
@@ -629,8 +635,12 @@ def _plan(
             "file is no longer read (delete this file to go back to it)", path=parsed.path))
     deck_id = deck[0] if deck else None
     stamp = _stamp(conn, deck_id, parsed.key)
+    # A file with skipped cards stores no content hash, so the unchanged-file shortcut never
+    # takes it: it is parsed again on every import and its skipped cards reported each time
+    # (with exit code 1), not only on the import that first met them.
     deck_fields = (
-        parsed.title, source_path, parsed.content_hash, dumps(list(parsed.tags)), dumps(parsed.options),
+        parsed.title, source_path, "" if parsed.skipped else parsed.content_hash, dumps(list(parsed.tags)),
+        dumps(parsed.options),
         parsed.mode, now,
     )
     position = (deck[2] if deck else
@@ -743,6 +753,8 @@ def _plan(
             new_uid[i] = uid
             plan.new_cards.append((uid, *row))
             plan.new_positions.append(gpos)
+            if c.schedule is not None:
+                plan.schedules[uid] = c.schedule
             report.new += 1
             report.cards.append(CardChange("new", parsed.path, c.line, _one_line(c.front), uid,
                                            hashes=(hashes[i], norms[i])))
@@ -834,6 +846,10 @@ def _write(conn: Connection, store: Store, plan: _Plan) -> None:
             f" lapses, suspended, leech) VALUES (?,?,?,{m.QUEUE_NEW},0,250,0,0,0,0,0)",
             states,
         )
+        if plan.schedules:
+            from studyllm.store.migrated import take_sr_schedules
+
+            plan.migrated = take_sr_schedules(conn, store, {plan.new_ids[u]: (u, s) for u, s in plan.schedules.items()})
     if plan.updates:
         conn.executemany(
             "UPDATE card SET kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"

@@ -20,6 +20,10 @@ Versions:
    ``PRAGMA user_version``. The ``meta`` row is still written (see :data:`LEGACY_KEY`).
 3. the ``source`` table (deck files and folders given to ``studyllm import``, re-scanned at
    start-up) and the ``card_link`` table (rewritten cards whose history the learner linked).
+4. the ``anki_card`` table (the Anki note GUID and template ordinal of cards imported from or
+   exported to Anki, :mod:`studyllm.store.anki_import`).
+5. the sync tables (``docs/sync.md``): ``sync_outbox``, ``sync_file``, ``sync_undone``,
+   ``sync_stamp`` and ``sync_pending``.
 """
 
 from __future__ import annotations
@@ -58,7 +62,40 @@ def _v2_to_v3(conn: Executes) -> None:
         conn.execute(statement)
 
 
+_V4_STATEMENTS = (
+    "CREATE TABLE anki_card (\n\tcard_id INTEGER NOT NULL, \n\tguid VARCHAR NOT NULL, \n\tord INTEGER NOT NULL,"
+    " \n\tnote_type VARCHAR NOT NULL, \n\tPRIMARY KEY (card_id),"
+    " \n\tFOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE\n)",
+    "CREATE INDEX ix_anki_card_guid ON anki_card (guid, ord)",
+)
+
+
+def _v3_to_v4(conn: Executes) -> None:
+    for statement in _V4_STATEMENTS:
+        conn.execute(statement)
+
+
+_V5_TABLES = (
+    "CREATE TABLE sync_file (\n\tpath VARCHAR NOT NULL, \n\tpos INTEGER NOT NULL, \n\ttail VARCHAR NOT NULL,"
+    " \n\tlines INTEGER NOT NULL, \n\tPRIMARY KEY (path)\n)",
+    "CREATE TABLE sync_outbox (\n\tseq INTEGER NOT NULL, \n\tat VARCHAR NOT NULL, \n\tbody VARCHAR NOT NULL,"
+    " \n\tPRIMARY KEY (seq)\n)",
+    "CREATE TABLE sync_pending (\n\tuid VARCHAR NOT NULL, \n\tline VARCHAR NOT NULL, \n\tsource VARCHAR NOT NULL,"
+    " \n\tPRIMARY KEY (uid)\n)",
+    "CREATE TABLE sync_stamp (\n\tname VARCHAR NOT NULL, \n\tat VARCHAR NOT NULL, \n\tdev VARCHAR NOT NULL,"
+    " \n\tseq INTEGER NOT NULL, \n\tvalue VARCHAR NOT NULL, \n\tPRIMARY KEY (name)\n)",
+    "CREATE TABLE sync_undone (\n\tuid VARCHAR NOT NULL, \n\tPRIMARY KEY (uid)\n)",
+)
+
+
+def _v4_to_v5(conn: Executes) -> None:
+    for statement in _V5_TABLES:
+        conn.execute(statement)
+
+
 STEPS: dict[int, Callable[[Executes], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
+    3: _v3_to_v4,
+    4: _v4_to_v5,
 }

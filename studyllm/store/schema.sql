@@ -40,6 +40,42 @@ CREATE TABLE source (
 	PRIMARY KEY (path)
 );
 
+CREATE TABLE sync_file (
+	path VARCHAR NOT NULL, 
+	pos INTEGER NOT NULL, 
+	tail VARCHAR NOT NULL, 
+	lines INTEGER NOT NULL, 
+	PRIMARY KEY (path)
+);
+
+CREATE TABLE sync_outbox (
+	seq INTEGER NOT NULL, 
+	at VARCHAR NOT NULL, 
+	body VARCHAR NOT NULL, 
+	PRIMARY KEY (seq)
+);
+
+CREATE TABLE sync_pending (
+	uid VARCHAR NOT NULL, 
+	line VARCHAR NOT NULL, 
+	source VARCHAR NOT NULL, 
+	PRIMARY KEY (uid)
+);
+
+CREATE TABLE sync_stamp (
+	name VARCHAR NOT NULL, 
+	at VARCHAR NOT NULL, 
+	dev VARCHAR NOT NULL, 
+	seq INTEGER NOT NULL, 
+	value VARCHAR NOT NULL, 
+	PRIMARY KEY (name)
+);
+
+CREATE TABLE sync_undone (
+	uid VARCHAR NOT NULL, 
+	PRIMARY KEY (uid)
+);
+
 CREATE TABLE card (
 	id INTEGER NOT NULL, 
 	uid TEXT NOT NULL, 
@@ -68,6 +104,17 @@ CREATE INDEX ix_card_content_hash ON card (content_hash);
 CREATE INDEX ix_card_deck_position ON card (deck_id, position);
 
 CREATE INDEX ix_card_norm_hash ON card (norm_hash);
+
+CREATE TABLE anki_card (
+	card_id INTEGER NOT NULL, 
+	guid VARCHAR NOT NULL, 
+	ord INTEGER NOT NULL, 
+	note_type VARCHAR NOT NULL, 
+	PRIMARY KEY (card_id), 
+	FOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_anki_card_guid ON anki_card (guid, ord);
 
 CREATE TABLE card_link (
 	new_card_id INTEGER NOT NULL, 

@@ -22,7 +22,7 @@ from studyllm.clock import Clock, SystemClock, study_day
 from studyllm.schedule import apply_answer, queue_for
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
-from studyllm.store import replay, sql
+from studyllm.store import replay, sql, sync_events
 from studyllm.store.db import (
     Connection,
     Database,
@@ -189,6 +189,7 @@ class Store:
         self._undo_stack: list[str] = []  # log uids of this session's answers, newest last
         # ((day, answers that day, last log id), {(deck_id, kind): answers}); see _done_today
         self._done_cache: tuple[tuple[str, int, int | None], dict[tuple[int, str], int]] | None = None
+        self._sync_dev: str | None | bool = False  # False: not read yet; None: sync is off (docs/sync.md)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -286,6 +287,12 @@ class Store:
                 {"k": key, "v": dumps(value)},
             )
         self._settings_cache = None
+
+    def _sync_device(self, conn: Connection) -> str | None:
+        """This home's sync device id (``None``: sync off), read once per store."""
+        if self._sync_dev is False:
+            self._sync_dev = sync_events.device_id(conn.raw)
+        return self._sync_dev if isinstance(self._sync_dev, str) else None
 
     # ------------------------------------------------------------------ time
     def now(self) -> datetime:
@@ -518,6 +525,11 @@ class Store:
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
                 ),
             ).lastrowid
+            dev = self._sync_device(conn)
+            if dev is not None:
+                sync_events.emit(conn.raw, dev, now.isoformat(), {
+                    "t": "answer", "uid": uid, "day": today.isoformat(), "grade": grade, "ms": duration,
+                    **sync_events.card_ref(conn.raw, card_id)})
             cached = self._done_cache
             if cached is not None and cached[0][0] == today.isoformat():
                 # count our own answer into today's cache; if another window also wrote, the
@@ -550,6 +562,10 @@ class Store:
                 state["deck_id"], state["position"] = current["deck_id"], current["position"]
                 self._write_state(conn, state)
                 _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
+                dev = self._sync_device(conn)
+                if dev is not None:
+                    _sql(conn, "INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", (log_uid,))
+                    sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "undo", "uid": log_uid})
                 later = _sql(conn, 
                     "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
                 ).fetchone()
@@ -573,6 +589,11 @@ class Store:
         with write_tx(self.database) as conn:
             self._state_row(conn, card_id)
             _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (tomorrow, card_id))
+            dev = self._sync_device(conn)
+            if dev is not None:
+                ref = sync_events.card_ref(conn.raw, card_id)
+                sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "bury", "until": tomorrow, **ref},
+                                 stamp="bury:" + ref["card"], value=tomorrow)
 
 
     def set_suspended(self, card_id: int, suspended: bool = True) -> None:
@@ -584,6 +605,11 @@ class Store:
                 reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived
             )
             self._write_state(conn, st)
+            dev = self._sync_device(conn)
+            if dev is not None:
+                ref = sync_events.card_ref(conn.raw, card_id)
+                sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "suspend", "on": bool(suspended), **ref},
+                                 stamp="suspend:" + ref["card"], value="1" if suspended else "0")
 
     def suspend(self, card_id: int) -> None:
         self.set_suspended(card_id, True)

@@ -183,9 +183,10 @@ class CalculatorScreen(AppScreen[None]):
         if not values:
             return
         preset = values.get("preset", values.get("model"))
-        if isinstance(preset, str) and preset.lower() in calc.PRESETS:
+        name = calc.resolve_preset_name(preset) if isinstance(preset, str) else None
+        if name is not None:
             for prefix in ("mem", "sc"):
-                self._set_preset(prefix, preset.lower())
+                self._set_preset(prefix, name)
         numeric = {"params": ("mem-params", "sc-params"), "tokens": ("sc-tokens",), "compute": ("sc-compute",),
                    "gpus": ("mem-gpus", "sc-gpus"), "num_gpus": ("mem-gpus", "sc-gpus"),
                    "seq_len": ("mem-seq",), "batch": ("mem-batch",), "layers": ("mem-layers",),

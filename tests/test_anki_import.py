@@ -1,0 +1,240 @@
+"""Anki packages come in with their history: both layouts, the states and the revlog, re-import
+changes nothing, and bad packages change nothing. The interop tests build the collection with
+Anki's own backend (pip ``anki``) and skip without it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from studyllm.store import Store
+from studyllm.store.anki_import import AnkiImportError, import_package
+
+
+def _anki_collection(tmp: Path) -> tuple[Path, Path, dict]:
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki.decks import DeckId
+
+    col = anki_collection.Collection(str(tmp / "c.anki2"))
+    did = col.decks.id("Lang::French")
+    basic, rev, cloze = (col.models.by_name(n) for n in ("Basic", "Basic (and reversed card)", "Cloze"))
+    n = col.new_note(basic)
+    n["Front"], n["Back"] = "<b>chat</b> <script>alert(1)</script>", "cat<br>feline <img src='x.png'>"
+    col.add_note(n, DeckId(did))
+    n = col.new_note(rev)
+    n["Front"], n["Back"] = "chien", "dog"
+    col.add_note(n, DeckId(did))
+    n = col.new_note(cloze)
+    n["Text"] = "{{c1::Paris}} is in {{c2::France}}"
+    col.add_note(n, DeckId(col.decks.id("Geo")))
+    (tmp / "x.png").write_bytes(b"\x89PNG not really")
+    col.media.add_file(str(tmp / "x.png"))
+    ids = col.db.list("select id from cards order by id")
+    today = col.sched.today
+    for k, cid in enumerate(ids[:4]):
+        col.db.execute("update cards set type=2, queue=2, due=?, ivl=?, factor=?, reps=3, lapses=? where id=?",
+                       today + k + 2, 5 + k, 2300 + 100 * k, k % 2, cid)
+        for j in range(3):
+            rid = int((time.time() - 86400 * (10 - 3 * j)) * 1000) + k
+            col.db.execute("insert into revlog (id,cid,usn,ease,ivl,lastIvl,factor,time,type)"
+                           " values (?,?,?,?,?,?,?,?,?)",
+                           rid, cid, -1, 3 if j else 1, j + 1, j, 2500, 4000 + j, 1 if j else 0)
+    col.sched.suspend_cards([ids[1]])
+    col.sched.bury_cards([ids[2]])
+    opts = anki_collection.ExportAnkiPackageOptions
+    legacy, current = tmp / "legacy.apkg", tmp / "current.apkg"
+    col.export_anki_package(out_path=str(legacy), options=opts(with_scheduling=True, with_media=True, legacy=True),
+                            limit=None)
+    col.export_anki_package(out_path=str(current), options=opts(with_scheduling=True, with_media=True, legacy=False),
+                            limit=None)
+    expect = {}
+    for cid, nid, ord_, queue, due, ivl, factor, lapses in col.db.all(
+            "select c.id, c.nid, c.ord, c.queue, c.due, c.ivl, c.factor, c.lapses from cards c"):
+        guid = col.db.scalar("select guid from notes where id = ?", nid)
+        revs = col.db.scalar("select count(*) from revlog where cid = ?", cid)
+        expect[(guid, ord_)] = {"queue": queue, "due_in": due - today, "ivl": ivl, "ef": factor // 10 or 250,
+                                "lapses": lapses, "revlog": revs}
+    col.close()
+    return legacy, current, expect
+
+
+@pytest.mark.parametrize("layout", ["legacy", "current"])
+def test_an_anki_export_arrives_with_every_review_and_state(tmp_path, layout):
+    started = time.monotonic()
+    legacy, current, expect = _anki_collection(tmp_path)
+    package = legacy if layout == "legacy" else current
+    decks = tmp_path / "decks"
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_package(store, package, into=decks)
+        assert report.cards == report.cards_matched == len(expect) == 5
+        assert report.reviews_imported == sum(e["revlog"] for e in expect.values()) == 12
+        assert (decks / "Lang" / "French.md").is_file() and (decks / "Geo.md").is_file()
+        assert (decks / "Lang" / "media" / "x.png").read_bytes() == b"\x89PNG not really"
+        text = (decks / "Lang" / "French.md").read_text()
+        assert "<script>" not in text and "alert(1)" in text and "](media/x.png)" in text
+        today = store.today()
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        rows = con.execute(
+            "SELECT a.guid, a.ord, s.queue, s.due_day, s.interval, s.ef_centi, s.lapses, s.suspended, s.buried_until,"
+            " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id AND r.uid LIKE 'anki:%')"
+            " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id").fetchall()
+        assert len(rows) == 5
+        mismatches = 0
+        for guid, ord_, queue, due_day, ivl, ef, lapses, suspended, buried, revs in rows:
+            e = expect[(guid, ord_)]
+            if e["queue"] == 0:
+                mismatches += queue != 0
+                continue
+            from datetime import date
+
+            mismatches += (date.fromisoformat(due_day) - today).days != e["due_in"]
+            mismatches += (ivl, ef, lapses, revs) != (e["ivl"], e["ef"], e["lapses"], e["revlog"])
+            mismatches += bool(suspended) != (e["queue"] == -1)
+            mismatches += (buried is not None) != (e["queue"] in (-2, -3))
+        assert mismatches == 0
+        grades = {g for (g,) in con.execute("SELECT grade FROM review_log")}
+        assert grades == {2, 4}  # Anki's ease 1 and 3
+        con.close()
+        again = import_package(store, package, into=decks)
+        assert again.reviews_imported == 0 and again.reviews_known == 12
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        assert con.execute("SELECT count(*) FROM card WHERE archived = 0").fetchone()[0] == 5
+        assert con.execute("SELECT count(*) FROM review_log").fetchone()[0] == 12
+        con.close()
+    finally:
+        store.close()
+    assert time.monotonic() - started < timedelta(seconds=60).total_seconds()
+
+
+def _package(tmp: Path, members: dict[str, bytes]) -> Path:
+    p = tmp / "bad.apkg"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return p
+
+
+def _legacy_collection(ver: int = 11) -> bytes:
+    buf = Path(__import__("tempfile").mkdtemp()) / "c.db"
+    con = sqlite3.connect(buf)
+    con.executescript(
+        "CREATE TABLE col (id, crt, mod, scm, ver, dty, usn, ls, conf, models, decks, dconf, tags);"
+        "CREATE TABLE notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data);"
+        "CREATE TABLE cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue,"
+        " odid, flags, data);"
+        "CREATE TABLE revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type);")
+    con.execute("INSERT INTO col VALUES (1, 0, 0, 0, ?, 0, 0, 0, '{}', '{}', '{}', '{}', '{}')", (ver,))
+    con.commit()
+    con.close()
+    return buf.read_bytes()
+
+
+def _unchanged(tmp: Path, package: Path, match: str) -> None:
+    store = Store.open(tmp / "home")
+    try:
+        with pytest.raises(AnkiImportError, match=match):
+            import_package(store, package, into=tmp / "decks")
+    finally:
+        store.close()
+    assert not (tmp / "decks").exists()
+
+
+def test_a_truncated_package_is_refused(tmp_path):
+    good = _package(tmp_path, {"collection.anki2": _legacy_collection(), "media": b"{}"})
+    cut = tmp_path / "cut.apkg"
+    cut.write_bytes(good.read_bytes()[:200])
+    _unchanged(tmp_path, cut, "truncated or not a zip")
+
+
+def test_a_newer_anki_schema_is_refused(tmp_path):
+    _unchanged(tmp_path, _package(tmp_path, {"collection.anki2": _legacy_collection(ver=99)}), "newer")
+    _unchanged(tmp_path, _package(tmp_path, {"meta": b"\x08\x09", "collection.anki2": _legacy_collection()}),
+               "newer Anki")
+
+
+def test_a_media_name_with_dot_dot_is_refused(tmp_path):
+    p = _package(tmp_path, {"collection.anki2": _legacy_collection(), "media": json.dumps({"0": "../evil"}).encode(),
+                            "0": b"x"})
+    _unchanged(tmp_path, p, "not a plain file name")
+
+
+def test_a_zip_bomb_is_refused_before_inflating(tmp_path):
+    p = tmp_path / "bomb.apkg"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("collection.anki2", _legacy_collection())
+        z.writestr("0", b"\0" * (64 << 20))  # 64 MiB of zeros deflate ~1000:1
+        z.writestr("media", json.dumps({"0": "a.png"}))
+    _unchanged(tmp_path, p, "zip bomb")
+
+
+def test_hostile_zstd_member_is_a_clear_error(tmp_path):
+    p = _package(tmp_path, {"meta": b"\x08\x03", "collection.anki21b": b"not zstd at all", "media": b""})
+    _unchanged(tmp_path, p, "damaged")
+
+
+def test_exporting_back_keeps_the_anki_note_guids(tmp_path):
+    legacy, _, expect = _anki_collection(tmp_path)
+    store = Store.open(tmp_path / "home")
+    try:
+        import_package(store, legacy, into=tmp_path / "decks")
+        from studyllm.store.anki import iter_notes
+
+        guids = {n.guid for n in iter_notes(store)}
+    finally:
+        store.close()
+    first_cards = {g for g, o in expect if o == 0}
+    assert first_cards <= guids and len(guids) == len(expect)
+
+
+def test_a_studyllm_export_opened_in_anki_shows_the_same_cards_due_on_the_same_days(tmp_path):
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    from studyllm.store.anki import export_apkg
+
+    legacy, _, _ = _anki_collection(tmp_path)
+    store = Store.open(tmp_path / "home")
+    try:
+        import_package(store, legacy, into=tmp_path / "decks")
+        out = tmp_path / "out.apkg"
+        export_apkg(store, out)
+        today = store.today()
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        ours = {}
+        for guid, ord_, due_day, ivl, ef, lapses, reviews in con.execute(
+                "SELECT a.guid, a.ord, s.due_day, s.interval, s.ef_centi, s.lapses,"
+                " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id)"
+                " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+            from datetime import date
+
+            import genanki
+
+            g = guid if ord_ == 0 else genanki.guid_for(guid, ord_)
+            ours[g] = (None if due_day is None else (date.fromisoformat(due_day) - today).days, ivl, ef, lapses,
+                       reviews)
+        con.close()
+    finally:
+        store.close()
+    col = anki_collection.Collection(str(tmp_path / "fresh.anki2"))
+    try:
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(out), options=ImportAnkiPackageOptions(with_scheduling=True)))
+        theirs = {}
+        for guid, ctype, due, ivl, factor, lapses, cid in col.db.all(
+                "select n.guid, c.type, c.due, c.ivl, c.factor, c.lapses, c.id from cards c"
+                " join notes n on n.id = c.nid"):
+            revs = col.db.scalar("select count(*) from revlog where cid = ?", cid)
+            theirs[guid] = (None if ctype == 0 else due - col.sched.today, ivl if ctype else 0,
+                            factor // 10 if ctype else 250, lapses, revs)
+    finally:
+        col.close()
+    assert set(theirs) == set(ours) and len(ours) == 5
+    mismatches = [g for g in ours if ours[g] != theirs[g]]
+    assert mismatches == [], [(ours[g], theirs[g]) for g in mismatches]

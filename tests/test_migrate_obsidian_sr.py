@@ -1,0 +1,62 @@
+"""obsidian-SR `<!--SR:!due,interval,ease-->` comments give a new card its starting schedule once,
+with one review-log row marked migrated; later imports ignore them."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from studyllm.decks.parser import parse_deck
+from studyllm.store import Store
+from studyllm.store.importer import import_paths
+
+DECK = """# Vault notes
+
+softmax of equal logits::uniform <!--SR:!2026-12-10,12,250-->
+
+Large:::big <!--SR:!2026-12-05,4,230!2026-12-20,20,270-->
+
+What does attention compare?
+?
+Queries with keys.
+<!--SR:!2026-12-08,6,210-->
+
+never reviewed::no comment
+"""
+
+
+def test_the_parser_carries_each_cards_schedule():
+    cards = parse_deck(DECK, "vault.md").cards
+    got = {(c.front, c.variant): c.schedule for c in cards}
+    assert got[("softmax of equal logits", "")] == ("2026-12-10", 12, 250)
+    assert got[("Large", "")] == ("2026-12-05", 4, 230)
+    assert got[("big", "reverse")] == ("2026-12-20", 20, 270)
+    assert got[("What does attention compare?", "")] == ("2026-12-08", 6, 210)
+    assert got[("never reviewed", "")] is None
+
+
+def test_import_takes_over_the_schedules_once(tmp_path):
+    deck = tmp_path / "vault.md"
+    deck.write_text(DECK)
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_paths(store, [deck])
+        assert report.decks[0].migrated == 4
+        assert "4 obsidian-SR schedule(s) taken over" in report.decks[0].summary()
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        rows = dict(((f, v), (d, i, e, r)) for f, v, d, i, e, r in con.execute(
+            "SELECT c.front, c.variant, s.due_day, s.interval, s.ef_centi, s.reviews FROM card c"
+            " JOIN card_state s ON s.card_id = c.id"))
+        assert rows[("big", "reverse")] == ("2026-12-20", 20, 270, 1)
+        assert rows[("never reviewed", "")] == (None, 0, 250, 0)
+        logs = con.execute("SELECT uid, day, grade FROM review_log ORDER BY uid").fetchall()
+        assert len(logs) == 4 and all(u.startswith("obsidian-sr:") for u, _, _ in logs)
+        assert ("2026-11-28" in {d for _, d, _ in logs})  # 2026-12-10 minus 12 days
+        con.close()
+        deck.write_text(DECK + "\nanother::card\n")
+        again = import_paths(store, [deck])
+        assert again.decks[0].migrated == 0 and again.decks[0].new == 1
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        assert con.execute("SELECT count(*) FROM review_log").fetchone()[0] == 4
+        con.close()
+    finally:
+        store.close()
