@@ -43,6 +43,7 @@ _PLUGIN_MODULES = (
     "studyllm.cli_progress",
     "studyllm.cli_backup",
     "studyllm.cli_sync",
+    "studyllm.cli_serve",
 )
 
 _open_store = open_store  # the names the tests and benchmarks use
