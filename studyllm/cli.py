@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the store is imported when a command needs it, so --help st
 PROG = "studyllm"
 
 # Modules that add their own subcommands: each has add_parser(subparsers) setting func=run.
-_PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup")
+_PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup", "studyllm.cli_sched")
 
 
 def shown(text: object) -> str:

@@ -21,7 +21,7 @@ from studyllm.sm2 import Sm2State, review, validate_quality
 
 __all__ = [
     "Applied", "apply_answer", "queue_for", "due_after", "Scheduler", "Sm2Scheduler", "FsrsScheduler", "FsrsState",
-    "fsrs_rating", "scheduler",
+    "fsrs_rating", "scheduler", "Evaluation", "evaluate", "predictions", "MIN_EVAL_REVIEWS",
 ]
 
 S = TypeVar("S")
@@ -277,3 +277,85 @@ def scheduler(name: str, **options: Any) -> Sm2Scheduler | FsrsScheduler:
                 opts[key] = _steps(opts[key])
         return FsrsScheduler(**opts)
     raise ValueError(f"unknown scheduler {name!r}; known: sm2, fsrs")
+
+
+# ---------------------------------------------------------------------------- evaluation
+#
+# How well each scheduler's predicted recall matches what the learner did, on their own log
+# (``studyllm sched evaluate``). As srs-benchmark does: only a card's first answer of each UTC
+# day is scored (same-day repeats are learning steps, not memory tests), recall = grade >= 3,
+# and a time-series split: the answers are ordered in time and cut into ``folds + 1`` equal
+# parts; the first part is never scored (it is the history the later parts are predicted
+# from). SM-2's prediction is srs-benchmark's ``0.9 ** (elapsed / interval)``; FSRS's is the
+# package's retrievability of the state held before the answer.
+
+MIN_EVAL_REVIEWS = 100  # scored answers needed before `sched evaluate` reports figures
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    name: str
+    reviews: int
+    log_loss: float
+    rmse_bins: float
+
+
+def _log_loss(pairs: Sequence[tuple[float, int]]) -> float:
+    import math
+
+    eps = 1e-6
+    total = 0.0
+    for p, y in pairs:
+        p = min(max(p, eps), 1 - eps)
+        total -= y * math.log(p) + (1 - y) * math.log(1 - p)
+    return total / len(pairs)
+
+
+def _rmse_bins(pairs: Sequence[tuple[float, int]], bins: int = 20) -> float:
+    """RMSE between mean predicted and observed recall per bin of predicted recall, bins weighted
+    by their size (srs-benchmark bins by more features; this bins by the prediction alone)."""
+    groups: dict[int, list[tuple[float, int]]] = {}
+    for p, y in pairs:
+        groups.setdefault(min(bins - 1, int(p * bins)), []).append((p, y))
+    num = sum(len(g) * (sum(p for p, _ in g) / len(g) - sum(y for _, y in g) / len(g)) ** 2 for g in groups.values())
+    return float((num / len(pairs)) ** 0.5)
+
+
+def predictions(
+    histories: dict[int, list[tuple[datetime, int]]], fsrs_options: dict[str, Any] | None = None
+) -> list[tuple[datetime, float, float, int]]:
+    """(instant, SM-2 prediction, FSRS prediction, recalled) for every scored answer."""
+    sm2 = Sm2Scheduler()
+    fs = FsrsScheduler(fuzz=False, **(fsrs_options or {}))
+    out: list[tuple[datetime, float, float, int]] = []
+    for events in histories.values():
+        s2, sf = sm2.new_state(), fs.new_state()
+        last_at: datetime | None = None
+        last_day = None
+        for at, grade in events:
+            recalled = int(grade >= 3)
+            if last_at is not None and at.date() != last_day and s2.interval > 0:
+                elapsed = (at - last_at).total_seconds() / 86400
+                p_fsrs = fs.retrievability(sf, at)
+                if p_fsrs is not None:
+                    out.append((at, 0.9 ** (elapsed / s2.interval), p_fsrs, recalled))
+            if last_day is None or at.date() != last_day:
+                s2 = review(s2, grade)  # SM-2 as srs-benchmark runs it: one answer per day
+            sf, _ = fs.review(sf, grade, at)
+            last_at, last_day = at, at.date()
+    out.sort(key=lambda r: r[0])
+    return out
+
+
+def evaluate(histories: dict[int, list[tuple[datetime, int]]], *, folds: int = 5) -> list[Evaluation] | int:
+    """The scores of SM-2 and FSRS (default parameters) on the later parts of the time-series
+    split, or the number of scored answers still needed (an int) when there are too few."""
+    preds = predictions(histories)
+    test = preds[len(preds) // (folds + 1):]
+    if len(test) < MIN_EVAL_REVIEWS:
+        return MIN_EVAL_REVIEWS - len(test)
+    out = []
+    for name, pairs in (("sm2", [(r[1], r[3]) for r in test]),
+                        ("fsrs (default parameters)", [(r[2], r[3]) for r in test])):
+        out.append(Evaluation(name, len(pairs), _log_loss(pairs), _rmse_bins(pairs)))
+    return out
