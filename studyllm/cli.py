@@ -14,70 +14,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studyllm import __version__
-from studyllm.textsafe import clean
+from studyllm.cli_common import (  # re-exported: `from studyllm.cli import echo` keeps working
+    FULL_DISK_BYTES,
+    PROG,
+    echo,
+    echo_json,
+    flat,
+    open_store,
+    progress_bar,
+    run_reported,
+    shown,
+    status,
+    sync_decks,
+)
 
 if TYPE_CHECKING:  # the store is imported when a command needs it, so --help stays fast
-    from studyllm.store import Store
     from studyllm.store.importer import RewriteReport
 
-PROG = "studyllm"
+__all__ = ["FULL_DISK_BYTES", "PROG", "build_parser", "echo", "echo_json", "flat", "main", "shown", "status"]
 
-# Modules that add their own subcommands: each has add_parser(subparsers) setting func=run.
-_PLUGIN_MODULES = ("studyllm.cli_calc", "studyllm.cli_progress", "studyllm.cli_backup")
+# The modules that add their own subcommands, registered explicitly: each has
+# add_parser(subparsers) setting func=run. Adding a command is one line here. A module that
+# fails to import stops `studyllm` with its error (never a silently missing command), except
+# when what is missing is a third-party package of an optional extra: then the command is
+# still listed and says what to install (see _unavailable).
+_PLUGIN_MODULES = (
+    "studyllm.cli_calc",
+    "studyllm.cli_progress",
+    "studyllm.cli_backup",
+    "studyllm.cli_sync",
+    "studyllm.cli_serve",
+    "studyllm.cli_sched",
+)
 
-
-def shown(text: object) -> str:
-    """A file name, uid or key for a message: control characters shown escaped (``\\x1b``,
-    ``\\n``) instead of acting, so the exact value can still be read."""
-    return clean(text, escape="visible")
-
-
-def flat(text: object) -> str:
-    """A title for a one-line listing: sanitised, with its whitespace runs (newlines too) made one space."""
-    return " ".join(clean(text).split())
-
-
-def echo(text: object = "", *, err: bool = False, end: str = "\n") -> None:
-    """Print to standard output (``err=True``: standard error) through the one sanitiser,
-    :func:`studyllm.textsafe.clean`. Every line the commands print goes through here
-    (``tests/test_terminal_safety.py`` checks the CLI modules call ``print`` nowhere else)."""
-    print(clean(text), end=end, file=sys.stderr if err else sys.stdout)
-
-
-def echo_json(value: object) -> None:
-    """Print ``value`` as indented JSON; the characters JSON leaves raw but a terminal may act
-    on (C1 controls, bidi overrides) are written as ``\\u`` escapes, so the data is unchanged."""
-    print(clean(json.dumps(value, ensure_ascii=False, indent=2), escape="json"))
-
-
-def status(text: str) -> None:
-    """Redraw a one-line progress bar on standard error (a carriage return, then ``text``
-    sanitised)."""
-    print("\r" + clean(text), end="", file=sys.stderr, flush=True)
-
-
-def _open_store(args: argparse.Namespace, *, sync: bool = False) -> Store:
-    from studyllm.paths import resolve_home
-    from studyllm.store import Store
-
-    store = Store.open(resolve_home(args.home))
-    if sync:
-        _sync_decks(store)
-    return store
-
-
-def _sync_decks(store: Store) -> list[str]:
-    """Re-scan the deck folders and tracked sources; a broken file is a warning, not a reason
-    to stop. Returns the warnings (also printed on stderr)."""
-    from studyllm.store.importer import sync_folders
-
-    report = sync_folders(store)
-    notes = [str(err) for err in report.errors]
-    notes += [f"{path}: tracked deck source is missing; its cards are kept. Put it back, or stop tracking it with"
-              f" `studyllm sources forget {path}`" for path in report.missing]
-    for note in notes:
-        echo(f"{PROG}: warning: {shown(note)}", err=True)
-    return notes
+_open_store = open_store  # the names the tests and benchmarks use
+_sync_decks = sync_decks
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -166,17 +137,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = _open_store(args)
     paths = [Path(p) for p in args.paths]
     if any(p.suffix.lower() in (".apkg", ".colpkg") for p in paths):  # Anki packages: studyllm/cli_anki.py
-        import importlib  # as the plugin modules are, so cli_anki may import this module's echo
+        import importlib  # lazily: cli_anki imports the store and the Anki reader
 
         return int(importlib.import_module("studyllm.cli_anki").import_packages(store, paths, args))
-    progress = None
-    if sys.stderr.isatty() and not args.json:
-        def progress(done: int, total: int, path: str) -> None:
-            if total > 1:
-                bar = "#" * int(30 * done / total)
-                status(f"[{bar:<30}] {done}/{total} {flat(Path(path).name)[:40]:<40}")
-                if done == total:
-                    echo(err=True)
+    bar = progress_bar(sys.stderr.isatty() and not args.json)
+    progress = (lambda done, total, path: bar(done, total, Path(path).name)) if bar else None
     link = args.link
     if link == "ask":
         if args.json or not sys.stdin.isatty():
@@ -202,8 +167,6 @@ def cmd_import(args: argparse.Namespace) -> int:
                 echo(f"  skipped: {shown(str(e))}")
             for w in d.warnings:
                 echo(f"  warning: {shown(str(w))}")
-            for e in d.card_errors:
-                echo(f"  skipped: {shown(str(e))}")
             if args.verbose:
                 for c in d.cards:
                     how = f" [{c.layer}{'' if c.score >= 1 else f' {c.score:.2f}'}]" if c.layer else ""
@@ -297,7 +260,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 def cmd_unlink(args: argparse.Namespace) -> int:
     from studyllm.store.links import LinkError, unlink
 
-    store = _open_store(args)
+    store = _open_store(args, sync=True)
     try:
         old, new, n = unlink(store, args.new)
     except LinkError as exc:
@@ -399,38 +362,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("value", nargs="?", help="new value (lists: comma-separated)")
     p.set_defaults(func=cmd_settings)
 
-    import importlib
-
     for name in _PLUGIN_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.add_parser(sub)
+        _register(sub, name)
     return parser
 
 
-FULL_DISK_BYTES = 1 << 20  # under this much free space, SQLite's "disk I/O error" is a full disk
+def _register(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str) -> None:
+    import importlib
 
-
-def _disk_full_note(home: Path) -> str | None:
-    """When the disk holding ``home`` is (nearly) full, say so: SQLite often reports a full
-    disk as a "disk I/O error", which must not read as damage."""
-    import shutil
-
-    folder = home
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
     try:
-        free = shutil.disk_usage(folder).free
-    except OSError:
-        return None
-    if free >= FULL_DISK_BYTES:
-        return None
-    return (f"the disk holding {home} is full ({free:,} bytes free): that is why it can't write, the database "
-            "is not damaged. Free some space and try again")
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if not missing or missing == "studyllm":
+            raise  # our own code is broken: say so loudly
+        _unavailable(sub, name, missing)
+        return
+    module.add_parser(sub)
+
+
+def _unavailable(sub: argparse._SubParsersAction[argparse.ArgumentParser], module: str, missing: str) -> None:
+    """A command whose module needs a package that isn't installed (an optional extra): it is
+    still listed, and running it says what to install instead of "invalid choice"."""
+    command = module.rsplit(".", 1)[-1].removeprefix("cli_")
+    message = (f"this command needs the package {missing!r}, which is not installed; it comes with an "
+               f"optional extra: pip install 'studyllm[{command}]'")
+    p = sub.add_parser(command, help=f"(not installed: needs {missing})", description=message, add_help=True)
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def run(args: argparse.Namespace) -> int:
+        echo(f"{PROG} {command}: error: {message}", err=True)
+        return 2
+
+    p.set_defaults(func=run)
 
 
 def _link_default(argv: list[str]) -> list[str]:
@@ -445,27 +409,10 @@ def _link_default(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from studyllm.store.db import DatabaseError, StoreError, explain
-
     parser = build_parser()
     args = parser.parse_args(_link_default(list(sys.argv[1:] if argv is None else argv)))
     try:
-        return int(args.func(args) or 0)
-    except (StoreError, DatabaseError) as exc:
-        # DatabaseError: damage found after the database was opened
-        message = str(exc) if isinstance(exc, StoreError) else explain(exc)
-        echo(f"{PROG}: error: {shown(message)}", err=True)
-        from studyllm.paths import resolve_home
-        from studyllm.store.backup import recovery_hint
-
-        try:
-            home = resolve_home(args.home)
-            hint = _disk_full_note(home) or recovery_hint(home)
-        except Exception:  # noqa: BLE001 - the hint is a courtesy; never hide the real error
-            hint = None
-        if hint:
-            echo(f"{PROG}: {shown(hint)}", err=True)
-        return 1
+        return run_reported("", args.func, args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from studyllm.cli import echo, echo_json, shown
+from studyllm.cli_common import echo, echo_json, shown
 from studyllm.store import Store
 from studyllm.store.anki_import import ANKI_PACKAGE_SUFFIXES, AnkiImportError, import_package
 

@@ -33,7 +33,7 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from studyllm.cli import echo, shown
+    from studyllm.cli_common import echo, shown
     from studyllm.paths import db_path, resolve_home
     from studyllm.store.backup import (
         backup_dir,

@@ -7,8 +7,6 @@ The main CLI calls ``add_parser(subparsers)``. The engine is imported inside ``r
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -100,35 +98,35 @@ def _int(calc: ModuleType, text: str | None, option: str, lo: int | None = None,
 def run(args: argparse.Namespace) -> int:
     """Run ``studyllm calc ...``; return the exit code (2 for bad values)."""
     from studyllm import calc  # lazy: keeps CLI start-up fast
+    from studyllm.cli_common import echo, echo_json
 
-    out = sys.stdout
     command = getattr(args, "calc_command", None)
     if command is None:
-        print("usage: studyllm calc {memory,scaling} ... (try studyllm calc memory --help)", file=sys.stderr)
+        echo("usage: studyllm calc {memory,scaling} ... (try studyllm calc memory --help)", err=True)
         return 2
     if getattr(args, "list_presets", False):
         for p in calc.PRESETS.values():
-            print(f"{p.name:18} {calc.format_count(p.params):>7} params  {calc.format_count(p.tokens):>6} tokens"
-                  f"  {p.label}", file=out)
+            echo(f"{p.name:18} {calc.format_count(p.params):>7} params  {calc.format_count(p.tokens):>6} tokens"
+                 f"  {p.label}")
         return 0
     try:
         if command == "memory":
             memory = _memory(calc, args)
             if args.json:
-                print(json.dumps(memory.as_dict(), indent=2), file=out)
+                echo_json(memory.as_dict())
             else:
-                print(format_memory(calc, memory, unit=args.unit), file=out)
+                echo(format_memory(calc, memory, unit=args.unit))
         else:
             scaling = _scaling(calc, args)
             if args.json:
-                print(json.dumps(scaling.as_dict(), indent=2), file=out)
+                echo_json(scaling.as_dict())
             else:
-                print(format_scaling(calc, scaling), file=out)
+                echo(format_scaling(calc, scaling))
     except _Usage as err:
-        print(f"studyllm calc: error: {_with_dashes(str(err))}", file=sys.stderr)
+        echo(f"studyllm calc: error: {_with_dashes(str(err))}", err=True)
         return 2
     except ValueError as err:
-        print(f"studyllm calc: error: {_with_dashes(str(err))}", file=sys.stderr)
+        echo(f"studyllm calc: error: {_with_dashes(str(err))}", err=True)
         return 2
     return 0
 

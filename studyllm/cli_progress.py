@@ -8,51 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TextIO, cast
 
-from studyllm.cli import _open_store, echo, echo_json, flat, shown, status
+from studyllm.cli_common import CommandError, echo, echo_json, flat, progress_bar, reported, shown
+from studyllm.cli_common import open_store as _open_store
 from studyllm.textsafe import clean
 
 PROG = "studyllm"
 FORMATS = ("json", "csv", "anki-tsv", "apkg")
 
 
-class _Fail(Exception):
-    pass
+_Fail = CommandError
 
 
 def _guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from studyllm.store.db import StoreError
-        from studyllm.store.export_format import ProgressError
-
-        try:
-            return fn(args)
-        except (ProgressError, StoreError, _Fail) as exc:
-            echo(f"{PROG} {name}: error: {shown(exc)}", err=True)
-            return 1
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            where = f"{shown(exc.filename)}: " if getattr(exc, "filename", None) else ""
-            echo(f"{PROG} {name}: error: {where}{shown(exc.strerror or exc)}", err=True)
-            return 1
-
-    return run
+    return reported(name, fn)
 
 
 def _progress_printer(enabled: bool) -> Callable[[int, int, str], None] | None:
-    if not enabled:
-        return None
-
-    def show(done: int, total: int, label: str) -> None:
-        if total < 1:
-            return
-        width = 30
-        filled = int(width * done / total)
-        status(f"[{'#' * filled:<{width}}] {done:>9,}/{total:,} {flat(label)[:20]:<20}")
-        if done >= total:
-            echo(err=True)
-
-    return show
+    return progress_bar(enabled)
 
 
 # --------------------------------------------------------------------------- stats
@@ -142,7 +114,7 @@ def format_stats(data: dict[str, Any], days: int) -> str:
 def cmd_stats(args: argparse.Namespace) -> int:
     from studyllm.store import stats
 
-    store = _open_store(args)
+    store = _open_store(args, sync=not args.no_sync)  # as `due`: edits to tracked decks count
     try:
         data = stats.summary(store, days=args.days)
     finally:
@@ -186,7 +158,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         target = "DIR" if args.format == "csv" else "FILE.apkg"
         raise _Fail(f"--format {args.format} can't go to standard output; give -o {target}")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    store = _open_store(args)
+    store = _open_store(args, sync=not args.no_sync)  # export what the deck files say now, as `due` shows
     try:
         known = {d.key for d in store.decks(include_archived=True)}
         missing = [k for k in (args.deck or []) if k not in known]
@@ -270,6 +242,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--days", type=int, choices=(30, 90, 365), default=30, help="span of the reviews-per-day figures")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-sync", action="store_true", help="don't re-scan deck folders and tracked sources first")
     p.set_defaults(func=_guard("stats", cmd_stats))
 
     p = subparsers.add_parser(
@@ -289,6 +262,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                       help="show a progress bar on stderr (default: when stderr is a terminal)")
     prog.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
     p.add_argument("--quiet", "-q", action="store_true", help="print the summary line on stderr instead of stdout")
+    p.add_argument("--no-sync", action="store_true", help="don't re-scan deck folders and tracked sources first")
     p.set_defaults(func=_guard("export", cmd_export))
 
     p = subparsers.add_parser(

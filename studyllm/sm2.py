@@ -1,6 +1,7 @@
 """The SM-2 state machine (pure: no I/O).
 
-This follows the reading fixed in ``ARCHITECTURE.md`` so results are reproducible:
+This follows the reading of SM-2 fixed in the project's design note (``shared/design/ARCHITECTURE.md``,
+outside the repository; the code's own map is ``docs/architecture.md``), so results are reproducible:
 
 * quality ``q`` is an integer 0..5;
 * ``EF' = EF + 0.1 - (5-q)(0.08 + 0.02(5-q))`` after every grade, failures included,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,22 @@ import pytest
 from studyllm.clock import FrozenClock
 from studyllm.decks.model import ParsedCard, ParsedDeck
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+def shared_dir() -> Path:
+    """The project's shared reference folder: ``$STUDYLLM_SHARED`` if set, else ``shared/``
+    beside the checkout (``parents[2]``). Tests never name a machine's absolute path."""
+    env = os.environ.get("STUDYLLM_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_file(*parts: str) -> Path | None:
+    """A file of the shared folder, or ``None`` when it is not there (the caller skips or
+    falls back to its copy in ``tests/data``)."""
+    path = shared_dir().joinpath(*parts)
+    return path if path.is_file() else None
+
+
+SHARED = shared_dir()
 
 
 @pytest.fixture(autouse=True)

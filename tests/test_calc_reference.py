@@ -7,12 +7,12 @@ import math
 from pathlib import Path
 
 import pytest
+from conftest import shared_file
 
 from studyllm import calc
 
-SHARED = Path("/work/shared/reference/calc_cases.json")
 LOCAL = Path(__file__).parent / "data" / "calc_cases.json"
-CASES = json.loads((SHARED if SHARED.exists() else LOCAL).read_text())["cases"]
+CASES = json.loads((shared_file("reference", "calc_cases.json") or LOCAL).read_text())["cases"]
 
 PRECISION_BY_BYTES = {4: "fp32", 2: "bf16", 1: "int8", 0.5: "int4"}
 

@@ -89,6 +89,7 @@ def test_import_error_exit_code(tmp_path, capsys):
     assert code == 1 and "no such file" in out
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_console_script_runs_in_subprocess(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "studyllm", "--home", str(tmp_path), "due", "--no-sync"],
@@ -125,3 +126,34 @@ def test_tui_start_collects_no_garbage_until_the_app_runs(tmp_path, monkeypatch)
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_subcommands_are_registered_explicitly_and_a_broken_module_is_loud(monkeypatch):
+    import studyllm.cli as cli
+
+    commands = set(cli.build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert {"due", "import", "sources", "link", "unlink", "settings", "calc", "stats", "export",
+            "import-progress", "backup"} <= commands
+    # our own module missing (or broken): an error, never a silently missing command
+    monkeypatch.setattr(cli, "_PLUGIN_MODULES", (*cli._PLUGIN_MODULES, "studyllm.cli_nonexistent"))
+    with pytest.raises(ModuleNotFoundError):
+        cli.build_parser()
+
+
+def test_a_command_whose_optional_extra_is_missing_says_what_to_install(monkeypatch, tmp_path, capsys):
+    import sys as _sys
+
+    import studyllm.cli as cli
+
+    source = tmp_path / "pkg"
+    source.mkdir()
+    (source / "cli_fakeextra.py").write_text("import surely_not_an_installed_package  # noqa\n")
+    import studyllm
+
+    monkeypatch.setattr(studyllm, "__path__", [*studyllm.__path__, str(source)])
+    monkeypatch.setattr(cli, "_PLUGIN_MODULES", (*cli._PLUGIN_MODULES, "studyllm.cli_fakeextra"))
+    _sys.modules.pop("studyllm.cli_fakeextra", None)
+    assert cli.main(["fakeextra"]) == 2
+    err = capsys.readouterr().err
+    assert "needs the package 'surely_not_an_installed_package'" in err
+    assert "pip install 'studyllm[fakeextra]'" in err and "Traceback" not in err

@@ -30,6 +30,26 @@ def test_a_skipped_card_is_reported_and_exits_1(home, capsys):
     assert "1 card(s) skipped" in out
 
 
+def test_an_unchanged_file_with_a_skipped_card_reports_it_on_every_import(home, capsys):
+    deck = home / "d.md"
+    deck.write_text("Good :: fine\n\nQ: Unfinished\n\nQ: Other?\nA: yes\n")
+    for _ in range(3):  # the file is unchanged after the first import: the skip must still be reported
+        code, out = run(capsys, "import", str(deck))
+        assert code == 1
+        assert out.count(f"skipped: {deck}:3:1: question has no answer") == 1
+        assert "1 card(s) skipped" in out
+    code, out = run(capsys, "import", "--json", str(deck))
+    report = json.loads(out)
+    assert code == 1 and report["totals"]["card_errors"] == 1 and report["totals"]["unchanged"] == 2
+    assert report["decks"][0]["card_errors"] == [f"{deck}:3:1: question has no answer (hint: add an 'A:' line "
+                                                 "after the question)"]
+    # fixed: the next import takes the shortcut again once the file is clean
+    deck.write_text("Good :: fine\n\nQ: Unfinished\nA: now done\n\nQ: Other?\nA: yes\n")
+    assert run(capsys, "import", str(deck))[0] == 0
+    code, out = run(capsys, "import", str(deck))
+    assert code == 0 and "unchanged file (3 cards)" in out
+
+
 def test_strict_imports_nothing_from_a_file_with_a_card_error(home, capsys):
     deck = home / "d.md"
     deck.write_text("Good :: fine\n\nQ: Unfinished\n")

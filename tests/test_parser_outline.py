@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import shared_dir
 
 from studyllm.decks.parser import parse_deck, parse_file
 
 DATA = Path(__file__).parent / "data" / "decks"
-NOTES = Path(__file__).resolve().parents[2] / "shared" / "source-notes" / "llm-course-week1-notes.md"
+NOTES = shared_dir() / "source-notes" / "llm-course-week1-notes.md"
 
 
 def cards_by_front(deck):

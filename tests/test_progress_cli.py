@@ -79,17 +79,18 @@ def test_export_then_import_progress(homes, capsys):
 
 def test_export_csv_tsv_apkg(homes, capsys):
     a, _, tmp = homes
-    assert main(["--home", str(a), "export", "-f", "csv", "-o", str(tmp / "csv")]) == 0
+    assert main(["--home", str(a), "export", "--no-sync", "-f", "csv", "-o", str(tmp / "csv")]) == 0
     assert (tmp / "csv" / "review_log.csv").exists() and (tmp / "csv" / "card_states.csv").exists()
-    assert main(["--home", str(a), "export", "-f", "anki-tsv", "-o", str(tmp / "n.tsv")]) == 0
+    assert main(["--home", str(a), "export", "--no-sync", "-f", "anki-tsv", "-o", str(tmp / "n.tsv")]) == 0
     assert (tmp / "n.tsv").read_text(encoding="utf-8").startswith("#separator:tab\n#html:true\n")
-    assert main(["--home", str(a), "export", "-f", "apkg", "-o", str(tmp / "n.apkg"), "--deck", "tiny"]) == 0
+    assert main(["--home", str(a), "export", "--no-sync", "-f", "apkg", "-o", str(tmp / "n.apkg"),
+                 "--deck", "tiny"]) == 0
     with zipfile.ZipFile(tmp / "n.apkg") as z:
         z.extract("collection.anki2", tmp)
     with sqlite3.connect(tmp / "collection.anki2") as conn:
         assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 2
     capsys.readouterr()
-    assert main(["--home", str(a), "export", "-f", "anki-tsv", "-o", "-"]) == 0
+    assert main(["--home", str(a), "export", "--no-sync", "-f", "anki-tsv", "-o", "-"]) == 0
     assert capsys.readouterr().out.count("\n") == 8
 
 
@@ -97,8 +98,8 @@ def test_export_csv_tsv_apkg(homes, capsys):
     "argv, needle",
     [
         (["export"], "-o FILE"),
-        (["export", "-f", "apkg", "-o", "-"], "standard output"),
-        (["export", "-f", "apkg", "-o", "{tmp}/x.apkg", "--deck", "nope"], "no deck with key 'nope'"),
+        (["export", "--no-sync", "-f", "apkg", "-o", "-"], "standard output"),
+        (["export", "--no-sync", "-f", "apkg", "-o", "{tmp}/x.apkg", "--deck", "nope"], "no deck with key 'nope'"),
         (["import-progress", "{tmp}/missing.json"], "no such file"),
         (["import-progress", "{tmp}/bad.json"], "line 1"),
     ],
@@ -123,7 +124,7 @@ def test_failed_json_export_leaves_no_file(homes, monkeypatch, capsys):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(export, "export_json", boom)
-    assert main(["--home", str(a), "export", "-o", str(tmp / "p.json")]) == 1
+    assert main(["--home", str(a), "export", "--no-sync", "-o", str(tmp / "p.json")]) == 1
     assert "No space left" in capsys.readouterr().err
     assert not (tmp / "p.json").exists()
     assert [p.name for p in tmp.iterdir() if p.name.startswith(".p.json")] == []
@@ -139,7 +140,7 @@ def test_import_progress_on_a_fresh_home_finds_the_shipped_decks(tmp_path, capsy
     with Store.open(a) as store:
         card = store.next_card()
         store.answer(card.id, 5)
-    assert main(["--home", str(a), "export", "-o", str(out)]) == 0
+    assert main(["--home", str(a), "export", "--no-sync", "-o", str(out)]) == 0
     capsys.readouterr()
     assert main(["--home", str(fresh), "import-progress", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -132,8 +132,7 @@ def run_import(home: Path, first: int, key: str, rounds: int | None) -> None:
 
 # ----------------------------------------------------------------------------- parent side
 def python() -> str:
-    venv = Path("/work/venv/bin/python")
-    return str(venv) if venv.exists() else sys.executable
+    return sys.executable
 
 
 def spawn(args: list[str], out: Path, err: Path) -> subprocess.Popen:

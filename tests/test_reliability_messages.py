@@ -62,6 +62,7 @@ def test_explain_never_calls_a_full_or_read_only_disk_damage(tmp_path):
     assert "can't write here" in dbmod.explain(sqlite3.OperationalError("attempt to write a readonly database"))
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_a_folder_instead_of_a_file_is_unreadable_not_damaged(tmp_path):
     (tmp_path / "studyllm.db").mkdir()
     problem = inspect_database(tmp_path / "studyllm.db")

@@ -139,6 +139,7 @@ def ask(proc: subprocess.Popen[str], line: str) -> str:
     return proc.stdout.readline().strip()
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_restore_is_refused_while_another_process_has_the_database_open(home, with_backup, capsys):
     backup, answers = with_backup
     db = home / "studyllm.db"
@@ -163,6 +164,7 @@ def test_restore_is_refused_while_another_process_has_the_database_open(home, wi
     assert len(log_uids(db)) == 3
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_a_killed_studyllm_leaves_no_stale_lock(home, with_backup):
     backup, _answers = with_backup
     holder = start_holder(home)
@@ -173,6 +175,7 @@ def test_a_killed_studyllm_leaves_no_stale_lock(home, with_backup):
     assert restore_backup(home, backup) is not None
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_every_command_holds_the_lock(home, with_backup):
     """Commands open the store with ``cli._open_store``: a process inside a command, between
     opening the store and finishing, blocks a restore."""

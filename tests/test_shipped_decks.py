@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import shared_file
 
 from studyllm import calc
 from studyllm.calc import cards as calc_cards
@@ -259,12 +260,12 @@ def test_chinese_terms_are_cards_in_both_directions():
 
 
 def test_every_notes_quiz_item_is_in_the_quiz_deck():
-    notes = Path("/work/shared/source-notes/llm-course-week1-notes.md")
+    notes = shared_file("source-notes", "llm-course-week1-notes.md")
     quiz = [card_text(c) for c in parsed()["07-quiz.md"].cards]
     # the six items of the notes' "## Quiz" section, by a phrase each must be asked with
     for phrase in ("prompt", "invok", "code comments", "self-attention", "lifecycle", "RNN"):
         assert any(phrase.lower() in t.lower() for t in quiz), phrase
-    if notes.exists():
+    if notes is not None:
         section = notes.read_text(encoding="utf-8").split("## Quiz", 1)[1].split("\n## ", 1)[0]
         assert len(re.findall(r"^\d+\. ", section, re.M)) == 6, "the notes' quiz changed: update the quiz deck"
 

@@ -2,13 +2,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studyllm.sm2 import Sm2State, review
 
 VECTORS = Path(__file__).parent / "data" / "sm2_vectors.json"
-SHARED_VECTORS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sm2_vectors.json"
+SHARED_VECTORS = shared_dir() / "reference" / "sm2_vectors.json"
 
 
 def _vectors():

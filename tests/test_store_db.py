@@ -83,6 +83,7 @@ def test_a_database_error_inside_begin_rolls_back(tmp_path):
     db.dispose()
 
 
+@pytest.mark.slow  # runs a subprocess
 def test_the_tui_start_path_never_imports_sqlalchemy(tmp_path):
     """Opening an existing home, re-scanning the deck folders and building the app (what
     ``studyllm`` does before the first frame) must not pay for importing SQLAlchemy."""

@@ -10,6 +10,7 @@ field checked (``docs/export-format.md``).
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from studyllm.decks.source import DeckReadError, read_deck_bytes
 from studyllm.store.constants import MAX_DURATION_MS
 
 __all__ = [
@@ -90,6 +92,7 @@ class ExportData:
 # Ranges every field of an export must fall in (docs/export-format.md, "Checks on import").
 MIN_YEAR, MAX_YEAR = 1970, 9998  # instants and days; room for day arithmetic either side
 MAX_KEY_CHARS = 1000  # uids, deck keys, content hashes
+MAX_EXPORT_BYTES = 1 << 30  # an export file (JSON, or one CSV) is read whole: 1 GiB at most
 MAX_INT_DIGITS = 20  # longer JSON integers are read as a _BigNumber, never converted
 
 
@@ -280,12 +283,25 @@ def parse_json_export(text: str, source: str) -> ExportData:
     return data
 
 
-def _read_csv(path: Path, expected: list[str], required: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
+def read_export_bytes(path: Path, max_bytes: int = MAX_EXPORT_BYTES) -> bytes:
+    """The bytes of an export file, read as deck files are (``studyllm.decks.source``): a
+    regular file only (a FIFO would block, ``/dev/zero`` never ends), at most ``max_bytes``,
+    checked on the open file as it is read."""
     try:
-        fh = open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise ProgressError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    with fh:
+        return read_deck_bytes(path, max_bytes)
+    except DeckReadError as exc:
+        message = str(exc).replace("as decks", "as exports").replace("a deck file", "an export file")
+        raise ProgressError(f"{path}: cannot read: {message}" + (f" ({exc.hint})" if exc.hint else "")) from None
+
+
+def _read_csv(path: Path, expected: list[str], required: Iterable[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    raw = read_export_bytes(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProgressError(f"{path}: line {line}: the file is not UTF-8 text") from None
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh, strict=True)
         try:
             header = next(reader, None)
@@ -351,10 +367,7 @@ def load_export(path: Path) -> ExportData:
     if path.is_dir() or path.suffix.lower() == ".csv":
         data = _parse_csv_export(path)
     else:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ProgressError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raw = read_export_bytes(path)
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

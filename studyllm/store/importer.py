@@ -635,8 +635,12 @@ def _plan(
             "file is no longer read (delete this file to go back to it)", path=parsed.path))
     deck_id = deck[0] if deck else None
     stamp = _stamp(conn, deck_id, parsed.key)
+    # A file with skipped cards stores no content hash, so the unchanged-file shortcut never
+    # takes it: it is parsed again on every import and its skipped cards reported each time
+    # (with exit code 1), not only on the import that first met them.
     deck_fields = (
-        parsed.title, source_path, parsed.content_hash, dumps(list(parsed.tags)), dumps(parsed.options),
+        parsed.title, source_path, "" if parsed.skipped else parsed.content_hash, dumps(list(parsed.tags)),
+        dumps(parsed.options),
         parsed.mode, now,
     )
     position = (deck[2] if deck else

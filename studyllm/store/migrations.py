@@ -22,6 +22,8 @@ Versions:
    start-up) and the ``card_link`` table (rewritten cards whose history the learner linked).
 4. the ``anki_card`` table (the Anki note GUID and template ordinal of cards imported from or
    exported to Anki, :mod:`studyllm.store.anki_import`).
+5. the sync tables (``docs/sync.md``): ``sync_outbox``, ``sync_file``, ``sync_undone``,
+   ``sync_stamp`` and ``sync_pending``.
 """
 
 from __future__ import annotations
@@ -73,8 +75,27 @@ def _v3_to_v4(conn: Executes) -> None:
         conn.execute(statement)
 
 
+_V5_TABLES = (
+    "CREATE TABLE sync_file (\n\tpath VARCHAR NOT NULL, \n\tpos INTEGER NOT NULL, \n\ttail VARCHAR NOT NULL,"
+    " \n\tlines INTEGER NOT NULL, \n\tPRIMARY KEY (path)\n)",
+    "CREATE TABLE sync_outbox (\n\tseq INTEGER NOT NULL, \n\tat VARCHAR NOT NULL, \n\tbody VARCHAR NOT NULL,"
+    " \n\tPRIMARY KEY (seq)\n)",
+    "CREATE TABLE sync_pending (\n\tuid VARCHAR NOT NULL, \n\tline VARCHAR NOT NULL, \n\tsource VARCHAR NOT NULL,"
+    " \n\tPRIMARY KEY (uid)\n)",
+    "CREATE TABLE sync_stamp (\n\tname VARCHAR NOT NULL, \n\tat VARCHAR NOT NULL, \n\tdev VARCHAR NOT NULL,"
+    " \n\tseq INTEGER NOT NULL, \n\tvalue VARCHAR NOT NULL, \n\tPRIMARY KEY (name)\n)",
+    "CREATE TABLE sync_undone (\n\tuid VARCHAR NOT NULL, \n\tPRIMARY KEY (uid)\n)",
+)
+
+
+def _v4_to_v5(conn: Executes) -> None:
+    for statement in _V5_TABLES:
+        conn.execute(statement)
+
+
 STEPS: dict[int, Callable[[Executes], None]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
+    4: _v4_to_v5,
 }

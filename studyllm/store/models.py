@@ -1,4 +1,4 @@
-"""SQLModel tables. Schema version 1.
+"""SQLModel tables (schema version: see constants.SCHEMA_VERSION).
 
 Instants are ISO-8601 UTC strings; study days and due dates are ISO dates
 (``YYYY-MM-DD``), which sort correctly as text. Easiness is kept as integer
@@ -178,3 +178,53 @@ class AnkiCard(SQLModel, table=True):
     guid: str
     ord: int = 0
     note_type: str = ""  # "basic", "reversed", "cloze" or "other"
+
+
+class SyncOutbox(SQLModel, table=True):
+    """Sync (``docs/sync.md``): this device's events not yet appended to its journal in the sync
+    folder, written in the same transaction as the answer, undo, bury... they record. ``seq`` is
+    the device's sequence number; the newest pushed row is kept so the numbers never restart."""
+
+    __tablename__ = "sync_outbox"
+    seq: int | None = Field(default=None, primary_key=True)
+    at: str  # UTC instant of the event, as the device's clock gave it
+    body: str  # the event as a JSON object (without dev and seq, added when written out)
+
+
+class SyncFile(SQLModel, table=True):
+    """How far each journal file of the sync folder has been merged: the bytes read (whole
+    lines, ``pos``), ``tail`` the hex of the last bytes before it, to notice a file edited or truncated."""
+
+    __tablename__ = "sync_file"
+    path: str = Field(primary_key=True)  # relative to the sync folder, with /
+    pos: int = 0
+    tail: str = ""
+    lines: int = 0
+
+
+class SyncUndone(SQLModel, table=True):
+    """Answers taken back by an undo event (on any device): never merged in again."""
+
+    __tablename__ = "sync_undone"
+    uid: str = Field(primary_key=True)
+
+
+class SyncStamp(SQLModel, table=True):
+    """Last-write-wins stamps (time, device, seq) of bury, suspend, settings and deck versions."""
+
+    __tablename__ = "sync_stamp"
+    name: str = Field(primary_key=True)  # "bury:<card uid>", "suspend:<card uid>", "setting:<key>", "deck:<key>"
+    at: str
+    dev: str
+    seq: int
+    value: str = ""
+
+
+class SyncPending(SQLModel, table=True):
+    """Events read from the sync folder for cards this home doesn't have (yet): kept and tried
+    again at every sync, so nothing read is lost."""
+
+    __tablename__ = "sync_pending"
+    uid: str = Field(primary_key=True)
+    line: str
+    source: str = ""  # journal file and line, for the report

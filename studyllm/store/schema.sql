@@ -40,6 +40,42 @@ CREATE TABLE source (
 	PRIMARY KEY (path)
 );
 
+CREATE TABLE sync_file (
+	path VARCHAR NOT NULL, 
+	pos INTEGER NOT NULL, 
+	tail VARCHAR NOT NULL, 
+	lines INTEGER NOT NULL, 
+	PRIMARY KEY (path)
+);
+
+CREATE TABLE sync_outbox (
+	seq INTEGER NOT NULL, 
+	at VARCHAR NOT NULL, 
+	body VARCHAR NOT NULL, 
+	PRIMARY KEY (seq)
+);
+
+CREATE TABLE sync_pending (
+	uid VARCHAR NOT NULL, 
+	line VARCHAR NOT NULL, 
+	source VARCHAR NOT NULL, 
+	PRIMARY KEY (uid)
+);
+
+CREATE TABLE sync_stamp (
+	name VARCHAR NOT NULL, 
+	at VARCHAR NOT NULL, 
+	dev VARCHAR NOT NULL, 
+	seq INTEGER NOT NULL, 
+	value VARCHAR NOT NULL, 
+	PRIMARY KEY (name)
+);
+
+CREATE TABLE sync_undone (
+	uid VARCHAR NOT NULL, 
+	PRIMARY KEY (uid)
+);
+
 CREATE TABLE card (
 	id INTEGER NOT NULL, 
 	uid TEXT NOT NULL, 

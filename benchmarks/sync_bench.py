@@ -1,0 +1,80 @@
+"""Sync merge benchmark (docs/sync.md): a full merge of N answers from another device's journal
+into a home that has the deck but no answers, then 1,000 new answers merged incrementally.
+
+    python benchmarks/sync_bench.py --answers 100000 --cards 10000
+
+The journal is written as device A would write it (one event per line); the merge is the real
+``studyllm.store.sync.sync`` of home B. Peak memory is the process's max RSS after each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from studyllm.clock import FrozenClock
+from studyllm.decks.model import ParsedCard, ParsedDeck
+from studyllm.store import Store
+from studyllm.store import sync as S
+from studyllm.store.importer import import_parsed
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_events(path: Path, cards: list[tuple[str, str]], n: int, start: datetime, seq0: int) -> None:
+    with open(path, "a") as fh:
+        for i in range(n):
+            uid, chash = cards[i % len(cards)]
+            at = start + timedelta(minutes=i // len(cards) * 1440 + (i % len(cards)) * 0.001)
+            fh.write(json.dumps({"t": "answer", "uid": f"bench{seq0 + i:012d}", "card": uid, "deck": "bench",
+                                 "hash": chash, "day": at.date().isoformat(), "grade": 3 + i % 3, "ms": 900,
+                                 "at": at.isoformat(), "dev": "aaaaaaaaaaaa", "seq": seq0 + i},
+                                separators=(",", ":")) + "\n")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--answers", type=int, default=100_000)
+    ap.add_argument("--cards", type=int, default=10_000)
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="sync-bench-"))
+    folder = root / "shared"
+    clock = FrozenClock(datetime(2030, 1, 1, 9, tzinfo=UTC), "UTC")
+    store = Store.open(root / "b", clock=clock)
+    deck = ParsedDeck(path="bench.md", key="bench", title="Bench", content_hash="bench",
+                      cards=[ParsedCard("basic", f"Question {i}?", f"Answer {i}.", line=i + 1)
+                             for i in range(args.cards)])
+    import_parsed(store, deck, source_path=str(root / "bench.md"))
+    with store.database.connect() as conn:
+        cards = [(u, h) for u, h in conn.execute("SELECT uid, content_hash FROM card ORDER BY position")]
+    S.enable(store, folder)
+    journal = folder / "devices" / "aaaaaaaaaaaa" / "2026-01.jsonl"
+    journal.parent.mkdir(parents=True)
+    start = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    write_events(journal, cards, args.answers, start, 0)
+    print(f"load average {os.getloadavg()[0]:.2f}; rss before {rss_mb():.0f} MB")
+    t = time.perf_counter()
+    r = S.sync(store)
+    full = time.perf_counter() - t
+    print(f"full merge: {r.added:,} answers, {r.cards_replayed:,} cards in {full:.2f} s; peak rss {rss_mb():.0f} MB")
+    later = start + timedelta(days=args.answers // args.cards + 1)
+    write_events(journal, cards[:1000], 1000, later, args.answers)
+    t = time.perf_counter()
+    r = S.sync(store)
+    inc = time.perf_counter() - t
+    print(f"incremental: {r.added:,} answers, {r.cards_replayed:,} cards rebuilt in {inc:.3f} s; "
+          f"peak rss {rss_mb():.0f} MB; load average {os.getloadavg()[0]:.2f}")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

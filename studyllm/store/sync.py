@@ -1,0 +1,395 @@
+"""Progress sync through a folder another tool moves (Syncthing, Dropbox, git): ``docs/sync.md``.
+
+Each home appends only to its own journals ``devices/<device>/<yyyy-mm>.jsonl`` (one JSON event
+per line, never rewritten) and reads everyone's, from where it stopped (``sync_file``). Answers
+merge as a union by uid, undo events remove an answer for good (``sync_undone``), bury/suspend
+take the last write by (time, device, seq) (``sync_stamp``), and each touched card is rebuilt
+by :func:`studyllm.store.replay.replay_and_write`, the replay the study path's undo and the
+export merge use. Events for cards this home doesn't know wait in ``sync_pending``. The read
+and the merge of one sync are one write transaction: a crash leaves nothing half-merged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from studyllm.store.db import Connection, StoreError, write_tx
+from studyllm.store.replay import Event, chunks, replay_and_write
+from studyllm.store.service import Store
+from studyllm.store.sync_events import DEVICE_KEY
+
+__all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "folder_of", "journal_files"]
+
+FOLDER_KEY = "sync_folder"  # meta rows: the sync folder, the last sync, the last seq pushed
+LAST_KEY = "sync_last"
+PUSHED_KEY = "sync_pushed"
+TAIL_BYTES = 64  # bytes before a file's read position remembered, to notice an edit or truncation
+MAX_LINE = 1 << 20
+# a journal and the copies sync tools make of it: "2026-12.jsonl", "2026-12 (conflicted copy ...).jsonl",
+# "2026-12.sync-conflict-20261202-101010-ABCDEFG.jsonl", "2026-12.jsonl.orig"...
+_JOURNAL = re.compile(r"^\d{4}-\d{2}[^/]*\.jsonl[^/]*$")
+_DEVICE = re.compile(r"^[0-9a-f]{6,64}$")
+
+
+@dataclass
+class SyncReport:
+    folder: str
+    device: str
+    pushed: int = 0
+    read: int = 0  # complete lines read
+    added: int = 0  # answers new to this home
+    undone: int = 0
+    flags: int = 0
+    cards_replayed: int = 0
+    pending: int = 0  # events waiting for cards this home doesn't have
+    problems: list[str] = field(default_factory=list)  # damaged lines, edited or truncated journals
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SyncStatus:
+    folder: str | None
+    device: str | None
+    last_sync: str | None
+    pending_out: int
+    pending_in: int  # complete lines not yet read, plus events waiting for their cards
+    devices: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 (key, value))
+
+
+def folder_of(store: Store) -> Path | None:
+    with store.database.connect() as conn:
+        value = _meta(conn, FOLDER_KEY)
+    return Path(value) if value else None
+
+
+def enable(store: Store, folder: Path) -> str:
+    """Point this home at ``folder`` (created if needed). The first time, a device id is made
+    and everything already in the log (and every suspended card) becomes this device's events,
+    so the other homes get the history from before sync. Returns the device id."""
+    folder = folder.expanduser().resolve()
+    try:
+        (folder / "devices").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{folder}: can't use this sync folder ({exc.strerror or exc})") from None
+    with write_tx(store.database) as conn:
+        dev = _meta(conn, DEVICE_KEY)
+        if dev is None:
+            dev = uuid.uuid4().hex[:16]
+            _set_meta(conn, DEVICE_KEY, dev)
+            conn.execute(
+                "INSERT INTO sync_outbox (at, body) SELECT l.reviewed_at, json_object('t', 'answer', 'uid', l.uid,"
+                " 'day', l.day, 'grade', l.grade, 'ms', l.duration_ms, 'card', c.uid, 'deck', d.key,"
+                " 'hash', c.content_hash, 'at', l.reviewed_at) FROM review_log l JOIN card c ON c.id = l.card_id"
+                " JOIN deck d ON d.id = c.deck_id ORDER BY l.reviewed_at, l.id")
+            now = store.utc_now_iso()
+            conn.execute(
+                "INSERT INTO sync_outbox (at, body) SELECT ?, json_object('t', 'suspend', 'on', json('true'),"
+                " 'card', c.uid, 'deck', d.key, 'hash', c.content_hash, 'at', ?) FROM card_state s"
+                " JOIN card c ON c.id = s.card_id JOIN deck d ON d.id = c.deck_id WHERE s.suspended = 1", (now, now))
+        _set_meta(conn, FOLDER_KEY, str(folder))
+    store._sync_dev = dev
+    return dev
+
+
+def journal_files(folder: Path) -> Iterator[tuple[str, Path]]:
+    """Every journal (and conflict copy of one) under ``devices/``: (relative name, path)."""
+    root = folder / "devices"
+    if not root.is_dir():
+        return
+    for dev_dir in sorted(root.iterdir()):
+        if not dev_dir.is_dir():
+            continue
+        for f in sorted(dev_dir.iterdir()):
+            if f.is_file() and _JOURNAL.match(f.name):
+                yield f"devices/{dev_dir.name}/{f.name}", f
+
+
+# ------------------------------------------------------------------ push
+
+
+def _push(conn: Connection, folder: Path, dev: str) -> int:
+    pushed = int(_meta(conn, PUSHED_KEY) or 0)
+    rows = conn.execute("SELECT seq, at, body FROM sync_outbox WHERE seq > ? ORDER BY seq", (pushed,)).fetchall()
+    if not rows:
+        return 0
+    by_month: dict[str, list[str]] = defaultdict(list)
+    for seq, at, body in rows:
+        by_month[at[:7]].append(body[:-1] + f',"dev":"{dev}","seq":{seq}}}\n')
+    target = folder / "devices" / dev
+    target.mkdir(parents=True, exist_ok=True)
+    for month, lines in sorted(by_month.items()):
+        path = target / f"{month}.jsonl"
+        with open(path, "ab+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size:
+                # a line torn by a crash during our own last append: only this device writes here
+                fh.seek(max(0, size - MAX_LINE))
+                tail = fh.read()
+                if not tail.endswith(b"\n"):
+                    cut = tail.rfind(b"\n")
+                    fh.truncate(size - len(tail) + cut + 1 if cut >= 0 else max(0, size - len(tail)))
+                    fh.seek(0, os.SEEK_END)
+            fh.write("".join(lines).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+    last = rows[-1][0]
+    conn.execute("DELETE FROM sync_outbox WHERE seq < ?", (last,))  # the newest stays: seq never restarts
+    _set_meta(conn, PUSHED_KEY, str(last))
+    return len(rows)
+
+
+# ------------------------------------------------------------------ pull
+
+
+def _read_new(conn: Connection, rel: str, path: Path, report: SyncReport) -> Iterator[tuple[int, bytes]]:
+    """The complete lines of ``path`` after its read position, with their line numbers; the
+    position is moved past them. A file shorter than, or changed before, that position (a
+    hand edit, a truncation) is reported and read again from the start: events merge once."""
+    row = conn.execute("SELECT pos, tail, lines FROM sync_file WHERE path = ?", (rel,)).fetchone()
+    pos, tail, lineno = row if row else (0, "", 0)
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if pos:
+            fh.seek(max(0, pos - TAIL_BYTES))
+            seen = fh.read(min(pos, TAIL_BYTES))
+            if size < pos or seen.hex() != tail:
+                what = "shorter than when last read (truncated)" if size < pos else "changed before the part read"
+                report.problems.append(f"{rel}: {what}; read again from the start, nothing merged is lost")
+                pos, lineno = 0, 0
+        fh.seek(pos)
+        data = fh.read()
+    end = data.rfind(b"\n")
+    if end < 0:
+        return  # nothing complete yet (a torn last line waits until it is whole)
+    for line in data[: end + 1].splitlines():
+        lineno += 1
+        yield lineno, line
+    pos += end + 1
+    with open(path, "rb") as fh:
+        fh.seek(max(0, pos - TAIL_BYTES))
+        new_tail = fh.read(min(pos, TAIL_BYTES)).hex()
+    conn.execute("INSERT INTO sync_file (path, pos, tail, lines) VALUES (?,?,?,?) ON CONFLICT(path) DO UPDATE"
+                 " SET pos = excluded.pos, tail = excluded.tail, lines = excluded.lines", (rel, pos, new_tail, lineno))
+
+
+def _instant(v: Any) -> str:
+    if not isinstance(v, str) or len(v) > 40:
+        raise ValueError("'at' is not an instant")
+    if datetime.fromisoformat(v).tzinfo is None:
+        raise ValueError("'at' has no time zone")
+    return v
+
+
+def _text(ev: dict[str, Any], key: str) -> str:
+    v = ev.get(key)
+    if not isinstance(v, str) or not v or len(v) > 1000:
+        raise ValueError(f"{key!r} is missing or not text")
+    return v
+
+
+def _check(ev: Any) -> dict[str, Any]:
+    """The event, checked; ``ValueError`` says what is wrong."""
+    if not isinstance(ev, dict):
+        raise ValueError("not a JSON object")
+    t = ev.get("t")
+    _instant(ev.get("at"))
+    _text(ev, "dev")
+    if not isinstance(ev.get("seq"), int) or isinstance(ev.get("seq"), bool):
+        raise ValueError("'seq' is not a whole number")
+    if t in ("answer", "bury", "suspend"):
+        for k in ("card", "deck", "hash"):
+            _text(ev, k)
+    if t == "answer":
+        _text(ev, "uid")
+        date.fromisoformat(_text(ev, "day"))
+        g, ms = ev.get("grade"), ev.get("ms", 0)
+        if not isinstance(g, int) or isinstance(g, bool) or not 0 <= g <= 5:
+            raise ValueError("'grade' is not 0-5")
+        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms < 2**31:
+            raise ValueError("'ms' is not a duration")
+    elif t == "undo":
+        _text(ev, "uid")
+    elif t == "bury":
+        date.fromisoformat(_text(ev, "until"))
+    elif t == "suspend":
+        if not isinstance(ev.get("on"), bool):
+            raise ValueError("'on' is not true or false")
+    else:
+        raise ValueError(f"unknown event type {t!r}")
+    return ev
+
+
+def _card_id(conn: Connection, ev: dict[str, Any], cache: dict[tuple[str, str, str], int | None]) -> int | None:
+    key = (ev["card"], ev["deck"], ev["hash"])
+    if key not in cache:
+        row = conn.execute("SELECT id FROM card WHERE uid = ?", (ev["card"],)).fetchone()
+        if row is None:
+            row = conn.execute("SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ?"
+                               " AND c.content_hash = ? ORDER BY c.archived, c.id LIMIT 1",
+                               (ev["deck"], ev["hash"])).fetchone()
+        cache[key] = row[0] if row else None
+    return cache[key]
+
+
+def _stamp_newer(conn: Connection, name: str, ev: dict[str, Any]) -> bool:
+    row = conn.execute("SELECT at, dev, seq FROM sync_stamp WHERE name = ?", (name,)).fetchone()
+    theirs = (ev["at"], ev["dev"], ev["seq"])
+    return row is None or theirs > tuple(row)
+
+
+def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_in (uid TEXT PRIMARY KEY, card_id INTEGER, at TEXT,"
+                 " day TEXT, grade INTEGER, ms INTEGER, dev TEXT, seq INTEGER)")
+    conn.execute("DELETE FROM temp.sync_in")
+    cache: dict[tuple[str, str, str], int | None] = {}
+    touched: set[int] = set()
+    flags: list[tuple[str, dict[str, Any]]] = []
+    undo: set[str] = set()
+
+    def events() -> Iterator[tuple[str, dict[str, Any], bytes]]:
+        # events waiting for their cards first, then what is new in the folder
+        for _uid, line, source in conn.execute("SELECT uid, line, source FROM sync_pending").fetchall():
+            yield source, json.loads(line), line.encode()
+        conn.execute("DELETE FROM sync_pending")
+        for rel, path in journal_files(folder):
+            for n, line in _read_new(conn, rel, path, report):
+                report.read += 1
+                try:
+                    ev = _check(json.loads(line))
+                except (ValueError, RecursionError) as exc:
+                    report.problems.append(f"{rel} line {n}: skipped, {exc}")
+                    continue
+                yield f"{rel} line {n}", ev, line
+
+    def park(ev: dict[str, Any], line: bytes, source: str) -> None:
+        uid = ev.get("uid") or f"{ev['t']}:{ev['dev']}:{ev['seq']}"
+        conn.execute("INSERT OR IGNORE INTO sync_pending (uid, line, source) VALUES (?,?,?)",
+                     (uid, line.decode(), source))
+
+    answers: list[tuple[Any, ...]] = []
+    for source, ev, line in events():
+        t = ev["t"]
+        if t == "undo":
+            undo.add(ev["uid"])
+            continue
+        cid = _card_id(conn, ev, cache)
+        if cid is None:
+            park(ev, line, source)
+            continue
+        if t == "answer":
+            answers.append((ev["uid"], cid, ev["at"], ev["day"], ev["grade"], ev.get("ms", 0), ev["dev"], ev["seq"]))
+            if len(answers) >= 5000:
+                conn.executemany("INSERT OR IGNORE INTO temp.sync_in VALUES (?,?,?,?,?,?,?,?)", answers)
+                answers.clear()
+        else:
+            flags.append((source, {**ev, "card_id": cid}))
+    conn.executemany("INSERT OR IGNORE INTO temp.sync_in VALUES (?,?,?,?,?,?,?,?)", answers)
+    # undo: remembered for good, the answer removed here if it was merged before
+    conn.executemany("INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", [(u,) for u in undo])
+    for ucs in chunks(sorted(undo)):
+        marks = ",".join("?" * len(ucs))
+        touched.update(r[0] for r in conn.execute(f"SELECT card_id FROM review_log WHERE uid IN ({marks})", ucs))
+        report.undone += conn.execute(f"DELETE FROM review_log WHERE uid IN ({marks})", ucs).rowcount
+    conn.execute("DELETE FROM temp.sync_in WHERE uid IN (SELECT uid FROM main.review_log)"
+                 " OR uid IN (SELECT uid FROM main.sync_undone)")
+    # bury / suspend: the last write by (time, device, seq) wins
+    state: dict[int, tuple[bool, str | None]] = {}
+    for _source, ev in sorted(flags, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
+        name = f"{ev['t']}:{ev['card']}"
+        if not _stamp_newer(conn, name, ev):
+            continue
+        cid = ev["card_id"]
+        if cid not in state:
+            r = conn.execute("SELECT suspended, buried_until FROM card_state WHERE card_id = ?", (cid,)).fetchone()
+            state[cid] = (bool(r[0]), r[1])
+        susp, buried = state[cid]
+        value = ev["until"] if ev["t"] == "bury" else ("1" if ev["on"] else "0")
+        state[cid] = (ev["on"], buried) if ev["t"] == "suspend" else (susp, ev["until"])
+        conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"
+                     " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq, value = excluded.value",
+                     (name, ev["at"], ev["dev"], ev["seq"], value))
+        report.flags += 1
+    touched.update(state)
+    touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_in"))
+    leech_at = store.setting("leech_lapses")
+    for chunk in chunks(sorted(touched), 2000):
+        marks = ",".join("?" * len(chunk))
+        new_events: dict[int, list[Event]] = defaultdict(list)
+        for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
+                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_in WHERE card_id IN ({marks})"
+                " ORDER BY card_id, at, dev, seq", chunk)):
+            new_events[cid].append(Event(uid, at, day, grade, ms, order=i))
+        uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
+        inserted, _fixed = replay_and_write(conn, chunk, leech_at=leech_at, new_events=new_events, card_uids=uids,
+                                            flags={c: state[c] for c in chunk if c in state})
+        report.added += inserted
+    report.cards_replayed = len(touched)
+    report.pending = conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]
+    conn.execute("DELETE FROM temp.sync_in")
+
+
+def sync(store: Store, folder: Path | None = None) -> SyncReport:
+    """Push this device's new events, then merge everyone's: one write transaction for the
+    merge (and the cursors), so a crash half-way merges nothing and loses nothing."""
+    if folder is not None:
+        enable(store, folder)
+    folder = folder_of(store)
+    if folder is None:
+        raise StoreError("no sync folder yet: run `studyllm sync --folder PATH` once")
+    if not (folder / "devices").is_dir():
+        raise StoreError(f"{folder}: the sync folder is missing (not mounted, or moved?); nothing was changed")
+    with write_tx(store.database) as conn:
+        dev = _meta(conn, DEVICE_KEY)
+        assert dev is not None  # enable() made it
+        report = SyncReport(folder=str(folder), device=dev)
+        report.pushed = _push(conn, folder, dev)
+    with write_tx(store.database) as conn:
+        _pull(conn, store, folder, report)
+        _set_meta(conn, LAST_KEY, store.utc_now_iso())
+    store._done_cache = None
+    return report
+
+
+def status(store: Store) -> SyncStatus:
+    folder = folder_of(store)
+    with store.database.connect() as conn:
+        dev = _meta(conn, DEVICE_KEY)
+        last = _meta(conn, LAST_KEY)
+        pushed = int(_meta(conn, PUSHED_KEY) or 0)
+        out = conn.execute("SELECT count(*) FROM sync_outbox WHERE seq > ?", (pushed,)).fetchone()[0]
+        pending = conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]
+        cursors = {p: pos for p, pos in conn.execute("SELECT path, pos FROM sync_file")}
+    unread = 0
+    devices: list[str] = []
+    if folder is not None:
+        for rel, path in journal_files(folder):
+            devices.append(rel.split("/")[1])
+            with open(path, "rb") as fh:
+                fh.seek(cursors.get(rel, 0))
+                unread += fh.read().count(b"\n")
+    return SyncStatus(folder=str(folder) if folder else None, device=dev, last_sync=last, pending_out=out,
+                      pending_in=unread + pending, devices=sorted(set(devices)))

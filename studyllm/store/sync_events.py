@@ -1,0 +1,43 @@
+"""Sync events recorded on this device (``docs/sync.md``): one row of ``sync_outbox`` per
+answer, undo, bury, suspend or unsuspend, written in the transaction of the change itself, so
+an answer and its event are on disk together. :mod:`studyllm.store.sync` appends the rows to the
+device's journal in the sync folder. Imports nothing of the store's faces (the service calls it)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+DEVICE_KEY = "sync_device"  # the meta row holding this home's device id (set when sync is turned on)
+
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def device_id(raw: sqlite3.Connection) -> str | None:
+    """This home's device id, or ``None`` while sync is off."""
+    row = raw.execute("SELECT value FROM meta WHERE key = ?", (DEVICE_KEY,)).fetchone()
+    return row[0] if row else None
+
+
+def emit(raw: sqlite3.Connection, dev: str, at: str, event: dict[str, Any], stamp: str | None = None,
+         value: str = "") -> int:
+    """Record one event (inside the caller's transaction); ``stamp`` names its last-write-wins
+    slot (``bury:<card uid>``...), stamped with this event so an older remote one can't win."""
+    seq = raw.execute("INSERT INTO sync_outbox (at, body) VALUES (?, ?)", (at, _encode({**event, "at": at}))).lastrowid
+    assert seq is not None
+    if stamp is not None:
+        raw.execute(
+            "INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name) DO UPDATE"
+            " SET at = excluded.at, dev = excluded.dev, seq = excluded.seq, value = excluded.value",
+            (stamp, at, dev, seq, value),
+        )
+    return seq
+
+
+def card_ref(raw: sqlite3.Connection, card_id: int) -> dict[str, str]:
+    """The card's identity as another home matches it: uid, deck key, content hash."""
+    uid, chash, key = raw.execute(
+        "SELECT c.uid, c.content_hash, d.key FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.id = ?", (card_id,)
+    ).fetchone()
+    return {"card": uid, "deck": key, "hash": chash}
