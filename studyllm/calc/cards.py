@@ -547,7 +547,9 @@ def check(question: CalcQuestion, typed: str) -> CheckResult:
     try:
         value = parse_answer(question, typed)
     except ValueError as err:
-        example = f"{format_sci(expected, 3)} {question.unit}".rstrip()
+        # a fixed example, never this card's answer (the answer's own figure would give it away)
+        number = next(x for x in (12.5, 3.75, 840.0) if not question.tolerance.allows(expected, x))
+        example = f"{format_sci(number, 3)} {question.unit}".rstrip()
         return CheckResult(False, None, f"Could not read {typed.strip()!r}: {err}. Type a number, "
                                         f"optionally with a unit, e.g. {example}", None)
     if question.tolerance.allows(expected, value):
