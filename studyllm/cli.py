@@ -43,6 +43,8 @@ _PLUGIN_MODULES = (
     "studyllm.cli_progress",
     "studyllm.cli_backup",
     "studyllm.cli_sync",
+    "studyllm.cli_serve",
+    "studyllm.cli_sched",
 )
 
 _open_store = open_store  # the names the tests and benchmarks use

@@ -10,13 +10,21 @@ The state is a plain dict with the ``card_state`` columns (``repetitions``, ``ef
 
 from __future__ import annotations
 
+import random
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from studyllm.sm2 import Sm2State, review, validate_quality
 
-__all__ = ["Applied", "apply_answer", "queue_for", "due_after"]
+__all__ = [
+    "Applied", "apply_answer", "queue_for", "due_after", "Scheduler", "Sm2Scheduler", "FsrsScheduler", "FsrsState",
+    "fsrs_rating", "scheduler", "Evaluation", "evaluate", "predictions", "MIN_EVAL_REVIEWS",
+]
+
+S = TypeVar("S")
 
 # card_state.queue values
 QUEUE_NEW = 0
@@ -90,3 +98,264 @@ def apply_answer(
         reviews=st["reviews"], repetitions=st["repetitions"], suspended=bool(st["suspended"]), archived=archived
     )
     return Applied(state=st, kind=kind, before=before, after=after, became_leech=became_leech)
+
+
+# ---------------------------------------------------------------------------- the scheduler seam
+#
+# A scheduler owns its typed state: ``new_state()`` makes one, ``review(state, grade, at)``
+# returns the next state and when the card is due again, ``preview`` says what each grade
+# would do without changing anything. ``scheduler("sm2")`` and ``scheduler("fsrs", ...)``
+# build one. The store's answer path still runs SM-2 through :func:`apply_answer` above
+# (issue #20: moving it onto this seam is not done yet).
+
+GRADES = (0, 1, 2, 3, 4, 5)
+
+
+class Scheduler(Protocol[S]):
+    """What every scheduler offers. ``at`` and the returned due instants are aware UTC datetimes."""
+
+    name: str
+
+    def new_state(self) -> S: ...
+
+    def review(self, state: S, grade: int, at: datetime, *, seed: int | None = None) -> tuple[S, datetime]: ...
+
+    def preview(self, state: S, at: datetime, *, seed: int | None = None) -> dict[int, datetime]: ...
+
+
+def _check_at(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() != timedelta(0):
+        raise ValueError(f"review time must be an aware UTC datetime, got {at!r}")
+    return at.astimezone(UTC)
+
+
+class Sm2Scheduler:
+    """SM-2 as :mod:`studyllm.sm2` defines it: the due instant is ``at`` plus the interval in days."""
+
+    name = "sm2"
+
+    def new_state(self) -> Sm2State:
+        return Sm2State()
+
+    def review(
+        self, state: Sm2State, grade: int, at: datetime, *, seed: int | None = None
+    ) -> tuple[Sm2State, datetime]:
+        at = _check_at(at)
+        after = review(state, grade)
+        return after, at + timedelta(days=after.interval)
+
+    def preview(self, state: Sm2State, at: datetime, *, seed: int | None = None) -> dict[int, datetime]:
+        return {g: self.review(state, g, at, seed=seed)[1] for g in GRADES}
+
+
+@dataclass(frozen=True, slots=True)
+class FsrsState:
+    """FSRS memory and learning state of one card, as py-fsrs's ``Card`` holds it.
+    ``phase`` is ``fsrs.State`` (1 learning, 2 review, 3 relearning); ``step`` the learning step."""
+
+    phase: int = 1
+    step: int | None = 0
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase, "step": self.step, "stability": self.stability, "difficulty": self.difficulty,
+            "due": self.due.isoformat() if self.due else None,
+            "last_review": self.last_review.isoformat() if self.last_review else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FsrsState:
+        due, last = data.get("due"), data.get("last_review")
+        return cls(
+            phase=int(data["phase"]), step=data.get("step"), stability=data.get("stability"),
+            difficulty=data.get("difficulty"), due=datetime.fromisoformat(due) if due else None,
+            last_review=datetime.fromisoformat(last) if last else None,
+        )
+
+
+def fsrs_rating(grade: int) -> int:
+    """The FSRS rating of a 0..5 grade, as the 4-button mode maps them: 0-2 Again, 3 Hard, 4 Good, 5 Easy."""
+    g = validate_quality(grade)
+    return 1 if g <= 2 else g - 1
+
+
+_FUZZ_LOCK = threading.Lock()
+
+
+class FsrsScheduler:
+    """FSRS through the ``fsrs`` package (py-fsrs 6.x): the maths is the package's. Fuzz, when on,
+    is the package's own, drawn from a generator seeded by ``seed`` (per card and review), so an
+    undo or a replay of the same answer gives the same interval."""
+
+    name = "fsrs"
+
+    def __init__(self, *, desired_retention: float = 0.9, learning_steps: Sequence[timedelta] | None = None,
+                 relearning_steps: Sequence[timedelta] | None = None, maximum_interval: int = 36500,
+                 fuzz: bool = True, parameters: Sequence[float] | None = None) -> None:
+        import fsrs
+
+        kwargs: dict[str, Any] = {"desired_retention": desired_retention, "maximum_interval": maximum_interval,
+                                  "enable_fuzzing": fuzz}
+        if learning_steps is not None:
+            kwargs["learning_steps"] = tuple(learning_steps)
+        if relearning_steps is not None:
+            kwargs["relearning_steps"] = tuple(relearning_steps)
+        if parameters is not None:
+            kwargs["parameters"] = tuple(parameters)
+        if not 0 < desired_retention < 1:
+            raise ValueError(f"desired_retention must be between 0 and 1, got {desired_retention!r}")
+        self._fsrs = fsrs
+        self._impl = fsrs.Scheduler(**kwargs)
+        self.fuzz = fuzz
+
+    def new_state(self) -> FsrsState:
+        return FsrsState()
+
+    def _card(self, state: FsrsState, at: datetime) -> Any:
+        f = self._fsrs
+        return f.Card(card_id=0, state=f.State(state.phase), step=state.step, stability=state.stability,
+                      difficulty=state.difficulty, due=state.due or at, last_review=state.last_review)
+
+    def review(
+        self, state: FsrsState, grade: int, at: datetime, *, seed: int | None = None
+    ) -> tuple[FsrsState, datetime]:
+        at = _check_at(at)
+        rating = self._fsrs.Rating(fsrs_rating(grade))
+        card = self._card(state, at)
+        if self.fuzz:
+            # the package draws fuzz from the module-level generator: seed it for this one call
+            # and put the caller's generator state back afterwards
+            with _FUZZ_LOCK:
+                saved = random.getstate()
+                random.seed(seed)
+                try:
+                    card, _ = self._impl.review_card(card, rating, at)
+                finally:
+                    random.setstate(saved)
+        else:
+            card, _ = self._impl.review_card(card, rating, at)
+        after = FsrsState(phase=int(card.state), step=card.step, stability=card.stability,
+                          difficulty=card.difficulty, due=card.due, last_review=card.last_review)
+        return after, card.due
+
+    def preview(self, state: FsrsState, at: datetime, *, seed: int | None = None) -> dict[int, datetime]:
+        return {g: self.review(state, g, at, seed=seed)[1] for g in GRADES}
+
+    def retrievability(self, state: FsrsState, at: datetime) -> float | None:
+        """Predicted probability of recall at ``at`` (``None`` before the first review)."""
+        if state.last_review is None or state.stability is None:
+            return None
+        return float(self._impl.get_card_retrievability(self._card(state, at), _check_at(at)))
+
+
+def _steps(value: Sequence[timedelta] | Sequence[int] | None) -> tuple[timedelta, ...] | None:
+    if value is None:
+        return None
+    return tuple(v if isinstance(v, timedelta) else timedelta(minutes=v) for v in value)
+
+
+def scheduler(name: str, **options: Any) -> Sm2Scheduler | FsrsScheduler:
+    """The scheduler called ``name`` (``"sm2"`` or ``"fsrs"``). FSRS options: ``desired_retention``,
+    ``learning_steps`` / ``relearning_steps`` (timedeltas, or whole minutes), ``maximum_interval``,
+    ``fuzz``, ``parameters``. SM-2 takes none."""
+    if name == "sm2":
+        if options:
+            raise ValueError(f"the sm2 scheduler takes no options (got {', '.join(sorted(options))})")
+        return Sm2Scheduler()
+    if name == "fsrs":
+        unknown = set(options) - {"desired_retention", "learning_steps", "relearning_steps", "maximum_interval",
+                                  "fuzz", "parameters"}
+        if unknown:
+            raise ValueError(f"unknown fsrs option(s): {', '.join(sorted(unknown))}")
+        opts = dict(options)
+        for key in ("learning_steps", "relearning_steps"):
+            if key in opts:
+                opts[key] = _steps(opts[key])
+        return FsrsScheduler(**opts)
+    raise ValueError(f"unknown scheduler {name!r}; known: sm2, fsrs")
+
+
+# ---------------------------------------------------------------------------- evaluation
+#
+# How well each scheduler's predicted recall matches what the learner did, on their own log
+# (``studyllm sched evaluate``). As srs-benchmark does: only a card's first answer of each UTC
+# day is scored (same-day repeats are learning steps, not memory tests), recall = grade >= 3,
+# and a time-series split: the answers are ordered in time and cut into ``folds + 1`` equal
+# parts; the first part is never scored (it is the history the later parts are predicted
+# from). SM-2's prediction is srs-benchmark's ``0.9 ** (elapsed / interval)``; FSRS's is the
+# package's retrievability of the state held before the answer.
+
+MIN_EVAL_REVIEWS = 100  # scored answers needed before `sched evaluate` reports figures
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    name: str
+    reviews: int
+    log_loss: float
+    rmse_bins: float
+
+
+def _log_loss(pairs: Sequence[tuple[float, int]]) -> float:
+    import math
+
+    eps = 1e-6
+    total = 0.0
+    for p, y in pairs:
+        p = min(max(p, eps), 1 - eps)
+        total -= y * math.log(p) + (1 - y) * math.log(1 - p)
+    return total / len(pairs)
+
+
+def _rmse_bins(pairs: Sequence[tuple[float, int]], bins: int = 20) -> float:
+    """RMSE between mean predicted and observed recall per bin of predicted recall, bins weighted
+    by their size (srs-benchmark bins by more features; this bins by the prediction alone)."""
+    groups: dict[int, list[tuple[float, int]]] = {}
+    for p, y in pairs:
+        groups.setdefault(min(bins - 1, int(p * bins)), []).append((p, y))
+    num = sum(len(g) * (sum(p for p, _ in g) / len(g) - sum(y for _, y in g) / len(g)) ** 2 for g in groups.values())
+    return float((num / len(pairs)) ** 0.5)
+
+
+def predictions(
+    histories: dict[int, list[tuple[datetime, int]]], fsrs_options: dict[str, Any] | None = None
+) -> list[tuple[datetime, float, float, int]]:
+    """(instant, SM-2 prediction, FSRS prediction, recalled) for every scored answer."""
+    sm2 = Sm2Scheduler()
+    fs = FsrsScheduler(fuzz=False, **(fsrs_options or {}))
+    out: list[tuple[datetime, float, float, int]] = []
+    for events in histories.values():
+        s2, sf = sm2.new_state(), fs.new_state()
+        last_at: datetime | None = None
+        last_day = None
+        for at, grade in events:
+            recalled = int(grade >= 3)
+            if last_at is not None and at.date() != last_day and s2.interval > 0:
+                elapsed = (at - last_at).total_seconds() / 86400
+                p_fsrs = fs.retrievability(sf, at)
+                if p_fsrs is not None:
+                    out.append((at, 0.9 ** (elapsed / s2.interval), p_fsrs, recalled))
+            if last_day is None or at.date() != last_day:
+                s2 = review(s2, grade)  # SM-2 as srs-benchmark runs it: one answer per day
+            sf, _ = fs.review(sf, grade, at)
+            last_at, last_day = at, at.date()
+    out.sort(key=lambda r: r[0])
+    return out
+
+
+def evaluate(histories: dict[int, list[tuple[datetime, int]]], *, folds: int = 5) -> list[Evaluation] | int:
+    """The scores of SM-2 and FSRS (default parameters) on the later parts of the time-series
+    split, or the number of scored answers still needed (an int) when there are too few."""
+    preds = predictions(histories)
+    test = preds[len(preds) // (folds + 1):]
+    if len(test) < MIN_EVAL_REVIEWS:
+        return MIN_EVAL_REVIEWS - len(test)
+    out = []
+    for name, pairs in (("sm2", [(r[1], r[3]) for r in test]),
+                        ("fsrs (default parameters)", [(r[2], r[3]) for r in test])):
+        out.append(Evaluation(name, len(pairs), _log_loss(pairs), _rmse_bins(pairs)))
+    return out

@@ -86,7 +86,8 @@ async def test_stats_screen_shows_the_store_figures_and_cycles_spans():
         assert screen.data == expected
         summary = str(screen.query_one("#stats-summary", Static).render())
         st = expected["streaks"]
-        assert f"Streak {st['current']} day(s)" in summary and f"longest {st['longest']}" in summary
+        days = f"{st['current']} day{'' if st['current'] == 1 else 's'}"
+        assert f"Streak {days}" in summary and f"longest {st['longest']}" in summary
         decks = screen.query_one("#deck-stats", DataTable)
         assert decks.row_count == 2
         assert str(decks.get_row("alpha")[-1]) == "8"
@@ -109,4 +110,4 @@ async def test_stats_screen_renders_with_a_light_theme():
         app.theme = "textual-light"
         await settle(pilot)
         heat = str(app.screen.query_one("#heatmap", Static).render())
-        assert "Mon" in heat and "answer(s) from" in heat
+        assert "Mon" in heat and ("answers from" in heat or "answer from" in heat)

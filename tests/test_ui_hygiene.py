@@ -16,7 +16,7 @@ def test_importing_the_ui_opens_nothing_and_store_has_no_textual(tmp_path):
         "import studyllm.store.browse, studyllm.store.service\n"
         "assert 'textual' not in sys.modules, 'store imported textual'\n"
         "import studyllm.ui.app\n"
-        "for m in ('home', 'study', 'browse', 'import_decks', 'settings', 'help', 'placeholder'):\n"
+        "for m in ('home', 'study', 'browse', 'import_decks', 'settings', 'help'):\n"
         "    __import__('studyllm.ui.screens.' + m)\n"
         "print(sorted(os.listdir('.')))\n"
     )

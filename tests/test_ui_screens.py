@@ -7,6 +7,8 @@ import importlib
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
 from ui_fixtures import HOSTILE, add_deck, basic_cards, drawn_lines, make_store, wait_home
 
@@ -45,6 +47,23 @@ async def test_home_today_total_obeys_the_global_new_limit():
         assert [str(table.get_row_at(i)[1]) for i in range(2)] == ["4", "4"]
         progress = str(app.screen.query_one("#today-progress").render())
         assert "4 to go (4 new" in progress
+        # issue #19 item 6: the columns say what they count and why they add up to more
+        legend = str(app.screen.query_one("#home-legend").render())
+        assert "Learn:" in legend and "New, Due:" in legend and "Again:" in legend
+        assert "the daily limit lets 4 of 8 new through today" in legend
+        # nothing is due yet: the next-reviews line doesn't contradict "to go"
+        assert str(app.screen.query_one("#today-next").render()).startswith("No reviews due now")
+
+
+def test_home_next_reviews_line_counts_reviews_due_now():
+    from datetime import date
+
+    from studyllm.ui.screens.home import next_reviews_line
+
+    today = date(2026, 12, 2)
+    assert next_reviews_line(25, None, today) == "Reviews due now: 25 · none scheduled after today"
+    line = next_reviews_line(0, date(2026, 12, 3), today)
+    assert line.startswith("No reviews due now · next after today: 2026-12-03")
 
 
 async def test_home_lists_decks_with_counts_and_enter_studies_that_deck():
@@ -227,12 +246,12 @@ async def test_calculators_and_stats_screens_open():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
         await pilot.pause()
-        assert type(app.screen).__name__ in ("CalculatorScreen", "PlaceholderScreen")
+        assert type(app.screen).__name__ == "CalculatorScreen"
         await pilot.press("escape")
         await pilot.pause()
         app.action_go("stats")
         await pilot.pause()
-        assert type(app.screen).__name__ in ("StatsScreen", "PlaceholderScreen")
+        assert type(app.screen).__name__ == "StatsScreen"
         app.action_go("home")
         await pilot.pause()
         assert type(app.screen).__name__ == "HomeScreen"
@@ -370,3 +389,40 @@ async def test_home_key_bar_keys_take_clicks():
         await pilot.click("#keys", offset=(lines[row].index("Browse") + 1, row))
         await pilot.pause()
         assert type(app.screen).__name__ == "BrowseScreen"
+
+
+def test_one_screen_registry_feeds_make_screen_help_and_the_palette():
+    from studyllm.ui.registry import SCREENS, screen_class
+    from studyllm.ui.screens.help import _screens
+
+    titles = [title for title, _ in _screens()]
+    for name in SCREENS:
+        cls = screen_class(name)
+        assert cls.__name__.endswith("Screen")
+        if name != "help":
+            assert any(t == SCREENS[name].title or (name == "study" and t == "Study") for t in titles)
+    with pytest.raises(ValueError, match="unknown screen"):
+        screen_class("nope")
+
+
+def test_a_broken_screen_module_is_an_error_not_a_placeholder(monkeypatch):
+    import dataclasses
+
+    from studyllm.ui import registry
+
+    broken = dataclasses.replace(registry.SCREENS["stats"], module="studyllm.ui.screens.does_not_exist")
+    monkeypatch.setitem(registry.SCREENS, "stats", broken)
+    with pytest.raises(ImportError):
+        registry.screen_class("stats")
+
+
+async def test_palette_lists_each_screen_once():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        from studyllm.ui.registry import SCREENS
+
+        for entry in SCREENS.values():
+            assert titles.count(entry.title) == 1

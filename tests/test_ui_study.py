@@ -3,7 +3,9 @@ suspend, multiple choice, cloze, ordered and typed (calculator) answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import random
 import sys
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from ui_fixtures import basic_cards, calc_card, drawn_lines, make_store
 
+from studyllm.decks.model import ParsedCard
 from studyllm.ui.app import build_app
 from studyllm.ui.screens.study import StudyScreen
 
@@ -127,6 +130,87 @@ async def test_bury_and_suspend_take_the_card_out_of_today():
         assert store.counts().total == total - 2
 
 
+async def test_undo_takes_back_the_last_action_whatever_it_was():
+    """Grade A, bury B, suspend C: u brings C back unsuspended, then B unburied, then A unanswered."""
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        a = screen.card.id
+        await pilot.press("space", "4")
+        await pilot.pause()
+        b = screen.card.id
+        await pilot.press("b")
+        await pilot.pause()
+        c = screen.card.id
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert store.card(c).suspended and store.is_buried(store.card(b))
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.card.id == c and not store.card(c).suspended
+        assert store.is_buried(store.card(b)) and review_count(store, a) == 1
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.card.id == b and not store.is_buried(store.card(b))
+        assert review_count(store, a) == 1
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.card.id == a and review_count(store, a) == 0
+        assert screen.session.done == 0
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.card.id == a
+
+
+def test_store_undo_keeps_a_later_suspend_of_the_answered_card(store):
+    from conftest import add_deck
+
+    add_deck(store, n=2)
+    card = store.next_card()
+    store.answer(card.id, 4)
+    store.suspend(card.id)
+    assert store.undo_action().action == "suspend"
+    assert not store.card(card.id).suspended
+    assert store.undo_action().action == "answer"
+    assert store.card(card.id).state_name == "new"
+    assert store.undo_action() is None
+
+
+async def test_browse_shows_buried_cards_and_unburies_them():
+    from studyllm.ui.screens.browse import BrowseScreen
+
+    store = make_store()
+    card = store.next_card()
+    store.bury(card.id)
+    app = build_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, BrowseScreen)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        row = next(r for r in screen.rows if r.id == card.id)
+        assert row.state == "buried"
+        screen.show_detail(card.id)
+        assert "buried until" in str(screen.query_one("#detail-head").render())
+        await pilot.press("ctrl+b")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not store.is_buried(store.card(card.id))
+        assert next(r for r in screen.rows if r.id == card.id).state == "new"
+
+
+def shown_key(screen: StudyScreen, text: str) -> str:
+    """The number key of the choice with this text, wherever the shuffle put it."""
+    choices = screen._choices()
+    for pos, i in enumerate(screen.choice_order):
+        if choices[i]["text"] == text:
+            return str(pos + 1)
+    raise AssertionError(f"no choice {text!r}")
+
+
 async def test_multiple_choice_marks_the_choice():
     mcq = [c for c in basic_cards() if c.kind == "mcq"]
     store = make_store(cards=mcq)
@@ -134,19 +218,31 @@ async def test_multiple_choice_marks_the_choice():
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
         assert screen.card.kind == "mcq"
-        await pilot.press("1")  # SGD: wrong
+        await pilot.press(shown_key(screen, "SGD"))  # wrong
         await pilot.pause()
-        assert screen.choice == 0
+        assert screen.chosen == {0}
         assert not screen.revealed
         await pilot.press("space")
         await pilot.pause()
         assert screen.revealed
         choices = screen.query_one("#card-pane").extra.plain
-        assert "✗ your choice" in choices and "✓ correct" in choices
+        assert "✗ wrong choice" in choices and "✓ right, missed" in choices
         assert screen.suggested == 1
         await pilot.press("1")  # now a grade
         await pilot.pause()
         assert store.history(screen.session.answers[0][0])[0]["grade"] == 1
+
+
+async def test_multiple_choice_single_answer_keys_replace_the_choice():
+    mcq = [c for c in basic_cards() if c.kind == "mcq"]
+    store = make_store(cards=mcq)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        await pilot.press(shown_key(screen, "SGD"), shown_key(screen, "Adam"))
+        await pilot.pause()
+        assert screen.chosen == {1}
+        assert "Choose all that apply" not in screen.query_one("#card-pane").extra.plain
 
 
 async def test_multiple_choice_right_choice_suggests_a_pass():
@@ -155,10 +251,95 @@ async def test_multiple_choice_right_choice_suggests_a_pass():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        await pilot.press("2", "space")
+        await pilot.press(shown_key(screen, "Adam"), "space")
         await pilot.pause()
         assert "Right choice" in screen.query_one("#card-pane").feedback.plain
         assert screen.suggested == 4
+        # the parser keeps the raw task list as the back: it is not shown a second time
+        assert "[x]" not in "\n".join(drawn_lines(screen.query_one("#card-pane")))
+
+
+def multi_card() -> ParsedCard:
+    back = "- [x] git rebase\n- [x] git commit --amend\n- [ ] git merge\n- [ ] git revert"
+    return ParsedCard("mcq", "Which commands rewrite history?", back, ("Git",), line=3,
+                      extra={"choices": [{"text": "git rebase", "correct": True},
+                                         {"text": "git commit --amend", "correct": True},
+                                         {"text": "git merge", "correct": False},
+                                         {"text": "git revert", "correct": False}]})
+
+
+async def test_multiple_choice_with_two_right_answers_needs_the_exact_set():
+    store = make_store(cards=[multi_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        assert screen.multi_answer
+        assert "Choose all that apply" in screen.query_one("#card-pane").extra.plain
+        await pilot.press(shown_key(screen, "git rebase"))  # only one of the two
+        await pilot.pause()
+        assert screen.chosen == {0}
+        await pilot.press("space")
+        await pilot.pause()
+        feedback = screen.query_one("#card-pane").feedback.plain
+        assert "1 right choice missed" in feedback and "✗" in feedback
+        assert "✓ right, missed" in screen.query_one("#card-pane").extra.plain
+        assert screen.suggested == 1
+
+
+async def test_multiple_choice_keys_toggle_and_a_wrong_extra_is_marked():
+    store = make_store(cards=[multi_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        rebase, amend, merge = (shown_key(screen, t) for t in ("git rebase", "git commit --amend", "git merge"))
+        await pilot.press(rebase, amend, merge, merge)  # merge toggled on, then off again
+        await pilot.pause()
+        assert screen.chosen == {0, 1}
+        await pilot.press(merge, "space")
+        await pilot.pause()
+        assert "1 wrong choice" in screen.query_one("#card-pane").feedback.plain
+        assert "✗ wrong choice" in screen.query_one("#card-pane").extra.plain
+        assert screen.suggested == 1
+
+
+async def test_multiple_choice_exact_set_is_right():
+    store = make_store(cards=[multi_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        await pilot.press(shown_key(screen, "git commit --amend"), shown_key(screen, "git rebase"), "space")
+        await pilot.pause()
+        assert "All right choices" in screen.query_one("#card-pane").feedback.plain
+        assert screen.suggested == 4
+
+
+def test_multiple_choice_order_is_shuffled_per_review():
+    from studyllm.ui.screens.study import review_seed
+
+    store = make_store(cards=[multi_card()])
+    card = store.next_card()
+    orders = set()
+    for reviews in range(12):
+        view = dataclasses.replace(card, reviews=reviews)
+        order = list(range(4))
+        random.Random(review_seed(view)).shuffle(order)
+        orders.add(tuple(order))
+    assert len(orders) > 3  # not the file order every time
+
+
+async def test_multiple_choice_shown_order_follows_the_review_seed():
+    store = make_store(cards=[multi_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        from studyllm.ui.screens.study import review_seed
+
+        expected = list(range(4))
+        random.Random(review_seed(screen.card)).shuffle(expected)
+        assert screen.choice_order == expected
+        lines = screen.query_one("#card-pane").extra.plain.splitlines()[1:]
+        texts = [c["text"] for c in screen._choices()]
+        assert [next(t for t in texts if line.endswith(t)) for line in lines] == [texts[i] for i in expected]
 
 
 async def test_cloze_shows_the_blank_then_the_answer():
@@ -369,3 +550,60 @@ async def test_next_front_is_drawn_while_the_answer_is_read(monkeypatch):
         await pilot.pause()
         assert screen.card.id == upcoming.id and pane.front == upcoming.front
         assert rendered == []  # the new card's front was swapped in, not drawn again
+
+
+@pytest.mark.parametrize("answer", ["176.2", "12.5", "3.75"])
+def test_unreadable_answer_toast_never_gives_the_answer_away(answer):
+    from studyllm.calc import cards as calc_cards
+
+    spec = calc_cards.parse_spec(f"question: How much?\nanswer: {answer}\nunit: GB\ntolerance: 2%\n")
+    question = calc_cards.draw(spec, 1)
+    result = calc_cards.check(question, "abc")
+    assert result.value is None
+    assert "e.g." in result.message
+    example = result.message.rsplit("e.g.", 1)[1]
+    assert calc_cards.format_sci(question.answer, 3) not in example
+
+
+def test_plural_words():
+    from studyllm.ui.text import plural
+
+    assert plural(1, "answer") == "1 answer"
+    assert plural(2, "answer") == "2 answers"
+    assert plural(0, "day") == "0 days"
+    assert plural(1, "different card") == "1 different card"
+
+
+async def test_summary_uses_singular_for_one():
+    store = make_store(cards=[basic_cards()[0]])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        await pilot.press("space", "5")
+        await pilot.pause()
+        summary = str(screen.query_one("#summary-text").render())
+        assert "1 answer (1 different card)" in summary
+        assert "1 day" in summary and "day(s)" not in summary
+
+
+async def test_c_on_a_calc_card_opens_the_calculator_with_every_number():
+    """Issue #19 item 5: precision and mode reach the calculator, not only the parameter count."""
+    from textual.widgets import Input, Select
+
+    importlib.import_module("studyllm.calc.cards")
+    store = make_store(cards=[calc_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        q = screen.calc_question
+        await pilot.press(*f"{q.answer} {q.unit}")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        calc_screen = app.screen
+        assert calc_screen.query_one("#mem-precision", Select).value == q.values["precision"]
+        assert calc_screen.query_one("#mem-mode", Select).value == "infer"
+        assert calc_screen.query_one("#mem-params", Input).value.rstrip("B") == f"{q.values['params'] / 1e9:g}"
+        weights = calc_screen.memory_report.as_dict()["per_gpu_bytes"]["weights"] / 1e9
+        assert weights == pytest.approx(q.answer)

@@ -20,12 +20,13 @@ from studyllm.store.service import CardView, Store
 __all__ = ["BrowseRow", "STATES", "search_cards", "all_tags", "explain_state"]
 
 # The state filters; each is a condition on Card and CardState (see _state_condition).
-STATES: tuple[str, ...] = ("new", "learning", "review", "suspended", "leech", "archived")
+STATES: tuple[str, ...] = ("new", "learning", "review", "buried", "suspended", "leech", "archived")
 
 
-def _state_condition(state: str) -> Any:
+def _state_condition(state: str, today: str) -> Any:
     live = col(Card.archived) == False  # noqa: E712 (an SQL expression)
     return {
+        "buried": and_(col(CardState.buried_until) > today, col(CardState.suspended) == False, live),  # noqa: E712
         "new": col(CardState.queue) == m.QUEUE_NEW,
         "learning": col(CardState.queue) == m.QUEUE_LEARNING,
         "review": col(CardState.queue) == m.QUEUE_REVIEW,
@@ -49,11 +50,13 @@ class BrowseRow:
     reviews: int
 
 
-def _state_name(queue: int, suspended: bool, archived: bool, leech: bool) -> str:
+def _state_name(queue: int, suspended: bool, archived: bool, leech: bool, buried: bool = False) -> str:
     if archived:
         return "archived"
     if suspended:
         return "suspended"
+    if buried:
+        return "buried"
     name = {m.QUEUE_NEW: "new", m.QUEUE_LEARNING: "learning", m.QUEUE_REVIEW: "review"}.get(queue, "?")
     return name + (" (leech)" if leech else "")
 
@@ -70,10 +73,11 @@ def search_cards(
     """Cards whose front or back contain every word of ``query`` (case-insensitive for
     ASCII; CJK and other scripts match as substrings). Archived cards only show with
     ``state="archived"``. Ordered by deck, then position in the file."""
+    today = store.today().isoformat()
     stmt = (
         columns(Card.id, Deck.title, Card.kind, Card.front, CardState.queue, CardState.suspended, Card.archived,
                CardState.leech, CardState.due_day, CardState.interval, CardState.ef_centi, CardState.lapses,
-               CardState.reviews)
+               CardState.reviews, CardState.buried_until)
         .join(Deck, col(Deck.id) == col(Card.deck_id))
         .join(CardState, col(CardState.card_id) == col(Card.id))
     )
@@ -86,7 +90,7 @@ def search_cards(
     if state:
         if state not in STATES:
             raise ValueError(f"unknown state filter {state!r}; known: {', '.join(STATES)}")
-        stmt = stmt.where(_state_condition(state))
+        stmt = stmt.where(_state_condition(state, today))
     if state != "archived":
         stmt = stmt.where(col(Card.archived) == False)  # noqa: E712 (an SQL expression)
     if tag:
@@ -102,7 +106,7 @@ def search_cards(
     return [
         BrowseRow(
             id=r[0], deck_title=r[1], kind=r[2], front=r[3],
-            state=_state_name(r[4], bool(r[5]), bool(r[6]), bool(r[7])),
+            state=_state_name(r[4], bool(r[5]), bool(r[6]), bool(r[7]), bool(r[13] and r[13] > today)),
             due_day=date.fromisoformat(r[8]) if r[8] else None, interval=r[9], easiness=r[10] / 100,
             lapses=r[11], reviews=r[12],
         )
@@ -143,6 +147,8 @@ def explain_state(card: CardView, history: list[dict[str, Any]], today: date) ->
     parts: list[str] = []
     if card.suspended:
         parts.append("Suspended: it won't be shown until you unsuspend it.")
+    elif card.buried_until is not None and card.buried_until > today:
+        parts.append(f"Buried: hidden until {card.buried_until.isoformat()} (Ctrl+B in Browse unburies it).")
     if card.reviews == 0:
         parts.append("New: never answered yet. "
                      "It will be introduced in deck order, within the daily limit of new cards.")

@@ -35,7 +35,8 @@ from studyllm.store.db import (
 from studyllm.store.lock import DatabaseInUse, HomeLock
 from studyllm.store.settings import SPECS, validate
 
-__all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError", "CardChangedError"]
+__all__ = ["Store", "CardView", "DeckSummary", "AnswerResult", "QueueCounts", "StoreError", "CardChangedError",
+           "Undone"]
 
 
 class CardChangedError(StoreError):
@@ -135,6 +136,14 @@ def _sql(conn: Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
     return conn.raw.execute(sql, params)
 
 
+@dataclass(frozen=True)
+class Undone:
+    """What :meth:`Store.undo` took back: the card and the action ("answer", "bury", "suspend")."""
+
+    card_id: int
+    action: str
+
+
 @dataclass
 class _Limits:
     new_left: dict[int, int] = field(default_factory=dict)
@@ -186,7 +195,9 @@ class Store:
         self._settings_cache: dict[str, Any] | None = None
         self._temp_dir: Path | None = None
         self._home_lock: HomeLock | None = None
-        self._undo_stack: list[str] = []  # log uids of this session's answers, newest last
+        # this session's undoable actions, newest last: ("answer", log uid, None),
+        # ("bury", card id, buried_until before) or ("suspend", card id, suspended before)
+        self._undo_stack: list[tuple[str, Any, Any]] = []
         # ((day, answers that day, last log id), {(deck_id, kind): answers}); see _done_today
         self._done_cache: tuple[tuple[str, int, int | None], dict[tuple[int, str], int]] | None = None
         self._sync_dev: str | None | bool = False  # False: not read yet; None: sync is off (docs/sync.md)
@@ -537,42 +548,70 @@ class Store:
                 (day, n, _last), done = cached
                 key = (st["deck_id"], kind)
                 self._done_cache = ((day, n + 1, log_id), {**done, key: done.get(key, 0) + 1})
-        self._undo_stack.append(uid)
+        self._undo_stack.append(("answer", uid, None))
         return AnswerResult(
             card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
             drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid,
         )
 
     def undo(self) -> int | None:
-        """Take back the most recent answer given through this store (this session): its log
-        row is removed and the card's state restored exactly. Answers merged in from another
-        machine are never undone. Returns the card id, or ``None`` when there is nothing to undo."""
+        """:meth:`undo_action`, returning only the card id (``None``: nothing to undo)."""
+        undone = self.undo_action()
+        return None if undone is None else undone.card_id
+
+    def undo_action(self) -> Undone | None:
+        """Take back the most recent action done through this store (this session), whatever
+        it was: an answer (its log row is removed and the card's state restored exactly), a
+        bury or a suspend (the flag goes back to what it was). Answers merged in from another
+        machine are never undone. ``None`` when there is nothing to undo."""
         while self._undo_stack:
-            log_uid = self._undo_stack.pop()
-            with write_tx(self.database) as conn:
-                row = _sql(conn, 
-                    "SELECT id, card_id, state_before, reviewed_at FROM review_log WHERE uid = ?", (log_uid,)
-                ).fetchone()
-                if row is None:  # already gone (undone elsewhere): try the one before
+            action, ref, before_flag = self._undo_stack.pop()
+            if action == "answer":
+                card_id = self._undo_answer(ref)
+                if card_id is None:  # already gone (undone elsewhere): try the one before
                     continue
-                log_id, card_id, before, reviewed_at = row
-                state = json.loads(before)
-                current = self._state_row(conn, card_id)
-                # the card may have moved deck or position since (re-import)
-                state["deck_id"], state["position"] = current["deck_id"], current["position"]
-                self._write_state(conn, state)
-                _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
-                dev = self._sync_device(conn)
-                if dev is not None:
-                    _sql(conn, "INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", (log_uid,))
-                    sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "undo", "uid": log_uid})
-                later = _sql(conn, 
-                    "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
-                ).fetchone()
-            if later:  # answers merged in after this one: rebuild the card from its log
-                self.rebuild_states([card_id])
-            return card_id
+                return Undone(card_id, action)
+            try:
+                if action == "bury":
+                    with write_tx(self.database) as conn:
+                        self._state_row(conn, ref)
+                        _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (before_flag, ref))
+                else:
+                    self._set_suspended(ref, bool(before_flag))
+            except KeyError:  # the card is gone (removed from its deck and purged): the one before
+                continue
+            return Undone(ref, action)
         return None
+
+    def _undo_answer(self, log_uid: str) -> int | None:
+        with write_tx(self.database) as conn:
+            row = _sql(conn,
+                "SELECT id, card_id, state_before, reviewed_at FROM review_log WHERE uid = ?", (log_uid,)
+            ).fetchone()
+            if row is None:
+                return None
+            log_id, card_id, before, reviewed_at = row
+            state = json.loads(before)
+            current = self._state_row(conn, card_id)
+            # the card may have moved deck or position since (re-import), and its bury and
+            # suspend flags are their own actions, undone on their own
+            for key in ("deck_id", "position", "buried_until", "suspended"):
+                state[key] = current[key]
+            state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
+                                       suspended=bool(current["suspended"]),
+                                       archived=current["queue"] == m.QUEUE_ARCHIVED)
+            self._write_state(conn, state)
+            _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
+            dev = self._sync_device(conn)
+            if dev is not None:
+                _sql(conn, "INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", (log_uid,))
+                sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "undo", "uid": log_uid})
+            later = _sql(conn,
+                "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
+            ).fetchone()
+        if later:  # answers merged in after this one: rebuild the card from its log
+            self.rebuild_states([card_id])
+        return int(card_id)
 
     def rebuild_states(self, card_ids: Iterable[int] | None = None) -> int:
         """Recompute card states (and the derived log fields) from the review log; every card
@@ -584,21 +623,37 @@ class Store:
 
     # ------------------------------------------------------------------ bury / suspend
     def bury(self, card_id: int) -> None:
-        """Hide the card until tomorrow's study day."""
+        """Hide the card until tomorrow's study day (undoable with :meth:`undo`)."""
         tomorrow = (self.today() + timedelta(days=1)).isoformat()
         with write_tx(self.database) as conn:
-            self._state_row(conn, card_id)
+            before = self._state_row(conn, card_id)["buried_until"]
             _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (tomorrow, card_id))
             dev = self._sync_device(conn)
             if dev is not None:
                 ref = sync_events.card_ref(conn.raw, card_id)
                 sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "bury", "until": tomorrow, **ref},
                                  stamp="bury:" + ref["card"], value=tomorrow)
+        self._undo_stack.append(("bury", card_id, before))
 
+    def unbury(self, card_id: int) -> None:
+        """Show a buried card again today (undoable with :meth:`undo`)."""
+        with write_tx(self.database) as conn:
+            before = self._state_row(conn, card_id)["buried_until"]
+            _sql(conn, "UPDATE card_state SET buried_until = NULL WHERE card_id = ?", (card_id,))
+        self._undo_stack.append(("bury", card_id, before))
+
+    def is_buried(self, card: CardView) -> bool:
+        return card.buried_until is not None and card.buried_until > self.today()
 
     def set_suspended(self, card_id: int, suspended: bool = True) -> None:
+        """Suspend or unsuspend a card (undoable with :meth:`undo`)."""
+        before = self._set_suspended(card_id, suspended)
+        self._undo_stack.append(("suspend", card_id, before))
+
+    def _set_suspended(self, card_id: int, suspended: bool) -> bool:
         with write_tx(self.database) as conn:
             st = self._state_row(conn, card_id)
+            before = bool(st["suspended"])
             archived = st["queue"] == m.QUEUE_ARCHIVED
             st["suspended"] = suspended
             st["queue"] = queue_for(
@@ -610,6 +665,7 @@ class Store:
                 ref = sync_events.card_ref(conn.raw, card_id)
                 sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "suspend", "on": bool(suspended), **ref},
                                  stamp="suspend:" + ref["card"], value="1" if suspended else "0")
+        return before
 
     def suspend(self, card_id: int) -> None:
         self.set_suspended(card_id, True)

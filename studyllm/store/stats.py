@@ -277,3 +277,14 @@ def summary(store: Store, *, days: int = 30, today: date | None = None) -> dict[
         "decks": deck_table(store),
     }
 
+
+
+def review_histories(store: Store) -> dict[int, list[tuple[str, int]]]:
+    """Every card's answers as (UTC instant, grade), oldest first: what ``studyllm sched evaluate`` scores."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    with store.database.connect() as conn:
+        for card_id, at, grade in conn.execute(
+            "SELECT card_id, reviewed_at, grade FROM review_log ORDER BY card_id, reviewed_at, id"
+        ):
+            out.setdefault(card_id, []).append((at, grade))
+    return out

@@ -14,27 +14,14 @@ from functools import partial
 from typing import Any
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from studyllm.store import Store
 from studyllm.textsafe import clean
+from studyllm.ui.registry import GLOBAL_BINDINGS, SCREENS, screen_class
 
 __all__ = ["StudyApp", "build_app"]
-
-# name -> (title, help) for the navigation commands
-NAVIGATION: dict[str, tuple[str, str]] = {
-    "home": ("Home", "Decks, today's progress and streak"),
-    "study": ("Study everything due", "Review every deck's due and new cards"),
-    "browse": ("Browse cards", "Search cards, filter by deck, state and tag, see history"),
-    "import": ("Import decks", "Preview and import Markdown decks"),
-    "settings": ("Settings", "Daily limits, rollover hour, grading mode, deck folders, theme"),
-    "calculators": ("Calculators", "GPU memory, compute and scaling-law calculators"),
-    "stats": ("Stats", "Reviews, retention and forecasts"),
-    "help": ("Help: keys", "Every key of every screen"),
-}
-
 
 class StudyApp(App[None]):
     """studyllm's TUI. ``store`` is injected; the home screen is pushed on mount."""
@@ -48,10 +35,7 @@ class StudyApp(App[None]):
     # from changes nothing on screen.
     CSS_PATH = ["app.tcss", "screens/home.tcss", "screens/study.tcss"]
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("question_mark", "go('help')", "Help", key_display="?"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
-    ]
+    BINDINGS = GLOBAL_BINDINGS
 
     def __init__(
         self,
@@ -154,47 +138,8 @@ class StudyApp(App[None]):
 
     # ------------------------------------------------------------------ navigation
     def make_screen(self, name: str, **kwargs: Any) -> Screen:
-        if name == "home":
-            from studyllm.ui.screens.home import HomeScreen
-
-            return HomeScreen()
-        if name == "study":
-            from studyllm.ui.screens.study import StudyScreen
-
-            return StudyScreen(**kwargs)
-        if name == "browse":
-            from studyllm.ui.screens.browse import BrowseScreen
-
-            return BrowseScreen()
-        if name == "import":
-            from studyllm.ui.screens.import_decks import ImportScreen
-
-            return ImportScreen(**kwargs)
-        if name == "settings":
-            from studyllm.ui.screens.settings import SettingsScreen
-
-            return SettingsScreen()
-        if name == "help":
-            from studyllm.ui.screens.help import HelpScreen
-
-            return HelpScreen()
-        if name == "calculators":
-            try:
-                from studyllm.ui.screens.calculators import CalculatorScreen
-            except ImportError as exc:  # being written by another engineer; never crash the app
-                from studyllm.ui.screens.placeholder import PlaceholderScreen
-
-                return PlaceholderScreen("Calculators", f"The calculator screen isn't available yet ({exc}).")
-            return CalculatorScreen(**kwargs)
-        if name == "stats":
-            try:
-                from studyllm.ui.screens.stats import StatsScreen
-            except ImportError as exc:
-                from studyllm.ui.screens.placeholder import PlaceholderScreen
-
-                return PlaceholderScreen("Stats", f"The stats screen isn't available yet ({exc}).")
-            return StatsScreen(**kwargs)
-        raise ValueError(f"unknown screen {name!r}")
+        """A new screen from the registry (:mod:`studyllm.ui.registry`)."""
+        return screen_class(name)(**kwargs)
 
     def action_go(self, name: str) -> None:
         """Open a screen by name. Home clears the stack; others stack on top of home."""
@@ -223,8 +168,8 @@ class StudyApp(App[None]):
     # ------------------------------------------------------------------ command palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for name, (title, help_text) in NAVIGATION.items():
-            yield SystemCommand(title, help_text, partial(self.action_go, name))
+        for name, entry in SCREENS.items():
+            yield SystemCommand(entry.title, entry.help, partial(self.action_go, name))
         # every shown binding of the current screen, so each action is in the palette
         seen: set[str] = set()
         for _key, active in screen.active_bindings.items():

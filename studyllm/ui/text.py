@@ -14,7 +14,7 @@ from datetime import date
 
 from studyllm.textsafe import clean
 
-__all__ = ["FOUR_BUTTONS", "SM2_GRADES", "clean", "days_words", "due_words", "duration_words", "one_line"]
+__all__ = ["FOUR_BUTTONS", "SM2_GRADES", "clean", "days_words", "due_words", "duration_words", "one_line", "plural"]
 
 # SM-2's own words for the six grades (Wozniak 1990), shortened to fit a footer.
 SM2_GRADES: dict[int, tuple[str, str]] = {
@@ -39,6 +39,11 @@ def one_line(text: object, width: int = 80) -> str:
     """A single-line preview: control characters removed, whitespace collapsed, cut to ``width``."""
     flat = " ".join(clean(text).split())
     return flat if len(flat) <= width else flat[: max(1, width - 1)] + "…"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 card", "2 cards", "1 day", "0 answers": ``many`` when adding an s won't do."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def days_words(n: int) -> str:

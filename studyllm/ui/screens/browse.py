@@ -30,6 +30,7 @@ class BrowseScreen(AppScreen[None]):
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("ctrl+s", "toggle_suspend", "Suspend/unsuspend"),
         Binding("exclamation_mark", "toggle_suspend", "Suspend/unsuspend", key_display="!", show=False),
+        Binding("ctrl+b", "toggle_bury", "Bury/unbury"),
         Binding("f", "focus_results", "Results", show=False),
         Binding("escape", "leave", "Home"),
     ]
@@ -153,7 +154,10 @@ class BrowseScreen(AppScreen[None]):
         card = store.card(card_id)
         history = store.history(card_id)
         due = "" if card.state_name in ("new", "archived") else f" · {due_words(card.due_day, store.today())}"
-        head.update(Text(f"{clean(card.context)}\n{card.kind} · {card.state_name}{due} · "
+        state_name = card.state_name
+        if state_name not in ("archived", "suspended") and store.is_buried(card):
+            state_name += f", buried until {card.buried_until}"
+        head.update(Text(f"{clean(card.context)}\n{card.kind} · {state_name}{due} · "
                          f"{clean(Path(card.source_path).name)}:{card.line}", style="dim"))
         front.update(clean(card.front))
         back.update(clean(card.back))
@@ -189,6 +193,23 @@ class BrowseScreen(AppScreen[None]):
             return
         store.set_suspended(card.id, not card.suspended)
         self.notify("Unsuspended." if card.suspended else "Suspended.")
+        self.show_detail(card.id)
+        self.run_search()
+
+    def action_toggle_bury(self) -> None:
+        if self.current is None:
+            return
+        store = self.app.store
+        card = store.card(self.current)
+        if card.archived or card.suspended:
+            self.notify("Only cards in the study queue can be buried.")
+            return
+        if store.is_buried(card):
+            store.unbury(card.id)
+            self.notify("Unburied: it can come up again today.")
+        else:
+            store.bury(card.id)
+            self.notify("Buried until tomorrow.")
         self.show_detail(card.id)
         self.run_search()
 

@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from studyllm.ui.registry import GLOBAL_BINDINGS, SCREENS, screen_class
 from studyllm.ui.screens.base import AppScreen
 
 INTRO = (
@@ -22,32 +23,14 @@ INTRO = (
 
 
 def _screens() -> list[tuple[str, list[BindingType]]]:
-    from studyllm.ui.app import StudyApp
-    from studyllm.ui.screens.browse import BrowseScreen
-    from studyllm.ui.screens.home import HomeScreen
-    from studyllm.ui.screens.import_decks import ImportScreen
-    from studyllm.ui.screens.settings import SettingsScreen
-    from studyllm.ui.screens.study import StudyScreen
-
+    """Every registered screen's keys, in the registry's order, after the global ones."""
     out: list[tuple[str, list[BindingType]]] = [
-        ("Everywhere", [*StudyApp.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette")]),
-        ("Home", HomeScreen.BINDINGS),
-        ("Study", StudyScreen.BINDINGS),
-        ("Browse", BrowseScreen.BINDINGS),
-        ("Import", ImportScreen.BINDINGS),
-        ("Settings", SettingsScreen.BINDINGS),
+        ("Everywhere", [*GLOBAL_BINDINGS, Binding("ctrl+p", "command_palette", "Command palette")]),
     ]
-    for module, cls, title in (
-        ("studyllm.ui.screens.calculators", "CalculatorScreen", "Calculators"),
-        ("studyllm.ui.screens.stats", "StatsScreen", "Stats"),
-    ):
-        try:
-            import importlib
-
-            screen_cls = getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError):
+    for name, entry in SCREENS.items():
+        if name == "help":
             continue
-        out.append((title, list(getattr(screen_cls, "BINDINGS", []))))
+        out.append((entry.title if name != "study" else "Study", list(screen_class(name).BINDINGS)))
     return out
 
 

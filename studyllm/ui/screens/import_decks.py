@@ -23,7 +23,7 @@ from textual.widgets import Button, DirectoryTree, Footer, Header, Input, Progre
 
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.ui.screens.base import AppScreen
-from studyllm.ui.text import clean
+from studyllm.ui.text import clean, plural
 
 if TYPE_CHECKING:
     from studyllm.store.importer import ImportReport
@@ -209,8 +209,8 @@ class ImportScreen(AppScreen[None]):
                            style="dim")
         t = report.totals()
         out.append(
-            f"\n{t['files']} file(s): {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
-            f"{t['archived']} archived, {t['errors']} error(s)\n"
+            f"\n{plural(t['files'], 'file')}: {t['new']} new, {t['unchanged']} unchanged, {t['updated']} updated, "
+            f"{t['archived']} archived, {plural(t['errors'], 'error')}\n"
         )
         rewrites = [rw for d in report.decks for rw in d.rewrites]
         checklist = self.query_one("#rewrites", SelectionList)
@@ -221,7 +221,7 @@ class ImportScreen(AppScreen[None]):
                 label.append(f"{rw.score:.2f} ", style="bold")
                 label.append(f"{clean(_cut(rw.old_front))} :: {clean(_cut(rw.old_back))}", style="dim")
                 label.append(f"\n     → {clean(_cut(rw.new_front))} :: {clean(_cut(rw.new_back))}")
-                label.append(f"  ({rw.reviews} answer(s))", style="dim")
+                label.append(f"  ({plural(rw.reviews, 'answer')})", style="dim")
                 checklist.add_option((label, i, False))
             checklist.display = True
             out.append("Tick the possible rewrites that are the same card; F6 imports and links them.\n",
@@ -230,7 +230,7 @@ class ImportScreen(AppScreen[None]):
             checklist.display = False
             unlinked = [rw for rw in rewrites if not rw.linked]
             if unlinked:
-                out.append(f"{len(unlinked)} possible rewrite(s) not linked: `studyllm link OLD NEW` can still "
+                out.append(f"{plural(len(unlinked), 'possible rewrite')} not linked: `studyllm link OLD NEW` can still "
                            "link them (uids in `studyllm import --json`).\n", style="dim")
         if report.dry_run and t["files"]:
             out.append("Press F6 (Import) to apply.", style="dim")

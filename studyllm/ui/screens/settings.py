@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.settings import SPECS
 from studyllm.ui.screens.base import AppScreen
-from studyllm.ui.text import clean
+from studyllm.ui.text import clean, plural
 
 INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
 
@@ -112,7 +112,7 @@ class SettingsScreen(AppScreen[None]):
             self.app.call_from_thread(self._message, "deck_folders", f"Scan failed: {exc}", True)
             return
         t = report.totals() if report is not None else {"files": 0, "new": 0, "errors": 0}
-        text = f"Scanned {t['files']} file(s): {t['new']} new card(s), {t['errors']} error(s)."
+        text = f"Scanned {plural(t['files'], 'file')}: {plural(t['new'], 'new card')}, {plural(t['errors'], 'error')}."
         self.app.call_from_thread(self._message, "deck_folders", text, bool(t["errors"]))
 
     @on(Select.Changed)

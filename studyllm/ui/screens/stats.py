@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual_plotext import PlotextPlot
 
 from studyllm.ui.screens.base import AppScreen
-from studyllm.ui.text import one_line
+from studyllm.ui.text import one_line, plural
 
 SPANS = (30, 90, 365)
 _WEEKDAYS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
@@ -142,12 +142,12 @@ class StatsScreen(AppScreen[None]):
         total = sum(d["reviews"] for d in per_day)
         today = per_day[-1]["reviews"] if per_day else 0
         text = Text()
-        text.append(f"Today {data['today']}: {today} answer(s)", style="bold")
+        text.append(f"Today {data['today']}: {plural(today, 'answer')}", style="bold")
         text.append("   ")
-        text.append(f"Streak {st['current']} day(s)", style="bold")
-        text.append(f" · longest {st['longest']} · {st['days_studied']} day(s) studied")
+        text.append(f"Streak {plural(st['current'], 'day')}", style="bold")
+        text.append(f" · longest {st['longest']} · {plural(st['days_studied'], 'day')} studied")
         text.append("   ")
-        text.append(f"{total} answer(s) in the last {days} days, {total / days:.1f} a day", style="dim")
+        text.append(f"{plural(total, 'answer')} in the last {days} days, {total / days:.1f} a day", style="dim")
         self.query_one("#stats-summary", Static).update(text)
 
     def _bars(self, plot_id: str, xs: list[int], ys: list[int], *, colour: str, xlabel: str, width: float = 0.8,
@@ -200,7 +200,8 @@ class StatsScreen(AppScreen[None]):
                 level = 0 if n == 0 else min(4, 1 + (4 * (n - 1)) // top)
                 text.append("■", style=levels[level].hex)
             text.append("\n")
-        text.append(f"{heat['total']} answer(s) from {heat['start']} to {heat['end']}; busiest day {heat['max']}",
+        text.append(f"{plural(heat['total'], 'answer')} from {heat['start']} to {heat['end']}; "
+                    f"busiest day {heat['max']}",
                     style="dim")
         self.query_one("#heatmap", Static).update(text)
 

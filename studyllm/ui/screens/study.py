@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -27,7 +28,7 @@ from textual.worker import get_current_worker
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.service import CardChangedError, CardView
 from studyllm.ui.screens.base import AppScreen
-from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words
+from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words, plural
 from studyllm.ui.widgets.cardpane import CardPane
 from studyllm.ui.widgets.grades import GradeBar
 from studyllm.ui.widgets.keybar import KeyBar
@@ -39,6 +40,16 @@ def review_seed(card: CardView) -> int:
     """Seed for a card's random parts: fixed per review, so undo replays the same question."""
     digest = hashlib.sha256(f"{card.uid}:{card.reviews}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
+
+
+_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")
+
+
+def _is_raw_list(back: str) -> bool:
+    """Whether a card's back is only a Markdown list (the parser keeps an MCQ's or ordered
+    card's list as its back; the screen shows the list itself, marked, so it is not repeated)."""
+    lines = [ln for ln in back.splitlines() if ln.strip()]
+    return bool(lines) and all(_LIST_ITEM.match(ln) or ln.startswith(("  ", "\t")) for ln in lines)
 
 
 def _calc_module() -> ModuleType:
@@ -116,7 +127,8 @@ class StudyScreen(AppScreen[None]):
         self.finished = False
         self.session = Session()
         self.shown_at = 0.0
-        self.choice: int | None = None  # mcq: 0-based index chosen
+        self.chosen: set[int] = set()  # mcq: the choices picked (indices into the card's choices)
+        self.choice_order: list[int] = []  # mcq: the shown order (position -> index), shuffled each review
         self.order: list[int] = []  # ordered: current arrangement (indices into the right order)
         self.order_pos = 0
         self.calc_question: Any = None
@@ -230,7 +242,7 @@ class StudyScreen(AppScreen[None]):
         self.card = card
         self.revealed = False
         self.finished = False
-        self.choice = None
+        self.chosen = set()
         self.suggested = None
         self.calc_question = self.calc_result = None
         self.calc_error = None
@@ -244,6 +256,9 @@ class StudyScreen(AppScreen[None]):
             front = self._draw_calc(card) or front
         extra = None
         if card.kind == "mcq":
+            order = list(range(len(self._choices())))
+            random.Random(review_seed(card)).shuffle(order)
+            self.choice_order = order
             extra = self._choices_text()
         elif card.kind == "ordered":
             items = self._items()
@@ -309,8 +324,12 @@ class StudyScreen(AppScreen[None]):
                 text += f"   (suggested: {self._key_for_grade(self.suggested)})"
             return text
         if card.kind == "mcq":
-            chosen = f"chosen: {self.choice + 1}" if self.choice is not None else "nothing chosen yet"
-            return f"Press 1–{len(self._choices())} to choose ({chosen}), then Space to check"
+            n = len(self._choices())
+            picked = sorted(self.choice_order.index(i) + 1 for i in self.chosen)
+            chosen = f"chosen: {', '.join(map(str, picked))}" if picked else "nothing chosen yet"
+            if self.multi_answer:
+                return f"1–{n} toggle a choice ({chosen}), then Space to check"
+            return f"Press 1–{n} to choose ({chosen}), then Space to check"
         if card.kind == "ordered":
             return "↑↓ select · Shift+↑↓ (or K/J) move the item · Space: check the order"
         if card.kind == "calc" and self.calc_question is not None:
@@ -325,22 +344,39 @@ class StudyScreen(AppScreen[None]):
         return f"{grade} {SM2_GRADES[grade][0]}"
 
     # ------------------------------------------------------------------ kinds
+    @property
+    def multi_answer(self) -> bool:
+        """More than one right choice: the card is "choose all that apply"."""
+        return sum(1 for c in self._choices() if c.get("correct")) > 1
+
+    def _right_choices(self) -> set[int]:
+        return {i for i, c in enumerate(self._choices()) if c.get("correct")}
+
     def _choices_text(self) -> Text:
+        choices = self._choices()
         text = Text()
-        for i, choice in enumerate(self._choices()):
-            line = Text(f" {i + 1}. ", style="bold")
+        if self.multi_answer:
+            text.append(f"Choose all that apply ({len(self._right_choices())} are right):\n", style="italic")
+        for pos, i in enumerate(self.choice_order):
+            choice = choices[i]
+            picked = i in self.chosen
+            box = ("[x] " if picked else "[ ] ") if self.multi_answer else ""
+            line = Text(f" {pos + 1}. {box}", style="bold")
             line.append(clean(choice.get("text", "")))
             if self.revealed:
-                if choice.get("correct"):
-                    line.append("  ✓ correct", style="bold green")
+                if choice.get("correct") and picked:
+                    line.append("  ✓ right", style="bold green")
                     line.stylize("green")
-                elif i == self.choice:
-                    line.append("  ✗ your choice", style="bold red")
+                elif choice.get("correct"):
+                    line.append("  ✓ right, missed", style="bold yellow")
+                    line.stylize("yellow")
+                elif picked:
+                    line.append("  ✗ wrong choice", style="bold red")
                     line.stylize("red")
-            elif i == self.choice:
+            elif picked:
                 line.stylize("reverse")
                 line.append("  ◀")
-            if i:
+            if pos:
                 text.append("\n")
             text.append(line)
         return text
@@ -364,9 +400,17 @@ class StudyScreen(AppScreen[None]):
         return text
 
     def action_choose(self, n: int) -> None:
-        if not 1 <= n <= len(self._choices()):
+        """Number keys pick the choice shown at that position: one choice replaces the last on a
+        single-answer card; on a "choose all that apply" card each key toggles its choice."""
+        if not 1 <= n <= len(self.choice_order):
             return
-        self.choice = n - 1
+        index = self.choice_order[n - 1]
+        if not self.multi_answer:
+            self.chosen = {index}
+        elif index in self.chosen:
+            self.chosen.discard(index)
+        else:
+            self.chosen.add(index)
         self.pane.set_extra(self._choices_text())
         self._update_status()
 
@@ -420,16 +464,24 @@ class StudyScreen(AppScreen[None]):
         back = clean(card.back)
         if card.kind == "mcq":
             extra = self._choices_text()
-            correct = {i for i, c in enumerate(self._choices()) if c.get("correct")}
-            if self.choice is None:
+            right_set = self._right_choices()
+            wrong, missed = len(self.chosen - right_set), len(right_set - self.chosen)
+            if not self.chosen:
                 feedback = Text("No choice made.", style="bold yellow")
                 self.suggested = None
-            elif self.choice in correct:
-                feedback = Text("✓ Right choice.", style="bold green")
+            elif not wrong and not missed:
+                feedback = Text("✓ All right choices." if self.multi_answer else "✓ Right choice.", style="bold green")
                 self.suggested = 4
-            else:
+            elif not self.multi_answer:
                 feedback = Text("✗ Not that one.", style="bold red")
                 self.suggested = 1
+            else:
+                parts = [p for p in (wrong and plural(wrong, "wrong choice"),
+                                     missed and plural(missed, "right choice") + " missed") if p]
+                feedback = Text("✗ " + ", ".join(parts) + ".", style="bold red")
+                self.suggested = 1
+            if _is_raw_list(back):  # the parser's back is the choice list itself, shown above with marks
+                back = ""
         elif card.kind == "ordered":
             extra = self._order_text()
             right = sum(1 for pos, idx in enumerate(self.order) if pos == idx)
@@ -438,8 +490,11 @@ class StudyScreen(AppScreen[None]):
             feedback = Text(f"✓ All {total} in the right order." if ok else f"✗ {right} of {total} in the right place.",
                             style="bold green" if ok else "bold red")
             self.suggested = 4 if ok else (2 if right else 1)
-            order = "\n".join(f"{i + 1}. {clean(item)}" for i, item in enumerate(self._items()))
-            back = (back + "\n\n" if back.strip() else "") + "**Right order:**\n\n" + order
+            if _is_raw_list(back):  # the parser's back is the list in order: shown once, below
+                back = ""
+            if not ok:
+                order = "\n".join(f"{i + 1}. {clean(item)}" for i, item in enumerate(self._items()))
+                back = (back + "\n\n" if back.strip() else "") + "**Right order:**\n\n" + order
         elif card.kind == "calc":
             self.answer_box.disabled = True
             q, res = self.calc_question, self.calc_result
@@ -511,23 +566,35 @@ class StudyScreen(AppScreen[None]):
 
     # ------------------------------------------------------------------ other actions
     def action_undo(self) -> None:
-        card_id = self.app.store.undo()
-        if card_id is None:
+        """Take back the last action of this session, whatever it was (an answer, a bury, a
+        suspend), and show that card again; step by step, newest first."""
+        try:
+            undone = self.app.store.undo_action()
+        except (StoreError, DatabaseError) as exc:
+            self.notify(f"Couldn't undo: {exc}", severity="error", markup=False)
+            return
+        if undone is None:
             self.notify("Nothing to undo.")
             return
-        for i in range(len(self.session.answers) - 1, -1, -1):
-            if self.session.answers[i][0] == card_id:
-                del self.session.answers[i]
-                break
-        self.notify("Last answer undone.")
-        self.show_card(self.app.store.card(card_id))
+        if undone.action == "answer":
+            for i in range(len(self.session.answers) - 1, -1, -1):
+                if self.session.answers[i][0] == undone.card_id:
+                    del self.session.answers[i]
+                    break
+        self.notify({"answer": "Last answer undone.", "bury": "Unburied.", "suspend": "Unsuspended."}.get(
+            undone.action, "Undone."))
+        card = self.app.store.card(undone.card_id)
+        if card.suspended or card.archived or self.app.store.is_buried(card):
+            self.next_card()  # an undone unbury or unsuspend (from Browse) hides the card again
+        else:
+            self.show_card(card)
         self.recount()
 
     def action_bury(self) -> None:
         if self.card is None:
             return
         self.app.store.bury(self.card.id)
-        self.notify("Buried until tomorrow.")
+        self.notify("Buried until tomorrow (u: undo).")
         if self.remaining is not None:
             self.remaining = max(0, self.remaining - 1)
         self.next_card()
@@ -537,7 +604,7 @@ class StudyScreen(AppScreen[None]):
         if self.card is None:
             return
         self.app.store.suspend(self.card.id)
-        self.notify("Suspended. Unsuspend it from Browse (! on the card).")
+        self.notify("Suspended (u: undo; Browse ! unsuspends).")
         if self.remaining is not None:
             self.remaining = max(0, self.remaining - 1)
         self.next_card()
@@ -608,7 +675,7 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"Re-import failed: {exc}", severity="error", markup=False)
             return
         if report.errors:
-            self.notify(f"{path.name}: {len(report.errors)} error(s), nothing changed:\n{report.errors[0]}",
+            self.notify(f"{path.name}: {plural(len(report.errors), 'error')}, nothing changed:\n{report.errors[0]}",
                         severity="error", timeout=10, markup=False)
         else:
             self.notify(f"{path.name}: {report.summary()}", markup=False)
@@ -626,7 +693,7 @@ class StudyScreen(AppScreen[None]):
         prefill = None
         kwargs = {}
         if self.calc_question is not None:
-            prefill = dict(getattr(self.calc_question, "values", {}) or {})
+            prefill = _calc_module().calculator_inputs(self.calc_question)  # every number the card uses
             tab = getattr(self.calc_question, "tab", None)
             if tab:
                 kwargs["tab"] = tab
@@ -655,12 +722,12 @@ class StudyScreen(AppScreen[None]):
         else:
             lines.append("Session complete.\n\n", style="bold")
             distinct = len({cid for cid, _ in s.answers})
-            lines.append(f"Cards:     {s.done} answers ({distinct} different cards)\n")
+            lines.append(f"Cards:     {plural(s.done, 'answer')} ({plural(distinct, 'different card')})\n")
             lines.append(f"Time:      {duration_words(elapsed)}\n")
             lines.append(f"Accuracy:  {round(100 * s.correct / s.done)}% graded 3 or more\n")
         next_due = f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled"
         lines.append(f"Next due:  {next_due}\n")
-        lines.append(f"Streak:    {store.streak()} day(s)\n\n")
+        lines.append(f"Streak:    {plural(store.streak(), 'day')}\n\n")
         lines.append("Esc: back home", style="dim")
         self.query_one("#summary-text", Static).update(lines)
         self.remaining = 0

@@ -78,8 +78,14 @@ class GradeBar(ChangedLines):
         items = buttons(self.mode)
         # share the width out like the old 1fr buttons did, each between 8 and 22 cells
         cell = max(8, min(22, (width - len(items) + 1) // len(items)))
+        short = False
+        if sum(max(cell, len(label)) for label, *_ in items) + len(items) - 1 > width:
+            # compact, for a phone's 40-50 columns: narrower cells (still tap targets), and the keys
+            # alone when a word would not fit (the key bar and the tooltip carry the words)
+            cell = max(3, (width - len(items) + 1) // len(items))
+            short = any(len(label) > cell for label, *_ in items)
         for label, grade, action, variant in items:
-            text = label.center(cell)
+            text = (label.split()[0] if short else label).center(cell)
             if not self.active:
                 style = "$foreground-disabled on $surface"
             elif grade == self.suggested:
