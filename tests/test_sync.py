@@ -8,7 +8,6 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from conftest import add_deck
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
