@@ -8,7 +8,6 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from conftest import add_deck
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -296,7 +295,5 @@ TestThreeHomes = ThreeHomes.TestCase
 # instant is older than a suspend already merged from another device wins locally but loses
 # elsewhere; (2) an answer given on a card whose state came from a merge with a bury can be
 # recorded as "new" locally while replay elsewhere makes it a "drill". Not fixed yet.
-TestThreeHomes = pytest.mark.xfail(reason="two known convergence bugs, see docs/sync.md Limits",
-                                   strict=False)(TestThreeHomes)
 TestThreeHomes.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
                                    suppress_health_check=[HealthCheck.too_slow])

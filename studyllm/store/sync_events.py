@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 DEVICE_KEY = "sync_device"  # the meta row holding this home's device id (set when sync is turned on)
@@ -23,7 +24,15 @@ def device_id(raw: sqlite3.Connection) -> str | None:
 def emit(raw: sqlite3.Connection, dev: str, at: str, event: dict[str, Any], stamp: str | None = None,
          value: str = "") -> int:
     """Record one event (inside the caller's transaction); ``stamp`` names its last-write-wins
-    slot (``bury:<card uid>``...), stamped with this event so an older remote one can't win."""
+    slot (``bury:<card uid>``...), stamped with this event so an older remote one can't win.
+
+    A local write comes after what this home has seen: when a stamp merged from another device
+    is at or after ``at`` (that device's clock is ahead), the event is dated one microsecond past
+    it, so the write wins here and on every other home alike (``docs/sync.md``, clock skew)."""
+    if stamp is not None:
+        row = raw.execute("SELECT at FROM sync_stamp WHERE name = ?", (stamp,)).fetchone()
+        if row is not None and _instant(row[0]) >= _instant(at):
+            at = (_instant(row[0]) + timedelta(microseconds=1)).isoformat()
     seq = raw.execute("INSERT INTO sync_outbox (at, body) VALUES (?, ?)", (at, _encode({**event, "at": at}))).lastrowid
     assert seq is not None
     if stamp is not None:
@@ -41,3 +50,8 @@ def card_ref(raw: sqlite3.Connection, card_id: int) -> dict[str, str]:
         "SELECT c.uid, c.content_hash, d.key FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.id = ?", (card_id,)
     ).fetchone()
     return {"card": uid, "deck": key, "hash": chash}
+
+
+def _instant(at: str) -> datetime:
+    t = datetime.fromisoformat(at)
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
