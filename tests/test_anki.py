@@ -114,10 +114,12 @@ def test_anki_tsv_imports_as_a_deck(store):
     assert again.new == 0 and again.unchanged == 2
 
 
-def test_generated_benchmark_tsv_parses():
-    f = Path(__file__).resolve().parents[1] / "benchmarks" / "out" / "bench-1000-s1.tsv"
-    if not f.exists():
-        pytest.skip("benchmark decks not generated")
+def test_generated_benchmark_tsv_parses(tmp_path, monkeypatch):
+    """The benchmark's Anki-side deck (benchmarks/gen_decks.py, generated here) reads back whole."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import gen_decks
+
+    _, f = gen_decks.generate(1000, seed=1, out_dir=tmp_path)
     deck = parse_anki_tsv(f)
     assert deck.errors == [] and len(deck.cards) == 1000
     assert all(c.extra.get("anki_guid") for c in deck.cards)

@@ -281,3 +281,35 @@ def test_domain_errors_at_range_ends_are_caught_at_parse_time():
     assert err.value.line == 5 and "num_gpus" in err.value.message
     spec = parse_spec(body.replace("range(0, 8)", "range(1, 8)"))
     assert all(draw(spec, s).values["gpus"] in range(1, 9) for s in range(30))
+
+
+def test_slip_hints_belong_to_the_answers_dimension():
+    """Issue 18: a "GiB vs GB" hint fired on a FLOPs answer. Each hint is for the answer's own
+    dimension: memory slips on memory answers, compute slips on compute answers."""
+    flops = draw(parse_spec("question: q\nanswer: training_flops(7B, 1T)\nunit: PF-days\ntolerance: 2%"), 0)
+    gib = 2**30 / 1e9
+    for typed in (flops.answer * gib, flops.answer / gib, flops.answer * 1e9, flops.answer * 2):
+        message = check(flops, format(typed, ".6g")).message
+        assert "GiB" not in message and "bytes" not in message, message
+    assert "8.64e19" in check(flops, format(flops.answer * 8.64e19, ".6g")).message
+    assert "FLOPs per parameter" in check(flops, format(flops.answer * 2, ".6g")).message
+
+    count = draw(parse_spec("question: q\nanswer: chinchilla_tokens(70B)\nunit: B tokens\ntolerance: 2%"), 0)
+    for typed in (count.answer * gib, count.answer * 2, count.answer * 1e9):
+        message = check(count, format(typed, ".6g")).message
+        assert "GiB" not in message and "bytes per parameter" not in message, message
+
+    memory = draw(parse_spec("question: q\nanswer: weights_bytes(7B, bf16)\nunit: GB\ntolerance: 2%"), 0)
+    assert "GiB" in check(memory, format(memory.answer * gib, ".6g")).message
+    assert "8.64e19" not in check(memory, format(memory.answer * 8.64e19, ".6g")).message
+
+
+def test_solution_shows_inputs_with_their_units():
+    spec = parse_spec("question: q {budget} {compute}\nvars:\n  budget: choice(40 GB)\n"
+                      "  compute: choice(268 PF-days)\n  flops: logrange(1e21, 1e24)\n"
+                      "answer: model_state_bytes(7B).total / budget + gpu_days(compute, A100) * 0 + flops * 0\n"
+                      "unit: GPUs\ntolerance: 2%")
+    q = draw(spec, 0)
+    assert "budget = 40 GB" in q.solution and "compute = 268 PF-days" in q.solution
+    assert "40B" not in q.solution and not re.search(r"\d(e\d+)?Q\b", q.solution + q.prompt), q.solution
+    assert calc.format_count(3.14e23) == "3.14e23"

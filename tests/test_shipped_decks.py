@@ -392,10 +392,6 @@ FACTS: list[Fact] = [
          lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B PF-days engine", S, rf"GPT-3 175B take\? A: About ({NUM}) PF-days",
          lambda: calc.pf_days(calc.training_flops(_p("gpt3-175b").params, _p("gpt3-175b").tokens)), rel=0.005),
-    Fact("ordered: T5-3B", S, rf"1\. T5-3B \(({NUM}) PF-days\)", lambda: _p("t5-3b").published["pf_days"]),
-    Fact("ordered: GPT-3 13B", S, rf"2\. GPT-3 13B \(({NUM}) PF-days\)", lambda: _p("gpt3-13b").published["pf_days"]),
-    Fact("ordered: GPT-3 175B", S, rf"3\. GPT-3 175B \(({NUM}) PF-days\)",
-         lambda: _p("gpt3-175b").published["pf_days"]),
     Fact("GPT-3 175B FLOPs", S, rf"PF-days \(({NUM}) FLOPs; 175B", lambda: _p("gpt3-175b").published["total_flops"]),
     Fact("GPT-3 tokens", S, rf"175B parameters on ({NUM}) tokens\)", lambda: _p("gpt3-175b").tokens),
     Fact("Kaplan alpha_N", S, rf"\(N_c / N\)\^\{{\{{c1::({NUM})\}}\}}", lambda: calc.KAPLAN_ALPHA_N),
@@ -540,6 +536,96 @@ def test_calc_cards_validate_and_draw_fresh_numbers():
             assert "{" not in q.prompt, q.prompt
             assert calc_cards.check(q, format(q.answer, ".6g")).ok, q.prompt
             assert not calc_cards.check(q, format(2 * q.answer, ".6g")).ok, q.prompt
+
+
+def test_worked_solutions_show_units_a_person_reads():
+    """Issue 18: solutions printed "3.14e8Q" for 3.14e23 FLOPs and "40B" for 40 GB. Over every
+    shipped calc card and many draws: no number glued to a count suffix past T, every input that
+    the deck gives with a unit ("40 GB", "268 PF-days", "35%") keeps it in the solution, and the
+    answer is shown in the card's unit."""
+    for name, card in all_cards():
+        if card.kind != "calc":
+            continue
+        spec = calc_cards.parse_spec(card.extra["body"])
+        for seed in range(40):
+            q = calc_cards.draw(spec, seed)
+            where = (name, card.line, seed)
+            assert not re.search(r"\d(e\d+)?Q\b", q.solution + q.prompt), (where, q.solution)
+            given = q.solution.splitlines()[0]
+            for var in spec.variables:
+                if var.kind != "choice":
+                    continue
+                text = next(t for v, t in var.options if v == q.values[var.name] or t == q.values[var.name])
+                unit = re.sub(r"^[-+0-9.eE,]+\s*", "", text)
+                if unit and unit != text and re.search(r"[A-Za-z%]", unit) and not re.fullmatch(r"[kMBTQ]", unit):
+                    assert f"{var.name} = {text}" in given, (where, var.name, given)
+            answer_line = next(line for line in q.solution.splitlines() if line.startswith("- Answer:"))
+            assert answer_line.rstrip("*").endswith(spec.unit), (where, answer_line)
+
+
+_NUMBER_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def test_no_ordered_card_whose_items_carry_their_own_order():
+    """Issue 18: "T5-3B (104 PF-days), GPT-3 13B (268 PF-days), ..." can be put in order by
+    reading the numbers. No ordered card may have a number in every item that already sorts
+    them (the list's own numbering is syntax, not item text)."""
+    for name, card in all_cards():
+        if card.kind != "ordered":
+            continue
+        items = card.extra["items"]
+        numbers = [_NUMBER_RE.findall(item) for item in items]
+        if all(numbers):
+            firsts = [float(n[0].replace(",", "")) for n in numbers]
+            monotonic = firsts == sorted(firsts) or firsts == sorted(firsts, reverse=True)
+            assert not monotonic, (name, card.line, items)
+
+
+def test_ordered_compute_card_matches_the_engine():
+    """The deck-05 ordering of pre-training runs by compute is the engine's order."""
+    cards = [c for _, c in all_cards() if c.kind == "ordered" and "training compute" in c.front]
+    assert cards, "the ordered compute card is gone"
+    for card in cards:
+        presets = [calc.get_preset(item) for item in card.extra["items"]]
+        flops = [calc.training_flops(p.params, p.tokens, p.flops_per_param_token) for p in presets]
+        assert flops == sorted(flops), list(zip(card.extra["items"], flops, strict=True))
+        assert len({f"{f:.2g}" for f in flops}) == len(flops)
+
+
+MAX_BASIC_ANSWER_WORDS = 25
+# (deck file, card question start) -> why its answer may be longer. Empty: every basic answer
+# fits; add an entry only with a reason a learner is better served by the longer answer.
+LONG_ANSWER_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def test_no_basic_answer_is_over_25_words():
+    """Issue 18 (minimum information): a basic answer over 25 words packs several facts; split
+    it into single-fact cards or clozes, or list it above with the reason."""
+    long = []
+    for name, card in all_cards():
+        if card.kind != "basic":
+            continue
+        words = len(card.back.split())
+        allowed = any(name == deck and card.front.strip().startswith(start)
+                      for deck, start in LONG_ANSWER_ALLOWED)
+        if words > MAX_BASIC_ANSWER_WORDS and not allowed:
+            long.append(f"{name}:{card.line} ({words} words) {card.front.strip()[:60]}")
+    assert not long, "basic answers over 25 words:\n" + "\n".join(long)
+
+
+MIN_DISTINCT_CALC_ANSWERS = 20
+
+
+def test_every_calc_card_has_enough_distinct_answers_to_need_computing():
+    """Issue 18: nine calc cards had 7 or fewer possible answers, few enough to learn by heart.
+    Every shipped calc card must give at least MIN_DISTINCT_CALC_ANSWERS distinct answers over
+    its draws."""
+    for name, card in all_cards():
+        if card.kind != "calc":
+            continue
+        spec = calc_cards.parse_spec(card.extra["body"])
+        answers = {float(f"{calc_cards.draw(spec, seed).answer:.6g}") for seed in range(600)}
+        assert len(answers) >= MIN_DISTINCT_CALC_ANSWERS, (name, card.line, len(answers), spec.question)
 
 
 def test_every_calc_question_states_the_inputs_its_answer_uses():

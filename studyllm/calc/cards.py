@@ -417,14 +417,15 @@ def draw(spec: CalcSpec, seed: int) -> CalcQuestion:
     values, texts = _draw_values(spec, rng)
     trace: list = []
     answer = _answer(spec, values, trace)
+    given = dict(texts)  # as the deck wrote them ("60 GB", "268 PF-days", "35%"), for the solution
     texts = _state_preset_inputs(spec, values, texts)
     prompt = _PLACEHOLDER_RE.sub(lambda m: texts[m.group(1).strip()], spec.question)
     prompt = prompt.replace("{{", "{").replace("}}", "}")
     used = {c.func for c in _expr.calls_in(spec.answer_ast)}
     tab = "scaling" if used & _SCALING_FUNCS else "memory"
     return CalcQuestion(spec=spec, seed=seed, prompt=prompt, values=values, texts=texts, answer=answer,
-                        unit=spec.unit, tolerance=spec.tolerance, solution=_solution(spec, values, trace, answer),
-                        tab=tab)
+                        unit=spec.unit, tolerance=spec.tolerance,
+                        solution=_solution(spec, values, given, trace, answer), tab=tab)
 
 
 _PRESET_FIELDS = (("params", "parameters"), ("tokens", "training tokens"))
@@ -450,10 +451,12 @@ def _state_preset_inputs(spec: CalcSpec, values: dict, texts: dict) -> dict:
     return out
 
 
-def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:
+def _solution(spec: CalcSpec, values: dict, given: dict, trace: list, answer: float) -> str:
+    """The worked solution. Inputs are shown as the question shows them, with their units ("60 GB",
+    "268 PF-days"), never as a bare base-unit count ("60B" for 60 GB, "2.32e7Q" for 268 PF-days)."""
     lines: list[str] = []
     if values:
-        lines.append("Given " + ", ".join(f"{k} = {_display(v)}" for k, v in values.items()) + ".")
+        lines.append("Given " + ", ".join(f"{k} = {given.get(k, _display(v))}" for k, v in values.items()) + ".")
         lines.append("")
     seen = set()
     for call, args, kwargs, _result in trace:
@@ -469,17 +472,25 @@ def _solution(spec: CalcSpec, values: dict, trace: list, answer: float) -> str:
             steps = []
         for step in steps:
             lines.append(f"  {step}" if step.startswith("- ") else f"- {step}")
-    shown = _expr.render(spec.answer_ast, {k: v for k, v in values.items()}, fmt=_fmt_value)
+    shown = _expr.render(spec.answer_ast, {k: given.get(k, v) for k, v in values.items()}, fmt=_fmt_value)
     base = answer * spec.unit_factor
     conversion = ""
     if spec.unit_factor != 1:
         base_unit = {"bytes": "bytes", "flops": "FLOPs"}.get(spec.dimension, "")
         conversion = f" = {format_sci(base)} {base_unit}".rstrip() + f" ÷ {format_sci(spec.unit_factor)}"
-    lines.append(f"- Answer: `{shown}`{conversion} = **{format_sci(answer, 4)} {spec.unit}**".rstrip())
+    lines.append(f"- Answer: `{shown}`{conversion} = **{_with_unit(answer, spec.unit)}**".rstrip())
     if spec.note:
         lines.append("")
         lines.append(spec.note)
     return "\n".join(lines)
+
+
+def _with_unit(value: float, unit: str) -> str:
+    """"145.83 PF-days", "16x" for a ratio, "25%" for a percentage."""
+    number = format_sci(value, 4)
+    if unit.lower() in ("x", "%"):
+        return f"{number}{unit}"
+    return f"{number} {unit}".strip()
 
 
 def _fmt_value(v: str | float) -> str:
@@ -564,22 +575,108 @@ def check(question: CalcQuestion, typed: str) -> CheckResult:
     return CheckResult(False, value, message, grade)
 
 
+_GIB = "That looks like GiB (2^30 bytes) where GB (10^9 bytes) was asked, or the reverse."
+_BYTES_PER_PARAM = "Off by a factor of 2: check bytes per parameter (fp16/bf16 is 2, fp32 is 4)."
+# Each hint belongs to the dimension of the answer: a "GiB vs GB" hint on a FLOPs answer misleads.
+_SLIPS: dict[str, tuple[tuple[float, str], ...]] = {
+    "bytes": (
+        (2**30 / 1e9, _GIB), (1e9 / 2**30, _GIB),
+        (2.0, _BYTES_PER_PARAM), (0.5, _BYTES_PER_PARAM),
+        (1e9, "Off by 1e9: did you give bytes instead of GB?"),
+        (1e-9, "Off by 1e9: did you give GB where bytes were asked?"),
+        (1e3, "Off by 1000: check the unit prefix (MB vs GB, GB vs TB)."),
+        (1e-3, "Off by 1000: check the unit prefix (MB vs GB, GB vs TB)."),
+    ),
+    "flops": (
+        (8.64e19, "Off by 8.64e19: that is FLOPs where PF-days were asked (1 PF-day = 8.64e19 FLOPs)."),
+        (1 / 8.64e19, "Off by 8.64e19: that is PF-days where FLOPs were asked (1 PF-day = 8.64e19 FLOPs)."),
+        (86_400, "Off by 86,400: check seconds against days (a PF-day is 10^15 FLOP/s for a day)."),
+        (1 / 86_400, "Off by 86,400: check seconds against days (a PF-day is 10^15 FLOP/s for a day)."),
+        (2.0, "Off by a factor of 2: check the FLOPs per parameter per token (6 for training, 2 forward only)."),
+        (0.5, "Off by a factor of 2: check the FLOPs per parameter per token (6 for training, 2 forward only)."),
+        (3.0, "Off by a factor of 3: 6 FLOPs per parameter per token for training, 2 for a forward pass."),
+        (1 / 3, "Off by a factor of 3: 6 FLOPs per parameter per token for training, 2 for a forward pass."),
+        (1e3, "Off by 1000: check the prefix (TFLOP vs PFLOP, PF-days vs EF-days)."),
+        (1e-3, "Off by 1000: check the prefix (TFLOP vs PFLOP, PF-days vs EF-days)."),
+    ),
+    "number": (
+        (1e9, "Off by 1e9: did you give a plain count where billions were asked, or the reverse?"),
+        (1e-9, "Off by 1e9: did you give billions where a plain count was asked, or the reverse?"),
+        (1e3, "Off by 1000: check the prefix (M vs B, B vs T)."),
+        (1e-3, "Off by 1000: check the prefix (M vs B, B vs T)."),
+        (100.0, "Off by 100: a percentage where a fraction was asked, or the reverse?"),
+        (0.01, "Off by 100: a fraction where a percentage was asked, or the reverse?"),
+    ),
+}
+
+
 def _slip_hint(question: CalcQuestion, value: float) -> str:
+    """A hint for a typed value that is the answer times a known slip factor of the answer's own
+    dimension (memory, compute or a count), or "" when none fits."""
     expected = question.answer
     if expected == 0 or value == 0:
         return ""
     tol = question.tolerance
-    slips = [
-        (2**30 / 1e9, "That looks like GiB (2^30 bytes) where GB (1e9 bytes) was asked, or the reverse."),
-        (1e9 / 2**30, "That looks like GiB (2^30 bytes) where GB (1e9 bytes) was asked, or the reverse."),
-        (2.0, "Off by a factor of 2: check bytes per parameter (fp16/bf16 is 2, fp32 is 4)."),
-        (0.5, "Off by a factor of 2: check bytes per parameter (fp16/bf16 is 2, fp32 is 4)."),
-        (1e9, "Off by 1e9: did you give bytes instead of GB, or params instead of billions?"),
-        (1e-9, "Off by 1e9: did you give GB instead of bytes, or billions instead of params?"),
-        (1e3, "Off by 1000: check the unit prefix (M vs B, MB vs GB)."),
-        (1e-3, "Off by 1000: check the unit prefix (M vs B, MB vs GB)."),
-    ]
-    for factor, text in slips:
-        if Tolerance(tol.value if tol.relative else tol.value / abs(expected), True).allows(expected * factor, value):
+    relative = Tolerance(tol.value if tol.relative else tol.value / abs(expected), True)
+    for factor, text in _SLIPS.get(question.spec.dimension, ()):
+        if relative.allows(expected * factor, value):
             return text
     return ""
+
+
+_TRAINING_FUNCS = {"course_training_bytes", "course_training_breakdown", "model_state_bytes"}
+# parameter names of the engine functions -> the calculator's input names
+_CALC_ARG_NAMES = {"params": "params", "precision": "precision", "zero_stage": "zero_stage",
+                   "num_gpus": "gpus", "gpus": "gpus", "gpu": "gpu", "mfu": "mfu", "tokens": "tokens",
+                   "seq_len": "seq_len", "batch": "batch", "hidden": "hidden", "n_layers": "layers",
+                   "layers": "layers", "heads": "heads"}
+
+
+def calculator_inputs(q: CalcQuestion) -> dict[str, object]:
+    """Every input the calculator screen needs to show this card's case: the drawn variables,
+    plus what the answer expression fixes (a literal precision or GPU, the ZeRO stage and GPU
+    count passed as keywords) and the mode: training when the answer counts training memory
+    (model states, the course's training rules), else inference. Mixed-precision model states
+    are shown as bf16 (their 16-bit weights); the course's training rules as fp32 unless the
+    card names a precision."""
+    import inspect
+
+    from .memory import BYTES_PER_PARAM as PRECISION_BYTES
+    from .scaling import GPUS
+
+    out: dict[str, object] = dict(q.values)
+    env = dict(q.values)
+    train = False
+    for call in _expr.calls_in(q.spec.answer_ast):
+        fn = _expr.FUNCTIONS.get(call.func)
+        if call.func in _TRAINING_FUNCS:
+            train = True
+            if call.func == "model_state_bytes":
+                out.setdefault("precision", "bf16")
+            else:
+                out.setdefault("precision", "fp32")
+        try:
+            params = list(inspect.signature(fn).parameters) if fn is not None else []
+        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+            params = []
+        bound = [(params[i] if i < len(params) else "", node) for i, node in enumerate(call.args)]
+        bound += list(call.kwargs)
+        for arg_name, node in bound:
+            value: object = None
+            if isinstance(node, (_expr.Num, _expr.Str)):
+                value = node.value
+            elif isinstance(node, _expr.Name):
+                value = _expr.resolve_name(node.name, env) if node.name in env or node.name in _expr.CONSTANTS \
+                    else node.name
+            if value is None or isinstance(value, bool):
+                continue
+            if isinstance(value, str) and value.lower() in PRECISION_BYTES:
+                out["precision"] = value.lower()
+            elif isinstance(value, str) and value.upper() in GPUS:
+                out["gpu"] = value.upper()
+            elif arg_name in _CALC_ARG_NAMES and _CALC_ARG_NAMES[arg_name] not in out:
+                out[_CALC_ARG_NAMES[arg_name]] = value
+    if train:
+        out["train"] = True
+    out.setdefault("train", False)
+    return out

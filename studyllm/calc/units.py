@@ -212,11 +212,14 @@ def _trim(x: float, digits: int) -> str:
 
 
 def format_count(n: float | None, digits: int = 3) -> str:
-    """7e9 -> "7B", 1.4e12 -> "1.4T", 125e6 -> "125M", 2048 -> "2,048"."""
+    """7e9 -> "7B", 1.4e12 -> "1.4T", 125e6 -> "125M", 2048 -> "2,048"; from 10^15 up, 3.14e23
+    (no suffix a reader knows: "Q" read as quadrillion is easily taken for 10^30)."""
     if n is None or not math.isfinite(n):
         return str(n)
     a = abs(n)
-    for factor, suffix in ((1e15, "Q"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+    if a >= 1e15:
+        return format_sci(n, digits)
+    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if a >= factor:
             if factor == 1e3 and a < 1e5 and float(n).is_integer():
                 return f"{int(n):,}"
