@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.clock import Clock, SystemClock, study_day
-from studyllm.schedule import apply_answer, queue_for
+from studyllm.schedule import Sm2Scheduler, apply_answer, due_after, queue_for
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
 from studyllm.store import replay, sql, sync_events
@@ -127,6 +127,16 @@ class AnswerResult:
     drill_again: bool  # the card comes back later today
     became_leech: bool
     log_uid: str
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """What one grade would do to a card: the study day it is due again, or, for a weak
+    answer that brings it back later today, the minutes before it may come back."""
+
+    grade: int
+    due_day: date
+    minutes: int | None = None  # a same-day repeat: back after this many minutes
 
 
 def _sql(conn: Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
@@ -553,6 +563,25 @@ class Store:
             card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
             drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid,
         )
+
+    def preview_answer(self, card: CardView) -> dict[int, NextDue]:
+        """What each grade 0-5 would do to the shown ``card``, computed through the
+        scheduler's ``preview`` and the same-day drill rule of :func:`apply_answer`; nothing
+        is read or written (the grade bar calls this on every reveal)."""
+        today = self.today()
+        delay = int(self.setting("drill_delay_minutes"))
+        if card.is_drill and card.reviews > 0:  # a drill leaves SM-2 alone: 4 or 5 ends it
+            due = card.due_day or today
+            return {g: NextDue(g, today, delay) if g < 4 else NextDue(g, due) for g in range(6)}
+        now = self.clock.now().astimezone(UTC)
+        state = Sm2State(card.repetitions, card.easiness, card.interval)
+        out: dict[int, NextDue] = {}
+        for g, due_at in Sm2Scheduler().preview(state, now).items():
+            if g < 4:  # a weak answer: the card comes back later today (a drill)
+                out[g] = NextDue(g, today, delay)
+            else:
+                out[g] = NextDue(g, date.fromisoformat(due_after(today, (due_at - now).days)))
+        return out
 
     def undo(self) -> int | None:
         """:meth:`undo_action`, returning only the card id (``None``: nothing to undo)."""

@@ -30,7 +30,7 @@ from studyllm.store.service import CardChangedError, CardView
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words, plural
 from studyllm.ui.widgets.cardpane import CardPane
-from studyllm.ui.widgets.grades import GradeBar
+from studyllm.ui.widgets.grades import GradeBar, interval_text
 from studyllm.ui.widgets.keybar import KeyBar
 from studyllm.ui.widgets.lines import ChangedLines
 from studyllm.ui.widgets.sessionbar import SessionBar
@@ -514,12 +514,18 @@ class StudyScreen(AppScreen[None]):
         suggested = self.suggested
         if self.mode == "four" and suggested is not None:
             suggested = max(2, suggested)
-        self.grades.set_state(mode=self.mode, active=True, suggested=suggested)
+        self.grades.set_state(mode=self.mode, active=True, suggested=suggested, intervals=self._next_intervals(card))
         if self.focused is not None:
             self.set_focus(None)
         self._update_status()
         self.refresh_bindings()
         self.call_after_refresh(self._prepare_next)
+
+    def _next_intervals(self, card: CardView) -> dict[int, str]:
+        """What each grade would do to ``card`` (the grade bar's "6d"), from the scheduler's preview."""
+        store = self.app.store
+        today = store.today()
+        return {g: interval_text(n.due_day, today, n.minutes) for g, n in store.preview_answer(card).items()}
 
     def _prepare_next(self) -> None:
         """While the learner reads the answer, draw the front of the card most likely to
@@ -560,6 +566,9 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"The answer wasn't saved: {why}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
+        delay = self.app.store.setting("drill_delay_minutes") if result.drill_again else None
+        if result.due_day is not None:  # the line between cards: when this one comes back
+            self.grades.set_state(back=interval_text(result.due_day, self.app.store.today(), delay))
         if self.remaining is not None and not result.drill_again:
             self.remaining = max(0, self.remaining - 1)  # a weak answer keeps the card in today's queue
         self.next_card()
@@ -576,6 +585,7 @@ class StudyScreen(AppScreen[None]):
         if undone is None:
             self.notify("Nothing to undo.")
             return
+        self.grades.set_state(back=None)
         if undone.action == "answer":
             for i in range(len(self.session.answers) - 1, -1, -1):
                 if self.session.answers[i][0] == undone.card_id:
