@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import test_fuzz_budgets as budgets  # noqa: E402
 import test_hostile_input as hostile  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 FUZZ_DIR = Path(tempfile.mkdtemp(prefix="studyllm-fuzz-"))
@@ -148,7 +148,9 @@ PROPERTIES = [
 def run_property(name: str, strategy, prop, examples: int) -> dict:
     counter = {"n": 0}
 
+    # no shrink phase: a failing example is reported as drawn (shrinking 100 kB inputs ran for minutes)
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+              phases=[Phase.explicit, Phase.reuse, Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(value=strategy)
     def run(value):

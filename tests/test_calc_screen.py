@@ -55,12 +55,14 @@ async def test_memory_tab_typing_errors_training_and_presets():
         assert cell(screen, "mem-table", "weights", "bytes") == "140 GB"
         assert "does NOT fit" in text_of(screen, "#mem-total")
 
-        # invalid input: message under the input, last valid result stays, no crash
+        # invalid input: message under the input, the result panel says so, no old figure, no crash
         await pilot.press("x")  # "70Bx"
         error = screen.query_one("#mem-params-error", Static)
         assert error.display and str(error.render()).startswith("params:") and "'70Bx'" in str(error.render())
         assert screen.query_one("#mem-params", Input).has_class("invalid-value")
-        assert cell(screen, "mem-table", "weights", "bytes") == "140 GB"
+        assert screen.query_one("#mem-table", DataTable).row_count == 0
+        assert "Inputs invalid" in text_of(screen, "#mem-error") and text_of(screen, "#mem-total") == ""
+        assert screen.memory_report is None
         await type_into(pilot, "mem-gpus", "0")
         assert "gpus" in text_of(screen, "#mem-gpus-error")
         # fixing the values clears the messages
@@ -180,3 +182,87 @@ def test_prefill_numbers_are_written_as_inputs_take_them():
     assert qty(64) == "64"
     for value in (5.76e23, 174.6e9, 1.4e12, 64, 0.5, 3.2e4):
         assert calc.parse_quantity(qty(value)) == pytest.approx(value)
+
+
+async def test_invalid_inputs_leave_no_stale_result_on_either_tab():
+    """Issue #19 item 4: 70B int4 inference, then Mode -> Training (int4 training is refused):
+    the panel says the inputs are invalid and the 35 GB inference figure is gone."""
+    app = CalcApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await set_value(pilot, "mem-params", "70B")
+        screen.query_one("#mem-precision", Select).value = "int4"
+        await pilot.pause()
+        assert cell(screen, "mem-table", "weights", "bytes") == "35 GB"
+        screen.query_one("#mem-mode", Select).value = "train"
+        await pilot.pause()
+        assert screen.query_one("#mem-table", DataTable).row_count == 0
+        assert text_of(screen, "#mem-title") == "No result"
+        assert "Inputs invalid" in text_of(screen, "#mem-error")
+        assert "35 GB" not in text_of(screen, "#mem-total") + text_of(screen, "#mem-legend")
+        assert not any(screen.query_one(f"#seg-{k}").display for k in ("weights", "optimizer", "kv_cache"))
+        # back to a valid mode: the result returns
+        screen.query_one("#mem-mode", Select).value = "infer"
+        await pilot.pause()
+        assert cell(screen, "mem-table", "weights", "bytes") == "35 GB"
+        assert "Inputs invalid" not in text_of(screen, "#mem-error")
+
+        # the scaling tab: an MFU over 100% clears the table and the verdict
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await set_value(pilot, "sc-mfu", "150%")
+        assert screen.query_one("#sc-table", DataTable).row_count == 0
+        assert text_of(screen, "#sc-verdict") == "" and "Inputs invalid" in text_of(screen, "#sc-error")
+        assert screen.scaling_report is None
+        await set_value(pilot, "sc-mfu", "40%")
+        assert screen.query_one("#sc-table", DataTable).row_count > 0
+
+
+def _question(body: str, seed: int = 1):
+    return draw(parse_spec(body), seed)
+
+
+def test_calculator_inputs_carry_every_number_the_card_uses():
+    """Issue #19 item 5: `c` on a calc card carries precision, mode, ZeRO stage, GPUs, GPU, MFU."""
+    from studyllm.calc.cards import calculator_inputs
+
+    zero = calculator_inputs(_question(
+        "question: ZeRO {zero_stage} on {gpus} GPUs for {params}?\nvars:\n  params: 13B\n  zero_stage: 2\n"
+        "  gpus: 16\nanswer: model_state_bytes(params, zero_stage=zero_stage, num_gpus=gpus).total\n"
+        "unit: GB\ntolerance: 2%"))
+    assert zero["params"] == 13e9 and zero["zero_stage"] == 2 and zero["gpus"] == 16
+    assert zero["train"] is True and zero["precision"] == "bf16"  # mixed precision: 16-bit weights
+    course = calculator_inputs(_question(
+        "question: 20x rule for {params}?\nvars:\n  params: 7B\nanswer: course_training_bytes(params, fp32)\n"
+        "unit: GB\ntolerance: 2%"))
+    assert course["train"] is True and course["precision"] == "fp32"
+    served = calculator_inputs(_question(
+        "question: {params} in int4?\nvars:\n  params: 70B\nanswer: weights_bytes(params, int4)\n"
+        "unit: GB\ntolerance: 2%"))
+    assert served["train"] is False and served["precision"] == "int4" and served["params"] == 70e9
+    wall = calculator_inputs(_question(
+        "question: days?\nvars:\n  gpus: 1024\n  mfu: 40%\nanswer: training_days(training_flops(7B, 1T), "
+        "gpus, A100, mfu)\nunit: days\ntolerance: 3%"))
+    assert wall["gpu"] == "A100" and wall["gpus"] == 1024 and wall["mfu"] == pytest.approx(0.4)
+    assert wall["params"] == 7e9 and wall["tokens"] == 1e12
+
+
+async def test_c_on_a_card_shows_its_mode_precision_zero_and_gpus():
+    body = ("question: ZeRO {zero_stage} on {gpus} GPUs for {params}?\nvars:\n  params: 7.5B\n  zero_stage: 3\n"
+            "  gpus: 64\nanswer: model_state_bytes(params, zero_stage=zero_stage, num_gpus=gpus).total\n"
+            "unit: GB\ntolerance: 2%")
+    from studyllm.calc.cards import calculator_inputs
+
+    question = _question(body)
+    app = CalcApp(prefill=calculator_inputs(question), tab=question.tab)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#mem-mode", Select).value == "train"
+        assert screen.query_one("#mem-zero", Select).value == 3
+        assert screen.query_one("#mem-gpus", Input).value == "64"
+        assert screen.query_one("#mem-precision", Select).value == "bf16"
+        model_states = sum(screen.memory_report.as_dict()["per_gpu_bytes"][k]
+                           for k in ("weights", "gradients", "optimizer")) / 1e9
+        assert model_states == pytest.approx(question.answer)  # the calculator shows the card's answer

@@ -44,6 +44,20 @@ class Served:
             return [(str(uid), int(grade)) for uid, grade in conn.execute("SELECT card_uid, grade FROM review_log")]
 
 
+def _wait_listening(proc: subprocess.Popen[str], url: str, deadline: float) -> None:
+    """The address is printed just before the server binds its socket: wait until it accepts
+    (on a loaded machine the first request otherwise meets a refused connection)."""
+    parts = urlsplit(url)
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"studyllm serve never accepted a connection: {proc.communicate()[1][-2000:]}")
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     home = tmp_path / "home"
@@ -64,6 +78,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     if url is None:
         proc.kill()
         pytest.fail(f"studyllm serve printed no address: {proc.communicate()[1][-2000:]}")
+    _wait_listening(proc, url, deadline)
     try:
         yield Served(proc, url, home)
     finally:

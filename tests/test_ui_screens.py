@@ -47,6 +47,23 @@ async def test_home_today_total_obeys_the_global_new_limit():
         assert [str(table.get_row_at(i)[1]) for i in range(2)] == ["4", "4"]
         progress = str(app.screen.query_one("#today-progress").render())
         assert "4 to go (4 new" in progress
+        # issue #19 item 6: the columns say what they count and why they add up to more
+        legend = str(app.screen.query_one("#home-legend").render())
+        assert "Learn:" in legend and "New, Due:" in legend and "Again:" in legend
+        assert "the daily limit lets 4 of 8 new through today" in legend
+        # nothing is due yet: the next-reviews line doesn't contradict "to go"
+        assert str(app.screen.query_one("#today-next").render()).startswith("No reviews due now")
+
+
+def test_home_next_reviews_line_counts_reviews_due_now():
+    from datetime import date
+
+    from studyllm.ui.screens.home import next_reviews_line
+
+    today = date(2026, 12, 2)
+    assert next_reviews_line(25, None, today) == "Reviews due now: 25 · none scheduled after today"
+    line = next_reviews_line(0, date(2026, 12, 3), today)
+    assert line.startswith("No reviews due now · next after today: 2026-12-03")
 
 
 async def test_home_lists_decks_with_counts_and_enter_studies_that_deck():

@@ -584,3 +584,26 @@ async def test_summary_uses_singular_for_one():
         summary = str(screen.query_one("#summary-text").render())
         assert "1 answer (1 different card)" in summary
         assert "1 day" in summary and "day(s)" not in summary
+
+
+async def test_c_on_a_calc_card_opens_the_calculator_with_every_number():
+    """Issue #19 item 5: precision and mode reach the calculator, not only the parameter count."""
+    from textual.widgets import Input, Select
+
+    importlib.import_module("studyllm.calc.cards")
+    store = make_store(cards=[calc_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        q = screen.calc_question
+        await pilot.press(*f"{q.answer} {q.unit}")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        calc_screen = app.screen
+        assert calc_screen.query_one("#mem-precision", Select).value == q.values["precision"]
+        assert calc_screen.query_one("#mem-mode", Select).value == "infer"
+        assert calc_screen.query_one("#mem-params", Input).value.rstrip("B") == f"{q.values['params'] / 1e9:g}"
+        weights = calc_screen.memory_report.as_dict()["per_gpu_bytes"]["weights"] / 1e9
+        assert weights == pytest.approx(q.answer)

@@ -622,3 +622,61 @@ def _slip_hint(question: CalcQuestion, value: float) -> str:
         if relative.allows(expected * factor, value):
             return text
     return ""
+
+
+_TRAINING_FUNCS = {"course_training_bytes", "course_training_breakdown", "model_state_bytes"}
+# parameter names of the engine functions -> the calculator's input names
+_CALC_ARG_NAMES = {"params": "params", "precision": "precision", "zero_stage": "zero_stage",
+                   "num_gpus": "gpus", "gpus": "gpus", "gpu": "gpu", "mfu": "mfu", "tokens": "tokens",
+                   "seq_len": "seq_len", "batch": "batch", "hidden": "hidden", "n_layers": "layers",
+                   "layers": "layers", "heads": "heads"}
+
+
+def calculator_inputs(q: CalcQuestion) -> dict[str, object]:
+    """Every input the calculator screen needs to show this card's case: the drawn variables,
+    plus what the answer expression fixes (a literal precision or GPU, the ZeRO stage and GPU
+    count passed as keywords) and the mode: training when the answer counts training memory
+    (model states, the course's training rules), else inference. Mixed-precision model states
+    are shown as bf16 (their 16-bit weights); the course's training rules as fp32 unless the
+    card names a precision."""
+    import inspect
+
+    from .memory import BYTES_PER_PARAM as PRECISION_BYTES
+    from .scaling import GPUS
+
+    out: dict[str, object] = dict(q.values)
+    env = dict(q.values)
+    train = False
+    for call in _expr.calls_in(q.spec.answer_ast):
+        fn = _expr.FUNCTIONS.get(call.func)
+        if call.func in _TRAINING_FUNCS:
+            train = True
+            if call.func == "model_state_bytes":
+                out.setdefault("precision", "bf16")
+            else:
+                out.setdefault("precision", "fp32")
+        try:
+            params = list(inspect.signature(fn).parameters) if fn is not None else []
+        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+            params = []
+        bound = [(params[i] if i < len(params) else "", node) for i, node in enumerate(call.args)]
+        bound += list(call.kwargs)
+        for arg_name, node in bound:
+            value: object = None
+            if isinstance(node, (_expr.Num, _expr.Str)):
+                value = node.value
+            elif isinstance(node, _expr.Name):
+                value = _expr.resolve_name(node.name, env) if node.name in env or node.name in _expr.CONSTANTS \
+                    else node.name
+            if value is None or isinstance(value, bool):
+                continue
+            if isinstance(value, str) and value.lower() in PRECISION_BYTES:
+                out["precision"] = value.lower()
+            elif isinstance(value, str) and value.upper() in GPUS:
+                out["gpu"] = value.upper()
+            elif arg_name in _CALC_ARG_NAMES and _CALC_ARG_NAMES[arg_name] not in out:
+                out[_CALC_ARG_NAMES[arg_name]] = value
+    if train:
+        out["train"] = True
+    out.setdefault("train", False)
+    return out

@@ -1,7 +1,8 @@
 """The calculator screen: Memory and Scaling tabs over the ``studyllm.calc`` engine.
 
 Results update on every keystroke. A bad value shows its message under the input and the
-last good result stays on screen; nothing here raises into the app. Card values arrive as
+result panel says the inputs are invalid: no earlier figure stays on screen next to an error
+(it would read as the answer to the new inputs). Nothing here raises into the app. Card values arrive as
 ``prefill`` (the variables of a calc card) so "open in calculator" shows the card's numbers.
 """
 
@@ -313,7 +314,7 @@ class CalculatorScreen(AppScreen[None]):
         heads = self._read("mem-heads", optional=True, integer=True, errors=errors)
         status = self.query_one("#mem-error", Static)
         if errors:
-            set_text(status, "Fix the input marked above; showing the last valid result.")
+            self._clear_memory("Inputs invalid: fix the value marked on the left to see a result.")
             return
         assert params is not None and gpus is not None and seq is not None and batch is not None  # required
         train = self.query_one("#mem-mode", Select).value == "train"
@@ -328,11 +329,23 @@ class CalculatorScreen(AppScreen[None]):
                 gpu=str(self.query_one("#mem-gpu", Select).value),
             )
         except (ValueError, ZeroDivisionError, OverflowError) as err:
-            set_text(status, str(err))
+            self._clear_memory(f"Inputs invalid: {err}")
             return
         set_text(status, "")
         self.memory_report = report
         self._show_memory(report)
+
+    def _clear_memory(self, message: str) -> None:
+        """Invalid inputs: the panel says so and shows no figure (none of it would be right)."""
+        self.memory_report = None
+        set_text(self.query_one("#mem-title", Static), "No result")
+        self.query_one("#mem-table", DataTable).clear()
+        set_text(self.query_one("#mem-total", Static), "")
+        for key, _label in SEGMENTS:
+            self.query_one(f"#seg-{key}", Static).display = False
+        set_text(self.query_one("#mem-legend", Static), "")
+        set_text(self.query_one("#mem-explain", Static), "")
+        set_text(self.query_one("#mem-error", Static), message)
 
     def _show_memory(self, r: calc.MemoryReport) -> None:
         mode = "training" if r.train else "inference"
@@ -388,15 +401,15 @@ class CalculatorScreen(AppScreen[None]):
         compute = self._read("sc-compute", optional=True, errors=errors)
         mfu = self._read("sc-mfu", errors=errors)
         gpus = self._read("sc-gpus", optional=True, integer=True, errors=errors)
-        status = self.query_one("#sc-error", Static)
         if mfu is not None and mfu > 1:
             msg = "mfu: must be at most 100% (or 1)"
             mfu_error = self.query_one("#sc-mfu-error", Static)
             set_text(mfu_error, msg)
             mfu_error.display = True
             errors.append(msg)
+        status = self.query_one("#sc-error", Static)
         if errors:
-            set_text(status, "Fix the input marked above; showing the last valid result.")
+            self._clear_scaling("Inputs invalid: fix the value marked on the left to see a result.")
             return
         assert mfu is not None  # required
         preset = self._presets["sc"]
@@ -406,11 +419,23 @@ class CalculatorScreen(AppScreen[None]):
                                          gpu=str(self.query_one("#sc-gpu", Select).value), mfu=mfu,
                                          num_gpus=int(gpus) if gpus else None)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
-            set_text(status, str(err))
+            self._clear_scaling(f"Inputs invalid: {err}")
             return
         set_text(status, "")
         self.scaling_report = report
         self._show_scaling(report)
+
+    def _clear_scaling(self, message: str) -> None:
+        """Invalid inputs: the panel says so and shows no figure, no plot."""
+        self.scaling_report = None
+        set_text(self.query_one("#sc-title", Static), "No result")
+        self.query_one("#sc-table", DataTable).clear()
+        set_text(self.query_one("#sc-verdict", Static), "")
+        set_text(self.query_one("#sc-explain", Static), "")
+        plot = self.query_one("#sc-plot", PlotextPlot)
+        plot.plt.clear_figure()
+        plot.refresh()
+        set_text(self.query_one("#sc-error", Static), message)
 
     def _show_scaling(self, r: calc.ScalingReport) -> None:
         set_text(self.query_one("#sc-title", Static), 

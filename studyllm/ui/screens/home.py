@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rich.text import Text
@@ -21,6 +22,30 @@ from studyllm.ui.widgets.keybar import KeyBar
 
 NUM_COLUMNS = (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", "Learn"), ("cards", "Cards"))
 NUM_WIDTH = 5
+
+
+def next_reviews_line(due_now: int, next_due: date | None, today: date) -> str:
+    """Reviews due now first (they are in "to go"), then the first day after today with any."""
+    now = f"Reviews due now: {due_now}" if due_now else "No reviews due now"
+    later = (f"next after today: {next_due.isoformat()} ({due_words(next_due, today)})" if next_due
+             else "none scheduled after today")
+    return f"{now} · {later}"
+
+
+def legend_text(decks: list[DeckSummary], new: int, due: int) -> str:
+    """What each column counts, and why the columns may add up to more than "to go": each deck
+    counts up to its own daily limit; the global limit then caps all decks together."""
+    legend = ("New, Due: what a deck offers today, up to its own limit · Again: missed today, asked "
+              "again · Learn: still in learning steps · Cards: all in the deck")
+    notes = []
+    deck_new, deck_due = sum(d.new for d in decks), sum(d.review for d in decks)
+    if deck_new > new:
+        notes.append(f"{new} of {deck_new} new")
+    if deck_due > due:
+        notes.append(f"{due} of {deck_due} due")
+    if notes:
+        legend = f"All decks: the daily limit lets {' and '.join(notes)} through today. " + legend
+    return legend
 
 
 class HomeScreen(AppScreen[None]):
@@ -53,6 +78,7 @@ class HomeScreen(AppScreen[None]):
             table: DataTable[Text] = DataTable(id="decks", cursor_type="row", zebra_stripes=True)
             table.border_title = "Decks"
             yield table
+            yield Static(id="home-legend", classes="legend", markup=False)
             yield Static(id="home-hint", classes="hint", markup=False)
         yield KeyBar(id="keys")  # lighter than Footer (a widget per key): the first screen people see
 
@@ -149,11 +175,8 @@ class HomeScreen(AppScreen[None]):
         )
         streak = data["streak"]
         self.query_one("#today-streak", Static).update(f"Streak: {streak} day{'s' if streak != 1 else ''}")
-        nd = data["next_due"]
-        today = data["today"]
-        self.query_one("#today-next", Static).update(
-            "Next reviews due: " + (f"{nd.isoformat()} ({due_words(nd, today)})" if nd else "nothing scheduled")
-        )
+        self.query_one("#today-next", Static).update(next_reviews_line(due, data["next_due"], data["today"]))
+        self.query_one("#home-legend", Static).update(legend_text(decks, new, due))
         if not decks:
             hint = "No decks yet. Press i to import Markdown decks, or run: studyllm import PATH"
         elif left == 0:

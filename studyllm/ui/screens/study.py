@@ -693,7 +693,7 @@ class StudyScreen(AppScreen[None]):
         prefill = None
         kwargs = {}
         if self.calc_question is not None:
-            prefill = dict(getattr(self.calc_question, "values", {}) or {})
+            prefill = _calc_module().calculator_inputs(self.calc_question)  # every number the card uses
             tab = getattr(self.calc_question, "tab", None)
             if tab:
                 kwargs["tab"] = tab
