@@ -468,6 +468,9 @@ WRONG_CLAIMS: list[tuple[str, str, str, str]] = [
     ("INT8's range is 1 sign bit + 7 value bits", M,
      r"(?i)1 sign bit, 7 bits",
      r"−128 to 127: two's complement"),
+    ("temperature divides the logits yet leaves them unchanged", "01-foundations.md",
+     r"(?i)weights and logits are unchanged",
+     r"Divides the logits by the temperature before the softmax\. The model's weights stay unchanged"),
 ]
 
 
