@@ -57,10 +57,6 @@ _V3_TABLES = (
 )
 
 
-def _v2_to_v3(conn: Executes) -> None:
-    for statement in _V3_TABLES:
-        conn.execute(statement)
-
 
 _V4_STATEMENTS = (
     "CREATE TABLE anki_card (\n\tcard_id INTEGER NOT NULL, \n\tguid VARCHAR NOT NULL, \n\tord INTEGER NOT NULL,"
@@ -69,10 +65,6 @@ _V4_STATEMENTS = (
     "CREATE INDEX ix_anki_card_guid ON anki_card (guid, ord)",
 )
 
-
-def _v3_to_v4(conn: Executes) -> None:
-    for statement in _V4_STATEMENTS:
-        conn.execute(statement)
 
 
 _V5_TABLES = (
@@ -88,14 +80,20 @@ _V5_TABLES = (
 )
 
 
-def _v4_to_v5(conn: Executes) -> None:
-    for statement in _V5_TABLES:
-        conn.execute(statement)
+
+def _statements(statements: Sequence[str]) -> Callable[[Executes], None]:
+    """A step that runs ``statements`` in order (the DDL of one schema version)."""
+
+    def step(conn: Executes) -> None:
+        for statement in statements:
+            conn.execute(statement)
+
+    return step
 
 
 STEPS: dict[int, Callable[[Executes], None]] = {
     1: _v1_to_v2,
-    2: _v2_to_v3,
-    3: _v3_to_v4,
-    4: _v4_to_v5,
+    2: _statements(_V3_TABLES),
+    3: _statements(_V4_STATEMENTS),
+    4: _statements(_V5_TABLES),
 }
