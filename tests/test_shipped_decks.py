@@ -224,7 +224,7 @@ TOPICS: dict[str, list[str]] = {
     "transformer": [r"transformer", r"self-attention", r"multi-head", r"positional encoding", r"embedding"],
     "rnn vs transformer": [r"\bRNNs?\b.*transformer|transformer.*\bRNNs?\b"],
     "sampling": [r"greedy", r"top-k", r"top-p", r"temperature", r"nucleus"],
-    "sampling scenarios": [r"temperature 0\.2 or 1\.5"],
+    "sampling scenarios": [r"roughly what temperature do you set", r"how do you set the temperature"],
     "lifecycle stages": [r"\bScope\b", r"\bSelect\b", r"Adapt and align", r"Application integration", r"evaluat"],
     "pretraining choices": [r"continued pre-training", r"fine-tuning", r"from scratch",
                             r"worth its cost|better bet|right amount"],
@@ -777,3 +777,17 @@ def test_a_paper_finding_is_asked_in_one_deck_only():
                 where[pattern].add(name)
     assert where["Wang et al"] == {"06-reading-list.md"}, where
     assert where["compute-efficient plan|fixed compute budget"] == {"05-scaling-laws.md"}, where
+
+
+def test_no_either_or_question_whose_answer_is_one_of_the_two():
+    """Audit (hard to guess): "temperature 0.2 or 1.5?" is a coin toss like a true/false card; a
+    scenario card asks for the setting, not for a pick between two offered values."""
+    either_or = re.compile(r"([\w.\- ]+?) or ([\w.\- ]+)\?\s*$")
+    for name, card in all_cards():
+        if card.kind != "basic":
+            continue
+        m = either_or.search(card.front)
+        if m:
+            options = [o.strip().split()[-1].lower() for o in m.groups()]
+            first = card.back.strip().split()[0].strip(".,:;").lower() if card.back.strip() else ""
+            assert first not in options, f"{name}:{card.line}: {card.front!r}"
