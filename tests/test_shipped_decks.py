@@ -489,7 +489,7 @@ WRONG_CLAIMS: list[tuple[str, str, str, str]] = [
     ("every transformer block is just attention then feed-forward (no decoder cross-attention)",
      "01-foundations.md",
      r"(?i)blocks has an attention sub-layer followed by a feed-forward sub-layer\.",
-     r"decoder blocks put cross-attention between the two"),
+     r"an encoder-decoder's decoder blocks add cross-attention between them"),
     ("pi 'stored as INT8' is 3 (true only without a scale factor)", M,
      r"(?i)What value does π become when stored as INT8\?",
      r"cast to a plain INT8 integer, with no scale factor\? A: 3:"),
