@@ -60,6 +60,7 @@ class Applied:
     before: Sm2State
     after: Sm2State
     became_leech: bool
+    fsrs_after: str | None = None  # FSRS answers: the FSRS state after it (JSON text), for the log
 
 
 def apply_answer(

@@ -30,7 +30,7 @@ _snapshot = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(","
 
 # positions in a row of sql.SELECT_LOGS_OF_CARDS (card_id first, then the review_log columns)
 _LOG = {c: i + 1 for i, c in enumerate(sql.REVIEW_LOG_COLUMNS)}
-_DERIVED = slice(_LOG["kind"], _LOG["state_before"] + 1)
+_DERIVED = slice(_LOG["kind"], _LOG["fsrs_after"] + 1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class Derived:
     interval_after: int
     due_after: str | None
     state_before: str
+    fsrs_after: str | None = None
 
     def as_tuple(self) -> tuple[Any, ...]:
         return astuple(self)
@@ -73,7 +74,7 @@ def fresh_state(card_id: int, deck_id: int, position: int, *, suspended: bool = 
         "queue": queue_for(reviews=0, repetitions=0, suspended=suspended, archived=archived),
         "repetitions": 0, "ef_centi": 250, "interval": 0, "due_day": None, "reviews": 0, "lapses": 0,
         "last_reviewed_at": None, "drill_day": None, "buried_until": buried_until,
-        "suspended": int(bool(suspended)), "leech": 0,
+        "suspended": int(bool(suspended)), "leech": 0, "fsrs_state": None, "sm2_saved": None,
     }
 
 

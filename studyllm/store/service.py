@@ -544,6 +544,7 @@ class Store:
                     uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, duration, kind,
                     before.repetitions, before.easiness_centi, before.interval, before_row["due_day"],
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
+                    applied.fsrs_after,
                 ),
             ).lastrowid
             dev = self._sync_device(conn)
