@@ -92,6 +92,29 @@ async def test_grades_hidden_until_reveal_and_weak_answer_comes_back():
         assert screen.finished
 
 
+async def test_the_footer_keys_follow_revealed_and_finished_by_themselves(monkeypatch):
+    """``revealed``/``finished`` are reactives with ``bindings=True``: setting one refreshes the
+    footer's keys from ``check_action``, with no ``refresh_bindings()`` call of the screen's own."""
+    store = make_store(cards=basic_cards()[:1])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+
+        def keys() -> str:
+            return "".join(drawn_lines(screen.query_one("#keys")))
+
+        assert "Show answer" in keys() and "Again" not in keys()
+        screen.revealed = True  # the bare attribute: no reveal(), no refresh_bindings() by hand
+        await pilot.pause()
+        assert "Show answer" not in keys() and "Undo" in keys()
+        screen.revealed = False
+        await pilot.pause()
+        assert "Show answer" in keys()
+        screen.finished = True
+        await pilot.pause()
+        assert "Show answer" not in keys() and "Bury" not in keys()
+
+
 async def test_undo_restores_the_card_and_its_state():
     store = make_store()
     app = build_app(store)
