@@ -47,7 +47,7 @@ def test_editor_command_splits_like_a_shell_and_never_raises_anything_else(tmp_p
 
 @pytest.fixture
 def study_store(tmp_path):
-    from ui_fixtures import NOW
+    from conftest import UI_NOW as NOW
 
     from studyllm.clock import FrozenClock
     from studyllm.store import Store

@@ -6,13 +6,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import random
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, calc_card, drawn_lines, make_store
+from conftest import basic_cards, calc_card, drawn_lines, make_store
 
 from studyllm.decks.model import ParsedCard
 from studyllm.ui.app import build_app
@@ -514,7 +510,7 @@ async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
     importlib.import_module("studyllm.decks.parser")
     deck = tmp_path / "deck.md"
     deck.write_text("# Edit me\n\nWhat is teh sum of two and two in base ten? :: 4\n", encoding="utf-8")
-    from ui_fixtures import NOW
+    from conftest import UI_NOW as NOW
 
     from studyllm.clock import FrozenClock
     from studyllm.store import Store
