@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -179,3 +182,31 @@ def drawn_lines(widget) -> list[str]:
     from textual.geometry import Region
 
     return [strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
+
+
+# ---------------------------------------------------------------------------- tmux (slow tests)
+TMUX = shutil.which("tmux")
+TMUX_SOCKET = "hardening"  # our own tmux server (tmux -L), never the default one
+
+
+def tmux_cmd(*args: str) -> str:
+    """Run a tmux command on the tests' own server; its standard output."""
+    assert TMUX is not None
+    return subprocess.run([TMUX, "-L", TMUX_SOCKET, *args], check=True, capture_output=True, text=True).stdout
+
+
+def tmux_wait(session: str, text: str, timeout: float = 40.0) -> str:
+    """The pane's text once ``text`` shows in it; fails with the screen after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = tmux_cmd("capture-pane", "-p", "-t", session)
+        if text in shown:
+            return shown
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; screen was:\n{shown}")
+
+
+def tmux_kill(session: str) -> None:
+    if TMUX is not None:
+        subprocess.run([TMUX, "-L", TMUX_SOCKET, "kill-session", "-t", session], capture_output=True)
