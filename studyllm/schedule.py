@@ -505,12 +505,12 @@ FITTED_NAME = "fsrs (fitted to your log)"
 
 
 def evaluate(
-    histories: dict[int, list[tuple[datetime, int]]], *, folds: int = 5, fitted: bool | None = None
+    histories: dict[int, list[tuple[datetime, int]]], *, folds: int = 5, fitted: bool = False
 ) -> list[Evaluation] | int:
     """The scores of SM-2 and FSRS (default parameters) on the later parts of the time-series
     split, or the number of scored answers still needed (an int) when there are too few.
 
-    With ``fitted`` (default: when the ``fsrs-fit`` extra is installed) FSRS fitted to the
+    With ``fitted`` (it needs the ``fsrs-fit`` extra, :func:`fit_available`) FSRS fitted to the
     learner's log is scored too, as srs-benchmark's time-series split does it: for each later
     part, the parameters are fitted to every answer given before that part begins, and the
     part is predicted with them (``folds`` fits)."""
@@ -524,7 +524,7 @@ def evaluate(
     for name, pairs in (("sm2", [(r[1], r[3]) for r in test]),
                         ("fsrs (default parameters)", [(r[2], r[3]) for r in test])):
         out.append(Evaluation(name, len(pairs), _log_loss(pairs), _rmse_bins(pairs)))
-    if fitted if fitted is not None else fit_available():
+    if fitted:
         fit_pairs: list[tuple[float, int]] = []
         for k in range(1, folds + 1):
             lo, hi = bounds[k], bounds[k + 1]

@@ -124,9 +124,9 @@ class CardView:
             return "suspended"
         if self.reviews == 0:
             return "new"
-        if self.repetitions < 2:
-            return "learning"
-        return "review"
+        if self.queue in (m.QUEUE_LEARNING, m.QUEUE_REVIEW):  # SM-2's first steps, or FSRS's learning phase
+            return "learning" if self.queue == m.QUEUE_LEARNING else "review"
+        return "learning" if self.repetitions < 2 else "review"
 
     @property
     def context(self) -> str:
