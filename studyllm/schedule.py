@@ -134,8 +134,9 @@ def fsrs_state_of(state: dict[str, Any], sched: FsrsScheduler) -> FsrsState:
     if raw:
         return FsrsState.from_json(json.loads(raw))
     if state["reviews"] > 0 and state["last_reviewed_at"]:
+        last = datetime.fromisoformat(state["last_reviewed_at"])
         return sched.from_sm2(state["ef_centi"] / 100, state["interval"],
-                              datetime.fromisoformat(state["last_reviewed_at"]))
+                              last.replace(tzinfo=UTC) if last.tzinfo is None else last)
     return sched.new_state()
 
 
@@ -154,6 +155,7 @@ def _apply_fsrs(
     before = Sm2State(st["repetitions"], st["ef_centi"] / 100, st["interval"])
     fs_before = fsrs_state_of(st, sched)
     at = datetime.fromisoformat(instant)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # a log row from elsewhere
     if st["reviews"] == 0:
         kind = "new"
     elif st["drill_day"] == day:
@@ -161,7 +163,7 @@ def _apply_fsrs(
     else:
         kind = "review" if grade >= 3 else "relearn"
     fs_after, due = sched.review(fs_before, grade, at, seed=seed)
-    days = max(0, (due - at.astimezone(UTC)) // timedelta(days=1))
+    days = max(0, (due - at) // timedelta(days=1))
     became_leech = False
     if grade < 3 and fs_before.phase == 2:
         st["lapses"] += 1
