@@ -124,9 +124,9 @@ class CardView:
             return "suspended"
         if self.reviews == 0:
             return "new"
-        if self.repetitions < 2:
-            return "learning"
-        return "review"
+        if self.queue in (m.QUEUE_LEARNING, m.QUEUE_REVIEW):  # SM-2's first steps, or FSRS's learning phase
+            return "learning" if self.queue == m.QUEUE_LEARNING else "review"
+        return "learning" if self.repetitions < 2 else "review"
 
     @property
     def context(self) -> str:
@@ -144,6 +144,7 @@ class AnswerResult:
     drill_again: bool  # the card comes back later today
     became_leech: bool
     log_uid: str
+    back_minutes: int | None = None  # a same-day repeat: it may come back after this many minutes
 
 
 @dataclass(frozen=True)
@@ -609,9 +610,16 @@ class Store:
                 key = (st["deck_id"], kind)
                 self._done_cache = ((day, n + 1, log_id), {**done, key: done.get(key, 0) + 1})
         self._undo_stack.append(("answer", uid, None))
+        back: int | None = None
+        if st["drill_day"] is not None:
+            if applied.fsrs_after is not None:  # an FSRS learning step: its own delay
+                due = FsrsState.from_json(json.loads(applied.fsrs_after)).due or now
+                back = max(1, round((due - now).total_seconds() / 60))
+            else:
+                back = int(self.setting("drill_delay_minutes"))
         return AnswerResult(
             card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
-            drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid,
+            drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid, back_minutes=back,
         )
 
     def preview_answer(self, card: CardView) -> dict[int, NextDue]:
