@@ -13,7 +13,7 @@ from studyllm.cli_common import open_store as _open_store
 from studyllm.textsafe import clean
 
 PROG = "studyllm"
-FORMATS = ("json", "csv", "anki-tsv", "apkg")
+FORMATS = ("json", "csv", "anki-tsv", "apkg", "colpkg")
 
 
 _Fail = CommandError
@@ -154,8 +154,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output is None:
         raise _Fail("say where to write with -o FILE (-o DIR for --format csv, -o - for standard output)")
     to_stdout = args.output == "-"
-    if to_stdout and args.format in ("csv", "apkg"):
-        target = "DIR" if args.format == "csv" else "FILE.apkg"
+    if to_stdout and args.format in ("csv", "apkg", "colpkg"):
+        target = "DIR" if args.format == "csv" else f"FILE.{args.format}"
         raise _Fail(f"--format {args.format} can't go to standard output; give -o {target}")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     store = _open_store(args, sync=not args.no_sync)  # export what the deck files say now, as `due` shows
@@ -185,6 +185,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             n = (anki.export_anki_tsv(store, tsv_out, deck_keys=args.deck) if to_stdout
                  else atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
             msg = f"{n} note(s) for Anki (File > Import; existing notes are updated by GUID)"
+        elif args.format == "colpkg":
+            if args.deck:
+                raise _Fail("--format colpkg is the whole collection; for some decks use --format apkg --deck KEY")
+            n = anki.export_colpkg(store, out)
+            msg = f"{n} note(s) in an Anki collection package (Anki replaces its collection with it on import)"
         else:
             n = anki.export_apkg(store, out, deck_keys=args.deck)
             msg = f"{n} note(s) in an Anki package"
@@ -246,12 +251,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_guard("stats", cmd_stats))
 
     p = subparsers.add_parser(
-        "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg)",
+        "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg, colpkg)",
         description=(
             "json: complete, versioned export of decks, cards, card states and the review log "
             "(see docs/export-format.md). "
             "csv: review_log.csv and card_states.csv written into the folder -o DIR. "
-            "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package."
+            "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package of the decks "
+            "(--deck) with their schedule and review log. colpkg: the whole collection as an Anki collection package."
         ),
     )
     p.add_argument("--format", "-f", choices=FORMATS, default="json", help="what to write (default json)")

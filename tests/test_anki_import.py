@@ -193,6 +193,37 @@ def test_exporting_back_keeps_the_anki_note_guids(tmp_path):
     assert first_cards <= guids and len(guids) == len(expect)
 
 
+def _ours(home: Path, today) -> dict:
+    """Each imported card as Anki should show it: GUID -> (due in days, ivl, ease, lapses, reviews, queue)."""
+    from datetime import date
+
+    import genanki
+
+    con = sqlite3.connect(home / "studyllm.db")
+    ours = {}
+    for guid, ord_, due_day, ivl, ef, lapses, reviews, suspended, buried in con.execute(
+            "SELECT a.guid, a.ord, s.due_day, s.interval, s.ef_centi, s.lapses,"
+            " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id), s.suspended, s.buried_until"
+            " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+        g = guid if ord_ == 0 else genanki.guid_for(guid, ord_)
+        queue = -1 if suspended else ("buried" if buried and buried > today.isoformat() else (2 if reviews else 0))
+        ours[g] = (None if due_day is None else (date.fromisoformat(due_day) - today).days, ivl, ef, lapses,
+                   reviews, queue)
+    con.close()
+    return ours
+
+
+def _theirs(col) -> dict:
+    theirs = {}
+    for guid, ctype, queue, due, ivl, factor, lapses, cid in col.db.all(
+            "select n.guid, c.type, c.queue, c.due, c.ivl, c.factor, c.lapses, c.id from cards c"
+            " join notes n on n.id = c.nid"):
+        revs = col.db.scalar("select count(*) from revlog where cid = ?", cid)
+        theirs[guid] = (None if ctype == 0 else due - col.sched.today, ivl if ctype else 0,
+                        factor // 10 if ctype else 250, lapses, revs, "buried" if queue in (-2, -3) else queue)
+    return theirs
+
+
 def test_a_studyllm_export_opened_in_anki_shows_the_same_cards_due_on_the_same_days(tmp_path):
     anki_collection = pytest.importorskip("anki.collection")
     from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -205,36 +236,85 @@ def test_a_studyllm_export_opened_in_anki_shows_the_same_cards_due_on_the_same_d
         import_package(store, legacy, into=tmp_path / "decks")
         out = tmp_path / "out.apkg"
         export_apkg(store, out)
-        today = store.today()
-        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
-        ours = {}
-        for guid, ord_, due_day, ivl, ef, lapses, reviews in con.execute(
-                "SELECT a.guid, a.ord, s.due_day, s.interval, s.ef_centi, s.lapses,"
-                " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id)"
-                " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
-            from datetime import date
-
-            import genanki
-
-            g = guid if ord_ == 0 else genanki.guid_for(guid, ord_)
-            ours[g] = (None if due_day is None else (date.fromisoformat(due_day) - today).days, ivl, ef, lapses,
-                       reviews)
-        con.close()
+        ours = _ours(tmp_path / "home", store.today())
     finally:
         store.close()
     col = anki_collection.Collection(str(tmp_path / "fresh.anki2"))
     try:
         col.import_anki_package(ImportAnkiPackageRequest(
             package_path=str(out), options=ImportAnkiPackageOptions(with_scheduling=True)))
-        theirs = {}
-        for guid, ctype, due, ivl, factor, lapses, cid in col.db.all(
-                "select n.guid, c.type, c.due, c.ivl, c.factor, c.lapses, c.id from cards c"
-                " join notes n on n.id = c.nid"):
-            revs = col.db.scalar("select count(*) from revlog where cid = ?", cid)
-            theirs[guid] = (None if ctype == 0 else due - col.sched.today, ivl if ctype else 0,
-                            factor // 10 if ctype else 250, lapses, revs)
+        theirs = _theirs(col)
     finally:
         col.close()
     assert set(theirs) == set(ours) and len(ours) == 5
+    assert sorted(str(q) for *_, q in ours.values()) == ["-1", "0", "2", "2", "buried"]  # suspended and buried too
     mismatches = [g for g in ours if ours[g] != theirs[g]]
     assert mismatches == [], [(ours[g], theirs[g]) for g in mismatches]
+
+
+def test_a_colpkg_export_is_opened_by_anki_as_the_whole_collection(tmp_path):
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki._backend import RustBackend
+
+    from studyllm.cli import main
+
+    legacy, _, _ = _anki_collection(tmp_path)
+    home = tmp_path / "home"
+    store = Store.open(home)
+    try:
+        import_package(store, legacy, into=tmp_path / "decks")
+        (tmp_path / "more.md").write_text("Q: only in studyllm\nA: yes\n")
+        from studyllm.store.importer import import_paths
+
+        import_paths(store, [tmp_path / "more.md"])
+        ours = _ours(home, store.today())
+    finally:
+        store.close()
+    out = tmp_path / "all.colpkg"
+    assert main(["--home", str(home), "export", "--format", "colpkg", "--no-sync", "-o", str(out)]) == 0
+    target = tmp_path / "restored" / "collection.anki2"
+    target.parent.mkdir()
+    (target.parent / "collection.media").mkdir()
+    RustBackend().import_collection_package(col_path=str(target), backup_path=str(out),
+                                            media_folder=str(target.parent / "collection.media"),
+                                            media_db=str(target.parent / "collection.media.db2"))
+    col = anki_collection.Collection(str(target))
+    try:
+        theirs = _theirs(col)
+        fronts = col.db.list("select flds from notes")
+    finally:
+        col.close()
+    assert len(theirs) == 6 and set(ours) <= set(theirs)  # the whole collection: the Anki decks and more.md
+    assert any("only in studyllm" in f for f in fronts)
+    mismatches = [g for g in ours if ours[g] != theirs[g]]
+    assert mismatches == [], [(ours[g], theirs[g]) for g in mismatches]
+
+
+@pytest.mark.parametrize("legacy", [True, False], ids=["legacy", "current"])
+def test_an_anki_colpkg_arrives_with_every_review(tmp_path, legacy, capsys):
+    anki_collection = pytest.importorskip("anki.collection")
+    from studyllm.cli import main
+
+    _, _, expect = _anki_collection(tmp_path)
+    col = anki_collection.Collection(str(tmp_path / "c.anki2"))
+    out = tmp_path / "all.colpkg"
+    col.export_collection_package(str(out), include_media=True, legacy=legacy)  # closes the collection
+    decks = tmp_path / "elsewhere"
+    assert main(["--home", str(tmp_path / "home"), "import", str(out), "--into", str(decks)]) == 0
+    text = capsys.readouterr().out
+    assert "5 card(s) matched, 12 review(s) imported" in text
+    assert (decks / "Lang" / "French.md").is_file() and (decks / "Geo.md").is_file()
+    con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+    assert con.execute("SELECT count(*) FROM review_log WHERE uid LIKE 'anki:%'").fetchone()[0] == 12
+    assert con.execute("SELECT count(*) FROM card_state WHERE suspended = 1").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM card_state WHERE buried_until IS NOT NULL").fetchone()[0] == 1
+    con.close()
+    assert sum(e["revlog"] for e in expect.values()) == 12
+
+
+def test_into_is_only_for_anki_packages(tmp_path, capsys):
+    from studyllm.cli import main
+
+    (tmp_path / "d.md").write_text("Q: a\nA: b\n")
+    assert main(["--home", str(tmp_path / "home"), "import", str(tmp_path / "d.md"), "--into", str(tmp_path)]) == 2
+    assert "--into is for Anki packages" in capsys.readouterr().err

@@ -29,7 +29,8 @@ from studyllm.store.models import AnkiCard, Card, Deck
 from studyllm.store.orm import columns, session
 from studyllm.store.service import Store
 
-__all__ = ["AnkiNote", "anki_guid", "iter_notes", "export_anki_tsv", "export_apkg", "stable_id", "MODEL_NAME"]
+__all__ = ["AnkiNote", "anki_guid", "iter_notes", "export_anki_tsv", "export_apkg", "export_colpkg", "stable_id",
+           "MODEL_NAME"]
 
 MODEL_NAME = "studyllm Basic"
 DECK_PREFIX = "studyllm"
@@ -136,6 +137,14 @@ def _field(value: str) -> str:
     if any(ch in value for ch in '\t\n\r"') or value.startswith("#"):
         return '"' + value.replace('"', '""') + '"'
     return value
+
+
+def export_colpkg(store: Store, path: Path) -> int:
+    """Write the whole collection as an Anki collection package (``.colpkg``): every live deck,
+    each card's schedule and the review log, in the legacy layout (``collection.anki2`` and a JSON
+    ``media`` map) that every Anki since 2.1 opens. Anki replaces its collection with it
+    (File > Import), so the schedule always comes along. Returns the number of notes."""
+    return export_apkg(store, path)
 
 
 def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None) -> int:
