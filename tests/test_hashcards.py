@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -210,3 +210,37 @@ def test_without_blake3_the_message_says_what_to_install(tmp_path, capsys, monke
     assert main(["--home", str(tmp_path / "home"), "import", str(root)]) == 2
     err = capsys.readouterr().err
     assert "pip install 'studyllm[hashcards]'" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_hashcards_folder_through_the_real_command(tmp_path):
+    """The installed ``studyllm`` in a subprocess: import the folder, its history and schedules
+    arrive (``due`` counts the cards hashcards has due), export it to Anki, import again."""
+    import os
+    import shutil
+    import subprocess
+
+    exe = shutil.which("studyllm") or str(Path(sys.executable).parent / "studyllm")
+    if not os.access(exe, os.X_OK):
+        pytest.skip("the studyllm command is not installed")
+    root, rows = _collection(tmp_path, days_ago=30)
+    env = {**os.environ, "STUDYLLM_HOME": str(tmp_path / "home")}
+
+    def run(*args: str) -> str:
+        done = subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    out = run("import", str(root))
+    assert "4 card(s) matched, 8 review(s) imported (0 already there), 4 schedule(s) taken over" in out
+    due_dates = [revs[-1][1] for h, revs in rows.items() if h != ORPHAN]
+    expect_due = sum(d <= date.today().isoformat() for d in due_dates)
+    decks = json.loads(run("due", "--json", "--no-sync"))["decks"]
+    (ours,) = [d for d in decks if d["title"] == "Cell biology"]
+    assert ours["review"] == expect_due == 4  # 30 days on, every last interval has run out
+    assert ours["learning"] == 2  # the two cards with one success since their last lapse
+    run("export", "--format", "apkg", "--no-sync", "-o", str(tmp_path / "cells.apkg"))
+    assert (tmp_path / "cells.apkg").stat().st_size > 0
+    again = json.loads(run("import", "--json", str(root)))["hashcards"][0]
+    assert (again["reviews_imported"], again["reviews_known"]) == (0, 8)
