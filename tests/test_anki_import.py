@@ -25,7 +25,9 @@ def _anki_collection(tmp: Path) -> tuple[Path, Path, dict]:
     did = col.decks.id("Lang::French")
     basic, rev, cloze = (col.models.by_name(n) for n in ("Basic", "Basic (and reversed card)", "Cloze"))
     n = col.new_note(basic)
-    n["Front"], n["Back"] = "<b>chat</b> <script>alert(1)</script>", "cat<br>feline <img src='x.png'>"
+    # a field of many lines: the notes after it must still be found on their own lines
+    n["Front"] = "<b>chat</b> <script>alert(1)</script>"
+    n["Back"] = "cat<br>feline<br>a<br>b<br>c<br>d<br>e<br>f<br>g <img src='x.png'>"
     col.add_note(n, DeckId(did))
     n = col.new_note(rev)
     n["Front"], n["Back"] = "chien", "dog"

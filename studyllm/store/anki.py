@@ -240,6 +240,12 @@ def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
                             " VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)",
                             (rid, anki_id, max(1, min(4, grade - 1)), ivl_after, ivl_before, ef_after * 10,
                              max(0, min(ms, MAX_DURATION_MS)), rtype))
+            # Anki unburies every card when it opens a collection whose last unburying day is
+            # before today: as a whole collection (.colpkg) the buried cards must stay buried
+            (conf_raw,) = con.execute("SELECT conf FROM col").fetchone()
+            conf = json.loads(conf_raw or "{}")
+            conf["lastUnburied"] = (date.fromisoformat(today) - day0).days
+            con.execute("UPDATE col SET conf = ?", (json.dumps(conf),))
             con.commit()
         finally:
             con.close()

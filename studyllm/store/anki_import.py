@@ -401,17 +401,18 @@ def _deck_files(colx: _Collection, root: Path, report: AnkiImportReport) -> tupl
             f0 = _to_markdown(n.fields[0] if n.fields else "", prefix, used)
             f1 = _to_markdown(n.fields[1] if len(n.fields) > 1 else "", prefix, used)
             start = len(lines) + 1
-            lines += ["START", _TYPE_LINE[kind]]
+            block = ["START", _TYPE_LINE[kind]]
             if kind == "cloze":
-                lines += [f"Text: {f0}"]
+                block += [f"Text: {f0}"]
                 if f1:
-                    lines += [f"Back Extra: {f1}"]
+                    block += [f"Back Extra: {f1}"]
             else:
-                lines += [f0, f"Back: {f1}"]
+                block += [f0, f"Back: {f1}"]
             tags = [t for t in n.tags if t]
             if tags:
-                lines.append("Tags: " + " ".join(tags))
-            lines += [f"<!--ID: {n.id}-->", "END", ""]
+                block.append("Tags: " + " ".join(tags))
+            block += [f"<!--ID: {n.id}-->", "END", ""]
+            lines += "\n".join(block).split("\n")  # one entry per line: a field may hold several
             spans.append((start, len(lines) - 1, n, kind))
         for name_ in sorted(used):
             if name_ in colx.media:
