@@ -30,13 +30,15 @@ def _anki_collection(tmp: Path) -> tuple[Path, Path, dict]:
     n["Back"] = "cat<br>feline<br>a<br>b<br>c<br>d<br>e<br>f<br>g <img src='x.png'>"
     col.add_note(n, DeckId(did))
     n = col.new_note(rev)
-    n["Front"], n["Back"] = "chien", "dog"
+    n["Front"], n["Back"] = "chien", "dog [sound:a b.mp3]"
     col.add_note(n, DeckId(did))
     n = col.new_note(cloze)
     n["Text"] = "{{c1::Paris}} is in {{c2::France}}"
     col.add_note(n, DeckId(col.decks.id("Geo")))
     (tmp / "x.png").write_bytes(b"\x89PNG not really")
     col.media.add_file(str(tmp / "x.png"))
+    (tmp / "a b.mp3").write_bytes(b"ID3 not really")
+    col.media.add_file(str(tmp / "a b.mp3"))
     ids = col.db.list("select id from cards order by id")
     today = col.sched.today
     for k, cid in enumerate(ids[:4]):
@@ -81,6 +83,7 @@ def test_an_anki_export_arrives_with_every_review_and_state(tmp_path, layout):
         assert (decks / "Lang" / "media" / "x.png").read_bytes() == b"\x89PNG not really"
         text = (decks / "Lang" / "French.md").read_text()
         assert "<script>" not in text and "alert(1)" in text and "](media/x.png)" in text
+        assert "[a b.mp3](media/a%20b.mp3)" in text and (decks / "Lang" / "media" / "a b.mp3").is_file()
         today = store.today()
         con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
         rows = con.execute(
@@ -246,8 +249,13 @@ def test_a_studyllm_export_opened_in_anki_shows_the_same_cards_due_on_the_same_d
         col.import_anki_package(ImportAnkiPackageRequest(
             package_path=str(out), options=ImportAnkiPackageOptions(with_scheduling=True)))
         theirs = _theirs(col)
+        fields = " ".join(col.db.list("select flds from notes"))
+        media = {p.name: p.read_bytes() for p in Path(col.media.dir()).iterdir() if p.is_file()}
     finally:
         col.close()
+    # the media come back: the image by its Anki name, the sound as [sound:...]
+    assert '<img src="x.png"' in fields and "[sound:a b.mp3]" in fields
+    assert media == {"x.png": b"\x89PNG not really", "a b.mp3": b"ID3 not really"}
     assert set(theirs) == set(ours) and len(ours) == 5
     assert sorted(str(q) for *_, q in ours.values()) == ["-1", "0", "2", "2", "buried"]  # suspended and buried too
     mismatches = [g for g in ours if ours[g] != theirs[g]]
@@ -320,3 +328,33 @@ def test_into_is_only_for_anki_packages(tmp_path, capsys):
     (tmp_path / "d.md").write_text("Q: a\nA: b\n")
     assert main(["--home", str(tmp_path / "home"), "import", str(tmp_path / "d.md"), "--into", str(tmp_path)]) == 2
     assert "--into is for Anki packages" in capsys.readouterr().err
+
+
+def test_an_apkg_carries_only_media_inside_the_deck_folder(tmp_path):
+    pytest.importorskip("genanki")
+    from studyllm.store.anki import export_apkg
+    from studyllm.store.importer import import_paths
+
+    (tmp_path / "secret.png").write_bytes(b"not for export")
+    deck = tmp_path / "decks" / "d.md"
+    (deck.parent / "img").mkdir(parents=True)
+    (deck.parent / "img" / "cell.png").write_bytes(b"cell")
+    deck.write_text("Q: which?\nA: ![](img/cell.png) ![](../secret.png) ![](https://example.com/x.png)"
+                    " [song.mp3](img/missing.mp3)\n")
+    store = Store.open(tmp_path / "home")
+    try:
+        import_paths(store, [deck])
+        export_apkg(store, tmp_path / "out.apkg")
+    finally:
+        store.close()
+    with zipfile.ZipFile(tmp_path / "out.apkg") as z:
+        media = json.loads(z.read("media"))
+        assert sorted(media.values()) == ["cell.png"] and z.read(next(iter(media))) == b"cell"
+        con_bytes = z.read("collection.anki2")
+    db = tmp_path / "c.anki2"
+    db.write_bytes(con_bytes)
+    con = sqlite3.connect(db)
+    (flds,) = con.execute("SELECT flds FROM notes").fetchone()
+    con.close()
+    assert '<img src="cell.png"' in flds and '<img src="../secret.png"' in flds  # left as it was, not carried
+    assert "https://example.com/x.png" in flds and "missing.mp3" in flds and "[sound:" not in flds

@@ -73,13 +73,54 @@ class AnkiNote:
     back: str  # HTML
     tags: tuple[str, ...]
     uid: str = ""  # the studyllm card
+    source: str = ""  # the deck file (its folder is where the card's media are looked up)
 
 
-def _renderer() -> Callable[[str], str]:
+MediaNamer = Callable[[str, str], "str | None"]  # (deck file, link) -> Anki media name, or None
+
+
+def _renderer(media: MediaNamer | None = None) -> Callable[[str, str], str]:
+    """Markdown -> HTML (raw HTML escaped). With ``media``, an image linking a media file gets
+    its Anki media name as ``src`` and a link to a sound file becomes Anki's ``[sound:name]``
+    (changed in markdown-it's token stream, before rendering)."""
+    from urllib.parse import unquote
+
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return lambda text: md.render(text or "").strip()
+
+    def render(text: str, source: str) -> str:
+        if media is None:
+            return md.render(text or "").strip()
+        tokens = md.parse(text or "")
+        for block in tokens:
+            if not block.children:
+                continue
+            out = []
+            kids = block.children
+            k = 0
+            while k < len(kids):
+                t = kids[k]
+                if t.type == "image":
+                    name = media(source, unquote(str(t.attrGet("src") or "")))
+                    if name is not None:
+                        t.attrSet("src", name)
+                elif t.type == "link_open" and Path(unquote(str(t.attrGet("href") or ""))).suffix.lower() in _SOUND_EXT:
+                    close = next((j for j in range(k + 1, len(kids)) if kids[j].type == "link_close"), None)
+                    name = media(source, unquote(str(t.attrGet("href") or ""))) if close is not None else None
+                    if name is not None and close is not None:
+                        sound = kids[k + 1] if close == k + 2 and kids[k + 1].type == "text" else None
+                        if sound is not None:
+                            sound.content = f"[sound:{name}]"
+                            out.append(sound)
+                            k = close + 1
+                            continue
+                out.append(t)
+                k += 1
+            block.children = out
+        return str(md.renderer.render(tokens, md.options, {})).strip()
+
+    return render
 
 
 def _tag(t: str) -> str:
@@ -94,12 +135,12 @@ def _front_markdown(kind: str, front: str, extra: dict[str, Any]) -> str:
     return front
 
 
-def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[AnkiNote]:
-    """Live (not archived) cards of live decks, in deck then card order."""
-    render = _renderer()
+def iter_notes(store: Store, deck_keys: list[str] | None = None, media: MediaNamer | None = None) -> Iterator[AnkiNote]:
+    """Live (not archived) cards of live decks, in deck then card order (``media``: see :func:`_renderer`)."""
+    render = _renderer(media)
     query = (
         columns(Card.uid, Card.kind, Card.front, Card.back, Card.extra, Card.tags, Deck.key, Deck.title, Deck.tags,
-                AnkiCard.guid, AnkiCard.ord)
+                AnkiCard.guid, AnkiCard.ord, Deck.source_path)
         .join(Deck, col(Deck.id) == col(Card.deck_id))
         .outerjoin(AnkiCard, col(AnkiCard.card_id) == col(Card.id))
         .where(col(Card.archived) == False, col(Deck.archived) == False)  # noqa: E712 (SQL expressions)
@@ -109,14 +150,15 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         query = query.where(col(Deck.key).in_(deck_keys))
     with session(store.database) as s:
         rows = s.exec(query).all()
-    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags, guid, ordinal in rows:
+    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags, guid, ordinal, source in rows:
         extra = json.loads(extra_raw or "{}")
         raw_tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
         tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in raw_tags) if t))
         yield AnkiNote(
             guid=anki_guid(uid, extra, (guid, ordinal or 0) if guid else None), deck_key=key,
             deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
-            front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags, uid=uid,
+            front=render(_front_markdown(kind, front, extra), source or ""), back=render(back, source or ""),
+            tags=tags, uid=uid, source=source or "",
         )
 
 
@@ -147,6 +189,48 @@ def export_colpkg(store: Store, path: Path) -> int:
     return export_apkg(store, path)
 
 
+_SOUND_EXT = frozenset(".mp3 .ogg .oga .opus .wav .flac .m4a .aac .webm .mp4 .mkv .mov .3gp .spx".split())
+
+
+class _Media:
+    """The media files a package carries: images and sound files that the cards link to with a
+    relative path inside their deck file's folder (as an import writes them, ``media/x.png``).
+    Each gets a flat Anki media name (its file name; a second file of that name gets a prefix)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.names: dict[Path, str] = {}
+        self.taken: set[str] = set()
+
+    def __call__(self, source: str, ref: str) -> str | None:
+        """The media name of the file ``ref`` (a link of a card of the deck file ``source``)."""
+        from urllib.parse import unquote, urlsplit
+
+        if not source or urlsplit(ref).scheme or ref.startswith(("/", "\\", "#")):
+            return None
+        base = Path(source).parent.resolve()
+        try:
+            target = (base / unquote(ref)).resolve()
+        except (OSError, ValueError):
+            return None
+        if not target.is_relative_to(base) or not target.is_file():
+            return None  # outside the deck's folder, or missing: left as it is
+        if target not in self.names:
+            name = target.name
+            if name in self.taken:
+                name = f"{hashlib.sha256(str(target).encode()).hexdigest()[:8]}-{name}"
+            self.taken.add(name)
+            self.names[target] = name
+            import shutil
+
+            shutil.copyfile(target, self.folder / name)
+        return self.names[target]
+
+    @property
+    def files(self) -> list[str]:
+        return [str(self.folder / n) for n in self.names.values()]
+
+
 def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None) -> int:
     """Write an Anki package (one Anki deck per studyllm deck). Returns the number of notes."""
     import warnings
@@ -167,10 +251,13 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
     decks: dict[str, Any] = {}
     uids: dict[str, str] = {}
     n = 0
-    with warnings.catch_warnings():
+    import tempfile
+
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="studyllm-media-") as media_dir:
         # card text is rendered with raw HTML escaped; genanki's tag check only adds noise
         warnings.filterwarnings("ignore", module="genanki")
-        for note in iter_notes(store, deck_keys):
+        media = _Media(Path(media_dir))
+        for note in iter_notes(store, deck_keys, media):
             deck = decks.get(note.deck_key)
             if deck is None:
                 deck = decks[note.deck_key] = genanki.Deck(stable_id("studyllm", "deck", note.deck_key), note.deck_name)
@@ -181,7 +268,8 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
         if not decks:
             decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)
         with atomic_path(path) as tmp:  # a failed write leaves the previous package whole
-            genanki.Package(list(decks.values())).write_to_file(str(tmp), timestamp=store.clock.now().timestamp())
+            genanki.Package(list(decks.values()), media_files=media.files).write_to_file(
+                str(tmp), timestamp=store.clock.now().timestamp())
             _write_schedule(store, tmp, uids)
     return n
 

@@ -316,6 +316,8 @@ def _read_collection(con: sqlite3.Connection, path: Path, layout: str, media: di
 
 
 def _to_markdown(html: str, media_prefix: str, used: set[str]) -> str:
+    from urllib.parse import quote
+
     from markdownify import MarkdownConverter
 
     class _Converter(MarkdownConverter):
@@ -323,7 +325,7 @@ def _to_markdown(html: str, media_prefix: str, used: set[str]) -> str:
             src = str(el.attrs.get("src", ""))
             if _SAFE_MEDIA.match(src) and not src.startswith("."):
                 used.add(src)
-                el.attrs["src"] = media_prefix + src
+                el.attrs["src"] = media_prefix + quote(src)  # a name with spaces stays one link
             # markdownify makes its convert_* methods at run time: mypy cannot see them
             return str(super().convert_img(el, text, *args, **kwargs))  # type: ignore[misc]
 
@@ -331,7 +333,8 @@ def _to_markdown(html: str, media_prefix: str, used: set[str]) -> str:
         name = mt.group(1)
         if _SAFE_MEDIA.match(name) and not name.startswith("."):
             used.add(name)
-            return f"[{name}]({media_prefix}{name})"
+            label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+            return f"[{label}]({media_prefix}{quote(name)})"
         return name
 
     text = _Converter(heading_style="ATX", strip=["script", "style"]).convert(html or "")
