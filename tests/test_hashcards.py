@@ -244,3 +244,13 @@ def test_a_hashcards_folder_through_the_real_command(tmp_path):
     assert (tmp_path / "cells.apkg").stat().st_size > 0
     again = json.loads(run("import", "--json", str(root)))["hashcards"][0]
     assert (again["reviews_imported"], again["reviews_known"]) == (0, 8)
+
+
+def test_a_dry_run_says_what_hashcards_db_holds_and_changes_nothing(tmp_path, capsys):
+    root, _ = _collection(tmp_path)
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "import", "--dry-run", str(root)]) == 0
+    assert "hashcards.db holds 9 review(s) of 5 card(s)" in capsys.readouterr().out
+    con = _db(home)
+    assert con.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
+    con.close()
