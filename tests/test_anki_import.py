@@ -358,3 +358,65 @@ def test_an_apkg_carries_only_media_inside_the_deck_folder(tmp_path):
     con.close()
     assert '<img src="cell.png"' in flds and '<img src="../secret.png"' in flds  # left as it was, not carried
     assert "https://example.com/x.png" in flds and "missing.mp3" in flds and "[sound:" not in flds
+
+
+def _fsrs_collection(tmp: Path) -> tuple[Path, dict]:
+    """A collection with FSRS on, its cards answered through Anki's scheduler."""
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki.cards import Card
+    from anki.decks import DeckId
+    from anki.scheduler.v3 import CardAnswer
+
+    col = anki_collection.Collection(str(tmp / "f.anki2"))
+    col.set_config("fsrs", True)
+    did = col.decks.id("Memory")
+    basic = col.models.by_name("Basic")
+    for i in range(4):
+        n = col.new_note(basic)
+        n["Front"], n["Back"] = f"q{i}", f"a{i}"
+        col.add_note(n, DeckId(did))
+    col.decks.select(DeckId(did))
+    ratings = [CardAnswer.GOOD, CardAnswer.EASY, CardAnswer.GOOD, CardAnswer.AGAIN, CardAnswer.GOOD, CardAnswer.GOOD]
+    for k in range(30):
+        queued = col.sched.get_queued_cards()
+        if not queued.cards:
+            break
+        qc = queued.cards[0]
+        card = Card(col, backend_card=qc.card)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=qc.states, rating=ratings[k % len(ratings)]))
+    out = tmp / "fsrs.apkg"
+    col.export_anki_package(out_path=str(out), options=anki_collection.ExportAnkiPackageOptions(
+        with_scheduling=True, with_media=False, legacy=False), limit=None)
+    expect = {}
+    for cid, guid, ctype, due, ivl, data in col.db.all(
+            "select c.id, n.guid, c.type, c.due, c.ivl, c.data from cards c join notes n on n.id = c.nid"):
+        memory = json.loads(data)
+        expect[guid] = {"type": ctype, "due_in": due - col.sched.today if ctype == 2 else None, "ivl": ivl,
+                        "s": memory.get("s"), "d": memory.get("d"),
+                        "revlog": col.db.scalar("select count() from revlog where cid = ?", cid)}
+    col.close()
+    return out, expect
+
+
+def test_an_fsrs_collection_arrives_with_its_schedule(tmp_path):
+    package, expect = _fsrs_collection(tmp_path)
+    assert all(e["s"] for e in expect.values())  # Anki kept a memory state for every answered card
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_package(store, package, into=tmp_path / "decks")
+        today = store.today()
+    finally:
+        store.close()
+    assert report.cards_matched == 4 and report.reviews_imported == sum(e["revlog"] for e in expect.values())
+    con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+    from datetime import date
+
+    for guid, due_day, ivl in con.execute(
+            "SELECT a.guid, s.due_day, s.interval FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+        e = expect[guid]
+        if e["type"] == 2:
+            assert ((date.fromisoformat(due_day) - today).days, ivl) == (e["due_in"], e["ivl"])
+    # a revlog's factor is FSRS's difficulty there, not an ease: no ease of 130 comes from it
+    assert {ef for (ef,) in con.execute("SELECT ef_after FROM review_log")} == {250}
+    con.close()

@@ -191,6 +191,17 @@ class _ACard:
     lapses: int
     odue: int
     odid: int
+    data: str = ""  # JSON; under FSRS its memory state: {"s": stability, "d": difficulty, "lrt": ...}
+
+    @property
+    def memory(self) -> tuple[float, float] | None:
+        """Anki's FSRS memory state (stability, difficulty), when the card has one."""
+        try:
+            d = json.loads(self.data) if self.data and self.data.startswith("{") else {}
+            s, dif = float(d["s"]), float(d["d"])
+        except (ValueError, TypeError, KeyError):
+            return None
+        return (s, dif) if s > 0 and 1 <= dif <= 10 else None
 
 
 @dataclass
@@ -304,7 +315,7 @@ def _read_collection(con: sqlite3.Connection, path: Path, layout: str, media: di
     notes = [_Note(nid, guid, mid, flds.split("\x1f"), tags.split())
              for nid, guid, mid, flds, tags in con.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id")]
     cards = [_ACard(*row) for row in con.execute(
-        "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odue, odid FROM cards"
+        "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odue, odid, data FROM cards"
         " ORDER BY nid, ord")]
     revlog: dict[int, list[tuple[int, int, int, int, int, int, int]]] = {}
     for row in con.execute("SELECT cid, id, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id"):
@@ -515,7 +526,8 @@ def _card_history(conn: Any, store: Store, card_id: int, card_uid: str, guid: st
                   revs: list[tuple[int, int, int, int, int, int, int]], day0: date, today: date, zone: Any,
                   rollover: int, report: AnkiImportReport) -> None:
     known = {r[0] for r in conn.execute("SELECT reviewed_at FROM review_log WHERE card_id = ?", (card_id,))}
-    reps, ef = 0, 250
+    memory = ac.memory
+    reps, ef = 0, (max(130, ac.factor // 10) if memory and ac.factor else 250)
     last_anki = ""
     for rid, ease, ivl, last_ivl, factor, time_ms, rtype in revs:
         if ease == 0:  # a manual reschedule, not an answer
@@ -525,7 +537,8 @@ def _card_history(conn: Any, store: Store, card_id: int, card_uid: str, guid: st
         at = instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         last_anki = max(last_anki, at)
         day = study_day(instant, zone, rollover).isoformat()
-        ef_after = max(130, factor // 10) if factor else ef
+        # under FSRS a revlog's factor is the difficulty (x100), not an ease: the card's ease stands
+        ef_after = ef if memory else (max(130, factor // 10) if factor else ef)
         reps_after = reps + 1 if grade >= 3 else 0
         kind = "new" if rtype == 0 and reps == 0 else ("relearn" if rtype == 2 or grade < 3 else "review")
         if at in known:
