@@ -121,6 +121,32 @@ def test_the_hashes_are_hashcards_own():
         parse_hashcards("Q: a\nQ: b\n")
 
 
+# hashcards' own parser tests (src/parser.rs, assert_cloze): input, text without brackets, deletions
+CLOZE_VECTORS = [
+    ("C: Foo [bar] baz.", "Foo bar baz.", [(4, 6)]),
+    ("C: Foo [bar] baz [quux].", "Foo bar baz quux.", [(4, 6), (12, 15)]),
+    ("C: Foo [bar] ![](image.jpg) [quux].", "Foo bar ![](image.jpg) quux.", [(4, 6), (23, 26)]),
+    ("C: Key: [`\\[`]", "Key: `[`", [(5, 7)]),
+    ("C: \\[markdown\\] [`\\[cloze\\]`]", "[markdown] `[cloze]`", [(11, 19)]),
+    ("C: [foo]\n[bar]\nbaz.", "foo\nbar\nbaz.", [(0, 2), (4, 6)]),
+    ("C:\nBuild something people want in Lisp.\n\n\u2014 [Paul Graham], [_Hackers and Painters_]\n\n",
+     "Build something people want in Lisp.\n\n\u2014 Paul Graham, _Hackers and Painters_", [(42, 52), (55, 76)]),
+    ("C: The notation [$n!$] means 'n factorial'.", "The notation $n!$ means 'n factorial'.", [(13, 16)]),
+    ("C: [foo]\n---\nC: [bar]", None, None),
+]
+
+
+@pytest.mark.parametrize(("deck", "text", "deletions"), CLOZE_VECTORS)
+def test_cloze_hashes_match_hashcards_own_parser_tests(deck, text, deletions):
+    from studyllm.store.hashcards import parse_hashcards
+
+    got = [c.hash for c in parse_hashcards(deck)]
+    if text is None:  # two blocks split by a separator: "foo" and "bar", each (0, 2)
+        assert got == [_cloze("foo", 0, 2), _cloze("bar", 0, 2)]
+    else:
+        assert got == [_cloze(text, a, b) for a, b in deletions]
+
+
 def test_a_hashcards_folder_arrives_with_its_history(tmp_path, capsys):
     root, rows = _collection(tmp_path)
     home = tmp_path / "home"
