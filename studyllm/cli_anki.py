@@ -42,7 +42,8 @@ def import_packages(store: Store, paths: list[Path], args: argparse.Namespace) -
                 echo("Dry run: nothing was changed.")
                 continue
             echo(f"  {r.cards_matched} card(s) matched, {r.reviews_imported} review(s) imported "
-                 f"({r.reviews_known} already there), {r.states_taken} schedule(s) taken over")
+                 f"({r.reviews_known} already there), {r.states_taken} schedule(s) taken over"
+                 + (f", {r.fsrs_states} with their FSRS memory state" if r.fsrs_states else ""))
     finally:
         store.close()
     if args.json:

@@ -420,3 +420,61 @@ def test_an_fsrs_collection_arrives_with_its_schedule(tmp_path):
     # a revlog's factor is FSRS's difficulty there, not an ease: no ease of 130 comes from it
     assert {ef for (ef,) in con.execute("SELECT ef_after FROM review_log")} == {250}
     con.close()
+
+
+def test_in_fsrs_mode_anki_memory_states_come_along_both_ways(tmp_path):
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    from studyllm.store.anki import export_apkg
+
+    package, expect = _fsrs_collection(tmp_path)
+    store = Store.open(tmp_path / "home")
+    try:
+        store.set_setting("scheduler", "fsrs")
+        report = import_package(store, package, into=tmp_path / "decks")
+        assert report.fsrs_states == sum(1 for e in expect.values() if e["s"]) == 4
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        rows = con.execute("SELECT a.guid, s.card_id, s.fsrs_state, s.sm2_saved, s.queue, s.due_day FROM anki_card a"
+                           " JOIN card_state s ON s.card_id = a.card_id").fetchall()
+        last_after = {cid: after for cid, after in con.execute(
+            "SELECT card_id, fsrs_after FROM review_log r WHERE id = (SELECT max(id) FROM review_log q"
+            " WHERE q.card_id = r.card_id)")}
+        con.close()
+        for guid, card_id, raw, saved, queue, due_day in rows:
+            fs, e = json.loads(raw), expect[guid]
+            assert (fs["stability"], fs["difficulty"]) == (e["s"], e["d"])
+            assert fs["phase"] == {1: 1, 3: 3}.get(e["type"], 2) and saved is not None
+            assert last_after[card_id] == raw  # the log's last answer carries it
+            if e["type"] == 2:
+                assert queue == 2 and fs["due"].startswith(due_day)
+        # FSRS answers a card from that state (answered early here: its stability barely grows)
+        guid, card_id, raw, *_ = rows[0]
+        store.answer(card_id, 4)
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        (after,) = con.execute("SELECT fsrs_state FROM card_state WHERE card_id = ?", (card_id,)).fetchone()
+        con.close()
+        assert json.loads(after)["last_review"] != json.loads(raw)["last_review"]
+        assert json.loads(after)["stability"] >= json.loads(raw)["stability"]
+        out = tmp_path / "back.apkg"
+        export_apkg(store, out)
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        ours = {g: json.loads(raw) for g, raw in con.execute(
+            "SELECT a.guid, s.fsrs_state FROM anki_card a JOIN card_state s ON s.card_id = a.card_id")}
+        con.close()
+    finally:
+        store.close()
+    col = anki_collection.Collection(str(tmp_path / "fresh.anki2"))
+    try:
+        col.set_config("fsrs", True)
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(out), options=ImportAnkiPackageOptions(with_scheduling=True)))
+        theirs = {g: col.get_card(cid).memory_state for g, cid in col.db.all(
+            "select n.guid, c.id from cards c join notes n on n.id = c.nid")}
+    finally:
+        col.close()
+    assert set(theirs) == set(ours)
+    for g, fs in ours.items():
+        m = theirs[g]
+        assert m is not None
+        assert abs(m.stability - fs["stability"]) < 1e-3 and abs(m.difficulty - fs["difficulty"]) < 1e-2

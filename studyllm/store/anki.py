@@ -274,6 +274,24 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
     return n
 
 
+def _memory_data(fsrs_state: str | None, retention: float) -> str:
+    """A card's ``cards.data`` for Anki: under FSRS its memory state, as Anki's FSRS keeps it
+    (``s`` stability, ``d`` difficulty, ``dr`` desired retention, ``lrt`` last review, seconds)."""
+    if not fsrs_state:
+        return ""
+    try:
+        fs = json.loads(fsrs_state)
+        s, d = float(fs["stability"]), float(fs["difficulty"])
+    except (ValueError, TypeError, KeyError):
+        return ""
+    from datetime import datetime
+
+    out: dict[str, Any] = {"s": round(s, 4), "d": round(d, 3), "dr": retention}
+    if fs.get("last_review"):
+        out["lrt"] = int(datetime.fromisoformat(fs["last_review"]).timestamp())
+    return json.dumps(out, separators=(",", ":"))
+
+
 def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
     """Put each card's state and review log into the package genanki wrote (its notes are
     found by GUID; ``uids`` maps GUID -> studyllm card uid)."""
@@ -289,6 +307,7 @@ def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
         members = {name: z.read(name) for name in z.namelist()}
     zone, rollover = store.clock.zone(), store.setting("rollover_hour")
     today = store.today().isoformat()
+    retention = float(store.setting("desired_retention"))
     with tempfile.TemporaryDirectory(prefix="studyllm-apkg-") as folder:
         db = Path(folder) / "collection.anki2"
         db.write_bytes(members["collection.anki2"])
@@ -305,16 +324,17 @@ def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
                         continue
                     row = ours.execute(
                         "SELECT s.card_id, s.reviews, s.interval, s.ef_centi, s.due_day, s.lapses, s.suspended,"
-                        " s.buried_until FROM card_state s JOIN card c ON c.id = s.card_id WHERE c.uid = ?",
-                        (uid,)).fetchone()
+                        " s.buried_until, s.fsrs_state FROM card_state s JOIN card c ON c.id = s.card_id"
+                        " WHERE c.uid = ?", (uid,)).fetchone()
                     if row is None or not row[1]:
                         continue
-                    card_id, reviews, interval, ef, due_day, lapses, suspended, buried = row
+                    card_id, reviews, interval, ef, due_day, lapses, suspended, buried, fsrs_state = row
                     due = (date.fromisoformat(due_day) - day0).days if due_day else 0
                     queue = -1 if suspended else (-3 if buried and buried > today else 2)
                     con.execute("UPDATE cards SET type = 2, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?,"
-                                " lapses = ? WHERE id = ?",
-                                (queue, due, max(1, interval), ef * 10, reviews, lapses, anki_id))
+                                " lapses = ?, data = ? WHERE id = ?",
+                                (queue, due, max(1, interval), ef * 10, reviews, lapses,
+                                 _memory_data(fsrs_state, retention), anki_id))
                     for at, grade, ms, kind, ivl_before, ef_after, ivl_after in ours.execute(
                             "SELECT reviewed_at, grade, duration_ms, kind, interval_before, ef_after, interval_after"
                             " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id", (card_id,)):

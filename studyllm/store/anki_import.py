@@ -65,6 +65,7 @@ class AnkiImportReport:
     reviews_imported: int = 0
     reviews_known: int = 0  # already in the store (a re-import, or exported from here)
     states_taken: int = 0
+    fsrs_states: int = 0  # FSRS memory states taken over (the scheduler setting is FSRS)
     files: list[str] = field(default_factory=list)
     media: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -76,7 +77,8 @@ class AnkiImportReport:
         return {
             "package": self.path, "layout": self.layout, "notes": self.notes, "cards": self.cards,
             "cards_matched": self.cards_matched, "reviews_imported": self.reviews_imported,
-            "reviews_known": self.reviews_known, "states_taken": self.states_taken, "files": self.files,
+            "reviews_known": self.reviews_known, "states_taken": self.states_taken,
+            "fsrs_states": self.fsrs_states, "files": self.files,
             "media": self.media, "warnings": self.warnings,
             "decks": report_dict(self.deck_report) if self.deck_report is not None else None,
         }
@@ -194,14 +196,16 @@ class _ACard:
     data: str = ""  # JSON; under FSRS its memory state: {"s": stability, "d": difficulty, "lrt": ...}
 
     @property
-    def memory(self) -> tuple[float, float] | None:
-        """Anki's FSRS memory state (stability, difficulty), when the card has one."""
+    def memory(self) -> tuple[float, float, int | None] | None:
+        """Anki's FSRS memory state (stability, difficulty, last review time in seconds or None),
+        when the card has one."""
         try:
             d = json.loads(self.data) if self.data and self.data.startswith("{") else {}
             s, dif = float(d["s"]), float(d["d"])
-        except (ValueError, TypeError, KeyError):
+            lrt = int(d["lrt"]) if isinstance(d.get("lrt"), int | float) and d["lrt"] > 0 else None
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
-        return (s, dif) if s > 0 and 1 <= dif <= 10 else None
+        return (s, dif, lrt) if s > 0 and 1 <= dif <= 10 else None
 
 
 @dataclass
@@ -579,9 +583,25 @@ def _card_history(conn: Any, store: Store, card_id: int, card_uid: str, guid: st
     buried = (today + timedelta(days=1)).isoformat() if ac.queue in (-2, -3) else None
     queue = m.QUEUE_SUSPENDED if suspended else (
         m.QUEUE_NEW if reviews == 0 else (m.QUEUE_LEARNING if repetitions < 2 else m.QUEUE_REVIEW))
+    if queue == m.QUEUE_LEARNING and store.setting("scheduler") == "fsrs":
+        queue = m.QUEUE_REVIEW  # as FSRS mode queues a reviewed card with no FSRS state (schedule.fsrs_queue)
     conn.execute(
         "UPDATE card_state SET queue = ?, repetitions = ?, ef_centi = ?, interval = ?, due_day = ?, reviews = ?,"
         " lapses = ?, last_reviewed_at = ?, buried_until = ?, suspended = ? WHERE card_id = ?",
         (queue, repetitions, max(130, ac.factor // 10) if ac.factor else 250, interval, due_day, reviews,
          ac.lapses, last_anki or None, buried, int(suspended), card_id))
     report.states_taken += 1
+    if memory is None or reviews == 0 or due_day is None or not last_anki:
+        return
+    # FSRS mode: the memory state Anki's FSRS keeps (studyllm.store.migrated.take_fsrs_memory)
+    from studyllm.store.migrated import day_start, take_fsrs_memory
+
+    stability, difficulty, lrt = memory
+    if ac.queue in (1, 4) or (ac.type in (1, 3) and due_num > 1_000_000_000):
+        due_at = datetime.fromtimestamp(due_num, UTC)
+    else:
+        due_at = day_start(date.fromisoformat(due_day), store)
+    last = datetime.fromtimestamp(lrt, UTC) if lrt else datetime.fromisoformat(last_anki.replace("Z", "+00:00"))
+    if take_fsrs_memory(conn, store, card_id, phase={1: 1, 3: 3}.get(ac.type, 2), stability=stability,
+                        difficulty=difficulty, due=due_at, last_review=last):
+        report.fsrs_states += 1
