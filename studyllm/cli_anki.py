@@ -89,7 +89,8 @@ def echo_hashcards(taken: list[dict[str, Any]], args: argparse.Namespace) -> Non
         else:
             echo(f"{root}: hashcards history: {r['cards_matched']} card(s) matched, {r['reviews_imported']} "
                  f"review(s) imported ({r['reviews_known']} already there), {r['states_taken']} schedule(s) "
-                 "taken over" + (f"; {r['not_found']} reviewed card(s) of hashcards.db are in no deck file"
+                 "taken over" + (f", {r['fsrs_states']} with their FSRS state" if r["fsrs_states"] else "")
+                 + (f"; {r['not_found']} reviewed card(s) of hashcards.db are in no deck file"
                                  if r["not_found"] else ""))
         for w in r["warnings"]:
             echo(f"  warning: {shown(str(w))}")

@@ -94,8 +94,8 @@ def _collection(tmp: Path, days_ago: int = 20) -> tuple[Path, dict[str, list[tup
             stamp = at.strftime("%Y-%m-%dT%H:%M:%S.") + "250"
             due = (at.date() + timedelta(days=ivl)).isoformat()
             con.execute("insert into reviews (session_id, card_hash, reviewed_at, grade, stability, difficulty,"
-                        " interval_raw, interval_days, due_date) values (1, ?, ?, ?, 3.1, 5.2, ?, ?, ?)",
-                        (h, stamp, grade, float(ivl), ivl, due))
+                        " interval_raw, interval_days, due_date) values (1, ?, ?, ?, ?, 5.2, ?, ?, ?)",
+                        (h, stamp, grade, ivl + 0.5, float(ivl), ivl, due))
             rows.setdefault(h, []).append((grade, due, ivl))
     con.commit()
     con.close()
@@ -280,3 +280,29 @@ def test_a_dry_run_says_what_hashcards_db_holds_and_changes_nothing(tmp_path, ca
     con = _db(home)
     assert con.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
     con.close()
+
+
+def test_in_fsrs_mode_hashcards_own_fsrs_state_comes_along(tmp_path, capsys):
+    from studyllm.store import Store
+
+    root, rows = _collection(tmp_path)
+    home = tmp_path / "home"
+    store = Store.open(home)
+    store.set_setting("scheduler", "fsrs")
+    store.close()
+    assert main(["--home", str(home), "import", str(root)]) == 0
+    assert "4 schedule(s) taken over, 4 with their FSRS state" in capsys.readouterr().out
+    con = _db(home)
+    got = {front.split("\n")[0]: (json.loads(raw), queue, due) for front, raw, queue, due in con.execute(
+        "SELECT c.front, s.fsrs_state, s.queue, s.due_day FROM card c JOIN card_state s ON s.card_id = c.id"
+        " WHERE s.reviews > 0")}
+    con.close()
+    fs, queue, due = got["What does the ribosome"]
+    assert (fs["stability"], fs["difficulty"], fs["phase"], queue) == (9.5, 5.2, 2, 2)  # the last review's
+    from studyllm.clock import study_day
+
+    store = Store.open(home)
+    zone, rollover = store.clock.zone(), store.setting("rollover_hour")
+    store.close()
+    assert study_day(datetime.fromisoformat(fs["due"]), zone, rollover).isoformat() == due == rows[RIBOSOME][-1][1]
+    assert all(q == 2 for _, q, _ in got.values())

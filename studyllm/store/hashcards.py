@@ -17,7 +17,8 @@ the same file (the ``d1``, ``d2``... cards of a cloze block in order), so only c
 hashcards would hash the same get a history. Each review becomes an answer (Forgot/Hard/Good/Easy
 -> grades 2/3/4/5) with uid ``hashcards:<hash>:<review id>``, so importing again adds nothing; the
 card's state (interval, due date) is the last review's, unless the card was answered in studyllm
-after it. hashcards' FSRS stability and difficulty are not kept (studyllm schedules with SM-2).
+after it. With the ``scheduler`` setting on FSRS the card also takes hashcards' FSRS stability and
+difficulty after its last review as its FSRS state (:func:`studyllm.store.migrated.take_fsrs_memory`).
 
 :func:`read_collection` reads and checks everything before anything is written (a missing
 ``blake3``, a database that is not hashcards' is a :class:`HashcardsError`); :func:`take_history`
@@ -264,6 +265,8 @@ class _Review:
     grade: int
     interval_days: int
     due_date: str
+    stability: float | None = None  # hashcards' FSRS state after the review
+    difficulty: float | None = None
 
 
 @dataclass
@@ -287,6 +290,7 @@ class HashcardsReport:
     reviews_imported: int = 0
     reviews_known: int = 0
     states_taken: int = 0
+    fsrs_states: int = 0  # hashcards' FSRS stability and difficulty taken over (the scheduler setting is FSRS)
     not_found: int = 0  # cards with reviews in hashcards.db that no deck file holds (any more)
     warnings: list[str] = field(default_factory=list)
 
@@ -312,8 +316,9 @@ def read_collection(root: Path) -> HashcardsCollection:
             raise HashcardsError(f"{db}: not a hashcards database (no 'reviews' table with "
                                  f"{', '.join(sorted(_REVIEW_COLUMNS))}); nothing imported")
         reviews: dict[str, list[_Review]] = {}
-        for rid, card_hash, at, grade, ivl, due in con.execute(
-                "SELECT review_id, card_hash, reviewed_at, grade, interval_days, due_date FROM reviews"
+        memory = "stability, difficulty" if {"stability", "difficulty"} <= cols else "NULL, NULL"
+        for rid, card_hash, at, grade, ivl, due, stab, dif in con.execute(
+                f"SELECT review_id, card_hash, reviewed_at, grade, interval_days, due_date, {memory} FROM reviews"
                 " ORDER BY reviewed_at, review_id"):
             g = GRADES.get(str(grade).lower())
             try:
@@ -325,7 +330,9 @@ def read_collection(root: Path) -> HashcardsCollection:
             if g is None:
                 raise HashcardsError(f"{db}: review {rid} is damaged (grade {grade!r}, reviewed_at {at!r}, "
                                      f"due_date {due!r}); nothing imported")
-            reviews.setdefault(str(card_hash), []).append(_Review(int(rid), str(at), g, max(0, ivl), str(due)))
+            fsrs = (float(stab), float(dif)) if isinstance(stab, int | float) and isinstance(dif, int | float) and (
+                stab > 0 and 1 <= dif <= 10) else (None, None)
+            reviews.setdefault(str(card_hash), []).append(_Review(int(rid), str(at), g, max(0, ivl), str(due), *fsrs))
     except sqlite3.DatabaseError as exc:
         raise HashcardsError(f"{db}: not a readable hashcards database ({exc}); nothing imported") from None
     finally:
@@ -392,7 +399,7 @@ def take_history(store: Store, hc: HashcardsCollection) -> HashcardsReport:
                         continue
                     matched_hashes.add(c.hash)
                     report.cards_matched += 1
-                    _card_history(conn, card_id, uid, c.hash, revs, zone, rollover, report)
+                    _card_history(conn, store, card_id, uid, c.hash, revs, zone, rollover, report)
     report.not_found = len(set(hc.reviews) - matched_hashes)
     return report
 
@@ -401,8 +408,8 @@ def _utc(local: str, zone: Any) -> datetime:
     return datetime.strptime(local, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=zone).astimezone(UTC)
 
 
-def _card_history(conn: Any, card_id: int, card_uid: str, card_hash: str, revs: list[_Review], zone: Any,
-                  rollover: int, report: HashcardsReport) -> None:
+def _card_history(conn: Any, store: Store, card_id: int, card_uid: str, card_hash: str, revs: list[_Review],
+                  zone: Any, rollover: int, report: HashcardsReport) -> None:
     reps, interval, due, lapses = 0, 0, None, 0
     last_at = ""
     for r in revs:
@@ -430,9 +437,18 @@ def _card_history(conn: Any, card_id: int, card_uid: str, card_hash: str, revs: 
     if latest and latest > last_at:
         return  # answered here since: studyllm's state stands
     n_reviews = conn.execute("SELECT count(*) FROM review_log WHERE card_id = ?", (card_id,)).fetchone()[0]
-    queue = m.QUEUE_REVIEW if reps >= 2 else m.QUEUE_LEARNING
+    # FSRS mode queues a reviewed card with no learning step as a review (schedule.fsrs_queue)
+    queue = m.QUEUE_REVIEW if reps >= 2 or store.setting("scheduler") == "fsrs" else m.QUEUE_LEARNING
     conn.execute(
         "UPDATE card_state SET queue = CASE WHEN suspended THEN queue ELSE ? END, repetitions = ?, interval = ?,"
         " due_day = ?, reviews = ?, lapses = ?, last_reviewed_at = ? WHERE card_id = ?",
         (queue, reps, interval, due, n_reviews, lapses, last_at, card_id))
     report.states_taken += 1
+    last = revs[-1]
+    if last.stability is not None and last.difficulty is not None and due:
+        # FSRS mode: hashcards' own FSRS state (studyllm.store.migrated.take_fsrs_memory)
+        from studyllm.store.migrated import day_start, take_fsrs_memory
+
+        if take_fsrs_memory(conn, store, card_id, phase=2, stability=last.stability, difficulty=last.difficulty,
+                            due=day_start(date.fromisoformat(due), store), last_review=_utc(last.reviewed_at, zone)):
+            report.fsrs_states += 1
