@@ -246,8 +246,9 @@ def test_a_hashcards_folder_through_the_real_command(tmp_path):
     import shutil
     import subprocess
 
-    exe = shutil.which("studyllm") or str(Path(sys.executable).parent / "studyllm")
-    if not os.access(exe, os.X_OK):
+    beside = Path(sys.executable).parent / "studyllm"  # this venv's command first (PATH may hold a stale shim)
+    exe = str(beside) if beside.is_file() else (shutil.which("studyllm") or "")
+    if not exe or not os.access(exe, os.X_OK):
         pytest.skip("the studyllm command is not installed")
     root, rows = _collection(tmp_path, days_ago=30)
     env = {**os.environ, "STUDYLLM_HOME": str(tmp_path / "home")}

@@ -98,8 +98,9 @@ def test_an_obsidian_sr_vault_through_the_real_command(tmp_path):
     import sys
     from datetime import date, timedelta
 
-    exe = shutil.which("studyllm") or str(Path(sys.executable).parent / "studyllm")
-    if not os.access(exe, os.X_OK):
+    beside = Path(sys.executable).parent / "studyllm"  # this venv's command first (PATH may hold a stale shim)
+    exe = str(beside) if beside.is_file() else (shutil.which("studyllm") or "")
+    if not exe or not os.access(exe, os.X_OK):
         pytest.skip("the studyllm command is not installed")
     today = date.today()
     days = {"past1": -12, "past2": -7, "past3": -2, "future1": 18, "future2": 28, "future3": 34}
