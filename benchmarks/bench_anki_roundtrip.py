@@ -10,11 +10,13 @@ home and compared card by card; then studyllm's own apkg and colpkg are imported
 Anki collection and compared again.
 
 Compared per card: due day (days from today; a learning card's intraday due counts as its day),
-interval, ease (review cards), lapses, revlog row count, suspended, buried. A card new in Anki
+interval, ease (review cards), lapses, revlog row count, suspended, buried, and with ``--fsrs``
+(Anki's FSRS on, studyllm's ``scheduler`` setting on fsrs) the FSRS memory state (stability,
+difficulty). A card new in Anki
 must be new in studyllm. Printed: cards, reviews, mismatches (with the first few listed), and
 the time of each import and export.
 
-    python benchmarks/bench_anki_roundtrip.py --notes 300 --days 40
+    python benchmarks/bench_anki_roundtrip.py --notes 300 --days 40 [--fsrs]
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ DAY_S = 86400
 GRADES = {1: 0.12, 2: 0.08, 3: 0.7, 4: 0.1}  # Anki ratings Again/Hard/Good/Easy
 
 
-def build(folder: Path, notes: int, days: int, per_day: int, seed: int) -> Path:
+def build(folder: Path, notes: int, days: int, per_day: int, seed: int, fsrs: bool = False) -> Path:
     import anki.collection  # before anki.cards, which alone is a circular import
     from anki.cards import Card
     from anki.decks import DeckId
@@ -47,6 +49,8 @@ def build(folder: Path, notes: int, days: int, per_day: int, seed: int) -> Path:
     rng = random.Random(seed)
     path = folder / "anki.anki2"
     col = anki.collection.Collection(str(path))
+    if fsrs:
+        col.set_config("fsrs", True)
     basic, rev, cloze = (col.models.by_name(n) for n in ("Basic", "Basic (and reversed card)", "Cloze"))
     decks = [col.decks.id(name) for name in ("Lang::French", "Lang::German", "Geo", "Science::Physics::Waves")]
     for i in range(notes):
@@ -110,9 +114,10 @@ def anki_cards(col: Any) -> dict[tuple[str, int], dict[str, Any]]:
     """(note guid, template ordinal) -> what Anki shows for the card."""
     today = col.sched.today
     out = {}
-    for cid, guid, ord_, ctype, queue, due, ivl, factor, lapses, odue, odid in col.db.all(
-            "select c.id, n.guid, c.ord, c.type, c.queue, c.due, c.ivl, c.factor, c.lapses, c.odue, c.odid"
+    for cid, guid, ord_, ctype, queue, due, ivl, factor, lapses, odue, odid, data in col.db.all(
+            "select c.id, n.guid, c.ord, c.type, c.queue, c.due, c.ivl, c.factor, c.lapses, c.odue, c.odid, c.data"
             " from cards c join notes n on n.id = c.nid"):
+        memory = json.loads(data) if data and data.startswith("{") else {}
         due = odue if odid and odue else due
         if ctype == 0:
             due_in = None
@@ -124,7 +129,7 @@ def anki_cards(col: Any) -> dict[tuple[str, int], dict[str, Any]]:
             "new": ctype == 0, "due_in": due_in, "ivl": ivl if ctype else 0,
             "ease": factor // 10 if ctype == 2 else None, "lapses": lapses,
             "revlog": col.db.scalar("select count() from revlog where cid = ? and ease > 0", cid),
-            "suspended": queue == -1, "buried": queue in (-2, -3),
+            "suspended": queue == -1, "buried": queue in (-2, -3), "s": memory.get("s"), "d": memory.get("d"),
         }
     return out
 
@@ -132,14 +137,16 @@ def anki_cards(col: Any) -> dict[tuple[str, int], dict[str, Any]]:
 def studyllm_cards(home: Path, today: date) -> dict[tuple[str, int], dict[str, Any]]:
     con = sqlite3.connect(home / "studyllm.db")
     out = {}
-    for guid, ord_, reviews, due_day, ivl, ef, lapses, revlog, suspended, buried in con.execute(
+    for guid, ord_, reviews, due_day, ivl, ef, lapses, revlog, suspended, buried, fsrs_state in con.execute(
             "SELECT a.guid, a.ord, s.reviews, s.due_day, s.interval, s.ef_centi, s.lapses,"
-            " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id), s.suspended, s.buried_until"
-            " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+            " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id), s.suspended, s.buried_until,"
+            " s.fsrs_state FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+        fs = json.loads(fsrs_state) if fsrs_state else {}
         out[(guid, ord_)] = {
             "new": reviews == 0, "due_in": None if due_day is None else (date.fromisoformat(due_day) - today).days,
             "ivl": ivl, "ease": ef, "lapses": lapses, "revlog": revlog, "suspended": bool(suspended),
             "buried": buried is not None and buried > today.isoformat(),
+            "s": fs.get("stability"), "d": fs.get("difficulty"),
         }
     con.close()
     return out
@@ -158,12 +165,15 @@ def compare(a: dict, b: dict) -> list[str]:
         if x["ease"] is not None and y["ease"] is not None:
             fields.append("ease")
         diff = [f for f in fields if x[f] != y[f]]
+        if (x["s"] is None) != (y["s"] is None) or (x["s"] is not None and (
+                abs(x["s"] - y["s"]) > 1e-3 or abs(x["d"] - y["d"]) > 1e-2)):
+            diff.append("s")  # the FSRS memory state (exported rounded to 4 and 3 decimals)
         if diff:
             bad.append(f"{k}: " + ", ".join(f"{f} {x[f]} != {y[f]}" for f in diff))
     return bad
 
 
-def run(notes: int, days: int, per_day: int, seed: int) -> dict[str, Any]:
+def run(notes: int, days: int, per_day: int, seed: int, fsrs: bool = False) -> dict[str, Any]:
     from anki._backend import RustBackend
     from anki.collection import Collection, ExportAnkiPackageOptions
     from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -172,11 +182,11 @@ def run(notes: int, days: int, per_day: int, seed: int) -> dict[str, Any]:
     from studyllm.store.anki import export_apkg, export_colpkg
     from studyllm.store.anki_import import import_package
 
-    results: dict[str, Any] = {"notes": notes, "days": days}
+    results: dict[str, Any] = {"notes": notes, "days": days, "fsrs": fsrs}
     with tempfile.TemporaryDirectory(prefix="bench-anki-rt-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        path = build(folder, notes, days, per_day, seed)
+        path = build(folder, notes, days, per_day, seed, fsrs)
         results["build_s"] = round(time.perf_counter() - t0, 2)
         col = Collection(str(path))
         truth = anki_cards(col)
@@ -185,6 +195,7 @@ def run(notes: int, days: int, per_day: int, seed: int) -> dict[str, Any]:
         results["suspended"] = sum(c["suspended"] for c in truth.values())
         results["buried"] = sum(c["buried"] for c in truth.values())
         results["learning_now"] = col.db.scalar("select count() from cards where queue in (1, 3)")
+        results["memory_states"] = sum(c["s"] is not None for c in truth.values())
         packages = {}
         for name, legacy in (("legacy", True), ("current", False)):
             p = folder / f"{name}.apkg"
@@ -202,6 +213,8 @@ def run(notes: int, days: int, per_day: int, seed: int) -> dict[str, Any]:
             home = folder / f"home-{name.replace(' ', '-')}"
             store = Store.open(home)
             try:
+                if fsrs:
+                    store.set_setting("scheduler", "fsrs")
                 t0 = time.perf_counter()
                 report = import_package(store, p, into=folder / f"decks-{name.replace(' ', '-')}")
                 took = time.perf_counter() - t0
@@ -234,6 +247,8 @@ def run(notes: int, days: int, per_day: int, seed: int) -> dict[str, Any]:
         finally:
             store.close()
         fresh = Collection(str(folder / "fresh.anki2"))
+        if fsrs:
+            fresh.set_config("fsrs", True)
         try:
             t0 = time.perf_counter()
             fresh.import_anki_package(ImportAnkiPackageRequest(
@@ -272,10 +287,11 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=40)
     ap.add_argument("--per-day", type=int, default=400)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--fsrs", action="store_true", help="Anki's FSRS on, studyllm's scheduler setting on fsrs")
     args = ap.parse_args()
     load = os.getloadavg()[0]
     c0 = time.process_time()
-    res = run(args.notes, args.days, args.per_day, args.seed)
+    res = run(args.notes, args.days, args.per_day, args.seed, args.fsrs)
     res["cpu_s"] = round(time.process_time() - c0, 1)
     res["load_average_1min_at_start"] = round(load, 2)
     json.dump(res, sys.stdout, indent=2)
