@@ -4,6 +4,9 @@ A new card whose deck line carries such a comment starts with that state (due da
 ease), and its log gets one answer marked as migrated (uid ``obsidian-sr:<card uid>``): an
 answer with grade 4 on the day of the last review the comment implies (due - interval). Only a
 card the import creates takes it, so once imported the comment is ignored, as before.
+
+:func:`take_fsrs_memory` gives an imported card (from Anki or hashcards) the FSRS memory state it
+came with, when the ``scheduler`` setting is FSRS.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":
 def take_sr_schedules(conn: Connection, store: Store, schedules: dict[int, tuple[str, tuple[str, int, int]]]) -> int:
     """Give each new card (id -> (uid, (due, interval, ease))) its schedule. Returns how many."""
     n = 0
+    fsrs_mode = store.setting("scheduler") == "fsrs"
     for card_id, (uid, (due, interval, ease)) in schedules.items():
         try:
             due_day = date.fromisoformat(due)
@@ -29,7 +33,8 @@ def take_sr_schedules(conn: Connection, store: Store, schedules: dict[int, tuple
             continue
         ef = max(130, min(ease, 1000))
         reps = 2 if interval > 1 else 1
-        queue = m.QUEUE_REVIEW if reps >= 2 else m.QUEUE_LEARNING
+        # FSRS mode queues a reviewed card with no FSRS state as a review (schedule.fsrs_queue)
+        queue = m.QUEUE_REVIEW if reps >= 2 or fsrs_mode else m.QUEUE_LEARNING
         at = f"{last.isoformat()}T12:00:00.000Z"
         before = conn.execute(
             "SELECT card_id, deck_id, position, queue, repetitions, ef_centi, interval, due_day, reviews, lapses,"
