@@ -307,3 +307,24 @@ def test_in_fsrs_mode_hashcards_own_fsrs_state_comes_along(tmp_path, capsys):
     store.close()
     assert study_day(datetime.fromisoformat(fs["due"]), zone, rollover).isoformat() == due == rows[RIBOSOME][-1][1]
     assert all(q == 2 for _, q, _ in got.values())
+
+
+def test_a_card_studyllm_reads_differently_gets_no_history(tmp_path, capsys):
+    root = tmp_path / "hc"
+    root.mkdir()
+    # studyllm reads a lone "?" line as its multi-line separator: front "Q: Which one", back "A: c"
+    (root / "odd.md").write_text("Q: Which one\n?\nA: c\n")
+    h = _basic("Which one\n?", "c")
+    con = sqlite3.connect(root / "hashcards.db")
+    con.executescript(SCHEMA)
+    con.execute("insert into sessions (started_at, ended_at) values ('x', 'y')")
+    con.execute("insert into cards (card_hash, added_at, review_count) values (?, 'x', 1)", (h,))
+    con.execute("insert into reviews (session_id, card_hash, reviewed_at, grade, stability, difficulty, interval_raw,"
+                " interval_days, due_date) values (1, ?, '2026-11-01T10:00:00.000', 'good', 3, 5, 3, 3, '2026-11-04')",
+                (h,))
+    con.commit()
+    con.close()
+    assert main(["--home", str(tmp_path / "home"), "import", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "0 card(s) matched, 0 review(s) imported" in out
+    assert "odd.md:1: studyllm reads this card differently from hashcards" in out and "another question" in out

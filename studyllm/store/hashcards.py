@@ -83,6 +83,7 @@ class HcCard:
     index: int  # 0 for a basic card; the deletion's order in its cloze block
     cloze: bool
     hash: str
+    question: str = ""  # a basic card's question, as hashcards hashes it
 
 
 class _ParseError(ValueError):
@@ -197,7 +198,7 @@ def parse_hashcards(text: str) -> list[HcCard]:
     start = 0
 
     def basic() -> None:
-        cards.append(HcCard(start, 0, False, basic_hash(buf_q, buf_a)))
+        cards.append(HcCard(start, 0, False, basic_hash(buf_q, buf_a), buf_q.strip()))
 
     def cloze() -> None:
         cards.extend(HcCard(start, i, True, h) for i, h in _cloze_cards(buf_q, start))
@@ -359,6 +360,10 @@ def read_collection(root: Path) -> HashcardsCollection:
     return HashcardsCollection(root, files, reviews, warnings)
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _variant_number(variant: str) -> int:
     digits = "".join(ch for ch in variant if ch.isdigit())
     return int(digits) if digits else 0
@@ -373,11 +378,13 @@ def take_history(store: Store, hc: HashcardsCollection) -> HashcardsReport:
     with write_tx(store.database) as conn:
         for path, cards in hc.files.items():
             ours = conn.execute(
-                "SELECT c.id, c.uid, c.line, c.variant, c.kind FROM card c JOIN deck d ON d.id = c.deck_id"
+                "SELECT c.id, c.uid, c.line, c.variant, c.kind, c.front FROM card c JOIN deck d ON d.id = c.deck_id"
                 " WHERE d.source_path = ? AND d.archived = 0 AND c.archived = 0", (str(path),)).fetchall()
             by_line: dict[int, list[tuple[int, str, str, str]]] = {}
-            for card_id, uid, line, variant, kind in ours:
+            fronts: dict[int, str] = {}
+            for card_id, uid, line, variant, kind, front in ours:
                 by_line.setdefault(line, []).append((card_id, uid, variant, kind))
+                fronts[card_id] = front
             hc_by_line: dict[int, list[HcCard]] = {}
             for c in cards:
                 hc_by_line.setdefault(c.line, []).append(c)
@@ -387,10 +394,13 @@ def take_history(store: Store, hc: HashcardsCollection) -> HashcardsReport:
                     here = [r for r in here if r[3] == "cloze"]
                 else:
                     here = [r for r in here if r[3] != "cloze" and r[2] == ""][:1]
-                if len(here) != len(theirs):
+                same_text = theirs[0].cloze or not here or _words(fronts[here[0][0]]) == _words(theirs[0].question)
+                if len(here) != len(theirs) or not same_text:
                     if any(c.hash in hc.reviews for c in theirs):
-                        report.warnings.append(f"{path}:{line}: {len(theirs)} hashcards card(s) but {len(here)} "
-                                               "studyllm card(s) on this line; its history is not taken over")
+                        report.warnings.append(
+                            f"{path}:{line}: studyllm reads this card differently from hashcards "
+                            f"({len(here)} card(s) for hashcards' {len(theirs)}"
+                            + ("" if same_text else ", another question") + "); its history is not taken over")
                     continue
                 for (card_id, uid, _variant, _kind), c in zip(here, sorted(theirs, key=lambda c: c.index),
                                                                strict=True):
