@@ -361,10 +361,8 @@ HOSTILE_CARDS = [
 
 async def test_hostile_card_text_renders_inertly_in_the_tui(tmp_path):
     importlib.import_module("studyllm.ui.app")
+    from conftest import make_store
     from textual.geometry import Region
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from ui_fixtures import make_store
 
     from studyllm.decks.model import ParsedCard
     from studyllm.ui.app import build_app
