@@ -15,6 +15,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from textual.worker import get_current_worker
 
 from studyllm.store import DeckSummary
+from studyllm.store.pace import estimate_minutes, recent_pace
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import due_words, one_line
 from studyllm.ui.widgets.columns import fit_column
@@ -46,6 +47,14 @@ def legend_text(decks: list[DeckSummary], new: int, due: int) -> str:
     if notes:
         legend = f"All decks: the daily limit lets {' and '.join(notes)} through today. " + legend
     return legend
+
+
+def time_estimate(cards: int, pace: float | None) -> str:
+    """" ≈ 6 min": the cards to go at the learner's own recent pace (:mod:`studyllm.store.pace`);
+    nothing before their first timed answer (no guess)."""
+    if not cards or pace is None:
+        return ""
+    return f" ≈ {estimate_minutes(cards, pace)} min"
 
 
 class HomeScreen(AppScreen[None]):
@@ -135,6 +144,7 @@ class HomeScreen(AppScreen[None]):
             "streak": store.streak(),
             "next_due": store.next_due(),
             "today": store.today(),
+            "pace": recent_pace(store),  # seconds per answer, None before any timed answer
         }
 
     def _show(self, data: dict) -> None:
@@ -171,7 +181,8 @@ class HomeScreen(AppScreen[None]):
         done = data["done"]
         left = counts.total
         self.query_one("#today-progress", Static).update(
-            f"Today: {done} answered, {left} to go ({new} new, {due} due, {again} again)"
+            f"Today: {done} answered, {left} to go{time_estimate(left, data['pace'])} "
+            f"({new} new, {due} due, {again} again)"
         )
         streak = data["streak"]
         self.query_one("#today-streak", Static).update(f"Streak: {streak} day{'s' if streak != 1 else ''}")
