@@ -136,6 +136,21 @@ class StudyApp(App[None]):
             except ValueError:
                 pass
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Every key shown works where it is shown: a focused text field types "?", so there
+        # the footer offers F1 for Help instead (shown and working while a field has the focus).
+        from studyllm.ui.screens.base import typing_in_field
+
+        typing = typing_in_field(self.screen)
+        if action == "go" and parameters == ("help",):
+            return not typing
+        if action == "help":
+            return typing
+        return True
+
+    def action_help(self) -> None:
+        self.action_go("help")
+
     # ------------------------------------------------------------------ navigation
     def make_screen(self, name: str, **kwargs: Any) -> Screen:
         """A new screen from the registry (:mod:`studyllm.ui.registry`)."""
