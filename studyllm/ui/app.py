@@ -182,27 +182,43 @@ class StudyApp(App[None]):
 
     # ------------------------------------------------------------------ command palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for name, entry in SCREENS.items():
-            yield SystemCommand(entry.title, entry.help, partial(self.action_go, name))
-        # every shown binding of the current screen, so each action is in the palette
+        """The command palette: one entry per action, each described by what it does. Textual's
+        own (theme, quit, screenshot…) but its "Keys" panel (Help lists every key), then every
+        screen from the registry, then the current screen's own actions, one per meaning
+        (:func:`studyllm.ui.keys.key_lines`), leaving out what an entry above already does."""
+        from studyllm.ui.keys import DOES, key_lines
+
         seen: set[str] = set()
-        for _key, active in screen.active_bindings.items():
-            binding, enabled = active.binding, active.enabled
-            if not enabled or not binding.description or active.node is not screen:
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
                 continue
-            title = f"{binding.description} ({binding.key_display or _key})"
-            if title in seen:
+            seen.add(command.title)
+            yield command
+        for name, entry in SCREENS.items():
+            seen.add(entry.title)
+            yield SystemCommand(entry.title, entry.help, partial(self.action_go, name))
+        where = type(screen).__name__.removesuffix("Screen")
+        for line in key_lines(getattr(screen, "BINDINGS", [])):
+            # numbered runs (grades, choices) and moving about are keys, not commands;
+            # navigation, leaving and quitting are the entries above; "Study all" is "Study
+            # everything due"
+            if line.run or line.name in _PALETTE_COVERED or "." in line.action.split("(")[0]:
                 continue
-            seen.add(title)
-            yield SystemCommand(
-                title,
-                f"{type(screen).__name__.removesuffix('Screen')} screen key",
-                partial(self._run_in, screen, binding.action),
-            )
+            if screen.check_action(line.name, line.params) is not True or line.text in seen:
+                continue
+            seen.add(line.text)
+            does = line.tooltip or DOES.get(line.name) or f"{line.text} ({where} screen)"
+            does = does[:1].upper() + does[1:]
+            yield SystemCommand(line.text, f"{does} · key {line.key_text}",
+                                partial(self._run_in, screen, line.action))
 
     async def _run_in(self, node: Any, action: str) -> None:
         await self.run_action(action, node)
+
+
+# actions the palette's navigation and Textual's own entries already offer
+_PALETTE_COVERED = frozenset({"go", "help", "quit", "command_palette", "pop_screen", "leave", "study_all",
+                              "scroll_card", "order_cursor", "focus_results"})
 
 
 def _load_study() -> None:

@@ -60,14 +60,15 @@ def time_estimate(cards: int, pace: float | None) -> str:
 class HomeScreen(AppScreen[None]):
     # styles: home.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
-        Binding("enter", "study_selected", "Study deck", priority=False),
-        Binding("s", "study_all", "Study all"),
+        Binding("enter", "study_selected", "Study deck", priority=False,
+                tooltip="study the selected deck's due and new cards"),
+        Binding("s", "study_all", "Study all", tooltip="every deck's due and new cards in one session"),
         Binding("b", "app.go('browse')", "Browse"),
         Binding("i", "app.go('import')", "Import"),
         Binding("c", "app.go('calculators')", "Calculators"),
         Binding("t", "app.go('stats')", "Stats"),
         Binding("comma", "app.go('settings')", "Settings", key_display=","),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="read the counts again"),
         Binding("q", "app.quit", "Quit"),
     ]
 

@@ -37,11 +37,11 @@ def _pct(rate: dict[str, Any]) -> Text:
 class StatsScreen(AppScreen[None]):
     CSS_PATH = "stats.tcss"
     BINDINGS = [
-        Binding("d", "cycle_days", "30/90/365 days"),
+        Binding("d", "cycle_days", "30/90/365 days", tooltip="the reviews chart's span, in turn"),
         Binding("1", "set_days(30)", "30 days", show=False),
         Binding("2", "set_days(90)", "90 days", show=False),
         Binding("3", "set_days(365)", "365 days", show=False),
-        Binding("r", "reload", "Refresh"),
+        Binding("r", "reload", "Refresh", tooltip="read the figures again"),
         Binding("escape", "app.go('home')", "Home"),
     ]
 
