@@ -14,8 +14,9 @@ from functools import partial
 from typing import Any
 
 from textual.app import App, SystemCommand
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 
 from studyllm.store import Store
 from studyllm.textsafe import clean
@@ -54,6 +55,9 @@ class StudyApp(App[None]):
         self._start = start
         self._daily_backup = daily_backup
         self.startup_notes: list[str] = []  # shown as toasts once the first screen is up
+        self._toast_key: tuple[str, str, str] | None = None  # the toast on screen, and how often
+        self._toast_count = 0
+        self._toast_until = 0.0
         theme = store.setting("theme")
         if theme in self.available_themes:
             self.theme = theme
@@ -93,8 +97,9 @@ class StudyApp(App[None]):
 
     def _after_first_frames(self) -> None:
         self._restore_gc()
-        for message in self.startup_notes:  # e.g. a tracked deck file that is missing
-            self.notify(clean(message), severity="warning", timeout=12, markup=False)
+        if self.startup_notes:  # e.g. a tracked deck file that is missing; one toast for all
+            self.notify("\n".join(clean(m) for m in self.startup_notes), severity="warning", timeout=12,
+                        markup=False)
         if self._daily_backup:
             self.run_worker(self._backup, thread=True, group="backup", exit_on_error=False)
         # the study screen, imported while the learner reads home, so the study key doesn't wait for it
@@ -124,8 +129,30 @@ class StudyApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Every notification (screens' and widgets' ``notify`` end here) passes through the one
-        sanitiser: messages quote file names, card text and errors."""
-        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=markup)
+        sanitiser: messages quote file names, card text and errors.
+
+        One toast is on screen at a time (app.tcss puts it on the header row, where it covers
+        nothing the learner needs): a new one replaces it, and the same message again while
+        it is still up is counted ("Buried until tomorrow ×3") rather than stacked."""
+        text, head = clean(message), clean(title)
+        key = (text, head, severity)
+        now = time.monotonic()
+        repeat = self._toast_key == key and now < self._toast_until
+        self._toast_count = self._toast_count + 1 if repeat else 1
+        self._toast_key = key
+        self._toast_until = now + (self.NOTIFICATION_TIMEOUT if timeout is None else timeout)
+        shown = text if self._toast_count == 1 else f"{text} ×{self._toast_count}"
+        super().notify(shown, title=head, severity=severity, timeout=timeout, markup=markup)
+
+    def _on_notify(self, event: Notify) -> None:
+        # One toast at a time: the one on screen goes when the next arrives. Textual removes a
+        # cleared toast but leaves its holder, which keeps its line in the rack (the next toast
+        # would sit a line lower), so the holders go too.
+        for toast in self.screen.query("ToastRack Toast"):
+            if isinstance(toast.parent, Widget):
+                toast.parent.remove()
+        self._notifications.clear()
+        super()._on_notify(event)  # (adding the same notification twice, if Textual also calls it, is a no-op)
 
     def watch_theme(self, theme: str) -> None:
         # the command palette's theme picker changes the theme too: keep the setting in step
