@@ -11,7 +11,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from textual.app import App, SystemCommand
 from textual.notifications import Notify, SeverityLevel
@@ -49,7 +49,7 @@ class StudyApp(App[None]):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.store = store
+        self._store = store
         self.editor = editor  # overrides $EDITOR (tests)
         self.timer = timer  # session and answer durations (tests freeze it)
         self._start = start
@@ -61,6 +61,23 @@ class StudyApp(App[None]):
         theme = store.setting("theme")
         if theme in self.available_themes:
             self.theme = theme
+
+    @property
+    def store(self) -> Store:
+        """The store, or the custom-study session standing in for it while that session's
+        screen is on top (:mod:`studyllm.store.custom`): the study screen reads its cards and
+        writes its answers through ``app.store``, so a custom session needs no study code of
+        its own, and every other screen (home, once the session is left) sees the real store."""
+        stack = self._screen_stacks.get(self._current_mode) if hasattr(self, "_screen_stacks") else None
+        if stack:
+            session = getattr(stack[-1], "session_store", None)
+            if session is not None:
+                return cast(Store, session)
+        return self._store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        self._store = store
 
     def on_mount(self) -> None:
         from studyllm.ui.screens.home import HomeScreen
@@ -114,7 +131,7 @@ class StudyApp(App[None]):
         from studyllm.store.db import StoreError
 
         try:
-            auto_backup(self.store)
+            auto_backup(self._store)  # the real store, whatever screen is on top
         except (StoreError, OSError) as exc:  # a failed backup must not stop the learner
             self.call_from_thread(self.notify, f"No backup today: {exc}", severity="warning", timeout=10,
                                   markup=False)

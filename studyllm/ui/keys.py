@@ -20,7 +20,7 @@ __all__ = ["DOES", "KeyLine", "PURPOSES", "key_lines", "key_name"]
 
 # action name -> purpose, in the order Help shows the purposes
 PURPOSES: dict[str, str] = {
-    "study_selected": "Study", "study_all": "Study",
+    "study_selected": "Study", "study_all": "Study", "custom_study": "Study",
     "reveal": "Answer", "choose": "Answer", "order_cursor": "Order", "order_move": "Order",
     "grade": "Grade", "button": "Grade",
     "undo": "This card", "bury": "This card", "suspend": "This card", "edit": "This card",

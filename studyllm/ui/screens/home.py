@@ -63,6 +63,8 @@ class HomeScreen(AppScreen[None]):
         Binding("enter", "study_selected", "Study deck", priority=False,
                 tooltip="study the selected deck's due and new cards"),
         Binding("s", "study_all", "Study all", tooltip="every deck's due and new cards in one session"),
+        Binding("x", "custom_study", "Custom study",
+                tooltip="more new cards, review ahead, or cram without moving the schedule"),
         Binding("b", "app.go('browse')", "Browse"),
         Binding("i", "app.go('import')", "Import"),
         Binding("c", "app.go('calculators')", "Calculators"),
@@ -220,3 +222,20 @@ class HomeScreen(AppScreen[None]):
 
     def action_study_all(self) -> None:
         self.app.study(None, None)
+
+    def action_custom_study(self) -> None:
+        """Custom study: a session of its own (more new, review ahead, cram), for every deck or
+        the one under the cursor."""
+        from studyllm.ui.screens.custom import CustomStudyDialog, CustomStudyScreen
+
+        table = self.query_one("#decks", DataTable)
+        deck_id = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            deck_id = int(key) if key is not None else None
+
+        def chosen(session: Any) -> None:
+            if session is not None:
+                self.app.push_screen(CustomStudyScreen(session))
+
+        self.app.push_screen(CustomStudyDialog(deck_id), chosen)
