@@ -1,7 +1,9 @@
 """Custom study: sessions outside today's queue, as Anki's "Custom Study" offers them.
 
 * ``more_new(store, n)``: ``n`` new cards beyond what today's limit already offers (the new
-  cards after those), learnt and scheduled as usual;
+  cards after those), learnt and scheduled as usual; today's limits grow by them
+  (:meth:`Store.add_new_today`), so they don't use up the day's own new cards, and any left
+  unanswered are still offered today;
 * ``review_ahead(store, days)``: review cards due in the next ``days`` days (not yet due),
   answered and rescheduled as usual (an early review, as SM-2 computes it);
 * ``cram(store, query, deck_id, tag)``: every live card of a deck, a tag or a search, asked
@@ -119,8 +121,17 @@ def more_new(store: Store, n: int, deck_id: int | None = None, deck_title: str |
         raise ValueError("the number of new cards must be at least 1")
     today = store.today().isoformat()
     offered = store.counts(deck_id).new  # today's queue shows these first ones anyway
-    ids = _ids(store, "SELECT card_id FROM card_state WHERE queue = 0" + _NOT_BURIED + _scope(deck_id)
-               + " ORDER BY position LIMIT :n OFFSET :skip", {"today": today, "deck": deck_id, "n": n, "skip": offered})
+    with store.database.connect() as conn:
+        rows = conn.raw.execute(
+            "SELECT card_id, deck_id FROM card_state WHERE queue = 0" + _NOT_BURIED + _scope(deck_id)
+            + " ORDER BY position LIMIT :n OFFSET :skip", {"today": today, "deck": deck_id, "n": n, "skip": offered},
+        ).fetchall()
+    ids = [r[0] for r in rows]
+    per_deck: dict[int, int] = {}
+    for _card, did in rows:
+        per_deck[did] = per_deck.get(did, 0) + 1
+    if per_deck:  # today's limits grow by these cards, so learning them leaves today's queue as it was
+        store.add_new_today(per_deck)
     where = f" of {deck_title}" if deck_title else ""
     return CustomSession(store, "new", f"Custom study: {len(ids)} more new card{'s' if len(ids) != 1 else ''}{where}",
                          ids)
