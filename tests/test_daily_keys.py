@@ -122,3 +122,26 @@ async def test_f1_opens_help_from_a_text_field_and_question_mark_types():
         await pilot.press("f1")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_study_answer_box_shows_no_key_it_would_type():
+    """A calc card's answer box has the focus: u, b, !, e, c type there, so the key bar leaves
+    them out (they come back once the box is left), and typing them buries nothing."""
+    from ui_fixtures import calc_card
+
+    store = make_store(cards=[calc_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_home(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert screen.card is not None and screen.card.kind == "calc"
+        assert typing_in_field(screen)
+        shown = shown_keys(screen)
+        assert not [k for k in shown if is_typed_key(k)], shown
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.card is not None and not store.is_buried(store.card(screen.card.id))
+        assert screen.query_one("#calc-answer").value == "b"

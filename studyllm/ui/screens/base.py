@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding
 from textual.screen import Screen, ScreenResultType
 from textual.widgets import Input, TextArea
 
@@ -47,30 +47,14 @@ class AppScreen(Screen[ScreenResultType]):
     if TYPE_CHECKING:
         app = getters.app(StudyApp)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
         """Every key shown works from where it is shown: while a text field has the focus, a
-        binding whose keys the field would type (``/``, ``b``) is hidden, not left in the footer
-        doing nothing. The key then types its character, as the learner sees."""
-        if typing_in_field(self) and _typed_only(self, action, parameters):
-            return False
-        return True
-
-
-def _typed_only(screen: Screen, action: str, parameters: tuple[object, ...]) -> bool:
-    """Every one of the screen's bindings for this action is a key a text field types."""
-    keys = []
-    for item in screen._bindings.key_to_bindings.values():
-        for b in item:
-            if isinstance(b, Binding) and not b.priority and _same_action(b.action, action, parameters):
-                keys.append(b.key)
-    return bool(keys) and all(is_typed_key(k) for k in keys)
-
-
-def _same_action(bound: str, action: str, parameters: tuple[object, ...]) -> bool:
-    from textual.actions import ActionError, parse
-
-    try:
-        _namespace, name, params = parse(bound)
-    except ActionError:  # an action string Textual itself would refuse
-        return False
-    return name == action and tuple(params) == tuple(parameters)
+        key the field would type (``/``, ``b``, ``?``) is left out of what the footer and the
+        key bar show, as it types its character rather than act. (Read here, so it holds for
+        every screen, the study screen's answer box too, whatever the screen's check_action.)"""
+        bindings = super().active_bindings
+        if not typing_in_field(self):
+            return bindings
+        return {key: active for key, active in bindings.items()
+                if active.binding.priority or not is_typed_key(key) or active.node is self.focused}
