@@ -53,7 +53,7 @@ class CustomStudyDialog(ModalScreen[CustomSession | None]):
         border: round $accent; background: $panel; padding: 0 1;
     }
     CustomStudyDialog .custom-row { height: 3; }
-    CustomStudyDialog .custom-row Label { width: 30; padding: 1 1 0 0; }
+    CustomStudyDialog .custom-row Label { width: 22; padding: 1 1 0 0; }
     CustomStudyDialog .custom-row Input { width: 1fr; }
     CustomStudyDialog .custom-row Select { width: 1fr; }
     CustomStudyDialog .custom-row Button { min-width: 9; width: 9; }
@@ -69,7 +69,7 @@ class CustomStudyDialog(ModalScreen[CustomSession | None]):
         from studyllm.store.browse import all_tags
 
         store = self.app.store
-        decks = [(Text(one_line(d.title, 50)), d.id) for d in store.decks()]
+        decks = [(Text(one_line(d.title, 38)), d.id) for d in store.decks()]
         with Vertical(id="custom-box") as box:
             box.border_title = "Custom study (Esc: cancel)"
             with Horizontal(classes="custom-row"):
@@ -82,10 +82,11 @@ class CustomStudyDialog(ModalScreen[CustomSession | None]):
                 yield Button("Start", id="start-new")
             yield Static("Beyond today's limit; learnt and scheduled as usual.", classes="custom-note")
             with Horizontal(classes="custom-row"):
-                yield Label("Review ahead: due within (days)")
+                yield Label("Review ahead (days)")
                 yield Input("3", type="integer", id="custom-ahead")
                 yield Button("Start", id="start-ahead")
-            yield Static("Reviews not due yet; answered and rescheduled as usual.", classes="custom-note")
+            yield Static("Reviews due within that many days, not yet due; answered and rescheduled as usual.",
+                         classes="custom-note")
             with Horizontal(classes="custom-row"):
                 yield Label("Cram: search")
                 yield Input(placeholder="words on the card (empty: every card)", id="custom-search")
