@@ -78,7 +78,6 @@ class HomeScreen(AppScreen[None]):
         super().__init__(**kwargs)
         self.decks: list[DeckSummary] = []
         self._mount_resume = False
-        self.loads = 0  # completed loads (tests wait on this)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -199,7 +198,6 @@ class HomeScreen(AppScreen[None]):
             hint = "Enter: study this deck · s: study all · ?: keys · ctrl+p: commands"
         self.query_one("#home-hint", Static).update(hint)
         self.decks = decks
-        self.loads += 1
 
     @on(DataTable.RowSelected, "#decks")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
