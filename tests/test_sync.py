@@ -8,7 +8,6 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from conftest import add_deck
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -234,6 +233,63 @@ def test_history_before_sync_is_shared(tmp_path):
     assert json.loads(line)["t"] == "answer"
 
 
+def test_unbury_and_undo_of_a_bury_travel(tmp_path):
+    folder = tmp_path / "shared"
+    a, ca = home(tmp_path, "a", folder)
+    b, cb = home(tmp_path, "b", folder)
+    ia, ib = ids(a), ids(b)
+    a.bury(ia[0])
+    a.bury(ia[1])
+    for s in (a, b):
+        S.sync(s)
+    assert b.card(ib[0]).buried_until and b.card(ib[1]).buried_until
+    ca.advance(minutes=1)
+    a.unbury(ia[0])
+    ca.advance(minutes=1)
+    assert a.undo_action() is not None  # the unbury of card 0: buried again
+    assert a.undo_action() is not None  # the unbury undone... then the bury of card 1
+    ca.advance(minutes=1)
+    a.undo_action()  # and the bury of card 0
+    for s in (a, b):
+        S.sync(s)
+    assert states(a) == states(b)
+    assert b.card(ib[0]).buried_until is None and b.card(ib[1]).buried_until is None
+
+
+def test_answer_after_a_merged_bury_is_recorded_alike(tmp_path):
+    # the sequence once reported as a convergence bug: bury X and answer X on one home, sync,
+    # then answer X on a third home; every home must derive the same log fields
+    folder = tmp_path / "shared"
+    homes = [home(tmp_path, f"h{i}", folder) for i in range(3)]
+    (s0, c0), (_s1, _c1), (s2, c2) = homes
+    s0.bury(ids(s0)[2])
+    answer(s0, c0, ids(s0)[2], 3)
+    S.sync(s0)
+    S.sync(s2)
+    answer(s2, c2, ids(s2)[2], 4)
+    stores = [s for s, _ in homes]
+    for s in stores + stores:
+        S.sync(s)
+    for s in stores[1:]:
+        assert logs(s) == logs(stores[0]) and states(s) == states(stores[0])
+
+
+def test_answer_after_a_merged_later_answer_sorts_after_it(tmp_path):
+    # found by the state machine: h1's clock is a second ahead of h0's; h0 merges h1's answer
+    # and answers the same card "earlier" by its clock. The answer was given on the state the
+    # learner saw, so it is dated just after the merged one, and every home replays it alike.
+    folder = tmp_path / "shared"
+    (s0, c0), (s1, c1) = home(tmp_path, "h0", folder), home(tmp_path, "h1", folder)
+    answer(s1, c1, ids(s1)[0], 0)
+    S.sync(s1)
+    S.sync(s0)
+    answer(s0, c0, ids(s0)[0], 0)
+    for s in (s0, s1, s0):
+        S.sync(s)
+    assert logs(s0) == logs(s1) and states(s0) == states(s1)
+    assert [r[6] for r in sorted(logs(s0).values(), key=lambda r: r[2])] == ["new", "drill"]
+
+
 class ThreeHomes(RuleBasedStateMachine):
     """Three homes on one folder; study, undo, bury, suspend and syncs in any order."""
 
@@ -272,6 +328,12 @@ class ThreeHomes(RuleBasedStateMachine):
         clock.advance(minutes=1)
         store.bury(ids(store)[card])
 
+    @rule(h=st.integers(0, 2), card=st.integers(0, 5))
+    def unbury(self, h: int, card: int) -> None:
+        store, clock = self.homes[h]
+        clock.advance(minutes=1)
+        store.unbury(ids(store)[card])
+
     @rule(h=st.integers(0, 2))
     def sync(self, h: int) -> None:
         S.sync(self.homes[h][0])
@@ -292,10 +354,6 @@ class ThreeHomes(RuleBasedStateMachine):
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-TestThreeHomes = pytest.mark.xfail(reason="undo of a bury and unbury are not synced yet", strict=False)(
-    ThreeHomes.TestCase)
-# Known failure (docs/sync.md, "Limits"): undoing a bury, and unburying from Browse, change the
-# flag locally but emit no sync event, so the other homes keep the card buried. The test stays in
-# the suite as a known failure (not strict) until those two actions are synced.
+TestThreeHomes = ThreeHomes.TestCase
 TestThreeHomes.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
                                    suppress_health_check=[HealthCheck.too_slow])

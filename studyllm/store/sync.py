@@ -234,7 +234,8 @@ def _check(ev: Any) -> dict[str, Any]:
     elif t == "undo":
         _text(ev, "uid")
     elif t == "bury":
-        date.fromisoformat(_text(ev, "until"))
+        if ev.get("until") is not None:  # null: unburied (an unbury, or the undo of a bury)
+            date.fromisoformat(_text(ev, "until"))
     elif t == "suspend":
         if not isinstance(ev.get("on"), bool):
             raise ValueError("'on' is not true or false")
@@ -327,8 +328,8 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
             r = conn.execute("SELECT suspended, buried_until FROM card_state WHERE card_id = ?", (cid,)).fetchone()
             state[cid] = (bool(r[0]), r[1])
         susp, buried = state[cid]
-        value = ev["until"] if ev["t"] == "bury" else ("1" if ev["on"] else "0")
-        state[cid] = (ev["on"], buried) if ev["t"] == "suspend" else (susp, ev["until"])
+        value = (ev.get("until") or "") if ev["t"] == "bury" else ("1" if ev["on"] else "0")
+        state[cid] = (ev["on"], buried) if ev["t"] == "suspend" else (susp, ev.get("until"))
         conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"
                      " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq, value = excluded.value",
                      (name, ev["at"], ev["dev"], ev["seq"], value))
