@@ -211,6 +211,8 @@ def test_events_for_unknown_cards_wait_and_land_later(tmp_path):
     S.sync(a)
     r = S.sync(b)
     assert r.pending == 1 and S.status(b).pending_in == 1
+    r = S.sync(b)  # still waiting, not dropped
+    assert r.pending == 1 and S.status(b).pending_in == 1
     add_deck(b, "beta", 2)
     r = S.sync(b)
     assert r.added == 1 and r.pending == 0

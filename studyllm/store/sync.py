@@ -22,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from studyllm.store import sync_decks
 from studyllm.store.db import Connection, StoreError, write_tx
 from studyllm.store.replay import Event, chunks, replay_and_write
 from studyllm.store.service import Store
@@ -51,6 +52,9 @@ class SyncReport:
     flags: int = 0
     cards_replayed: int = 0
     pending: int = 0  # events waiting for cards this home doesn't have
+    decks_out: int = 0  # learner decks published to the folder
+    decks_in: list[str] = field(default_factory=list)  # deck keys imported from the folder
+    decks_waiting: list[str] = field(default_factory=list)  # deck files the sync tool has not brought yet
     problems: list[str] = field(default_factory=list)  # damaged lines, edited or truncated journals
 
     def as_dict(self) -> dict[str, Any]:
@@ -131,7 +135,8 @@ def journal_files(folder: Path) -> Iterator[tuple[str, Path]]:
 # ------------------------------------------------------------------ push
 
 
-def _push(conn: Connection, folder: Path, dev: str) -> int:
+def _push(conn: Connection, store: Store, folder: Path, dev: str, report: SyncReport) -> int:
+    report.decks_out = sync_decks.publish(conn, store, folder, dev)
     pushed = int(_meta(conn, PUSHED_KEY) or 0)
     rows = conn.execute("SELECT seq, at, body FROM sync_outbox WHERE seq > ? ORDER BY seq", (pushed,)).fetchall()
     if not rows:
@@ -239,6 +244,8 @@ def _check(ev: Any) -> dict[str, Any]:
     elif t == "suspend":
         if not isinstance(ev.get("on"), bool):
             raise ValueError("'on' is not true or false")
+    elif t == "deck":
+        sync_decks.check(ev)
     else:
         raise ValueError(f"unknown event type {t!r}")
     return ev
@@ -270,12 +277,15 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
     touched: set[int] = set()
     flags: list[tuple[str, dict[str, Any]]] = []
     undo: set[str] = set()
+    decks: list[dict[str, Any]] = []
 
     def events() -> Iterator[tuple[str, dict[str, Any], bytes]]:
         # events waiting for their cards first, then what is new in the folder
-        for _uid, line, source in conn.execute("SELECT uid, line, source FROM sync_pending").fetchall():
-            yield source, json.loads(line), line.encode()
+        # (taken out first: those still waiting are parked again below)
+        waiting = conn.execute("SELECT uid, line, source FROM sync_pending").fetchall()
         conn.execute("DELETE FROM sync_pending")
+        for _uid, line, source in waiting:
+            yield source, json.loads(line), line.encode()
         for rel, path in journal_files(folder):
             for n, line in _read_new(conn, rel, path, report):
                 report.read += 1
@@ -296,6 +306,9 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         t = ev["t"]
         if t == "undo":
             undo.add(ev["uid"])
+            continue
+        if t == "deck":
+            decks.append(ev)
             continue
         cid = _card_id(conn, ev, cache)
         if cid is None:
@@ -335,6 +348,14 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                      (name, ev["at"], ev["dev"], ev["seq"], value))
         report.flags += 1
     touched.update(state)
+    # decks: the last version published by (time, device, seq) wins; materialize() imports it
+    for ev in sorted(decks, key=lambda e: (e["at"], e["dev"], e["seq"])):
+        name = "deck:" + ev["deck"]
+        if _stamp_newer(conn, name, ev):
+            conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"
+                         " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq,"
+                         " value = excluded.value",
+                         (name, ev["at"], ev["dev"], ev["seq"], json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
     touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_in"))
     leech_at = store.setting("leech_lapses")
     for chunk in chunks(sorted(touched), 2000):
@@ -367,10 +388,16 @@ def sync(store: Store, folder: Path | None = None) -> SyncReport:
         dev = _meta(conn, DEVICE_KEY)
         assert dev is not None  # enable() made it
         report = SyncReport(folder=str(folder), device=dev)
-        report.pushed = _push(conn, folder, dev)
+        report.pushed = _push(conn, store, folder, dev, report)
     with write_tx(store.database) as conn:
         _pull(conn, store, folder, report)
         _set_meta(conn, LAST_KEY, store.utc_now_iso())
+    arrivals = sync_decks.materialize(store, folder, dev)
+    report.decks_in, report.decks_waiting = arrivals.imported, arrivals.waiting
+    report.problems += arrivals.problems
+    if arrivals.imported:  # the events that waited for these decks' cards land now
+        with write_tx(store.database) as conn:
+            _pull(conn, store, folder, report)
     store._done_cache = None
     return report
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+LOCAL_DIR = "sync-decks"  # in the home: the deck files that came through the sync folder
 DEVICE_KEY = "sync_device"  # the meta row holding this home's device id (set when sync is turned on)
 
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -55,3 +57,19 @@ def card_ref(raw: sqlite3.Connection, card_id: int) -> dict[str, str]:
 def _instant(at: str) -> datetime:
     t = datetime.fromisoformat(at)
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def local_dir(store: Any) -> Path | None:
+    """``<home>/sync-decks`` of a store (``None`` for one without a file)."""
+    return None if store.path is None else Path(store.path).parent / LOCAL_DIR
+
+
+def is_sync_copy(store: Any, path: str | Path) -> bool:
+    """Is ``path`` a deck file this home got from the sync folder (in ``<home>/sync-decks``)?"""
+    d = local_dir(store)
+    if d is None or not path:
+        return False
+    try:
+        return Path(path).resolve().is_relative_to(d.resolve())
+    except OSError:
+        return False

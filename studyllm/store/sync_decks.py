@@ -1,0 +1,146 @@
+"""Decks travel through the sync folder too (``docs/sync.md``, "Decks").
+
+Each home publishes the learner's own decks (not the shipped ones, not copies it got from the
+folder) as they were last imported: the file's bytes go to ``<folder>/decks/<sha256><ext>``
+(content-addressed, written once, atomically) and a ``deck`` event names the deck key, the
+hash and the file's suffix. The last ``deck`` event by (time, device, seq) of a key wins.
+
+A home that has no deck of that key (or only the shipped one, or an older copy it got from the
+folder) writes the winning version to ``<home>/sync-decks/<key><ext>`` and imports it; the
+answers waiting for its cards then land. The app never writes into a learner's own deck file:
+a key the learner imported from their own file here is left alone (answers match its cards
+by content hash), and a copy in ``sync-decks`` that was edited here is not replaced. When the
+learner later imports their own file of that deck, it takes over the copy with its cards and
+history (:mod:`studyllm.store.importer`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studyllm.store.atomic import atomic_path
+from studyllm.store.db import Connection
+from studyllm.store.importer import _is_shipped, import_file
+from studyllm.store.service import Store
+from studyllm.store.sync_events import emit, is_sync_copy, local_dir
+
+__all__ = ["publish", "materialize", "check", "DeckArrivals"]
+
+FOLDER_DIR = "decks"  # in the sync folder: <sha256><ext>
+PUBLISHED = "sync_deckpub:"  # meta rows: the hash this home last published for a deck key
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def check(ev: dict[str, Any]) -> None:
+    """A ``deck`` event's own fields (``ValueError`` says what is wrong)."""
+    key, digest, ext = ev.get("deck"), ev.get("hash"), ev.get("ext")
+    if not isinstance(key, str) or not key or len(key) > 200:
+        raise ValueError("'deck' is missing or not a deck key")
+    if not isinstance(digest, str) or not _HASH.match(digest):
+        raise ValueError("'hash' is not a sha256")
+    if not isinstance(ext, str) or not _EXT.match(ext):
+        raise ValueError("'ext' is not a file suffix")
+
+
+def blob(folder: Path, digest: str, ext: str) -> Path:
+    return folder / FOLDER_DIR / f"{digest}{ext.lower()}"
+
+
+def publish(conn: Connection, store: Store, folder: Path, dev: str) -> int:
+    """Put every learner deck whose file is as last imported and not published yet into the
+    folder, with its ``deck`` event (inside the push's transaction). Returns how many."""
+    n = 0
+    rows = conn.execute("SELECT key, source_path, content_hash FROM deck WHERE archived = 0 ORDER BY key").fetchall()
+    published = {k[len(PUBLISHED):]: v for k, v in conn.execute(
+        "SELECT key, value FROM meta WHERE key LIKE ?", (PUBLISHED + "%",))}
+    for key, source, imported_hash in rows:
+        if not source or _is_shipped(source) or is_sync_copy(store, source):
+            continue
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue  # gone or unreadable: the start-up scan reports it
+        digest = hashlib.sha256(data).hexdigest()
+        if imported_hash and digest != imported_hash:
+            continue  # edited since its last import: published once the rescan has imported it
+        if published.get(key) == digest:
+            continue
+        ext = path.suffix.lower() if _EXT.match(path.suffix) else ".md"
+        target = blob(folder, digest, ext)
+        if not target.exists():
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(data)
+        at = store.utc_now_iso()
+        emit(conn.raw, dev, at, {"t": "deck", "deck": key, "hash": digest, "ext": ext, "name": path.name[:200]},
+             stamp="deck:" + key, value=json.dumps({"hash": digest, "ext": ext}))
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key)"
+                     " DO UPDATE SET value = excluded.value", (PUBLISHED + key, digest))
+        n += 1
+    return n
+
+
+@dataclass
+class DeckArrivals:
+    imported: list[str] = field(default_factory=list)  # deck keys imported or updated from the folder
+    waiting: list[str] = field(default_factory=list)  # deck files not in the folder yet
+    problems: list[str] = field(default_factory=list)
+
+
+def materialize(store: Store, folder: Path, dev: str) -> DeckArrivals:
+    """Import the winning version of every deck another device published that this home lacks
+    (or holds only as the shipped deck, or as an older unedited copy from the folder)."""
+    out = DeckArrivals()
+    home = local_dir(store)
+    if home is None:
+        return out
+    with store.database.connect() as conn:
+        wanted = [(name[5:], value) for name, value in conn.execute(
+            "SELECT name, value FROM sync_stamp WHERE name LIKE 'deck:%' AND dev <> ? ORDER BY name", (dev,))]
+        local = {k: (src, h) for k, src, h in conn.execute("SELECT key, source_path, content_hash FROM deck")}
+    for key, value in wanted:
+        try:
+            info = json.loads(value)
+            digest, ext = info["hash"], info["ext"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        mine = local.get(key)
+        if mine is not None and mine[0] and not _is_shipped(mine[0]) and not is_sync_copy(store, mine[0]):
+            continue  # the learner's own file of this deck: never written to, never replaced
+        target = home / f"{_SAFE.sub('-', key)[:120] or 'deck'}{ext.lower()}"
+        if mine is not None and is_sync_copy(store, mine[0]) and Path(mine[0]).is_file():
+            current = hashlib.sha256(Path(mine[0]).read_bytes()).hexdigest()
+            if current == digest:
+                continue  # already this version
+            if mine[1] and current != mine[1]:
+                out.problems.append(f"{mine[0]}: edited on this machine, so the newer version of deck {key!r} from"
+                                    " the sync folder was not put over it (import your own copy to keep it)")
+                continue
+            target = Path(mine[0])
+        src = blob(folder, digest, ext)
+        try:
+            data = src.read_bytes()
+        except OSError:
+            out.waiting.append(key)  # the sync tool has not brought the file yet
+            continue
+        if hashlib.sha256(data).hexdigest() != digest:
+            out.problems.append(f"{src}: damaged or incomplete (its content does not match its name); deck {key!r}"
+                                " is tried again at the next sync")
+            continue
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+        report = import_file(store, target)
+        if report.errors:
+            out.problems.append(f"deck {key!r} from the sync folder could not be imported: {report.errors[0]}")
+        elif report.key != key:
+            out.problems.append(f"deck {key!r} from the sync folder was read as deck {report.key!r}")
+        else:
+            out.imported.append(key)
+    return out

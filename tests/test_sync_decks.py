@@ -1,0 +1,136 @@
+"""Decks travel through the sync folder (docs/sync.md, "Decks"): a fresh home with only the
+folder gets the learner's own decks, their cards and all their progress; the app never writes
+into a learner's deck file; a later import of the learner's own copy keeps the cards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from studyllm.clock import FrozenClock
+from studyllm.store import Store
+from studyllm.store import sync as S
+from studyllm.store.importer import import_paths
+
+DECK = "# Transformers\n\n" + "".join(f"Q: Question {i}?\nA: Answer {i}.\n\n" for i in range(8))
+
+
+def open_home(root: Path, name: str, seconds: int = 0) -> tuple[Store, FrozenClock]:
+    clock = FrozenClock(datetime(2026, 3, 2, 9, 0, seconds, tzinfo=UTC), "UTC")
+    return Store.open(root / name, clock=clock), clock
+
+
+def user_cards(store: Store, key: str = "transformers") -> list[int]:
+    with store.database.connect() as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY c.position", (key,))]
+
+
+def history(store: Store, key: str = "transformers") -> list[tuple]:
+    with store.database.connect() as conn:
+        return [tuple(r) for r in conn.execute(
+            "SELECT l.uid, c.content_hash, l.reviewed_at, l.grade, l.kind FROM review_log l JOIN card c"
+            " ON c.id = l.card_id JOIN deck d ON d.id = c.deck_id WHERE d.key = ? ORDER BY l.reviewed_at", (key,))]
+
+
+def study(store: Store, clock: FrozenClock, n: int) -> None:
+    for i, cid in enumerate(user_cards(store)[:n]):
+        clock.advance(minutes=3)
+        store.answer(cid, 3 + i % 3, 900)
+
+
+def test_a_fresh_home_with_only_the_folder_gets_the_decks_and_the_progress(tmp_path):
+    folder = tmp_path / "shared"
+    own = tmp_path / "notes" / "transformers.md"
+    own.parent.mkdir()
+    own.write_text(DECK)
+    a, ca = open_home(tmp_path, "a")
+    assert import_paths(a, [own], track=True).ok
+    study(a, ca, 5)
+    a.suspend(user_cards(a)[6])
+    r = S.sync(a, folder)
+    assert r.decks_out == 1 and len(list((folder / "decks").iterdir())) == 1
+    assert S.sync(a).decks_out == 0  # published once
+
+    b, _cb = open_home(tmp_path, "b", seconds=5)
+    r = S.sync(b, folder)
+    assert r.decks_in == ["transformers"] and r.pending == 0, r
+    assert len(user_cards(b)) == 8
+    assert history(b) == history(a) and len(history(b)) == 5
+    assert b.card(user_cards(b)[6]).suspended
+    # b keeps its copy in its own home, and the learner's file on a is never touched
+    assert (tmp_path / "b" / "sync-decks" / "transformers.md").read_text() == DECK
+    assert own.read_text() == DECK
+    # b studies the deck it got; a sees it
+    cb_card = user_cards(b)[7]
+    b.answer(cb_card, 5, 700)
+    S.sync(b)
+    S.sync(a)
+    assert history(a) == history(b) and len(history(a)) == 6
+
+    # the learner edits the deck on a and imports it: b gets the new version, progress kept
+    own.write_text(DECK + "Q: A new question?\nA: A new answer.\n")
+    assert import_paths(a, [own]).ok
+    assert S.sync(a).decks_out == 1
+    r = S.sync(b)
+    assert r.decks_in == ["transformers"]
+    assert len(user_cards(b)) == 9 and len(history(b)) == 6
+
+    # later the learner copies their own file onto b and imports it there: same cards, same history
+    mine_b = tmp_path / "b-notes" / "transformers.md"
+    mine_b.parent.mkdir()
+    mine_b.write_text(own.read_text())
+    report = import_paths(b, [mine_b], track=True)
+    assert report.ok, report.decks[0].errors
+    assert any("sync folder" in str(w) for w in report.decks[0].warnings)
+    assert len(user_cards(b)) == 9 and len(history(b)) == 6
+    with b.database.connect() as conn:
+        assert conn.execute("SELECT source_path FROM deck WHERE key = 'transformers'").fetchone()[0] == str(
+            mine_b.resolve())
+    # from now on b's own file is the learner's: a newer version from the folder never replaces it
+    own.write_text(DECK + "Q: Another one?\nA: Yes.\n")
+    assert import_paths(a, [own]).ok
+    S.sync(a)
+    r = S.sync(b)
+    assert r.decks_in == [] and mine_b.read_text() != own.read_text()
+
+
+def test_a_deck_file_not_in_the_folder_yet_waits(tmp_path):
+    folder = tmp_path / "shared"
+    own = tmp_path / "transformers.md"
+    own.write_text(DECK)
+    a, ca = open_home(tmp_path, "a")
+    assert import_paths(a, [own]).ok
+    study(a, ca, 2)
+    S.sync(a, folder)
+    blob = next((folder / "decks").iterdir())
+    held = blob.read_bytes()
+    blob.write_bytes(held[: len(held) // 2])  # the sync tool is still copying it
+    b, _ = open_home(tmp_path, "b", seconds=5)
+    r = S.sync(b, folder)
+    assert r.decks_in == [] and r.pending == 2 and any("damaged or incomplete" in p for p in r.problems)
+    blob.unlink()
+    r = S.sync(b)
+    assert r.decks_waiting == ["transformers"] and r.pending == 2
+    blob.write_bytes(held)
+    r = S.sync(b)
+    assert r.decks_in == ["transformers"] and r.pending == 0 and len(history(b)) == 2
+
+
+def test_an_edited_copy_from_the_folder_is_not_replaced(tmp_path):
+    folder = tmp_path / "shared"
+    own = tmp_path / "transformers.md"
+    own.write_text(DECK)
+    a, _ = open_home(tmp_path, "a")
+    assert import_paths(a, [own]).ok
+    S.sync(a, folder)
+    b, _ = open_home(tmp_path, "b", seconds=5)
+    S.sync(b, folder)
+    copy = tmp_path / "b" / "sync-decks" / "transformers.md"
+    copy.write_text(DECK + "Q: Mine?\nA: Mine.\n")  # edited by hand on b
+    own.write_text(DECK + "Q: Theirs?\nA: Theirs.\n")
+    assert import_paths(a, [own]).ok
+    S.sync(a)
+    r = S.sync(b)
+    assert r.decks_in == [] and any("edited on this machine" in p for p in r.problems)
+    assert "Mine?" in copy.read_text()
