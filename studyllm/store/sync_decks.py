@@ -29,7 +29,7 @@ from studyllm.store.importer import _is_shipped, import_file
 from studyllm.store.service import Store
 from studyllm.store.sync_events import emit, is_sync_copy, local_dir
 
-__all__ = ["publish", "materialize", "check", "DeckArrivals"]
+__all__ = ["publish", "materialize", "check", "needs", "place", "local_decks", "deck_sources", "DeckArrivals"]
 
 FOLDER_DIR = "decks"  # in the sync folder: <sha256><ext>
 PUBLISHED = "sync_deckpub:"  # meta rows: the hash this home last published for a deck key
@@ -53,15 +53,12 @@ def blob(folder: Path, digest: str, ext: str) -> Path:
     return folder / FOLDER_DIR / f"{digest}{ext.lower()}"
 
 
-def publish(conn: Connection, store: Store, folder: Path, dev: str) -> int:
-    """Put every learner deck whose file is as last imported and not published yet into the
-    folder, with its ``deck`` event (inside the push's transaction). Returns how many."""
-    n = 0
-    rows = conn.execute("SELECT key, source_path, content_hash FROM deck WHERE archived = 0 ORDER BY key").fetchall()
-    published = {k[len(PUBLISHED):]: v for k, v in conn.execute(
-        "SELECT key, value FROM meta WHERE key LIKE ?", (PUBLISHED + "%",))}
+def deck_sources(rows: list[tuple[str, str, str]], store: Store) -> list[tuple[str, Path, bytes, str]]:
+    """(key, path, bytes, sha256) of each deck in ``rows`` (key, source path, content hash)
+    that is the learner's (not shipped) and whose file is as last imported."""
+    out = []
     for key, source, imported_hash in rows:
-        if not source or _is_shipped(source) or is_sync_copy(store, source):
+        if not source or _is_shipped(source):
             continue
         path = Path(source)
         try:
@@ -70,10 +67,27 @@ def publish(conn: Connection, store: Store, folder: Path, dev: str) -> int:
             continue  # gone or unreadable: the start-up scan reports it
         digest = hashlib.sha256(data).hexdigest()
         if imported_hash and digest != imported_hash:
-            continue  # edited since its last import: published once the rescan has imported it
+            continue  # edited since its last import: it travels once the rescan has imported it
+        out.append((key, path, data, digest))
+    return out
+
+
+def suffix(path: Path) -> str:
+    return path.suffix.lower() if _EXT.match(path.suffix) else ".md"
+
+
+def publish(conn: Connection, store: Store, folder: Path, dev: str) -> int:
+    """Put every learner deck whose file is as last imported and not published yet into the
+    folder, with its ``deck`` event (inside the push's transaction). Returns how many."""
+    n = 0
+    rows = conn.execute("SELECT key, source_path, content_hash FROM deck WHERE archived = 0 ORDER BY key").fetchall()
+    published = {k[len(PUBLISHED):]: v for k, v in conn.execute(
+        "SELECT key, value FROM meta WHERE key LIKE ?", (PUBLISHED + "%",))}
+    mine = [r for r in rows if not is_sync_copy(store, r[1])]  # copies from the folder are published by their home
+    for key, path, data, digest in deck_sources(mine, store):
         if published.get(key) == digest:
             continue
-        ext = path.suffix.lower() if _EXT.match(path.suffix) else ".md"
+        ext = suffix(path)
         target = blob(folder, digest, ext)
         if not target.exists():
             with atomic_path(target) as tmp:
@@ -94,36 +108,67 @@ class DeckArrivals:
     problems: list[str] = field(default_factory=list)
 
 
+def needs(store: Store, key: str, digest: str, ext: str, local: dict[str, tuple[str, str]],
+          out: DeckArrivals) -> Path | None:
+    """Where deck ``key`` at version ``digest`` goes in this home, or ``None`` when it should
+    not be written: the learner's own file holds that key, the copy already is that version,
+    or the copy was edited here (reported in ``out``)."""
+    home = local_dir(store)
+    if home is None:
+        return None
+    mine = local.get(key)
+    if mine is not None and mine[0] and not _is_shipped(mine[0]) and not is_sync_copy(store, mine[0]):
+        return None  # the learner's own file of this deck: never written to, never replaced
+    if mine is not None and is_sync_copy(store, mine[0]) and Path(mine[0]).is_file():
+        current = hashlib.sha256(Path(mine[0]).read_bytes()).hexdigest()
+        if current == digest:
+            return None  # already this version
+        if mine[1] and current != mine[1]:
+            out.problems.append(f"{mine[0]}: edited on this machine, so another version of deck {key!r} was"
+                                " not put over it (import your own copy of the deck to keep yours)")
+            return None
+        return Path(mine[0])
+    return home / f"{_SAFE.sub('-', key)[:120] or 'deck'}{ext.lower()}"
+
+
+def place(store: Store, key: str, data: bytes, target: Path, out: DeckArrivals) -> bool:
+    """Write ``data`` (deck ``key``) to ``target`` in ``<home>/sync-decks`` and import it."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    report = import_file(store, target)
+    if report.errors:
+        out.problems.append(f"deck {key!r} could not be imported: {report.errors[0]}")
+    elif report.key != key:
+        out.problems.append(f"deck {key!r} was read as deck {report.key!r}")
+    else:
+        out.imported.append(key)
+        return True
+    return False
+
+
+def local_decks(store: Store) -> dict[str, tuple[str, str]]:
+    """deck key -> (source path, content hash as imported)."""
+    with store.database.connect() as conn:
+        return {k: (src, h) for k, src, h in conn.execute("SELECT key, source_path, content_hash FROM deck")}
+
+
 def materialize(store: Store, folder: Path, dev: str) -> DeckArrivals:
     """Import the winning version of every deck another device published that this home lacks
     (or holds only as the shipped deck, or as an older unedited copy from the folder)."""
     out = DeckArrivals()
-    home = local_dir(store)
-    if home is None:
-        return out
     with store.database.connect() as conn:
         wanted = [(name[5:], value) for name, value in conn.execute(
             "SELECT name, value FROM sync_stamp WHERE name LIKE 'deck:%' AND dev <> ? ORDER BY name", (dev,))]
-        local = {k: (src, h) for k, src, h in conn.execute("SELECT key, source_path, content_hash FROM deck")}
+    local = local_decks(store)
     for key, value in wanted:
         try:
             info = json.loads(value)
             digest, ext = info["hash"], info["ext"]
         except (ValueError, KeyError, TypeError):
             continue
-        mine = local.get(key)
-        if mine is not None and mine[0] and not _is_shipped(mine[0]) and not is_sync_copy(store, mine[0]):
-            continue  # the learner's own file of this deck: never written to, never replaced
-        target = home / f"{_SAFE.sub('-', key)[:120] or 'deck'}{ext.lower()}"
-        if mine is not None and is_sync_copy(store, mine[0]) and Path(mine[0]).is_file():
-            current = hashlib.sha256(Path(mine[0]).read_bytes()).hexdigest()
-            if current == digest:
-                continue  # already this version
-            if mine[1] and current != mine[1]:
-                out.problems.append(f"{mine[0]}: edited on this machine, so the newer version of deck {key!r} from"
-                                    " the sync folder was not put over it (import your own copy to keep it)")
-                continue
-            target = Path(mine[0])
+        target = needs(store, key, digest, ext, local, out)
+        if target is None:
+            continue
         src = blob(folder, digest, ext)
         try:
             data = src.read_bytes()
@@ -134,13 +179,5 @@ def materialize(store: Store, folder: Path, dev: str) -> DeckArrivals:
             out.problems.append(f"{src}: damaged or incomplete (its content does not match its name); deck {key!r}"
                                 " is tried again at the next sync")
             continue
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(data)
-        report = import_file(store, target)
-        if report.errors:
-            out.problems.append(f"deck {key!r} from the sync folder could not be imported: {report.errors[0]}")
-        elif report.key != key:
-            out.problems.append(f"deck {key!r} from the sync folder was read as deck {report.key!r}")
-        else:
-            out.imported.append(key)
+        place(store, key, data, target, out)
     return out
