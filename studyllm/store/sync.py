@@ -328,8 +328,9 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         marks = ",".join("?" * len(ucs))
         touched.update(r[0] for r in conn.execute(f"SELECT card_id FROM review_log WHERE uid IN ({marks})", ucs))
         report.undone += conn.execute(f"DELETE FROM review_log WHERE uid IN ({marks})", ucs).rowcount
-    conn.execute("DELETE FROM temp.sync_in WHERE uid IN (SELECT uid FROM main.review_log)"
-                 " OR uid IN (SELECT uid FROM main.sync_undone)")
+    # (EXISTS on each table's uid index: "uid IN (SELECT uid ...)" would read the whole log)
+    conn.execute("DELETE FROM temp.sync_in WHERE EXISTS (SELECT 1 FROM main.review_log l WHERE l.uid = sync_in.uid)"
+                 " OR EXISTS (SELECT 1 FROM main.sync_undone u WHERE u.uid = sync_in.uid)")
     # bury / suspend: the last write by (time, device, seq) wins
     state: dict[int, tuple[bool, str | None]] = {}
     for _source, ev in sorted(flags, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
