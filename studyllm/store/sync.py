@@ -16,7 +16,7 @@ import os
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from studyllm.store.replay import Event, chunks, replay_and_write
 from studyllm.store.service import Store
 from studyllm.store.sync_events import DEVICE_KEY
 
-__all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "folder_of", "journal_files"]
+__all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "last_sync", "folder_of", "journal_files"]
 
 FOLDER_KEY = "sync_folder"  # meta rows: the sync folder, the last sync, the last seq pushed
 LAST_KEY = "sync_last"
@@ -59,6 +59,19 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def summary(self) -> str:
+        """One line for the learner (the CLI and the TUI say the same)."""
+        parts = [f"{self.pushed} event(s) out", f"{self.added} answer(s) in"]
+        if self.undone:
+            parts.append(f"{self.undone} undone")
+        if self.flags:
+            parts.append(f"{self.flags} bury/suspend change(s)")
+        if self.decks_in:
+            parts.append(f"deck(s) {', '.join(self.decks_in)} arrived")
+        if self.pending:
+            parts.append(f"{self.pending} event(s) wait for decks this home doesn't have yet")
+        return "Synced: " + ", ".join(parts) + "."
 
 
 @dataclass
@@ -375,9 +388,11 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
     conn.execute("DELETE FROM temp.sync_in")
 
 
-def sync(store: Store, folder: Path | None = None) -> SyncReport:
+def sync(store: Store, folder: Path | None = None, *, progress: Callable[[str], None] | None = None) -> SyncReport:
     """Push this device's new events, then merge everyone's: one write transaction for the
-    merge (and the cursors), so a crash half-way merges nothing and loses nothing."""
+    merge (and the cursors), so a crash half-way merges nothing and loses nothing.
+    ``progress`` is told each step ("sending", "reading", "decks") as it starts."""
+    say = progress or (lambda _label: None)
     if folder is not None:
         enable(store, folder)
     folder = folder_of(store)
@@ -389,10 +404,13 @@ def sync(store: Store, folder: Path | None = None) -> SyncReport:
         dev = _meta(conn, DEVICE_KEY)
         assert dev is not None  # enable() made it
         report = SyncReport(folder=str(folder), device=dev)
+        say("sending this machine's answers")
         report.pushed = _push(conn, store, folder, dev, report)
+    say("reading the other machines' journals and merging")
     with write_tx(store.database) as conn:
         _pull(conn, store, folder, report)
         _set_meta(conn, LAST_KEY, store.utc_now_iso())
+    say("looking for decks from the other machines")
     arrivals = sync_decks.materialize(store, folder, dev)
     report.decks_in, report.decks_waiting = arrivals.imported, arrivals.waiting
     report.problems += arrivals.problems
@@ -401,6 +419,15 @@ def sync(store: Store, folder: Path | None = None) -> SyncReport:
             _pull(conn, store, folder, report)
     store._done_cache = None
     return report
+
+
+def last_sync(store: Store) -> tuple[str | None, str | None, int]:
+    """(folder, last sync instant, events waiting to be sent): cheap, for the home screen."""
+    with store.database.connect() as conn:
+        folder, last = _meta(conn, FOLDER_KEY), _meta(conn, LAST_KEY)
+        pushed = int(_meta(conn, PUSHED_KEY) or 0)
+        out = conn.execute("SELECT count(*) FROM sync_outbox WHERE seq > ?", (pushed,)).fetchone()[0] if folder else 0
+    return folder, last, out
 
 
 def status(store: Store) -> SyncStatus:
