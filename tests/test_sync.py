@@ -8,6 +8,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import add_deck
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -290,6 +291,27 @@ def test_answer_after_a_merged_later_answer_sorts_after_it(tmp_path):
         S.sync(s)
     assert logs(s0) == logs(s1) and states(s0) == states(s1)
     assert [r[6] for r in sorted(logs(s0).values(), key=lambda r: r[2])] == ["new", "drill"]
+
+
+def test_a_journal_that_overflows_an_interval_is_a_clear_error(tmp_path):
+    from studyllm.store.db import StoreError
+
+    folder = tmp_path / "shared"
+    b, _ = home(tmp_path, "b", folder)
+    with b.database.connect() as conn:
+        uid, chash = conn.execute("SELECT uid, content_hash FROM card ORDER BY position").fetchone()
+    lines = []
+    for i in range(120):  # a grade 5 every day: the interval grows without bound
+        at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=i)
+        lines.append(json.dumps({"t": "answer", "uid": f"x{i}", "card": uid, "deck": "alpha", "hash": chash,
+                                 "day": at.date().isoformat(), "grade": 5, "ms": 1, "at": at.isoformat(),
+                                 "dev": "f0f0f0f0f0f0", "seq": i + 1}))
+    journal = folder / "devices" / "f0f0f0f0f0f0" / "2026-01.jsonl"
+    journal.parent.mkdir(parents=True)
+    journal.write_text("\n".join(lines) + "\n")
+    with pytest.raises(StoreError, match="nothing was merged"):
+        S.sync(b)
+    assert logs(b) == {}
 
 
 class ThreeHomes(RuleBasedStateMachine):

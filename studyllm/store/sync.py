@@ -407,9 +407,15 @@ def sync(store: Store, folder: Path | None = None, *, progress: Callable[[str], 
         say("sending this machine's answers")
         report.pushed = _push(conn, store, folder, dev, report)
     say("reading the other machines' journals and merging")
-    with write_tx(store.database) as conn:
-        _pull(conn, store, folder, report)
-        _set_meta(conn, LAST_KEY, store.utc_now_iso())
+    try:
+        with write_tx(store.database) as conn:
+            _pull(conn, store, folder, report)
+            _set_meta(conn, LAST_KEY, store.utc_now_iso())
+    except OverflowError:
+        # SM-2 intervals have no upper bound: dozens of good answers in a row on one card
+        # (a hand-made journal) grow one past what SQLite stores; the transaction is rolled back
+        raise StoreError("the merge was stopped: the journals' answers grow a card's interval past what can be"
+                         " stored (very many good answers in a row on one card); nothing was merged") from None
     say("looking for decks from the other machines")
     arrivals = sync_decks.materialize(store, folder, dev)
     report.decks_in, report.decks_waiting = arrivals.imported, arrivals.waiting
