@@ -134,3 +134,84 @@ def test_an_edited_copy_from_the_folder_is_not_replaced(tmp_path):
     r = S.sync(b)
     assert r.decks_in == [] and any("edited on this machine" in p for p in r.problems)
     assert "Mine?" in copy.read_text()
+
+
+# ------------------------------------------------------------------ links and settings travel
+
+DUP = "# Dup\n\nQ: What is it?\nA: The first answer about attention heads.\n\nQ: What is it?\nA: A second one.\n"
+DUP_REWRITTEN = DUP.replace("The first answer about attention heads.", "Something else entirely, 42.")
+
+
+def test_a_link_of_a_rewritten_card_travels_and_waits_for_the_edit(tmp_path):
+    from studyllm.store.links import unlink
+
+    folder = tmp_path / "shared"
+    a, ca = open_home(tmp_path, "a")
+    b, _cb = open_home(tmp_path, "b", seconds=5)
+    own_a, own_b = tmp_path / "a-notes" / "dup.md", tmp_path / "b-notes" / "dup.md"
+    for own, store in ((own_a, a), (own_b, b)):
+        own.parent.mkdir()
+        own.write_text(DUP)
+        assert import_paths(store, [own]).ok
+        S.enable(store, folder)
+    first = a.next_card()
+    assert first is not None
+    for _ in range(3):
+        a.answer(first.id, 4)
+        ca.advance(days=7)
+    own_a.write_text(DUP_REWRITTEN)
+    r = import_paths(a, [own_a], link="all")  # the learner confirms the rewrite on a
+    assert r.decks[0].linked == 1
+    for s in (a, b):
+        S.sync(s)
+
+    def history_of(store: Store, text: str) -> list[str]:
+        with store.database.connect() as conn:
+            return [u for (u,) in conn.execute(
+                "SELECT l.uid FROM review_log l JOIN card c ON c.id = l.card_id WHERE c.back = ? ORDER BY l.uid",
+                (text,))]
+
+    assert len(history_of(b, "The first answer about attention heads.")) == 3
+    assert S.status(b).pending_in == 1  # the link waits: b has not imported the edit yet
+    own_b.write_text(DUP_REWRITTEN)
+    assert import_paths(b, [own_b]).ok  # b imports its copy of the edit (link not confirmed there)
+    r2 = S.sync(b)
+    assert r2.links == 1 and r2.pending == 0
+    assert history_of(b, "Something else entirely, 42.") == history_of(a, "Something else entirely, 42.")
+    assert len(history_of(b, "Something else entirely, 42.")) == 3
+    # an answer b gives the old card's text... goes on the rewrite on both homes; then unlink on a
+    ca.advance(days=1)
+    with a.database.connect() as conn:
+        new_uid = conn.execute("SELECT uid FROM card WHERE back = 'Something else entirely, 42.'").fetchone()[0]
+    unlink(a, new_uid)
+    S.sync(a)
+    r3 = S.sync(b)
+    assert r3.links == 1
+    assert len(history_of(b, "The first answer about attention heads.")) == 3
+    assert history_of(b, "Something else entirely, 42.") == []
+
+
+def test_settings_that_follow_the_learner_travel_last_write_wins(tmp_path):
+    folder = tmp_path / "shared"
+    a, ca = open_home(tmp_path, "a")
+    b, cb = open_home(tmp_path, "b", seconds=5)
+    for s in (a, b):
+        S.enable(s, folder)
+    a.set_setting("new_per_day", 5)
+    a.set_setting("theme", "nord")
+    a.set_setting("deck_folders", [str(tmp_path / "only-on-a")])  # about this machine: stays here
+    cb.advance(minutes=1)
+    b.set_setting("reviews_per_day", 50)
+    for s in (a, b, a):
+        S.sync(s)
+    for s in (a, b):
+        assert (s.setting("new_per_day"), s.setting("theme"), s.setting("reviews_per_day")) == (5, "nord", 50)
+    assert b.setting("deck_folders") == []
+    # both change the same setting: the later write wins on both
+    ca.advance(minutes=5)
+    a.set_setting("new_per_day", 8)
+    cb.advance(minutes=10)
+    b.set_setting("new_per_day", 3)
+    for s in (a, b, a):
+        S.sync(s)
+    assert a.setting("new_per_day") == b.setting("new_per_day") == 3

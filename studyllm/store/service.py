@@ -307,6 +307,10 @@ class Store:
                 "INSERT INTO setting(key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value=:v",
                 {"k": key, "v": dumps(value)},
             )
+            dev = self._sync_device(conn) if key in sync_events.SYNCED_SETTINGS else None
+            if dev is not None:  # a setting that follows the learner (docs/sync.md)
+                sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "setting", "key": key, "value": value},
+                                 stamp="setting:" + key, value=dumps(value))
         self._settings_cache = None
 
     def _sync_device(self, conn: Connection) -> str | None:

@@ -26,7 +26,7 @@ from studyllm.store import sync_decks
 from studyllm.store.db import Connection, StoreError, write_tx
 from studyllm.store.replay import Event, chunks, replay_and_write
 from studyllm.store.service import Store
-from studyllm.store.sync_events import DEVICE_KEY
+from studyllm.store.sync_events import DEVICE_KEY, SYNCED_SETTINGS, emit_link
 
 __all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "last_sync", "folder_of", "journal_files"]
 
@@ -52,6 +52,8 @@ class SyncReport:
     flags: int = 0
     cards_replayed: int = 0
     pending: int = 0  # events waiting for cards this home doesn't have
+    links: int = 0  # links of rewritten cards made or undone here
+    settings: int = 0  # settings changed here
     decks_out: int = 0  # learner decks published to the folder
     decks_in: list[str] = field(default_factory=list)  # deck keys imported from the folder
     decks_waiting: list[str] = field(default_factory=list)  # deck files the sync tool has not brought yet
@@ -127,6 +129,8 @@ def enable(store: Store, folder: Path) -> str:
                 "INSERT INTO sync_outbox (at, body) SELECT ?, json_object('t', 'suspend', 'on', json('true'),"
                 " 'card', c.uid, 'deck', d.key, 'hash', c.content_hash, 'at', ?) FROM card_state s"
                 " JOIN card c ON c.id = s.card_id JOIN deck d ON d.id = c.deck_id WHERE s.suspended = 1", (now, now))
+            for old_id, new_id in conn.execute("SELECT old_card_id, new_card_id FROM card_link").fetchall():
+                emit_link(conn.raw, now, old_id, new_id, True)  # the links of rewritten cards made before
         _set_meta(conn, FOLDER_KEY, str(folder))
     store._sync_dev = dev
     return dev
@@ -259,12 +263,27 @@ def _check(ev: Any) -> dict[str, Any]:
             raise ValueError("'on' is not true or false")
     elif t == "deck":
         sync_decks.check(ev)
+    elif t == "link":
+        if not isinstance(ev.get("on"), bool):
+            raise ValueError("'on' is not true or false")
+        for side in ("old", "new"):
+            if not isinstance(ev.get(side), dict):
+                raise ValueError(f"{side!r} is not a card")
+            for k in ("card", "deck", "hash"):
+                _text(ev[side], k)
+    elif t == "setting":
+        _text(ev, "key")
+        if "value" not in ev:
+            raise ValueError("'value' is missing")
     else:
         raise ValueError(f"unknown event type {t!r}")
     return ev
 
 
-def _card_id(conn: Connection, ev: dict[str, Any], cache: dict[tuple[str, str, str], int | None]) -> int | None:
+def _card_id(conn: Connection, ev: dict[str, Any], cache: dict[tuple[str, str, str], int | None], *,
+             follow_links: bool = True) -> int | None:
+    """The local card of an event's card (uid, else deck key and content hash). An answer or a
+    flag for a card whose history was linked onto its rewrite goes to the rewrite."""
     key = (ev["card"], ev["deck"], ev["hash"])
     if key not in cache:
         row = conn.execute("SELECT id FROM card WHERE uid = ?", (ev["card"],)).fetchone()
@@ -273,13 +292,86 @@ def _card_id(conn: Connection, ev: dict[str, Any], cache: dict[tuple[str, str, s
                                " AND c.content_hash = ? ORDER BY c.archived, c.id LIMIT 1",
                                (ev["deck"], ev["hash"])).fetchone()
         cache[key] = row[0] if row else None
-    return cache[key]
+    cid = cache[key]
+    if follow_links and cid is not None:
+        row = conn.execute("SELECT new_card_id FROM card_link WHERE old_card_id = ?", (cid,)).fetchone()
+        if row is not None:
+            return int(row[0])
+    return cid
 
 
 def _stamp_newer(conn: Connection, name: str, ev: dict[str, Any]) -> bool:
     row = conn.execute("SELECT at, dev, seq FROM sync_stamp WHERE name = ?", (name,)).fetchone()
     theirs = (ev["at"], ev["dev"], ev["seq"])
     return row is None or theirs > tuple(row)
+
+
+def _stamp(conn: Connection, name: str, ev: dict[str, Any], value: str) -> None:
+    conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"
+                 " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq, value = excluded.value",
+                 (name, ev["at"], ev["dev"], ev["seq"], value))
+
+
+def _settings(conn: Connection, store: Store, events: list[dict[str, Any]], report: SyncReport) -> None:
+    """Settings that follow the learner: the last write by (time, device, seq) wins."""
+    from studyllm.store.db import dumps
+    from studyllm.store.settings import validate
+
+    changed = False
+    for ev in sorted(events, key=lambda e: (e["at"], e["dev"], e["seq"])):
+        key = ev["key"]
+        if key not in SYNCED_SETTINGS:
+            report.problems.append(f"setting {key!r} from device {ev['dev']} is not one that travels; ignored")
+            continue
+        if not _stamp_newer(conn, "setting:" + key, ev):
+            continue
+        try:
+            value = validate(key, ev["value"])
+        except ValueError as exc:
+            report.problems.append(f"setting {key!r} from device {ev['dev']}: {exc}; ignored")
+            continue
+        conn.execute("INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
+                     " excluded.value", (key, dumps(value)))
+        _stamp(conn, "setting:" + key, ev, dumps(value))
+        report.settings += 1
+        changed = True
+    if changed:
+        store._settings_cache = None
+
+
+def _links(conn: Connection, store: Store, events: list[tuple[str, dict[str, Any], bytes]],
+           park: Callable[[dict[str, Any], bytes, str], None], report: SyncReport) -> None:
+    """Links of rewritten cards (issue #16) and their undo: the last by (time, device, seq) of
+    an old card wins. A link waits (``sync_pending``) until both cards are here and the old one
+    is archived (this home has imported the deck's edit)."""
+    from studyllm.store.links import LinkError, link_cards, unlink_cards
+
+    cache: dict[tuple[str, str, str], int | None] = {}
+    for source, ev, line in sorted(events, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
+        name = "link:" + ev["old"]["card"]
+        if not _stamp_newer(conn, name, ev):
+            continue
+        old = _card_id(conn, ev["old"], cache, follow_links=False)
+        new = _card_id(conn, ev["new"], cache, follow_links=False)
+        if old is None or new is None:
+            park(ev, line, source)
+            continue
+        linked = conn.execute("SELECT new_card_id FROM card_link WHERE old_card_id = ?", (old,)).fetchone()
+        try:
+            if ev["on"] and linked is None:
+                archived = conn.execute("SELECT archived FROM card WHERE id = ?", (old,)).fetchone()[0]
+                if not archived:
+                    park(ev, line, source)  # this home has not imported the edit yet
+                    continue
+                link_cards(conn, store, old, new, synced=False)
+                report.links += 1
+            elif not ev["on"] and linked is not None and linked[0] == new:
+                unlink_cards(conn, store, new, synced=False)
+                report.links += 1
+        except LinkError as exc:
+            report.problems.append(f"{source}: the link of card {ev['old']['card']} could not be made here: {exc}")
+            continue
+        _stamp(conn, name, ev, "1" if ev["on"] else "0")
 
 
 def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
@@ -291,6 +383,8 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
     flags: list[tuple[str, dict[str, Any]]] = []
     undo: set[str] = set()
     decks: list[dict[str, Any]] = []
+    settings_in: list[dict[str, Any]] = []
+    links_in: list[tuple[str, dict[str, Any], bytes]] = []
 
     def events() -> Iterator[tuple[str, dict[str, Any], bytes]]:
         # events waiting for their cards first, then what is new in the folder
@@ -322,6 +416,12 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
             continue
         if t == "deck":
             decks.append(ev)
+            continue
+        if t == "setting":
+            settings_in.append(ev)
+            continue
+        if t == "link":
+            links_in.append((source, ev, line))
             continue
         cid = _card_id(conn, ev, cache)
         if cid is None:
@@ -362,6 +462,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                      (name, ev["at"], ev["dev"], ev["seq"], value))
         report.flags += 1
     touched.update(state)
+    _settings(conn, store, settings_in, report)
     # decks: the last version published by (time, device, seq) wins; materialize() imports it
     for ev in sorted(decks, key=lambda e: (e["at"], e["dev"], e["seq"])):
         name = "deck:" + ev["deck"]
@@ -384,6 +485,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                                             flags={c: state[c] for c in chunk if c in state})
         report.added += inserted
     report.cards_replayed = len(touched)
+    _links(conn, store, links_in, park, report)
     report.pending = conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]
     conn.execute("DELETE FROM temp.sync_in")
 
@@ -424,6 +526,7 @@ def sync(store: Store, folder: Path | None = None, *, progress: Callable[[str], 
         with write_tx(store.database) as conn:
             _pull(conn, store, folder, report)
     store._done_cache = None
+    store._settings_cache = None  # settings merged in (read again once committed)
     return report
 
 

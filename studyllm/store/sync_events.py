@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 LOCAL_DIR = "sync-decks"  # in the home: the deck files that came through the sync folder
+# the settings that follow the learner from machine to machine (last write wins); the others
+# (deck_folders, backups_keep, max_deck_mb) are about this machine
+SYNCED_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "rollover_hour", "grading_mode", "theme",
+                             "leech_lapses", "drill_delay_minutes", "separators"})
 DEVICE_KEY = "sync_device"  # the meta row holding this home's device id (set when sync is turned on)
 
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -73,3 +77,13 @@ def is_sync_copy(store: Any, path: str | Path) -> bool:
         return Path(path).resolve().is_relative_to(d.resolve())
     except OSError:
         return False
+
+
+def emit_link(raw: sqlite3.Connection, at: str, old_id: int, new_id: int, on: bool) -> None:
+    """A confirmed link of a rewritten card (``on``), or its undo, as a ``link`` event, while sync is on."""
+    dev = device_id(raw)
+    if dev is None:
+        return
+    old, new = card_ref(raw, old_id), card_ref(raw, new_id)
+    emit(raw, dev, at, {"t": "link", "on": on, "old": old, "new": new}, stamp="link:" + old["card"],
+         value="1" if on else "0")
