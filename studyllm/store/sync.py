@@ -202,15 +202,29 @@ def _read_new(conn: Connection, rel: str, path: Path, report: SyncReport) -> Ite
                 what = "shorter than when last read (truncated)" if size < pos else "changed before the part read"
                 report.problems.append(f"{rel}: {what}; read again from the start, nothing merged is lost")
                 pos, lineno = 0, 0
+        # streamed line by line (memory stays flat however long the journal is); a torn last
+        # line (no newline yet) waits until it is whole
         fh.seek(pos)
-        data = fh.read()
-    end = data.rfind(b"\n")
-    if end < 0:
-        return  # nothing complete yet (a torn last line waits until it is whole)
-    for line in data[: end + 1].splitlines():
-        lineno += 1
-        yield lineno, line
-    pos += end + 1
+        while True:
+            line = fh.readline(MAX_LINE + 1)
+            if not line.endswith(b"\n"):
+                if len(line) <= MAX_LINE:
+                    break  # the end, or a torn last line
+                skipped = len(line)
+                while not line.endswith(b"\n"):  # an overlong line: skipped whole, once complete
+                    line = fh.readline(MAX_LINE + 1)
+                    if not line:
+                        break
+                    skipped += len(line)
+                if not line.endswith(b"\n"):
+                    break
+                pos += skipped
+                lineno += 1
+                report.problems.append(f"{rel} line {lineno}: skipped, longer than {MAX_LINE} bytes")
+                continue
+            pos += len(line)
+            lineno += 1
+            yield lineno, line.rstrip(b"\r\n")
     with open(path, "rb") as fh:
         fh.seek(max(0, pos - TAIL_BYTES))
         new_tail = fh.read(min(pos, TAIL_BYTES)).hex()
@@ -233,8 +247,28 @@ def _text(ev: dict[str, Any], key: str) -> str:
     return v
 
 
+def _answer_ok(ev: dict[str, Any]) -> bool:
+    """The common case, checked in one go: a well-formed answer (else :func:`_check` says what is wrong)."""
+    try:
+        at, dev, seq, uid, day, g = ev["at"], ev["dev"], ev["seq"], ev["uid"], ev["day"], ev["grade"]
+        card, deck, chash, ms = ev["card"], ev["deck"], ev["hash"], ev.get("ms", 0)
+    except KeyError:
+        return False
+    if not (type(seq) is int and type(g) is int and 0 <= g <= 5 and type(ms) is int and 0 <= ms < 2**31):
+        return False
+    for v in (at, dev, uid, day, card, deck, chash):
+        if type(v) is not str or not 0 < len(v) <= 1000:
+            return False
+    try:
+        return len(at) <= 40 and datetime.fromisoformat(at).tzinfo is not None and bool(date.fromisoformat(day))
+    except ValueError:
+        return False
+
+
 def _check(ev: Any) -> dict[str, Any]:
     """The event, checked; ``ValueError`` says what is wrong."""
+    if type(ev) is dict and ev.get("t") == "answer" and _answer_ok(ev):
+        return ev
     if not isinstance(ev, dict):
         raise ValueError("not a JSON object")
     t = ev.get("t")
@@ -280,24 +314,28 @@ def _check(ev: Any) -> dict[str, Any]:
     return ev
 
 
-def _card_id(conn: Connection, ev: dict[str, Any], cache: dict[tuple[str, str, str], int | None], *,
-             follow_links: bool = True) -> int | None:
+Cards = dict[tuple[str, str, str], tuple[int | None, int | None]]  # (uid, deck, hash) -> (card id, linked to)
+
+
+def _card_id(conn: Connection, ev: dict[str, Any], cache: Cards, *, follow_links: bool = True) -> int | None:
     """The local card of an event's card (uid, else deck key and content hash). An answer or a
     flag for a card whose history was linked onto its rewrite goes to the rewrite."""
     key = (ev["card"], ev["deck"], ev["hash"])
-    if key not in cache:
+    found = cache.get(key)
+    if found is None:
         row = conn.execute("SELECT id FROM card WHERE uid = ?", (ev["card"],)).fetchone()
         if row is None:
             row = conn.execute("SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ?"
                                " AND c.content_hash = ? ORDER BY c.archived, c.id LIMIT 1",
                                (ev["deck"], ev["hash"])).fetchone()
-        cache[key] = row[0] if row else None
-    cid = cache[key]
-    if follow_links and cid is not None:
-        row = conn.execute("SELECT new_card_id FROM card_link WHERE old_card_id = ?", (cid,)).fetchone()
-        if row is not None:
-            return int(row[0])
-    return cid
+        cid = row[0] if row else None
+        to = None
+        if cid is not None:
+            link = conn.execute("SELECT new_card_id FROM card_link WHERE old_card_id = ?", (cid,)).fetchone()
+            to = link[0] if link else None
+        found = cache[key] = (cid, to)
+    cid, to = found
+    return to if follow_links and to is not None else cid
 
 
 def _stamp_newer(conn: Connection, name: str, ev: dict[str, Any]) -> bool:
@@ -346,7 +384,7 @@ def _links(conn: Connection, store: Store, events: list[tuple[str, dict[str, Any
     is archived (this home has imported the deck's edit)."""
     from studyllm.store.links import LinkError, link_cards, unlink_cards
 
-    cache: dict[tuple[str, str, str], int | None] = {}
+    cache: Cards = {}
     for source, ev, line in sorted(events, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
         name = "link:" + ev["old"]["card"]
         if not _stamp_newer(conn, name, ev):
@@ -377,8 +415,11 @@ def _links(conn: Connection, store: Store, events: list[tuple[str, dict[str, Any
 def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_in (uid TEXT PRIMARY KEY, card_id INTEGER, at TEXT,"
                  " day TEXT, grade INTEGER, ms INTEGER, dev TEXT, seq INTEGER)")
+    # read back card by card in (time, device, seq) order: the index gives that order, so a
+    # chunk of cards reads its own rows only
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.sync_in_card ON sync_in (card_id, at, dev, seq)")
     conn.execute("DELETE FROM temp.sync_in")
-    cache: dict[tuple[str, str, str], int | None] = {}
+    cache: Cards = {}
     touched: set[int] = set()
     flags: list[tuple[str, dict[str, Any]]] = []
     undo: set[str] = set()
@@ -392,12 +433,12 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         waiting = conn.execute("SELECT uid, line, source FROM sync_pending").fetchall()
         conn.execute("DELETE FROM sync_pending")
         for _uid, line, source in waiting:
-            yield source, json.loads(line), line.encode()
+            yield source, json.loads(line), line.encode()  # (a str: json.loads of bytes sniffs the encoding)
         for rel, path in journal_files(folder):
             for n, line in _read_new(conn, rel, path, report):
                 report.read += 1
                 try:
-                    ev = _check(json.loads(line))
+                    ev = _check(json.loads(line.decode("utf-8")))
                 except (ValueError, RecursionError) as exc:
                     report.problems.append(f"{rel} line {n}: skipped, {exc}")
                     continue
@@ -473,7 +514,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                          (name, ev["at"], ev["dev"], ev["seq"], json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
     touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_in"))
     leech_at = store.setting("leech_lapses")
-    for chunk in chunks(sorted(touched), 2000):
+    for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
         marks = ",".join("?" * len(chunk))
         new_events: dict[int, list[Event]] = defaultdict(list)
         for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
