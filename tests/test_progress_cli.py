@@ -212,3 +212,21 @@ def test_a_hand_edited_deck_source_in_an_export_is_refused(tmp_path, capsys):
     assert main(["--home", str(tmp_path / "b"), "import-progress", str(out)]) == 1
     err = capsys.readouterr().err
     assert "deck_sources[0]" in err and "sha256" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("fmt", "output", "error"), [
+    ("json", "out.json", "--deck applies to anki-tsv and apkg; the JSON export is always complete"),
+    ("csv", "csvdir", "--deck applies to anki-tsv and apkg; the CSV export is always complete"),
+    ("csv", "-", "--format csv can't go to standard output; give -o DIR"),
+    ("apkg", "-", "--format apkg can't go to standard output; give -o FILE.apkg"),
+])
+def test_export_refuses_what_a_format_cannot_do_before_opening_the_home(tmp_path, capsys, fmt, output, error):
+    """Each format's entry in EXPORT_FORMATS says whether it takes --deck and standard output;
+    a refusal comes before the home is opened (a mistake creates nothing)."""
+    home = tmp_path / "never-made"
+    args = ["--home", str(home), "export", "--format", fmt, "-o", str(tmp_path / output) if output != "-" else "-"]
+    if "--deck" in error:
+        args += ["--deck", "tiny"]
+    assert main(args) == 1
+    assert error in capsys.readouterr().err
+    assert not home.exists()

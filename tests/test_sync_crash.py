@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_reliability_driver import integrity, state_mismatches, write_markdown_deck
 
 from studyllm.store import Store
 from studyllm.store import sync as S
 from studyllm.store.importer import import_paths
+from studyllm.testing.reliability import integrity, state_mismatches, write_markdown_deck
 
 pytestmark = pytest.mark.slow
 

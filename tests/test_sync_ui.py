@@ -5,11 +5,8 @@ traceback; home shows the last sync."""
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import make_store, wait_home
+from conftest import make_store
 
 from studyllm.store import sync as S
 from studyllm.ui.app import build_app
@@ -24,6 +21,16 @@ async def settle(pilot, app) -> None:
         if not app.syncing:
             return
     raise AssertionError("the sync did not end")
+
+
+async def wait_home(pilot, shown: int = 0) -> None:
+    """Wait until home is the screen and has shown its numbers more than ``shown`` times."""
+    for _ in range(300):
+        await pilot.pause(0.01)
+        screen = pilot.app.screen
+        if type(screen).__name__ == "HomeScreen" and screen._shown > shown:
+            return
+    raise AssertionError("home screen did not load")
 
 
 def notes(app) -> list[str]:
@@ -52,11 +59,11 @@ async def test_sync_at_start_on_y_and_after_a_session(tmp_path):
         await settle(pilot, app)  # the sync at start brought the other machine's answer
         assert count_log(store) == 1
         home = app.screen
-        await wait_home(pilot, home.loads - 1)
+        await wait_home(pilot, home._shown - 1)
         assert "Last sync: 2026-03-02" in str(home.query_one("#home-sync").render())
         assert any("1 answer(s) in" in n for n in notes(app))
         # a session: study one card, back home -> its answer is sent without a key
-        before = home.loads
+        before = home._shown
         await pilot.press("s", "space", "5", "escape")
         await wait_home(pilot, before)
         await settle(pilot, app)

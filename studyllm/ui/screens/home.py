@@ -67,7 +67,7 @@ class HomeScreen(AppScreen[None]):
         super().__init__(**kwargs)
         self.decks: list[DeckSummary] = []
         self._mount_resume = False
-        self.loads = 0  # completed loads (tests wait on this)
+        self._shown = 0  # numbers shown so far (the first time is the start, which syncs on its own)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -192,10 +192,10 @@ class HomeScreen(AppScreen[None]):
         self._sync = data["sync"]
         self.show_sync_line()
         # back from a session with answers to send (not again after a failed sync: y retries)
-        if self.loads and self._sync[0] and self._sync[2] and not getattr(self.app, "sync_error", ""):
+        if self._shown and self._sync[0] and self._sync[2] and not getattr(self.app, "sync_error", ""):
             self.app.sync_in_background(quiet=True)
         self.decks = decks
-        self.loads += 1
+        self._shown += 1
 
     def show_sync_line(self) -> None:
         """The last sync (or what a running sync is doing); nothing while sync is off."""

@@ -19,6 +19,36 @@ from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean, plural
 
 INT_KEYS = ("new_per_day", "reviews_per_day", "rollover_hour")
+# the scheduler's settings (issue #20), typed as `studyllm settings KEY VALUE` takes them
+SCHEDULER_INPUTS = (
+    ("desired_retention", "Desired retention (FSRS)"),
+    ("maximum_interval", "Longest interval, days (FSRS)"),
+    ("fsrs_learning_steps", "Learning steps, minutes (FSRS)"),
+    ("fsrs_relearning_steps", "Relearning steps, minutes (FSRS)"),
+)
+
+
+def _as_text(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def scheduler_fields(s: dict[str, object]) -> ComposeResult:
+    """The rows of the scheduler settings: which scheduler, then FSRS's options."""
+    with Horizontal(classes="row"):
+        yield Label("Scheduler", classes="label")
+        yield Select([("SM-2 (the default)", "sm2"), ("FSRS", "fsrs")], value=s["scheduler"], allow_blank=False,
+                     id="scheduler", classes="value")
+    yield Static(SPECS["scheduler"].help, id="scheduler-msg", classes="msg", markup=False)
+    for key, label in SCHEDULER_INPUTS:
+        with Horizontal(classes="row"):
+            yield Label(label, classes="label")
+            yield Input(_as_text(s[key]), id=key, classes="value")
+        yield Static(SPECS[key].help, id=f"{key}-msg", classes="msg", markup=False)
+    with Horizontal(classes="row"):
+        yield Label("Fuzz (FSRS)", classes="label")
+        yield Select([("On", True), ("Off", False)], value=s["fsrs_fuzz"], allow_blank=False, id="fsrs_fuzz",
+                     classes="value")
+    yield Static(SPECS["fsrs_fuzz"].help, id="fsrs_fuzz-msg", classes="msg", markup=False)
 
 
 class SettingsScreen(AppScreen[None]):
@@ -59,6 +89,7 @@ class SettingsScreen(AppScreen[None]):
                 yield Label("Theme", classes="label")
                 yield Select([(t, t) for t in themes], value=current, allow_blank=False, id="theme", classes="value")
             yield Static("Every built-in theme, dark and light", id="theme-msg", classes="msg", markup=False)
+            yield from scheduler_fields(s)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -92,10 +123,23 @@ class SettingsScreen(AppScreen[None]):
                 return
             if value != self.app.store.setting(key):
                 self.save(key, value)
+        elif key in dict(SCHEDULER_INPUTS):
+            self._scheduler_input(key, event.value)
         elif key == "deck_folders":
             folders = [p.strip() for p in event.value.split(",") if p.strip()]
             if folders != self.app.store.setting("deck_folders"):
                 self.save(key, folders)
+
+    def _scheduler_input(self, key: str, raw: str) -> None:
+        from studyllm.store.settings import parse_cli_value
+
+        try:
+            value = parse_cli_value(key, raw)
+        except ValueError as exc:
+            self._message(key, str(exc), error=True)
+            return
+        if value != self.app.store.setting(key):
+            self.save(key, value)
 
     @on(Input.Submitted, "#deck_folders")
     def _folders_submitted(self) -> None:
@@ -127,6 +171,24 @@ class SettingsScreen(AppScreen[None]):
             self._message("theme", "Saved.")
         elif key == "grading_mode" and value != self.app.store.setting("grading_mode"):
             self.save(key, value)
+        elif key == "fsrs_fuzz" and value != self.app.store.setting("fsrs_fuzz"):
+            self.save(key, value)
+        elif key == "scheduler" and value != self.app.store.setting("scheduler"):
+            self._switch_scheduler(str(value))
+
+    def _switch_scheduler(self, name: str) -> None:
+        """Switch scheduler: every card is rescheduled from its own log (the store does it)."""
+        try:
+            changed = self.app.store.set_setting("scheduler", name)
+        except ValueError as exc:
+            self._message("scheduler", str(exc), error=True)
+            return
+        except (StoreError, DatabaseError) as exc:  # a busy or broken database: nothing was changed
+            self._message("scheduler", f"Not switched: {exc}", error=True)
+            return
+        label = "FSRS" if name == "fsrs" else "SM-2"
+        self._message("scheduler", f"Saved: {label} now schedules your cards ({plural(changed or 0, 'card')} "
+                                   "rescheduled from their own reviews).")
 
     def action_leave(self) -> None:
         self.app.action_go("home")

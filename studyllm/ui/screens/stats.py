@@ -28,6 +28,12 @@ _WEEKDAYS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def retention_title(desired: float | None) -> str:
+    """The retention table's title; in FSRS mode it names the desired retention to compare with."""
+    base = "True retention (q ≥ 3)"
+    return base if desired is None else f"{base} · desired {round(desired * 100)}%"
+
+
 def _pct(rate: dict[str, Any]) -> Text:
     if not rate["total"]:
         return Text("–", style="dim", justify="right")
@@ -208,6 +214,7 @@ class StatsScreen(AppScreen[None]):
     def _retention(self, data: dict[str, Any]) -> None:
         table = self.query_one("#retention", DataTable)
         table.clear()
+        table.border_title = retention_title(data.get("desired_retention"))
         overall = data["retention"]["overall"]
         for kind, label in (("young", "Young (< 21 d)"), ("mature", "Mature"), ("all", "All")):
             table.add_row(Text(label), *(_pct(overall[p][kind]) for p in ("today", "week", "month")), key=kind)
