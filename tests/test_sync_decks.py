@@ -234,6 +234,34 @@ def test_settings_that_follow_the_learner_travel_last_write_wins(tmp_path):
     assert a.setting("new_per_day") == b.setting("new_per_day") == 3
 
 
+def test_two_homes_on_fsrs_agree(tmp_path):
+    # the scheduler is set on each machine (it does not travel yet: docs/sync.md, "Limits")
+    folder = tmp_path / "shared"
+    own = tmp_path / "transformers.md"
+    own.write_text(DECK)
+    a, ca = open_home(tmp_path, "a")
+    b, cb = open_home(tmp_path, "b", seconds=5)
+    assert import_paths(a, [own]).ok
+    for s in (a, b):
+        s.set_setting("scheduler", "fsrs")
+        S.sync(s, folder)
+    study(a, ca, 4)
+    S.sync(a)
+    S.sync(b)
+    cb.advance(days=2)
+    study(b, cb, 3)
+    ca.advance(days=3)
+    study(a, ca, 2)
+    for s in (b, a, b):
+        S.sync(s)
+    assert logs(a) == logs(b) and states(a) == states(b)
+    with a.database.connect() as c1, b.database.connect() as c2:
+        q = "SELECT c.uid, s.fsrs_state FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY 1"
+        assert c1.execute(q).fetchall() == c2.execute(q).fetchall()
+        assert any(r[1] for r in c1.execute(q))
+    assert a.setting("scheduler") == b.setting("scheduler") == "fsrs"
+
+
 # ------------------------------------------------------------------ deck edits in random orders
 
 class DeckEdits(RuleBasedStateMachine):

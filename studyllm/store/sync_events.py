@@ -14,6 +14,9 @@ from typing import Any
 LOCAL_DIR = "sync-decks"  # in the home: the deck files that came through the sync folder
 # the settings that follow the learner from machine to machine (last write wins); the others
 # (deck_folders, backups_keep, max_deck_mb) are about this machine
+# (the scheduler and FSRS's parameters are not among them yet: a switch merged into a home
+# replays the answers from before it under the new scheduler, where the home that switched
+# keeps their SM-2 fields, so the logs would differ; docs/sync.md, "Limits")
 SYNCED_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "rollover_hour", "grading_mode", "theme",
                              "leech_lapses", "drill_delay_minutes", "separators"})
 DEVICE_KEY = "sync_device"  # the meta row holding this home's device id (set when sync is turned on)
