@@ -29,7 +29,7 @@ from studyllm.store import constants as m
 from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
 from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
-from studyllm.store.sync_events import is_sync_copy
+from studyllm.store.sync_events import is_sync_copy, publish_deck
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
 
@@ -438,7 +438,16 @@ def import_file(
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
                              separators=separators)
     parsed.content_hash = digest
-    return import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    if not dry_run and report.ok and not parsed.skipped and report.key:
+        # with sync on, this version of a learner deck goes to the sync folder now: every
+        # version travels, and the other homes import them in order (docs/sync.md, "Decks")
+        with store.database.connect() as conn:
+            on = store._sync_device(conn) is not None  # read once per store: no write when sync is off
+        if on:
+            with write_tx(store.database) as conn:
+                publish_deck(conn.raw, store, report.key, path.resolve(), data, digest)
+    return report
 
 
 def import_parsed(

@@ -506,6 +506,10 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
     _settings(conn, store, settings_in, report)
     # decks: the last version published by (time, device, seq) wins; materialize() imports it
     for ev in sorted(decks, key=lambda e: (e["at"], e["dev"], e["seq"])):
+        # every version is kept (materialize() imports them in order, as the learner did)
+        conn.execute("INSERT OR IGNORE INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?)",
+                     (f"deckv:{ev['deck']}|{ev['dev']}|{ev['seq']}", ev["at"], ev["dev"], ev["seq"],
+                      json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
         name = "deck:" + ev["deck"]
         if _stamp_newer(conn, name, ev):
             conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"

@@ -24,17 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.store.atomic import atomic_path
-from studyllm.store.db import Connection
+from studyllm.store.db import Connection, write_tx
 from studyllm.store.importer import _is_shipped, import_file
 from studyllm.store.service import Store
-from studyllm.store.sync_events import emit, is_sync_copy, local_dir
+from studyllm.store.sync_events import DECK_EXT, deck_suffix, is_sync_copy, local_dir, publish_deck
 
 __all__ = ["publish", "materialize", "check", "needs", "place", "local_decks", "deck_sources", "DeckArrivals"]
 
 FOLDER_DIR = "decks"  # in the sync folder: <sha256><ext>
-PUBLISHED = "sync_deckpub:"  # meta rows: the hash this home last published for a deck key
 _HASH = re.compile(r"^[0-9a-f]{64}$")
-_EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_EXT = DECK_EXT
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -72,33 +71,17 @@ def deck_sources(rows: list[tuple[str, str, str]], store: Store) -> list[tuple[s
     return out
 
 
-def suffix(path: Path) -> str:
-    return path.suffix.lower() if _EXT.match(path.suffix) else ".md"
+suffix = deck_suffix
 
 
 def publish(conn: Connection, store: Store, folder: Path, dev: str) -> int:
     """Put every learner deck whose file is as last imported and not published yet into the
-    folder, with its ``deck`` event (inside the push's transaction). Returns how many."""
-    n = 0
+    folder, with its ``deck`` event (inside the push's transaction). Returns how many. (An
+    import publishes its version at once; this catches decks imported before sync was on.)"""
     rows = conn.execute("SELECT key, source_path, content_hash FROM deck WHERE archived = 0 ORDER BY key").fetchall()
-    published = {k[len(PUBLISHED):]: v for k, v in conn.execute(
-        "SELECT key, value FROM meta WHERE key LIKE ?", (PUBLISHED + "%",))}
     mine = [r for r in rows if not is_sync_copy(store, r[1])]  # copies from the folder are published by their home
-    for key, path, data, digest in deck_sources(mine, store):
-        if published.get(key) == digest:
-            continue
-        ext = suffix(path)
-        target = blob(folder, digest, ext)
-        if not target.exists():
-            with atomic_path(target) as tmp:
-                tmp.write_bytes(data)
-        at = store.utc_now_iso()
-        emit(conn.raw, dev, at, {"t": "deck", "deck": key, "hash": digest, "ext": ext, "name": path.name[:200]},
-             stamp="deck:" + key, value=json.dumps({"hash": digest, "ext": ext}))
-        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key)"
-                     " DO UPDATE SET value = excluded.value", (PUBLISHED + key, digest))
-        n += 1
-    return n
+    return sum(publish_deck(conn.raw, store, key, path, data, digest)
+               for key, path, data, digest in deck_sources(mine, store))
 
 
 @dataclass
@@ -152,32 +135,55 @@ def local_decks(store: Store) -> dict[str, tuple[str, str]]:
         return {k: (src, h) for k, src, h in conn.execute("SELECT key, source_path, content_hash FROM deck")}
 
 
+APPLIED = "sync_deckat:"  # meta rows: the last version of a deck key this home has taken, [at, dev, seq]
+
+
 def materialize(store: Store, folder: Path, dev: str) -> DeckArrivals:
-    """Import the winning version of every deck another device published that this home lacks
-    (or holds only as the shipped deck, or as an older unedited copy from the folder)."""
+    """Import, in the order they were made, the versions of every deck that other devices
+    published and this home has not taken yet, where this home holds no deck of that key, only
+    the shipped one, or an unedited copy from the folder. Importing every version in order (not
+    only the last) gives each card the identity it got on the machine where the deck was edited."""
     out = DeckArrivals()
     with store.database.connect() as conn:
-        wanted = [(name[5:], value) for name, value in conn.execute(
-            "SELECT name, value FROM sync_stamp WHERE name LIKE 'deck:%' AND dev <> ? ORDER BY name", (dev,))]
+        rows = conn.execute("SELECT name, at, dev, seq, value FROM sync_stamp WHERE name LIKE 'deckv:%'"
+                            " ORDER BY at, dev, seq").fetchall()
+        applied = {k[len(APPLIED):]: tuple(json.loads(v)) for k, v in conn.execute(
+            "SELECT key, value FROM meta WHERE key LIKE ?", (APPLIED + "%",))}
+    versions: dict[str, list[tuple[Any, ...]]] = {}
+    for name, at, vdev, seq, value in rows:
+        versions.setdefault(name[len("deckv:"):].rsplit("|", 2)[0], []).append((at, vdev, seq, value))
     local = local_decks(store)
-    for key, value in wanted:
-        try:
-            info = json.loads(value)
-            digest, ext = info["hash"], info["ext"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        target = needs(store, key, digest, ext, local, out)
-        if target is None:
-            continue
-        src = blob(folder, digest, ext)
-        try:
-            data = src.read_bytes()
-        except OSError:
-            out.waiting.append(key)  # the sync tool has not brought the file yet
-            continue
-        if hashlib.sha256(data).hexdigest() != digest:
-            out.problems.append(f"{src}: damaged or incomplete (its content does not match its name); deck {key!r}"
-                                " is tried again at the next sync")
-            continue
-        place(store, key, data, target, out)
+    for key, vs in sorted(versions.items()):
+        done = applied.get(key)
+        last = done
+        for at, vdev, seq, value in vs:
+            if done is not None and (at, vdev, seq) <= done:
+                continue
+            try:
+                info = json.loads(value)
+                digest, ext = info["hash"], info["ext"]
+            except (ValueError, KeyError, TypeError):
+                last = (at, vdev, seq)
+                continue
+            if vdev != dev:  # this home's own versions were imported here already
+                target = needs(store, key, digest, ext, local, out)
+                if target is not None:
+                    src = blob(folder, digest, ext)
+                    try:
+                        data = src.read_bytes()
+                    except OSError:
+                        out.waiting.append(key)  # the sync tool has not brought the file yet
+                        break
+                    if hashlib.sha256(data).hexdigest() != digest:
+                        out.problems.append(f"{src}: damaged or incomplete (its content does not match its name);"
+                                            f" deck {key!r} is tried again at the next sync")
+                        break
+                    place(store, key, data, target, out)
+                    local = local_decks(store)
+            last = (at, vdev, seq)
+        if last is not None and last != done:
+            with write_tx(store.database) as conn:
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
+                             " excluded.value", (APPLIED + key, json.dumps(list(last))))
+    out.imported = list(dict.fromkeys(out.imported))
     return out

@@ -6,6 +6,7 @@ device's journal in the sync folder. Imports nothing of the store's faces (the s
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,3 +91,45 @@ def emit_link(raw: sqlite3.Connection, at: str, old_id: int, new_id: int, on: bo
     old, new = card_ref(raw, old_id), card_ref(raw, new_id)
     emit(raw, dev, at, {"t": "link", "on": on, "old": old, "new": new}, stamp="link:" + old["card"],
          value="1" if on else "0")
+
+
+PUBLISHED = "sync_deckpub:"  # meta rows: the hash this home last published for a deck key
+DECK_EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+
+
+def deck_suffix(path: Path) -> str:
+    return path.suffix.lower() if DECK_EXT.match(path.suffix) else ".md"
+
+
+def is_shipped(path: str | Path) -> bool:
+    from studyllm.paths import shipped_decks_dir
+
+    shipped = shipped_decks_dir()
+    return shipped is not None and Path(path).resolve().is_relative_to(shipped.resolve())
+
+
+def publish_deck(raw: sqlite3.Connection, store: Any, key: str, path: Path, data: bytes, digest: str) -> bool:
+    """Inside the caller's write transaction: put this version of the learner's deck ``key``
+    (the bytes of ``path`` as imported) into the sync folder, content-addressed and written
+    atomically, with its ``deck`` event; nothing while sync is off, for a shipped deck, a copy
+    from the folder, or a version already published. Returns whether it published."""
+    from studyllm.store.atomic import atomic_path
+
+    dev = device_id(raw)
+    folder_row = raw.execute("SELECT value FROM meta WHERE key = 'sync_folder'").fetchone()
+    if dev is None or folder_row is None or is_shipped(path) or is_sync_copy(store, path):
+        return False
+    row = raw.execute("SELECT value FROM meta WHERE key = ?", (PUBLISHED + key,)).fetchone()
+    if row is not None and row[0] == digest:
+        return False
+    ext = deck_suffix(path)
+    target = Path(folder_row[0]) / "decks" / f"{digest}{ext}"
+    if not target.exists():
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+    at = datetime.now(UTC).isoformat() if getattr(store, "clock", None) is None else store.utc_now_iso()
+    emit(raw, dev, at, {"t": "deck", "deck": key, "hash": digest, "ext": ext, "name": path.name[:200]},
+         stamp="deck:" + key, value=json.dumps({"hash": digest, "ext": ext}))
+    raw.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (PUBLISHED + key, digest))
+    return True
