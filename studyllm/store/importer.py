@@ -29,6 +29,7 @@ from studyllm.store import constants as m
 from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
 from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
+from studyllm.store.sync_events import is_sync_copy, publish_deck
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
 
@@ -437,7 +438,16 @@ def import_file(
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
                              separators=separators)
     parsed.content_hash = digest
-    return import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    if not dry_run and report.ok and not parsed.skipped and report.key:
+        # with sync on, this version of a learner deck goes to the sync folder now: every
+        # version travels, and the other homes import them in order (docs/sync.md, "Decks")
+        with store.database.connect() as conn:
+            on = store._sync_device(conn) is not None  # read once per store: no write when sync is off
+        if on:
+            with write_tx(store.database) as conn:
+                publish_deck(conn.raw, store, report.key, path.resolve(), data, digest)
+    return report
 
 
 def import_parsed(
@@ -605,7 +615,7 @@ def _plan(
         "SELECT id, source_path, position FROM deck WHERE key = ?", (parsed.key,)
     ).fetchone()
     if (deck and deck[1] != source_path and deck[1] and Path(deck[1]).exists() and not _same_file(deck[1], source_path)
-            and not _is_shipped(deck[1])):
+            and not _is_shipped(deck[1]) and not is_sync_copy(store, deck[1])):
         if _is_shipped(source_path):
             # the learner's own copy of a shipped deck (same id) has taken over: the shipped
             # file of that id is left alone, whatever an upgrade changed in it
@@ -629,6 +639,11 @@ def _plan(
             report.warnings.append(DeckError(
                 f"this file continues the deck {moved[1]!r} of {moved[2]}, which is gone: its cards and history"
                 " are kept", path=parsed.path))
+    if (deck and deck[1] and deck[1] != source_path and is_sync_copy(store, deck[1])
+            and not is_sync_copy(store, source_path)):
+        report.warnings.append(DeckError(
+            f"this file takes over the deck {parsed.key!r} that came from the sync folder, with all its progress",
+            path=parsed.path))
     if deck and deck[1] and deck[1] != source_path and _is_shipped(deck[1]) and not _is_shipped(source_path):
         report.warnings.append(DeckError(
             f"this file takes over the shipped deck {parsed.key!r} (same id) with all its progress; the shipped "
@@ -884,7 +899,7 @@ def editable_copy(store: Store, source_path: str) -> tuple[Path, bool]:
     shipped deck, a copy in the learner's deck folder (made once, then imported so it takes
     over the shipped deck with its progress). Returns (path, copied now)."""
     src = Path(source_path)
-    if not _is_shipped(str(src)):
+    if not _is_shipped(str(src)) and not is_sync_copy(store, src):  # a copy from the sync folder: like shipped
         return src, False
     folders = [Path(p).expanduser() for p in store.setting("deck_folders")]
     if folders:

@@ -58,6 +58,9 @@ class StudyApp(App[None]):
         self._toast_key: tuple[str, str, str] | None = None  # the toast on screen, and how often
         self._toast_count = 0
         self._toast_until = 0.0
+        self.syncing = False
+        self.sync_error = ""  # the last sync's error, until one succeeds
+        self.sync_line = ""  # what a running sync is doing (the home screen shows it)
         theme = store.setting("theme")
         if theme in self.available_themes:
             self.theme = theme
@@ -119,6 +122,7 @@ class StudyApp(App[None]):
                         markup=False)
         if self._daily_backup:
             self.run_worker(self._backup, thread=True, group="backup", exit_on_error=False)
+        self.sync_in_background(quiet=True, only_if_on=True)  # at app start (docs/sync.md)
         # the study screen, imported while the learner reads home, so the study key doesn't wait for it
         _load_study()
 
@@ -135,6 +139,74 @@ class StudyApp(App[None]):
         except (StoreError, OSError) as exc:  # a failed backup must not stop the learner
             self.call_from_thread(self.notify, f"No backup today: {exc}", severity="warning", timeout=10,
                                   markup=False)
+
+    # ------------------------------------------------------------------ sync (docs/sync.md)
+    def action_sync(self) -> None:
+        """Sync now (home's y key, the command palette): in a worker, with progress on home."""
+        self.sync_in_background(quiet=False)
+
+    def sync_in_background(self, *, quiet: bool, only_if_on: bool = False) -> None:
+        """Sync in a thread. ``quiet``: say nothing when nothing changed (app start, after a
+        session); errors are always shown, as a notification, never a traceback."""
+        from studyllm.store.sync import folder_of
+
+        try:
+            folder = folder_of(self.store)
+        except Exception as exc:  # noqa: BLE001 - a broken database must not stop the app here
+            self.notify(f"Sync: {exc}", severity="error", timeout=10, markup=False)
+            return
+        if folder is None:
+            if not only_if_on:
+                self.notify("Sync is off. Run `studyllm sync --folder PATH` once on each machine (docs/sync.md).",
+                            severity="warning", timeout=10, markup=False)
+            return
+        if self.syncing:
+            if not quiet:
+                self.notify("A sync is already running.", timeout=4, markup=False)
+            return
+        self.syncing = True
+        self._sync_progress("starting")
+        self.run_worker(partial(self._sync, quiet), thread=True, group="sync", exit_on_error=False)
+
+    def _sync(self, quiet: bool) -> None:
+        from studyllm.store.db import StoreError
+        from studyllm.store.sync import sync
+
+        try:
+            report = sync(self.store, progress=lambda label: self.call_from_thread(self._sync_progress, label))
+        except (StoreError, OSError) as exc:
+            self.call_from_thread(self._sync_done, None, f"Sync failed: {exc}", quiet)
+        except Exception as exc:  # noqa: BLE001 - shown to the learner, never a traceback
+            self.call_from_thread(self._sync_done, None, f"Sync failed ({type(exc).__name__}): {exc}", quiet)
+        else:
+            self.call_from_thread(self._sync_done, report, "", quiet)
+
+    def _sync_progress(self, label: str) -> None:
+        self.sync_line = f"Sync: {label}…"
+        self._show_sync_line()
+
+    def _sync_done(self, report: Any, error: str, quiet: bool) -> None:
+        self.syncing = False
+        self.sync_line = ""
+        self.sync_error = error
+        if report is None:
+            self.notify(error, severity="error", timeout=12, markup=False)
+        else:
+            changed = report.added or report.undone or report.flags or report.decks_in
+            if changed or report.problems or not quiet:
+                self.notify(report.summary(), timeout=6, markup=False)
+            for problem in report.problems[:5]:
+                self.notify(f"Sync: {problem}", severity="warning", timeout=12, markup=False)
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):  # home shows the new numbers and the last sync
+            refresh()
+        else:
+            self._show_sync_line()
+
+    def _show_sync_line(self) -> None:
+        show = getattr(self.screen, "show_sync_line", None)
+        if callable(show):
+            show()
 
     def notify(
         self,
@@ -241,6 +313,9 @@ class StudyApp(App[None]):
         for name, entry in SCREENS.items():
             seen.add(entry.title)
             yield SystemCommand(entry.title, entry.help, partial(self.action_go, name))
+        seen.add("Sync now")
+        yield SystemCommand("Sync now", "Send this machine's answers to the sync folder and merge the others'",
+                            self.action_sync)
         where = type(screen).__name__.removesuffix("Screen")
         for line in key_lines(getattr(screen, "BINDINGS", [])):
             # numbered runs (grades, choices) and moving about are keys, not commands;
