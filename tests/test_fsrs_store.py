@@ -380,3 +380,18 @@ def test_fsrs_replay_gives_what_the_answers_gave(plan, fuzz):
     finally:
         store.close()
         other.close()
+
+
+def test_suspend_and_unsuspend_keep_fsrs_queue(store, clock):
+    store.set_setting("scheduler", "fsrs")
+    store.set_setting("fsrs_learning_steps", [])
+    add_deck(store, "d", 1)
+    store.answer(1, 4)  # no steps: straight to FSRS's review phase (SM-2's repetitions stay 0)
+    assert state(store, 1)["queue"] == 2 and store.card(1).state_name == "review"
+    store.suspend(1)
+    assert state(store, 1)["queue"] == -1
+    store.unsuspend(1)
+    assert state(store, 1)["queue"] == 2
+    store.undo()  # the unsuspend
+    store.undo()  # the suspend
+    assert state(store, 1)["queue"] == 2

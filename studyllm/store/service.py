@@ -26,7 +26,6 @@ from studyllm.schedule import (
     apply_answer,
     due_after,
     from_settings,
-    fsrs_queue,
     fuzz_seed,
     queue_for,
 )
@@ -725,11 +724,9 @@ class Store:
             # scheduler's state, so the card is replayed from its log instead
             other_era = (state["sm2_saved"] is None and state["reviews"] > 0) if fsrs_mode else (
                 state["sm2_saved"] is not None)
-            if fsrs_mode:
-                state["queue"] = fsrs_queue(state, archived=archived)
-            else:
-                state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
-                                           suspended=bool(current["suspended"]), archived=archived)
+            state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
+                                       suspended=bool(current["suspended"]), archived=archived,
+                                       fsrs_state=state["fsrs_state"])
             self._write_state(conn, state)
             _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
             dev = self._sync_device(conn)
@@ -788,7 +785,8 @@ class Store:
             archived = st["queue"] == m.QUEUE_ARCHIVED
             st["suspended"] = suspended
             st["queue"] = queue_for(
-                reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived
+                reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived,
+                fsrs_state=st["fsrs_state"],
             )
             self._write_state(conn, st)
             dev = self._sync_device(conn)
