@@ -84,6 +84,8 @@ def format_stats(data: dict[str, Any], days: int) -> str:
     for d in ret["decks"]:
         lines.append(f"  {flat(d['title'])[:36]:<36}"
                      + "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month")))
+    if data.get("desired_retention") is not None:  # FSRS mode: what the scheduler aims at
+        lines.append(f"  {'desired (FSRS)':<36}{round(data['desired_retention'] * 100)}%")
     lines.append("")
     fc = data["forecast"]
     lines.append(f"Due in the next 30 days: {sum(d['due'] for d in fc)} (today, overdue included: {fc[0]['due']})")

@@ -380,7 +380,7 @@ def _take_place(conn: Connection, store: Store, old_id: int, fresh_id: int) -> t
         " FROM card c JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?",
         (fresh_id,)).fetchone()
     old = conn.execute(
-        "SELECT c.uid, c.archived, d.source_path, s.reviews, s.repetitions, s.suspended FROM card c"
+        "SELECT c.uid, c.archived, d.source_path, s.reviews, s.repetitions, s.suspended, s.fsrs_state FROM card c"
         " JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?", (old_id,)).fetchone()
     if fresh is None or old is None or fresh[14] != 0 or not old[1]:
         return None
@@ -395,7 +395,7 @@ def _take_place(conn: Connection, store: Store, old_id: int, fresh_id: int) -> t
         "UPDATE card SET deck_id=?, kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
         " position=?, content_hash=?, norm_hash=?, archived=0, updated_at=? WHERE id=?",
         (*fresh[:12], now, old_id))
-    q = queue_for(reviews=old[3], repetitions=old[4], suspended=bool(old[5]), archived=False)
+    q = queue_for(reviews=old[3], repetitions=old[4], suspended=bool(old[5]), archived=False, fsrs_state=old[6])
     conn.execute("UPDATE card_state SET deck_id=?, position=?, queue=? WHERE card_id=?",
                          (fresh[0], fresh[13], q, old_id))
     return old[0], fresh[12], fresh[15], fresh[8], fresh[3]
@@ -875,9 +875,9 @@ def _write(conn: Connection, store: Store, plan: _Plan) -> None:
                              [(gpos, deck_id, cid) for gpos, cid in plan.state_pos])
     for cid in plan.restores:
         st = conn.execute(
-            "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
+            "SELECT reviews, repetitions, suspended, fsrs_state FROM card_state WHERE card_id = ?", (cid,)
         ).fetchone()
-        q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
+        q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False, fsrs_state=st[3])
         conn.execute("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
     if plan.to_archive:
         conn.executemany("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?",

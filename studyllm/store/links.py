@@ -142,7 +142,8 @@ def unlink_cards(conn: Connection, store: Store, new_id: int, *, synced: bool = 
             archived = conn.execute("SELECT archived FROM card WHERE id = ?", (cid,)).fetchone()[0]
             if bool(archived) != (st["queue"] == QUEUE_ARCHIVED):
                 st["queue"] = queue_for(reviews=st["reviews"], repetitions=st["repetitions"],
-                                        suspended=bool(st["suspended"]), archived=bool(archived))
+                                        suspended=bool(st["suspended"]), archived=bool(archived),
+                                        fsrs_state=st.get("fsrs_state"))
             cols_s = [c for c in _STATE_COLS if c != "card_id"]
             conn.execute(f"UPDATE card_state SET {', '.join(f'{c} = ?' for c in cols_s)} WHERE card_id = ?",
                                  (*(st[c] for c in cols_s), cid))

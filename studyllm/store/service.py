@@ -26,7 +26,6 @@ from studyllm.schedule import (
     apply_answer,
     due_after,
     from_settings,
-    fsrs_queue,
     fuzz_seed,
     queue_for,
 )
@@ -498,18 +497,26 @@ class Store:
                 deck_sql += " AND card_id <> :exclude"
             params: dict[str, Any] = {"today": today, "deck": deck_id, "exclude": exclude}
             not_buried = " AND (buried_until IS NULL OR buried_until <= :today)"
+            fsrs_mode = self.setting("scheduler") == "fsrs"
             drill_sql = (
                 "SELECT card_id, last_reviewed_at, fsrs_state FROM card_state WHERE queue >= 0 AND drill_day = :today"
-                + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT 1"
+                + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT " + ("200" if fsrs_mode else "1")
             )
-            drill = _sql(conn, drill_sql, params).fetchone()
-            if drill and drill[1]:
-                if drill[2] is not None and self.setting("scheduler") == "fsrs":
-                    # an FSRS learning step: back once its due instant has passed
-                    ready = FsrsState.from_json(json.loads(drill[2])).due or now
-                else:
-                    ready = datetime.fromisoformat(drill[1]) + delay
-                if ready <= now:
+            if fsrs_mode:
+                # FSRS's steps differ (1m, 10m...): the same-day repetition due first, by its due instant
+                def due_of(r: tuple[Any, ...]) -> datetime:
+                    if r[2] is not None:
+                        return FsrsState.from_json(json.loads(r[2])).due or now
+                    return datetime.fromisoformat(r[1]) + delay if r[1] else now
+
+                drills = [(due_of(r), r) for r in _sql(conn, drill_sql, params).fetchall()]
+                first = min(drills, key=lambda d: d[0], default=None)
+                drill = first[1] if first else None
+                if first is not None and first[0] <= now:
+                    return self._view(conn, first[1][0], is_drill=True)
+            else:
+                drill = _sql(conn, drill_sql, params).fetchone()
+                if drill and drill[1] and datetime.fromisoformat(drill[1]) + delay <= now:
                     return self._view(conn, drill[0], is_drill=True)
             limits = self._limits(conn, today, deck_id)
             rev_decks = [d for d, n in limits.review_left.items() if d >= 0 and n > 0]
@@ -768,11 +775,9 @@ class Store:
             # scheduler's state, so the card is replayed from its log instead
             other_era = (state["sm2_saved"] is None and state["reviews"] > 0) if fsrs_mode else (
                 state["sm2_saved"] is not None)
-            if fsrs_mode:
-                state["queue"] = fsrs_queue(state, archived=archived)
-            else:
-                state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
-                                           suspended=bool(current["suspended"]), archived=archived)
+            state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
+                                       suspended=bool(current["suspended"]), archived=archived,
+                                       fsrs_state=state["fsrs_state"])
             self._write_state(conn, state)
             _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
             dev = self._sync_device(conn)
@@ -834,7 +839,8 @@ class Store:
             archived = st["queue"] == m.QUEUE_ARCHIVED
             st["suspended"] = suspended
             st["queue"] = queue_for(
-                reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived
+                reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived,
+                fsrs_state=st["fsrs_state"],
             )
             self._write_state(conn, st)
             dev = self._sync_device(conn)
