@@ -5,13 +5,9 @@ shows the desired retention beside the true one, and the Settings screen switche
 from __future__ import annotations
 
 import re
-import sys
 from datetime import UTC, timedelta
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
 from test_fsrs_grade_bar import shown_intervals, store_with_history
 
 from studyllm.schedule import FsrsState
@@ -123,7 +119,7 @@ def test_stats_show_desired_retention_in_fsrs_mode() -> None:
 
     store = store_with_history()
     assert summary(store)["desired_retention"] is None
-    assert retention_title(None) == "True retention (q ≥ 3)"
+    assert retention_title(None) == "True retention (q ≥ 3): passed of reviews"
     store.set_setting("scheduler", "fsrs")
     store.set_setting("desired_retention", 0.92)
     assert summary(store)["desired_retention"] == 0.92

@@ -27,11 +27,11 @@ LIMIT = 500
 class BrowseScreen(AppScreen[None]):
     CSS_PATH = "browse.tcss"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("ctrl+s", "toggle_suspend", "Suspend/unsuspend"),
+        Binding("slash", "focus_search", "Search", key_display="/", tooltip="put the cursor in the search box"),
+        Binding("ctrl+s", "toggle_suspend", "Suspend/unsuspend", tooltip="the selected card"),
         Binding("exclamation_mark", "toggle_suspend", "Suspend/unsuspend", key_display="!", show=False),
-        Binding("ctrl+b", "toggle_bury", "Bury/unbury"),
-        Binding("f", "focus_results", "Results", show=False),
+        Binding("ctrl+b", "toggle_bury", "Bury/unbury", tooltip="the selected card, until tomorrow"),
+        Binding("f", "focus_results", "Results", show=False, tooltip="move to the list of cards"),
         Binding("escape", "leave", "Home"),
     ]
 
