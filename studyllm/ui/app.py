@@ -55,12 +55,12 @@ class StudyApp(App[None]):
         self._start = start
         self._daily_backup = daily_backup
         self.startup_notes: list[str] = []  # shown as toasts once the first screen is up
-        self._toast_key: tuple[str, str, str] | None = None  # the toast on screen, and how often
-        self._toast_count = 0
-        self._toast_until = 0.0
         self.syncing = False
         self.sync_error = ""  # the last sync's error, until one succeeds
         self.sync_line = ""  # what a running sync is doing (the home screen shows it)
+        self._toast_key: tuple[str, str, str] | None = None  # the toast on screen, and how often
+        self._toast_count = 0
+        self._toast_until = 0.0
         theme = store.setting("theme")
         if theme in self.available_themes:
             self.theme = theme

@@ -71,7 +71,8 @@ class HomeScreen(AppScreen[None]):
         Binding("t", "app.go('stats')", "Stats"),
         Binding("comma", "app.go('settings')", "Settings", key_display=","),
         Binding("r", "refresh", "Refresh", show=False, tooltip="read the counts again"),
-        Binding("y", "app.sync", "Sync", show=False, tooltip="sync with the sync folder now"),
+        Binding("y", "app.sync", "Sync", show=False,  # named on the sync line while sync is on
+                tooltip="send this machine's answers to the sync folder and merge the others'"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -151,8 +152,8 @@ class HomeScreen(AppScreen[None]):
             "streak": store.streak(),
             "next_due": store.next_due(),
             "today": store.today(),
-            "pace": recent_pace(store),  # seconds per answer, None before any timed answer
             "sync": last_sync(store),
+            "pace": recent_pace(store),  # seconds per answer, None before any timed answer
         }
 
     def _show(self, data: dict) -> None:
