@@ -187,6 +187,13 @@ def _export_apkg(store: Store, out: Path, to_stdout: bool, args: argparse.Namesp
     return f"{anki.export_apkg(store, out, deck_keys=args.deck)} note(s) in an Anki package"
 
 
+def _export_colpkg(store: Store, out: Path, to_stdout: bool, args: argparse.Namespace, show: bool) -> str:
+    from studyllm.store import anki
+
+    n = anki.export_colpkg(store, out)
+    return f"{n} note(s) in an Anki collection package (Anki replaces its collection with it on import)"
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     """One ``studyllm export --format``: a new format is one entry of :data:`EXPORT_FORMATS`."""
@@ -203,6 +210,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("csv", "CSV", _export_csv, stdout_target="DIR"),
     ExportFormat("anki-tsv", "Anki notes", _export_anki_tsv, decks=True),
     ExportFormat("apkg", "Anki package", _export_apkg, stdout_target="FILE.apkg", decks=True),
+    ExportFormat("colpkg", "Anki collection package", _export_colpkg, stdout_target="FILE.colpkg"),
 )}
 FORMATS = tuple(EXPORT_FORMATS)
 
@@ -284,12 +292,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_guard("stats", cmd_stats))
 
     p = subparsers.add_parser(
-        "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg)",
+        "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg, colpkg)",
         description=(
             "json: complete, versioned export of decks, cards, card states and the review log "
             "(see docs/export-format.md). "
             "csv: review_log.csv and card_states.csv written into the folder -o DIR. "
-            "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package."
+            "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package of the decks "
+            "(--deck) with their schedule and review log. colpkg: the whole collection as an Anki collection package."
         ),
     )
     p.add_argument("--format", "-f", choices=FORMATS, default="json", help="what to write (default json)")

@@ -467,6 +467,12 @@ BAD_SETTINGS = {
     "drill_delay_minutes": [-1, 1441],
     "backups_keep": [-1, 366],
     "max_deck_mb": [0, 2048],
+    "scheduler": ["anki", "FSRS", 1],
+    "desired_retention": [0.5, 1.0, "0.9", True],
+    "maximum_interval": [0, 36501, 1.5],
+    "fsrs_learning_steps": ["1,10", [10, 1], [0], [1441], [True], list(range(1, 12))],
+    "fsrs_relearning_steps": [10, [5, 5], [-1]],
+    "fsrs_fuzz": [1, "on", None],
     "separators": [";;", {"inline": ""}, {"sideways": ">>"}, {"inline": "::", "inline_reverse": "::"}, [1]],
 }
 

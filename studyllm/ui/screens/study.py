@@ -567,7 +567,7 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"The answer wasn't saved: {why}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
-        delay = self.app.store.setting("drill_delay_minutes") if result.drill_again else None
+        delay = result.back_minutes if result.drill_again else None  # SM-2's drill delay, or FSRS's step
         if result.due_day is not None:  # the line between cards: when this one comes back
             self.grades.set_state(back=interval_text(result.due_day, self.app.store.today(), delay))
         if self.remaining is not None and not result.drill_again:
