@@ -210,8 +210,8 @@ def fsrs_queue(state: dict[str, Any], *, archived: bool) -> int:
 # A scheduler owns its typed state: ``new_state()`` makes one, ``review(state, grade, at)``
 # returns the next state and when the card is due again, ``preview`` says what each grade
 # would do without changing anything. ``scheduler("sm2")`` and ``scheduler("fsrs", ...)``
-# build one. The store's answer path still runs SM-2 through :func:`apply_answer` above
-# (issue #20: moving it onto this seam is not done yet).
+# build one; :func:`from_settings` builds the one the learner's settings name, and the store's
+# answer, undo and replay pass it to :func:`apply_answer` above.
 
 GRADES = (0, 1, 2, 3, 4, 5)
 
