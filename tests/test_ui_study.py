@@ -204,8 +204,8 @@ async def test_browse_shows_buried_cards_and_unburies_them():
 
 def shown_key(screen: StudyScreen, text: str) -> str:
     """The number key of the choice with this text, wherever the shuffle put it."""
-    choices = screen._choices()
-    for pos, i in enumerate(screen.choice_order):
+    choices = screen.presenter.choices
+    for pos, i in enumerate(screen.presenter.choice_order):
         if choices[i]["text"] == text:
             return str(pos + 1)
     raise AssertionError(f"no choice {text!r}")
@@ -220,7 +220,7 @@ async def test_multiple_choice_marks_the_choice():
         assert screen.card.kind == "mcq"
         await pilot.press(shown_key(screen, "SGD"))  # wrong
         await pilot.pause()
-        assert screen.chosen == {0}
+        assert screen.presenter.chosen == {0}
         assert not screen.revealed
         await pilot.press("space")
         await pilot.pause()
@@ -241,7 +241,7 @@ async def test_multiple_choice_single_answer_keys_replace_the_choice():
         screen = await start_study(pilot)
         await pilot.press(shown_key(screen, "SGD"), shown_key(screen, "Adam"))
         await pilot.pause()
-        assert screen.chosen == {1}
+        assert screen.presenter.chosen == {1}
         assert "Choose all that apply" not in screen.query_one("#card-pane").extra.plain
 
 
@@ -273,11 +273,11 @@ async def test_multiple_choice_with_two_right_answers_needs_the_exact_set():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        assert screen.multi_answer
+        assert screen.presenter.multi_answer
         assert "Choose all that apply" in screen.query_one("#card-pane").extra.plain
         await pilot.press(shown_key(screen, "git rebase"))  # only one of the two
         await pilot.pause()
-        assert screen.chosen == {0}
+        assert screen.presenter.chosen == {0}
         await pilot.press("space")
         await pilot.pause()
         feedback = screen.query_one("#card-pane").feedback.plain
@@ -294,7 +294,7 @@ async def test_multiple_choice_keys_toggle_and_a_wrong_extra_is_marked():
         rebase, amend, merge = (shown_key(screen, t) for t in ("git rebase", "git commit --amend", "git merge"))
         await pilot.press(rebase, amend, merge, merge)  # merge toggled on, then off again
         await pilot.pause()
-        assert screen.chosen == {0, 1}
+        assert screen.presenter.chosen == {0, 1}
         await pilot.press(merge, "space")
         await pilot.pause()
         assert "1 wrong choice" in screen.query_one("#card-pane").feedback.plain
@@ -336,9 +336,9 @@ async def test_multiple_choice_shown_order_follows_the_review_seed():
 
         expected = list(range(4))
         random.Random(review_seed(screen.card)).shuffle(expected)
-        assert screen.choice_order == expected
+        assert screen.presenter.choice_order == expected
         lines = screen.query_one("#card-pane").extra.plain.splitlines()[1:]
-        texts = [c["text"] for c in screen._choices()]
+        texts = [c["text"] for c in screen.presenter.choices]
         assert [next(t for t in texts if line.endswith(t)) for line in lines] == [texts[i] for i in expected]
 
 
@@ -362,17 +362,17 @@ async def test_ordered_reorder_then_check():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        assert screen.order != [0, 1, 2]  # shuffled
+        assert screen.presenter.order != [0, 1, 2]  # shuffled
         # selection sort with the keys: put item i at position i
         for target in range(3):
-            pos = screen.order.index(target)
-            while screen.order_pos != pos:
+            pos = screen.presenter.order.index(target)
+            while screen.presenter.order_pos != pos:
                 await pilot.press("down")
             while pos > target:
                 await pilot.press("shift+up")
                 pos -= 1
         await pilot.pause()
-        assert screen.order == [0, 1, 2]
+        assert screen.presenter.order == [0, 1, 2]
         await pilot.press("space")
         await pilot.pause()
         assert "All 3 in the right order" in screen.query_one("#card-pane").feedback.plain
@@ -399,7 +399,7 @@ async def test_typed_calc_answer_checked(right):
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        q = screen.calc_question
+        q = screen.presenter.question
         assert q is not None
         assert screen.query_one("#card-pane").front.startswith("How many GB")
         typed = f"{q.answer} {q.unit}" if right else f"{q.answer * 10 + 1} {q.unit}"
@@ -422,7 +422,7 @@ async def test_calc_question_is_replayed_after_undo():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        prompt = screen.calc_question.prompt
+        prompt = screen.presenter.question.prompt
         await pilot.press(*"1 GB", "enter")
         await pilot.pause()
         await pilot.press("0")
@@ -430,7 +430,7 @@ async def test_calc_question_is_replayed_after_undo():
         await pilot.press("u")
         await pilot.pause()
         assert screen.card.kind == "calc"
-        assert screen.calc_question.prompt == prompt
+        assert screen.presenter.question.prompt == prompt
 
 
 async def test_unreadable_calc_answer_can_be_retyped():
@@ -595,7 +595,7 @@ async def test_c_on_a_calc_card_opens_the_calculator_with_every_number():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        q = screen.calc_question
+        q = screen.presenter.question
         await pilot.press(*f"{q.answer} {q.unit}")
         await pilot.press("enter")
         await pilot.pause()
