@@ -541,7 +541,7 @@ async def test_next_front_is_drawn_while_the_answer_is_read(monkeypatch):
         upcoming = store.next_card(exclude=screen.card.id)
         await pilot.press("space")
         await pilot.pause()
-        assert ("front", upcoming.front) in pane._memo  # drawn ahead, after the answer's frame
+        assert ("front", upcoming.front, True) in pane._memo  # drawn ahead, after the answer's frame
         rendered = []
         original = pane._to_strips
         monkeypatch.setattr(pane, "_to_strips",
@@ -607,3 +607,69 @@ async def test_c_on_a_calc_card_opens_the_calculator_with_every_number():
         assert calc_screen.query_one("#mem-params", Input).value.rstrip("B") == f"{q.values['params'] / 1e9:g}"
         weights = calc_screen.memory_report.as_dict()["per_gpu_bytes"]["weights"] / 1e9
         assert weights == pytest.approx(q.answer)
+
+
+# ---------------------------------------------------------------- presenters and math (issue #19)
+def test_every_card_kind_has_a_presenter_and_its_keys_are_bound():
+    from studyllm.decks.model import CARD_KINDS
+    from studyllm.ui.presenters import PRESENTERS, Presenter, presenter_class
+
+    assert set(CARD_KINDS) <= set(PRESENTERS)
+    assert presenter_class("some-future-kind") is Presenter  # shown as a basic card, not an error
+    bound = {(b.key, b.action) for b in StudyScreen.BINDINGS if not isinstance(b, tuple)}
+    for presenter in PRESENTERS.values():
+        assert {(b.key, b.action) for b in presenter.KEYS} <= bound, presenter.kind
+
+
+def _math_cards() -> list[ParsedCard]:
+    return [
+        ParsedCard("basic", r"Why divide by $\sqrt{d_k}$ in $\mathrm{softmax}(QK^T/\sqrt{d_k})$?",
+                   r"So the dot products stay small: $$\mathrm{Var}(q \cdot k) = d_k$$", ("Attention",), line=3),
+    ]
+
+
+async def test_math_card_shows_unicode_and_m_shows_the_source():
+    store = make_store(cards=_math_cards())
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        pane = screen.query_one("#card-pane")
+        text = "\n".join(drawn_lines(pane))
+        assert "√d_k" in text and "softmax(QKᵀ/√d_k)" in text
+        assert "\\sqrt" not in text and "$" not in text
+        await pilot.press("m")
+        await pilot.pause()
+        text = "\n".join(drawn_lines(pane))
+        assert r"$\sqrt{d_k}$" in text
+        await pilot.press("m", "space")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.revealed
+        text = "\n".join(drawn_lines(pane))
+        assert "Var(q · k) = d_k" in text and "\\mathrm" not in text
+
+
+async def test_math_key_only_on_a_card_with_math():
+    store = make_store(cards=[c for c in basic_cards() if c.kind == "basic"][:1])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        assert not screen.check_action("math_source", ())
+
+
+async def test_math_in_choices_and_obsidian_links_are_readable():
+    cards = [ParsedCard("mcq", "Which is the attention scale? See [[Attention#Scaled|the attention note]].",
+                        "![[attention.png]]", ("Attention",), line=3,
+                        extra={"choices": [{"text": r"$\sqrt{d_k}$", "correct": True},
+                                           {"text": r"$d_k^2$", "correct": False}]})]
+    store = make_store(cards=cards)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        pane = screen.query_one("#card-pane")
+        text = "\n".join(drawn_lines(pane))
+        assert "the attention note" in text and "[[" not in text
+        assert "√d_k" in text and "d_k²" in text
+        await pilot.press("space")
+        await pilot.pause()
+        assert "[image: attention.png]" in "\n".join(drawn_lines(pane))

@@ -21,7 +21,9 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.binding import Binding
 
+from studyllm.render.math import replace_math
 from studyllm.store.service import CardView
+from studyllm.ui.text import clean
 
 
 def review_seed(card: CardView) -> int:
@@ -69,6 +71,12 @@ class Presenter:
         self.revealed = False
         self.typed = False  # the answer is typed into the study screen's answer box
         self.suggested: int | None = None  # SM-2 grade suggested by the verdict
+        self.math = True  # formulas in the extras as Unicode (False: as typed; the study screen's m key)
+
+    def shown(self, text: object) -> str:
+        """A string of the card (a choice, an item) as the extras draw it: cleaned, math as Unicode."""
+        cleaned = clean(text)
+        return replace_math(cleaned) if self.math else cleaned
 
     # ------------------------------------------------------------------ before the answer
     def front(self) -> str:

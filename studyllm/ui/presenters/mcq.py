@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 from studyllm.store.service import CardView
 from studyllm.ui.presenters.base import Presenter, Revealed, is_raw_list, review_seed
-from studyllm.ui.text import clean, plural
+from studyllm.ui.text import plural
 
 
 class ChoicePresenter(Presenter):
@@ -71,7 +71,7 @@ class ChoicePresenter(Presenter):
             picked = i in self.chosen
             box = ("[x] " if picked else "[ ] ") if self.multi_answer else ""
             line = Text(f" {pos + 1}. {box}", style="bold")
-            line.append(clean(choice.get("text", "")))
+            line.append(self.shown(choice.get("text", "")))
             if self.revealed:
                 if choice.get("correct") and picked:
                     line.append("  ✓ right", style="bold green")

@@ -63,7 +63,7 @@ class OrderPresenter(Presenter):
         text = Text()
         for pos, idx in enumerate(self.order):
             line = Text(f" {pos + 1}. ", style="bold")
-            line.append(clean(self.items[idx]))
+            line.append(self.shown(self.items[idx]))
             if self.revealed:
                 if idx == pos:
                     line.append("  ✓", style="bold green")

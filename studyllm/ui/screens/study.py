@@ -26,7 +26,7 @@ from studyllm.store.service import CardChangedError, CardView
 from studyllm.ui.presenters import PRESENTERS, Presenter, presenter_class, presenter_for, review_seed
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words, plural
-from studyllm.ui.widgets.cardpane import CardPane
+from studyllm.ui.widgets.cardpane import CardPane, has_math, warm_math
 from studyllm.ui.widgets.grades import GradeBar, interval_text
 from studyllm.ui.widgets.keybar import KeyBar
 from studyllm.ui.widgets.lines import ChangedLines
@@ -89,6 +89,7 @@ class StudyScreen(AppScreen[None]):
         Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
         Binding("e", "edit", "Edit"),
         Binding("c", "calculator", "Calc"),
+        Binding("m", "math_source", "Math source"),
         Binding("escape", "leave", "Home"),
     ]
 
@@ -186,6 +187,8 @@ class StudyScreen(AppScreen[None]):
             return active and self.revealed and self.mode == "four"
         if action in ("bury", "suspend", "edit"):
             return active
+        if action == "math_source":
+            return active and self._has_math()
         return True
 
     # ------------------------------------------------------------------ card flow
@@ -201,6 +204,7 @@ class StudyScreen(AppScreen[None]):
         self.revealed = False
         self.finished = False
         self.presenter = p = presenter_for(card)
+        p.math = self.pane.math
         summary = self.query_one("#summary")
         if summary.display:  # back from the end summary (undo)
             summary.display = False
@@ -268,6 +272,24 @@ class StudyScreen(AppScreen[None]):
             self.pane.set_extra(p.extra())
             self._update_status()
 
+    def _has_math(self) -> bool:
+        card = self.card
+        return card is not None and (has_math(card.front) or has_math(card.back) or has_math(str(card.extra)))
+
+    def action_math_source(self) -> None:
+        """Formulas as their LaTeX source, or back to Unicode (kept for the rest of the session)."""
+        p = self.presenter
+        if p is None:
+            return
+        math = not self.pane.math
+        p.math = math
+        extra = p.extra()
+        if extra is not None:  # the choices or items, redrawn with the pane below
+            self.pane.extra = extra
+        self.pane.show_math(math)
+        self.notify("Formulas as typed (m: as symbols)." if not math else "Formulas as symbols (m: as typed).",
+                    timeout=3)
+
     def action_scroll_card(self, lines: int) -> None:
         self.scroller.scroll_relative(y=lines, animate=False)
 
@@ -325,8 +347,12 @@ class StudyScreen(AppScreen[None]):
             upcoming = self.app.store.next_card(self.deck_id, exclude=card.id)
         except (StoreError, DatabaseError):  # a busy database: the next card is simply drawn when it comes
             return
-        if upcoming is not None and presenter_class(upcoming.kind).prerenderable:
-            self.pane.prerender(upcoming.front)
+        if upcoming is None:
+            return
+        if presenter_class(upcoming.kind).prerenderable:
+            self.pane.prerender(upcoming.front)  # its formulas, if any, are converted here too
+        elif has_math(upcoming.front) or has_math(str(upcoming.extra)):
+            warm_math()  # the converter's first formula imports pylatexenc (~50 ms): not in the next frame
 
     def action_grade(self, grade: int) -> None:
         self.grade(grade)
