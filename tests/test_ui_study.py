@@ -673,3 +673,49 @@ async def test_math_in_choices_and_obsidian_links_are_readable():
         await pilot.press("space")
         await pilot.pause()
         assert "[image: attention.png]" in "\n".join(drawn_lines(pane))
+
+
+# ---------------------------------------------------------------- layout and theme (issue #19 item 17)
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_card_box_is_sized_to_the_card_and_the_keys_are_one_line(size):
+    long_back = "\n".join(f"Line {i} of a long answer." for i in range(60))
+    cards = [ParsedCard("basic", "What does SFT stand for?", "Supervised fine-tuning.", ("Lifecycle",), line=5),
+             ParsedCard("basic", "A long one?", long_back, ("Lifecycle",), line=7)]
+    store = make_store(cards=cards)
+    app = build_app(store)
+    async with app.run_test(size=size) as pilot:
+        screen = await start_study(pilot)
+        await pilot.pause()
+        box, grades, keys = (screen.query_one(s) for s in ("#card", "#grades", "#keys"))
+        assert box.region.height <= 6  # a one-line card: its line and the borders, not the whole screen
+        assert keys.region.height == 1 and keys.region.bottom == size[1]
+        assert "Space to reveal" in str(box.border_subtitle)  # what to do next, on the card's border
+        assert box.region.width <= 100
+        await pilot.press("space")
+        await pilot.pause()
+        assert "Show answer" not in "".join(drawn_lines(keys)) and "Undo" in "".join(drawn_lines(keys))
+        await pilot.press("5")  # the long card: the box fills the room, scrolls, and the grade bar stays
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.pause()
+        assert grades.region.bottom <= keys.region.y and box.region.bottom <= grades.region.y
+        assert box.region.height >= size[1] - 10
+        assert "5 perfect" in drawn_lines(grades)[0] or "5·" in drawn_lines(grades)[0]
+
+
+async def test_ctrl_l_switches_light_and_dark_even_from_a_field():
+    store = make_store(cards=[calc_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "studyllm-dark"  # the app's own theme by default
+        screen = await start_study(pilot)
+        assert screen.focused is screen.query_one("#calc-answer")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.theme == "studyllm-light" and store.setting("theme") == "studyllm-light"
+        assert screen.query_one("#calc-answer").value == ""  # the key went to the app, not the field
+        await pilot.press("ctrl+l")
+        assert app.theme == "studyllm-dark"
+        app.theme = "textual-light"
+        await pilot.press("ctrl+l")
+        assert app.theme == "studyllm-dark"

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from studyllm.store import Store
 from studyllm.textsafe import clean
 from studyllm.ui.registry import GLOBAL_BINDINGS, SCREENS, screen_class
+from studyllm.ui.theme import THEMES, other_theme
 
 __all__ = ["StudyApp", "build_app"]
 
@@ -54,6 +55,8 @@ class StudyApp(App[None]):
         self._start = start
         self._daily_backup = daily_backup
         self.startup_notes: list[str] = []  # shown as toasts once the first screen is up
+        for own in THEMES:
+            self.register_theme(own)
         theme = store.setting("theme")
         if theme in self.available_themes:
             self.theme = theme
@@ -135,6 +138,10 @@ class StudyApp(App[None]):
                 store.set_setting("theme", theme)
             except ValueError:
                 pass
+
+    def action_toggle_theme(self) -> None:
+        """studyllm's light theme from a dark one and back (``ctrl+l``, from anywhere)."""
+        self.theme = other_theme(self.current_theme.dark)
 
     # ------------------------------------------------------------------ navigation
     def make_screen(self, name: str, **kwargs: Any) -> Screen:

@@ -48,6 +48,8 @@ SCREENS: dict[str, ScreenEntry] = {
 GLOBAL_BINDINGS: list[BindingType] = [
     Binding("question_mark", "go('help')", "Help", key_display="?"),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    # priority: works while a field has focus too (no field uses ctrl+l)
+    Binding("ctrl+l", "toggle_theme", "Light/dark theme", show=False, priority=True),
 ]
 
 

@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
@@ -29,7 +30,6 @@ from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duratio
 from studyllm.ui.widgets.cardpane import CardPane, has_math, warm_math
 from studyllm.ui.widgets.grades import GradeBar, interval_text
 from studyllm.ui.widgets.keybar import KeyBar
-from studyllm.ui.widgets.lines import ChangedLines
 from studyllm.ui.widgets.sessionbar import SessionBar
 
 __all__ = ["Session", "StudyScreen", "review_seed"]
@@ -51,13 +51,13 @@ class Session:
 
 def _sm2_bindings() -> list[Binding]:
     return [
-        Binding(str(g), f"grade({g})", short, tooltip=long)
+        Binding(str(g), f"grade({g})", short, tooltip=long, show=False)  # the grade bar shows them
         for g, (short, long) in SM2_GRADES.items()
     ]
 
 
 def _four_bindings() -> list[Binding]:
-    return [Binding(str(key), f"button({key})", name) for key, (name, _grade) in FOUR_BUTTONS.items()]
+    return [Binding(str(key), f"button({key})", name, show=False) for key, (name, _grade) in FOUR_BUTTONS.items()]
 
 
 def _kind_bindings() -> list[Binding]:
@@ -87,10 +87,10 @@ class StudyScreen(AppScreen[None]):
         Binding("u", "undo", "Undo"),
         Binding("b", "bury", "Bury"),
         Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
+        Binding("escape", "leave", "Home"),  # before the keys the one-line key bar may leave out
         Binding("e", "edit", "Edit"),
         Binding("c", "calculator", "Calc"),
-        Binding("m", "math_source", "Math source"),
-        Binding("escape", "leave", "Home"),
+        Binding("m", "math_source", "LaTeX"),
     ]
 
     def __init__(self, deck_id: int | None = None, deck_title: str | None = None, **kwargs: Any):
@@ -103,24 +103,29 @@ class StudyScreen(AppScreen[None]):
         self.session = Session()
         self.shown_at = 0.0
         self.presenter: Presenter | None = None  # the card's kind: its state, keys, drawing and verdict
+        self._status = ""  # the hint on the card box's lower border
+        self._card_max = 0  # the card box's most rows (set from the room there is)
         self.remaining: int | None = None  # cards left today; counted in a worker, then kept by hand
 
     # ------------------------------------------------------------------ layout
-    # The layout stays put from one card to the next: each part has a fixed height except
-    # the card itself, which fills the middle, so answering redraws only the widgets whose
-    # text changed (the card, the tally, the status line, the grade bar and the key bar).
-    # The answer box shows only for calculator cards, the summary only at the end.
+    # The card box is as tall as the card (up to the room there is; then it scrolls), as
+    # wide as reads well (``CARD_WIDTH``), with the grade bar right under it and one line of
+    # keys at the bottom: what to do next is written on the card box's lower border. The
+    # parts around the card have fixed heights, so answering redraws only the widgets whose
+    # text changed (the card, the tally, the border's hint, the grade bar, the key bar); a
+    # layout pass runs only when the card's height changes. The answer box shows only for
+    # calculator cards, the summary only at the end.
     def compose(self) -> ComposeResult:
         yield Header()
         yield SessionBar(id="session")
-        with VerticalScroll(id="card"):
-            yield CardPane(id="card-pane")
-        yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
-        with Vertical(id="summary"):
-            yield Static(id="summary-text", markup=False)
-        yield ChangedLines(id="status")
-        yield GradeBar(mode=self.app.store.setting("grading_mode"), id="grades")
-        yield KeyBar(id="keys")
+        with Vertical(id="column"):
+            with VerticalScroll(id="card"):
+                yield CardPane(id="card-pane")
+            yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
+            yield GradeBar(mode=self.app.store.setting("grading_mode"), id="grades")
+            with Vertical(id="summary"):
+                yield Static(id="summary-text", markup=False)
+        yield KeyBar(id="keys", one_line=True)
 
     def on_mount(self) -> None:
         self.title = "Study"
@@ -128,7 +133,7 @@ class StudyScreen(AppScreen[None]):
         self.pane = self.query_one(CardPane)
         self.bar = self.query_one(SessionBar)
         self.grades = self.query_one(GradeBar)
-        self.status = self.query_one("#status", ChangedLines)
+        self.column = self.query_one("#column", Vertical)
         self.answer_box = self.query_one("#calc-answer", Input)
         self.scroller = self.query_one("#card", VerticalScroll)
         self.query_one("#summary").display = False
@@ -216,6 +221,7 @@ class StudyScreen(AppScreen[None]):
         want_box = p.typed
         if answer.display != want_box:
             answer.display = want_box
+            self._fit_card()
         if want_box:
             answer.disabled = False
             answer.value = ""
@@ -239,7 +245,23 @@ class StudyScreen(AppScreen[None]):
 
     def _update_status(self) -> None:
         text = self._status_text()
-        self.status.draw(text, key=text)  # unchanged text repaints nothing
+        if text != self._status:  # unchanged text repaints nothing
+            self._status = text
+            self.scroller.border_subtitle = Content(text)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_card)  # once the column has its new size
+
+    def _fit_card(self) -> None:
+        """The card box may grow to the room the column has, less the answer box and the grade
+        bar under it (it scrolls beyond that)."""
+        room = self.column.size.height - self.grades.outer_size.height - 2  # the grade bar and the margins
+        if self.answer_box.display:
+            room -= 3
+        height = max(5, room)
+        if self._card_max != height:
+            self._card_max = height
+            self.scroller.styles.max_height = height
 
     def _status_text(self) -> str:
         if self.card is None or self.finished:

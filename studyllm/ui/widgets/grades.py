@@ -146,10 +146,10 @@ class GradeBar(ChangedLines):
         for text, (_label, grade, action, variant) in zip(labels, items, strict=True):
             if not self.active:
                 style = "$foreground-disabled on $surface"
-            elif grade == self.suggested:
-                style = f"bold reverse $text on ${variant}"
-            else:
-                style = f"$text on ${variant}"
+            elif grade == self.suggested:  # in full colour; the others toned down
+                style = f"bold auto 100% on ${variant}"
+            else:  # "auto": dark or light text, whichever reads on the colour (light themes too)
+                style = f"auto 90% on ${variant} 65%"
             parts.append(Content.from_markup(f"[{style} @click={action}]$label[/]", label=text))
         line = Content(" ").join(parts)
         return line.center(width) if line.cell_length < width else line
