@@ -68,7 +68,7 @@ def test_study_quit_reopen_keeps_progress(tmp_path):
         for i in range(3):
             wait_for(session, "Show answer")
             tmux("send-keys", "-t", session, "Space")
-            wait_for(session, "How well did you recall it")
+            wait_for(session, "5 perfect")  # the grade bar, once the answer shows
             tmux("send-keys", "-t", session, "5")
             wait_for(session, f"{i + 1} done")
         tmux("send-keys", "-t", session, "Escape")

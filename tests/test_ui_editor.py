@@ -183,7 +183,7 @@ def test_the_real_app_comes_back_after_a_failed_editor(tmp_path, editor, message
         _tmux("send-keys", "-t", session, "e")
         _wait(session, message)  # the app is back on screen, with the reason in a toast
         _tmux("send-keys", "-t", session, "Space")
-        _wait(session, "How well did you recall it")  # and still answers keys
+        _wait(session, "5 perfect")  # and still answers keys (the grade bar shows)
         _tmux("send-keys", "-t", session, "C-q")
         _wait(session, "STUDYLLM-EXITED 0")
     finally:

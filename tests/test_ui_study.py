@@ -473,14 +473,15 @@ async def test_grade_bar_takes_clicks_only_once_the_answer_shows(mode, label, gr
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
         bar = screen.query_one("#grades")
-        drawn = drawn_lines(bar)[0]
-        x = drawn.index(label) + 2
+        # where the button is once the answer shows (before, the bar's line says what to do)
+        x = drawn_lines(bar)[0].index("Space") + 2
         first = screen.card.id
         await pilot.click("#grades", offset=(x, 0))  # answer not shown yet: refused
         await pilot.pause()
         assert review_count(store, first) == 0 and screen.card.id == first
         await pilot.press("space")
         await pilot.pause()
+        x = drawn_lines(bar)[0].index(label) + 2
         await pilot.click("#grades", offset=(x, 0))
         await pilot.pause()
         assert store.history(first)[0]["grade"] == grade
@@ -689,7 +690,7 @@ async def test_card_box_is_sized_to_the_card_and_the_keys_are_one_line(size):
         box, grades, keys = (screen.query_one(s) for s in ("#card", "#grades", "#keys"))
         assert box.region.height <= 6  # a one-line card: its line and the borders, not the whole screen
         assert keys.region.height == 1 and keys.region.bottom == size[1]
-        assert "Space to reveal" in str(box.border_subtitle)  # what to do next, on the card's border
+        assert "Space to show it" in drawn_lines(grades)[0]  # what to do next, where the grades will be
         assert box.region.width <= 100
         await pilot.press("space")
         await pilot.pause()

@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.content import Content
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
@@ -103,16 +102,16 @@ class StudyScreen(AppScreen[None]):
         self.session = Session()
         self.shown_at = 0.0
         self.presenter: Presenter | None = None  # the card's kind: its state, keys, drawing and verdict
-        self._status = ""  # the hint on the card box's lower border
         self._card_max = 0  # the card box's most rows (set from the room there is)
+        self._rows = 3  # the card pane's rows kept from one card to the next (see _steady_card)
         self.remaining: int | None = None  # cards left today; counted in a worker, then kept by hand
 
     # ------------------------------------------------------------------ layout
     # The card box is as tall as the card (up to the room there is; then it scrolls), as
-    # wide as reads well (``CARD_WIDTH``), with the grade bar right under it and one line of
-    # keys at the bottom: what to do next is written on the card box's lower border. The
-    # parts around the card have fixed heights, so answering redraws only the widgets whose
-    # text changed (the card, the tally, the border's hint, the grade bar, the key bar); a
+    # wide as reads well (100 columns), with the grade bar right under it (before the answer
+    # shows, it says what to do) and one line of keys at the bottom. The parts around the
+    # card have fixed heights, so answering redraws only the widgets whose text changed (the
+    # card, the tally, the grade bar, the key bar); a
     # layout pass runs only when the card's height changes. The answer box shows only for
     # calculator cards, the summary only at the end.
     def compose(self) -> ComposeResult:
@@ -217,6 +216,7 @@ class StudyScreen(AppScreen[None]):
             self.grades.display = True
         front, extra = p.front(), p.extra()
         self.pane.show(front, extra)
+        self._steady_card(shrink=True)
         answer = self.answer_box
         want_box = p.typed
         if answer.display != want_box:
@@ -229,8 +229,7 @@ class StudyScreen(AppScreen[None]):
         if card.is_drill:
             ctx += "  · again"
         self.bar.set(context=ctx, done=self.session.done, remaining=self.remaining)
-        self.grades.set_state(active=False, suggested=None)
-        self._update_status()
+        self.grades.set_state(active=False, suggested=None, hint=self._status_text())  # one redraw
         if self.scroller.scroll_y:
             self.scroller.scroll_home(animate=False)
         if want_box:
@@ -245,9 +244,9 @@ class StudyScreen(AppScreen[None]):
 
     def _update_status(self) -> None:
         text = self._status_text()
-        if text != self._status:  # unchanged text repaints nothing
-            self._status = text
-            self.scroller.border_subtitle = Content(text)
+        # in the grade bar's line until the answer shows (one line repainted, no layout); an
+        # unchanged text repaints nothing
+        self.grades.set_state(hint=text)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_card)  # once the column has its new size
@@ -263,26 +262,29 @@ class StudyScreen(AppScreen[None]):
             self._card_max = height
             self.scroller.styles.max_height = height
 
+    # A card box that changed height on every reveal and every card would move the grade bar
+    # each time and cost a layout pass of the whole screen in the frame after the key. So
+    # the box keeps the height of the last answer shown while the next card fits in it
+    # with little room to spare, and shrinks to the card when it would stand mostly empty.
+    STEADY_SLACK = 6  # rows a front may leave empty before the box shrinks to it
+
+    def _steady_card(self, *, shrink: bool) -> None:
+        lines = self.pane.line_count
+        rows = self._rows
+        if shrink and rows > lines + self.STEADY_SLACK:
+            rows = lines
+        rows = min(max(rows, lines), max(3, self._card_max - 2)) if self._card_max else max(rows, lines)
+        if rows != self._rows:
+            self._rows = rows
+            self.pane.styles.min_height = rows
+
     def _status_text(self) -> str:
         if self.card is None or self.finished:
             return "Esc: home · ?: keys"
-        if self.revealed:
-            if self.mode == "four":
-                text = "How did it go? 1 Again · 2 Hard · 3 Good · 4 Easy"
-            else:
-                text = "How well did you recall it? Grade 0–5"
-            if self.suggested is not None:
-                text += f"   (suggested: {self._key_for_grade(self.suggested)})"
-            return text
+        if self.revealed:  # the grade bar shows the grades then, the suggested one highlighted
+            return ""
         assert self.presenter is not None
         return self.presenter.hint()
-
-    def _key_for_grade(self, grade: int) -> str:
-        if self.mode == "four":
-            for key, (name, g) in FOUR_BUTTONS.items():
-                if g == max(2, grade):
-                    return f"{key} {name}"
-        return f"{grade} {SM2_GRADES[grade][0]}"
 
     # ------------------------------------------------------------------ kinds
     def action_kind(self, name: str, argument: Any = None) -> None:
@@ -342,6 +344,7 @@ class StudyScreen(AppScreen[None]):
             self.answer_box.disabled = True
         shown = self.presenter.reveal(clean(card.back))
         self.pane.reveal(shown.back, extra=shown.extra, feedback=shown.feedback)
+        self._steady_card(shrink=False)
         suggested = self.suggested
         if self.mode == "four" and suggested is not None:
             suggested = max(2, suggested)
