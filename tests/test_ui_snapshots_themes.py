@@ -9,13 +9,8 @@ answer, a math card, and the end summary.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, calc_card, make_store, wait_home
+from conftest import basic_cards, calc_card, make_store, settle
 
 from studyllm.decks.model import ParsedCard
 from studyllm.ui.app import build_app
@@ -40,7 +35,7 @@ def math_card() -> ParsedCard:
 
 async def open_study(pilot) -> None:
     """Press s and wait for the "left" count, which comes from a worker."""
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("s")
     for _ in range(100):
         await pilot.pause(0.01)
@@ -49,7 +44,7 @@ async def open_study(pilot) -> None:
 
 
 async def home(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
 
 
 async def study_question(pilot):
@@ -85,7 +80,7 @@ async def study_summary(pilot):
 
 
 async def browse(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("b")
     screen = pilot.app.screen
     for _ in range(100):
@@ -96,19 +91,19 @@ async def browse(pilot):
 
 
 async def settings(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("comma")
     await pilot.pause()
 
 
 async def help_screen(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("question_mark")
     await pilot.pause()
 
 
 async def calculators(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("c")
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
@@ -116,7 +111,7 @@ async def calculators(pilot):
 
 
 async def stats(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("t")
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
@@ -124,7 +119,7 @@ async def stats(pilot):
 
 
 async def import_screen(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("i")
     await pilot.pause(0.2)
 

@@ -16,14 +16,14 @@ from studyllm.ui.text import clean
 class OrderPresenter(Presenter):
     kind = "ordered"
     KEYS = [
-        Binding("up", "kind('cursor', -1)", "Up", show=False),
-        Binding("down", "kind('cursor', 1)", "Down", show=False),
-        Binding("k", "kind('cursor', -1)", "Up", show=False),
-        Binding("j", "kind('cursor', 1)", "Down", show=False),
-        Binding("shift+up", "kind('move', -1)", "Move up", key_display="⇧↑"),
-        Binding("shift+down", "kind('move', 1)", "Move down", key_display="⇧↓"),
-        Binding("K", "kind('move', -1)", "Move up", show=False),
-        Binding("J", "kind('move', 1)", "Move down", show=False),
+        Binding("up", "kind('order_cursor', -1)", "Up", show=False),
+        Binding("down", "kind('order_cursor', 1)", "Down", show=False),
+        Binding("k", "kind('order_cursor', -1)", "Up", show=False),
+        Binding("j", "kind('order_cursor', 1)", "Down", show=False),
+        Binding("shift+up", "kind('order_move', -1)", "Move up", key_display="⇧↑"),
+        Binding("shift+down", "kind('order_move', 1)", "Move down", key_display="⇧↓"),
+        Binding("K", "kind('order_move', -1)", "Move up", show=False),
+        Binding("J", "kind('order_move', 1)", "Move down", show=False),
     ]
     owns_arrows = True
     prerenderable = False  # the items are shuffled per review
@@ -40,17 +40,17 @@ class OrderPresenter(Presenter):
         self.order_pos = 0
 
     def allows(self, name: str, argument: Any) -> bool:
-        return name in ("cursor", "move")
+        return name in ("order_cursor", "order_move")
 
     def act(self, name: str, argument: Any) -> bool:
         if not self.order:
             return False
         delta = int(str(argument))
-        if name == "cursor":
+        if name == "order_cursor":
             self.order_pos = (self.order_pos + delta) % len(self.order)
             return True
         j = self.order_pos + delta
-        if name == "move" and 0 <= j < len(self.order):
+        if name == "order_move" and 0 <= j < len(self.order):
             self.order[self.order_pos], self.order[j] = self.order[j], self.order[self.order_pos]
             self.order_pos = j
             return True

@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.reactive import var
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
@@ -71,8 +72,16 @@ def _kind_bindings() -> list[Binding]:
     return out
 
 
+# the card kinds' key names (``choose``, ``order_move``): Help and the command palette name a
+# kind's key ``kind('choose', 1)`` by them (studyllm.ui.keys) and ask check_action with them
+_KIND_ACTIONS = frozenset(str(b.action.split("'")[1]) for p in PRESENTERS.values() for b in p.KEYS)
+
+
 class StudyScreen(AppScreen[None]):
     # styles: study.tcss, read with the app's (see StudyApp.CSS_PATH)
+    # check_action reads these two: a change refreshes the footer's keys (bindings=True); no repaint
+    revealed: var[bool] = var(False, bindings=True)
+    finished: var[bool] = var(False, bindings=True)
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter", "reveal", "Show answer", show=False),
@@ -97,8 +106,6 @@ class StudyScreen(AppScreen[None]):
         self.deck_id = deck_id
         self.deck_title = deck_title
         self.card: CardView | None = None
-        self.revealed = False
-        self.finished = False
         self.session = Session()
         self.shown_at = 0.0
         self.presenter: Presenter | None = None  # the card's kind: its state, keys, drawing and verdict
@@ -179,9 +186,9 @@ class StudyScreen(AppScreen[None]):
         active = p is not None and not self.finished
         if action == "reveal":
             return active and not self.revealed and p is not None and p.can_reveal()
-        if action == "kind":  # a card kind's own key: only that kind's, before the answer shows
-            return (active and not self.revealed and p is not None
-                    and p.allows(str(parameters[0]), parameters[1] if len(parameters) > 1 else None))
+        if action == "kind" or action in _KIND_ACTIONS:  # a card kind's own key: that kind's, before the answer
+            name, args = (str(parameters[0]), parameters[1:]) if action == "kind" else (action, parameters)
+            return active and not self.revealed and p is not None and p.allows(name, args[0] if args else None)
         if action == "scroll_card":
             return not (active and p is not None and p.owns_arrows and not self.revealed) or \
                 abs(int(str(parameters[0]))) > 1
@@ -352,7 +359,6 @@ class StudyScreen(AppScreen[None]):
         if self.focused is not None:
             self.set_focus(None)
         self._update_status()
-        self.refresh_bindings()
         self.call_after_refresh(self._prepare_next)
 
     def _next_intervals(self, card: CardView) -> dict[int, str]:
@@ -404,7 +410,7 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"The answer wasn't saved: {why}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
-        delay = self.app.store.setting("drill_delay_minutes") if result.drill_again else None
+        delay = result.back_minutes if result.drill_again else None  # SM-2's drill delay, or FSRS's step
         if result.due_day is not None:  # the line between cards: when this one comes back
             self.grades.set_state(back=interval_text(result.due_day, self.app.store.today(), delay))
         if self.remaining is not None and not result.drill_again:
@@ -577,4 +583,3 @@ class StudyScreen(AppScreen[None]):
         self.bar.set(context="Done for now", done=s.done, remaining=0)
         self._update_status()
         self.set_focus(None)
-        self.refresh_bindings()
