@@ -8,7 +8,7 @@ from rich.console import Console
 from textual.binding import Binding
 
 from studyllm.ui.app import build_app
-from studyllm.ui.keys import key_lines
+from studyllm.ui.keys import action_name, key_lines
 from studyllm.ui.screens.help import _screens, keys_table
 
 
@@ -41,7 +41,7 @@ def test_help_covers_every_binding_of_every_screen_once():
         for item in bindings:
             b = item if isinstance(item, Binding) else Binding(*item)
             hits = [line for line in lines if any(k in line.keys for k in b.key.split(","))
-                    and line.name == b.action.split("(")[0].rpartition(".")[2]]
+                    and line.name == action_name(b.action).rpartition(".")[2]]
             assert hits, f"{title}: {b.key} {b.action} is not in Help"
         rows = [(line.key_text, line.text) for line in lines]
         assert len(rows) == len(set(rows)), f"{title}: a line is repeated"

@@ -39,7 +39,7 @@ def test_study_in_fsrs_mode_in_a_real_terminal(tmp_path):
         tmux("send-keys", "-t", session, "s")
         wait_for(session, "Show answer")
         tmux("send-keys", "-t", session, "Space")
-        shown = wait_for(session, "How well did you recall it")
+        shown = wait_for(session, "5 perfect")  # the grade bar, once the answer shows
         # a new card under FSRS's default steps (1m, 10m): minutes for 0-4, days for 5
         assert re.search(r"0 \w+ ?· ?1m", shown), shown
         assert re.search(r"4 \w+ ?· ?10m", shown), shown
@@ -50,7 +50,7 @@ def test_study_in_fsrs_mode_in_a_real_terminal(tmp_path):
         wait_for(session, "1 done")
         wait_for(session, "Show answer")
         tmux("send-keys", "-t", session, "Space")
-        wait_for(session, "How well did you recall it")
+        wait_for(session, "5 perfect")  # the grade bar, once the answer shows
         tmux("send-keys", "-t", session, "5")
         back = wait_for(session, "comes back in")
         days = re.search(r"comes back in (\d+)d", back)

@@ -287,7 +287,7 @@ def test_restore_is_refused_while_the_real_tui_runs(home, with_backup):
         subprocess.run([*tmux, "send-keys", "-t", session, "s"], check=True)
         wait("Show answer")
         subprocess.run([*tmux, "send-keys", "-t", session, "Space"], check=True)
-        wait("How well did you recall it")
+        wait("5 perfect")  # the grade bar, once the answer shows
         subprocess.run([*tmux, "send-keys", "-t", session, "5"], check=True)
         wait("1 done")
         subprocess.run([*tmux, "send-keys", "-t", session, "C-q"], check=True)

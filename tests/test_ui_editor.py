@@ -172,7 +172,7 @@ def test_the_real_app_comes_back_after_a_failed_editor(tmp_path, editor, message
         tmux_cmd("send-keys", "-t", session, "e")
         tmux_wait(session, message)  # the app is back on screen, with the reason in a toast
         tmux_cmd("send-keys", "-t", session, "Space")
-        tmux_wait(session, "How well did you recall it")  # and still answers keys
+        tmux_wait(session, "5 perfect")  # and still answers keys (the grade bar shows)
         tmux_cmd("send-keys", "-t", session, "C-q")
         tmux_wait(session, "STUDYLLM-EXITED 0")
     finally:

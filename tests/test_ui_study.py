@@ -223,8 +223,8 @@ async def test_browse_shows_buried_cards_and_unburies_them():
 
 def shown_key(screen: StudyScreen, text: str) -> str:
     """The number key of the choice with this text, wherever the shuffle put it."""
-    choices = screen._choices()
-    for pos, i in enumerate(screen.choice_order):
+    choices = screen.presenter.choices
+    for pos, i in enumerate(screen.presenter.choice_order):
         if choices[i]["text"] == text:
             return str(pos + 1)
     raise AssertionError(f"no choice {text!r}")
@@ -264,11 +264,11 @@ async def test_multiple_choice_picks_reveal_and_grade(card, picks, chosen, feedb
         screen = await start_study(pilot)
         pane = screen.query_one("#card-pane")
         multi = card is multi_card
-        assert screen.card.kind == "mcq" and screen.multi_answer == multi
+        assert screen.card.kind == "mcq" and screen.presenter.multi_answer == multi
         assert ("Choose all that apply" in pane.extra.plain) == multi
         await pilot.press(*(shown_key(screen, text) for text in picks))
         await pilot.pause()
-        assert screen.chosen == chosen
+        assert screen.presenter.chosen == chosen
         assert not screen.revealed
         await pilot.press("space")
         await pilot.pause()
@@ -279,7 +279,7 @@ async def test_multiple_choice_picks_reveal_and_grade(card, picks, chosen, feedb
         assert screen.suggested == suggested
         if multi:  # its back is the parser's raw task list: shown once, as the marked choices
             drawn = "\n".join(drawn_lines(pane))
-            assert all(drawn.count(c["text"]) == 1 for c in screen._choices()), drawn
+            assert all(drawn.count(c["text"]) == 1 for c in screen.presenter.choices), drawn
         await pilot.press(str(suggested))  # the number keys are grades now
         await pilot.pause()
         assert store.history(screen.session.answers[0][0])[0]["grade"] == suggested
@@ -308,9 +308,9 @@ async def test_multiple_choice_shown_order_follows_the_review_seed():
 
         expected = list(range(4))
         random.Random(review_seed(screen.card)).shuffle(expected)
-        assert screen.choice_order == expected
+        assert screen.presenter.choice_order == expected
         lines = screen.query_one("#card-pane").extra.plain.splitlines()[1:]
-        texts = [c["text"] for c in screen._choices()]
+        texts = [c["text"] for c in screen.presenter.choices]
         assert [next(t for t in texts if line.endswith(t)) for line in lines] == [texts[i] for i in expected]
 
 
@@ -334,17 +334,17 @@ async def test_ordered_reorder_then_check():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        assert screen.order != [0, 1, 2]  # shuffled
+        assert screen.presenter.order != [0, 1, 2]  # shuffled
         # selection sort with the keys: put item i at position i
         for target in range(3):
-            pos = screen.order.index(target)
-            while screen.order_pos != pos:
+            pos = screen.presenter.order.index(target)
+            while screen.presenter.order_pos != pos:
                 await pilot.press("down")
             while pos > target:
                 await pilot.press("shift+up")
                 pos -= 1
         await pilot.pause()
-        assert screen.order == [0, 1, 2]
+        assert screen.presenter.order == [0, 1, 2]
         await pilot.press("space")
         await pilot.pause()
         assert "All 3 in the right order" in screen.query_one("#card-pane").feedback.plain
@@ -371,7 +371,7 @@ async def test_typed_calc_answer_checked(right):
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        q = screen.calc_question
+        q = screen.presenter.question
         assert q is not None
         assert screen.query_one("#card-pane").front.startswith("How many GB")
         typed = f"{q.answer} {q.unit}" if right else f"{q.answer * 10 + 1} {q.unit}"
@@ -394,7 +394,7 @@ async def test_calc_question_is_replayed_after_undo():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        prompt = screen.calc_question.prompt
+        prompt = screen.presenter.question.prompt
         await pilot.press(*"1 GB", "enter")
         await pilot.pause()
         await pilot.press("0")
@@ -402,7 +402,7 @@ async def test_calc_question_is_replayed_after_undo():
         await pilot.press("u")
         await pilot.pause()
         assert screen.card.kind == "calc"
-        assert screen.calc_question.prompt == prompt
+        assert screen.presenter.question.prompt == prompt
 
 
 async def test_unreadable_calc_answer_can_be_retyped():
@@ -445,14 +445,15 @@ async def test_grade_bar_takes_clicks_only_once_the_answer_shows(mode, label, gr
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
         bar = screen.query_one("#grades")
-        drawn = drawn_lines(bar)[0]
-        x = drawn.index(label) + 2
+        # where the button is once the answer shows (before, the bar's line says what to do)
+        x = drawn_lines(bar)[0].index("Space") + 2
         first = screen.card.id
         await pilot.click("#grades", offset=(x, 0))  # answer not shown yet: refused
         await pilot.pause()
         assert review_count(store, first) == 0 and screen.card.id == first
         await pilot.press("space")
         await pilot.pause()
+        x = drawn_lines(bar)[0].index(label) + 2
         await pilot.click("#grades", offset=(x, 0))
         await pilot.pause()
         assert store.history(first)[0]["grade"] == grade
@@ -513,7 +514,7 @@ async def test_next_front_is_drawn_while_the_answer_is_read(monkeypatch):
         upcoming = store.next_card(exclude=screen.card.id)
         await pilot.press("space")
         await pilot.pause()
-        assert ("front", upcoming.front) in pane._memo  # drawn ahead, after the answer's frame
+        assert ("front", upcoming.front, True) in pane._memo  # drawn ahead, after the answer's frame
         rendered = []
         original = pane._to_strips
         monkeypatch.setattr(pane, "_to_strips",
@@ -567,7 +568,7 @@ async def test_c_on_a_calc_card_opens_the_calculator_with_every_number():
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        q = screen.calc_question
+        q = screen.presenter.question
         await pilot.press(*f"{q.answer} {q.unit}")
         await pilot.press("enter")
         await pilot.pause()
@@ -579,3 +580,115 @@ async def test_c_on_a_calc_card_opens_the_calculator_with_every_number():
         assert calc_screen.query_one("#mem-params", Input).value.rstrip("B") == f"{q.values['params'] / 1e9:g}"
         weights = calc_screen.memory_report.as_dict()["per_gpu_bytes"]["weights"] / 1e9
         assert weights == pytest.approx(q.answer)
+
+
+# ---------------------------------------------------------------- presenters and math (issue #19)
+def test_every_card_kind_has_a_presenter_and_its_keys_are_bound():
+    from studyllm.decks.model import CARD_KINDS
+    from studyllm.ui.presenters import PRESENTERS, Presenter, presenter_class
+
+    assert set(CARD_KINDS) <= set(PRESENTERS)
+    assert presenter_class("some-future-kind") is Presenter  # shown as a basic card, not an error
+    bound = {(b.key, b.action) for b in StudyScreen.BINDINGS if not isinstance(b, tuple)}
+    for presenter in PRESENTERS.values():
+        assert {(b.key, b.action) for b in presenter.KEYS} <= bound, presenter.kind
+
+
+def _math_cards() -> list[ParsedCard]:
+    return [
+        ParsedCard("basic", r"Why divide by $\sqrt{d_k}$ in $\mathrm{softmax}(QK^T/\sqrt{d_k})$?",
+                   r"So the dot products stay small: $$\mathrm{Var}(q \cdot k) = d_k$$", ("Attention",), line=3),
+    ]
+
+
+async def test_math_card_shows_unicode_and_m_shows_the_source():
+    store = make_store(cards=_math_cards())
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        pane = screen.query_one("#card-pane")
+        text = "\n".join(drawn_lines(pane))
+        assert "√d_k" in text and "softmax(QKᵀ/√d_k)" in text
+        assert "\\sqrt" not in text and "$" not in text
+        await pilot.press("m")
+        await pilot.pause()
+        text = "\n".join(drawn_lines(pane))
+        assert r"$\sqrt{d_k}$" in text
+        await pilot.press("m", "space")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.revealed
+        text = "\n".join(drawn_lines(pane))
+        assert "Var(q · k) = d_k" in text and "\\mathrm" not in text
+
+
+async def test_math_key_only_on_a_card_with_math():
+    store = make_store(cards=[c for c in basic_cards() if c.kind == "basic"][:1])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        assert not screen.check_action("math_source", ())
+
+
+async def test_math_in_choices_and_obsidian_links_are_readable():
+    cards = [ParsedCard("mcq", "Which is the attention scale? See [[Attention#Scaled|the attention note]].",
+                        "![[attention.png]]", ("Attention",), line=3,
+                        extra={"choices": [{"text": r"$\sqrt{d_k}$", "correct": True},
+                                           {"text": r"$d_k^2$", "correct": False}]})]
+    store = make_store(cards=cards)
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+        pane = screen.query_one("#card-pane")
+        text = "\n".join(drawn_lines(pane))
+        assert "the attention note" in text and "[[" not in text
+        assert "√d_k" in text and "d_k²" in text
+        await pilot.press("space")
+        await pilot.pause()
+        assert "[image: attention.png]" in "\n".join(drawn_lines(pane))
+
+
+# ---------------------------------------------------------------- layout and theme (issue #19 item 17)
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_card_box_is_sized_to_the_card_and_the_keys_are_one_line(size):
+    long_back = "\n".join(f"Line {i} of a long answer." for i in range(60))
+    cards = [ParsedCard("basic", "What does SFT stand for?", "Supervised fine-tuning.", ("Lifecycle",), line=5),
+             ParsedCard("basic", "A long one?", long_back, ("Lifecycle",), line=7)]
+    store = make_store(cards=cards)
+    app = build_app(store)
+    async with app.run_test(size=size) as pilot:
+        screen = await start_study(pilot)
+        await pilot.pause()
+        box, grades, keys = (screen.query_one(s) for s in ("#card", "#grades", "#keys"))
+        assert box.region.height <= 6  # a one-line card: its line and the borders, not the whole screen
+        assert keys.region.height == 1 and keys.region.bottom == size[1]
+        assert "Space to show it" in drawn_lines(grades)[0]  # what to do next, where the grades will be
+        assert box.region.width <= 100
+        await pilot.press("space")
+        await pilot.pause()
+        assert "Show answer" not in "".join(drawn_lines(keys)) and "Undo" in "".join(drawn_lines(keys))
+        await pilot.press("5")  # the long card: the box fills the room, scrolls, and the grade bar stays
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.pause()
+        assert grades.region.bottom <= keys.region.y and box.region.bottom <= grades.region.y
+        assert box.region.height >= size[1] - 10
+        assert "5 perfect" in drawn_lines(grades)[0] or "5·" in drawn_lines(grades)[0]
+
+
+async def test_ctrl_l_switches_light_and_dark_even_from_a_field():
+    store = make_store(cards=[calc_card()])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "studyllm-dark"  # the app's own theme by default
+        screen = await start_study(pilot)
+        assert screen.focused is screen.query_one("#calc-answer")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.theme == "studyllm-light" and store.setting("theme") == "studyllm-light"
+        assert screen.query_one("#calc-answer").value == ""  # the key went to the app, not the field
+        await pilot.press("ctrl+l")
+        assert app.theme == "studyllm-dark"
+        app.theme = "textual-light"
+        await pilot.press("ctrl+l")
+        assert app.theme == "studyllm-dark"

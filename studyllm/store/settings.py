@@ -99,7 +99,7 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("rollover_hour", 4, _int_range(0, 23), "Local hour at which a new study day starts"),
         SettingSpec("grading_mode", "sm2", _choice(*GRADING_MODES), "sm2: grades 0-5; four: Again/Hard/Good/Easy"),
         SettingSpec("deck_folders", [], _str_list, "Your own deck folders, re-scanned at start-up"),
-        SettingSpec("theme", "textual-dark", _theme, "Colour theme"),
+        SettingSpec("theme", "studyllm-dark", _theme, "Colour theme: studyllm-dark, studyllm-light or a Textual one"),
         SettingSpec("leech_lapses", 8, _int_range(1, 100), "Lapses after which a card is flagged as a leech"),
         SettingSpec("drill_delay_minutes", 10, _int_range(0, 1440), "Minutes before a weak answer comes back"),
         SettingSpec("backups_keep", 7, _int_range(0, 365), "Daily automatic backups to keep"),

@@ -21,6 +21,7 @@ from textual.widget import Widget
 from studyllm.store import Store
 from studyllm.textsafe import clean
 from studyllm.ui.registry import GLOBAL_BINDINGS, SCREENS, screen_class
+from studyllm.ui.theme import THEMES, other_theme
 
 __all__ = ["StudyApp", "build_app"]
 
@@ -58,6 +59,8 @@ class StudyApp(App[None]):
         self.syncing = False
         self.sync_error = ""  # the last sync's error, until one succeeds
         self.sync_line = ""  # what a running sync is doing (the home screen shows it)
+        for own in THEMES:
+            self.register_theme(own)
         self._toast_key: tuple[str, str, str] | None = None  # the toast on screen, and how often
         self._toast_count = 0
         self._toast_until = 0.0
@@ -251,6 +254,10 @@ class StudyApp(App[None]):
                 store.set_setting("theme", theme)
             except ValueError:
                 pass
+
+    def action_toggle_theme(self) -> None:
+        """studyllm's light theme from a dark one and back (``ctrl+l``, from anywhere)."""
+        self.theme = other_theme(self.current_theme.dark)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Every key shown works where it is shown: a focused text field types "?", so there

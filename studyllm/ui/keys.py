@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from textual.actions import ActionError, parse
 from textual.binding import Binding, BindingType
 
-__all__ = ["DOES", "KeyLine", "PURPOSES", "key_lines", "key_name"]
+__all__ = ["DOES", "KeyLine", "PURPOSES", "action_name", "key_lines", "key_name"]
 
 # action name -> purpose, in the order Help shows the purposes
 PURPOSES: dict[str, str] = {
@@ -24,9 +24,10 @@ PURPOSES: dict[str, str] = {
     "reveal": "Answer", "choose": "Answer", "order_cursor": "Order", "order_move": "Order",
     "grade": "Grade", "button": "Grade",
     "undo": "This card", "bury": "This card", "suspend": "This card", "edit": "This card",
-    "calculator": "This card", "toggle_suspend": "This card", "toggle_bury": "This card",
+    "calculator": "This card", "math_source": "This card", "toggle_suspend": "This card", "toggle_bury": "This card",
     "focus_search": "Find", "focus_results": "Find", "focus_path": "Find",
     "preview": "Import", "run_import": "Import",
+    "toggle_theme": "View",
     "cycle_days": "View", "set_days": "View", "reload": "View", "refresh": "View", "switch_tab": "View",
     "scroll_card": "Read",
     "go": "Go to", "help": "Go to", "command_palette": "Go to",
@@ -42,6 +43,8 @@ DOES: dict[str, str] = {
     "suspend": "Keep this card out of study until it is unsuspended (Browse)",
     "edit": "Open this card's deck file in your editor, at the card",
     "calculator": "Open the calculators with this card's numbers",
+    "math_source": "Show this card's formulas as typed (LaTeX), or as symbols again",
+    "toggle_theme": "Switch between studyllm's light and dark themes",
     "switch_tab": "Switch between the memory and scaling calculators",
     "preview": "Check the decks without importing them",
     "run_import": "Import the decks at the path",
@@ -112,7 +115,15 @@ def _parse(action: str) -> tuple[str, tuple[object, ...]]:
         _ns, name, params = parse(action)
     except ActionError:
         return action, ()
+    if name == "kind" and params:  # a card kind's own key (the study screen's presenters): its own name
+        return str(params[0]), tuple(params[1:])
     return name, tuple(params)
+
+
+def action_name(action: str) -> str:
+    """The name a binding's action has here: ``grade(4)`` → ``grade``; a card kind's key
+    ``kind('choose', 1)`` → ``choose``."""
+    return _parse(action)[0]
 
 
 def key_lines(bindings: Iterable[BindingType], *, skip: Iterable[str] = ()) -> list[KeyLine]:

@@ -50,6 +50,8 @@ GLOBAL_BINDINGS: list[BindingType] = [
     # a text field types "?": while one has the focus, F1 opens Help (StudyApp.check_action)
     Binding("f1", "help", "Help", tooltip="in a text field, where ? is typed"),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    # priority: works while a field has focus too (no field uses ctrl+l)
+    Binding("ctrl+l", "toggle_theme", "Light/dark theme", show=False, priority=True),
 ]
 
 

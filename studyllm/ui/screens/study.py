@@ -9,12 +9,8 @@ under a frame; see ``benchmarks/bench_tui.py``.
 from __future__ import annotations
 
 import gc
-import hashlib
-import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from rich.text import Text
@@ -28,36 +24,15 @@ from textual.worker import get_current_worker
 
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.store.service import CardChangedError, CardView
+from studyllm.ui.presenters import PRESENTERS, Presenter, presenter_class, presenter_for, review_seed
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words, plural
-from studyllm.ui.widgets.cardpane import CardPane
+from studyllm.ui.widgets.cardpane import CardPane, has_math, warm_math
 from studyllm.ui.widgets.grades import GradeBar, interval_text
 from studyllm.ui.widgets.keybar import KeyBar
-from studyllm.ui.widgets.lines import ChangedLines
 from studyllm.ui.widgets.sessionbar import SessionBar
 
-
-def review_seed(card: CardView) -> int:
-    """Seed for a card's random parts: fixed per review, so undo replays the same question."""
-    digest = hashlib.sha256(f"{card.uid}:{card.reviews}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")
-
-
-def _is_raw_list(back: str) -> bool:
-    """Whether a card's back is only a Markdown list (the parser keeps an MCQ's or ordered
-    card's list as its back; the screen shows the list itself, marked, so it is not repeated)."""
-    lines = [ln for ln in back.splitlines() if ln.strip()]
-    return bool(lines) and all(_LIST_ITEM.match(ln) or ln.startswith(("  ", "\t")) for ln in lines)
-
-
-def _calc_module() -> ModuleType:
-    """The calc-card engine, imported on the first calculator card (most sessions have none)."""
-    from studyllm.calc import cards as calc_cards
-
-    return calc_cards
+__all__ = ["Session", "StudyScreen", "review_seed"]
 
 
 @dataclass
@@ -76,19 +51,30 @@ class Session:
 
 def _sm2_bindings() -> list[Binding]:
     return [
-        Binding(str(g), f"grade({g})", short, tooltip=long)
+        Binding(str(g), f"grade({g})", short, tooltip=long, show=False)  # the grade bar shows them
         for g, (short, long) in SM2_GRADES.items()
     ]
 
 
 def _four_bindings() -> list[Binding]:
-    return [Binding(str(key), f"button({key})", name) for key, (name, _grade) in FOUR_BUTTONS.items()]
+    return [Binding(str(key), f"button({key})", name, show=False) for key, (name, _grade) in FOUR_BUTTONS.items()]
 
 
-def _choose_bindings() -> list[Binding]:
-    out = [Binding("1", "choose(1)", "Choose", key_display="1-9")]
-    out += [Binding(str(n), f"choose({n})", f"Choose {n}", show=False) for n in range(2, 10)]
+def _kind_bindings() -> list[Binding]:
+    """Every card kind's own keys (``kind('name', argument)``), each once, in kind order."""
+    out: list[Binding] = []
+    seen: set[tuple[str, str]] = set()
+    for presenter in PRESENTERS.values():
+        for b in presenter.KEYS:
+            if (b.key, b.action) not in seen:
+                seen.add((b.key, b.action))
+                out.append(b)
     return out
+
+
+# the card kinds' key names (``choose``, ``order_move``): Help and the command palette name a
+# kind's key ``kind('choose', 1)`` by them (studyllm.ui.keys) and ask check_action with them
+_KIND_ACTIONS = frozenset(str(b.action.split("'")[1]) for p in PRESENTERS.values() for b in p.KEYS)
 
 
 class StudyScreen(AppScreen[None]):
@@ -99,27 +85,20 @@ class StudyScreen(AppScreen[None]):
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter", "reveal", "Show answer", show=False),
-        *_choose_bindings(),
-        Binding("up", "order_cursor(-1)", "Up", show=False),
-        Binding("down", "order_cursor(1)", "Down", show=False),
-        Binding("k", "order_cursor(-1)", "Up", show=False),
-        Binding("j", "order_cursor(1)", "Down", show=False),
-        Binding("shift+up", "order_move(-1)", "Move up", key_display="⇧↑"),
-        Binding("shift+down", "order_move(1)", "Move down", key_display="⇧↓"),
+        *_kind_bindings(),  # before the scroll keys: an ordered card's ↑↓ move its cursor
         Binding("up", "scroll_card(-1)", "Scroll up", show=False),
         Binding("down", "scroll_card(1)", "Scroll down", show=False),
         Binding("pageup", "scroll_card(-10)", "Page up", show=False),
         Binding("pagedown", "scroll_card(10)", "Page down", show=False),
-        Binding("K", "order_move(-1)", "Move up", show=False),
-        Binding("J", "order_move(1)", "Move down", show=False),
         *_sm2_bindings(),
         *_four_bindings(),
         Binding("u", "undo", "Undo"),
         Binding("b", "bury", "Bury"),
         Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
+        Binding("escape", "leave", "Home"),  # before the keys the one-line key bar may leave out
         Binding("e", "edit", "Edit"),
         Binding("c", "calculator", "Calc"),
-        Binding("escape", "leave", "Home"),
+        Binding("m", "math_source", "LaTeX"),
     ]
 
     def __init__(self, deck_id: int | None = None, deck_title: str | None = None, **kwargs: Any):
@@ -129,32 +108,30 @@ class StudyScreen(AppScreen[None]):
         self.card: CardView | None = None
         self.session = Session()
         self.shown_at = 0.0
-        self.chosen: set[int] = set()  # mcq: the choices picked (indices into the card's choices)
-        self.choice_order: list[int] = []  # mcq: the shown order (position -> index), shuffled each review
-        self.order: list[int] = []  # ordered: current arrangement (indices into the right order)
-        self.order_pos = 0
-        self.calc_question: Any = None
-        self.calc_result: Any = None
-        self.calc_error: str | None = None
-        self.suggested: int | None = None
+        self.presenter: Presenter | None = None  # the card's kind: its state, keys, drawing and verdict
+        self._card_max = 0  # the card box's most rows (set from the room there is)
+        self._rows = 3  # the card pane's rows kept from one card to the next (see _steady_card)
         self.remaining: int | None = None  # cards left today; counted in a worker, then kept by hand
 
     # ------------------------------------------------------------------ layout
-    # The layout stays put from one card to the next: each part has a fixed height except
-    # the card itself, which fills the middle, so answering redraws only the widgets whose
-    # text changed (the card, the tally, the status line, the grade bar and the key bar).
-    # The answer box shows only for calculator cards, the summary only at the end.
+    # The card box is as tall as the card (up to the room there is; then it scrolls), as
+    # wide as reads well (100 columns), with the grade bar right under it (before the answer
+    # shows, it says what to do) and one line of keys at the bottom. The parts around the
+    # card have fixed heights, so answering redraws only the widgets whose text changed (the
+    # card, the tally, the grade bar, the key bar); a
+    # layout pass runs only when the card's height changes. The answer box shows only for
+    # calculator cards, the summary only at the end.
     def compose(self) -> ComposeResult:
         yield Header()
         yield SessionBar(id="session")
-        with VerticalScroll(id="card"):
-            yield CardPane(id="card-pane")
-        yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
-        with Vertical(id="summary"):
-            yield Static(id="summary-text", markup=False)
-        yield ChangedLines(id="status")
-        yield GradeBar(mode=self.app.store.setting("grading_mode"), id="grades")
-        yield KeyBar(id="keys")
+        with Vertical(id="column"):
+            with VerticalScroll(id="card"):
+                yield CardPane(id="card-pane")
+            yield Input(id="calc-answer", placeholder="Type your answer, units allowed (14 GB, 1.4e12) and press Enter")
+            yield GradeBar(mode=self.app.store.setting("grading_mode"), id="grades")
+            with Vertical(id="summary"):
+                yield Static(id="summary-text", markup=False)
+        yield KeyBar(id="keys", one_line=True)
 
     def on_mount(self) -> None:
         self.title = "Study"
@@ -162,7 +139,7 @@ class StudyScreen(AppScreen[None]):
         self.pane = self.query_one(CardPane)
         self.bar = self.query_one(SessionBar)
         self.grades = self.query_one(GradeBar)
-        self.status = self.query_one("#status", ChangedLines)
+        self.column = self.query_one("#column", Vertical)
         self.answer_box = self.query_one("#calc-answer", Input)
         self.scroller = self.query_one("#card", VerticalScroll)
         self.query_one("#summary").display = False
@@ -199,38 +176,31 @@ class StudyScreen(AppScreen[None]):
     def mode(self) -> str:
         return self.app.store.setting("grading_mode")
 
+    @property
+    def suggested(self) -> int | None:
+        """The grade the card's verdict suggests (None: no verdict, or not revealed yet)."""
+        return self.presenter.suggested if self.presenter is not None else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        card = self.card
-        active = card is not None and not self.finished
-        kind = card.kind if card else ""
+        p = self.presenter
+        active = p is not None and not self.finished
         if action == "reveal":
-            return active and not self.revealed and not (kind == "calc" and self.calc_question is not None)
-        if action == "choose":
-            return active and kind == "mcq" and not self.revealed and int(str(parameters[0])) <= len(self._choices())
-        if action in ("order_cursor", "order_move"):
-            return active and kind == "ordered" and not self.revealed
+            return active and not self.revealed and p is not None and p.can_reveal()
+        if action == "kind" or action in _KIND_ACTIONS:  # a card kind's own key: that kind's, before the answer
+            name, args = (str(parameters[0]), parameters[1:]) if action == "kind" else (action, parameters)
+            return active and not self.revealed and p is not None and p.allows(name, args[0] if args else None)
         if action == "scroll_card":
-            return not (active and kind == "ordered" and not self.revealed) or abs(int(str(parameters[0]))) > 1
+            return not (active and p is not None and p.owns_arrows and not self.revealed) or \
+                abs(int(str(parameters[0]))) > 1
         if action == "grade":
             return active and self.revealed and self.mode != "four"
         if action == "button":
             return active and self.revealed and self.mode == "four"
         if action in ("bury", "suspend", "edit"):
             return active
-        if action == "calculator":
-            return True
+        if action == "math_source":
+            return active and self._has_math()
         return True
-
-    def _choices(self) -> list[dict[str, Any]]:
-        if self.card is None:
-            return []
-        choices = self.card.extra.get("choices") or []
-        return [c for c in choices if isinstance(c, dict)]
-
-    def _items(self) -> list[str]:
-        if self.card is None:
-            return []
-        return [str(i) for i in (self.card.extra.get("items") or [])]
 
     # ------------------------------------------------------------------ card flow
     def next_card(self) -> None:
@@ -244,39 +214,21 @@ class StudyScreen(AppScreen[None]):
         self.card = card
         self.revealed = False
         self.finished = False
-        self.chosen = set()
-        self.suggested = None
-        self.calc_question = self.calc_result = None
-        self.calc_error = None
+        self.presenter = p = presenter_for(card)
+        p.math = self.pane.math
         summary = self.query_one("#summary")
         if summary.display:  # back from the end summary (undo)
             summary.display = False
             self.scroller.display = True
             self.grades.display = True
-        front = card.front
-        if card.kind == "calc":
-            front = self._draw_calc(card) or front
-        extra = None
-        if card.kind == "mcq":
-            order = list(range(len(self._choices())))
-            random.Random(review_seed(card)).shuffle(order)
-            self.choice_order = order
-            extra = self._choices_text()
-        elif card.kind == "ordered":
-            items = self._items()
-            order = list(range(len(items)))
-            rng = random.Random(review_seed(card))
-            if len(order) > 1:
-                while order == sorted(order):
-                    rng.shuffle(order)
-            self.order = order
-            self.order_pos = 0
-            extra = self._order_text()
+        front, extra = p.front(), p.extra()
         self.pane.show(front, extra)
+        self._steady_card(shrink=True)
         answer = self.answer_box
-        want_box = card.kind == "calc" and self.calc_question is not None
+        want_box = p.typed
         if answer.display != want_box:
             answer.display = want_box
+            self._fit_card()
         if want_box:
             answer.disabled = False
             answer.value = ""
@@ -284,8 +236,7 @@ class StudyScreen(AppScreen[None]):
         if card.is_drill:
             ctx += "  · again"
         self.bar.set(context=ctx, done=self.session.done, remaining=self.remaining)
-        self.grades.set_state(active=False, suggested=None)
-        self._update_status()
+        self.grades.set_state(active=False, suggested=None, hint=self._status_text())  # one redraw
         if self.scroller.scroll_y:
             self.scroller.scroll_home(animate=False)
         if want_box:
@@ -295,161 +246,95 @@ class StudyScreen(AppScreen[None]):
         self.shown_at = self.app.timer()
         self.refresh_bindings()
 
-    def _draw_calc(self, card: CardView) -> str | None:
-        mod = _calc_module()
-        try:
-            spec = mod.parse_spec(card.extra.get("body", ""))
-            self.calc_question = mod.draw(spec, review_seed(card))
-        except (mod.CalcSpecError, ValueError) as exc:  # a bad block in a deck must not stop the session
-            self.calc_error = f"This calculator card can't be drawn: {exc}"
-            self.calc_question = None
-            return None
-        return str(self.calc_question.prompt)
-
     def _update_progress(self) -> None:
         self.bar.set(done=self.session.done, remaining=self.remaining)
 
     def _update_status(self) -> None:
         text = self._status_text()
-        self.status.draw(text, key=text)  # unchanged text repaints nothing
+        # in the grade bar's line until the answer shows (one line repainted, no layout); an
+        # unchanged text repaints nothing
+        self.grades.set_state(hint=text)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_card)  # once the column has its new size
+
+    def _fit_card(self) -> None:
+        """The card box may grow to the room the column has, less the answer box and the grade
+        bar under it (it scrolls beyond that)."""
+        room = self.column.size.height - self.grades.outer_size.height - 2  # the grade bar and the margins
+        if self.answer_box.display:
+            room -= 3
+        height = max(5, room)
+        if self._card_max != height:
+            self._card_max = height
+            self.scroller.styles.max_height = height
+
+    # A card box that changed height on every reveal and every card would move the grade bar
+    # each time and cost a layout pass of the whole screen in the frame after the key. So
+    # the box keeps the height of the last answer shown while the next card fits in it
+    # with little room to spare, and shrinks to the card when it would stand mostly empty.
+    STEADY_SLACK = 6  # rows a front may leave empty before the box shrinks to it
+
+    def _steady_card(self, *, shrink: bool) -> None:
+        lines = self.pane.line_count
+        rows = self._rows
+        if shrink and rows > lines + self.STEADY_SLACK:
+            rows = lines
+        rows = min(max(rows, lines), max(3, self._card_max - 2)) if self._card_max else max(rows, lines)
+        if rows != self._rows:
+            self._rows = rows
+            self.pane.styles.min_height = rows
 
     def _status_text(self) -> str:
-        card = self.card
-        if card is None or self.finished:
+        if self.card is None or self.finished:
             return "Esc: home · ?: keys"
-        if self.revealed:
-            if self.mode == "four":
-                text = "How did it go? 1 Again · 2 Hard · 3 Good · 4 Easy"
-            else:
-                text = "How well did you recall it? Grade 0–5"
-            if self.suggested is not None:
-                text += f"   (suggested: {self._key_for_grade(self.suggested)})"
-            return text
-        if card.kind == "mcq":
-            n = len(self._choices())
-            picked = sorted(self.choice_order.index(i) + 1 for i in self.chosen)
-            chosen = f"chosen: {', '.join(map(str, picked))}" if picked else "nothing chosen yet"
-            if self.multi_answer:
-                return f"1–{n} toggle a choice ({chosen}), then Space to check"
-            return f"Press 1–{n} to choose ({chosen}), then Space to check"
-        if card.kind == "ordered":
-            return "↑↓ select · Shift+↑↓ (or K/J) move the item · Space: check the order"
-        if card.kind == "calc" and self.calc_question is not None:
-            return "Type the number and press Enter to check it"
-        return "Think of the answer, then press Space to reveal it"
-
-    def _key_for_grade(self, grade: int) -> str:
-        if self.mode == "four":
-            for key, (name, g) in FOUR_BUTTONS.items():
-                if g == max(2, grade):
-                    return f"{key} {name}"
-        return f"{grade} {SM2_GRADES[grade][0]}"
+        if self.revealed:  # the grade bar shows the grades then, the suggested one highlighted
+            return ""
+        assert self.presenter is not None
+        return self.presenter.hint()
 
     # ------------------------------------------------------------------ kinds
-    @property
-    def multi_answer(self) -> bool:
-        """More than one right choice: the card is "choose all that apply"."""
-        return sum(1 for c in self._choices() if c.get("correct")) > 1
-
-    def _right_choices(self) -> set[int]:
-        return {i for i, c in enumerate(self._choices()) if c.get("correct")}
-
-    def _choices_text(self) -> Text:
-        choices = self._choices()
-        text = Text()
-        if self.multi_answer:
-            text.append(f"Choose all that apply ({len(self._right_choices())} are right):\n", style="italic")
-        for pos, i in enumerate(self.choice_order):
-            choice = choices[i]
-            picked = i in self.chosen
-            box = ("[x] " if picked else "[ ] ") if self.multi_answer else ""
-            line = Text(f" {pos + 1}. {box}", style="bold")
-            line.append(clean(choice.get("text", "")))
-            if self.revealed:
-                if choice.get("correct") and picked:
-                    line.append("  ✓ right", style="bold green")
-                    line.stylize("green")
-                elif choice.get("correct"):
-                    line.append("  ✓ right, missed", style="bold yellow")
-                    line.stylize("yellow")
-                elif picked:
-                    line.append("  ✗ wrong choice", style="bold red")
-                    line.stylize("red")
-            elif picked:
-                line.stylize("reverse")
-                line.append("  ◀")
-            if pos:
-                text.append("\n")
-            text.append(line)
-        return text
-
-    def _order_text(self) -> Text:
-        items = self._items()
-        text = Text()
-        for pos, idx in enumerate(self.order):
-            line = Text(f" {pos + 1}. ", style="bold")
-            line.append(clean(items[idx]))
-            if self.revealed:
-                if idx == pos:
-                    line.append("  ✓", style="bold green")
-                else:
-                    line.append(f"  ✗ belongs at {idx + 1}", style="bold red")
-            elif pos == self.order_pos:
-                line.stylize("reverse")
-            if pos:
-                text.append("\n")
-            text.append(line)
-        return text
-
-    def action_choose(self, n: int) -> None:
-        """Number keys pick the choice shown at that position: one choice replaces the last on a
-        single-answer card; on a "choose all that apply" card each key toggles its choice."""
-        if not 1 <= n <= len(self.choice_order):
+    def action_kind(self, name: str, argument: Any = None) -> None:
+        """A card kind's own key (choose a choice, move an item): the presenter does it."""
+        p = self.presenter
+        if p is None or self.revealed or not p.allows(name, argument):
             return
-        index = self.choice_order[n - 1]
-        if not self.multi_answer:
-            self.chosen = {index}
-        elif index in self.chosen:
-            self.chosen.discard(index)
-        else:
-            self.chosen.add(index)
-        self.pane.set_extra(self._choices_text())
-        self._update_status()
+        if p.act(name, argument):
+            self.pane.set_extra(p.extra())
+            self._update_status()
+
+    def _has_math(self) -> bool:
+        card = self.card
+        return card is not None and (has_math(card.front) or has_math(card.back) or has_math(str(card.extra)))
+
+    def action_math_source(self) -> None:
+        """Formulas as their LaTeX source, or back to Unicode (kept for the rest of the session)."""
+        p = self.presenter
+        if p is None:
+            return
+        math = not self.pane.math
+        p.math = math
+        extra = p.extra()
+        if extra is not None:  # the choices or items, redrawn with the pane below
+            self.pane.extra = extra
+        self.pane.show_math(math)
+        self.notify("Formulas as typed (m: as symbols)." if not math else "Formulas as symbols (m: as typed).",
+                    timeout=3)
 
     def action_scroll_card(self, lines: int) -> None:
         self.scroller.scroll_relative(y=lines, animate=False)
 
-    def action_order_cursor(self, delta: int) -> None:
-        if self.order:
-            self.order_pos = (self.order_pos + delta) % len(self.order)
-            self.pane.set_extra(self._order_text())
-
-    def action_order_move(self, delta: int) -> None:
-        j = self.order_pos + delta
-        if self.order and 0 <= j < len(self.order):
-            self.order[self.order_pos], self.order[j] = self.order[j], self.order[self.order_pos]
-            self.order_pos = j
-            self.pane.set_extra(self._order_text())
-
     @on(Input.Submitted, "#calc-answer")
     def _calc_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.revealed or self.calc_question is None:
+        p = self.presenter
+        if self.revealed or p is None or not p.typed:
             return
-        typed = event.value.strip()
-        if not typed:
-            self.notify("Type a number first (units allowed), or press Esc to leave.", severity="warning")
+        refused = p.submit(event.value)
+        if refused is not None:  # empty or unreadable: the learner types again
+            severity, message = refused
+            self.notify(message, severity="error" if severity == "error" else "warning", markup=False)
             return
-        mod = _calc_module()
-        try:
-            result = mod.check(self.calc_question, typed)
-        except (ValueError, ArithmeticError) as exc:
-            self.notify(f"Couldn't read that answer: {exc}", severity="error", markup=False)
-            return
-        if getattr(result, "value", 0) is None:  # unreadable: let the learner type it again
-            self.notify(clean(result.message), severity="warning", markup=False)
-            return
-        self.calc_result = result
         self.reveal()
 
     # ------------------------------------------------------------------ reveal and grade
@@ -461,58 +346,12 @@ class StudyScreen(AppScreen[None]):
         if card is None or self.revealed:
             return
         self.revealed = True
-        feedback: Text | None = None
-        extra: Text | None = None
-        back = clean(card.back)
-        if card.kind == "mcq":
-            extra = self._choices_text()
-            right_set = self._right_choices()
-            wrong, missed = len(self.chosen - right_set), len(right_set - self.chosen)
-            if not self.chosen:
-                feedback = Text("No choice made.", style="bold yellow")
-                self.suggested = None
-            elif not wrong and not missed:
-                feedback = Text("✓ All right choices." if self.multi_answer else "✓ Right choice.", style="bold green")
-                self.suggested = 4
-            elif not self.multi_answer:
-                feedback = Text("✗ Not that one.", style="bold red")
-                self.suggested = 1
-            else:
-                parts = [p for p in (wrong and plural(wrong, "wrong choice"),
-                                     missed and plural(missed, "right choice") + " missed") if p]
-                feedback = Text("✗ " + ", ".join(parts) + ".", style="bold red")
-                self.suggested = 1
-            if _is_raw_list(back):  # the parser's back is the choice list itself, shown above with marks
-                back = ""
-        elif card.kind == "ordered":
-            extra = self._order_text()
-            right = sum(1 for pos, idx in enumerate(self.order) if pos == idx)
-            total = len(self.order)
-            ok = right == total
-            feedback = Text(f"✓ All {total} in the right order." if ok else f"✗ {right} of {total} in the right place.",
-                            style="bold green" if ok else "bold red")
-            self.suggested = 4 if ok else (2 if right else 1)
-            if _is_raw_list(back):  # the parser's back is the list in order: shown once, below
-                back = ""
-            if not ok:
-                order = "\n".join(f"{i + 1}. {clean(item)}" for i, item in enumerate(self._items()))
-                back = (back + "\n\n" if back.strip() else "") + "**Right order:**\n\n" + order
-        elif card.kind == "calc":
+        assert self.presenter is not None
+        if self.presenter.typed:
             self.answer_box.disabled = True
-            q, res = self.calc_question, self.calc_result
-            if q is not None:
-                if res is not None:
-                    style = "bold green" if res.ok else "bold red"
-                    mark = "✓" if res.ok else "✗"
-                    feedback = Text(f"{mark} {clean(res.message)}", style=style)
-                    self.suggested = getattr(res, "suggested_grade", None)
-                answer_text = getattr(q, "answer_text", None) or f"{q.answer} {q.unit}".strip()
-                answer = f"**Answer:** {clean(answer_text)}"
-                solution = clean(getattr(q, "solution", "") or "")
-                back = "\n\n".join(p for p in (answer, solution, back if back.strip() else "") if p)
-            elif self.calc_error:
-                feedback = Text(self.calc_error, style="bold yellow")
-        self.pane.reveal(back, extra=extra, feedback=feedback)
+        shown = self.presenter.reveal(clean(card.back))
+        self.pane.reveal(shown.back, extra=shown.extra, feedback=shown.feedback)
+        self._steady_card(shrink=False)
         suggested = self.suggested
         if self.mode == "four" and suggested is not None:
             suggested = max(2, suggested)
@@ -539,8 +378,12 @@ class StudyScreen(AppScreen[None]):
             upcoming = self.app.store.next_card(self.deck_id, exclude=card.id)
         except (StoreError, DatabaseError):  # a busy database: the next card is simply drawn when it comes
             return
-        if upcoming is not None and upcoming.kind not in ("calc", "mcq", "ordered"):
-            self.pane.prerender(upcoming.front)
+        if upcoming is None:
+            return
+        if presenter_class(upcoming.kind).prerenderable:
+            self.pane.prerender(upcoming.front)  # its formulas, if any, are converted here too
+        elif has_math(upcoming.front) or has_math(str(upcoming.extra)):
+            warm_math()  # the converter's first formula imports pylatexenc (~50 ms): not in the next frame
 
     def action_grade(self, grade: int) -> None:
         self.grade(grade)
@@ -701,13 +544,7 @@ class StudyScreen(AppScreen[None]):
         self.recount()
 
     def action_calculator(self) -> None:
-        prefill = None
-        kwargs = {}
-        if self.calc_question is not None:
-            prefill = _calc_module().calculator_inputs(self.calc_question)  # every number the card uses
-            tab = getattr(self.calc_question, "tab", None)
-            if tab:
-                kwargs["tab"] = tab
+        prefill, kwargs = self.presenter.calculator() if self.presenter is not None else (None, {})
         self.app.push_screen(self.app.make_screen("calculators", prefill=prefill, **kwargs))
 
     def action_leave(self) -> None:
@@ -716,6 +553,7 @@ class StudyScreen(AppScreen[None]):
     # ------------------------------------------------------------------ summary
     def show_summary(self) -> None:
         self.card = None
+        self.presenter = None
         self.finished = True
         self.revealed = False
         self.scroller.display = False

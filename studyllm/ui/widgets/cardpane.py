@@ -11,6 +11,12 @@ per key.
 Card text is untrusted: control characters are removed first
 (:func:`studyllm.ui.text.clean`), Markdown is never read as Textual markup, and links
 are drawn as plain styled text (no terminal hyperlinks, nothing to click).
+
+Math in ``$…$`` and ``$$…$$`` is drawn as one line of Unicode
+(:func:`studyllm.render.math.to_unicode`), or as typed when it can't be converted; the
+pane can show every formula's source instead (the study screen's ``m`` key). Obsidian
+links left in a card's text show their alias (``[[note|alias]]``) or the note's name, and
+embeds (``![[diagram.png]]``) a placeholder, ``[image: diagram.png]``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from rich.markdown import Markdown as RichMarkdown
 from rich.rule import Rule
 from rich.text import Text
 
+from studyllm.render.math import find_formula, to_unicode
 from studyllm.ui.text import clean
 from studyllm.ui.widgets.lines import ChangedLines
 
@@ -43,12 +50,58 @@ def _br(state: Any, silent: bool) -> bool:
     return True
 
 
+def _math(state: Any, silent: bool) -> bool:
+    """``$…$`` (inline) and ``$$…$$`` (display) as one line of Unicode; the source as typed when
+    it can't be converted (or while ``env["math"]`` is false). Which ``$`` open a formula:
+    :func:`~studyllm.render.math.find_formula`; ``\\$`` is a dollar sign (the escape rule
+    sees it first), and code is code (the code span rule takes it first)."""
+    found = find_formula(state.src, state.pos, state.posMax)
+    if found is None:
+        return False
+    body, stop = found
+    if not silent:
+        token = state.push("text", "", 0)
+        shown = to_unicode(body) if state.env.get("math", True) else None
+        token.content = shown if shown is not None else state.src[state.pos:stop]
+    state.pos = stop
+    return True
+
+
+_WIKI = re.compile(r"(!?)\[\[([^\[\]\n|]+)(?:\|([^\[\]\n]*))?\]\]")
+_IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".avif")
+
+
+def _wiki(state: Any, silent: bool) -> bool:
+    """Obsidian's ``[[note|alias]]`` as the alias, ``[[note#Part]]`` as "note > Part", and an
+    embed ``![[file]]`` as ``[image: file]`` (other files ``[embed: file]``)."""
+    src, pos = state.src, state.pos
+    if src[pos] not in "![" or "[[" not in src[pos:pos + 3]:
+        return False
+    m = _WIKI.match(src, pos)
+    if m is None or m.end() > state.posMax:
+        return False
+    if not silent:
+        bang, target, alias = m.group(1), m.group(2).strip(), (m.group(3) or "").strip()
+        if bang:
+            kind = "image" if target.lower().endswith(_IMAGE_EXT) else "embed"
+            text = f"[{kind}: {target}]"
+        else:
+            text = alias or " > ".join(p.strip() for p in target.split("#") if p.strip()) or target
+        token = state.push("text", "", 0)
+        token.content = text
+    state.pos = m.end()
+    return True
+
+
 def card_parser() -> MarkdownIt:
     """The Markdown reading of card text, as Obsidian and Anki show it: a single newline
     inside a paragraph is a line break; ``<br>`` is a line break; any other HTML is shown
-    as typed (``<Esc>``, ``<C-v>``), never dropped; tables and ~~strike~~ on."""
+    as typed (``<Esc>``, ``<C-v>``), never dropped; tables and ~~strike~~ on; math as
+    Unicode and Obsidian links as their text (see the module's docstring)."""
     md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable("strikethrough").enable("table")
     md.inline.ruler.before("html_inline", "studyllm_br", _br)
+    md.inline.ruler.before("escape", "studyllm_math", _math)
+    md.inline.ruler.before("link", "studyllm_wiki", _wiki)
     md.core.ruler.push("studyllm_breaks", _soft_to_hard)
     return md
 
@@ -74,11 +127,11 @@ class CardMarkdown(RichMarkdown):
 
     _parser: MarkdownIt | None = None
 
-    def __init__(self, markup: str) -> None:
+    def __init__(self, markup: str, *, math: bool = True) -> None:
         if CardMarkdown._parser is None:
             CardMarkdown._parser = card_parser()
         self.markup = markup
-        self.parsed = CardMarkdown._parser.parse(markup)
+        self.parsed = CardMarkdown._parser.parse(markup, {"math": math})
         self.code_theme = "ansi_dark"
         self.justify = None
         self.style = "none"
@@ -87,9 +140,20 @@ class CardMarkdown(RichMarkdown):
         self.inline_code_theme = "ansi_dark"
 
 
-def markdown(source: str) -> RenderableType:
-    """Card Markdown as a Rich renderable (no hyperlinks, no syntax lexers)."""
-    return CardMarkdown(source)
+def markdown(source: str, *, math: bool = True) -> RenderableType:
+    """Card Markdown as a Rich renderable (no hyperlinks, no syntax lexers); ``math=False``
+    shows formulas as typed."""
+    return CardMarkdown(source, math=math)
+
+
+def has_math(text: str) -> bool:
+    """Whether a card's text may hold a formula (the ``m`` key then shows its source)."""
+    return "$" in text
+
+
+def warm_math() -> None:
+    """Load the math converter ahead of the card that needs it (its first formula imports pylatexenc)."""
+    to_unicode("x")
 
 
 class CardPane(ChangedLines):
@@ -109,6 +173,7 @@ class CardPane(ChangedLines):
         self.revealed = False
         self.extra: Text | None = None  # choices or the items to order
         self.feedback: Text | None = None  # verdict on a choice, an order or a typed answer
+        self.math = True  # formulas as Unicode; False: as typed
 
     # ------------------------------------------------------------------ state
     def show(self, front: str, extra: Text | None = None) -> None:
@@ -125,7 +190,13 @@ class CardPane(ChangedLines):
         that will most likely come next while the learner reads the answer, so showing it
         costs no Markdown parse or render in the frame that follows the grade key."""
         front = clean(front)
-        self.remember(_front_content(front), ("front", front))
+        self.remember(_front_content(front, self.math), ("front", front, self.math))
+
+    def show_math(self, as_unicode: bool) -> None:
+        """Formulas as Unicode (True) or as their LaTeX source (False)."""
+        if as_unicode != self.math:
+            self.math = as_unicode
+            self.redraw()
 
     def set_extra(self, extra: Text | None) -> None:
         self.extra = extra
@@ -144,7 +215,8 @@ class CardPane(ChangedLines):
     def lines_parts(self, width: int) -> list:
         # The front is one part, memoised by its text: drawn the same way every time, it
         # may have been drawn ahead (prerender) and stays drawn when the back is revealed.
-        parts: list = [(("front", self.front), lambda: _front_content(self.front))]
+        math = self.math
+        parts: list = [(("front", self.front, math), lambda: _front_content(self.front, math))]
         # Rich Text goes in a Group so it is drawn by Rich, as the Markdown is (a bare Text
         # would become Textual Content, whose colour names are CSS colours, not the
         # terminal's: "red" would not be the theme's red).
@@ -157,9 +229,9 @@ class CardPane(ChangedLines):
             color = self.app.theme_variables.get("primary", "blue")
             parts += [blank, (("rule", color), lambda: Rule(characters="╌", style=color)), blank]
             if self.back.strip():
-                parts.append((None, lambda: markdown(self.back)))
+                parts.append((None, lambda: markdown(self.back, math=math)))
         return parts
 
 
-def _front_content(front: str) -> RenderableType:
-    return markdown(front) if front.strip() else ""
+def _front_content(front: str, math: bool = True) -> RenderableType:
+    return markdown(front, math=math) if front.strip() else ""

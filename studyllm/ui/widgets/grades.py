@@ -11,7 +11,8 @@ are the app's own words, never card text.
 Once the answer is shown, each label also says what that grade would do, in Anki's style
 ("4 good · 6d", "2 nearly · 10m" for a repeat later today): :meth:`GradeBar.set_state` takes
 the scheduler's preview as ``{grade: interval text}``. Before the next answer is shown, the
-bar says when the card just graded comes back ("↳ back in 6d").
+bar says when the card just graded comes back ("↳ back in 6d"), after the study screen's hint
+of what to do with the card on screen (``hint``: "Recall the answer, then Space to show it").
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class GradeBar(ChangedLines):
         self.suggested: int | None = None  # SM-2 grade drawn highlighted
         self.intervals: dict[int, str] = {}  # SM-2 grade -> what it would do ("6d"), while active
         self.back: str | None = None  # when the card graded last comes back ("6d"), while inactive
+        self.hint: str | None = None  # what to do before the answer shows, while inactive
         self._tooltip_for_mode()
 
     def _tooltip_for_mode(self) -> None:
@@ -88,7 +90,7 @@ class GradeBar(ChangedLines):
 
     def set_state(self, *, mode: str | None = None, active: bool | None = None,
                   suggested: int | None | bool = False, intervals: dict[int, str] | None = None,
-                  back: str | None | bool = False) -> None:
+                  back: str | None | bool = False, hint: str | None | bool = False) -> None:
         """Change the mode, whether the buttons are live, the suggested grade
         (``suggested=False`` leaves it), the next interval of each grade, or the line saying
         when the last graded card comes back (``back=False`` leaves it); redraws only when
@@ -104,13 +106,16 @@ class GradeBar(ChangedLines):
             self.intervals = intervals
         if back is not False:
             self.back = back if isinstance(back, str) else None
+        if hint is not False:
+            self.hint = hint if isinstance(hint, str) else None
         if self.lines_key(0) != before:
             if self.mode != before[0]:
                 self._tooltip_for_mode()
             self.redraw()
 
     def lines_key(self, width: int) -> tuple:
-        return self.mode, self.active, self.suggested, tuple(sorted(self.intervals.items())), self.back
+        return (self.mode, self.active, self.suggested, tuple(sorted(self.intervals.items())), self.back,
+                None if self.active else self.hint)
 
     def _labels(self, width: int) -> tuple[list[str], int]:
         """The button labels that fit ``width``, and the cell width: the fullest form that fits of
@@ -149,6 +154,8 @@ class GradeBar(ChangedLines):
 
     def lines_content(self, width: int) -> Content:
         width = max(1, width)
+        if not self.active and self.hint:  # what to do now, then when the last card comes back if it fits
+            return self._hint_line(width)
         if not self.active and self.back:  # between cards: when the one just graded comes back
             text = f"↳ that card comes back in {self.back}" if width >= 32 else f"↳ back in {self.back}"
             line = Content.styled(text[:width], "$text-muted")
@@ -159,10 +166,20 @@ class GradeBar(ChangedLines):
         for text, (_label, grade, action, variant) in zip(labels, items, strict=True):
             if not self.active:
                 style = "$foreground-disabled on $surface"
-            elif grade == self.suggested:
-                style = f"bold reverse $text on ${variant}"
-            else:
-                style = f"$text on ${variant}"
+            elif grade == self.suggested:  # in full colour; the others toned down
+                style = f"bold auto 100% on ${variant}"
+            else:  # "auto": dark or light text, whichever reads on the colour (light themes too)
+                style = f"auto 90% on ${variant} 65%"
             parts.append(Content.from_markup(f"[{style} @click={action}]$label[/]", label=text))
         line = Content(" ").join(parts)
         return line.center(width) if line.cell_length < width else line
+
+    def _hint_line(self, width: int) -> Content:
+        hint = Content.styled(self.hint or "", "$text-muted")
+        if self.back:
+            for text in (f"↳ that card comes back in {self.back}", f"↳ back in {self.back}"):
+                if hint.cell_length + 3 + len(text) <= width:
+                    hint = hint + Content.styled(" · ", "$foreground-disabled") + Content.styled(text, "$text-muted")
+                    break
+        hint = hint.truncate(width, ellipsis=True)
+        return hint.center(width) if hint.cell_length < width else hint

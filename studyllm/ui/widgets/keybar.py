@@ -33,8 +33,11 @@ class KeyBar(ChangedLines):
     }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, one_line: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # one line: the keys that fit, in their order, with the last one (Help) always kept; the
+        # others are in Help. Otherwise the keys wrap onto up to three lines.
+        self.one_line = one_line
         self.auto_links = False  # keep the keys' own colours (clickable text is drawn as a link otherwise)
         self._items: list[Content] = []
         self._signature: tuple[tuple[str, str, bool, str], ...] = ()
@@ -79,6 +82,8 @@ class KeyBar(ChangedLines):
                  lambda: Content("\n").join(Content("  ").join(line) for line in wrapped))]
 
     def _wrap(self, width: int) -> list[list[Content]]:
+        if self.one_line:
+            return [self._one_line(width)]
         # pack whole items into lines, so a key is never split from its words
         lines: list[list[Content]] = [[]]
         used = 0
@@ -98,6 +103,20 @@ class KeyBar(ChangedLines):
         while len(lines) < most:
             lines.append([])
         return lines
+
+
+    def _one_line(self, width: int) -> list[Content]:
+        items = self._items
+        if not items:
+            return []
+        last = items[-1]
+        room = width - last.cell_length
+        line: list[Content] = []
+        for item in items[:-1]:
+            if sum(i.cell_length + 2 for i in line) + item.cell_length + 2 > room:
+                break
+            line.append(item)
+        return [*line, last]
 
 
 def _click_action(action: str) -> str:

@@ -57,6 +57,11 @@ class ChangedLines(Widget):
             return
         self._replace(self._render_strips(self._width))
 
+    @property
+    def line_count(self) -> int:
+        """How many lines the content has now (before any min-height)."""
+        return len(self._strips)
+
     def remember(self, content: VisualType, key: Hashable) -> None:
         """Render ``content`` now, at the current width, and keep it under ``key``: a later
         frame that shows it costs no render. For what is likely to come next."""
