@@ -40,7 +40,9 @@ def one(tree: Path, deck: Path) -> tuple[float, str]:
                              env=env, cwd=tmp, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - t0
     info = out.stderr.strip().splitlines()[-1]
-    where = info.split()[0]
+    where, rc = info.split()[0], info.split()[1]
+    if rc != "0":
+        raise SystemExit(f"studyllm import exited {rc}: {out.stdout[-500:]}")
     if not where.startswith(str(tree.resolve())):
         raise SystemExit(f"the child imported studyllm from {where}, not from {tree}")
     return wall, info
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree", action="append", required=True, metavar="NAME=DIR")
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args(argv)
+    args.deck = args.deck.resolve()  # the child runs in a temporary folder
     trees = [(name, Path(d).resolve()) for name, d in (t.split("=", 1) for t in args.tree)]
     times: dict[str, list[float]] = {name: [] for name, _ in trees}
     loads: list[float] = []

@@ -220,3 +220,37 @@ def test_normalise_every_character():
     for i in range(0, len(chars), 400):
         text = "a" + " x".join(chars[i:i + 400]) + "_b"
         assert normalise(text) == _normalise_by_regex(text)
+
+
+def test_fast_path_trims_with_markdown_its_whitespace_set():
+    """``_fastpath`` spells out markdown-it-py's trim set (so the fast path never imports
+    markdown-it); it must be the installed markdown-it-py's own."""
+    from markdown_it.common.utils import MD_TRIM_CHARS
+
+    from studyllm.decks import _fastpath
+
+    assert _fastpath.MD_TRIM_CHARS == MD_TRIM_CHARS
+
+
+def test_fast_path_deck_does_not_import_markdown_it():
+    """A deck of headings and plain paragraphs is read without importing markdown-it (a
+    fresh interpreter, so other tests' imports don't count)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom studyllm.decks.parser import parse_deck\n"
+            "d = parse_deck('# T\\n\\nQ: one `code`?\\nA: two\\n\\nterm :: meaning\\n')\n"
+            "assert len(d.cards) == 2, d\nprint('markdown_it' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_deep_container_shortcut_agrees_with_the_regex():
+    from studyllm.decks.parser import _deep_container
+    from studyllm.decks.rules._base import _DEEP_CONTAINER
+
+    cases = ["plain\n", " " * 119 + "- x\n", " " * 120 + "- x\n", "\t" * 120 + "- x\n",
+             "> " * 44 + "x\n", "> " * 45 + "x\n", ">" * 45 + "\n", "a -> b\n" * 50, " " * 200 + "text\n",
+             "x\n" + " " * 60 + "\t" * 60 + "1. y\n"]
+    for text in cases:
+        assert bool(_deep_container(text)) == bool(_DEEP_CONTAINER.search(text)), repr(text[:40])

@@ -22,10 +22,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# markdown-it-py 4 trims paragraph and heading text with CommonMark's whitespace set, and the
-# fast path must trim exactly as it does: pyproject pins markdown-it-py>=4,<5, and an import
-# error here is a broken install to report, not a reason to switch the fast path off quietly.
-from markdown_it.common.utils import mdTrim as _md_trim
+# markdown-it-py 4 trims paragraph and heading text with CommonMark's whitespace set
+# (``markdown_it.common.utils.MD_TRIM_CHARS``: JavaScript's ``trim`` minus U+FEFF), and the fast
+# path must trim exactly as it does. The set is spelled out here so that a deck taking the fast
+# path never imports markdown-it (a tenth of a second of a first import);
+# ``tests/test_parser_fastpath.py`` checks it equals markdown-it-py's own.
+MD_TRIM_CHARS = "".join(chr(c) for c in sorted(
+    {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, 0x202F, 0x205F, 0x3000, 0x2028, 0x2029,
+     *range(0x2000, 0x200B)}))
+
+
+def _md_trim(string: str) -> str:
+    return string.strip(MD_TRIM_CHARS)
 
 # A line that may start a block construct the fast path does not model, by its first
 # character after any indentation: list items and thematic breaks (- * + _), block quotes,
