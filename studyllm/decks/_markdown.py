@@ -220,6 +220,16 @@ def mask_all(content: str) -> str:
     return "\n".join(MASK_CHAR * len(line) for line in content.split("\n"))
 
 
+# For text with single backticks only: a backslash and what it takes (a newline and the spaces
+# or tabs after it, a surrogate pair, or any one character), a code span, or an unclosed backtick.
+_ESCAPE_OR_CODE = re.compile(r"\\(?:\n[ \t]*|[\ud800-\udbff][\udc00-\udfff]|[\s\S])|`[^`]*`|`")
+
+
+def _masked_match(m: re.Match[str]) -> str:
+    piece = m.group()
+    return _NOT_NEWLINE.sub(MASK_CHAR, piece) if "\n" in piece else MASK_CHAR * len(piece)
+
+
 def mask_simple(content: str) -> str:
     """``content`` with its code spans and backslash escapes blanked out, for text with no
     ``<`` and no ``[`` (so no inline HTML, autolink, link or image can start).
@@ -243,6 +253,10 @@ def mask_simple(content: str) -> str:
         if last % 2:
             out.append(MASK_CHAR + parts[last])
         return "".join(out)
+    if "``" not in content:
+        # Every backtick run is a single one, so a code span ends at the very next backtick:
+        # one regex scan, left to right, finds the escapes and code spans the loop below would.
+        return _ESCAPE_OR_CODE.sub(_masked_match, content)
     n = len(content)
     # the start of the last backtick run of each length (markdown-it's own look-up cache)
     last_run: dict[int, int] = {}

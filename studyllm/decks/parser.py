@@ -665,12 +665,13 @@ def parse_file(path: Path, *, outline: bool = False, max_bytes: int = MAX_FILE_B
 
 def parse_bytes(data: bytes, path: str = "<bytes>", *, outline: bool = False,
                 max_bytes: int = MAX_FILE_BYTES, mode: str | None = None, strict: bool = False,
-                separators: dict[str, str] | None = None) -> ParsedDeck:
-    """Parse the raw bytes of a deck file (for callers that already read it)."""
+                separators: dict[str, str] | None = None, digest: str = "") -> ParsedDeck:
+    """Parse the raw bytes of a deck file (for callers that already read it; ``digest``: their
+    sha256 hex of ``data``, if they computed it)."""
     if len(data) > max_bytes:
         return _failed(Path(path), f"file is larger than the {max_bytes:,} byte limit",
                        hint="split it into several decks")
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest or hashlib.sha256(data).hexdigest()
     if not data.strip():
         return _failed(Path(path), "file is empty", digest=digest,
                        hint="write some cards, e.g. 'Q: question' and 'A: answer' lines")

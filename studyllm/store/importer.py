@@ -425,6 +425,19 @@ def import_file(
                     "SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (row[2],)
                 ).fetchone()[0]
                 return DeckReport(path=str(path), key=row[0], title=row[1], unchanged=n, skipped=True)
+    from studyllm.decks.parser import paused_gc
+
+    # one pause of the cyclic collector over the parse and the sync: the cards, rows and
+    # reports made in between are not cyclic garbage, and each collection would walk them
+    with paused_gc():
+        return _import_data(store, path, data, digest, source, dry_run=dry_run, outline=outline, mode=mode,
+                            strict=strict, link=link, max_bytes=max_bytes)
+
+
+def _import_data(
+    store: Store, path: Path, data: bytes, digest: str, source: str, *, dry_run: bool, outline: bool,
+    mode: str | None, strict: bool, link: LinkChoice, max_bytes: int,
+) -> DeckReport:
     # the parsers pull in markdown-it / csv: import on demand
     if path.suffix.lower() in ANKI_SUFFIXES:
         from studyllm.decks.anki_tsv import parse_anki_tsv
@@ -435,7 +448,7 @@ def import_file(
 
         separators = store.setting("separators") or None
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
-                             separators=separators)
+                             separators=separators, digest=digest)
     parsed.content_hash = digest
     return import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
 
