@@ -10,8 +10,11 @@ The state is a plain dict with the ``card_state`` columns (``repetitions``, ``ef
 
 from __future__ import annotations
 
+import json
+import math
 import random
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +24,8 @@ from studyllm.sm2 import Sm2State, review, validate_quality
 
 __all__ = [
     "Applied", "apply_answer", "queue_for", "due_after", "Scheduler", "Sm2Scheduler", "FsrsScheduler", "FsrsState",
-    "fsrs_rating", "scheduler", "Evaluation", "evaluate", "predictions", "MIN_EVAL_REVIEWS",
+    "fsrs_rating", "scheduler", "from_settings", "fuzz_seed",
+    "sm2_snapshot", "fsrs_state_of", "fsrs_queue", "Evaluation", "evaluate", "predictions", "MIN_EVAL_REVIEWS",
 ]
 
 S = TypeVar("S")
@@ -60,18 +64,26 @@ class Applied:
     before: Sm2State
     after: Sm2State
     became_leech: bool
+    fsrs_after: str | None = None  # FSRS answers: the FSRS state after it (JSON text), for the log
 
 
 def apply_answer(
-    state: dict[str, Any], grade: int, day: str, instant: str, *, leech_at: int, archived: bool = False
+    state: dict[str, Any], grade: int, day: str, instant: str, *, leech_at: int, archived: bool = False,
+    sched: Sm2Scheduler | FsrsScheduler | None = None, seed: int | None = None,
 ) -> Applied:
-    """Apply one answer given on study ``day`` at UTC ``instant``.
+    """Apply one answer given on study ``day`` at UTC ``instant`` through ``sched`` (SM-2 when
+    ``None``; see :func:`from_settings`). ``seed`` seeds FSRS's fuzz (:func:`fuzz_seed`).
 
-    A card answered again on the day it was last graded below 4 is a same-day drill: SM-2
+    SM-2: a card answered again on the day it was last graded below 4 is a same-day drill: SM-2
     state is left alone and the drill ends once it scores 4 or more. Otherwise SM-2 runs,
     a failure (q < 3) of a card already seen counts a lapse, and a card graded below 4
-    comes back later the same day."""
+    comes back later the same day.
+
+    FSRS (:func:`_apply_fsrs`): the package's learning and relearning steps are the same-day
+    repetitions instead."""
     grade = validate_quality(grade)
+    if isinstance(sched, FsrsScheduler):
+        return _apply_fsrs(state, grade, day, instant, leech_at=leech_at, archived=archived, sched=sched, seed=seed)
     st = dict(state)
     before = Sm2State(st["repetitions"], st["ef_centi"] / 100, st["interval"])
     became_leech = False
@@ -98,6 +110,98 @@ def apply_answer(
         reviews=st["reviews"], repetitions=st["repetitions"], suspended=bool(st["suspended"]), archived=archived
     )
     return Applied(state=st, kind=kind, before=before, after=after, became_leech=became_leech)
+
+
+# the same compact, sorted JSON as studyllm.store.db.dumps (what the snapshots compare)
+_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+SM2_SAVED_KEYS = ("repetitions", "ef_centi", "interval", "due_day", "drill_day", "reviews", "lapses", "leech",
+                  "last_reviewed_at")
+
+
+def sm2_snapshot(state: dict[str, Any], *, log_n: int | None, log_last: str | None) -> str:
+    """The SM-2 fields of a card state (JSON) kept in ``sm2_saved`` while FSRS schedules it,
+    with how many log rows it stands for and the last one's uid: switching back to SM-2 starts
+    from it and replays only the answers given since (:func:`studyllm.store.replay.to_sm2`)."""
+    return _json({**{k: state[k] for k in SM2_SAVED_KEYS}, "log_n": log_n, "log_last": log_last})
+
+
+def fsrs_state_of(state: dict[str, Any], sched: FsrsScheduler) -> FsrsState:
+    """The FSRS state a card state holds: its ``fsrs_state``; a card with none that was
+    reviewed (an SM-2 state taken from elsewhere, with no log) starts from its SM-2 state
+    (:meth:`FsrsScheduler.from_sm2`); else a new card's."""
+    raw = state.get("fsrs_state")
+    if raw:
+        return FsrsState.from_json(json.loads(raw))
+    if state["reviews"] > 0 and state["last_reviewed_at"]:
+        return sched.from_sm2(state["ef_centi"] / 100, state["interval"],
+                              datetime.fromisoformat(state["last_reviewed_at"]))
+    return sched.new_state()
+
+
+def _apply_fsrs(
+    state: dict[str, Any], grade: int, day: str, instant: str, *, leech_at: int, archived: bool,
+    sched: FsrsScheduler, seed: int | None,
+) -> Applied:
+    """One answer through FSRS. ``repetitions`` and ``ef_centi`` are left alone (SM-2's; the SM-2
+    state is in ``sm2_saved``), ``interval`` is the FSRS interval in days and ``due_day`` the day
+    FSRS gives. A due instant within the same day (a learning or relearning step) makes the
+    card a same-day repetition (``drill_day``), shown again once that instant has passed. A
+    lapse is an Again (grades 0-2) on a card in FSRS's review phase."""
+    st = dict(state)
+    if st.get("sm2_saved") is None:  # first FSRS answer of a card FSRS had not seen at the switch
+        st["sm2_saved"] = sm2_snapshot(st, log_n=0 if st["reviews"] == 0 else None, log_last=None)
+    before = Sm2State(st["repetitions"], st["ef_centi"] / 100, st["interval"])
+    fs_before = fsrs_state_of(st, sched)
+    at = datetime.fromisoformat(instant)
+    if st["reviews"] == 0:
+        kind = "new"
+    elif st["drill_day"] == day:
+        kind = "drill"
+    else:
+        kind = "review" if grade >= 3 else "relearn"
+    fs_after, due = sched.review(fs_before, grade, at, seed=seed)
+    days = max(0, (due - at.astimezone(UTC)) // timedelta(days=1))
+    became_leech = False
+    if grade < 3 and fs_before.phase == 2:
+        st["lapses"] += 1
+        if st["lapses"] >= leech_at and not st["leech"]:
+            st["leech"] = 1
+            became_leech = True
+    st["fsrs_state"] = _json(fs_after.to_json())
+    st["interval"] = days
+    st["due_day"] = due_after(date.fromisoformat(day), days)
+    st["drill_day"] = day if days == 0 else None
+    st["reviews"] += 1
+    st["last_reviewed_at"] = instant
+    if archived:
+        st["queue"] = QUEUE_ARCHIVED
+    elif st["suspended"]:
+        st["queue"] = QUEUE_SUSPENDED
+    else:
+        st["queue"] = QUEUE_REVIEW if fs_after.phase == 2 else QUEUE_LEARNING
+    after = Sm2State(st["repetitions"], st["ef_centi"] / 100, days)
+    return Applied(state=st, kind=kind, before=before, after=after, became_leech=became_leech,
+                   fsrs_after=st["fsrs_state"])
+
+
+def fuzz_seed(card_uid: str, reviews: int) -> int:
+    """The fuzz seed of a card's answer number ``reviews`` (0 for the first): the same on every
+    machine and after an undo, so a replay or a merge gives the same interval."""
+    return zlib.crc32(f"{card_uid}:{reviews}".encode())
+
+
+def fsrs_queue(state: dict[str, Any], *, archived: bool) -> int:
+    """The queue of a card state scheduled by FSRS (learning while in a learning step)."""
+    if archived:
+        return QUEUE_ARCHIVED
+    if state["suspended"]:
+        return QUEUE_SUSPENDED
+    if state["reviews"] == 0:
+        return QUEUE_NEW
+    raw = state.get("fsrs_state")
+    phase = json.loads(raw)["phase"] if raw else 2
+    return QUEUE_REVIEW if phase == 2 else QUEUE_LEARNING
 
 
 # ---------------------------------------------------------------------------- the scheduler seam
@@ -245,6 +349,23 @@ class FsrsScheduler:
     def preview(self, state: FsrsState, at: datetime, *, seed: int | None = None) -> dict[int, datetime]:
         return {g: self.review(state, g, at, seed=seed)[1] for g in GRADES}
 
+    def from_sm2(self, easiness: float, interval: int, last_review: datetime, *,
+                 sm2_retention: float = 0.9) -> FsrsState:
+        """A starting FSRS state for a card known only by its SM-2 state (no log to replay), as
+        Anki's ``memory_state_from_sm2`` (fsrs-rs) derives it: the stability whose forgetting
+        curve falls to ``sm2_retention`` after ``interval`` days, and the difficulty that
+        makes FSRS's stability growth match the ease factor. Due ``interval`` days after
+        ``last_review``; in FSRS's review phase."""
+        w = list(self._impl.parameters)
+        decay = -w[20]
+        factor = 0.9 ** (1 / decay) - 1
+        stability = max(float(interval), 0.001) * factor / (sm2_retention ** (1 / decay) - 1)
+        difficulty = 11.0 - (easiness - 1.0) / (
+            math.exp(w[8]) * stability ** (-w[9]) * math.expm1((1.0 - sm2_retention) * w[10]))
+        last = last_review.astimezone(UTC)
+        return FsrsState(phase=2, step=None, stability=stability, difficulty=min(10.0, max(1.0, difficulty)),
+                         due=last + timedelta(days=interval), last_review=last)
+
     def retrievability(self, state: FsrsState, at: datetime) -> float | None:
         """Predicted probability of recall at ``at`` (``None`` before the first review)."""
         if state.last_review is None or state.stability is None:
@@ -277,6 +398,21 @@ def scheduler(name: str, **options: Any) -> Sm2Scheduler | FsrsScheduler:
                 opts[key] = _steps(opts[key])
         return FsrsScheduler(**opts)
     raise ValueError(f"unknown scheduler {name!r}; known: sm2, fsrs")
+
+
+def from_settings(settings: dict[str, Any]) -> Sm2Scheduler | FsrsScheduler:
+    """The scheduler the learner's settings name (``scheduler``, and for FSRS
+    ``desired_retention``, ``maximum_interval``, ``fsrs_learning_steps``,
+    ``fsrs_relearning_steps`` in minutes, ``fsrs_fuzz``)."""
+    if settings.get("scheduler", "sm2") != "fsrs":
+        return Sm2Scheduler()
+    return FsrsScheduler(
+        desired_retention=float(settings.get("desired_retention", 0.9)),
+        maximum_interval=int(settings.get("maximum_interval", 36500)),
+        learning_steps=_steps(settings.get("fsrs_learning_steps", [1, 10])),
+        relearning_steps=_steps(settings.get("fsrs_relearning_steps", [10])),
+        fuzz=bool(settings.get("fsrs_fuzz", True)),
+    )
 
 
 # ---------------------------------------------------------------------------- evaluation

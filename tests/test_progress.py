@@ -327,7 +327,7 @@ def test_hand_edited_bad_grade_names_the_key(export_doc, tmp_path):
     [
         (lambda d: d.pop("review_log"), ("'review_log'",)),
         (lambda d: d.__setitem__("format", "anki"), ("'format'",)),
-        (lambda d: d["review_log"]["rows"][0].pop(), ("review_log.rows[0]", "expected a list of 11 values")),
+        (lambda d: d["review_log"]["rows"][0].pop(), ("review_log.rows[0]", "expected a list of 12 values")),
         (lambda d: d["review_log"]["rows"][1].__setitem__(2, "yesterday"), ("review_log.rows[1]", "reviewed_at")),
         (lambda d: d["review_log"]["rows"][1].__setitem__(2, "2026-03-02T10:00:00"), ("time zone",)),
         (lambda d: d["review_log"]["rows"][2].__setitem__(3, "2026-02-30"), ("review_log.rows[2]", "day")),

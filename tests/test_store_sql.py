@@ -28,7 +28,7 @@ def test_the_derived_log_columns_are_the_replay_fields():
     from studyllm.store.replay import Derived
 
     assert sql.REVIEW_LOG_DERIVED_COLUMNS == tuple(f.name for f in fields(Derived))
-    assert sql.REVIEW_LOG_DERIVED_COLUMNS[0] == "kind" and sql.REVIEW_LOG_DERIVED_COLUMNS[-1] == "state_before"
+    assert sql.REVIEW_LOG_DERIVED_COLUMNS[0] == "kind" and sql.REVIEW_LOG_DERIVED_COLUMNS[-1] == "fsrs_after"
 
 
 def test_the_shared_statements_run_on_a_new_database(store):

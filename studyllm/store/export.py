@@ -128,13 +128,15 @@ def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) 
         table("card_states", STATE_COLUMNS,
               columns(Card.uid, CardState.queue, CardState.repetitions, CardState.ef_centi, CardState.interval,
                      CardState.due_day, CardState.reviews, CardState.lapses, CardState.last_reviewed_at,
-                     CardState.drill_day, CardState.buried_until, CardState.suspended, CardState.leech)
+                     CardState.drill_day, CardState.buried_until, CardState.suspended, CardState.leech,
+                     CardState.fsrs_state, CardState.sm2_saved)
               .join(Card, col(Card.id) == col(CardState.card_id)).order_by(col(Card.id)),
               "card states", False)
         table("review_log", LOG_COLUMNS,
               columns(ReviewLog.uid, ReviewLog.card_uid, ReviewLog.reviewed_at, ReviewLog.day, ReviewLog.grade,
                      ReviewLog.duration_ms, ReviewLog.kind, ReviewLog.reps_after, ReviewLog.ef_after,
-                     ReviewLog.interval_after, ReviewLog.due_after).order_by(col(ReviewLog.id)),
+                     ReviewLog.interval_after, ReviewLog.due_after, ReviewLog.fsrs_after)
+              .order_by(col(ReviewLog.id)),
               "review log", True)
         out.write("}\n")
         if progress:

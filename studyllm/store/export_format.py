@@ -36,11 +36,11 @@ Progress = Callable[[int, int, str], None]
 CARD_COLUMNS = ["uid", "deck_key", "content_hash", "norm_hash", "kind", "variant", "front", "back", "archived"]
 STATE_COLUMNS = [
     "card_uid", "queue", "repetitions", "ef_centi", "interval", "due_day", "reviews", "lapses",
-    "last_reviewed_at", "drill_day", "buried_until", "suspended", "leech",
+    "last_reviewed_at", "drill_day", "buried_until", "suspended", "leech", "fsrs_state", "sm2_saved",
 ]
 LOG_COLUMNS = [
     "uid", "card_uid", "reviewed_at", "day", "grade", "duration_ms", "kind",
-    "reps_after", "ef_after", "interval_after", "due_after",
+    "reps_after", "ef_after", "interval_after", "due_after", "fsrs_after",
 ]
 LOG_REQUIRED = ("uid", "card_uid", "reviewed_at", "day", "grade")
 

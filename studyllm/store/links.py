@@ -19,11 +19,11 @@ from studyllm.store.service import Store
 
 _STATE_COLS = (
     "card_id deck_id position queue repetitions ef_centi interval due_day reviews lapses "
-    "last_reviewed_at drill_day buried_until suspended leech"
+    "last_reviewed_at drill_day buried_until suspended leech fsrs_state sm2_saved"
 ).split()
 _LOG_COLS = (
     "id card_id card_uid kind reps_before ef_before interval_before due_before reps_after ef_after "
-    "interval_after due_after state_before"
+    "interval_after due_after state_before fsrs_after"
 ).split()
 
 

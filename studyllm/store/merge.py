@@ -132,7 +132,7 @@ def merge_export(store: Store, data: ExportData, *, dry_run: bool = False) -> Im
                 cid = resolve(uid)
                 if cid is None or cid not in current:
                     continue
-                _, _, l_susp, l_buried, _ = current[cid]
+                _, _, l_susp, l_buried, *_ = current[cid]
                 merged = (bool(l_susp) or susp, max(filter(None, (l_buried, buried)), default=None))
                 if merged != (bool(l_susp), l_buried):
                     flags[cid] = merged

@@ -24,6 +24,11 @@ Versions:
    exported to Anki, :mod:`studyllm.store.anki_import`).
 5. the sync tables (``docs/sync.md``): ``sync_outbox``, ``sync_file``, ``sync_undone``,
    ``sync_stamp`` and ``sync_pending``.
+6. FSRS beside SM-2 (issue #20, ``docs/scheduling.md``): ``card_state.fsrs_state`` and
+   ``card_state.sm2_saved`` (JSON), ``review_log.fsrs_after`` (JSON). SQLite's ``ADD COLUMN``
+   would put the columns after the table constraints in ``sqlite_master`` (not what a new
+   database has), so both tables are rebuilt: copied aside, created anew, copied back, every
+   row and id intact, and their indexes made again.
 """
 
 from __future__ import annotations
@@ -81,6 +86,48 @@ _V5_TABLES = (
 
 
 
+_V6_CARD_STATE_COLUMNS = (
+    "card_id, deck_id, position, queue, repetitions, ef_centi, interval, due_day, reviews, lapses,"
+    " last_reviewed_at, drill_day, buried_until, suspended, leech"
+)
+_V6_REVIEW_LOG_COLUMNS = (
+    "id, uid, card_id, card_uid, reviewed_at, day, grade, duration_ms, kind, reps_before, ef_before,"
+    " interval_before, due_before, reps_after, ef_after, interval_after, due_after, state_before"
+)
+_V6_STATEMENTS = (
+    "CREATE TEMP TABLE v6_card_state AS SELECT * FROM card_state",
+    "DROP TABLE card_state",
+    "CREATE TABLE card_state (\n\tcard_id INTEGER NOT NULL, \n\tdeck_id INTEGER NOT NULL, \n\tposition INTEGER"
+    " NOT NULL, \n\tqueue INTEGER NOT NULL, \n\trepetitions INTEGER NOT NULL, \n\tef_centi INTEGER NOT NULL,"
+    " \n\tinterval INTEGER NOT NULL, \n\tdue_day VARCHAR, \n\treviews INTEGER NOT NULL, \n\tlapses INTEGER NOT"
+    " NULL, \n\tlast_reviewed_at VARCHAR, \n\tdrill_day VARCHAR, \n\tburied_until VARCHAR, \n\tsuspended"
+    " BOOLEAN NOT NULL, \n\tleech BOOLEAN NOT NULL, \n\tfsrs_state VARCHAR, \n\tsm2_saved VARCHAR,"
+    " \n\tPRIMARY KEY (card_id), \n\tFOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE\n)",
+    f"INSERT INTO card_state ({_V6_CARD_STATE_COLUMNS}) SELECT {_V6_CARD_STATE_COLUMNS} FROM v6_card_state",
+    "DROP TABLE v6_card_state",
+    "CREATE INDEX ix_state_deck_queue ON card_state (deck_id, queue, due_day)",
+    "CREATE INDEX ix_state_drill ON card_state (drill_day)",
+    "CREATE INDEX ix_state_due_reviews ON card_state (due_day, position) WHERE queue IN (1, 2)",
+    "CREATE INDEX ix_state_leech ON card_state (deck_id) WHERE leech = 1",
+    "CREATE INDEX ix_state_queue_due ON card_state (queue, due_day)",
+    "CREATE INDEX ix_state_queue_position ON card_state (queue, position)",
+    "CREATE TEMP TABLE v6_review_log AS SELECT * FROM review_log",
+    "DROP TABLE review_log",
+    "CREATE TABLE review_log (\n\tid INTEGER NOT NULL, \n\tuid TEXT NOT NULL, \n\tcard_id INTEGER NOT NULL,"
+    " \n\tcard_uid VARCHAR NOT NULL, \n\treviewed_at VARCHAR NOT NULL, \n\tday VARCHAR NOT NULL, \n\tgrade"
+    " INTEGER NOT NULL, \n\tduration_ms INTEGER NOT NULL, \n\tkind VARCHAR NOT NULL, \n\treps_before INTEGER NOT"
+    " NULL, \n\tef_before INTEGER NOT NULL, \n\tinterval_before INTEGER NOT NULL, \n\tdue_before VARCHAR,"
+    " \n\treps_after INTEGER NOT NULL, \n\tef_after INTEGER NOT NULL, \n\tinterval_after INTEGER NOT NULL,"
+    " \n\tdue_after VARCHAR, \n\tstate_before VARCHAR NOT NULL, \n\tfsrs_after VARCHAR, \n\tPRIMARY KEY (id),"
+    " \n\tUNIQUE (uid), \n\tFOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE\n)",
+    f"INSERT INTO review_log ({_V6_REVIEW_LOG_COLUMNS}) SELECT {_V6_REVIEW_LOG_COLUMNS} FROM v6_review_log",
+    "DROP TABLE v6_review_log",
+    "CREATE INDEX ix_log_card ON review_log (card_id, reviewed_at)",
+    "CREATE INDEX ix_log_day ON review_log (day, kind, interval_before, grade, card_id)",
+    "CREATE INDEX ix_log_reviewed_at ON review_log (reviewed_at)",
+)
+
+
 def _statements(statements: Sequence[str]) -> Callable[[Executes], None]:
     """A step that runs ``statements`` in order (the DDL of one schema version)."""
 
@@ -96,4 +143,5 @@ STEPS: dict[int, Callable[[Executes], None]] = {
     2: _statements(_V3_TABLES),
     3: _statements(_V4_STATEMENTS),
     4: _statements(_V5_TABLES),
+    5: _statements(_V6_STATEMENTS),
 }

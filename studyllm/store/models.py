@@ -107,6 +107,11 @@ class CardState(SQLModel, table=True):
     buried_until: str | None = None  # hidden while today < buried_until
     suspended: bool = False
     leech: bool = False
+    # FSRS (issue #20, docs/scheduling.md): the card's FSRS state as JSON (studyllm.schedule.FsrsState),
+    # kept while the ``scheduler`` setting is "fsrs"; and, in FSRS mode, the SM-2 state the card had
+    # when FSRS took over (JSON), from which switching back to SM-2 restores it exactly
+    fsrs_state: str | None = None
+    sm2_saved: str | None = None
 
 
 class ReviewLog(SQLModel, table=True):
@@ -138,6 +143,7 @@ class ReviewLog(SQLModel, table=True):
     interval_after: int
     due_after: str | None = None
     state_before: str = "{}"  # JSON snapshot of card_state before this answer
+    fsrs_after: str | None = None  # FSRS answers: the card's FSRS state after this answer (JSON)
 
 
 class Source(SQLModel, table=True):

@@ -17,11 +17,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
 from typing import Any, TypeVar
 
-from studyllm.schedule import apply_answer, queue_for
+from studyllm.schedule import (
+    FsrsScheduler,
+    Sm2Scheduler,
+    apply_answer,
+    fsrs_queue,
+    fsrs_state_of,
+    fuzz_seed,
+    queue_for,
+    sm2_snapshot,
+)
 from studyllm.store import sql
 from studyllm.store.db import Connection, Database, write_tx
 
-__all__ = ["Event", "Derived", "fresh_state", "replay_card", "replay_and_write", "rebuild", "card_rows", "chunks"]
+__all__ = ["Event", "Derived", "fresh_state", "replay_card", "replay_and_write", "rebuild", "card_rows", "chunks",
+           "scheduler_of", "switch_scheduler"]
 
 T = TypeVar("T")
 
@@ -30,7 +40,7 @@ _snapshot = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(","
 
 # positions in a row of sql.SELECT_LOGS_OF_CARDS (card_id first, then the review_log columns)
 _LOG = {c: i + 1 for i, c in enumerate(sql.REVIEW_LOG_COLUMNS)}
-_DERIVED = slice(_LOG["kind"], _LOG["state_before"] + 1)
+_DERIVED = slice(_LOG["kind"], _LOG["fsrs_after"] + 1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Derived:
     interval_after: int
     due_after: str | None
     state_before: str
+    fsrs_after: str | None = None
 
     def as_tuple(self) -> tuple[Any, ...]:
         return astuple(self)
@@ -73,33 +84,55 @@ def fresh_state(card_id: int, deck_id: int, position: int, *, suspended: bool = 
         "queue": queue_for(reviews=0, repetitions=0, suspended=suspended, archived=archived),
         "repetitions": 0, "ef_centi": 250, "interval": 0, "due_day": None, "reviews": 0, "lapses": 0,
         "last_reviewed_at": None, "drill_day": None, "buried_until": buried_until,
-        "suspended": int(bool(suspended)), "leech": 0,
+        "suspended": int(bool(suspended)), "leech": 0, "fsrs_state": None, "sm2_saved": None,
     }
 
 
 def replay_card(
-    start: dict[str, Any], events: Iterable[Event], *, leech_at: int, archived: bool = False
+    start: dict[str, Any], events: Iterable[Event], *, leech_at: int, archived: bool = False,
+    sched: Sm2Scheduler | FsrsScheduler | None = None, card_uid: str = "",
 ) -> tuple[dict[str, Any], list[Derived]]:
     """Apply ``events`` (already in time order) to ``start`` (a fresh state) the way
-    :meth:`Store.answer` does, and return the final state and each event's derived log fields.
+    :meth:`Store.answer` does, through ``sched`` (SM-2 when ``None``), and return the final
+    state and each event's derived log fields. ``card_uid`` seeds FSRS's fuzz as the answer did.
 
     ``suspended`` and ``buried_until`` are not in the log: they are taken from ``start``.
     """
     st = dict(start)
     out: list[Derived] = []
+    fsrs = isinstance(sched, FsrsScheduler)
     for ev in events:
         before_row = dict(st)
-        applied = apply_answer(st, ev.grade, ev.day, ev.reviewed_at, leech_at=leech_at, archived=archived)
+        seed = fuzz_seed(card_uid, st["reviews"]) if fsrs else None
+        applied = apply_answer(st, ev.grade, ev.day, ev.reviewed_at, leech_at=leech_at, archived=archived,
+                               sched=sched, seed=seed)
         st, before, after = applied.state, applied.before, applied.after
         out.append(
             Derived(
                 kind=applied.kind, reps_before=before.repetitions, ef_before=before.easiness_centi,
                 interval_before=before.interval, due_before=before_row["due_day"],
                 reps_after=after.repetitions, ef_after=after.easiness_centi, interval_after=after.interval,
-                due_after=st["due_day"], state_before=_snapshot(before_row),
+                due_after=st["due_day"], state_before=_snapshot(before_row), fsrs_after=applied.fsrs_after,
             )
         )
     return st, out
+
+
+def scheduler_of(conn: Connection) -> Sm2Scheduler | FsrsScheduler:
+    """The scheduler the home's settings name, read through ``conn`` (a bad stored value counts
+    as its default, as :meth:`Store.settings` does), so every replay, whoever calls it, uses
+    the scheduler the answers are given with."""
+    from studyllm.schedule import from_settings
+    from studyllm.store.settings import SPECS, validate
+
+    values = {k: SPECS[k].default for k in SPECS}
+    for key, raw in conn.execute("SELECT key, value FROM setting"):
+        if key in SPECS:
+            try:
+                values[key] = validate(key, json.loads(raw))
+            except (ValueError, TypeError, RecursionError):
+                pass
+    return from_settings(values)
 
 
 def chunks(items: Sequence[T], n: int = 500) -> Iterator[Sequence[T]]:
@@ -109,11 +142,12 @@ def chunks(items: Sequence[T], n: int = 500) -> Iterator[Sequence[T]]:
 
 
 def card_rows(conn: Connection, card_ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
-    """card id -> (deck_id, position, suspended, buried_until, archived) for the cards that exist."""
+    """card id -> (deck_id, position, suspended, buried_until, archived, card uid, sm2_saved) for the
+    cards that exist."""
     out: dict[int, tuple[Any, ...]] = {}
     for chunk in chunks(card_ids):
         for r in conn.execute(
-            "SELECT s.card_id, s.deck_id, s.position, s.suspended, s.buried_until, c.archived"
+            "SELECT s.card_id, s.deck_id, s.position, s.suspended, s.buried_until, c.archived, c.uid, s.sm2_saved"
             f" FROM card_state s JOIN card c ON c.id = s.card_id WHERE s.card_id IN ({','.join('?' * len(chunk))})",
             tuple(chunk),
         ):
@@ -129,9 +163,16 @@ def replay_and_write(
     new_events: dict[int, list[Event]] | None = None,
     card_uids: dict[int, str] | None = None,
     flags: dict[int, tuple[bool, str | None]] | None = None,
+    sched: Sm2Scheduler | FsrsScheduler | None = None,
 ) -> tuple[int, int]:
-    """Replay ``card_ids`` from their local log plus ``new_events`` (inserted here), and write
-    the states and any derived log fields that changed. Returns (rows inserted, rows fixed)."""
+    """Replay ``card_ids`` from their local log plus ``new_events`` (inserted here) through
+    ``sched`` (default: the scheduler the settings name), and write the states and any derived
+    log fields that changed. Returns (rows inserted, rows fixed).
+
+    Under FSRS a card keeps its ``sm2_saved`` (the SM-2 state it had when FSRS took over)."""
+    if sched is None:
+        sched = scheduler_of(conn)
+    fsrs = isinstance(sched, FsrsScheduler)
     new_events = new_events or {}
     flags = flags or {}
     inserted = fixed = 0
@@ -149,7 +190,7 @@ def replay_and_write(
         for cid in chunk:
             if cid not in cards:
                 continue
-            deck_id, position, suspended, buried, archived = cards[cid]
+            deck_id, position, suspended, buried, archived, uid, sm2_saved = cards[cid]
             if cid in flags:
                 suspended, buried = flags[cid]
             # local rows sort before new ones at equal instants: new rows get larger ids
@@ -160,7 +201,10 @@ def replay_and_write(
             merged.sort(key=lambda pair: (pair[0].reviewed_at, pair[1] is None, pair[0].order))
             start = fresh_state(cid, deck_id, position, suspended=bool(suspended), buried_until=buried,
                                 archived=bool(archived))
-            final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at, archived=bool(archived))
+            if fsrs:
+                start["sm2_saved"] = sm2_saved
+            final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at, archived=bool(archived),
+                                         sched=sched, card_uid=uid)
             for (ev, row), d in zip(merged, derived, strict=True):
                 if row is None:
                     inserts.append(
@@ -181,7 +225,8 @@ def replay_and_write(
     return inserted, fixed
 
 
-def rebuild(database: Database, *, leech_at: int, card_ids: Iterable[int] | None = None) -> int:
+def rebuild(database: Database, *, leech_at: int, card_ids: Iterable[int] | None = None,
+            sched: Sm2Scheduler | FsrsScheduler | None = None) -> int:
     """Recompute card states (and the derived log fields) from the review log in one write
     transaction. With no ``card_ids``, every card (a card without answers goes back to new).
     Returns the number replayed."""
@@ -190,5 +235,92 @@ def rebuild(database: Database, *, leech_at: int, card_ids: Iterable[int] | None
             ids = [r[0] for r in conn.execute("SELECT id FROM card")]
         else:
             ids = list(dict.fromkeys(card_ids))
-        replay_and_write(conn, ids, leech_at=leech_at)
+        replay_and_write(conn, ids, leech_at=leech_at, sched=sched)
     return len(ids)
+
+
+_STATE_SQL = f"SELECT {', '.join(sql.CARD_STATE_COLUMNS)} FROM card_state WHERE card_id IN ({{}})"
+
+
+def switch_scheduler(conn: Connection, sched: Sm2Scheduler | FsrsScheduler, *, leech_at: int) -> int:
+    """Reschedule every card for ``sched`` inside the caller's write transaction; returns the
+    number of cards whose state changed.
+
+    To FSRS: a card with a log gets the FSRS state of replaying its own log through FSRS (its
+    SM-2 fields are kept in ``sm2_saved``, with how many log rows they stand for); a card
+    reviewed without a log (a schedule taken from Anki or obsidian-SR) starts from its SM-2
+    state (:meth:`FsrsScheduler.from_sm2`), keeping its due day. The log rows are left as
+    they are (their SM-2 before/after fields stay).
+
+    To SM-2: a card whose ``sm2_saved`` still matches its log (the rows it stands for are all
+    there) gets that SM-2 state back exactly, and the answers given since are replayed on it
+    through SM-2; any other card (an answer it stood for was undone, or merged in before it)
+    is replayed through SM-2 from its whole log."""
+    to_fsrs = isinstance(sched, FsrsScheduler)
+    changed = 0
+    ids = [r[0] for r in conn.execute("SELECT card_id FROM card_state ORDER BY card_id")]
+    i_uid, i_at, i_day, i_grade, i_ms, i_id = (
+        _LOG["uid"], _LOG["reviewed_at"], _LOG["day"], _LOG["grade"], _LOG["duration_ms"], _LOG["id"]
+    )
+    for chunk in chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        states = {r[0]: sql.state_dict(r) for r in conn.execute(_STATE_SQL.format(marks), tuple(chunk))}
+        logs: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for r in conn.execute(sql.SELECT_LOGS_OF_CARDS.format(marks), tuple(chunk)):
+            logs[r[0]].append(r)
+        cards = card_rows(conn, chunk)
+        out_states: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        for cid in chunk:
+            cur = states[cid]
+            log = logs.get(cid, [])
+            _deck, _pos, _susp, _buried, archived, uid, _saved = cards[cid]
+            archived = bool(archived)
+            events = [Event(r[i_uid], r[i_at], r[i_day], r[i_grade], r[i_ms], order=r[i_id]) for r in log]
+            if to_fsrs:
+                if cur["sm2_saved"] is not None:  # already FSRS's
+                    continue
+                saved = sm2_snapshot(cur, log_n=len(log), log_last=log[-1][i_uid] if log else None)
+                if log:
+                    start = fresh_state(cid, cur["deck_id"], cur["position"], suspended=bool(cur["suspended"]),
+                                        buried_until=cur["buried_until"], archived=archived)
+                    start.update(repetitions=cur["repetitions"], ef_centi=cur["ef_centi"], sm2_saved=saved)
+                    new, _ = replay_card(start, events, leech_at=leech_at, archived=archived, sched=sched,
+                                         card_uid=uid)
+                else:
+                    new = dict(cur, sm2_saved=saved)
+                    if cur["reviews"] > 0 and cur["last_reviewed_at"]:
+                        assert isinstance(sched, FsrsScheduler)
+                        new["fsrs_state"] = _snapshot(fsrs_state_of(cur, sched).to_json())
+                    new["queue"] = fsrs_queue(new, archived=archived)
+            else:
+                if cur["sm2_saved"] is None and cur["fsrs_state"] is None:  # already SM-2's
+                    continue
+                saved_d = json.loads(cur["sm2_saved"]) if cur["sm2_saved"] else None
+                n = saved_d["log_n"] if saved_d else None
+                if saved_d is not None and n is not None and n <= len(log) and (
+                        n == 0 or log[n - 1][i_uid] == saved_d["log_last"]):
+                    start = dict(cur, fsrs_state=None, sm2_saved=None)
+                    for key in ("repetitions", "ef_centi", "interval", "due_day", "drill_day", "reviews", "lapses",
+                                "leech", "last_reviewed_at"):
+                        start[key] = saved_d[key]
+                    start["queue"] = queue_for(reviews=start["reviews"], repetitions=start["repetitions"],
+                                               suspended=bool(start["suspended"]), archived=archived)
+                    tail, tail_rows = events[n:], log[n:]
+                else:
+                    start = fresh_state(cid, cur["deck_id"], cur["position"], suspended=bool(cur["suspended"]),
+                                        buried_until=cur["buried_until"], archived=archived)
+                    tail, tail_rows = events, log
+                new, derived = replay_card(start, tail, leech_at=leech_at, archived=archived, sched=sched,
+                                           card_uid=uid)
+                for row, d in zip(tail_rows, derived, strict=True):
+                    if tuple(row[_DERIVED]) != d.as_tuple():
+                        updates.append((*d.as_tuple(), row[i_id]))
+            if new != cur:
+                changed += 1
+                out_states.append(sql.state_update_params(new))
+        if out_states:
+            conn.executemany(sql.UPDATE_STATE, out_states)
+        if updates:
+            conn.executemany(sql.UPDATE_REVIEW_LOG_DERIVED, updates)
+    return changed

@@ -143,6 +143,8 @@ CREATE TABLE card_state (
 	buried_until VARCHAR, 
 	suspended BOOLEAN NOT NULL, 
 	leech BOOLEAN NOT NULL, 
+	fsrs_state VARCHAR, 
+	sm2_saved VARCHAR, 
 	PRIMARY KEY (card_id), 
 	FOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE
 );
@@ -178,6 +180,7 @@ CREATE TABLE review_log (
 	interval_after INTEGER NOT NULL, 
 	due_after VARCHAR, 
 	state_before VARCHAR NOT NULL, 
+	fsrs_after VARCHAR, 
 	PRIMARY KEY (id), 
 	UNIQUE (uid), 
 	FOREIGN KEY(card_id) REFERENCES card (id) ON DELETE CASCADE

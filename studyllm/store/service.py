@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.clock import Clock, SystemClock, study_day
-from studyllm.schedule import Sm2Scheduler, apply_answer, due_after, queue_for
+from studyllm.schedule import (
+    FsrsScheduler,
+    FsrsState,
+    Sm2Scheduler,
+    apply_answer,
+    due_after,
+    from_settings,
+    fsrs_queue,
+    fuzz_seed,
+    queue_for,
+)
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
 from studyllm.store import replay, sql, sync_events
@@ -98,6 +108,13 @@ class CardView:
     leech: bool
     buried_until: date | None
     is_drill: bool = False  # shown again today after a weak answer
+    fsrs_state: str | None = None  # FSRS mode: the card's FSRS state (JSON; see FsrsState)
+    last_reviewed_at: str | None = None
+
+    @property
+    def fsrs(self) -> FsrsState | None:
+        """The card's FSRS state, when FSRS schedules it."""
+        return FsrsState.from_json(json.loads(self.fsrs_state)) if self.fsrs_state else None
 
     @property
     def state_name(self) -> str:
@@ -211,6 +228,7 @@ class Store:
         # ((day, answers that day, last log id), {(deck_id, kind): answers}); see _done_today
         self._done_cache: tuple[tuple[str, int, int | None], dict[tuple[int, str], int]] | None = None
         self._sync_dev: str | None | bool = False  # False: not read yet; None: sync is off (docs/sync.md)
+        self._sched: tuple[tuple[Any, ...], Sm2Scheduler | FsrsScheduler] | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -299,15 +317,35 @@ class Store:
             raise KeyError(key)
         return self.settings()[key]
 
-    def set_setting(self, key: str, value: Any) -> None:
+    def set_setting(self, key: str, value: Any) -> int | None:
+        """Save one setting. Changing ``scheduler`` reschedules every card in the same
+        transaction (:func:`studyllm.store.replay.switch_scheduler`) and returns how many
+        cards changed; other settings return ``None``."""
         value = validate(key, value)
+        switching = key == "scheduler" and value != self.setting("scheduler")
+        changed: int | None = None
         with write_tx(self.database) as conn:
             _sql(
                 conn,
                 "INSERT INTO setting(key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value=:v",
                 {"k": key, "v": dumps(value)},
             )
+            if switching:
+                self._settings_cache = None
+                sched = from_settings({**self.settings(), key: value})
+                changed = replay.switch_scheduler(conn, sched, leech_at=self.setting("leech_lapses"))
         self._settings_cache = None
+        return changed
+
+    def scheduler(self) -> Sm2Scheduler | FsrsScheduler:
+        """The scheduler the settings name (built once per distinct settings)."""
+        s = self.settings()
+        key = tuple(s[k] if not isinstance(s[k], list) else tuple(s[k]) for k in
+                    ("scheduler", "desired_retention", "maximum_interval", "fsrs_learning_steps",
+                     "fsrs_relearning_steps", "fsrs_fuzz"))
+        if self._sched is None or self._sched[0] != key:
+            self._sched = (key, from_settings(s))
+        return self._sched[1]
 
     def _sync_device(self, conn: Connection) -> str | None:
         """This home's sync device id (``None``: sync off), read once per store."""
@@ -429,12 +467,18 @@ class Store:
             params: dict[str, Any] = {"today": today, "deck": deck_id, "exclude": exclude}
             not_buried = " AND (buried_until IS NULL OR buried_until <= :today)"
             drill_sql = (
-                "SELECT card_id, last_reviewed_at FROM card_state WHERE queue >= 0 AND drill_day = :today"
+                "SELECT card_id, last_reviewed_at, fsrs_state FROM card_state WHERE queue >= 0 AND drill_day = :today"
                 + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT 1"
             )
             drill = _sql(conn, drill_sql, params).fetchone()
-            if drill and drill[1] and datetime.fromisoformat(drill[1]) + delay <= now:
-                return self._view(conn, drill[0], is_drill=True)
+            if drill and drill[1]:
+                if drill[2] is not None and self.setting("scheduler") == "fsrs":
+                    # an FSRS learning step: back once its due instant has passed
+                    ready = FsrsState.from_json(json.loads(drill[2])).due or now
+                else:
+                    ready = datetime.fromisoformat(drill[1]) + delay
+                if ready <= now:
+                    return self._view(conn, drill[0], is_drill=True)
             limits = self._limits(conn, today, deck_id)
             rev_decks = [d for d, n in limits.review_left.items() if d >= 0 and n > 0]
             if rev_decks and limits.review_left[-1] > 0:
@@ -474,7 +518,8 @@ class Store:
         row = _sql(conn, 
             "SELECT c.id, c.uid, c.deck_id, d.key, d.title, c.kind, c.variant, c.front, c.back, c.extra,"
             " c.heading_path, d.source_path, c.line, c.archived, s.queue, s.repetitions, s.ef_centi,"
-            " s.interval, s.due_day, s.reviews, s.lapses, s.suspended, s.leech, s.buried_until, s.drill_day"
+            " s.interval, s.due_day, s.reviews, s.lapses, s.suspended, s.leech, s.buried_until, s.drill_day,"
+            " s.fsrs_state, s.last_reviewed_at"
             " FROM card c JOIN deck d ON d.id = c.deck_id JOIN card_state s ON s.card_id = c.id"
             " WHERE c.id = ?",
             (card_id,),
@@ -490,6 +535,7 @@ class Store:
             interval=row[17], due_day=_day(row[18]), reviews=row[19], lapses=row[20],
             suspended=bool(row[21]), leech=bool(row[22]), buried_until=_day(row[23]),
             is_drill=is_drill or (row[24] == today and row[19] > 0),
+            fsrs_state=row[25], last_reviewed_at=row[26],
         )
 
     def history(self, card_id: int) -> list[dict[str, Any]]:
@@ -530,13 +576,16 @@ class Store:
             if st["queue"] == m.QUEUE_ARCHIVED:
                 raise StoreError("this card was removed from its deck file and can't be answered")
             before_row = dict(st)
-            applied = apply_answer(st, grade, today.isoformat(), now.isoformat(), leech_at=leech_at)
+            card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
+            sched = self.scheduler()
+            seed = fuzz_seed(card_uid, st["reviews"]) if isinstance(sched, FsrsScheduler) else None
+            applied = apply_answer(st, grade, today.isoformat(), now.isoformat(), leech_at=leech_at, sched=sched,
+                                   seed=seed)
             st, kind, before, after = applied.state, applied.kind, applied.before, applied.after
             became_leech = applied.became_leech
             self._write_state(conn, st)
             uid = uuid.uuid4().hex
             duration = min(m.MAX_DURATION_MS, max(0, int(duration_ms)))  # what an export can carry back
-            card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
             log_id = _sql(
                 conn,
                 sql.INSERT_REVIEW_LOG,
@@ -544,6 +593,7 @@ class Store:
                     uid, card_id, card_uid, now.isoformat(), today.isoformat(), grade, duration, kind,
                     before.repetitions, before.easiness_centi, before.interval, before_row["due_day"],
                     after.repetitions, after.easiness_centi, after.interval, st["due_day"], dumps(before_row),
+                    applied.fsrs_after,
                 ),
             ).lastrowid
             dev = self._sync_device(conn)
@@ -569,6 +619,9 @@ class Store:
         scheduler's ``preview`` and the same-day drill rule of :func:`apply_answer`; nothing
         is read or written (the grade bar calls this on every reveal)."""
         today = self.today()
+        sched = self.scheduler()
+        if isinstance(sched, FsrsScheduler):
+            return self._preview_fsrs(card, sched, today)
         delay = int(self.setting("drill_delay_minutes"))
         if card.is_drill and card.reviews > 0:  # a drill leaves SM-2 alone: 4 or 5 ends it
             due = card.due_day or today
@@ -582,6 +635,36 @@ class Store:
             else:
                 out[g] = NextDue(g, date.fromisoformat(due_after(today, (due_at - now).days)))
         return out
+
+    def _preview_fsrs(self, card: CardView, sched: FsrsScheduler, today: date) -> dict[int, NextDue]:
+        """FSRS's answer to each grade, with the fuzz seed the answer will use: a due instant
+        within the day (a learning step) is shown in minutes, as :func:`apply_answer` makes it
+        a same-day repetition."""
+        from studyllm.schedule import fsrs_state_of
+
+        now = self.clock.now().astimezone(UTC)
+        state = fsrs_state_of({"fsrs_state": card.fsrs_state, "reviews": card.reviews,
+                               "last_reviewed_at": card.last_reviewed_at, "ef_centi": round(card.easiness * 100),
+                               "interval": card.interval}, sched)
+        seed = fuzz_seed(card.uid, card.reviews)
+        out: dict[int, NextDue] = {}
+        for g, due_at in sched.preview(state, now, seed=seed).items():
+            days = max(0, (due_at - now) // timedelta(days=1))
+            if days == 0:
+                out[g] = NextDue(g, today, max(1, round((due_at - now).total_seconds() / 60)))
+            else:
+                out[g] = NextDue(g, date.fromisoformat(due_after(today, days)))
+        return out
+
+    def recall_now(self, card: CardView) -> float | None:
+        """FSRS's probability that the card is recalled now (``None``: not in FSRS mode, or
+        never reviewed)."""
+        sched = self.scheduler()
+        if not isinstance(sched, FsrsScheduler) or card.fsrs_state is None:
+            return None
+        fs = card.fsrs
+        assert fs is not None
+        return sched.retrievability(fs, self.clock.now().astimezone(UTC))
 
     def undo(self) -> int | None:
         """:meth:`undo_action`, returning only the card id (``None``: nothing to undo)."""
@@ -621,14 +704,24 @@ class Store:
                 return None
             log_id, card_id, before, reviewed_at = row
             state = json.loads(before)
+            state.setdefault("fsrs_state", None)  # a snapshot taken before schema 6
+            state.setdefault("sm2_saved", None)
             current = self._state_row(conn, card_id)
             # the card may have moved deck or position since (re-import), and its bury and
             # suspend flags are their own actions, undone on their own
             for key in ("deck_id", "position", "buried_until", "suspended"):
                 state[key] = current[key]
-            state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
-                                       suspended=bool(current["suspended"]),
-                                       archived=current["queue"] == m.QUEUE_ARCHIVED)
+            archived = current["queue"] == m.QUEUE_ARCHIVED
+            fsrs_mode = self.setting("scheduler") == "fsrs"
+            # an answer given under the other scheduler (before a switch): its snapshot is that
+            # scheduler's state, so the card is replayed from its log instead
+            other_era = (state["sm2_saved"] is None and state["reviews"] > 0) if fsrs_mode else (
+                state["sm2_saved"] is not None)
+            if fsrs_mode:
+                state["queue"] = fsrs_queue(state, archived=archived)
+            else:
+                state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
+                                           suspended=bool(current["suspended"]), archived=archived)
             self._write_state(conn, state)
             _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
             dev = self._sync_device(conn)
@@ -638,14 +731,15 @@ class Store:
             later = _sql(conn,
                 "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
             ).fetchone()
-        if later:  # answers merged in after this one: rebuild the card from its log
+        if later or other_era:  # answers merged in after this one: rebuild the card from its log
             self.rebuild_states([card_id])
         return int(card_id)
 
     def rebuild_states(self, card_ids: Iterable[int] | None = None) -> int:
         """Recompute card states (and the derived log fields) from the review log; every card
         when ``card_ids`` is ``None``. Returns the number of cards replayed."""
-        return replay.rebuild(self.database, leech_at=self.setting("leech_lapses"), card_ids=card_ids)
+        return replay.rebuild(self.database, leech_at=self.setting("leech_lapses"), card_ids=card_ids,
+                              sched=self.scheduler())
 
     def can_undo(self) -> bool:
         return bool(self._undo_stack)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 GRADING_MODES = ("sm2", "four")
+SCHEDULERS = ("sm2", "fsrs")
 
 
 def _int_range(lo: int, hi: int) -> Callable[[Any], int]:
@@ -33,6 +34,31 @@ def _choice(*options: str) -> Callable[[Any], str]:
 def _str_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError("must be a list of folder paths")
+    return value
+
+
+def _retention(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number from 0.70 to 0.99")
+    if not 0.70 <= value <= 0.99:
+        raise ValueError("must be from 0.70 to 0.99")
+    return float(value)
+
+
+def _steps(value: Any) -> list[int]:
+    """FSRS (re)learning steps: whole minutes, each from 1 to 1440, in increasing order."""
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValueError("must be a list of whole minutes, e.g. 1,10 (empty for none)")
+    if len(value) > 10 or not all(1 <= v <= 1440 for v in value):
+        raise ValueError("must be at most 10 steps, each from 1 to 1440 minutes")
+    if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+        raise ValueError("must be in increasing order")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be on or off")
     return value
 
 
@@ -71,6 +97,13 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("drill_delay_minutes", 10, _int_range(0, 1440), "Minutes before a weak answer comes back"),
         SettingSpec("backups_keep", 7, _int_range(0, 365), "Daily automatic backups to keep"),
         SettingSpec("max_deck_mb", 10, _int_range(1, 1024), "Largest deck file imported, in MB"),
+        SettingSpec("scheduler", "sm2", _choice(*SCHEDULERS),
+                    "sm2 (the default) or fsrs; switching reschedules every card from its own log"),
+        SettingSpec("desired_retention", 0.9, _retention, "FSRS: the share of reviews you aim to recall (0.70-0.99)"),
+        SettingSpec("maximum_interval", 36500, _int_range(1, 36500), "FSRS: the longest interval, in days"),
+        SettingSpec("fsrs_learning_steps", [1, 10], _steps, "FSRS: same-day steps of a new card, in minutes"),
+        SettingSpec("fsrs_relearning_steps", [10], _steps, "FSRS: same-day steps after a lapse, in minutes"),
+        SettingSpec("fsrs_fuzz", True, _flag, "FSRS: spread intervals a little (seeded per card)"),
         SettingSpec("separators", {}, _separators,
                     "Card separators for decks without their own: 'inline=;; multiline=?' (default :: ::: ? ??)"),
     )
@@ -94,7 +127,21 @@ def parse_cli_value(key: str, text: str) -> Any:
     if spec is None:
         raise ValueError(f"unknown setting {key!r}; known: {', '.join(SPECS)}")
     if isinstance(spec.default, bool):
-        value: Any = text.lower() in ("1", "true", "yes", "on")
+        word = text.strip().lower()
+        if word not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"setting {key!r} must be on or off (got {text!r})")
+        value: Any = word in ("1", "true", "yes", "on")
+    elif isinstance(spec.default, float):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"setting {key!r} must be a number such as 0.9 (got {text!r})") from None
+    elif key in ("fsrs_learning_steps", "fsrs_relearning_steps"):
+        try:
+            value = [int(p) for p in (p.strip().removesuffix("m") for p in text.replace(" ", ",").split(",")) if p]
+        except ValueError:
+            raise ValueError(f"setting {key!r} takes whole minutes separated by commas, e.g. 1,10 "
+                             f"(got {text!r})") from None
     elif isinstance(spec.default, int):
         try:
             value = int(text)

@@ -21,12 +21,12 @@ CARD_COLUMNS = (
 )
 CARD_STATE_COLUMNS = (
     "card_id", "deck_id", "position", "queue", "repetitions", "ef_centi", "interval", "due_day", "reviews",
-    "lapses", "last_reviewed_at", "drill_day", "buried_until", "suspended", "leech",
+    "lapses", "last_reviewed_at", "drill_day", "buried_until", "suspended", "leech", "fsrs_state", "sm2_saved",
 )
 REVIEW_LOG_COLUMNS = (
     "id", "uid", "card_id", "card_uid", "reviewed_at", "day", "grade", "duration_ms", "kind", "reps_before",
     "ef_before", "interval_before", "due_before", "reps_after", "ef_after", "interval_after", "due_after",
-    "state_before",
+    "state_before", "fsrs_after",
 )
 
 # card_state: every column but the key, in order, then the key (see state_update_params)
