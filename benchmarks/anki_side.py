@@ -235,7 +235,8 @@ def measure_import_process(tsv_path: str | os.PathLike[str], *, work_dir: str | 
     with _workdir(work_dir) as d:
         r = run_in_subprocess(_IMPORT_CHILD, [str(d / "collection.anki2"), str(Path(tsv_path).resolve())],
                               env={"ANKI_TEST_MODE": "1"})
-    return {"import_proc_wall_s": r["proc_wall_s"], "import_proc_rss_mb": r["proc_peak_rss_mb"],
+    return {"import_proc_wall_s": r["proc_wall_s"], "import_proc_cpu_s": r["proc_cpu_s"],
+            "import_proc_rss_mb": r["proc_peak_rss_mb"],
             "import_proc_notes": r["import_proc_notes"]}
 
 

@@ -269,7 +269,8 @@ def measure_import_process(md_path: str | os.PathLike[str], *, work_dir: str | N
         if r["rc"] != 0:
             raise RuntimeError(f"studyllm import exited {r['rc']}")
         cards = _live_cards_at(d / HOME)
-    return {"import_proc_wall_s": r["proc_wall_s"], "import_proc_rss_mb": r["proc_peak_rss_mb"],
+    return {"import_proc_wall_s": r["proc_wall_s"], "import_proc_cpu_s": r["proc_cpu_s"],
+            "import_proc_rss_mb": r["proc_peak_rss_mb"],
             "import_proc_notes": cards}
 
 
