@@ -63,6 +63,29 @@ class Tok:
         self.tag = tag
 
 
+class InlineTok(Tok):
+    """A paragraph's inline token whose ``content`` (its lines joined and trimmed, as
+    markdown-it gives it) is made when read, not kept: the parser reads it once per paragraph
+    (``frag_of``), and a big deck's paragraph texts need not all be alive at once."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: list[str], map_: list[int]) -> None:
+        self._lines = lines
+        self.type = "inline"
+        self.map = map_
+        self.markup = ""
+        self.info = ""
+        self.level = 0
+        self.nesting = 0
+        self.tag = ""
+
+    @property  # a computed stand-in for the base class's slot, never assigned
+    def content(self) -> str:  # type: ignore[override]
+        a, b = self.map
+        return _md_trim("\n".join(self._lines[a:b]))
+
+
 def _md_line_count(text: str, lines: list[str]) -> int:
     """Lines as markdown-it-py counts them: a final line of only spaces with no newline is
     not a line, nor is the empty string after a final newline."""
@@ -127,7 +150,7 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
             if not body:  # blank line
                 if para >= 0:
                     n = len(tokens)
-                    tokens.extend((None, Tok("inline", trim("\n".join(lines[para:i])), [para, i]), None))
+                    tokens.extend((None, InlineTok(lines, [para, i]), None))
                     append_block(("paragraph", para, i, n, 0))
                     para = -1
                 continue
@@ -157,7 +180,7 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
             if pos <= 6 and (pos == n_body or body[pos] == " "):
                 if para >= 0:
                     n = len(tokens)
-                    tokens.extend((None, Tok("inline", trim("\n".join(lines[para:i])), [para, i]), None))
+                    tokens.extend((None, InlineTok(lines, [para, i]), None))
                     append_block(("paragraph", para, i, n, 0))
                     para = -1
                 level = pos
@@ -178,6 +201,6 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
             para = i
     if para >= 0:
         n = len(tokens)
-        tokens.extend((None, Tok("inline", trim("\n".join(lines[para:nlines])), [para, nlines]), None))
+        tokens.extend((None, InlineTok(lines, [para, nlines]), None))
         append_block(("paragraph", para, nlines, n, 0))
     return tokens, blocks

@@ -74,6 +74,7 @@ MAX_CARD_CHARS = _limits.MAX_CARD_CHARS
 MAX_LINES = _limits.MAX_LINES
 MAX_CARDS = _limits.MAX_CARDS
 PATH_SEP = _outline.PATH_SEP  # how heading paths and outline paths are shown
+_FRAGS_KEPT = 64  # the block pass keeps the masked text of this many paragraphs behind it
 
 
 class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, CalcRule, HeadingsRule, StartEndRule,
@@ -306,6 +307,7 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
         self.o2a = None
         self.next = None
         n = len(blocks)
+        drop_frag = self.drop_frag
         for i, block in enumerate(blocks):
             self.next = blocks[i + 1] if i + 1 < n else None
             self.block(block)
@@ -313,6 +315,9 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
             self.history.append(block)
             if len(self.history) > 8:
                 del self.history[:4]
+            if i >= _FRAGS_KEPT and blocks[i - _FRAGS_KEPT].kind == "paragraph":
+                # far behind the pass (history keeps 8 blocks): its masked text can go
+                drop_frag(blocks[i - _FRAGS_KEPT].tok + 1)
         self.flush_pending(None)
         self.close()
         # block() may have opened a START note: mypy keeps the narrowing to None across the calls
