@@ -110,6 +110,7 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
             self.tokens, raw = fast
             blocks = [Block(kind, start, end, tok, tok + (1 if kind == "front_matter" else 3), level)
                       for kind, start, end, tok, level in raw]
+            del fast, raw  # the tuples the Blocks were made from
         else:
             self.md = get_md()
             try:

@@ -739,6 +739,7 @@ def _plan(
             rewrites = result.rewrites
     else:
         norms = [text_hash(normalise(t)) for t in texts]
+    del texts  # a copy of every card's text: not needed past the hashes (peak memory of a big import)
 
     # the stored text of the cards the report shows: updated, archived, possible rewrites
     paired = {o_id for o_id, _, _ in match_pairs.values()}
