@@ -48,10 +48,10 @@ from common import (  # noqa: E402
     file_size,
     grade_sequence,
     latency_summary,
-    markdown_table,
     median_of_runs,
     peak_rss_self_mb,
     run_in_subprocess,
+    summary_table,
 )
 
 SECONDS_PER_DAY = 86_400
@@ -504,7 +504,7 @@ TABLE_COLUMNS = [
     ("cold_total_s", "cold start s"),
     ("cold_proc_wall_s", "cold process s"),
     ("peak_rss_mb", "peak RSS MB"),
-    ("db_bytes", "DB MB"),
+    ("db_bytes", "DB MiB"),
 ]
 
 
@@ -521,16 +521,6 @@ CPU_COLUMNS = [
 ]
 
 
-def summary_table(results: dict[int, dict[str, Any]], columns: list[tuple[str, str]] = TABLE_COLUMNS) -> str:
-    headers = ["cards"] + [label for _, label in columns]
-    rows = []
-    for n, r in sorted(results.items()):
-        row: list[Any] = [n]
-        for key, _ in columns:
-            v = r.get(key)
-            row.append(v / 2**20 if key == "db_bytes" and v is not None else v)
-        rows.append(row)
-    return markdown_table(headers, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -577,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         medians[n] = median_of_runs(runs)
     print()
     print(f"Anki medians of {args.runs} run(s):")
-    print(summary_table(medians))
+    print(summary_table(medians, TABLE_COLUMNS))
     print("CPU time (process_time), medians:")
     print(summary_table(medians, CPU_COLUMNS))
     for n, r in sorted(medians.items()):

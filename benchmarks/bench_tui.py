@@ -73,7 +73,7 @@ def pct(values: list[float], p: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-async def grade_latency(home: Path, answers: int) -> dict[str, float]:
+async def grade_latency(home: Path, answers: int, scheduler: str = "sm2") -> dict[str, float]:
     import shutil as _sh
     import tempfile
 
@@ -87,6 +87,8 @@ async def grade_latency(home: Path, answers: int) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     _sh.copytree(home, tmp, dirs_exist_ok=True)  # the database, its WAL and the backups folder
     store = Store.open(tmp, clock=FrozenClock(datetime(2026, 3, 2, 12, tzinfo=UTC)))
+    if scheduler != "sm2":  # the copy only (a checkout without the setting can't measure it)
+        store.set_setting("scheduler", scheduler)
     app = build_app(store)
     samples: list[float] = []
     async with app.run_test(size=(80, 24)) as pilot:
@@ -182,12 +184,13 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--home", type=Path)
     ap.add_argument("--skip-tmux", action="store_true")
+    ap.add_argument("--scheduler", default="sm2", help="sm2 (default) or fsrs: the scheduler the answers go through")
     args = ap.parse_args()
     home = args.home or HERE / "out" / f"tui-home-{args.cards}"
     home.mkdir(parents=True, exist_ok=True)
     build_db(home, args.cards)
-    lat = asyncio.run(grade_latency(home, args.answers))
-    print(f"grade key -> next card rendered ({lat['n']} answers, {args.cards} cards): "
+    lat = asyncio.run(grade_latency(home, args.answers, args.scheduler))
+    print(f"grade key -> next card rendered ({lat['n']} answers, {args.cards} cards, {args.scheduler}): "
           f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms, max {lat['max_ms']:.1f} ms")
     if not args.skip_tmux:
         st = start_to_first_card(home, args.runs)

@@ -349,6 +349,20 @@ def markdown_table(
     return "\n".join(lines) + "\n"
 
 
+def summary_table(results: dict[int, dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    """One row per deck size, one column per ``(key, label)``; ``db_bytes`` is shown in MiB
+    (2**20 bytes, as run.py's ``db_mb``), so both sides' tables use the same unit."""
+    headers = ["cards"] + [label for _, label in columns]
+    rows = []
+    for n, r in sorted(results.items()):
+        row: list[Any] = [n]
+        for key, _ in columns:
+            v = r.get(key)
+            row.append(v / 2**20 if key == "db_bytes" and v is not None else v)
+        rows.append(row)
+    return markdown_table(headers, rows)
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     """a / b, or None when either is missing or b is zero."""
     if a is None or b is None or b == 0:

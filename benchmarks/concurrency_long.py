@@ -5,7 +5,7 @@
 
 What runs at once, all on one ``STUDYLLM_HOME`` (the real code paths, separate processes):
 
-* two study drivers (``tests/test_reliability_driver.py answer``), one per deck, answering through
+* two study drivers (``python -m studyllm.testing.reliability answer``), one per deck, answering through
   the Store API as fast as they can and printing ``ACK <log uid>`` after each answer returns;
 * an API importer re-importing new versions of a 1,000-card deck in a loop;
 * from this process, in turn: the real ``studyllm import`` of a 2,000-card Markdown file (a new
@@ -27,19 +27,19 @@ import argparse
 import json
 import os
 import random
-import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from test_reliability_driver import (  # noqa: E402
+from studyllm.testing.reliability import (  # noqa: E402
     IMPORT_DECK_KEY,
     cli,
+    deck_log_uids,
+    graded_twice,
     integrity,
     kill9,
     lines,
@@ -52,28 +52,6 @@ from test_reliability_driver import (  # noqa: E402
 )
 
 STUDY_CARDS = 20_000  # per driver deck: more than two minutes of answering
-
-
-def graded_twice(db: Path) -> int:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(
-            "SELECT count(*) FROM (SELECT card_id, day FROM review_log WHERE kind <> 'drill'"
-            " GROUP BY card_id, day HAVING count(*) > 1)"
-        ).fetchone()[0]
-    finally:
-        conn.close()
-
-
-def deck_log_uids(db: Path, keys: tuple[str, ...]) -> set[str]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        marks = ",".join("?" * len(keys))
-        return {r[0] for r in conn.execute(
-            f"SELECT l.uid FROM review_log l JOIN card c ON c.id = l.card_id JOIN deck d ON d.id = c.deck_id"
-            f" WHERE d.key IN ({marks})", keys)}
-    finally:
-        conn.close()
 
 
 def bad_stderr(text: str) -> bool:

@@ -31,10 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from test_reliability_driver import (  # noqa: E402
+from studyllm.testing.reliability import (  # noqa: E402
     IMPORT_DECK_KEY,
     answer_round,
     cli_import_round,

@@ -58,11 +58,11 @@ from common import (  # noqa: E402
     file_size,
     grade_sequence,
     latency_summary,
-    markdown_table,
     median,
     median_of_runs,
     peak_rss_self_mb,
     run_in_subprocess,
+    summary_table,
 )
 
 # Anki's four buttons onto SM-2 grades (the mapping the README suggests).
@@ -872,20 +872,10 @@ TABLE_COLUMNS = [
     ("cold_total_s", "cold start s"),
     ("tui_start_first_card_s", "first card on screen s"),
     ("peak_rss_mb", "peak RSS MB"),
-    ("db_bytes", "DB MB"),
+    ("db_bytes", "DB MiB"),
 ]
 
 
-def summary_table(results: dict[int, dict[str, Any]]) -> str:
-    headers = ["cards"] + [label for _, label in TABLE_COLUMNS]
-    rows = []
-    for n, r in sorted(results.items()):
-        row: list[Any] = [n]
-        for key, _ in TABLE_COLUMNS:
-            v = r.get(key)
-            row.append(v / 1e6 if key == "db_bytes" and v is not None else v)
-        rows.append(row)
-    return markdown_table(headers, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -932,7 +922,7 @@ def main(argv: list[str] | None = None) -> int:
         all_runs[n] = runs
         medians[n] = median_of_runs(runs)
     print()
-    print(summary_table(medians))
+    print(summary_table(medians, TABLE_COLUMNS))
     for n, r in sorted(medians.items()):
         print(n, json.dumps(r, default=str))
     if args.json:

@@ -140,6 +140,19 @@ def cmd_import(args: argparse.Namespace) -> int:
         import importlib  # lazily: cli_anki imports the store and the Anki reader
 
         return int(importlib.import_module("studyllm.cli_anki").import_packages(store, paths, args))
+    if args.into:
+        echo(f"{PROG} import: error: --into is for Anki packages (.apkg, .colpkg)", err=True)
+        store.close()
+        return 2
+    # a hashcards folder: its hashcards.db is read and checked first, its history taken after the import
+    hashcards = [p for p in paths if (p / "hashcards.db").is_file()]
+    if hashcards:
+        import importlib
+
+        migrate = importlib.import_module("studyllm.cli_anki")
+        plans = migrate.read_hashcards(store, hashcards)
+        if plans is None:
+            return 2
     bar = progress_bar(sys.stderr.isatty() and not args.json)
     progress = (lambda done, total, path: bar(done, total, Path(path).name)) if bar else None
     link = args.link
@@ -153,8 +166,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     mode = args.mode or ("outline" if args.outline else None)
     report = import_paths(store, paths, dry_run=args.dry_run, force=args.force, progress=progress, mode=mode,
                           strict=args.strict, link=link, track=not args.dry_run)
+    taken = migrate.take_hashcards(store, plans, args) if hashcards else []
     if args.json:
-        echo_json(report_dict(report))
+        echo_json({**report_dict(report), "hashcards": taken} if hashcards else report_dict(report))
     else:
         if args.dry_run:
             echo("Dry run: nothing was changed.")
@@ -187,6 +201,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         if t["possible_rewrites"] and not args.dry_run:
             echo(f"{t['possible_rewrites']} possible rewrite(s): keep their history with "
                   f"`{PROG} link OLD NEW`.")
+        if hashcards:
+            migrate.echo_hashcards(taken, args)
     store.close()
     return 1 if report.errors or report.card_errors else 0
 
@@ -317,8 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import or re-import Markdown decks. Progress is kept across edits; your files are never written.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="deck files or folders (recursing into *.md); Anki text exports (.txt/.tsv/.csv) by name")
+                   help="deck files or folders (recursing into *.md; a folder with a hashcards.db brings its history); "
+                        "Anki text exports (.txt/.tsv/.csv) and packages (.apkg/.colpkg) by name")
     p.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    p.add_argument("--into", metavar="DIR", help="Anki packages: the folder their deck files are written into "
+                   "(default: the first deck folder, else the current folder)")
     p.add_argument("--mode", choices=("cards", "headings", "outline"),
                    help="how to read the files, as front matter 'mode:' (default: each file's own, else cards)")
     p.add_argument("--outline", action="store_true", help="same as --mode outline (notes as headings and bullets)")

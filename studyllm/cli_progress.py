@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
 from studyllm.cli_common import CommandError, echo, echo_json, flat, progress_bar, reported, shown
 from studyllm.cli_common import open_store as _open_store
 from studyllm.textsafe import clean
 
+if TYPE_CHECKING:
+    from studyllm.store import Store
+
 PROG = "studyllm"
-FORMATS = ("json", "csv", "anki-tsv", "apkg")
 
 
 _Fail = CommandError
@@ -147,16 +150,81 @@ class _TerminalSafe:
         self.stream.flush()
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from studyllm.store import anki, export
+def _export_json(store: Store, out: Path, to_stdout: bool, args: argparse.Namespace, show: bool) -> str:
+    from studyllm.store import export
     from studyllm.store.atomic import atomic_text
 
+    prog = _progress_printer(show)
+    safe_json = cast(TextIO, _TerminalSafe(sys.stdout, "json"))
+    counts = (export.export_json(store, safe_json, progress=prog) if to_stdout
+              else atomic_text(out, lambda fh: export.export_json(store, fh, progress=prog)))
+    return f"{counts['decks']} deck(s), {counts['cards']} card(s), {counts['review_log']} answer(s)"
+
+
+def _export_csv(store: Store, out: Path, to_stdout: bool, args: argparse.Namespace, show: bool) -> str:
+    from studyllm.store import export
+
+    if out.exists() and not out.is_dir():
+        raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
+    written = export.export_csv(store, out, progress=_progress_printer(show))
+    return (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
+            f" in {', '.join(written['files'])}")
+
+
+def _export_anki_tsv(store: Store, out: Path, to_stdout: bool, args: argparse.Namespace, show: bool) -> str:
+    from studyllm.store import anki
+    from studyllm.store.atomic import atomic_text
+
+    tsv_out = cast(TextIO, _TerminalSafe(sys.stdout, "remove")) if sys.stdout.isatty() else sys.stdout
+    n = (anki.export_anki_tsv(store, tsv_out, deck_keys=args.deck) if to_stdout
+         else atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
+    return f"{n} note(s) for Anki (File > Import; existing notes are updated by GUID)"
+
+
+def _export_apkg(store: Store, out: Path, to_stdout: bool, args: argparse.Namespace, show: bool) -> str:
+    from studyllm.store import anki
+
+    return f"{anki.export_apkg(store, out, deck_keys=args.deck)} note(s) in an Anki package"
+
+
+def _export_colpkg(store: Store, out: Path, to_stdout: bool, args: argparse.Namespace, show: bool) -> str:
+    from studyllm.store import anki
+
+    n = anki.export_colpkg(store, out)
+    return f"{n} note(s) in an Anki collection package (Anki replaces its collection with it on import)"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One ``studyllm export --format``: a new format is one entry of :data:`EXPORT_FORMATS`."""
+
+    name: str
+    label: str  # as messages name it
+    write: Callable[[Store, Path, bool, argparse.Namespace, bool], str]  # (store, out, to stdout, args, progress)
+    stdout_target: str | None = None  # None: can write to standard output; else what -o must name instead
+    decks: bool = False  # takes --deck (else the export is always complete)
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
+    ExportFormat("json", "JSON", _export_json),
+    ExportFormat("csv", "CSV", _export_csv, stdout_target="DIR"),
+    ExportFormat("anki-tsv", "Anki notes", _export_anki_tsv, decks=True),
+    ExportFormat("apkg", "Anki package", _export_apkg, stdout_target="FILE.apkg", decks=True),
+    ExportFormat("colpkg", "Anki collection package", _export_colpkg, stdout_target="FILE.colpkg"),
+)}
+FORMATS = tuple(EXPORT_FORMATS)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    fmt = EXPORT_FORMATS[args.format]
     if args.output is None:
         raise _Fail("say where to write with -o FILE (-o DIR for --format csv, -o - for standard output)")
     to_stdout = args.output == "-"
-    if to_stdout and args.format in ("csv", "apkg"):
-        target = "DIR" if args.format == "csv" else "FILE.apkg"
-        raise _Fail(f"--format {args.format} can't go to standard output; give -o {target}")
+    if to_stdout and fmt.stdout_target is not None:
+        raise _Fail(f"--format {fmt.name} can't go to standard output; give -o {fmt.stdout_target}")
+    if args.deck and not fmt.decks:
+        takes = " and ".join(f.name for f in EXPORT_FORMATS.values() if f.decks)
+        raise _Fail(f"--deck applies to {takes}; the {fmt.label} export is always complete")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     store = _open_store(args, sync=not args.no_sync)  # export what the deck files say now, as `due` shows
     try:
@@ -165,29 +233,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if missing:
             raise _Fail(f"no deck with key {', '.join(map(repr, missing))}; "
                         f"known: {', '.join(shown(k) for k in sorted(known)) or 'none'}")
-        out = Path(args.output)
-        if args.format == "json":
-            if args.deck:
-                raise _Fail("--deck applies to anki-tsv and apkg; the JSON export is always complete")
-            prog = _progress_printer(show)
-            safe_json = cast(TextIO, _TerminalSafe(sys.stdout, "json"))
-            counts = (export.export_json(store, safe_json, progress=prog) if to_stdout
-                      else atomic_text(out, lambda fh: export.export_json(store, fh, progress=prog)))
-            msg = f"{counts['decks']} deck(s), {counts['cards']} card(s), {counts['review_log']} answer(s)"
-        elif args.format == "csv":
-            if out.exists() and not out.is_dir():
-                raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
-            written = export.export_csv(store, out, progress=_progress_printer(show))
-            msg = (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
-                   f" in {', '.join(written['files'])}")
-        elif args.format == "anki-tsv":
-            tsv_out = cast(TextIO, _TerminalSafe(sys.stdout, "remove")) if sys.stdout.isatty() else sys.stdout
-            n = (anki.export_anki_tsv(store, tsv_out, deck_keys=args.deck) if to_stdout
-                 else atomic_text(out, lambda fh: anki.export_anki_tsv(store, fh, deck_keys=args.deck)))
-            msg = f"{n} note(s) for Anki (File > Import; existing notes are updated by GUID)"
-        else:
-            n = anki.export_apkg(store, out, deck_keys=args.deck)
-            msg = f"{n} note(s) in an Anki package"
+        msg = fmt.write(store, Path(args.output), to_stdout, args, show)
     finally:
         store.close()
     if not to_stdout:
@@ -246,12 +292,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_guard("stats", cmd_stats))
 
     p = subparsers.add_parser(
-        "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg)",
+        "export", help="export progress (json, csv) or cards for Anki (anki-tsv, apkg, colpkg)",
         description=(
             "json: complete, versioned export of decks, cards, card states and the review log "
             "(see docs/export-format.md). "
             "csv: review_log.csv and card_states.csv written into the folder -o DIR. "
-            "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package."
+            "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package of the decks "
+            "(--deck) with their schedule and review log. colpkg: the whole collection as an Anki collection package."
         ),
     )
     p.add_argument("--format", "-f", choices=FORMATS, default="json", help="what to write (default json)")

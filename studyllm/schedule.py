@@ -24,7 +24,7 @@ from studyllm.sm2 import Sm2State, review, validate_quality
 
 __all__ = [
     "Applied", "apply_answer", "queue_for", "due_after", "Scheduler", "Sm2Scheduler", "FsrsScheduler", "FsrsState",
-    "fsrs_rating", "scheduler", "from_settings", "fuzz_seed",
+    "fsrs_rating", "scheduler", "from_settings", "fit_available", "fit_parameters", "FITTED_NAME", "fuzz_seed",
     "sm2_snapshot", "fsrs_state_of", "fsrs_queue", "Evaluation", "evaluate", "predictions", "MIN_EVAL_REVIEWS",
 ]
 
@@ -134,8 +134,9 @@ def fsrs_state_of(state: dict[str, Any], sched: FsrsScheduler) -> FsrsState:
     if raw:
         return FsrsState.from_json(json.loads(raw))
     if state["reviews"] > 0 and state["last_reviewed_at"]:
+        last = datetime.fromisoformat(state["last_reviewed_at"])
         return sched.from_sm2(state["ef_centi"] / 100, state["interval"],
-                              datetime.fromisoformat(state["last_reviewed_at"]))
+                              last.replace(tzinfo=UTC) if last.tzinfo is None else last)
     return sched.new_state()
 
 
@@ -154,6 +155,7 @@ def _apply_fsrs(
     before = Sm2State(st["repetitions"], st["ef_centi"] / 100, st["interval"])
     fs_before = fsrs_state_of(st, sched)
     at = datetime.fromisoformat(instant)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # a log row from elsewhere
     if st["reviews"] == 0:
         kind = "new"
     elif st["drill_day"] == day:
@@ -161,7 +163,7 @@ def _apply_fsrs(
     else:
         kind = "review" if grade >= 3 else "relearn"
     fs_after, due = sched.review(fs_before, grade, at, seed=seed)
-    days = max(0, (due - at.astimezone(UTC)) // timedelta(days=1))
+    days = max(0, (due - at) // timedelta(days=1))
     became_leech = False
     if grade < 3 and fs_before.phase == 2:
         st["lapses"] += 1
@@ -483,15 +485,55 @@ def predictions(
     return out
 
 
-def evaluate(histories: dict[int, list[tuple[datetime, int]]], *, folds: int = 5) -> list[Evaluation] | int:
+def fit_available() -> bool:
+    """Whether FSRS can be fitted here: the ``fsrs-fit`` extra (``fsrs[optimizer]``: torch,
+    pandas, numpy, tqdm) is installed."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "pandas", "numpy", "tqdm"))
+
+
+def fit_parameters(histories: dict[int, list[tuple[datetime, int]]], *, before: datetime | None = None) -> list[float]:
+    """FSRS parameters fitted by the ``fsrs`` package's optimizer to the answers given before
+    ``before`` (all when ``None``). Needs the ``fsrs-fit`` extra (ImportError without it)."""
+    from fsrs import Optimizer, Rating, ReviewLog
+
+    logs = [ReviewLog(card_id=cid, rating=Rating(fsrs_rating(g)), review_datetime=at, review_duration=None)
+            for cid, events in histories.items() for at, g in events if before is None or at < before]
+    return [float(w) for w in Optimizer(logs).compute_optimal_parameters()]
+
+
+FITTED_NAME = "fsrs (fitted to your log)"
+
+
+def evaluate(
+    histories: dict[int, list[tuple[datetime, int]]], *, folds: int = 5, fitted: bool = False
+) -> list[Evaluation] | int:
     """The scores of SM-2 and FSRS (default parameters) on the later parts of the time-series
-    split, or the number of scored answers still needed (an int) when there are too few."""
+    split, or the number of scored answers still needed (an int) when there are too few.
+
+    With ``fitted`` (it needs the ``fsrs-fit`` extra, :func:`fit_available`) FSRS fitted to the
+    learner's log is scored too, as srs-benchmark's time-series split does it: for each later
+    part, the parameters are fitted to every answer given before that part begins, and the
+    part is predicted with them (``folds`` fits)."""
     preds = predictions(histories)
-    test = preds[len(preds) // (folds + 1):]
+    n = len(preds)
+    bounds = [k * n // (folds + 1) for k in range(folds + 2)]
+    test = preds[bounds[1]:]
     if len(test) < MIN_EVAL_REVIEWS:
         return MIN_EVAL_REVIEWS - len(test)
     out = []
     for name, pairs in (("sm2", [(r[1], r[3]) for r in test]),
                         ("fsrs (default parameters)", [(r[2], r[3]) for r in test])):
         out.append(Evaluation(name, len(pairs), _log_loss(pairs), _rmse_bins(pairs)))
+    if fitted:
+        fit_pairs: list[tuple[float, int]] = []
+        for k in range(1, folds + 1):
+            lo, hi = bounds[k], bounds[k + 1]
+            if lo >= hi:
+                continue
+            params = fit_parameters(histories, before=preds[lo][0])
+            part = predictions(histories, {"parameters": params})[lo:hi]
+            fit_pairs += [(r[2], r[3]) for r in part]
+        out.append(Evaluation(FITTED_NAME, len(fit_pairs), _log_loss(fit_pairs), _rmse_bins(fit_pairs)))
     return out

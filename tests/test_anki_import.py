@@ -25,16 +25,20 @@ def _anki_collection(tmp: Path) -> tuple[Path, Path, dict]:
     did = col.decks.id("Lang::French")
     basic, rev, cloze = (col.models.by_name(n) for n in ("Basic", "Basic (and reversed card)", "Cloze"))
     n = col.new_note(basic)
-    n["Front"], n["Back"] = "<b>chat</b> <script>alert(1)</script>", "cat<br>feline <img src='x.png'>"
+    # a field of many lines: the notes after it must still be found on their own lines
+    n["Front"] = "<b>chat</b> <script>alert(1)</script>"
+    n["Back"] = "cat<br>feline<br>a<br>b<br>c<br>d<br>e<br>f<br>g <img src='x.png'>"
     col.add_note(n, DeckId(did))
     n = col.new_note(rev)
-    n["Front"], n["Back"] = "chien", "dog"
+    n["Front"], n["Back"] = "chien", "dog [sound:a b.mp3]"
     col.add_note(n, DeckId(did))
     n = col.new_note(cloze)
     n["Text"] = "{{c1::Paris}} is in {{c2::France}}"
     col.add_note(n, DeckId(col.decks.id("Geo")))
     (tmp / "x.png").write_bytes(b"\x89PNG not really")
     col.media.add_file(str(tmp / "x.png"))
+    (tmp / "a b.mp3").write_bytes(b"ID3 not really")
+    col.media.add_file(str(tmp / "a b.mp3"))
     ids = col.db.list("select id from cards order by id")
     today = col.sched.today
     for k, cid in enumerate(ids[:4]):
@@ -79,6 +83,7 @@ def test_an_anki_export_arrives_with_every_review_and_state(tmp_path, layout):
         assert (decks / "Lang" / "media" / "x.png").read_bytes() == b"\x89PNG not really"
         text = (decks / "Lang" / "French.md").read_text()
         assert "<script>" not in text and "alert(1)" in text and "](media/x.png)" in text
+        assert "[a b.mp3](media/a%20b.mp3)" in text and (decks / "Lang" / "media" / "a b.mp3").is_file()
         today = store.today()
         con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
         rows = con.execute(
@@ -193,6 +198,37 @@ def test_exporting_back_keeps_the_anki_note_guids(tmp_path):
     assert first_cards <= guids and len(guids) == len(expect)
 
 
+def _ours(home: Path, today) -> dict:
+    """Each imported card as Anki should show it: GUID -> (due in days, ivl, ease, lapses, reviews, queue)."""
+    from datetime import date
+
+    import genanki
+
+    con = sqlite3.connect(home / "studyllm.db")
+    ours = {}
+    for guid, ord_, due_day, ivl, ef, lapses, reviews, suspended, buried in con.execute(
+            "SELECT a.guid, a.ord, s.due_day, s.interval, s.ef_centi, s.lapses,"
+            " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id), s.suspended, s.buried_until"
+            " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+        g = guid if ord_ == 0 else genanki.guid_for(guid, ord_)
+        queue = -1 if suspended else ("buried" if buried and buried > today.isoformat() else (2 if reviews else 0))
+        ours[g] = (None if due_day is None else (date.fromisoformat(due_day) - today).days, ivl, ef, lapses,
+                   reviews, queue)
+    con.close()
+    return ours
+
+
+def _theirs(col) -> dict:
+    theirs = {}
+    for guid, ctype, queue, due, ivl, factor, lapses, cid in col.db.all(
+            "select n.guid, c.type, c.queue, c.due, c.ivl, c.factor, c.lapses, c.id from cards c"
+            " join notes n on n.id = c.nid"):
+        revs = col.db.scalar("select count(*) from revlog where cid = ?", cid)
+        theirs[guid] = (None if ctype == 0 else due - col.sched.today, ivl if ctype else 0,
+                        factor // 10 if ctype else 250, lapses, revs, "buried" if queue in (-2, -3) else queue)
+    return theirs
+
+
 def test_a_studyllm_export_opened_in_anki_shows_the_same_cards_due_on_the_same_days(tmp_path):
     anki_collection = pytest.importorskip("anki.collection")
     from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -205,36 +241,246 @@ def test_a_studyllm_export_opened_in_anki_shows_the_same_cards_due_on_the_same_d
         import_package(store, legacy, into=tmp_path / "decks")
         out = tmp_path / "out.apkg"
         export_apkg(store, out)
-        today = store.today()
-        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
-        ours = {}
-        for guid, ord_, due_day, ivl, ef, lapses, reviews in con.execute(
-                "SELECT a.guid, a.ord, s.due_day, s.interval, s.ef_centi, s.lapses,"
-                " (SELECT count(*) FROM review_log r WHERE r.card_id = s.card_id)"
-                " FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
-            from datetime import date
-
-            import genanki
-
-            g = guid if ord_ == 0 else genanki.guid_for(guid, ord_)
-            ours[g] = (None if due_day is None else (date.fromisoformat(due_day) - today).days, ivl, ef, lapses,
-                       reviews)
-        con.close()
+        ours = _ours(tmp_path / "home", store.today())
     finally:
         store.close()
     col = anki_collection.Collection(str(tmp_path / "fresh.anki2"))
     try:
         col.import_anki_package(ImportAnkiPackageRequest(
             package_path=str(out), options=ImportAnkiPackageOptions(with_scheduling=True)))
-        theirs = {}
-        for guid, ctype, due, ivl, factor, lapses, cid in col.db.all(
-                "select n.guid, c.type, c.due, c.ivl, c.factor, c.lapses, c.id from cards c"
-                " join notes n on n.id = c.nid"):
-            revs = col.db.scalar("select count(*) from revlog where cid = ?", cid)
-            theirs[guid] = (None if ctype == 0 else due - col.sched.today, ivl if ctype else 0,
-                            factor // 10 if ctype else 250, lapses, revs)
+        theirs = _theirs(col)
+        fields = " ".join(col.db.list("select flds from notes"))
+        media = {p.name: p.read_bytes() for p in Path(col.media.dir()).iterdir() if p.is_file()}
     finally:
         col.close()
+    # the media come back: the image by its Anki name, the sound as [sound:...]
+    assert '<img src="x.png"' in fields and "[sound:a b.mp3]" in fields
+    assert media == {"x.png": b"\x89PNG not really", "a b.mp3": b"ID3 not really"}
     assert set(theirs) == set(ours) and len(ours) == 5
+    assert sorted(str(q) for *_, q in ours.values()) == ["-1", "0", "2", "2", "buried"]  # suspended and buried too
     mismatches = [g for g in ours if ours[g] != theirs[g]]
     assert mismatches == [], [(ours[g], theirs[g]) for g in mismatches]
+
+
+def test_a_colpkg_export_is_opened_by_anki_as_the_whole_collection(tmp_path):
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki._backend import RustBackend
+
+    from studyllm.cli import main
+
+    legacy, _, _ = _anki_collection(tmp_path)
+    home = tmp_path / "home"
+    store = Store.open(home)
+    try:
+        import_package(store, legacy, into=tmp_path / "decks")
+        (tmp_path / "more.md").write_text("Q: only in studyllm\nA: yes\n")
+        from studyllm.store.importer import import_paths
+
+        import_paths(store, [tmp_path / "more.md"])
+        ours = _ours(home, store.today())
+    finally:
+        store.close()
+    out = tmp_path / "all.colpkg"
+    assert main(["--home", str(home), "export", "--format", "colpkg", "--no-sync", "-o", str(out)]) == 0
+    target = tmp_path / "restored" / "collection.anki2"
+    target.parent.mkdir()
+    (target.parent / "collection.media").mkdir()
+    RustBackend().import_collection_package(col_path=str(target), backup_path=str(out),
+                                            media_folder=str(target.parent / "collection.media"),
+                                            media_db=str(target.parent / "collection.media.db2"))
+    col = anki_collection.Collection(str(target))
+    try:
+        theirs = _theirs(col)
+        fronts = col.db.list("select flds from notes")
+    finally:
+        col.close()
+    assert len(theirs) == 6 and set(ours) <= set(theirs)  # the whole collection: the Anki decks and more.md
+    assert any("only in studyllm" in f for f in fronts)
+    mismatches = [g for g in ours if ours[g] != theirs[g]]
+    assert mismatches == [], [(ours[g], theirs[g]) for g in mismatches]
+
+
+@pytest.mark.parametrize("legacy", [True, False], ids=["legacy", "current"])
+def test_an_anki_colpkg_arrives_with_every_review(tmp_path, legacy, capsys):
+    anki_collection = pytest.importorskip("anki.collection")
+    from studyllm.cli import main
+
+    _, _, expect = _anki_collection(tmp_path)
+    col = anki_collection.Collection(str(tmp_path / "c.anki2"))
+    out = tmp_path / "all.colpkg"
+    col.export_collection_package(str(out), include_media=True, legacy=legacy)  # closes the collection
+    decks = tmp_path / "elsewhere"
+    assert main(["--home", str(tmp_path / "home"), "import", str(out), "--into", str(decks)]) == 0
+    text = capsys.readouterr().out
+    assert "5 card(s) matched, 12 review(s) imported" in text
+    assert (decks / "Lang" / "French.md").is_file() and (decks / "Geo.md").is_file()
+    con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+    assert con.execute("SELECT count(*) FROM review_log WHERE uid LIKE 'anki:%'").fetchone()[0] == 12
+    assert con.execute("SELECT count(*) FROM card_state WHERE suspended = 1").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM card_state WHERE buried_until IS NOT NULL").fetchone()[0] == 1
+    con.close()
+    assert sum(e["revlog"] for e in expect.values()) == 12
+
+
+def test_into_is_only_for_anki_packages(tmp_path, capsys):
+    from studyllm.cli import main
+
+    (tmp_path / "d.md").write_text("Q: a\nA: b\n")
+    assert main(["--home", str(tmp_path / "home"), "import", str(tmp_path / "d.md"), "--into", str(tmp_path)]) == 2
+    assert "--into is for Anki packages" in capsys.readouterr().err
+
+
+def test_an_apkg_carries_only_media_inside_the_deck_folder(tmp_path):
+    pytest.importorskip("genanki")
+    from studyllm.store.anki import export_apkg
+    from studyllm.store.importer import import_paths
+
+    (tmp_path / "secret.png").write_bytes(b"not for export")
+    deck = tmp_path / "decks" / "d.md"
+    (deck.parent / "img").mkdir(parents=True)
+    (deck.parent / "img" / "cell.png").write_bytes(b"cell")
+    deck.write_text("Q: which?\nA: ![](img/cell.png) ![](../secret.png) ![](https://example.com/x.png)"
+                    " [song.mp3](img/missing.mp3)\n")
+    store = Store.open(tmp_path / "home")
+    try:
+        import_paths(store, [deck])
+        export_apkg(store, tmp_path / "out.apkg")
+    finally:
+        store.close()
+    with zipfile.ZipFile(tmp_path / "out.apkg") as z:
+        media = json.loads(z.read("media"))
+        assert sorted(media.values()) == ["cell.png"] and z.read(next(iter(media))) == b"cell"
+        con_bytes = z.read("collection.anki2")
+    db = tmp_path / "c.anki2"
+    db.write_bytes(con_bytes)
+    con = sqlite3.connect(db)
+    (flds,) = con.execute("SELECT flds FROM notes").fetchone()
+    con.close()
+    assert '<img src="cell.png"' in flds and '<img src="../secret.png"' in flds  # left as it was, not carried
+    assert "https://example.com/x.png" in flds and "missing.mp3" in flds and "[sound:" not in flds
+
+
+def _fsrs_collection(tmp: Path) -> tuple[Path, dict]:
+    """A collection with FSRS on, its cards answered through Anki's scheduler."""
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki.cards import Card
+    from anki.decks import DeckId
+    from anki.scheduler.v3 import CardAnswer
+
+    col = anki_collection.Collection(str(tmp / "f.anki2"))
+    col.set_config("fsrs", True)
+    did = col.decks.id("Memory")
+    basic = col.models.by_name("Basic")
+    for i in range(4):
+        n = col.new_note(basic)
+        n["Front"], n["Back"] = f"q{i}", f"a{i}"
+        col.add_note(n, DeckId(did))
+    col.decks.select(DeckId(did))
+    ratings = [CardAnswer.GOOD, CardAnswer.EASY, CardAnswer.GOOD, CardAnswer.AGAIN, CardAnswer.GOOD, CardAnswer.GOOD]
+    for k in range(30):
+        queued = col.sched.get_queued_cards()
+        if not queued.cards:
+            break
+        qc = queued.cards[0]
+        card = Card(col, backend_card=qc.card)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=qc.states, rating=ratings[k % len(ratings)]))
+    out = tmp / "fsrs.apkg"
+    col.export_anki_package(out_path=str(out), options=anki_collection.ExportAnkiPackageOptions(
+        with_scheduling=True, with_media=False, legacy=False), limit=None)
+    expect = {}
+    for cid, guid, ctype, due, ivl, data in col.db.all(
+            "select c.id, n.guid, c.type, c.due, c.ivl, c.data from cards c join notes n on n.id = c.nid"):
+        memory = json.loads(data)
+        expect[guid] = {"type": ctype, "due_in": due - col.sched.today if ctype == 2 else None, "ivl": ivl,
+                        "s": memory.get("s"), "d": memory.get("d"),
+                        "revlog": col.db.scalar("select count() from revlog where cid = ?", cid)}
+    col.close()
+    return out, expect
+
+
+def test_an_fsrs_collection_arrives_with_its_schedule(tmp_path):
+    package, expect = _fsrs_collection(tmp_path)
+    assert all(e["s"] for e in expect.values())  # Anki kept a memory state for every answered card
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_package(store, package, into=tmp_path / "decks")
+        today = store.today()
+    finally:
+        store.close()
+    assert report.cards_matched == 4 and report.reviews_imported == sum(e["revlog"] for e in expect.values())
+    con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+    from datetime import date
+
+    for guid, due_day, ivl in con.execute(
+            "SELECT a.guid, s.due_day, s.interval FROM anki_card a JOIN card_state s ON s.card_id = a.card_id"):
+        e = expect[guid]
+        if e["type"] == 2:
+            assert ((date.fromisoformat(due_day) - today).days, ivl) == (e["due_in"], e["ivl"])
+    # a revlog's factor is FSRS's difficulty there, not an ease: no ease of 130 comes from it
+    assert {ef for (ef,) in con.execute("SELECT ef_after FROM review_log")} == {250}
+    con.close()
+
+
+def test_in_fsrs_mode_anki_memory_states_come_along_both_ways(tmp_path):
+    anki_collection = pytest.importorskip("anki.collection")
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    from studyllm.store.anki import export_apkg
+
+    package, expect = _fsrs_collection(tmp_path)
+    store = Store.open(tmp_path / "home")
+    try:
+        store.set_setting("scheduler", "fsrs")
+        report = import_package(store, package, into=tmp_path / "decks")
+        assert report.fsrs_states == sum(1 for e in expect.values() if e["s"]) == 4
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        rows = con.execute("SELECT a.guid, s.card_id, s.fsrs_state, s.sm2_saved, s.queue, s.due_day FROM anki_card a"
+                           " JOIN card_state s ON s.card_id = a.card_id").fetchall()
+        last_after = {cid: after for cid, after in con.execute(
+            "SELECT card_id, fsrs_after FROM review_log r WHERE id = (SELECT max(id) FROM review_log q"
+            " WHERE q.card_id = r.card_id)")}
+        con.close()
+        for guid, card_id, raw, saved, queue, due_day in rows:
+            fs, e = json.loads(raw), expect[guid]
+            assert (fs["stability"], fs["difficulty"]) == (e["s"], e["d"])
+            assert fs["phase"] == {1: 1, 3: 3}.get(e["type"], 2) and saved is not None
+            assert last_after[card_id] == raw  # the log's last answer carries it
+            if e["type"] == 2:
+                from datetime import datetime
+
+                from studyllm.clock import study_day
+
+                due_at = datetime.fromisoformat(fs["due"])
+                assert queue == 2 and study_day(due_at, store.clock.zone(), store.setting("rollover_hour")
+                                                ).isoformat() == due_day
+        # FSRS answers a card from that state (answered early here: its stability barely grows)
+        guid, card_id, raw, *_ = rows[0]
+        store.answer(card_id, 4)
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        (after,) = con.execute("SELECT fsrs_state FROM card_state WHERE card_id = ?", (card_id,)).fetchone()
+        con.close()
+        assert json.loads(after)["last_review"] != json.loads(raw)["last_review"]
+        assert json.loads(after)["stability"] >= json.loads(raw)["stability"]
+        out = tmp_path / "back.apkg"
+        export_apkg(store, out)
+        con = sqlite3.connect(tmp_path / "home" / "studyllm.db")
+        ours = {g: json.loads(raw) for g, raw in con.execute(
+            "SELECT a.guid, s.fsrs_state FROM anki_card a JOIN card_state s ON s.card_id = a.card_id")}
+        con.close()
+    finally:
+        store.close()
+    col = anki_collection.Collection(str(tmp_path / "fresh.anki2"))
+    try:
+        col.set_config("fsrs", True)
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(out), options=ImportAnkiPackageOptions(with_scheduling=True)))
+        theirs = {g: col.get_card(cid).memory_state for g, cid in col.db.all(
+            "select n.guid, c.id from cards c join notes n on n.id = c.nid")}
+    finally:
+        col.close()
+    assert set(theirs) == set(ours)
+    for g, fs in ours.items():
+        m = theirs[g]
+        assert m is not None
+        assert abs(m.stability - fs["stability"]) < 1e-3 and abs(m.difficulty - fs["difficulty"]) < 1e-2

@@ -3,13 +3,8 @@ the SM-2 state in words."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import add_deck, basic_cards, make_store
+from conftest import add_cards_deck, basic_cards, make_store
 
 from studyllm.decks.model import ParsedCard
 from studyllm.store.browse import all_tags, explain_state, search_cards
@@ -26,7 +21,7 @@ def test_search_words_case_insensitive_and_cjk():
 
 def test_filters_by_deck_state_and_tag():
     store = make_store()
-    add_deck(store, [ParsedCard("basic", "Other deck card", "x")], title="Other", key="other", tags=("extra",))
+    add_cards_deck(store, [ParsedCard("basic", "Other deck card", "x")], title="Other", key="other", tags=("extra",))
     other = store.deck_id("other")
     assert [r.front for r in search_cards(store, deck_id=other)] == ["Other deck card"]
     assert [r.front for r in search_cards(store, tag="extra")] == ["Other deck card"]  # deck tag
@@ -48,7 +43,7 @@ def test_filters_by_deck_state_and_tag():
 def test_archived_cards_only_with_archived_filter():
     store = make_store()
     cards = basic_cards()
-    add_deck(store, cards[1:], title="Week 1", key="week1")  # first card removed from the file
+    add_cards_deck(store, cards[1:], title="Week 1", key="week1")  # first card removed from the file
     assert "What does SFT stand for?" not in {r.front for r in search_cards(store)}
     assert [r.front for r in search_cards(store, state="archived")] == ["What does SFT stand for?"]
 
@@ -83,7 +78,7 @@ def test_explain_state_in_words():
 
 def test_a_card_whose_stored_tags_are_not_json_doesnt_break_a_tag_search():
     store = make_store()
-    add_deck(store, [ParsedCard("basic", "Tagged card", "x", tags=("kept",))], title="T", key="t")
+    add_cards_deck(store, [ParsedCard("basic", "Tagged card", "x", tags=("kept",))], title="T", key="t")
     with store.database.begin() as conn:
         conn.execute("UPDATE card SET tags = 'not json' WHERE front <> 'Tagged card'")
     assert [r.front for r in search_cards(store, tag="kept")] == ["Tagged card"]

@@ -313,3 +313,16 @@ def test_solution_shows_inputs_with_their_units():
     assert "budget = 40 GB" in q.solution and "compute = 268 PF-days" in q.solution
     assert "40B" not in q.solution and not re.search(r"\d(e\d+)?Q\b", q.solution + q.prompt), q.solution
     assert calc.format_count(3.14e23) == "3.14e23"
+
+
+def test_question_continuation_lines_fold_into_one_line_and_a_literal_block_keeps_its_breaks():
+    folded = parse_spec(
+        "question: How many GB does training\n  a {params}-parameter model need?\n"
+        "vars:\n  params: choice(1B, 7B)\nanswer: weights_bytes(params, fp32)\nunit: GB\ntolerance: 2%\n"
+    )
+    assert folded.question == "How many GB does training a {params}-parameter model need?"
+    literal = parse_spec(
+        "question: |\n  line one\n  line two\n"
+        "vars:\n  params: choice(1B, 7B)\nanswer: weights_bytes(params, fp32)\nunit: GB\ntolerance: 2%\n"
+    )
+    assert literal.question == "line one\nline two"

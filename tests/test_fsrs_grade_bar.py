@@ -5,14 +5,11 @@ grade the bar says when that card comes back. SM-2 today; 0-5 and 4-button modes
 from __future__ import annotations
 
 import re
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import NOW, make_store
+from conftest import UI_NOW as NOW
+from conftest import make_store
 
 from studyllm.clock import FrozenClock
 from studyllm.decks.model import ParsedCard

@@ -155,8 +155,7 @@ def test_switch_sm2_fsrs_sm2_restores_every_state_exactly(history):
     assert states != before[0]
     for cid in range(1, 7):
         st = state(store, cid)
-        assert st["sm2_saved"] is not None
-        assert (st["fsrs_state"] is not None) == (st["reviews"] > 0)
+        assert (st["sm2_saved"] is not None) == (st["fsrs_state"] is not None) == (st["reviews"] > 0)
     store.set_setting("scheduler", "sm2")
     assert rows(store) == before
 
@@ -334,3 +333,50 @@ def test_the_settings_command_switches_scheduler(tmp_path, capsys):
     assert 'scheduler = "fsrs"' in capsys.readouterr().out
     assert main(["--home", str(home), "settings", "desired_retention", "2"]) == 2
     assert "0.70 to 0.99" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ replay = answer, under FSRS
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_plans = hs.lists(
+    hs.tuples(hs.integers(0, 2), hs.integers(0, 5),
+              hs.sampled_from([1, 11, 60, 60 * 5, 60 * 20, 60 * 24, 60 * 24 * 3, 60 * 24 * 9])),
+    min_size=1, max_size=14,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=_plans, fuzz=hs.booleans())
+def test_fsrs_replay_gives_what_the_answers_gave(plan, fuzz):
+    clock = FrozenClock(datetime(2026, 3, 2, 20, 0, tzinfo=UTC), "Europe/Berlin")
+    store = Store.memory(clock=clock)
+    other = Store.memory(clock=FrozenClock(datetime(2026, 3, 2, 20, 0, tzinfo=UTC), "Europe/Berlin"))
+    try:
+        for s in (store, other):
+            s.set_setting("leech_lapses", 2)
+            s.set_setting("fsrs_fuzz", fuzz)
+            s.set_setting("scheduler", "fsrs")
+            add_deck(s, "p", 3)
+        for card, grade, wait in plan:
+            store.answer(card + 1, grade)
+            clock.advance(minutes=wait)
+        before = rows(store)
+        with write_tx(store.database) as conn:  # spoil every derived field, then rebuild from the log
+            conn.execute("UPDATE card_state SET fsrs_state = NULL, interval = 3, drill_day = NULL, lapses = 5,"
+                         " leech = 1, due_day = '2000-01-01'")
+            conn.execute("UPDATE review_log SET kind = '?', fsrs_after = NULL, state_before = '{}'")
+        store.rebuild_states()
+        assert rows(store) == before
+        # and on another home, also on FSRS, through an export
+        buf = io.StringIO()
+        export_json(store, buf)
+        merge_export(other, parse_json_export(buf.getvalue(), "<mem>"))
+        cols = "queue, interval, due_day, reviews, lapses, drill_day, leech, fsrs_state"
+        with store.database.connect() as a, other.database.connect() as b:
+            q = f"SELECT c.uid, {cols} FROM card_state s JOIN card c ON c.id = s.card_id ORDER BY c.uid"
+            assert a.execute(q).fetchall() == b.execute(q).fetchall()
+    finally:
+        store.close()
+        other.close()

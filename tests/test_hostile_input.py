@@ -361,10 +361,8 @@ HOSTILE_CARDS = [
 
 async def test_hostile_card_text_renders_inertly_in_the_tui(tmp_path):
     importlib.import_module("studyllm.ui.app")
+    from conftest import make_store
     from textual.geometry import Region
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from ui_fixtures import make_store
 
     from studyllm.decks.model import ParsedCard
     from studyllm.ui.app import build_app
@@ -469,6 +467,12 @@ BAD_SETTINGS = {
     "drill_delay_minutes": [-1, 1441],
     "backups_keep": [-1, 366],
     "max_deck_mb": [0, 2048],
+    "scheduler": ["anki", "FSRS", 1],
+    "desired_retention": [0.5, 1.0, "0.9", True],
+    "maximum_interval": [0, 36501, 1.5],
+    "fsrs_learning_steps": ["1,10", [10, 1], [0], [1441], [True], list(range(1, 12))],
+    "fsrs_relearning_steps": [10, [5, 5], [-1]],
+    "fsrs_fuzz": [1, "on", None],
     "separators": [";;", {"inline": ""}, {"sideways": ">>"}, {"inline": "::", "inline_reverse": "::"}, [1]],
 }
 

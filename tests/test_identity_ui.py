@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from ui_fixtures import make_store
+from conftest import make_store
 
 from studyllm.store.importer import import_paths
 from studyllm.ui.app import build_app
@@ -68,7 +68,7 @@ async def test_e_on_a_shipped_card_edits_a_copy_that_takes_over(tmp_path, monkey
     original = "---\nid: course\ntitle: Course\n---\n\nQ: What is teh token?\nA: A piece of text.\n"
     (shipped / "01-course.md").write_text(original, encoding="utf-8")
     monkeypatch.setattr("studyllm.paths.shipped_decks_dir", lambda: shipped)
-    from ui_fixtures import NOW
+    from conftest import UI_NOW as NOW
 
     from studyllm.clock import FrozenClock
     from studyllm.store import Store

@@ -4,6 +4,9 @@ with one review-log row marked migrated; later imports ignore them."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+
+import pytest
 
 from studyllm.decks.parser import parse_deck
 from studyllm.store import Store
@@ -60,3 +63,64 @@ def test_import_takes_over_the_schedules_once(tmp_path):
         con.close()
     finally:
         store.close()
+
+
+VAULT = """\
+---
+tags: [flashcards]
+---
+# Attention #flashcards
+
+Softmax of equal logits::uniform <!--SR:!{past1},12,250-->
+
+Query:::the vector that looks for matches <!--SR:!{past2},4,230!{future1},20,270-->
+
+What does attention compare?
+?
+Queries with keys.
+<!--SR:!{future2},30,210-->
+
+The ==softmax== turns scores into ==weights==.
+<!--SR:!{past3},3,250!{future3},40,290-->
+
+A card never reviewed::no comment
+"""
+
+
+@pytest.mark.slow
+def test_an_obsidian_sr_vault_through_the_real_command(tmp_path):
+    """The installed ``studyllm`` in a subprocess: import a vault written as obsidian-SR writes
+    it, see the schedules taken over in the report and the due counts, and import again."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from datetime import date, timedelta
+
+    beside = Path(sys.executable).parent / "studyllm"  # this venv's command first (PATH may hold a stale shim)
+    exe = str(beside) if beside.is_file() else (shutil.which("studyllm") or "")
+    if not exe or not os.access(exe, os.X_OK):
+        pytest.skip("the studyllm command is not installed")
+    today = date.today()
+    days = {"past1": -12, "past2": -7, "past3": -2, "future1": 18, "future2": 28, "future3": 34}
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Attention.md").write_text(VAULT.format(**{k: (today + timedelta(d)).isoformat()
+                                                        for k, d in days.items()}))
+    home = str(tmp_path / "home")
+    env = {**os.environ, "STUDYLLM_HOME": home}
+
+    def run(*args: str) -> str:
+        done = subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    out = run("import", str(vault))
+    assert "7 new" in out and "6 obsidian-SR schedule(s) taken over" in out
+    due = {d["key"]: d for d in json.loads(run("due", "--json", "--no-sync"))["decks"]}
+    (ours,) = [d for d in due.values() if d["title"].startswith("Attention")]
+    assert (ours["review"], ours["new"]) == (3, 1)  # the three past due dates; the card without a comment
+    again = json.loads(run("import", "--json", str(vault)))
+    assert again["totals"]["migrated"] == 0 and again["totals"]["unchanged"] == 7

@@ -152,3 +152,21 @@ def test_import_progress_on_a_fresh_home_finds_the_shipped_decks(tmp_path, capsy
     # without the scan the same merge finds no card to put the answer on
     assert main(["--home", str(tmp_path / "bare"), "import-progress", str(out), "--no-sync", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["skipped_unknown"] == 1
+
+
+@pytest.mark.parametrize(("fmt", "output", "error"), [
+    ("json", "out.json", "--deck applies to anki-tsv and apkg; the JSON export is always complete"),
+    ("csv", "csvdir", "--deck applies to anki-tsv and apkg; the CSV export is always complete"),
+    ("csv", "-", "--format csv can't go to standard output; give -o DIR"),
+    ("apkg", "-", "--format apkg can't go to standard output; give -o FILE.apkg"),
+])
+def test_export_refuses_what_a_format_cannot_do_before_opening_the_home(tmp_path, capsys, fmt, output, error):
+    """Each format's entry in EXPORT_FORMATS says whether it takes --deck and standard output;
+    a refusal comes before the home is opened (a mistake creates nothing)."""
+    home = tmp_path / "never-made"
+    args = ["--home", str(home), "export", "--format", fmt, "-o", str(tmp_path / output) if output != "-" else "-"]
+    if "--deck" in error:
+        args += ["--deck", "tiny"]
+    assert main(args) == 1
+    assert error in capsys.readouterr().err
+    assert not home.exists()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import time
 
 import pytest
 from conftest import add_deck
-from test_reliability_driver import (
+
+from studyllm.store import Store, StoreError
+from studyllm.testing.reliability import (
     IMPORT_DECK_KEY,
     db_version,
     expected_fronts,
+    graded_twice,
     integrity,
     lines,
     log_uids,
@@ -20,22 +22,7 @@ from test_reliability_driver import (
     state_mismatches,
 )
 
-from studyllm.store import Store, StoreError
-
 pytestmark = pytest.mark.slow
-
-
-def non_drill_answers_per_card_day(db) -> int:
-    """Cards graded by SM-2 more than once on one study day: an accidental second answer
-    (same-day drills are logged as kind 'drill' and don't count)."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(
-            "SELECT count(*) FROM (SELECT card_id, day FROM review_log WHERE kind <> 'drill'"
-            " GROUP BY card_id, day HAVING count(*) > 1)"
-        ).fetchone()[0]
-    finally:
-        conn.close()
 
 
 def test_two_writers_and_an_importer_at_once(tmp_path):
@@ -70,7 +57,7 @@ def test_two_writers_and_an_importer_at_once(tmp_path):
     assert acked == log_uids(db)  # nothing lost, nothing extra
     assert integrity(db) == "ok"
     assert state_mismatches(db) == 0
-    assert non_drill_answers_per_card_day(db) == 0
+    assert graded_twice(db) == 0
     version, fronts, orphans = db_version(db)
     assert version == 2 and fronts == expected_fronts(2) and orphans == 0
 

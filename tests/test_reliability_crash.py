@@ -1,6 +1,6 @@
 """kill -9 at random moments: every acknowledged answer survives, imports are all-or-nothing.
 
-A real child process (``tests/test_reliability_driver.py``) answers cards through the
+A real child process (``python -m studyllm.testing.reliability``) answers cards through the
 Store API and prints ``ACK <log uid>`` after each ``answer()`` returns; we SIGKILL it at a
 random moment, many times over the same database, and check that every acknowledged
 answer is there, no answer is half-written and ``PRAGMA integrity_check`` is ok.
@@ -22,7 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
-from test_reliability_driver import (
+
+from studyllm.store import Store
+from studyllm.store.importer import import_parsed
+from studyllm.testing.reliability import (
     IMPORT_DECK_KEY,
     answer_round,
     cli_import_round,
@@ -36,9 +39,6 @@ from test_reliability_driver import (
     state_mismatches,
     write_markdown_deck,
 )
-
-from studyllm.store import Store
-from studyllm.store.importer import import_parsed
 
 pytestmark = pytest.mark.slow
 

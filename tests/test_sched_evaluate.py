@@ -69,3 +69,31 @@ def test_cli_on_a_store(tmp_path, monkeypatch, capsys):
     assert out["enough_history"] is False and out["needed_reviews"] == MIN_EVAL_REVIEWS
     assert main(["sched", "evaluate"]) == 0
     assert "not enough history" in capsys.readouterr().out
+
+
+def test_cli_scores_a_store_with_real_answers(tmp_path, capsys):
+    """Answers given through the store over 90 simulated days, then `sched evaluate --json --no-fit`."""
+    from conftest import add_deck
+
+    from studyllm.cli import main
+    from studyllm.clock import FrozenClock
+    from studyllm.store import Store
+
+    home = tmp_path / "h"
+    clock = FrozenClock(datetime(2026, 1, 1, 9, tzinfo=UTC), "UTC")
+    rng = random.Random(5)
+    with Store.open(home, clock=clock) as store:
+        store.set_setting("new_per_day", 10)
+        add_deck(store, "d", 40)
+        for _day in range(90):
+            while (card := store.next_card()) is not None:
+                store.answer(card.id, 4 if rng.random() < 0.8 else 2, shown=card)
+                clock.advance(minutes=11)
+            clock.set(clock.now().replace(hour=9, minute=0) + timedelta(days=1))
+    assert main(["--home", str(home), "sched", "evaluate", "--json", "--no-fit"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["enough_history"] is True
+    names = [s["name"] for s in doc["schedulers"]]
+    assert names == ["sm2", "fsrs (default parameters)"]
+    assert all(s["reviews"] >= 100 and 0 < s["log_loss"] < 5 for s in doc["schedulers"])
+    assert doc["fitted_fsrs"] == "not run (--no-fit)"

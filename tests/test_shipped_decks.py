@@ -224,7 +224,7 @@ TOPICS: dict[str, list[str]] = {
     "transformer": [r"transformer", r"self-attention", r"multi-head", r"positional encoding", r"embedding"],
     "rnn vs transformer": [r"\bRNNs?\b.*transformer|transformer.*\bRNNs?\b"],
     "sampling": [r"greedy", r"top-k", r"top-p", r"temperature", r"nucleus"],
-    "sampling scenarios": [r"temperature 0\.2 or 1\.5"],
+    "sampling scenarios": [r"roughly what temperature do you set", r"how do you set the temperature"],
     "lifecycle stages": [r"\bScope\b", r"\bSelect\b", r"Adapt and align", r"Application integration", r"evaluat"],
     "pretraining choices": [r"continued pre-training", r"fine-tuning", r"from scratch",
                             r"worth its cost|better bet|right amount"],
@@ -423,6 +423,13 @@ FACTS: list[Fact] = [
          lambda: 100 * _p("bloomberggpt-50b").tokens / 709e9, rel=0.02),
     Fact("BloombergGPT GPU hours", S, rf"about ({NUM}) A100 GPU hours",
          lambda: _p("bloomberggpt-50b").published["gpu_hours"]),
+    Fact("course slide: 1B at 32-bit", M, rf"train 1B parameters with the number format: ({NUM}) GB at 32-bit",
+         lambda: calc.course_training_bytes(1e9, "fp32") / calc.GB),
+    Fact("course slide answered: mixed-precision model states", M,
+         rf"Mixed-precision Adam still keeps ({NUM}) bytes of model state per parameter",
+         lambda: calc.model_state_bytes(1e9).bytes_per_param),
+    Fact("pi through INT8 at scale 4/127", M, rf"What does π come back as\? A: About ({NUM}):",
+         lambda: round(math.pi / (4 / 127)) * (4 / 127)),
     Fact("quiz Chinchilla ratio", "07-quiz.md", rf"dataset is about ({NUM}) tokens per parameter",
          lambda: calc.CHINCHILLA_TOKENS_PER_PARAM),
     Fact("quiz PF-day rate", "07-quiz.md", rf"It is 10\^({NUM}) floating-point operations per second",
@@ -471,6 +478,28 @@ WRONG_CLAIMS: list[tuple[str, str, str, str]] = [
     ("temperature divides the logits yet leaves them unchanged", "01-foundations.md",
      r"(?i)weights and logits are unchanged",
      r"Divides the logits by the temperature before the softmax\. The model's weights stay unchanged"),
+    # The line-by-line audit (docs/deck-audit-2026-12.md)
+    ("an LLM is only trained to predict the next token (BERT-style LLMs predict masked ones)",
+     "01-foundations.md",
+     r"(?i)billions of parameters, trained on huge amounts of text to predict the next token\.",
+     r"trained on huge amounts of text to predict next or masked tokens"),
+    ("a transformer processes all positions in parallel, generation included", "01-foundations.md",
+     r"(?i)attention alone, so all positions of a sequence are processed in parallel",
+     r"attention alone, so in training all positions of a sequence are processed in parallel"),
+    ("every transformer block is just attention then feed-forward (no decoder cross-attention)",
+     "01-foundations.md",
+     r"(?i)blocks has an attention sub-layer followed by a feed-forward sub-layer\.",
+     r"an encoder-decoder's decoder blocks add cross-attention between them"),
+    ("pi 'stored as INT8' is 3 (true only without a scale factor)", M,
+     r"(?i)What value does π become when stored as INT8\?",
+     r"cast to a plain INT8 integer, with no scale factor\? A: 3:"),
+    ("the ZeRO paper cited by its arXiv year", "06-reading-list.md",
+     r"Rajbhandari et al\.,? 2019",
+     r"ZeRO paper \(Rajbhandari et al\., SC20, 2020\)"),
+    ("the course slide's 80/40/20 GB by number format goes unanswered", M,
+     r"(?i)\b40 GB at 16-bit",
+     r"80 GB at 32-bit, 40 at 16-bit, 20 at 8-bit\. What does that miss\? "
+     r"A: Mixed-precision Adam still keeps 16 bytes"),
 ]
 
 
@@ -707,3 +736,63 @@ def test_chinese_in_a_question_is_not_its_answer():
             for run in han.findall(card.front):
                 assert run not in card.back, f"{name}:{card.line}: {run}"
             assert not re.search(r"\([^)]*[\u4e00-\u9fff]{6,}[^)]*\)\?\s*$", card.front), f"{name}:{card.line}"
+
+
+def test_calc_questions_state_each_gpus_peak():
+    """Audit: the GPU-days and GPUs-per-PF-day cards drew V100/A100/H100 but only the note (shown
+    after answering) gave their peaks; H100's 989 TFLOP/s is taught by no other card. A calc
+    card whose answer uses a GPU's throughput must state the engine's dense peak of every GPU it
+    can draw."""
+    checked = 0
+    for name, card in all_cards():
+        if card.kind != "calc":
+            continue
+        spec = calc_cards.parse_spec(card.extra["body"])
+        if not re.search(r"\b(gpu_days|gpus_per_pf_day|training_days)\(", spec.answer):
+            continue
+        gpus = {str(q.values.get("gpu", "A100")) for q in (calc_cards.draw(spec, s) for s in range(60))}
+        for gpu in gpus:
+            peak = f"{calc.GPUS[gpu.upper()].dense_tflops:g}"
+            stated = re.search(rf"{peak} \({gpu}\)|{gpu}'s {peak} TFLOP/s|{gpu} {peak}\b", spec.question)
+            assert stated, (name, card.line, gpu, peak, spec.question)
+            checked += 1
+    assert checked >= 5
+
+
+def test_no_cloze_hint_gives_the_answer_away():
+    """Audit (SuperMemo: no giveaway hints): "nucleus::starts with n" and "Text-to-Text Transfer
+    Transformer::five words starting with T" spelled out the answer's letters. A cloze hint may
+    say what kind of thing is missing, not how it is spelled or which words it shares."""
+    for path in DECK_FILES:
+        for m in re.finditer(r"\{\{c\d+::([^:}]+)::([^}]+)\}\}", path.read_text(encoding="utf-8")):
+            answer, hint = m.group(1), m.group(2)
+            assert not re.search(r"(?i)start(s|ing)? with|letter|rhymes", hint), (path.name, hint)
+            shared = {w for w in re.findall(r"\w{4,}", answer.lower())} & set(re.findall(r"\w{4,}", hint.lower()))
+            assert not shared, (path.name, answer, hint)
+
+
+def test_a_paper_finding_is_asked_in_one_deck_only():
+    """Audit: three reading-list findings were asked again, in the same words, in a topic deck
+    (Wang et al. 2022 twice in deck 03, Kaplan's compute-efficient plan in deck 06). Each stays
+    in one place: Wang et al. in the reading list, Kaplan's plan in the scaling-laws deck."""
+    where: dict[str, set[str]] = {"Wang et al": set(), "compute-efficient plan|fixed compute budget": set()}
+    for name, card in all_cards():
+        for pattern in where:
+            if re.search(pattern, card.front):
+                where[pattern].add(name)
+    assert where["Wang et al"] == {"06-reading-list.md"}, where
+    assert where["compute-efficient plan|fixed compute budget"] == {"05-scaling-laws.md"}, where
+
+
+def test_no_either_or_question_whose_answer_is_one_of_the_two():
+    """Audit (hard to guess): "temperature 0.2 or 1.5?" is a coin toss like a true/false card; a
+    scenario card asks for the setting, not for a pick between two offered values."""
+    either_or = re.compile(r"([\w.\- ]+?) or ([\w.\- ]+)\?\s*$")
+    for name, card in all_cards():
+        if card.kind != "basic":
+            continue
+        m = either_or.search(card.front)
+        if m:
+            options = [o.strip().split()[-1].lower() for o in m.groups()]
+            first = card.back.strip().split()[0].strip(".,:;").lower() if card.back.strip() else ""
+            assert first not in options, f"{name}:{card.line}: {card.front!r}"

@@ -63,10 +63,15 @@ def journal(folder: Path, store: Store) -> Path:
     return files[-1]
 
 
-def test_two_homes_converge_with_undo_bury_suspend(tmp_path):
+@pytest.fixture
+def two_homes(tmp_path) -> tuple[Path, tuple[Store, FrozenClock], tuple[Store, FrozenClock]]:
+    """The shared folder and two homes ``a`` and ``b`` syncing through it, each with deck alpha."""
     folder = tmp_path / "shared"
-    a, ca = home(tmp_path, "a", folder)
-    b, cb = home(tmp_path, "b", folder)
+    return folder, home(tmp_path, "a", folder), home(tmp_path, "b", folder)
+
+
+def test_two_homes_converge_with_undo_bury_suspend(two_homes):
+    folder, (a, ca), (b, cb) = two_homes
     ia, ib = ids(a), ids(b)
     kept = answer(a, ca, ia[0], 4)
     gone = answer(a, ca, ia[1], 2)
@@ -95,10 +100,8 @@ def test_two_homes_converge_with_undo_bury_suspend(tmp_path):
     assert st_.pending_out == 0 and st_.pending_in == 0 and len(st_.devices) == 2 and st_.last_sync
 
 
-def test_undo_after_the_answer_was_synced_removes_it_everywhere(tmp_path):
-    folder = tmp_path / "shared"
-    a, ca = home(tmp_path, "a", folder)
-    b, _cb = home(tmp_path, "b", folder)
+def test_undo_after_the_answer_was_synced_removes_it_everywhere(two_homes):
+    folder, (a, ca), (b, _cb) = two_homes
     uid = answer(a, ca, ids(a)[0], 3)
     S.sync(a)
     S.sync(b)
@@ -110,10 +113,8 @@ def test_undo_after_the_answer_was_synced_removes_it_everywhere(tmp_path):
     assert states(a) == states(b)
 
 
-def test_torn_last_line_waits_until_complete(tmp_path):
-    folder = tmp_path / "shared"
-    a, ca = home(tmp_path, "a", folder)
-    b, _ = home(tmp_path, "b", folder)
+def test_torn_last_line_waits_until_complete(two_homes):
+    folder, (a, ca), (b, _) = two_homes
     answer(a, ca, ids(a)[0], 4)
     answer(a, ca, ids(a)[1], 4)
     S.sync(a)
@@ -130,10 +131,8 @@ def test_torn_last_line_waits_until_complete(tmp_path):
     assert logs(a) == logs(b)
 
 
-def test_own_torn_append_is_cut_before_the_next_push(tmp_path):
-    folder = tmp_path / "shared"
-    a, ca = home(tmp_path, "a", folder)
-    b, _ = home(tmp_path, "b", folder)
+def test_own_torn_append_is_cut_before_the_next_push(two_homes):
+    folder, (a, ca), (b, _) = two_homes
     answer(a, ca, ids(a)[0], 4)
     S.sync(a)
     path = journal(folder, a)
@@ -146,10 +145,8 @@ def test_own_torn_append_is_cut_before_the_next_push(tmp_path):
     assert logs(a) == logs(b)
 
 
-def test_conflict_copies_are_read_never_doubled(tmp_path):
-    folder = tmp_path / "shared"
-    a, ca = home(tmp_path, "a", folder)
-    b, _ = home(tmp_path, "b", folder)
+def test_conflict_copies_are_read_never_doubled(two_homes):
+    folder, (a, ca), (b, _) = two_homes
     answer(a, ca, ids(a)[0], 4)
     S.sync(a)
     path = journal(folder, a)
@@ -167,10 +164,8 @@ def test_conflict_copies_are_read_never_doubled(tmp_path):
     assert S.sync(b).added == 0
 
 
-def test_truncated_journal_is_reported_and_nothing_merged_is_lost(tmp_path):
-    folder = tmp_path / "shared"
-    a, ca = home(tmp_path, "a", folder)
-    b, _ = home(tmp_path, "b", folder)
+def test_truncated_journal_is_reported_and_nothing_merged_is_lost(two_homes):
+    folder, (a, ca), (b, _) = two_homes
     for i in range(3):
         answer(a, ca, ids(a)[i], 4)
     S.sync(a)

@@ -16,7 +16,6 @@ import json
 import os
 import pty
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import TMUX, tmux_cmd, tmux_kill, tmux_wait
 
 from studyllm.textsafe import clean, is_clean
 
@@ -263,25 +263,7 @@ def test_anki_tsv_to_a_terminal_is_cleaned_but_piped_is_exact(hostile):
 
 
 # ------------------------------------------------------------------ the TUI, in a real terminal
-TMUX = shutil.which("tmux")
-SOCKET = "hardening"  # our own tmux server, never the default one
 HOME = "s Study all"  # home's key bar: no other screen shows it
-
-
-def _tmux(*args: str) -> str:
-    assert TMUX is not None
-    return subprocess.run([TMUX, "-L", SOCKET, *args], check=True, capture_output=True, text=True).stdout
-
-
-def _wait(session: str, text: str, timeout: float = 40.0) -> str:
-    deadline = time.monotonic() + timeout
-    shown = ""
-    while time.monotonic() < deadline:
-        shown = _tmux("capture-pane", "-p", "-t", session)
-        if text in shown:
-            return shown
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared; screen was:\n{shown}")
 
 
 @pytest.mark.slow
@@ -299,10 +281,10 @@ def test_every_screen_writes_no_escape_sequence_from_the_data(hostile, tmp_path)
            f"{sys.executable} -m studyllm --home '{hostile['home']}'")
     os.symlink(hostile["decks"], tmp_path / "hostile-decks")
     try:
-        _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "60", cmd)
-        _tmux("pipe-pane", "-o", "-t", session, f"cat >> '{capture}'")
-        _wait(session, "VISIBLE-TITLE")
-        _wait(session, "answered")
+        tmux_cmd("new-session", "-d", "-s", session, "-x", "120", "-y", "60", cmd)
+        tmux_cmd("pipe-pane", "-o", "-t", session, f"cat >> '{capture}'")
+        tmux_wait(session, "VISIBLE-TITLE")
+        tmux_wait(session, "answered")
         keys = [
             ("s", "Second"), ("Space", "Second answer"), ("e", "unchanged"),  # edit: a toast names the file
             ("Escape", HOME),
@@ -311,22 +293,22 @@ def test_every_screen_writes_no_escape_sequence_from_the_data(hostile, tmp_path)
             ("i", "Files"),
         ]
         for key, expect in keys:
-            _tmux("send-keys", "-t", session, key)
-            _wait(session, expect)
-        _tmux("send-keys", "-t", session, "-l", "hostile-decks")
-        _tmux("send-keys", "-t", session, "Enter")
-        _wait(session, "Dry run")
-        _tmux("send-keys", "-t", session, "Escape")
-        _wait(session, HOME)
-        _tmux("send-keys", "-t", session, ",")
-        _wait(session, "Deck folders")
+            tmux_cmd("send-keys", "-t", session, key)
+            tmux_wait(session, expect)
+        tmux_cmd("send-keys", "-t", session, "-l", "hostile-decks")
+        tmux_cmd("send-keys", "-t", session, "Enter")
+        tmux_wait(session, "Dry run")
+        tmux_cmd("send-keys", "-t", session, "Escape")
+        tmux_wait(session, HOME)
+        tmux_cmd("send-keys", "-t", session, ",")
+        tmux_wait(session, "Deck folders")
         time.sleep(0.5)
-        _tmux("send-keys", "-t", session, "Escape")
-        _wait(session, HOME)
-        _tmux("send-keys", "-t", session, "q")
+        tmux_cmd("send-keys", "-t", session, "Escape")
+        tmux_wait(session, HOME)
+        tmux_cmd("send-keys", "-t", session, "q")
         time.sleep(1.0)
     finally:
-        subprocess.run([TMUX, "-L", SOCKET, "kill-session", "-t", session], capture_output=True)
+        tmux_kill(session)
     data = capture.read_bytes()
     assert len(data) > 10_000, "pipe-pane captured too little"
     text = data.decode("utf-8", errors="replace")

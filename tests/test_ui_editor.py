@@ -8,16 +8,14 @@ app only when its block ends normally. The last test drives the real command in 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import TMUX, tmux_cmd, tmux_kill, tmux_wait
 
 from studyllm.ui.app import build_app
 from studyllm.ui.editor import FALLBACKS, EditorError, editor_command
@@ -47,7 +45,7 @@ def test_editor_command_splits_like_a_shell_and_never_raises_anything_else(tmp_p
 
 @pytest.fixture
 def study_store(tmp_path):
-    from ui_fixtures import NOW
+    from conftest import UI_NOW as NOW
 
     from studyllm.clock import FrozenClock
     from studyllm.store import Store
@@ -134,24 +132,6 @@ async def test_a_failed_editor_under_a_driver_that_cannot_suspend(study_store, t
 
 
 # ------------------------------------------------------------------ the real terminal
-TMUX = shutil.which("tmux")
-SOCKET = "hardening"
-
-
-def _tmux(*args: str) -> str:
-    assert TMUX is not None
-    return subprocess.run([TMUX, "-L", SOCKET, *args], check=True, capture_output=True, text=True).stdout
-
-
-def _wait(session: str, text: str, timeout: float = 40.0) -> str:
-    deadline = time.monotonic() + timeout
-    shown = ""
-    while time.monotonic() < deadline:
-        shown = _tmux("capture-pane", "-p", "-t", session)
-        if text in shown:
-            return shown
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared; screen was:\n{shown}")
 
 
 @pytest.mark.slow
@@ -176,16 +156,16 @@ def test_the_real_app_comes_back_after_a_failed_editor(tmp_path, editor, message
     cmd = (f"env -u VISUAL TERM=xterm-256color EDITOR='{env_editor}' {sys.executable} -m studyllm --home '{home}'; "
            "echo STUDYLLM-EXITED $?; sleep 30")
     try:
-        _tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
-        _wait(session, "Edit me")
-        _tmux("send-keys", "-t", session, "Enter")
-        _wait(session, "sum of two")
-        _tmux("send-keys", "-t", session, "e")
-        _wait(session, message)  # the app is back on screen, with the reason in a toast
-        _tmux("send-keys", "-t", session, "Space")
-        _wait(session, "How well did you recall it")  # and still answers keys
-        _tmux("send-keys", "-t", session, "C-q")
-        _wait(session, "STUDYLLM-EXITED 0")
+        tmux_cmd("new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd)
+        tmux_wait(session, "Edit me")
+        tmux_cmd("send-keys", "-t", session, "Enter")
+        tmux_wait(session, "sum of two")
+        tmux_cmd("send-keys", "-t", session, "e")
+        tmux_wait(session, message)  # the app is back on screen, with the reason in a toast
+        tmux_cmd("send-keys", "-t", session, "Space")
+        tmux_wait(session, "How well did you recall it")  # and still answers keys
+        tmux_cmd("send-keys", "-t", session, "C-q")
+        tmux_wait(session, "STUDYLLM-EXITED 0")
     finally:
-        subprocess.run([TMUX, "-L", SOCKET, "kill-session", "-t", session], capture_output=True)
+        tmux_kill(session)
     assert os.path.exists(home / "studyllm.db")

@@ -4,11 +4,7 @@ a frozen timer and a seeded database. Update with: pytest --snapshot-update test
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, make_store, wait_home
+from conftest import basic_cards, make_store, settle
 
 from studyllm.ui.app import build_app
 
@@ -32,7 +28,7 @@ async def open_study(pilot) -> None:
 
 def test_home(snap_compare):
     async def run_before(pilot):
-        await wait_home(pilot)
+        await settle(pilot)
 
     assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
 
@@ -114,7 +110,7 @@ def test_help(snap_compare):
 
 def test_calculators(snap_compare):
     async def run_before(pilot):
-        await wait_home(pilot)
+        await settle(pilot)
         await pilot.press("c")
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()

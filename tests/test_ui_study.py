@@ -6,13 +6,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import random
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import basic_cards, calc_card, drawn_lines, make_store
+from conftest import basic_cards, calc_card, drawn_lines, make_store
 
 from studyllm.decks.model import ParsedCard
 from studyllm.ui.app import build_app
@@ -90,6 +86,29 @@ async def test_grades_hidden_until_reveal_and_weak_answer_comes_back():
             await pilot.pause()
         assert first in ids
         assert screen.finished
+
+
+async def test_the_footer_keys_follow_revealed_and_finished_by_themselves(monkeypatch):
+    """``revealed``/``finished`` are reactives with ``bindings=True``: setting one refreshes the
+    footer's keys from ``check_action``, with no ``refresh_bindings()`` call of the screen's own."""
+    store = make_store(cards=basic_cards()[:1])
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_study(pilot)
+
+        def keys() -> str:
+            return "".join(drawn_lines(screen.query_one("#keys")))
+
+        assert "Show answer" in keys() and "Again" not in keys()
+        screen.revealed = True  # the bare attribute: no reveal(), no refresh_bindings() by hand
+        await pilot.pause()
+        assert "Show answer" not in keys() and "Undo" in keys()
+        screen.revealed = False
+        await pilot.pause()
+        assert "Show answer" in keys()
+        screen.finished = True
+        await pilot.pause()
+        assert "Show answer" not in keys() and "Bury" not in keys()
 
 
 async def test_undo_restores_the_card_and_its_state():
@@ -211,54 +230,6 @@ def shown_key(screen: StudyScreen, text: str) -> str:
     raise AssertionError(f"no choice {text!r}")
 
 
-async def test_multiple_choice_marks_the_choice():
-    mcq = [c for c in basic_cards() if c.kind == "mcq"]
-    store = make_store(cards=mcq)
-    app = build_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await start_study(pilot)
-        assert screen.card.kind == "mcq"
-        await pilot.press(shown_key(screen, "SGD"))  # wrong
-        await pilot.pause()
-        assert screen.chosen == {0}
-        assert not screen.revealed
-        await pilot.press("space")
-        await pilot.pause()
-        assert screen.revealed
-        choices = screen.query_one("#card-pane").extra.plain
-        assert "✗ wrong choice" in choices and "✓ right, missed" in choices
-        assert screen.suggested == 1
-        await pilot.press("1")  # now a grade
-        await pilot.pause()
-        assert store.history(screen.session.answers[0][0])[0]["grade"] == 1
-
-
-async def test_multiple_choice_single_answer_keys_replace_the_choice():
-    mcq = [c for c in basic_cards() if c.kind == "mcq"]
-    store = make_store(cards=mcq)
-    app = build_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await start_study(pilot)
-        await pilot.press(shown_key(screen, "SGD"), shown_key(screen, "Adam"))
-        await pilot.pause()
-        assert screen.chosen == {1}
-        assert "Choose all that apply" not in screen.query_one("#card-pane").extra.plain
-
-
-async def test_multiple_choice_right_choice_suggests_a_pass():
-    mcq = [c for c in basic_cards() if c.kind == "mcq"]
-    store = make_store(cards=mcq)
-    app = build_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await start_study(pilot)
-        await pilot.press(shown_key(screen, "Adam"), "space")
-        await pilot.pause()
-        assert "Right choice" in screen.query_one("#card-pane").feedback.plain
-        assert screen.suggested == 4
-        # the parser keeps the raw task list as the back: it is not shown a second time
-        assert "[x]" not in "\n".join(drawn_lines(screen.query_one("#card-pane")))
-
-
 def multi_card() -> ParsedCard:
     back = "- [x] git rebase\n- [x] git commit --amend\n- [ ] git merge\n- [ ] git revert"
     return ParsedCard("mcq", "Which commands rewrite history?", back, ("Git",), line=3,
@@ -268,49 +239,50 @@ def multi_card() -> ParsedCard:
                                          {"text": "git revert", "correct": False}]})
 
 
-async def test_multiple_choice_with_two_right_answers_needs_the_exact_set():
-    store = make_store(cards=[multi_card()])
+def single_card() -> ParsedCard:
+    return next(c for c in basic_cards() if c.kind == "mcq")  # SGD, Adam (right), plain gradient descent
+
+
+@pytest.mark.parametrize(("card", "picks", "chosen", "feedback", "marks", "suggested"), [
+    # one right answer: a key picks a choice, another key replaces it
+    pytest.param(single_card, ["SGD"], {0}, "Not that one", ["✗ wrong choice", "✓ right, missed"], 1,
+                 id="single-wrong"),
+    pytest.param(single_card, ["Adam"], {1}, "✓ Right choice", [], 4, id="single-right"),
+    pytest.param(single_card, ["SGD", "Adam"], {1}, "✓ Right choice", [], 4, id="single-key-replaces"),
+    # two right answers: keys toggle, and only the exact set is right
+    pytest.param(multi_card, ["git rebase"], {0}, "1 right choice missed", ["✓ right, missed"], 1,
+                 id="multi-one-missed"),
+    pytest.param(multi_card, ["git rebase", "git commit --amend", "git merge", "git merge", "git merge"], {0, 1, 2},
+                 "1 wrong choice", ["✗ wrong choice"], 1, id="multi-toggle-and-wrong-extra"),
+    pytest.param(multi_card, ["git commit --amend", "git rebase"], {0, 1}, "✓ All right choices", [], 4,
+                 id="multi-exact-set"),
+])
+async def test_multiple_choice_picks_reveal_and_grade(card, picks, chosen, feedback, marks, suggested):
+    store = make_store(cards=[card()])
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await start_study(pilot)
-        assert screen.multi_answer
-        assert "Choose all that apply" in screen.query_one("#card-pane").extra.plain
-        await pilot.press(shown_key(screen, "git rebase"))  # only one of the two
+        pane = screen.query_one("#card-pane")
+        multi = card is multi_card
+        assert screen.card.kind == "mcq" and screen.multi_answer == multi
+        assert ("Choose all that apply" in pane.extra.plain) == multi
+        await pilot.press(*(shown_key(screen, text) for text in picks))
         await pilot.pause()
-        assert screen.chosen == {0}
+        assert screen.chosen == chosen
+        assert not screen.revealed
         await pilot.press("space")
         await pilot.pause()
-        feedback = screen.query_one("#card-pane").feedback.plain
-        assert "1 right choice missed" in feedback and "✗" in feedback
-        assert "✓ right, missed" in screen.query_one("#card-pane").extra.plain
-        assert screen.suggested == 1
-
-
-async def test_multiple_choice_keys_toggle_and_a_wrong_extra_is_marked():
-    store = make_store(cards=[multi_card()])
-    app = build_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await start_study(pilot)
-        rebase, amend, merge = (shown_key(screen, t) for t in ("git rebase", "git commit --amend", "git merge"))
-        await pilot.press(rebase, amend, merge, merge)  # merge toggled on, then off again
+        assert screen.revealed
+        assert feedback in pane.feedback.plain
+        for mark in marks:
+            assert mark in pane.extra.plain
+        assert screen.suggested == suggested
+        if multi:  # its back is the parser's raw task list: shown once, as the marked choices
+            drawn = "\n".join(drawn_lines(pane))
+            assert all(drawn.count(c["text"]) == 1 for c in screen._choices()), drawn
+        await pilot.press(str(suggested))  # the number keys are grades now
         await pilot.pause()
-        assert screen.chosen == {0, 1}
-        await pilot.press(merge, "space")
-        await pilot.pause()
-        assert "1 wrong choice" in screen.query_one("#card-pane").feedback.plain
-        assert "✗ wrong choice" in screen.query_one("#card-pane").extra.plain
-        assert screen.suggested == 1
-
-
-async def test_multiple_choice_exact_set_is_right():
-    store = make_store(cards=[multi_card()])
-    app = build_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await start_study(pilot)
-        await pilot.press(shown_key(screen, "git commit --amend"), shown_key(screen, "git rebase"), "space")
-        await pilot.pause()
-        assert "All right choices" in screen.query_one("#card-pane").feedback.plain
-        assert screen.suggested == 4
+        assert store.history(screen.session.answers[0][0])[0]["grade"] == suggested
 
 
 def test_multiple_choice_order_is_shuffled_per_review():
@@ -491,7 +463,7 @@ async def test_edit_opens_editor_and_reimports(tmp_path, monkeypatch):
     importlib.import_module("studyllm.decks.parser")
     deck = tmp_path / "deck.md"
     deck.write_text("# Edit me\n\nWhat is teh sum of two and two in base ten? :: 4\n", encoding="utf-8")
-    from ui_fixtures import NOW
+    from conftest import UI_NOW as NOW
 
     from studyllm.clock import FrozenClock
     from studyllm.store import Store

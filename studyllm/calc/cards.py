@@ -193,6 +193,7 @@ def parse_spec(body: str) -> CalcSpec:
     found: dict[str, tuple[str, int]] = {}
     variables: list[VarSpec] = []
     current = None
+    literal: set[str] = set()
     last_line = 1
     for number, raw in enumerate(lines, start=1):
         if not raw.strip() or raw.lstrip().startswith("#"):
@@ -212,8 +213,11 @@ def parse_spec(body: str) -> CalcSpec:
                     raise CalcSpecError(f"variable name {name!r} is taken by a constant", number)
                 variables.append(_parse_var(name, m.group(2), number))
             elif current in ("question", "note"):
+                # YAML's rule: a plain or folded ('>') continuation line joins with a space, a
+                # literal ('|') block keeps its line breaks.
                 text, start = found[current]
-                found[current] = ((text + "\n" + raw.strip()).strip(), start)
+                joiner = "\n" if current in literal else " "
+                found[current] = ((text + joiner + raw.strip()).strip(), start)
             else:
                 raise CalcSpecError(f"unexpected indented line {raw.strip()!r}", number,
                                     "only vars entries and question/note continuation lines are indented")
@@ -230,6 +234,8 @@ def parse_spec(body: str) -> CalcSpec:
         if key == "vars" and value:
             raise CalcSpecError("put each variable on its own indented line under 'vars:'", number)
         if key in ("question", "note") and value in ("|", ">"):
+            if value == "|":
+                literal.add(key)
             value = ""
         found[key] = (value, number)
         current = key

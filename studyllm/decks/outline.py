@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from studyllm.decks._text import clean_text
+
 PATH_SEP = " › "
 MAX_TERM_CHARS = 60
 MAX_TERM_WORDS = 8
@@ -190,8 +192,6 @@ def summarise(labels: list[str]) -> str:
 
 
 def item_cards(items: list[Item], skip: set[int], src: Callable[..., str], lines: list[str]) -> Iterator[OutlineCard]:
-    from studyllm.decks._text import clean_text
-
     labels = [label_of_item(it) for it in items]
     for idx, it in enumerate(items):
         if idx in skip or it.frag is None:

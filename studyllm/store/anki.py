@@ -29,7 +29,8 @@ from studyllm.store.models import AnkiCard, Card, Deck
 from studyllm.store.orm import columns, session
 from studyllm.store.service import Store
 
-__all__ = ["AnkiNote", "anki_guid", "iter_notes", "export_anki_tsv", "export_apkg", "stable_id", "MODEL_NAME"]
+__all__ = ["AnkiNote", "anki_guid", "iter_notes", "export_anki_tsv", "export_apkg", "export_colpkg", "stable_id",
+           "MODEL_NAME"]
 
 MODEL_NAME = "studyllm Basic"
 DECK_PREFIX = "studyllm"
@@ -72,13 +73,54 @@ class AnkiNote:
     back: str  # HTML
     tags: tuple[str, ...]
     uid: str = ""  # the studyllm card
+    source: str = ""  # the deck file (its folder is where the card's media are looked up)
 
 
-def _renderer() -> Callable[[str], str]:
+MediaNamer = Callable[[str, str], "str | None"]  # (deck file, link) -> Anki media name, or None
+
+
+def _renderer(media: MediaNamer | None = None) -> Callable[[str, str], str]:
+    """Markdown -> HTML (raw HTML escaped). With ``media``, an image linking a media file gets
+    its Anki media name as ``src`` and a link to a sound file becomes Anki's ``[sound:name]``
+    (changed in markdown-it's token stream, before rendering)."""
+    from urllib.parse import unquote
+
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    return lambda text: md.render(text or "").strip()
+
+    def render(text: str, source: str) -> str:
+        if media is None:
+            return md.render(text or "").strip()
+        tokens = md.parse(text or "")
+        for block in tokens:
+            if not block.children:
+                continue
+            out = []
+            kids = block.children
+            k = 0
+            while k < len(kids):
+                t = kids[k]
+                if t.type == "image":
+                    name = media(source, unquote(str(t.attrGet("src") or "")))
+                    if name is not None:
+                        t.attrSet("src", name)
+                elif t.type == "link_open" and Path(unquote(str(t.attrGet("href") or ""))).suffix.lower() in _SOUND_EXT:
+                    close = next((j for j in range(k + 1, len(kids)) if kids[j].type == "link_close"), None)
+                    name = media(source, unquote(str(t.attrGet("href") or ""))) if close is not None else None
+                    if name is not None and close is not None:
+                        sound = kids[k + 1] if close == k + 2 and kids[k + 1].type == "text" else None
+                        if sound is not None:
+                            sound.content = f"[sound:{name}]"
+                            out.append(sound)
+                            k = close + 1
+                            continue
+                out.append(t)
+                k += 1
+            block.children = out
+        return str(md.renderer.render(tokens, md.options, {})).strip()
+
+    return render
 
 
 def _tag(t: str) -> str:
@@ -93,12 +135,12 @@ def _front_markdown(kind: str, front: str, extra: dict[str, Any]) -> str:
     return front
 
 
-def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[AnkiNote]:
-    """Live (not archived) cards of live decks, in deck then card order."""
-    render = _renderer()
+def iter_notes(store: Store, deck_keys: list[str] | None = None, media: MediaNamer | None = None) -> Iterator[AnkiNote]:
+    """Live (not archived) cards of live decks, in deck then card order (``media``: see :func:`_renderer`)."""
+    render = _renderer(media)
     query = (
         columns(Card.uid, Card.kind, Card.front, Card.back, Card.extra, Card.tags, Deck.key, Deck.title, Deck.tags,
-                AnkiCard.guid, AnkiCard.ord)
+                AnkiCard.guid, AnkiCard.ord, Deck.source_path)
         .join(Deck, col(Deck.id) == col(Card.deck_id))
         .outerjoin(AnkiCard, col(AnkiCard.card_id) == col(Card.id))
         .where(col(Card.archived) == False, col(Deck.archived) == False)  # noqa: E712 (SQL expressions)
@@ -108,14 +150,15 @@ def iter_notes(store: Store, deck_keys: list[str] | None = None) -> Iterator[Ank
         query = query.where(col(Deck.key).in_(deck_keys))
     with session(store.database) as s:
         rows = s.exec(query).all()
-    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags, guid, ordinal in rows:
+    for uid, kind, front, back, extra_raw, tags_raw, key, title, deck_tags, guid, ordinal, source in rows:
         extra = json.loads(extra_raw or "{}")
         raw_tags = [*json.loads(deck_tags or "[]"), *json.loads(tags_raw or "[]")]
         tags = tuple(dict.fromkeys(t for t in (_tag(x) for x in raw_tags) if t))
         yield AnkiNote(
             guid=anki_guid(uid, extra, (guid, ordinal or 0) if guid else None), deck_key=key,
             deck_name=f"{DECK_PREFIX}::{title.replace('::', ':')}",
-            front=render(_front_markdown(kind, front, extra)), back=render(back), tags=tags, uid=uid,
+            front=render(_front_markdown(kind, front, extra), source or ""), back=render(back, source or ""),
+            tags=tags, uid=uid, source=source or "",
         )
 
 
@@ -138,6 +181,56 @@ def _field(value: str) -> str:
     return value
 
 
+def export_colpkg(store: Store, path: Path) -> int:
+    """Write the whole collection as an Anki collection package (``.colpkg``): every live deck,
+    each card's schedule and the review log, in the legacy layout (``collection.anki2`` and a JSON
+    ``media`` map) that every Anki since 2.1 opens. Anki replaces its collection with it
+    (File > Import), so the schedule always comes along. Returns the number of notes."""
+    return export_apkg(store, path)
+
+
+_SOUND_EXT = frozenset(".mp3 .ogg .oga .opus .wav .flac .m4a .aac .webm .mp4 .mkv .mov .3gp .spx".split())
+
+
+class _Media:
+    """The media files a package carries: images and sound files that the cards link to with a
+    relative path inside their deck file's folder (as an import writes them, ``media/x.png``).
+    Each gets a flat Anki media name (its file name; a second file of that name gets a prefix)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.names: dict[Path, str] = {}
+        self.taken: set[str] = set()
+
+    def __call__(self, source: str, ref: str) -> str | None:
+        """The media name of the file ``ref`` (a link of a card of the deck file ``source``)."""
+        from urllib.parse import unquote, urlsplit
+
+        if not source or urlsplit(ref).scheme or ref.startswith(("/", "\\", "#")):
+            return None
+        base = Path(source).parent.resolve()
+        try:
+            target = (base / unquote(ref)).resolve()
+        except (OSError, ValueError):
+            return None
+        if not target.is_relative_to(base) or not target.is_file():
+            return None  # outside the deck's folder, or missing: left as it is
+        if target not in self.names:
+            name = target.name
+            if name in self.taken:
+                name = f"{hashlib.sha256(str(target).encode()).hexdigest()[:8]}-{name}"
+            self.taken.add(name)
+            self.names[target] = name
+            import shutil
+
+            shutil.copyfile(target, self.folder / name)
+        return self.names[target]
+
+    @property
+    def files(self) -> list[str]:
+        return [str(self.folder / n) for n in self.names.values()]
+
+
 def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None) -> int:
     """Write an Anki package (one Anki deck per studyllm deck). Returns the number of notes."""
     import warnings
@@ -158,10 +251,13 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
     decks: dict[str, Any] = {}
     uids: dict[str, str] = {}
     n = 0
-    with warnings.catch_warnings():
+    import tempfile
+
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="studyllm-media-") as media_dir:
         # card text is rendered with raw HTML escaped; genanki's tag check only adds noise
         warnings.filterwarnings("ignore", module="genanki")
-        for note in iter_notes(store, deck_keys):
+        media = _Media(Path(media_dir))
+        for note in iter_notes(store, deck_keys, media):
             deck = decks.get(note.deck_key)
             if deck is None:
                 deck = decks[note.deck_key] = genanki.Deck(stable_id("studyllm", "deck", note.deck_key), note.deck_name)
@@ -172,9 +268,28 @@ def export_apkg(store: Store, path: Path, *, deck_keys: list[str] | None = None)
         if not decks:
             decks["-"] = genanki.Deck(stable_id("studyllm", "deck", "-"), DECK_PREFIX)
         with atomic_path(path) as tmp:  # a failed write leaves the previous package whole
-            genanki.Package(list(decks.values())).write_to_file(str(tmp), timestamp=store.clock.now().timestamp())
+            genanki.Package(list(decks.values()), media_files=media.files).write_to_file(
+                str(tmp), timestamp=store.clock.now().timestamp())
             _write_schedule(store, tmp, uids)
     return n
+
+
+def _memory_data(fsrs_state: str | None, retention: float) -> str:
+    """A card's ``cards.data`` for Anki: under FSRS its memory state, as Anki's FSRS keeps it
+    (``s`` stability, ``d`` difficulty, ``dr`` desired retention, ``lrt`` last review, seconds)."""
+    if not fsrs_state:
+        return ""
+    try:
+        fs = json.loads(fsrs_state)
+        s, d = float(fs["stability"]), float(fs["difficulty"])
+    except (ValueError, TypeError, KeyError):
+        return ""
+    from datetime import datetime
+
+    out: dict[str, Any] = {"s": round(s, 4), "d": round(d, 3), "dr": retention}
+    if fs.get("last_review"):
+        out["lrt"] = int(datetime.fromisoformat(fs["last_review"]).timestamp())
+    return json.dumps(out, separators=(",", ":"))
 
 
 def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
@@ -192,6 +307,7 @@ def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
         members = {name: z.read(name) for name in z.namelist()}
     zone, rollover = store.clock.zone(), store.setting("rollover_hour")
     today = store.today().isoformat()
+    retention = float(store.setting("desired_retention"))
     with tempfile.TemporaryDirectory(prefix="studyllm-apkg-") as folder:
         db = Path(folder) / "collection.anki2"
         db.write_bytes(members["collection.anki2"])
@@ -208,16 +324,17 @@ def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
                         continue
                     row = ours.execute(
                         "SELECT s.card_id, s.reviews, s.interval, s.ef_centi, s.due_day, s.lapses, s.suspended,"
-                        " s.buried_until FROM card_state s JOIN card c ON c.id = s.card_id WHERE c.uid = ?",
-                        (uid,)).fetchone()
+                        " s.buried_until, s.fsrs_state FROM card_state s JOIN card c ON c.id = s.card_id"
+                        " WHERE c.uid = ?", (uid,)).fetchone()
                     if row is None or not row[1]:
                         continue
-                    card_id, reviews, interval, ef, due_day, lapses, suspended, buried = row
+                    card_id, reviews, interval, ef, due_day, lapses, suspended, buried, fsrs_state = row
                     due = (date.fromisoformat(due_day) - day0).days if due_day else 0
                     queue = -1 if suspended else (-3 if buried and buried > today else 2)
                     con.execute("UPDATE cards SET type = 2, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?,"
-                                " lapses = ? WHERE id = ?",
-                                (queue, due, max(1, interval), ef * 10, reviews, lapses, anki_id))
+                                " lapses = ?, data = ? WHERE id = ?",
+                                (queue, due, max(1, interval), ef * 10, reviews, lapses,
+                                 _memory_data(fsrs_state, retention), anki_id))
                     for at, grade, ms, kind, ivl_before, ef_after, ivl_after in ours.execute(
                             "SELECT reviewed_at, grade, duration_ms, kind, interval_before, ef_after, interval_after"
                             " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id", (card_id,)):
@@ -231,6 +348,12 @@ def _write_schedule(store: Store, package: Path, uids: dict[str, str]) -> None:
                             " VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)",
                             (rid, anki_id, max(1, min(4, grade - 1)), ivl_after, ivl_before, ef_after * 10,
                              max(0, min(ms, MAX_DURATION_MS)), rtype))
+            # Anki unburies every card when it opens a collection whose last unburying day is
+            # before today: as a whole collection (.colpkg) the buried cards must stay buried
+            (conf_raw,) = con.execute("SELECT conf FROM col").fetchone()
+            conf = json.loads(conf_raw or "{}")
+            conf["lastUnburied"] = (date.fromisoformat(today) - day0).days
+            con.execute("UPDATE col SET conf = ?", (json.dumps(conf),))
             con.commit()
         finally:
             con.close()

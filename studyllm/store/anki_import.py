@@ -65,6 +65,7 @@ class AnkiImportReport:
     reviews_imported: int = 0
     reviews_known: int = 0  # already in the store (a re-import, or exported from here)
     states_taken: int = 0
+    fsrs_states: int = 0  # FSRS memory states taken over (the scheduler setting is FSRS)
     files: list[str] = field(default_factory=list)
     media: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -76,7 +77,8 @@ class AnkiImportReport:
         return {
             "package": self.path, "layout": self.layout, "notes": self.notes, "cards": self.cards,
             "cards_matched": self.cards_matched, "reviews_imported": self.reviews_imported,
-            "reviews_known": self.reviews_known, "states_taken": self.states_taken, "files": self.files,
+            "reviews_known": self.reviews_known, "states_taken": self.states_taken,
+            "fsrs_states": self.fsrs_states, "files": self.files,
             "media": self.media, "warnings": self.warnings,
             "decks": report_dict(self.deck_report) if self.deck_report is not None else None,
         }
@@ -191,6 +193,19 @@ class _ACard:
     lapses: int
     odue: int
     odid: int
+    data: str = ""  # JSON; under FSRS its memory state: {"s": stability, "d": difficulty, "lrt": ...}
+
+    @property
+    def memory(self) -> tuple[float, float, int | None] | None:
+        """Anki's FSRS memory state (stability, difficulty, last review time in seconds or None),
+        when the card has one."""
+        try:
+            d = json.loads(self.data) if self.data and self.data.startswith("{") else {}
+            s, dif = float(d["s"]), float(d["d"])
+            lrt = int(d["lrt"]) if isinstance(d.get("lrt"), int | float) and d["lrt"] > 0 else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return (s, dif, lrt) if s > 0 and 1 <= dif <= 10 else None
 
 
 @dataclass
@@ -304,7 +319,7 @@ def _read_collection(con: sqlite3.Connection, path: Path, layout: str, media: di
     notes = [_Note(nid, guid, mid, flds.split("\x1f"), tags.split())
              for nid, guid, mid, flds, tags in con.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id")]
     cards = [_ACard(*row) for row in con.execute(
-        "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odue, odid FROM cards"
+        "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odue, odid, data FROM cards"
         " ORDER BY nid, ord")]
     revlog: dict[int, list[tuple[int, int, int, int, int, int, int]]] = {}
     for row in con.execute("SELECT cid, id, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id"):
@@ -316,6 +331,8 @@ def _read_collection(con: sqlite3.Connection, path: Path, layout: str, media: di
 
 
 def _to_markdown(html: str, media_prefix: str, used: set[str]) -> str:
+    from urllib.parse import quote
+
     from markdownify import MarkdownConverter
 
     class _Converter(MarkdownConverter):
@@ -323,7 +340,7 @@ def _to_markdown(html: str, media_prefix: str, used: set[str]) -> str:
             src = str(el.attrs.get("src", ""))
             if _SAFE_MEDIA.match(src) and not src.startswith("."):
                 used.add(src)
-                el.attrs["src"] = media_prefix + src
+                el.attrs["src"] = media_prefix + quote(src)  # a name with spaces stays one link
             # markdownify makes its convert_* methods at run time: mypy cannot see them
             return str(super().convert_img(el, text, *args, **kwargs))  # type: ignore[misc]
 
@@ -331,7 +348,8 @@ def _to_markdown(html: str, media_prefix: str, used: set[str]) -> str:
         name = mt.group(1)
         if _SAFE_MEDIA.match(name) and not name.startswith("."):
             used.add(name)
-            return f"[{name}]({media_prefix}{name})"
+            label = name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+            return f"[{label}]({media_prefix}{quote(name)})"
         return name
 
     text = _Converter(heading_style="ATX", strip=["script", "style"]).convert(html or "")
@@ -401,17 +419,18 @@ def _deck_files(colx: _Collection, root: Path, report: AnkiImportReport) -> tupl
             f0 = _to_markdown(n.fields[0] if n.fields else "", prefix, used)
             f1 = _to_markdown(n.fields[1] if len(n.fields) > 1 else "", prefix, used)
             start = len(lines) + 1
-            lines += ["START", _TYPE_LINE[kind]]
+            block = ["START", _TYPE_LINE[kind]]
             if kind == "cloze":
-                lines += [f"Text: {f0}"]
+                block += [f"Text: {f0}"]
                 if f1:
-                    lines += [f"Back Extra: {f1}"]
+                    block += [f"Back Extra: {f1}"]
             else:
-                lines += [f0, f"Back: {f1}"]
+                block += [f0, f"Back: {f1}"]
             tags = [t for t in n.tags if t]
             if tags:
-                lines.append("Tags: " + " ".join(tags))
-            lines += [f"<!--ID: {n.id}-->", "END", ""]
+                block.append("Tags: " + " ".join(tags))
+            block += [f"<!--ID: {n.id}-->", "END", ""]
+            lines += "\n".join(block).split("\n")  # one entry per line: a field may hold several
             spans.append((start, len(lines) - 1, n, kind))
         for name_ in sorted(used):
             if name_ in colx.media:
@@ -511,7 +530,8 @@ def _card_history(conn: Any, store: Store, card_id: int, card_uid: str, guid: st
                   revs: list[tuple[int, int, int, int, int, int, int]], day0: date, today: date, zone: Any,
                   rollover: int, report: AnkiImportReport) -> None:
     known = {r[0] for r in conn.execute("SELECT reviewed_at FROM review_log WHERE card_id = ?", (card_id,))}
-    reps, ef = 0, 250
+    memory = ac.memory
+    reps, ef = 0, (max(130, ac.factor // 10) if memory and ac.factor else 250)
     last_anki = ""
     for rid, ease, ivl, last_ivl, factor, time_ms, rtype in revs:
         if ease == 0:  # a manual reschedule, not an answer
@@ -521,7 +541,8 @@ def _card_history(conn: Any, store: Store, card_id: int, card_uid: str, guid: st
         at = instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         last_anki = max(last_anki, at)
         day = study_day(instant, zone, rollover).isoformat()
-        ef_after = max(130, factor // 10) if factor else ef
+        # under FSRS a revlog's factor is the difficulty (x100), not an ease: the card's ease stands
+        ef_after = ef if memory else (max(130, factor // 10) if factor else ef)
         reps_after = reps + 1 if grade >= 3 else 0
         kind = "new" if rtype == 0 and reps == 0 else ("relearn" if rtype == 2 or grade < 3 else "review")
         if at in known:
@@ -562,9 +583,25 @@ def _card_history(conn: Any, store: Store, card_id: int, card_uid: str, guid: st
     buried = (today + timedelta(days=1)).isoformat() if ac.queue in (-2, -3) else None
     queue = m.QUEUE_SUSPENDED if suspended else (
         m.QUEUE_NEW if reviews == 0 else (m.QUEUE_LEARNING if repetitions < 2 else m.QUEUE_REVIEW))
+    if queue == m.QUEUE_LEARNING and store.setting("scheduler") == "fsrs":
+        queue = m.QUEUE_REVIEW  # as FSRS mode queues a reviewed card with no FSRS state (schedule.fsrs_queue)
     conn.execute(
         "UPDATE card_state SET queue = ?, repetitions = ?, ef_centi = ?, interval = ?, due_day = ?, reviews = ?,"
         " lapses = ?, last_reviewed_at = ?, buried_until = ?, suspended = ? WHERE card_id = ?",
         (queue, repetitions, max(130, ac.factor // 10) if ac.factor else 250, interval, due_day, reviews,
          ac.lapses, last_anki or None, buried, int(suspended), card_id))
     report.states_taken += 1
+    if memory is None or reviews == 0 or due_day is None or not last_anki:
+        return
+    # FSRS mode: the memory state Anki's FSRS keeps (studyllm.store.migrated.take_fsrs_memory)
+    from studyllm.store.migrated import day_start, take_fsrs_memory
+
+    stability, difficulty, lrt = memory
+    if ac.queue in (1, 4) or (ac.type in (1, 3) and due_num > 1_000_000_000):
+        due_at = datetime.fromtimestamp(due_num, UTC)
+    else:
+        due_at = day_start(date.fromisoformat(due_day), store)
+    last = datetime.fromtimestamp(lrt, UTC) if lrt else datetime.fromisoformat(last_anki.replace("Z", "+00:00"))
+    if take_fsrs_memory(conn, store, card_id, phase={1: 1, 3: 3}.get(ac.type, 2), stability=stability,
+                        difficulty=difficulty, due=due_at, last_review=last):
+        report.fsrs_states += 1

@@ -28,7 +28,8 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable (fsync of the directory), where the OS allows."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -59,7 +60,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def atomic_text(path: Path, write: Callable[[TextIO], T]) -> T:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studyllm.paths import DB_NAME, db_path
+from studyllm.store.atomic import fsync_dir
 from studyllm.store.db import SQLITE_HEADER, StoreError
 
 if TYPE_CHECKING:
@@ -65,19 +66,6 @@ class BackupInfo:
 
 def backup_dir(home: Path) -> Path:
     return Path(home) / BACKUP_DIR
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _fsync_file(path: Path) -> None:
@@ -201,7 +189,7 @@ def create_backup(source: Path, folder: Path, stamp: datetime) -> Path:
             raise StoreError(f"the backup copy failed its check ({problem}); no backup was made")
         _fsync_file(tmp)
         os.replace(tmp, final)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except sqlite3.Error as exc:
         from studyllm.store.db import error_kind, explain
 
@@ -376,7 +364,7 @@ def restore_backup(home: Path, backup_path: Path) -> Path | None:
                     if side.exists():  # stray files of a missing database must not be replayed into the backup
                         os.replace(side, f"{_aside_name(db, 'orphan')}{suffix}")
             os.replace(tmp, db)
-            _fsync_dir(home)
+            fsync_dir(home)
         except OSError as exc:
             if moved is not None and not db.exists() and moved.exists():
                 for suffix in ("", *_SIDE_FILES):  # put the current database back as it was

@@ -139,6 +139,56 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
+def explain_card(store: Store, card: CardView) -> str:
+    """The Browse detail's explanation of the card's schedule, by the scheduler in use."""
+    history = store.history(card.id)
+    today = store.today()
+    if store.setting("scheduler") == "fsrs" and not card.archived and card.reviews > 0:
+        return explain_fsrs(card, history, today, store.recall_now(card), store.setting("desired_retention"))
+    return explain_state(card, history, today)
+
+
+def recall_words(recall: float | None) -> str:
+    """``recall ≈ 87%``, FSRS's predicted probability of recall, as Browse shows it."""
+    return "" if recall is None else f"recall ≈ {round(recall * 100)}%"
+
+
+def explain_fsrs(card: CardView, history: list[dict[str, Any]], today: date, recall: float | None,
+                 desired: float) -> str:
+    """A reviewed card's FSRS state in a few sentences: recall now, when it is due and why."""
+    parts: list[str] = []
+    if card.suspended:
+        parts.append("Suspended: it won't be shown until you unsuspend it.")
+    elif card.buried_until is not None and card.buried_until > today:
+        parts.append(f"Buried: hidden until {card.buried_until.isoformat()} (Ctrl+B in Browse unburies it).")
+    fs = card.fsrs
+    if fs is None:
+        parts.append("Not scheduled by FSRS yet: its next answer gives it an FSRS state.")
+        return " ".join(parts)
+    if recall is not None:
+        parts.append(f"FSRS: {recall_words(recall)} now.")
+    last = history[-1] if history else None
+    if card.is_drill or fs.phase in (1, 3):
+        step = "learning" if fs.phase == 1 else "relearning"
+        when = fs.due.strftime("%H:%M UTC") if fs.due else "later today"
+        parts.append(f"In a {step} step: it comes back today after {when}, "
+                     "then FSRS gives it its first interval in days.")
+    elif card.due_day is not None:
+        delta = (card.due_day - today).days
+        when = (f"Due in {_days(delta)} ({card.due_day.isoformat()})" if delta > 1 else
+                "Due tomorrow" if delta == 1 else "Due today" if delta == 0 else
+                f"Overdue by {_days(-delta)} (was due {card.due_day.isoformat()})")
+        grade = f" ({last['day']}, {_GRADE_WORDS.get(int(last['grade']), last['grade'])})" if last else ""
+        parts.append(f"{when}: the day FSRS expects recall to fall to your desired retention, "
+                     f"{round(desired * 100)}%, after the last review{grade}.")
+    if fs.stability is not None and fs.difficulty is not None:
+        parts.append(f"Stability {fs.stability:.1f} days (recall falls to 90% after that long), "
+                     f"difficulty {fs.difficulty:.1f} of 10, {card.reviews} review(s), {card.lapses} lapse(s).")
+    if card.leech:
+        parts.append("Leech: forgotten many times; consider rewriting the card.")
+    return " ".join(parts)
+
+
 def explain_state(card: CardView, history: list[dict[str, Any]], today: date) -> str:
     """The card's SM-2 state in a sentence or three, e.g. "Due in 6 days because ..."."""
     if card.archived:

@@ -214,6 +214,8 @@ def _state_name(queue: int, reviews: int, reps: int, archived: int) -> str:
         return "suspended"
     if reviews == 0:
         return "new"
+    if queue in (m.QUEUE_LEARNING, m.QUEUE_REVIEW):  # what the scheduler in use (SM-2 or FSRS) made it
+        return "learning" if queue == m.QUEUE_LEARNING else "review"
     return "learning" if reps < 2 else "review"
 
 

@@ -201,7 +201,9 @@ def replay_and_write(
             merged.sort(key=lambda pair: (pair[0].reviewed_at, pair[1] is None, pair[0].order))
             start = fresh_state(cid, deck_id, position, suspended=bool(suspended), buried_until=buried,
                                 archived=bool(archived))
-            if fsrs:
+            if fsrs and sm2_saved and json.loads(sm2_saved).get("log_n") != 0:
+                # the SM-2 state the card had when FSRS took over, with the answers it stands for
+                # (one that stands for none is made again by the card's first FSRS answer)
                 start["sm2_saved"] = sm2_saved
             final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at, archived=bool(archived),
                                          sched=sched, card_uid=uid)
@@ -249,8 +251,8 @@ def switch_scheduler(conn: Connection, sched: Sm2Scheduler | FsrsScheduler, *, l
     To FSRS: a card with a log gets the FSRS state of replaying its own log through FSRS (its
     SM-2 fields are kept in ``sm2_saved``, with how many log rows they stand for); a card
     reviewed without a log (a schedule taken from Anki or obsidian-SR) starts from its SM-2
-    state (:meth:`FsrsScheduler.from_sm2`), keeping its due day. The log rows are left as
-    they are (their SM-2 before/after fields stay).
+    state (:meth:`FsrsScheduler.from_sm2`), keeping its due day. A new card is left as it is.
+    The log rows are left as they are (their SM-2 before/after fields stay).
 
     To SM-2: a card whose ``sm2_saved`` still matches its log (the rows it stands for are all
     there) gets that SM-2 state back exactly, and the answers given since are replayed on it
@@ -287,9 +289,11 @@ def switch_scheduler(conn: Connection, sched: Sm2Scheduler | FsrsScheduler, *, l
                     start.update(repetitions=cur["repetitions"], ef_centi=cur["ef_centi"], sm2_saved=saved)
                     new, _ = replay_card(start, events, leech_at=leech_at, archived=archived, sched=sched,
                                          card_uid=uid)
+                elif cur["reviews"] == 0:  # a new card stays new (its first FSRS answer saves its SM-2 state)
+                    continue
                 else:
                     new = dict(cur, sm2_saved=saved)
-                    if cur["reviews"] > 0 and cur["last_reviewed_at"]:
+                    if cur["last_reviewed_at"]:
                         assert isinstance(sched, FsrsScheduler)
                         new["fsrs_state"] = _snapshot(fsrs_state_of(cur, sched).to_json())
                     new["queue"] = fsrs_queue(new, archived=archived)

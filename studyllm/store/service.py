@@ -124,9 +124,9 @@ class CardView:
             return "suspended"
         if self.reviews == 0:
             return "new"
-        if self.repetitions < 2:
-            return "learning"
-        return "review"
+        if self.queue in (m.QUEUE_LEARNING, m.QUEUE_REVIEW):  # SM-2's first steps, or FSRS's learning phase
+            return "learning" if self.queue == m.QUEUE_LEARNING else "review"
+        return "learning" if self.repetitions < 2 else "review"
 
     @property
     def context(self) -> str:
@@ -144,6 +144,7 @@ class AnswerResult:
     drill_again: bool  # the card comes back later today
     became_leech: bool
     log_uid: str
+    back_minutes: int | None = None  # a same-day repeat: it may come back after this many minutes
 
 
 @dataclass(frozen=True)
@@ -372,11 +373,12 @@ class Store:
         total_new = sum(n for (_, k), n in done.items() if k == "new")
         total_rev = sum(n for (_, k), n in done.items() if k in ("review", "relearn"))
         limits = _Limits()
-        global_new = max(0, s["new_per_day"] - total_new)
+        extra = self._extra_new(conn, today)  # custom study's "more new cards today"
+        global_new = max(0, s["new_per_day"] + sum(extra.values()) - total_new)
         global_rev = max(0, s["reviews_per_day"] - total_rev)
         for did, raw in decks:
             opts = _deck_options(raw)
-            new_cap = opts.get("new_per_day", s["new_per_day"])
+            new_cap = opts.get("new_per_day", s["new_per_day"]) + extra.get(did, 0)
             rev_cap = opts.get("reviews_per_day", s["reviews_per_day"])
             limits.new_left[did] = max(0, min(global_new, new_cap - done.get((did, "new"), 0)))
             rev_done = done.get((did, "review"), 0) + done.get((did, "relearn"), 0)
@@ -384,6 +386,32 @@ class Store:
         limits.new_left[-1] = global_new  # overall caps
         limits.review_left[-1] = global_rev
         return limits
+
+    def _extra_new(self, conn: Connection, today: str) -> dict[int, int]:
+        """Today's extra new cards per deck (custom study's "more new cards today"; an older
+        day's are ignored), from the ``meta`` table."""
+        row = _sql(conn, "SELECT value FROM meta WHERE key = 'extra_new_today'").fetchone()
+        if row is None:
+            return {}
+        try:
+            value = json.loads(row[0])
+            if value.get("day") != today:
+                return {}
+            return {int(d): int(n) for d, n in value.get("decks", {}).items()}
+        except (ValueError, TypeError, AttributeError):  # a value this version can't read: no extra
+            return {}
+
+    def add_new_today(self, per_deck: dict[int, int]) -> None:
+        """Raise today's new-card limits by ``per_deck`` (deck id → cards), for today only: the
+        cards of a "more new cards today" session don't use up the day's own limit."""
+        today = self.today().isoformat()
+        with write_tx(self.database) as conn:
+            extra = self._extra_new(conn, today)
+            for did, n in per_deck.items():
+                extra[did] = extra.get(did, 0) + n
+            _sql(conn, "INSERT INTO meta (key, value) VALUES ('extra_new_today', ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 (json.dumps({"day": today, "decks": {str(d): n for d, n in extra.items()}}),))
 
     def _done_today(self, conn: Connection, today: str) -> dict[tuple[int, str], int]:
         """Answers given today per (deck, kind). Aggregating the day's log on every
@@ -609,9 +637,16 @@ class Store:
                 key = (st["deck_id"], kind)
                 self._done_cache = ((day, n + 1, log_id), {**done, key: done.get(key, 0) + 1})
         self._undo_stack.append(("answer", uid, None))
+        back: int | None = None
+        if st["drill_day"] is not None:
+            if applied.fsrs_after is not None:  # an FSRS learning step: its own delay
+                due = FsrsState.from_json(json.loads(applied.fsrs_after)).due or now
+                back = max(1, round((due - now).total_seconds() / 60))
+            else:
+                back = int(self.setting("drill_delay_minutes"))
         return AnswerResult(
             card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
-            drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid,
+            drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid, back_minutes=back,
         )
 
     def preview_answer(self, card: CardView) -> dict[int, NextDue]:

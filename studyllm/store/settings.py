@@ -28,7 +28,14 @@ def _choice(*options: str) -> Callable[[Any], str]:
             raise ValueError("must be one of " + ", ".join(options))
         return value
 
+    check.options = options  # type: ignore[attr-defined]  # the Settings screen offers these
     return check
+
+
+def options(key: str) -> tuple[str, ...]:
+    """The values a choice setting takes (``grading_mode``: sm2, four); () for the others."""
+    spec = SPECS.get(key)
+    return tuple(getattr(spec.check, "options", ())) if spec is not None else ()
 
 
 def _str_list(value: Any) -> list[str]:

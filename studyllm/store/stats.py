@@ -271,6 +271,8 @@ def summary(store: Store, *, days: int = 30, today: date | None = None) -> dict[
         "heatmap": heatmap(store, 365, today=end),
         "streaks": streaks(store, today=end),
         "retention": retention(store, today=end),
+        # FSRS aims at a retention: Stats shows it beside the true retention measured
+        "desired_retention": store.setting("desired_retention") if store.setting("scheduler") == "fsrs" else None,
         "forecast": [{"day": d, "due": n} for d, n in forecast(store, 30, today=end)],
         "cards": card_counts(store),
         "ef": [{"ef": ef, "cards": n} for ef, n in ef_distribution(store)],

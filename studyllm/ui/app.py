@@ -11,11 +11,12 @@ import gc
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from textual.app import App, SystemCommand
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 
 from studyllm.store import Store
 from studyllm.textsafe import clean
@@ -48,15 +49,35 @@ class StudyApp(App[None]):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.store = store
+        self._store = store
         self.editor = editor  # overrides $EDITOR (tests)
         self.timer = timer  # session and answer durations (tests freeze it)
         self._start = start
         self._daily_backup = daily_backup
         self.startup_notes: list[str] = []  # shown as toasts once the first screen is up
+        self._toast_key: tuple[str, str, str] | None = None  # the toast on screen, and how often
+        self._toast_count = 0
+        self._toast_until = 0.0
         theme = store.setting("theme")
         if theme in self.available_themes:
             self.theme = theme
+
+    @property
+    def store(self) -> Store:
+        """The store, or the custom-study session standing in for it while that session's
+        screen is on top (:mod:`studyllm.store.custom`): the study screen reads its cards and
+        writes its answers through ``app.store``, so a custom session needs no study code of
+        its own, and every other screen (home, once the session is left) sees the real store."""
+        stack = self._screen_stacks.get(self._current_mode) if hasattr(self, "_screen_stacks") else None
+        if stack:
+            session = getattr(stack[-1], "session_store", None)
+            if session is not None:
+                return cast(Store, session)
+        return self._store
+
+    @store.setter
+    def store(self, store: Store) -> None:
+        self._store = store
 
     def on_mount(self) -> None:
         from studyllm.ui.screens.home import HomeScreen
@@ -93,8 +114,9 @@ class StudyApp(App[None]):
 
     def _after_first_frames(self) -> None:
         self._restore_gc()
-        for message in self.startup_notes:  # e.g. a tracked deck file that is missing
-            self.notify(clean(message), severity="warning", timeout=12, markup=False)
+        if self.startup_notes:  # e.g. a tracked deck file that is missing; one toast for all
+            self.notify("\n".join(clean(m) for m in self.startup_notes), severity="warning", timeout=12,
+                        markup=False)
         if self._daily_backup:
             self.run_worker(self._backup, thread=True, group="backup", exit_on_error=False)
         # the study screen, imported while the learner reads home, so the study key doesn't wait for it
@@ -109,7 +131,7 @@ class StudyApp(App[None]):
         from studyllm.store.db import StoreError
 
         try:
-            auto_backup(self.store)
+            auto_backup(self._store)  # the real store, whatever screen is on top
         except (StoreError, OSError) as exc:  # a failed backup must not stop the learner
             self.call_from_thread(self.notify, f"No backup today: {exc}", severity="warning", timeout=10,
                                   markup=False)
@@ -124,8 +146,30 @@ class StudyApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Every notification (screens' and widgets' ``notify`` end here) passes through the one
-        sanitiser: messages quote file names, card text and errors."""
-        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=markup)
+        sanitiser: messages quote file names, card text and errors.
+
+        One toast is on screen at a time (app.tcss puts it on the header row, where it covers
+        nothing the learner needs): a new one replaces it, and the same message again while
+        it is still up is counted ("Buried until tomorrow ×3") rather than stacked."""
+        text, head = clean(message), clean(title)
+        key = (text, head, severity)
+        now = time.monotonic()
+        repeat = self._toast_key == key and now < self._toast_until
+        self._toast_count = self._toast_count + 1 if repeat else 1
+        self._toast_key = key
+        self._toast_until = now + (self.NOTIFICATION_TIMEOUT if timeout is None else timeout)
+        shown = text if self._toast_count == 1 else f"{text} ×{self._toast_count}"
+        super().notify(shown, title=head, severity=severity, timeout=timeout, markup=markup)
+
+    def _on_notify(self, event: Notify) -> None:
+        # One toast at a time: the one on screen goes when the next arrives. Textual removes a
+        # cleared toast but leaves its holder, which keeps its line in the rack (the next toast
+        # would sit a line lower), so the holders go too.
+        for toast in self.screen.query("ToastRack Toast"):
+            if isinstance(toast.parent, Widget):
+                toast.parent.remove()
+        self._notifications.clear()
+        super()._on_notify(event)  # (adding the same notification twice, if Textual also calls it, is a no-op)
 
     def watch_theme(self, theme: str) -> None:
         # the command palette's theme picker changes the theme too: keep the setting in step
@@ -135,6 +179,21 @@ class StudyApp(App[None]):
                 store.set_setting("theme", theme)
             except ValueError:
                 pass
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Every key shown works where it is shown: a focused text field types "?", so there
+        # the footer offers F1 for Help instead (shown and working while a field has the focus).
+        from studyllm.ui.screens.base import typing_in_field
+
+        typing = typing_in_field(self.screen)
+        if action == "go" and parameters == ("help",):
+            return not typing
+        if action == "help":
+            return typing
+        return True
+
+    def action_help(self) -> None:
+        self.action_go("help")
 
     # ------------------------------------------------------------------ navigation
     def make_screen(self, name: str, **kwargs: Any) -> Screen:
@@ -167,27 +226,43 @@ class StudyApp(App[None]):
 
     # ------------------------------------------------------------------ command palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for name, entry in SCREENS.items():
-            yield SystemCommand(entry.title, entry.help, partial(self.action_go, name))
-        # every shown binding of the current screen, so each action is in the palette
+        """The command palette: one entry per action, each described by what it does. Textual's
+        own (theme, quit, screenshot…) but its "Keys" panel (Help lists every key), then every
+        screen from the registry, then the current screen's own actions, one per meaning
+        (:func:`studyllm.ui.keys.key_lines`), leaving out what an entry above already does."""
+        from studyllm.ui.keys import DOES, key_lines
+
         seen: set[str] = set()
-        for _key, active in screen.active_bindings.items():
-            binding, enabled = active.binding, active.enabled
-            if not enabled or not binding.description or active.node is not screen:
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
                 continue
-            title = f"{binding.description} ({binding.key_display or _key})"
-            if title in seen:
+            seen.add(command.title)
+            yield command
+        for name, entry in SCREENS.items():
+            seen.add(entry.title)
+            yield SystemCommand(entry.title, entry.help, partial(self.action_go, name))
+        where = type(screen).__name__.removesuffix("Screen")
+        for line in key_lines(getattr(screen, "BINDINGS", [])):
+            # numbered runs (grades, choices) and moving about are keys, not commands;
+            # navigation, leaving and quitting are the entries above; "Study all" is "Study
+            # everything due"
+            if line.run or line.name in _PALETTE_COVERED or "." in line.action.split("(")[0]:
                 continue
-            seen.add(title)
-            yield SystemCommand(
-                title,
-                f"{type(screen).__name__.removesuffix('Screen')} screen key",
-                partial(self._run_in, screen, binding.action),
-            )
+            if screen.check_action(line.name, line.params) is not True or line.text in seen:
+                continue
+            seen.add(line.text)
+            does = line.tooltip or DOES.get(line.name) or f"{line.text} ({where} screen)"
+            does = does[:1].upper() + does[1:]
+            yield SystemCommand(line.text, f"{does} · key {line.key_text}",
+                                partial(self._run_in, screen, line.action))
 
     async def _run_in(self, node: Any, action: str) -> None:
         await self.run_action(action, node)
+
+
+# actions the palette's navigation and Textual's own entries already offer
+_PALETTE_COVERED = frozenset({"go", "help", "quit", "command_palette", "pop_screen", "leave", "study_all",
+                              "scroll_card", "order_cursor", "focus_results"})
 
 
 def _load_study() -> None:

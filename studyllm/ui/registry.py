@@ -47,6 +47,8 @@ SCREENS: dict[str, ScreenEntry] = {
 # The app's own keys (StudyApp.BINDINGS), here so Help can list them without importing the app.
 GLOBAL_BINDINGS: list[BindingType] = [
     Binding("question_mark", "go('help')", "Help", key_display="?"),
+    # a text field types "?": while one has the focus, F1 opens Help (StudyApp.check_action)
+    Binding("f1", "help", "Help", tooltip="in a text field, where ? is typed"),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
 ]
 

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Markdown, Select, Static
 from textual.worker import get_current_worker
 
-from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_state, search_cards
+from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_card, recall_words, search_cards
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean, due_words, one_line
 from studyllm.ui.widgets.cardpane import card_parser
@@ -27,11 +27,11 @@ LIMIT = 500
 class BrowseScreen(AppScreen[None]):
     CSS_PATH = "browse.tcss"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("ctrl+s", "toggle_suspend", "Suspend/unsuspend"),
+        Binding("slash", "focus_search", "Search", key_display="/", tooltip="put the cursor in the search box"),
+        Binding("ctrl+s", "toggle_suspend", "Suspend/unsuspend", tooltip="the selected card"),
         Binding("exclamation_mark", "toggle_suspend", "Suspend/unsuspend", key_display="!", show=False),
-        Binding("ctrl+b", "toggle_bury", "Bury/unbury"),
-        Binding("f", "focus_results", "Results", show=False),
+        Binding("ctrl+b", "toggle_bury", "Bury/unbury", tooltip="the selected card, until tomorrow"),
+        Binding("f", "focus_results", "Results", show=False, tooltip="move to the list of cards"),
         Binding("escape", "leave", "Home"),
     ]
 
@@ -154,6 +154,9 @@ class BrowseScreen(AppScreen[None]):
         card = store.card(card_id)
         history = store.history(card_id)
         due = "" if card.state_name in ("new", "archived") else f" · {due_words(card.due_day, store.today())}"
+        recall = store.recall_now(card)
+        if recall is not None:  # FSRS mode: the predicted probability of recall now
+            due += f" · {recall_words(recall)}"
         state_name = card.state_name
         if state_name not in ("archived", "suspended") and store.is_buried(card):
             state_name += f", buried until {card.buried_until}"
@@ -161,7 +164,7 @@ class BrowseScreen(AppScreen[None]):
                          f"{clean(Path(card.source_path).name)}:{card.line}", style="dim"))
         front.update(clean(card.front))
         back.update(clean(card.back))
-        state.update(Text(explain_state(card, history, store.today())))
+        state.update(Text(explain_card(store, card)))
         if history:
             t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
             for col in ("Day", "Grade", "Kind", "EF", "Interval", "Time"):

@@ -269,6 +269,13 @@ class CalculatorScreen(AppScreen[None]):
     def action_switch_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
         tabs.active = "scaling" if tabs.active == "memory" else "memory"
+        # Focus goes with the tab: a field left focused in the hidden pane would bring its tab
+        # straight back (TabbedContent shows the pane holding the focus), so ctrl+t from a field
+        # did nothing.
+        focused = self.focused
+        if focused is not None and any(isinstance(node, TabPane) for node in focused.ancestors):
+            prefix = "mem" if tabs.active == "memory" else "sc"
+            self.query_one(f"#{prefix}-preset", Select).focus()
 
     # ------------------------------------------------------------------ reading inputs
     def _read(self, input_id: str, *, optional: bool = False, integer: bool = False, positive: bool = True,

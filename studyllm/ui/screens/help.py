@@ -1,4 +1,8 @@
-"""Help: every key of every screen, read from the screens' own bindings so it can't drift."""
+"""Help: the keys of every screen, grouped by screen and purpose, one line per meaning.
+
+The lines are built from the screens' own bindings (:mod:`studyllm.ui.keys`), so Help can't
+drift from the keys; only the grade map of the grading mode in use is shown.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +13,28 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from studyllm.ui.keys import key_lines
 from studyllm.ui.registry import GLOBAL_BINDINGS, SCREENS, screen_class
 from studyllm.ui.screens.base import AppScreen
 
 INTRO = (
     "studyllm shows each card, you recall the answer, reveal it and grade yourself. "
-    "SM-2 grades: 0 blackout · 1 wrong but familiar · 2 wrong but easy once seen · "
-    "3 right with serious difficulty · 4 right after a hesitation · 5 perfect. "
-    "Grades below 3 restart the card; below 4 it comes back later today. "
-    "In 4-button mode (Settings) the keys 1-4 are Again/Hard/Good/Easy = grades 2/3/4/5. "
-    "Ctrl+P opens the command palette with every action."
+    "Grades below 3 (SM-2) or Again restart the card; a weak pass comes back later today. "
+    "Keys shown dim in a footer are not available at that moment. Ctrl+P opens the command palette."
 )
+
+SM2_INTRO = ("SM-2 grades: 0 blackout · 1 wrong but familiar · 2 wrong but easy once seen · "
+             "3 right with serious difficulty · 4 right after a hesitation · 5 perfect. "
+             "Settings → Grading switches to four buttons.")
+FOUR_INTRO = ("Four buttons: 1 Again · 2 Hard · 3 Good · 4 Easy (SM-2 grades 2, 3, 4, 5). "
+              "Settings → Grading switches to the SM-2 grades 0–5.")
 
 
 def _screens() -> list[tuple[str, list[BindingType]]]:
     """Every registered screen's keys, in the registry's order, after the global ones."""
     out: list[tuple[str, list[BindingType]]] = [
-        ("Everywhere", [*GLOBAL_BINDINGS, Binding("ctrl+p", "command_palette", "Command palette")]),
+        ("Everywhere", [*GLOBAL_BINDINGS, Binding("ctrl+p", "command_palette", "Command palette",
+                                                  tooltip="search every action of the screen you are on")]),
     ]
     for name, entry in SCREENS.items():
         if name == "help":
@@ -34,31 +43,23 @@ def _screens() -> list[tuple[str, list[BindingType]]]:
     return out
 
 
-def _key_name(b: Binding) -> str:
-    if b.key_display:
-        return b.key_display
-    names = {"question_mark": "?", "exclamation_mark": "!", "comma": ",", "space": "Space", "enter": "Enter",
-             "escape": "Esc", "shift+up": "Shift+↑", "shift+down": "Shift+↓", "up": "↑", "down": "↓"}
-    return ", ".join(names.get(k, k) for k in b.key.split(","))
-
-
-def keys_table() -> Table:
+def keys_table(grading_mode: str = "sm2") -> Table:
+    """The Help table. ``grading_mode`` picks the grade map shown (the other mode's is left out)."""
+    skip = ("button",) if grading_mode != "four" else ("grade",)
     table = Table(box=None, expand=True, show_header=False, padding=(0, 1))
+    table.add_column("Purpose", style="italic dim", no_wrap=True, width=12)
     table.add_column("Key", style="bold", no_wrap=True, width=12)
-    table.add_column("Action")
+    table.add_column("Action", ratio=1)
     for title, bindings in _screens():
-        table.add_row(Text(title, style="bold underline"), "")
-        seen = set()
-        for item in bindings:
-            b = Binding(*item) if isinstance(item, tuple) else item
-            desc = b.description or b.action
-            row = (_key_name(b), desc)
-            if row in seen:
-                continue
-            seen.add(row)
-            long = f"  ({b.tooltip})" if b.tooltip else ""
-            table.add_row(row[0], desc + long)
-        table.add_row("", "")
+        table.add_row(Text(title, style="bold underline not italic", no_wrap=True, overflow="ignore"), "", "")
+        purpose = None
+        for line in key_lines(bindings, skip=skip):
+            text = Text(line.text)
+            if line.tooltip:
+                text.append(f" — {line.tooltip}", style="dim")
+            table.add_row(line.purpose if line.purpose != purpose else "", line.key_text, text)
+            purpose = line.purpose
+        table.add_row("", "", "")
     return table
 
 
@@ -73,10 +74,11 @@ class HelpScreen(AppScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
+        mode = self.app.store.setting("grading_mode")
         yield Header()
-        yield Static(INTRO, id="help-intro", markup=False)
+        yield Static(INTRO + " " + (FOUR_INTRO if mode == "four" else SM2_INTRO), id="help-intro", markup=False)
         with VerticalScroll(id="help-body"):
-            yield Static(keys_table(), id="help-keys")
+            yield Static(keys_table(mode), id="help-keys")
         yield Footer()
 
     def on_mount(self) -> None:

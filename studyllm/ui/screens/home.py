@@ -15,6 +15,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from textual.worker import get_current_worker
 
 from studyllm.store import DeckSummary
+from studyllm.store.pace import estimate_minutes, recent_pace
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import due_words, one_line
 from studyllm.ui.widgets.columns import fit_column
@@ -48,17 +49,28 @@ def legend_text(decks: list[DeckSummary], new: int, due: int) -> str:
     return legend
 
 
+def time_estimate(cards: int, pace: float | None) -> str:
+    """" ≈ 6 min": the cards to go at the learner's own recent pace (:mod:`studyllm.store.pace`);
+    nothing before their first timed answer (no guess)."""
+    if not cards or pace is None:
+        return ""
+    return f" ≈ {estimate_minutes(cards, pace)} min"
+
+
 class HomeScreen(AppScreen[None]):
     # styles: home.tcss, read with the app's (see StudyApp.CSS_PATH)
     BINDINGS = [
-        Binding("enter", "study_selected", "Study deck", priority=False),
-        Binding("s", "study_all", "Study all"),
+        Binding("enter", "study_selected", "Study deck", priority=False,
+                tooltip="study the selected deck's due and new cards"),
+        Binding("s", "study_all", "Study all", tooltip="every deck's due and new cards in one session"),
+        Binding("x", "custom_study", "Custom study",
+                tooltip="more new cards, review ahead, or cram without moving the schedule"),
         Binding("b", "app.go('browse')", "Browse"),
         Binding("i", "app.go('import')", "Import"),
         Binding("c", "app.go('calculators')", "Calculators"),
         Binding("t", "app.go('stats')", "Stats"),
         Binding("comma", "app.go('settings')", "Settings", key_display=","),
-        Binding("r", "refresh", "Refresh", show=False),
+        Binding("r", "refresh", "Refresh", show=False, tooltip="read the counts again"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -66,7 +78,6 @@ class HomeScreen(AppScreen[None]):
         super().__init__(**kwargs)
         self.decks: list[DeckSummary] = []
         self._mount_resume = False
-        self.loads = 0  # completed loads (tests wait on this)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -135,6 +146,7 @@ class HomeScreen(AppScreen[None]):
             "streak": store.streak(),
             "next_due": store.next_due(),
             "today": store.today(),
+            "pace": recent_pace(store),  # seconds per answer, None before any timed answer
         }
 
     def _show(self, data: dict) -> None:
@@ -171,7 +183,8 @@ class HomeScreen(AppScreen[None]):
         done = data["done"]
         left = counts.total
         self.query_one("#today-progress", Static).update(
-            f"Today: {done} answered, {left} to go ({new} new, {due} due, {again} again)"
+            f"Today: {done} answered, {left} to go{time_estimate(left, data['pace'])} "
+            f"({new} new, {due} due, {again} again)"
         )
         streak = data["streak"]
         self.query_one("#today-streak", Static).update(f"Streak: {streak} day{'s' if streak != 1 else ''}")
@@ -185,7 +198,6 @@ class HomeScreen(AppScreen[None]):
             hint = "Enter: study this deck · s: study all · ?: keys · ctrl+p: commands"
         self.query_one("#home-hint", Static).update(hint)
         self.decks = decks
-        self.loads += 1
 
     @on(DataTable.RowSelected, "#decks")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -208,3 +220,20 @@ class HomeScreen(AppScreen[None]):
 
     def action_study_all(self) -> None:
         self.app.study(None, None)
+
+    def action_custom_study(self) -> None:
+        """Custom study: a session of its own (more new, review ahead, cram), for every deck or
+        the one under the cursor."""
+        from studyllm.ui.screens.custom import CustomStudyDialog, CustomStudyScreen
+
+        table = self.query_one("#decks", DataTable)
+        deck_id = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            deck_id = int(key) if key is not None else None
+
+        def chosen(session: Any) -> None:
+            if session is not None:
+                self.app.push_screen(CustomStudyScreen(session))
+
+        self.app.push_screen(CustomStudyDialog(deck_id), chosen)

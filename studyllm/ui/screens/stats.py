@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -17,31 +18,72 @@ from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Static
-from textual_plotext import PlotextPlot
+from textual.widgets import Footer, Header, Static
 
 from studyllm.ui.screens.base import AppScreen
-from studyllm.ui.text import one_line, plural
+from studyllm.ui.text import plural
+from studyllm.ui.widgets.barchart import BarChart
 
 SPANS = (30, 90, 365)
 _WEEKDAYS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def retention_title(desired: float | None) -> str:
+    """The retention table's title; in FSRS mode it names the desired retention to compare with."""
+    base = "True retention (q ≥ 3): passed of reviews"
+    return base if desired is None else f"{base} · desired {round(desired * 100)}%"
+
+
+NARROW = 110  # below this width the side-by-side panels are stacked, so none is cut
+
+PERIODS = (("today", "Today"), ("week", "7 days"), ("month", "30 days"))
+DECK_COLUMNS = (("new", "New"), ("learning", "Learn"), ("young", "Young"), ("mature", "Mature"),
+                ("suspended", "Susp."), ("leeches", "Leech"), ("total", "Cards"))
+
+
 def _pct(rate: dict[str, Any]) -> Text:
     if not rate["total"]:
         return Text("–", style="dim", justify="right")
-    return Text(f"{100 * rate['rate']:.0f}% ({rate['passed']}/{rate['total']})", justify="right")
+    return Text(f"{100 * rate['rate']:.0f}% {rate['passed']}/{rate['total']}", justify="right", no_wrap=True)
+
+
+def retention_table(retention: dict[str, Any]) -> Table:
+    """True retention, overall (young, mature, all) and per deck, for today, 7 and 30 days: each
+    cell "84% 107/127" (passed of total), the label column cut to what the width leaves."""
+    table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("", ratio=1, no_wrap=True, overflow="ellipsis", min_width=6)
+    for _key, label in PERIODS:
+        table.add_column(label, justify="right", no_wrap=True)
+    overall = retention["overall"]
+    for kind, label in (("young", "Young (< 21 d)"), ("mature", "Mature"), ("all", "All")):
+        table.add_row(Text(label), *(_pct(overall[p][kind]) for p, _ in PERIODS))
+    for d in retention["decks"]:
+        table.add_row(Text(str(d["title"]), style="italic"), *(_pct(d[p]["all"]) for p, _ in PERIODS))
+    return table
+
+
+def deck_table(decks: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("Deck", ratio=1, no_wrap=True, overflow="ellipsis", min_width=6)
+    for _key, label in DECK_COLUMNS:
+        table.add_column(label, justify="right", no_wrap=True)
+    for d in decks:
+        title = Text(str(d["title"]) + (" (archived)" if d.get("archived") else ""))
+        table.add_row(title, *(Text(str(d.get(k, 0)), style="" if d.get(k) else "dim") for k, _ in DECK_COLUMNS))
+    if not decks:
+        table.add_row(Text("no decks yet", style="dim"), *([""] * len(DECK_COLUMNS)))
+    return table
 
 
 class StatsScreen(AppScreen[None]):
     CSS_PATH = "stats.tcss"
     BINDINGS = [
-        Binding("d", "cycle_days", "30/90/365 days"),
+        Binding("d", "cycle_days", "30/90/365 days", tooltip="the reviews chart's span, in turn"),
         Binding("1", "set_days(30)", "30 days", show=False),
         Binding("2", "set_days(90)", "90 days", show=False),
         Binding("3", "set_days(365)", "365 days", show=False),
-        Binding("r", "reload", "Refresh"),
+        Binding("r", "reload", "Refresh", tooltip="read the figures again"),
         Binding("escape", "app.go('home')", "Home"),
     ]
 
@@ -56,24 +98,24 @@ class StatsScreen(AppScreen[None]):
         yield Header()
         with VerticalScroll(id="stats-body"):
             yield Static("Loading statistics…", id="stats-summary", markup=False)
-            reviews = PlotextPlot(id="reviews-plot")
+            reviews = BarChart(id="reviews-plot")
             reviews.border_title = "Reviews per day"
             yield reviews
             heat = Static(id="heatmap", markup=False)
             heat.border_title = "Last 365 days"
             yield heat
             with Horizontal(id="stats-middle"):
-                retention: DataTable[Text] = DataTable(id="retention", cursor_type="none", zebra_stripes=True)
-                retention.border_title = "True retention (q ≥ 3)"
+                retention = Static(id="retention")
+                retention.border_title = "True retention (q ≥ 3): passed of reviews"
                 yield retention
-                forecast = PlotextPlot(id="forecast-plot")
+                forecast = BarChart(id="forecast-plot")
                 forecast.border_title = "Due in the next 30 days"
                 yield forecast
             with Horizontal(id="stats-bottom"):
                 with Vertical(id="stats-states"):
                     yield Static(id="card-states", markup=False)
                     yield Static(id="ef-bars", markup=False)
-                decks: DataTable[Text | str] = DataTable(id="deck-stats", cursor_type="row", zebra_stripes=True)
+                decks = Static(id="deck-stats")
                 decks.border_title = "Decks"
                 yield decks
         yield Footer()
@@ -82,16 +124,17 @@ class StatsScreen(AppScreen[None]):
         self.title = "Stats"
         self.query_one("#card-states", Static).border_title = "Cards"
         self.query_one("#ef-bars", Static).border_title = "Easiness (answered cards)"
-        retention = self.query_one("#retention", DataTable)
-        retention.add_column("", key="what")
-        for key, label in (("today", "Today"), ("week", "7 days"), ("month", "30 days")):
-            retention.add_column(label, key=key)
-        decks = self.query_one("#deck-stats", DataTable)
-        decks.add_column("Deck", key="deck")
-        for key, label in (("new", "New"), ("learning", "Learning"), ("young", "Young"), ("mature", "Mature"),
-                           ("leeches", "Leeches"), ("total", "Cards")):
-            decks.add_column(label, key=key)
+        self._fit(self.size.width)
         self.action_reload()
+
+    def on_resize(self) -> None:
+        self._fit(self.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Side by side at 110 columns and more; stacked below, so no panel is cut."""
+        narrow = 0 < width < NARROW
+        for panel in self.query("#stats-middle, #stats-bottom"):
+            panel.set_class(narrow, "stacked")
 
     def on_screen_resume(self) -> None:
         self.action_reload()
@@ -150,31 +193,11 @@ class StatsScreen(AppScreen[None]):
         text.append(f"{plural(total, 'answer')} in the last {days} days, {total / days:.1f} a day", style="dim")
         self.query_one("#stats-summary", Static).update(text)
 
-    def _bars(self, plot_id: str, xs: list[int], ys: list[int], *, colour: str, xlabel: str, width: float = 0.8,
-              every: int = 5) -> None:
-        plot = self.query_one(plot_id, PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        rgb = self._colour(colour, "#4EBF71").rgb
-        if xs:
-            plt.bar(xs, ys, color=rgb, width=width, marker="hd")
-            # fixed ticks: plotext's automatic ones depend on the drawing width and vary
-            ticks: list[float] = [x for x in xs if x % every == 0]
-            plt.xticks(ticks, [str(t) for t in ticks])
-        plt.xlabel(xlabel)
-        top = max(1, max(ys, default=0))
-        step = max(1, -(-top // 4))
-        plt.ylim(0, top)
-        plt.yticks(list(range(0, top + 1, step)))
-        plot.refresh()
-
     def _reviews(self, data: dict[str, Any], days: int) -> None:
         ys = [d["reviews"] for d in data["reviews_per_day"]]
-        xs = list(range(-len(ys) + 1, 1))
-        self.query_one("#reviews-plot", PlotextPlot).border_title = f"Reviews per day, last {days} days (d: 30/90/365)"
-        self._bars("#reviews-plot", xs, ys, colour="primary", xlabel="days ago", width=0.8 if days <= 90 else 1.0,
-                   every={30: 5, 90: 10}.get(days, 30))
+        self.query_one("#reviews-plot", BarChart).plot(
+            ys, (f"{-(len(ys) - 1)} d", "today"), title=f"Reviews per day, last {days} days (d: 30/90/365)",
+            colour=self._colour("primary", "#0178D4").hex)
 
     def _heatmap(self, heat: dict[str, Any]) -> None:
         weeks = heat["weeks"]
@@ -206,18 +229,15 @@ class StatsScreen(AppScreen[None]):
         self.query_one("#heatmap", Static).update(text)
 
     def _retention(self, data: dict[str, Any]) -> None:
-        table = self.query_one("#retention", DataTable)
-        table.clear()
-        overall = data["retention"]["overall"]
-        for kind, label in (("young", "Young (< 21 d)"), ("mature", "Mature"), ("all", "All")):
-            table.add_row(Text(label), *(_pct(overall[p][kind]) for p in ("today", "week", "month")), key=kind)
-        for d in data["retention"]["decks"]:
-            table.add_row(Text(one_line(d["title"], 60), style="italic"),
-                          *(_pct(d[p]["all"]) for p in ("today", "week", "month")), key=f"deck:{d['key']}")
+        retention = self.query_one("#retention", Static)
+        retention.border_title = retention_title(data.get("desired_retention"))
+        retention.update(retention_table(data["retention"]))
 
     def _forecast(self, data: dict[str, Any]) -> None:
         ys = [d["due"] for d in data["forecast"]]
-        self._bars("#forecast-plot", list(range(len(ys))), ys, colour="accent", xlabel="days from today")
+        self.query_one("#forecast-plot", BarChart).plot(
+            ys, ("today", f"+{len(ys) - 1} d"), title=f"Due in the next {len(ys)} days: {sum(ys)}",
+            colour=self._colour("accent", "#FFA62B").hex)
 
     def _states(self, data: dict[str, Any]) -> None:
         c = data["cards"]
@@ -243,12 +263,4 @@ class StatsScreen(AppScreen[None]):
         self.query_one("#ef-bars", Static).update(bars)
 
     def _decks(self, data: dict[str, Any]) -> None:
-        table = self.query_one("#deck-stats", DataTable)
-        table.clear()
-        for d in data["decks"]:
-            table.add_row(
-                Text(one_line(d["title"], 60)),
-                *(Text(str(d[k]), justify="right", style="" if d[k] else "dim")
-                  for k in ("new", "learning", "young", "mature", "leeches", "total")),
-                key=d["key"],
-            )
+        self.query_one("#deck-stats", Static).update(deck_table(data["decks"]))

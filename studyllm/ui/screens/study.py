@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.reactive import var
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
@@ -92,6 +93,9 @@ def _choose_bindings() -> list[Binding]:
 
 class StudyScreen(AppScreen[None]):
     # styles: study.tcss, read with the app's (see StudyApp.CSS_PATH)
+    # check_action reads these two: a change refreshes the footer's keys (bindings=True); no repaint
+    revealed: var[bool] = var(False, bindings=True)
+    finished: var[bool] = var(False, bindings=True)
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter", "reveal", "Show answer", show=False),
@@ -123,8 +127,6 @@ class StudyScreen(AppScreen[None]):
         self.deck_id = deck_id
         self.deck_title = deck_title
         self.card: CardView | None = None
-        self.revealed = False
-        self.finished = False
         self.session = Session()
         self.shown_at = 0.0
         self.chosen: set[int] = set()  # mcq: the choices picked (indices into the card's choices)
@@ -518,7 +520,6 @@ class StudyScreen(AppScreen[None]):
         if self.focused is not None:
             self.set_focus(None)
         self._update_status()
-        self.refresh_bindings()
         self.call_after_refresh(self._prepare_next)
 
     def _next_intervals(self, card: CardView) -> dict[int, str]:
@@ -566,7 +567,7 @@ class StudyScreen(AppScreen[None]):
             self.notify(f"The answer wasn't saved: {why}", severity="error", timeout=8, markup=False)
             return
         self.session.answers.append((card.id, grade))
-        delay = self.app.store.setting("drill_delay_minutes") if result.drill_again else None
+        delay = result.back_minutes if result.drill_again else None  # SM-2's drill delay, or FSRS's step
         if result.due_day is not None:  # the line between cards: when this one comes back
             self.grades.set_state(back=interval_text(result.due_day, self.app.store.today(), delay))
         if self.remaining is not None and not result.drill_again:
@@ -744,4 +745,3 @@ class StudyScreen(AppScreen[None]):
         self.bar.set(context="Done for now", done=s.done, remaining=0)
         self._update_status()
         self.set_focus(None)
-        self.refresh_bindings()

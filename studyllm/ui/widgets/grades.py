@@ -16,6 +16,7 @@ bar says when the card just graded comes back ("↳ back in 6d").
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,16 @@ from studyllm.ui.widgets.lines import ChangedLines
 BUTTON_WORDS = {0: "blackout", 1: "wrong", 2: "nearly", 3: "hard", 4: "good", 5: "perfect"}
 SM2_VARIANTS = {0: "error", 1: "error", 2: "warning", 3: "secondary", 4: "success", 5: "primary"}
 FOUR_VARIANTS = {2: "error", 3: "warning", 4: "success", 5: "primary"}
+
+
+def short_interval(text: str) -> str:
+    """An interval of :func:`interval_text` without its decimal ("3.1mo" -> "3mo", "1.3y" -> "1y"),
+    for a bar too narrow for the full form (FSRS's months-long intervals at 80 columns)."""
+    m = re.fullmatch(r"(\d+)\.(\d)(mo|y|h)", text)
+    if not m:
+        return text
+    whole = int(m.group(1)) + (1 if int(m.group(2)) >= 5 else 0)
+    return f"{whole}{m.group(3)}"
 
 
 def interval_text(due_day: date, today: date, minutes: int | None = None) -> str:
@@ -103,7 +114,7 @@ class GradeBar(ChangedLines):
 
     def _labels(self, width: int) -> tuple[list[str], int]:
         """The button labels that fit ``width``, and the cell width: the fullest form that fits of
-        "4 good · 6d", "4 good·6d", "4 good"; on a narrow (phone) width "4·6d", else "4"."""
+        "4 good · 6d", "4 good·6d", "4 good·3mo" (no decimal), "4 good"; on a narrow (phone) width "4·6d", else "4"."""
         items = buttons(self.mode)
         n = len(items)
         shown = self.active and self.intervals
@@ -111,12 +122,14 @@ class GradeBar(ChangedLines):
         if shown:
             ivs = [self.intervals.get(grade, "") for _label, grade, *_ in items]
             forms += [[f"{label} · {iv}" for (label, *_), iv in zip(items, ivs, strict=True)],
-                      [f"{label}·{iv}" for (label, *_), iv in zip(items, ivs, strict=True)]]
+                      [f"{label}·{iv}" for (label, *_), iv in zip(items, ivs, strict=True)],
+                      [f"{label}·{short_interval(iv)}" for (label, *_), iv in zip(items, ivs, strict=True)]]
         forms.append([label for label, *_ in items])
         # share the width out like the old 1fr buttons did, each between 8 and 22 cells
         cell = max(8, min(22, (width - n + 1) // n))
         # each form in even cells first; a form with intervals then also in cells of its own width
-        tries = [(labels, cell) for labels in forms[:-1]] + [(forms[-2], 0)] if shown else []
+        # (then the intervals without their decimal, "3mo", before giving the intervals up)
+        tries = [(forms[0], cell), (forms[1], cell), (forms[1], 0), (forms[2], cell), (forms[2], 0)] if shown else []
         tries.append((forms[-1], cell))
         for labels, size in tries:
             if sum(max(size, len(label)) for label in labels) + n - 1 <= width:

@@ -1,17 +1,19 @@
-"""Child processes and checks for the crash and concurrency tests (no tests in here).
+"""Child processes and checks for the crash and concurrency tests and long runs (no tests in here).
 
-Run as a script, this file is a small studyllm client that works through the Store API
-and prints a line after each operation *returns*, flushed to a file:
+Used by ``tests/test_reliability_crash.py``, ``tests/test_reliability_concurrency.py``,
+``benchmarks/crash_rounds.py`` and ``benchmarks/concurrency_long.py``. Run as a module, it is a
+small studyllm client that works through the Store API and prints a line after each operation
+*returns*, flushed to a file:
 
-    python tests/test_reliability_driver.py answer HOME SEED [DECK_KEY]
+    python -m studyllm.testing.reliability answer HOME SEED [DECK_KEY]
         ACK <log uid>       after Store.answer() returned (the answer is acknowledged)
         UNDO <log uid>      before Store.undo() is called on our own latest answer
         UNDONE <log uid>    after it returned
-    python tests/test_reliability_driver.py import HOME FIRST_VERSION [DECK_KEY]
+    python -m studyllm.testing.reliability import HOME FIRST_VERSION [DECK_KEY]
         IMPORTED <version>  after import_parsed() of that version of a big deck returned
 
 The parent kills it with SIGKILL at a random moment and then checks the database with
-:func:`check_answers` / :func:`check_import`. ``benchmarks/crash_rounds.py`` reuses this.
+:func:`check_answers` / :func:`db_version`.
 """
 
 from __future__ import annotations
@@ -23,19 +25,26 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-HERE = Path(__file__).resolve()
-ROOT = HERE.parents[1]
+if TYPE_CHECKING:
+    from studyllm.decks.model import ParsedDeck
+
+# the checkout (or site-packages folder) this module is in: children run from it, so
+# ``python -m`` imports this same tree even when it is not the installed one
+ROOT = Path(__file__).resolve().parents[2]
 
 IMPORT_DECK_KEY = "bulk"
 IMPORT_DECK_CARDS = 1000
 
 
 # ----------------------------------------------------------------------------- deck data
-def deck_version(version: int, key: str = IMPORT_DECK_KEY, n: int = IMPORT_DECK_CARDS):
+def deck_version(version: int, key: str = IMPORT_DECK_KEY, n: int = IMPORT_DECK_CARDS) -> ParsedDeck:
     """Version ``version`` of a big deck: a quarter of the cards reworded per version, and
     the last card present only in even versions (so imports update, archive and restore)."""
     from studyllm.decks.model import ParsedCard, ParsedDeck
@@ -65,7 +74,7 @@ def expected_fronts(version: int, key: str = IMPORT_DECK_KEY, n: int = IMPORT_DE
     return {c.front for c in deck_version(version, key, n).cards}
 
 
-def study_deck(key: str, n: int):
+def study_deck(key: str, n: int) -> ParsedDeck:
     from studyllm.decks.model import ParsedCard, ParsedDeck
 
     cards = [
@@ -137,9 +146,8 @@ def python() -> str:
 
 def spawn(args: list[str], out: Path, err: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore")
-    return subprocess.Popen(
-        [python(), str(HERE), *args], stdout=out.open("w"), stderr=err.open("w"), env=env, cwd=str(ROOT)
-    )
+    return subprocess.Popen([python(), "-m", "studyllm.testing.reliability", *args], stdout=out.open("w"),
+                            stderr=err.open("w"), env=env, cwd=str(ROOT))
 
 
 def wait_for_line(path: Path, word: str, proc: subprocess.Popen, timeout: float = 30.0) -> bool:
@@ -168,32 +176,60 @@ def lines(path: Path) -> list[list[str]]:
     return [ln.split() for ln in complete.splitlines() if ln.strip()]
 
 
-def integrity(db: Path) -> str:
+@contextmanager
+def _connect(db: Path) -> Iterator[sqlite3.Connection]:
+    """A plain connection to a home's database, from outside studyllm (closed after)."""
     conn = sqlite3.connect(db, timeout=30)
     try:
-        return "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))
+        yield conn
     finally:
         conn.close()
+
+
+def _rows(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+    with _connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _count(db: Path, sql: str, params: tuple[object, ...] = ()) -> int:
+    return int(_rows(db, sql, params)[0][0])
+
+
+def integrity(db: Path) -> str:
+    return "; ".join(r[0] for r in _rows(db, "PRAGMA integrity_check"))
 
 
 def log_uids(db: Path) -> set[str]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return {r[0] for r in conn.execute("SELECT uid FROM review_log")}
-    finally:
-        conn.close()
+    return {r[0] for r in _rows(db, "SELECT uid FROM review_log")}
+
+
+def deck_log_uids(db: Path, keys: tuple[str, ...]) -> set[str]:
+    """The log uids of the answers to cards of these decks."""
+    marks = ",".join("?" * len(keys))
+    return {r[0] for r in _rows(
+        db, f"SELECT l.uid FROM review_log l JOIN card c ON c.id = l.card_id JOIN deck d ON d.id = c.deck_id"
+            f" WHERE d.key IN ({marks})", keys)}
 
 
 def state_mismatches(db: Path) -> int:
     """Cards whose review count disagrees with their log rows: an answer half-written."""
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(
-            "SELECT count(*) FROM card_state s WHERE s.reviews <>"
-            " (SELECT count(*) FROM review_log l WHERE l.card_id = s.card_id)"
-        ).fetchone()[0]
-    finally:
-        conn.close()
+    return _count(db, "SELECT count(*) FROM card_state s WHERE s.reviews <>"
+                      " (SELECT count(*) FROM review_log l WHERE l.card_id = s.card_id)")
+
+
+def graded_twice(db: Path) -> int:
+    """Cards graded by SM-2 more than once on one study day: an accidental second answer
+    (same-day drills are logged as kind 'drill' and don't count)."""
+    return _count(db, "SELECT count(*) FROM (SELECT card_id, day FROM review_log WHERE kind <> 'drill'"
+                      " GROUP BY card_id, day HAVING count(*) > 1)")
+
+
+def orphan_states(db: Path) -> int:
+    """Cards with no state row, plus cards whose archived flag and queue disagree."""
+    return _count(db, "SELECT (SELECT count(*) FROM card c LEFT JOIN card_state s ON s.card_id = c.id"
+                      "         WHERE s.card_id IS NULL)"
+                      " + (SELECT count(*) FROM card c JOIN card_state s ON s.card_id = c.id"
+                      "    WHERE (c.archived = 1) <> (s.queue = -2))")
 
 
 @dataclass
@@ -276,20 +312,12 @@ class ImportRound:
 
 
 def db_version(db: Path, key: str = IMPORT_DECK_KEY) -> tuple[int | None, set[str], int]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        row = conn.execute("SELECT id, content_hash FROM deck WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None, set(), 0
-        fronts = {r[0] for r in conn.execute("SELECT front FROM card WHERE deck_id = ? AND archived = 0", (row[0],))}
-        orphans = conn.execute(
-            "SELECT (SELECT count(*) FROM card c LEFT JOIN card_state s ON s.card_id = c.id WHERE s.card_id IS NULL)"
-            " + (SELECT count(*) FROM card c JOIN card_state s ON s.card_id = c.id"
-            "    WHERE (c.archived = 1) <> (s.queue = -2))"
-        ).fetchone()[0]
-        return int(row[1].split("-")[1]), fronts, orphans
-    finally:
-        conn.close()
+    rows = _rows(db, "SELECT id, content_hash FROM deck WHERE key = ?", (key,))
+    if not rows:
+        return None, set(), 0
+    deck_id, content_hash = rows[0]
+    fronts = {r[0] for r in _rows(db, "SELECT front FROM card WHERE deck_id = ? AND archived = 0", (deck_id,))}
+    return int(content_hash.split("-")[1]), fronts, orphan_states(db)
 
 
 def import_round(home: Path, rng: random.Random, work: Path, first: int, *, max_delay: float = 1.0,
@@ -320,6 +348,20 @@ def import_round(home: Path, rng: random.Random, work: Path, first: int, *, max_
 
 
 # ----------------------------------------------------------------------------- real CLI rounds
+def cli_killed(args: list[str], out: Path, err: Path, rng: random.Random, delay: tuple[float, float],
+               what: str) -> None:
+    """Run the real command line with ``args``, SIGKILL it after a random ``delay`` (if it is
+    still running) and fail if it had crashed by itself."""
+    proc = cli(args, out, err)
+    try:
+        proc.wait(timeout=rng.uniform(*delay))
+    except subprocess.TimeoutExpired:
+        pass
+    kill9(proc)
+    if "Traceback" in err.read_text():
+        raise AssertionError(f"{what} crashed by itself: {err.read_text()[-2000:]}")
+
+
 def cli(args: list[str], out: Path, err: Path) -> subprocess.Popen:
     """``python -m studyllm ARGS`` in a child process (the real command line)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore")
@@ -372,14 +414,7 @@ def merge_round(home: Path, export: Path, expected: set[str], rng: random.Random
     must be all in the database or none of them."""
     db = home / "studyllm.db"
     out, err = work / "merge.out", work / "merge.err"
-    proc = cli(["--home", str(home), "import-progress", str(export)], out, err)
-    try:
-        proc.wait(timeout=rng.uniform(*delay))
-    except subprocess.TimeoutExpired:
-        pass
-    kill9(proc)
-    if "Traceback" in err.read_text():
-        raise AssertionError(f"import-progress crashed by itself: {err.read_text()[-2000:]}")
+    cli_killed(["--home", str(home), "import-progress", str(export)], out, err, rng, delay, "import-progress")
     result = MergeRound(finished="added" in out.read_text())
     result.integrity = integrity(db)
     present = log_uids(db) & expected
@@ -418,24 +453,12 @@ def cli_import_round(home: Path, deck: Path, version: int, rng: random.Random, w
     before = deck_fronts(db, deck.stem)
     write_markdown_deck(deck, version, n)
     out, err = work / "cliimport.out", work / "cliimport.err"
-    proc = cli(["--home", str(home), "import", str(deck)], out, err)
-    try:
-        proc.wait(timeout=rng.uniform(*delay))
-    except subprocess.TimeoutExpired:
-        pass
-    kill9(proc)
-    if "Traceback" in err.read_text():
-        raise AssertionError(f"studyllm import crashed by itself: {err.read_text()[-2000:]}")
+    cli_killed(["--home", str(home), "import", str(deck)], out, err, rng, delay, "studyllm import")
     result = CliImportRound(finished="file(s):" in out.read_text())
     result.integrity = integrity(db)
     fronts = deck_fronts(db, deck.stem)
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        result.orphans = conn.execute(
-            "SELECT count(*) FROM card c LEFT JOIN card_state s ON s.card_id = c.id WHERE s.card_id IS NULL"
-        ).fetchone()[0]
-    finally:
-        conn.close()
+    result.orphans = _count(db, "SELECT count(*) FROM card c LEFT JOIN card_state s ON s.card_id = c.id"
+                                " WHERE s.card_id IS NULL")
     editions = {f.split("edition ")[1].split(" ")[0] for f in fronts if "edition " in f}
     if len(fronts) == n and editions == {str(version)}:
         result.outcome = "new"
@@ -447,17 +470,11 @@ def cli_import_round(home: Path, deck: Path, version: int, rng: random.Random, w
 
 
 def deck_fronts(db: Path, key: str) -> list[str]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return [r[0] for r in conn.execute(
-            "SELECT c.front FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.archived = 0 AND d.key = ?", (key,)
-        )]
-    finally:
-        conn.close()
+    return [r[0] for r in _rows(
+        db, "SELECT c.front FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.archived = 0 AND d.key = ?", (key,))]
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     mode, home = sys.argv[1], Path(sys.argv[2])
     if mode == "answer":
         run_answer(home, int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)

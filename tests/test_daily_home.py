@@ -1,0 +1,62 @@
+"""Issue #19 item 15: home's time estimate, from the learner's own recent pace."""
+
+from __future__ import annotations
+
+from conftest import make_store, settle
+
+from studyllm.store.pace import CAP_SECONDS, estimate_minutes, recent_pace
+from studyllm.ui.app import build_app
+from studyllm.ui.screens.home import time_estimate
+
+
+def _answer(store, seconds: list[float]) -> None:
+    for s in seconds:
+        card = store.next_card()
+        assert card is not None
+        store.answer(card.id, 4, duration_ms=int(s * 1000))
+
+
+def test_pace_is_the_mean_of_recent_timed_answers_capped():
+    store = make_store()
+    assert recent_pace(store) is None  # no history: no guess
+    _answer(store, [4.0, 8.0])
+    assert recent_pace(store) == 6.0
+    _answer(store, [600.0])  # walked away: counts as the cap, not ten minutes
+    assert recent_pace(store) == (4.0 + 8.0 + CAP_SECONDS) / 3
+    assert recent_pace(store, n=1) == CAP_SECONDS  # only the most recent answers count
+
+
+def test_pace_skips_untimed_answers():
+    store = make_store()
+    _answer(store, [0.0, 10.0])  # duration 0: imported or not measured
+    assert recent_pace(store) == 10.0
+
+
+def test_estimate_rounds_up_to_whole_minutes():
+    assert estimate_minutes(0, 8.0) == 0
+    assert estimate_minutes(1, 1.0) == 1
+    assert estimate_minutes(45, 8.0) == 6  # 360 s
+    assert estimate_minutes(46, 8.0) == 7  # 368 s
+    assert time_estimate(45, 8.0) == " ≈ 6 min"
+    assert time_estimate(45, None) == ""
+    assert time_estimate(0, 8.0) == ""
+
+
+async def test_home_shows_the_estimate_from_the_learners_pace():
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        progress = str(app.screen.query_one("#today-progress").render())
+        assert "≈" not in progress  # nothing answered yet: no made-up figure
+    _answer(store, [30.0, 30.0])  # 2 answered at 30 s each
+    left = store.counts().total
+    assert left > 0
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        progress = str(app.screen.query_one("#today-progress").render()).replace("\n", " ")
+        assert f"{left} to go ≈ {estimate_minutes(left, 30.0)} min" in progress
+        streak = str(app.screen.query_one("#today-streak").render())
+        assert streak.startswith("Streak:")
+        assert app.screen.query_one("#today-streak").region.right <= 80  # still on screen at 80 columns
