@@ -39,7 +39,7 @@ Progress = Callable[[int, int, str], None]
 LinkChoice = str | Callable[[list["RewriteReport"]], Iterable[int]] | None
 
 
-@dataclass
+@dataclass(slots=True)  # one per card of a first import: slots keep 100,000 of them small
 class CardChange:
     """One line of the per-card report: what the import did to one card."""
 
@@ -426,6 +426,19 @@ def import_file(
                     "SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (row[2],)
                 ).fetchone()[0]
                 return DeckReport(path=str(path), key=row[0], title=row[1], unchanged=n, skipped=True)
+    from studyllm.decks.parser import paused_gc
+
+    # one pause of the cyclic collector over the parse and the sync: the cards, rows and
+    # reports made in between are not cyclic garbage, and each collection would walk them
+    with paused_gc():
+        return _import_data(store, path, data, digest, source, dry_run=dry_run, outline=outline, mode=mode,
+                            strict=strict, link=link, max_bytes=max_bytes)
+
+
+def _import_data(
+    store: Store, path: Path, data: bytes, digest: str, source: str, *, dry_run: bool, outline: bool,
+    mode: str | None, strict: bool, link: LinkChoice, max_bytes: int,
+) -> DeckReport:
     # the parsers pull in markdown-it / csv: import on demand
     if path.suffix.lower() in ANKI_SUFFIXES:
         from studyllm.decks.anki_tsv import parse_anki_tsv
@@ -436,7 +449,7 @@ def import_file(
 
         separators = store.setting("separators") or None
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
-                             separators=separators)
+                             separators=separators, digest=digest)
     parsed.content_hash = digest
     report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
     if not dry_run and report.ok and not parsed.skipped and report.key:
@@ -741,6 +754,7 @@ def _plan(
             rewrites = result.rewrites
     else:
         norms = [text_hash(normalise(t)) for t in texts]
+    del texts  # a copy of every card's text: not needed past the hashes (peak memory of a big import)
 
     # the stored text of the cards the report shows: updated, archived, possible rewrites
     paired = {o_id for o_id, _, _ in match_pairs.values()}
