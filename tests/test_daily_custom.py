@@ -3,11 +3,7 @@ days), cram a deck/tag/search without moving the schedule; each its own session,
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import add_deck, basic_cards, make_store, wait_home
+from conftest import add_cards_deck, basic_cards, make_store, settle
 
 from studyllm.decks.model import ParsedCard
 from studyllm.store import custom
@@ -64,7 +60,7 @@ def test_review_ahead_takes_cards_due_in_the_next_days_only():
 
 def test_cram_asks_a_deck_tag_or_search_and_moves_nothing():
     store = make_store()
-    add_deck(store, many_cards(4, tag="drill"), title="Drill", key="drill")
+    add_cards_deck(store, many_cards(4, tag="drill"), title="Drill", key="drill")
     before = schedule_rows(store)
     by_tag = custom.cram(store, tag="drill")
     assert len(by_tag.pending) == 4 and "#drill" in by_tag.title and "schedule untouched" in by_tag.title
@@ -86,10 +82,10 @@ def test_cram_asks_a_deck_tag_or_search_and_moves_nothing():
 
 async def test_custom_study_from_home_is_its_own_session_and_home_is_unchanged_after():
     store = make_store()
-    add_deck(store, many_cards(5, tag="drill"), title="Drill", key="drill")
+    add_cards_deck(store, many_cards(5, tag="drill"), title="Drill", key="drill")
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         counts_before = store.counts()
         before = schedule_rows(store)
         await pilot.press("x")
@@ -112,7 +108,7 @@ async def test_custom_study_from_home_is_its_own_session_and_home_is_unchanged_a
         await pilot.pause()
         assert screen.card is not None and screen.card.front != front
         await pilot.press("escape")
-        await wait_home(pilot, 1)
+        await settle(pilot)
         assert app.store is not screen.session_store
         assert store.counts() == counts_before and schedule_rows(store) == before
         # an empty choice says so and starts nothing
@@ -133,7 +129,7 @@ async def test_more_new_from_home_says_so_and_schedules():
     store.set_setting("new_per_day", 2)
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         await pilot.press("x")
         await pilot.pause()
         app.screen.query_one("#custom-deck").clear()  # all decks

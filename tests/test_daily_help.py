@@ -3,13 +3,9 @@ the bindings; the command palette has one entry per action, described by what it
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
+from conftest import add_cards_deck, basic_cards, make_store, settle
 from rich.console import Console
 from textual.binding import Binding
-from ui_fixtures import add_deck, basic_cards, make_store, wait_home
 
 from studyllm.ui.app import build_app
 from studyllm.ui.keys import key_lines
@@ -71,7 +67,7 @@ async def test_help_screen_follows_the_grading_mode():
     store.set_setting("grading_mode", "four")
     app = build_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
@@ -81,10 +77,10 @@ async def test_help_screen_follows_the_grading_mode():
 
 async def test_palette_one_entry_per_action_described_by_what_it_does():
     store = make_store()
-    add_deck(store, basic_cards()[:2], title="Second", key="second")
+    add_cards_deck(store, basic_cards()[:2], title="Second", key="second")
     app = build_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         for _ in range(2):
             commands = list(app.get_system_commands(app.screen))
             titles = [c.title for c in commands]

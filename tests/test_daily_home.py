@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import make_store, wait_home
+from conftest import make_store, settle
 
 from studyllm.store.pace import CAP_SECONDS, estimate_minutes, recent_pace
 from studyllm.ui.app import build_app
@@ -50,7 +46,7 @@ async def test_home_shows_the_estimate_from_the_learners_pace():
     store = make_store()
     app = build_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         progress = str(app.screen.query_one("#today-progress").render())
         assert "≈" not in progress  # nothing answered yet: no made-up figure
     _answer(store, [30.0, 30.0])  # 2 answered at 30 s each
@@ -58,7 +54,7 @@ async def test_home_shows_the_estimate_from_the_learners_pace():
     assert left > 0
     app = build_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         progress = str(app.screen.query_one("#today-progress").render()).replace("\n", " ")
         assert f"{left} to go ≈ {estimate_minutes(left, 30.0)} min" in progress
         streak = str(app.screen.query_one("#today-streak").render())

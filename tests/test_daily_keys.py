@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import make_store, wait_home
+from conftest import make_store, settle
 
 from studyllm.ui.app import build_app
 from studyllm.ui.registry import SCREENS
@@ -34,7 +29,7 @@ async def test_no_shown_key_is_typed_into_a_focused_field(name):
     the footer shows no key that the field would type instead of acting on it."""
     app = build_app(make_store())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         app.action_go(name)
         await pilot.pause()
         await pilot.pause()
@@ -58,7 +53,7 @@ async def test_ctrl_t_switches_tabs_from_a_focused_field():
 
     app = build_app(make_store())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         await pilot.press("c")
         await pilot.pause()
         screen = app.screen
@@ -87,7 +82,7 @@ async def test_browse_slash_focuses_the_search_and_types_nothing():
 
     app = build_app(make_store())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         await pilot.press("b")
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
@@ -111,7 +106,7 @@ async def test_f1_opens_help_from_a_text_field_and_question_mark_types():
 
     app = build_app(make_store())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         assert "question_mark" in shown_keys(app.screen) and "f1" not in shown_keys(app.screen)
         await pilot.press("b")
         await pilot.pause()
@@ -127,12 +122,12 @@ async def test_f1_opens_help_from_a_text_field_and_question_mark_types():
 async def test_study_answer_box_shows_no_key_it_would_type():
     """A calc card's answer box has the focus: u, b, !, e, c type there, so the key bar leaves
     them out (they come back once the box is left), and typing them buries nothing."""
-    from ui_fixtures import calc_card
+    from conftest import calc_card
 
     store = make_store(cards=[calc_card()])
     app = build_app(store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         await pilot.press("s")
         await pilot.pause()
         await pilot.pause()

@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import make_store, wait_home
+from conftest import make_store, settle
 
 from studyllm.store import settings as store_settings
 from studyllm.ui.app import build_app
@@ -20,7 +16,7 @@ def messages(screen) -> dict[str, str]:
 
 
 async def open_settings(pilot):
-    await wait_home(pilot)
+    await settle(pilot)
     await pilot.press("comma")
     await pilot.pause()
     await pilot.pause()

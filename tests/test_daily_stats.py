@@ -3,14 +3,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
+from conftest import drawn_lines
 from test_stats_screen import StatsApp, seeded_store, settle
-from ui_fixtures import drawn_lines
 
 from studyllm.store import stats
 from studyllm.ui.widgets.barchart import BarChart, chart

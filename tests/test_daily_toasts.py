@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from ui_fixtures import add_deck, basic_cards, make_store, wait_home
+from conftest import add_cards_deck, basic_cards, make_store, settle
 
 from studyllm.ui.app import build_app
 
@@ -20,10 +15,10 @@ def toasts(screen) -> list:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_repeated_toasts_collapse_and_cover_neither_card_nor_grade_bar(size):
     store = make_store()
-    add_deck(store, basic_cards(), title="More", key="more")
+    add_cards_deck(store, basic_cards(), title="More", key="more")
     app = build_app(store)
     async with app.run_test(size=size, notifications=True) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         await pilot.press("s")
         await pilot.pause()
         await pilot.pause()
@@ -49,7 +44,7 @@ async def test_repeated_toasts_collapse_and_cover_neither_card_nor_grade_bar(siz
 async def test_a_different_message_replaces_the_toast():
     app = build_app(make_store())
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await wait_home(pilot)
+        await settle(pilot)
         app.notify("first")
         app.notify("first")
         await pilot.pause()

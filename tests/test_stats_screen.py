@@ -5,10 +5,9 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime, timedelta
 
-from conftest import add_deck
+from conftest import add_deck, drawn_lines
 from textual.app import App
 from textual.widgets import Static
-from ui_fixtures import drawn_lines
 
 from studyllm.clock import FrozenClock
 from studyllm.store import Store

@@ -39,10 +39,18 @@ LABELS = {
     "backups_keep": "Daily backups kept",
     "max_deck_mb": "Largest deck file (MB)",
     "separators": "Card separators",
+    "scheduler": "Scheduler",
+    "desired_retention": "Desired retention",
+    "maximum_interval": "Longest interval (days)",
+    "fsrs_learning_steps": "FSRS learning steps (min)",
+    "fsrs_relearning_steps": "FSRS relearning steps (min)",
+    "fsrs_fuzz": "FSRS fuzz",
 }
 CHOICE_WORDS = {
     ("grading_mode", "sm2"): "SM-2 grades 0–5",
     ("grading_mode", "four"): "4 buttons: Again/Hard/Good/Easy",
+    ("scheduler", "sm2"): "SM-2",
+    ("scheduler", "fsrs"): "FSRS",
 }
 HINTS = {
     "deck_folders": " (comma-separated; Enter scans them now)",
