@@ -223,9 +223,10 @@ class StudyApp(App[None]):
         """Every notification (screens' and widgets' ``notify`` end here) passes through the one
         sanitiser: messages quote file names, card text and errors.
 
-        One toast is on screen at a time (app.tcss puts it on the header row, where it covers
-        nothing the learner needs): a new one replaces it, and the same message again while
-        it is still up is counted ("Buried until tomorrow ×3") rather than stacked."""
+        Toasts are one line each at the top right (app.tcss: on the header row, where they
+        cover nothing the learner needs). A new one replaces the one up unless that one is
+        more severe (then both show, the newer below), and the same message again while it is
+        still up is counted ("Buried until tomorrow ×3") rather than stacked."""
         text, head = clean(message), clean(title)
         key = (text, head, severity)
         now = time.monotonic()
@@ -237,13 +238,19 @@ class StudyApp(App[None]):
         super().notify(shown, title=head, severity=severity, timeout=timeout, markup=markup)
 
     def _on_notify(self, event: Notify) -> None:
-        # One toast at a time: the one on screen goes when the next arrives. Textual removes a
-        # cleared toast but leaves its holder, which keeps its line in the rack (the next toast
-        # would sit a line lower), so the holders go too.
+        # A new toast replaces those of its severity or lower; one more severe stays (an error
+        # isn't pushed off by the "unchanged file" note that follows it), so at most two are up.
+        # Textual removes a cleared toast but leaves its holder, which keeps its line in the
+        # rack (the next toast would sit a line lower), so the holders of the removed go too.
+        rank = _SEVERITY_RANK.get(event.notification.severity, 0)
+        keep = [n for n in self._notifications
+                if not n.has_expired and _SEVERITY_RANK.get(n.severity, 0) > rank][-1:]
         for toast in self.screen.query("ToastRack Toast"):
-            if isinstance(toast.parent, Widget):
+            if getattr(toast, "_notification", None) not in keep and isinstance(toast.parent, Widget):
                 toast.parent.remove()
         self._notifications.clear()
+        for notification in keep:
+            self._notifications.add(notification)
         super()._on_notify(event)  # (adding the same notification twice, if Textual also calls it, is a no-op)
 
     def watch_theme(self, theme: str) -> None:
@@ -341,6 +348,8 @@ class StudyApp(App[None]):
     async def _run_in(self, node: Any, action: str) -> None:
         await self.run_action(action, node)
 
+
+_SEVERITY_RANK = {"information": 0, "warning": 1, "error": 2}
 
 # actions the palette's navigation and Textual's own entries already offer
 _PALETTE_COVERED = frozenset({"go", "help", "quit", "command_palette", "pop_screen", "leave", "study_all",
