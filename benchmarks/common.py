@@ -200,8 +200,9 @@ def run_in_subprocess(
     name (run with ``-m``), or else a snippet of code (run with ``-c``). The child must
     print one JSON object on the last non-empty line of its stdout.
 
-    Two figures measured from outside are added: ``proc_wall_s`` (start to exit, so it
-    includes interpreter start-up) and ``proc_peak_rss_mb``, the child's peak RSS: the
+    Three figures measured from outside are added: ``proc_wall_s`` (start to exit, so it
+    includes interpreter start-up), ``proc_cpu_s`` (the child's user + system CPU time, from
+    ``wait4``: steadier than wall time on a busy machine) and ``proc_peak_rss_mb``, the child's peak RSS: the
     last VmHWM read from /proc/<pid>/status while it ran (polled every millisecond or
     so; VmHWM only grows), or the child's own ``peak_rss_mb`` if it reports a larger one.
     (Not wait4's ru_maxrss, which Linux inherits from the parent across fork+exec.)
@@ -245,6 +246,7 @@ def run_in_subprocess(
         peak = float(child_peak)
     result["proc_wall_s"] = wall
     result["proc_peak_rss_mb"] = peak
+    result["proc_cpu_s"] = getattr(proc, "cpu_s", None)
     return result
 
 
@@ -259,8 +261,9 @@ def _watch(proc: subprocess.Popen, t0: float, timeout: float | None, cmd: Sequen
         hwm = _vmhwm_mb(proc.pid)
         if hwm is not None and hwm > peak:
             peak = hwm
-        pid, status = os.waitpid(proc.pid, os.WNOHANG)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
+            proc.cpu_s = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]  # read by run_in_subprocess
             break
         if deadline is not None and time.perf_counter() > deadline:
             proc.kill()

@@ -240,6 +240,110 @@ def measure_import(md_path: str | os.PathLike[str], *, work_dir: str | None = No
     }
 
 
+_IMPORT_CHILD = r"""
+import sys, time, json
+t0 = time.perf_counter()
+from studyllm.cli import main
+home, deck, mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mb > 10:  # over the default max_deck_mb: raise it first (a second command, timed too)
+    main(["--home", home, "settings", "max_deck_mb", str(mb)])
+rc = main(["--home", home, "import", deck])
+t1 = time.perf_counter()
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+print(json.dumps({"import_child_s": t1 - t0, "rc": rc, "peak_rss_mb": hwm}))
+"""
+
+
+def measure_import_process(md_path: str | os.PathLike[str], *, work_dir: str | None = None) -> dict[str, Any]:
+    """(1b) The first import as a whole process, what a learner waits for: a fresh Python
+    process runs ``studyllm --home NEW import deck.md`` (``studyllm.cli.main``: creating the
+    new home and its database, reading, parsing, syncing, committing, the printed report).
+    For a deck over the default 10 MB limit the same process first runs ``studyllm settings
+    max_deck_mb 64``. ``import_proc_wall_s`` is timed from outside (interpreter start to
+    exit); ``import_proc_rss_mb`` is the process's peak RSS."""
+    md_path = Path(md_path)
+    mb = MAX_DECK_MB if md_path.stat().st_size > 10 * 1024 * 1024 else 10
+    with _workdir(work_dir) as d:
+        deck = _copy_deck(md_path, d)
+        r = run_in_subprocess(_IMPORT_CHILD, [str(d / HOME), str(deck), str(mb)], cwd=d)
+        if r["rc"] != 0:
+            raise RuntimeError(f"studyllm import exited {r['rc']}")
+        cards = _live_cards_at(d / HOME)
+    return {"import_proc_wall_s": r["proc_wall_s"], "import_proc_cpu_s": r["proc_cpu_s"],
+            "import_proc_rss_mb": r["proc_peak_rss_mb"],
+            "import_proc_notes": cards}
+
+
+def _live_cards_at(home: Path) -> int:
+    import sqlite3
+
+    from studyllm.paths import db_path
+
+    conn = sqlite3.connect(db_path(home))
+    try:
+        return conn.execute("SELECT count(*) FROM card WHERE archived = 0").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _proc_wall(argv: list[str], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return median(times)
+
+
+def measure_floors(md_path: str | os.PathLike[str], *, work_dir: str | None = None) -> dict[str, Any]:
+    """(1c) Physical floors to set the figures beside: ``python -c pass`` and
+    ``python -c 'import textual.app'`` as whole processes (medians of 3), and
+    ``floor_sqlite_s``: the same card and card_state rows the first import writes,
+    inserted with plain ``sqlite3`` into a new database made from ``schema.sql`` (WAL,
+    ``synchronous=FULL`` as the store, a page cache
+    big enough for every page) in one transaction with its durable commit. The
+    rows are built from the parsed deck before the clock starts; no hashing, matching or
+    parsing is timed. (markdown-it-py's own parse is ``mdit_commonmark_s`` of ``import``.)"""
+    import sqlite3
+    from importlib.resources import files
+
+    from studyllm.decks.parser import parse_file
+
+    exe = sys.executable
+    out = {"floor_python_s": _proc_wall([exe, "-c", "pass"]),
+           "floor_textual_s": _proc_wall([exe, "-c", "import textual.app"])}
+    parsed = parse_file(Path(md_path), max_bytes=MAX_DECK_MB * 1024 * 1024)
+    now = "2026-01-05T12:00:00+00:00"
+    rows = [(i + 1, f"uid{i:08d}", 1, c.kind, c.variant, c.front, c.back, "{}", json.dumps(list(c.heading_path)),
+             "[]", c.line, i, f"{i:064x}", f"{i:064x}", now, now) for i, c in enumerate(parsed.cards)]
+    states = [(i + 1, 1, i) for i in range(len(rows))]
+    ddl = files("studyllm.store").joinpath("schema.sql").read_text(encoding="utf-8")
+    with _workdir(work_dir) as d:
+        conn = sqlite3.connect(d / "floor.db", isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the indexes' pages stay in memory
+            conn.executescript(ddl)
+            conn.execute("INSERT INTO deck (id, key, title, source_path, content_hash, tags, options, mode,"
+                         " updated_at, position, archived, created_at) VALUES (1,'k','t','p','h','[]','{}',"
+                         "'cards',?,0,0,?)", (now, now))
+            t0 = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO card (id, uid, deck_id, kind, variant, front, back, extra, heading_path, tags, line,"
+                " position, content_hash, norm_hash, created_at, updated_at, archived)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)", rows)
+            conn.executemany(
+                "INSERT INTO card_state (card_id, deck_id, position, queue, repetitions, ef_centi, interval,"
+                " reviews, lapses, suspended, leech) VALUES (?,?,?,0,0,250,0,0,0,0,0)", states)
+            conn.execute("COMMIT")
+            out["floor_sqlite_s"] = time.perf_counter() - t0
+        finally:
+            conn.close()
+    return out
+
+
 def _db_size(home: Path) -> int:
     from studyllm.paths import db_path
 

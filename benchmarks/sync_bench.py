@@ -5,6 +5,8 @@ into a home that has the deck but no answers, then 1,000 new answers merged incr
 
 The journal is written as device A would write it (one event per line); the merge is the real
 ``studyllm.store.sync.sync`` of home B. Peak memory is the process's max RSS after each step.
+Wall time and CPU time (``time.process_time``) are both printed: on a shared machine the wall
+time depends on the load, printed beside it.
 """
 
 from __future__ import annotations
@@ -60,18 +62,20 @@ def main() -> int:
     journal.parent.mkdir(parents=True)
     start = datetime(2026, 1, 1, 8, tzinfo=UTC)
     write_events(journal, cards, args.answers, start, 0)
-    print(f"load average {os.getloadavg()[0]:.2f}; rss before {rss_mb():.0f} MB")
-    t = time.perf_counter()
+    print(f"load average {os.getloadavg()[0]:.2f}; rss before {rss_mb():.0f} MB; journal "
+          f"{journal.stat().st_size / 1e6:.0f} MB")
+    t, c = time.perf_counter(), time.process_time()
     r = S.sync(store)
-    full = time.perf_counter() - t
-    print(f"full merge: {r.added:,} answers, {r.cards_replayed:,} cards in {full:.2f} s; peak rss {rss_mb():.0f} MB")
+    full, full_cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"full merge: {r.added:,} answers, {r.cards_replayed:,} cards in {full:.2f} s ({full_cpu:.2f} s CPU);"
+          f" peak rss {rss_mb():.0f} MB; load average {os.getloadavg()[0]:.2f}")
     later = start + timedelta(days=args.answers // args.cards + 1)
     write_events(journal, cards[:1000], 1000, later, args.answers)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     r = S.sync(store)
-    inc = time.perf_counter() - t
-    print(f"incremental: {r.added:,} answers, {r.cards_replayed:,} cards rebuilt in {inc:.3f} s; "
-          f"peak rss {rss_mb():.0f} MB; load average {os.getloadavg()[0]:.2f}")
+    inc, inc_cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"incremental: {r.added:,} answers, {r.cards_replayed:,} cards rebuilt in {inc:.3f} s ({inc_cpu:.3f} s CPU);"
+          f" peak rss {rss_mb():.0f} MB; load average {os.getloadavg()[0]:.2f}")
     store.close()
     return 0
 

@@ -84,6 +84,8 @@ def format_stats(data: dict[str, Any], days: int) -> str:
     for d in ret["decks"]:
         lines.append(f"  {flat(d['title'])[:36]:<36}"
                      + "".join(f"{_pct(d[p]['all']):<17}" for p in ("today", "week", "month")))
+    if data.get("desired_retention") is not None:  # FSRS mode: what the scheduler aims at
+        lines.append(f"  {'desired (FSRS)':<36}{round(data['desired_retention'] * 100)}%")
     lines.append("")
     fc = data["forecast"]
     lines.append(f"Due in the next 30 days: {sum(d['due'] for d in fc)} (today, overdue included: {fc[0]['due']})")
@@ -246,7 +248,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import_progress(args: argparse.Namespace) -> int:
     from studyllm.store.export_format import load_export
-    from studyllm.store.merge import merge_export
+    from studyllm.store.merge import merge_export, place_export_decks
 
     path = Path(args.file)
     if not path.exists():
@@ -256,14 +258,25 @@ def cmd_import_progress(args: argparse.Namespace) -> int:
     # only land on cards this home knows
     store = _open_store(args, sync=not args.no_sync)
     try:
+        # the learner decks the export carries, so their answers have cards to land on
+        decks = place_export_decks(store, data, dry_run=args.dry_run)
         report = merge_export(store, data, dry_run=args.dry_run)
     finally:
         store.close()
+    failed = 1 if report.unknown and not args.dry_run else 0  # an answer that can't be placed is an error
     if args.json:
-        echo_json(report.as_dict())
-        return 0
+        echo_json({**report.as_dict(), "decks_imported": decks.imported, "deck_problems": decks.problems})
+        if failed:
+            echo(f"{PROG} import-progress: error: {report.skipped_unknown} answer(s) could not be placed",
+                 err=True)
+        return failed
     if args.dry_run:
         echo("Dry run: nothing was changed.")
+    if decks.imported:
+        echo(f"{len(decks.imported)} deck(s) from the export {'would be' if args.dry_run else 'were'} imported"
+             f" into the home's sync-decks folder: {', '.join(shown(k) for k in decks.imported)}")
+    for p in decks.problems:
+        echo(f"{PROG} import-progress: warning: {shown(p)}", err=True)
     echo(f"{shown(report.source)}: {report.rows_in_file} answer(s) in the file: {report.added} added, "
          f"{report.already_present} already here, {report.skipped_unknown} for cards not in this home.")
     echo(f"{report.cards_replayed} card(s) rebuilt from the merged log "
@@ -275,7 +288,11 @@ def cmd_import_progress(args: argparse.Namespace) -> int:
             echo(f"  {shown(u.deck_key or '?')} / {shown(u.uid)}: {front!r} ({u.reviews} answer(s))")
         if len(report.unknown) > 20:
             echo(f"  ... and {len(report.unknown) - 20} more (use --json for the full list)")
-    return 0
+    if failed:
+        echo(f"{PROG} import-progress: error: {report.skipped_unknown} answer(s) on {len(report.unknown)} card(s)"
+             " could not be placed (their decks are not in this home, nor in the export); the others were merged."
+             " Import those decks, then run this again: nothing is doubled", err=True)
+    return failed
 
 
 # --------------------------------------------------------------------------- parser

@@ -50,8 +50,14 @@ def run(args: argparse.Namespace) -> int:
         echo(f"Synced with {shown(report.folder)}: {report.pushed} event(s) out, {report.read} line(s) read, "
              f"{report.added} answer(s) added, {report.undone} undone, {report.flags} bury/suspend change(s), "
              f"{report.cards_replayed} card(s) rebuilt.")
+        if report.decks_in:
+            echo(f"Deck(s) from the other machines imported: {', '.join(shown(k) for k in report.decks_in)}.")
+        if report.decks_waiting:
+            echo(f"Deck file(s) not in the sync folder yet (the sync tool is still copying?): "
+                 f"{', '.join(shown(k) for k in report.decks_waiting)}.")
         if report.pending:
-            echo(f"{report.pending} event(s) wait for cards this home doesn't have (import their decks).")
+            echo(f"{report.pending} event(s) wait for cards this home doesn't have yet (their decks have not"
+                 " arrived; they land at a later sync).")
         for p in report.problems[:20]:
             echo(f"{PROG} sync: warning: {shown(p)}", err=True)
     return 0

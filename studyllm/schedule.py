@@ -38,13 +38,19 @@ QUEUE_SUSPENDED = -1
 QUEUE_ARCHIVED = -2  # removed from its file; history kept
 
 
-def queue_for(*, reviews: int, repetitions: int, suspended: bool, archived: bool) -> int:
+def queue_for(*, reviews: int, repetitions: int, suspended: bool, archived: bool,
+              fsrs_state: str | None = None) -> int:
+    """The queue of a card state. ``fsrs_state`` (the ``card_state`` column): a card FSRS
+    schedules is learning while in FSRS's learning or relearning phase, else SM-2's first
+    two steps are learning."""
     if archived:
         return QUEUE_ARCHIVED
     if suspended:
         return QUEUE_SUSPENDED
     if reviews == 0:
         return QUEUE_NEW
+    if fsrs_state:
+        return QUEUE_REVIEW if json.loads(fsrs_state).get("phase") == 2 else QUEUE_LEARNING
     return QUEUE_LEARNING if repetitions < 2 else QUEUE_REVIEW
 
 
@@ -195,15 +201,8 @@ def fuzz_seed(card_uid: str, reviews: int) -> int:
 
 def fsrs_queue(state: dict[str, Any], *, archived: bool) -> int:
     """The queue of a card state scheduled by FSRS (learning while in a learning step)."""
-    if archived:
-        return QUEUE_ARCHIVED
-    if state["suspended"]:
-        return QUEUE_SUSPENDED
-    if state["reviews"] == 0:
-        return QUEUE_NEW
-    raw = state.get("fsrs_state")
-    phase = json.loads(raw)["phase"] if raw else 2
-    return QUEUE_REVIEW if phase == 2 else QUEUE_LEARNING
+    return queue_for(reviews=state["reviews"], repetitions=2, suspended=bool(state["suspended"]), archived=archived,
+                     fsrs_state=state.get("fsrs_state"))
 
 
 # ---------------------------------------------------------------------------- the scheduler seam
@@ -211,8 +210,8 @@ def fsrs_queue(state: dict[str, Any], *, archived: bool) -> int:
 # A scheduler owns its typed state: ``new_state()`` makes one, ``review(state, grade, at)``
 # returns the next state and when the card is due again, ``preview`` says what each grade
 # would do without changing anything. ``scheduler("sm2")`` and ``scheduler("fsrs", ...)``
-# build one. The store's answer path still runs SM-2 through :func:`apply_answer` above
-# (issue #20: moving it onto this seam is not done yet).
+# build one; :func:`from_settings` builds the one the learner's settings name, and the store's
+# answer, undo and replay pass it to :func:`apply_answer` above.
 
 GRADES = (0, 1, 2, 3, 4, 5)
 

@@ -55,3 +55,21 @@ async def test_a_different_message_replaces_the_toast():
         app.notify("first")  # not a repeat of the toast on screen: counted afresh
         await pilot.pause()
         assert [str(t.render()) for t in toasts(app.screen)] == ["first"]
+
+
+async def test_an_error_stays_when_a_note_follows_it():
+    app = build_app(make_store())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("The editor exited with status 1", severity="error")
+        await pilot.pause()
+        app.notify("deck.md: unchanged file")
+        await pilot.pause()
+        assert [str(t.render()) for t in toasts(app.screen)] == ["The editor exited with status 1",
+                                                                 "deck.md: unchanged file"]
+        app.notify("another note")  # replaces the note, not the error
+        await pilot.pause()
+        assert [str(t.render()) for t in toasts(app.screen)] == ["The editor exited with status 1", "another note"]
+        app.notify("a second error", severity="error")  # replaces both
+        await pilot.pause()
+        assert [str(t.render()) for t in toasts(app.screen)] == ["a second error"]

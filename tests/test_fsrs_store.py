@@ -380,3 +380,32 @@ def test_fsrs_replay_gives_what_the_answers_gave(plan, fuzz):
     finally:
         store.close()
         other.close()
+
+
+def test_suspend_and_unsuspend_keep_fsrs_queue(store, clock):
+    store.set_setting("scheduler", "fsrs")
+    store.set_setting("fsrs_learning_steps", [])
+    add_deck(store, "d", 1)
+    store.answer(1, 4)  # no steps: straight to FSRS's review phase (SM-2's repetitions stay 0)
+    assert state(store, 1)["queue"] == 2 and store.card(1).state_name == "review"
+    store.suspend(1)
+    assert state(store, 1)["queue"] == -1
+    store.unsuspend(1)
+    assert state(store, 1)["queue"] == 2
+    store.undo()  # the unsuspend
+    store.undo()  # the suspend
+    assert state(store, 1)["queue"] == 2
+
+
+def test_the_fsrs_step_due_first_comes_first(store, clock):
+    store.set_setting("scheduler", "fsrs")  # steps 1m, 10m
+    add_deck(store, "d", 3)
+    store.answer(1, 4)  # good on a new card: the 10-minute step
+    clock.advance(seconds=30)
+    store.answer(2, 1)  # again: the 1-minute step, answered later but due earlier
+    clock.advance(minutes=2)
+    nxt = store.next_card()
+    assert nxt.id == 2 and nxt.is_drill
+    clock.advance(minutes=10)
+    store.answer(2, 4)
+    assert store.next_card().id == 1

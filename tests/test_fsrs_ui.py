@@ -126,6 +126,19 @@ def test_stats_show_desired_retention_in_fsrs_mode() -> None:
     assert retention_title(0.92).endswith("desired 92%")
 
 
+def test_stats_command_shows_desired_retention_in_fsrs_mode(tmp_path, capsys) -> None:
+    from studyllm.cli import main
+
+    home = str(tmp_path / "h")
+    assert main(["--home", home, "stats"]) == 0
+    assert "desired (FSRS)" not in capsys.readouterr().out
+    assert main(["--home", home, "settings", "scheduler", "fsrs"]) == 0
+    assert main(["--home", home, "settings", "desired_retention", "0.88"]) == 0
+    capsys.readouterr()
+    assert main(["--home", home, "stats"]) == 0
+    assert re.search(r"desired \(FSRS\)\s+88%", capsys.readouterr().out)
+
+
 async def test_settings_screen_switches_scheduler_and_refuses_a_bad_retention() -> None:
     from textual.widgets import Input, Select, Static
 

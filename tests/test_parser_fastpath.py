@@ -220,3 +220,84 @@ def test_normalise_every_character():
     for i in range(0, len(chars), 400):
         text = "a" + " x".join(chars[i:i + 400]) + "_b"
         assert normalise(text) == _normalise_by_regex(text)
+
+
+def test_fast_path_trims_with_markdown_its_whitespace_set():
+    """``_fastpath`` spells out markdown-it-py's trim set (so the fast path never imports
+    markdown-it); it must be the installed markdown-it-py's own."""
+    from markdown_it.common.utils import MD_TRIM_CHARS
+
+    from studyllm.decks import _fastpath
+
+    assert _fastpath.MD_TRIM_CHARS == MD_TRIM_CHARS
+
+
+def test_fast_path_deck_does_not_import_markdown_it():
+    """A deck of headings and plain paragraphs is read without importing markdown-it (a
+    fresh interpreter, so other tests' imports don't count)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom studyllm.decks.parser import parse_deck\n"
+            "d = parse_deck('# T\\n\\nQ: one `code`?\\nA: two\\n\\nterm :: meaning\\n')\n"
+            "assert len(d.cards) == 2, d\nprint('markdown_it' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_deep_container_shortcut_agrees_with_the_regex():
+    from studyllm.decks.parser import _deep_container
+    from studyllm.decks.rules._base import _DEEP_CONTAINER
+
+    cases = ["plain\n", " " * 119 + "- x\n", " " * 120 + "- x\n", "\t" * 120 + "- x\n",
+             "> " * 44 + "x\n", "> " * 45 + "x\n", ">" * 45 + "\n", "a -> b\n" * 50, " " * 200 + "text\n",
+             "x\n" + " " * 60 + "\t" * 60 + "1. y\n"]
+    for text in cases:
+        assert bool(_deep_container(text)) == bool(_DEEP_CONTAINER.search(text)), repr(text[:40])
+
+
+# ------------------------------------------------------------- dropping masked paragraphs behind the pass
+
+
+def _parsed_keeping(monkeypatch, kept: int, text: str, path: str) -> list[tuple]:
+    from studyllm.decks import parser as parser_module
+
+    monkeypatch.setattr(parser_module, "_FRAGS_KEPT", kept)
+    return [summary(parse_deck(text, path, outline=outline, _fast_path=fast))
+            for outline in (False, True) for fast in (True, False)]
+
+
+def _drop_agrees(monkeypatch, text: str, path: str = "deck.md") -> None:
+    """Dropping every paragraph's masked text right after the block pass leaves it (so each
+    later look-up reads it again) gives the same deck as keeping them all."""
+    assert _parsed_keeping(monkeypatch, 0, text, path) == _parsed_keeping(monkeypatch, 10**9, text, path), text
+
+
+@pytest.mark.parametrize("path", SHIPPED + FIXTURES, ids=lambda p: p.name)
+def test_dropping_masked_text_changes_nothing_on_decks(monkeypatch, path):
+    _drop_agrees(monkeypatch, path.read_bytes().decode("utf-8-sig"), str(path))
+
+
+def test_dropping_masked_text_changes_nothing_on_the_parser_test_texts(monkeypatch):
+    for text in TEST_TEXTS:
+        _drop_agrees(monkeypatch, text)
+
+
+def test_dropping_masked_text_keeps_the_markup_budget(monkeypatch):
+    """A paragraph read again after its Frag was dropped is not charged to the file's budget
+    twice: the same paragraphs are refused with and without dropping."""
+    from studyllm.decks import _limits
+
+    monkeypatch.setattr(_limits, "MAX_INLINE_STOPS_PER_FILE", 40)
+    para = "Q: what is `a` and `b` and `c`?\nA: `d` and `e`"
+    text = "\n\n".join([para] * 12 + ["term :: `x`", "Plain text with `code` here.", "Q: last?\nA: yes"])
+    _drop_agrees(monkeypatch, text)
+    deck = parse_deck(text)
+    assert deck.skipped and len(deck.cards) < 14  # the budget bites in this deck
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(st.one_of(document, simple_document))
+def test_dropping_masked_text_changes_nothing_on_random_documents(monkeypatch, text):
+    _drop_agrees(monkeypatch, text, "fuzz.md")

@@ -150,8 +150,68 @@ def test_import_progress_on_a_fresh_home_finds_the_shipped_decks(tmp_path, capsy
             card_id = conn.execute("SELECT id FROM card WHERE uid = ?", (card.uid,)).fetchone()[0]
         assert [h["grade"] for h in store.history(card_id)] == [5]
     # without the scan the same merge finds no card to put the answer on
-    assert main(["--home", str(tmp_path / "bare"), "import-progress", str(out), "--no-sync", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["skipped_unknown"] == 1
+    # (and that is an error: exit 1, said on stderr)
+    assert main(["--home", str(tmp_path / "bare"), "import-progress", str(out), "--no-sync", "--json"]) == 1
+    got = capsys.readouterr()
+    assert json.loads(got.out)["skipped_unknown"] == 1 and "could not be placed" in got.err
+
+
+def test_export_is_self_contained_for_the_learners_own_decks(tmp_path, capsys):
+    """A fresh home with only the export gets the learner's own decks (their text travels in
+    the export) and every answer, on shipped and user decks; the learner's file is not touched."""
+    from studyllm.store import Store
+
+    a, fresh, out = tmp_path / "a", tmp_path / "fresh", tmp_path / "p.json"
+    own = tmp_path / "notes" / "mine.md"
+    own.parent.mkdir()
+    text = "# Mine\n\n" + "".join(f"Q: My question {i}?\nA: My answer {i}.\n\n" for i in range(4))
+    own.write_text(text)
+    assert main(["--home", str(a), "import", str(own)]) == 0
+    with Store.open(a) as store:
+        with store.database.connect() as conn:
+            mine = [r[0] for r in conn.execute(
+                "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = 'mine' ORDER BY c.id")]
+            shipped = conn.execute(
+                "SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key <> 'mine' LIMIT 1").fetchone()
+        for cid in mine[:3]:
+            store.answer(cid, 4)
+        if shipped:
+            store.answer(shipped[0], 5)
+        n = 3 + bool(shipped)
+    assert main(["--home", str(a), "export", "--no-sync", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert json.loads(out.read_text())["deck_sources"][0]["key"] == "mine"
+    # a dry run lists the deck and changes nothing
+    assert main(["--home", str(fresh), "import-progress", str(out), "--dry-run"]) == 0
+    assert "would be imported" in capsys.readouterr().out
+    code = main(["--home", str(fresh), "import-progress", str(out), "--json"])
+    got = capsys.readouterr()
+    report = json.loads(got.out)
+    assert code == 0, got.err
+    assert report["added"] == n and report["skipped_unknown"] == 0 and report["decks_imported"] == ["mine"]
+    with Store.open(fresh) as store, store.database.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == n
+        assert conn.execute("SELECT count(*) FROM card c JOIN deck d ON d.id = c.deck_id"
+                            " WHERE d.key = 'mine'").fetchone()[0] == 4
+    assert own.read_text() == text
+    # again: nothing doubled, exit 0
+    assert main(["--home", str(fresh), "import-progress", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["added"] == 0
+
+
+def test_a_hand_edited_deck_source_in_an_export_is_refused(tmp_path, capsys):
+    out = tmp_path / "p.json"
+    own = tmp_path / "mine.md"
+    own.write_text("# Mine\n\nQ: One?\nA: Two.\n")
+    assert main(["--home", str(tmp_path / "a"), "import", str(own)]) == 0
+    assert main(["--home", str(tmp_path / "a"), "export", "--no-sync", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    doc["deck_sources"][0]["text"] += "Q: Extra?\nA: Yes.\n"
+    out.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["--home", str(tmp_path / "b"), "import-progress", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "deck_sources[0]" in err and "sha256" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(("fmt", "output", "error"), [

@@ -207,6 +207,8 @@ def test_events_for_unknown_cards_wait_and_land_later(tmp_path):
     S.sync(a)
     r = S.sync(b)
     assert r.pending == 1 and S.status(b).pending_in == 1
+    r = S.sync(b)  # still waiting, not dropped
+    assert r.pending == 1 and S.status(b).pending_in == 1
     add_deck(b, "beta", 2)
     r = S.sync(b)
     assert r.added == 1 and r.pending == 0
@@ -227,6 +229,84 @@ def test_history_before_sync_is_shared(tmp_path):
     assert logs(a) == logs(b) and states(a) == states(b)
     line = journal(folder, a).read_text().splitlines()[0]
     assert json.loads(line)["t"] == "answer"
+
+
+def test_unbury_and_undo_of_a_bury_travel(tmp_path):
+    folder = tmp_path / "shared"
+    a, ca = home(tmp_path, "a", folder)
+    b, cb = home(tmp_path, "b", folder)
+    ia, ib = ids(a), ids(b)
+    a.bury(ia[0])
+    a.bury(ia[1])
+    for s in (a, b):
+        S.sync(s)
+    assert b.card(ib[0]).buried_until and b.card(ib[1]).buried_until
+    ca.advance(minutes=1)
+    a.unbury(ia[0])
+    ca.advance(minutes=1)
+    assert a.undo_action() is not None  # the unbury of card 0: buried again
+    assert a.undo_action() is not None  # the unbury undone... then the bury of card 1
+    ca.advance(minutes=1)
+    a.undo_action()  # and the bury of card 0
+    for s in (a, b):
+        S.sync(s)
+    assert states(a) == states(b)
+    assert b.card(ib[0]).buried_until is None and b.card(ib[1]).buried_until is None
+
+
+def test_answer_after_a_merged_bury_is_recorded_alike(tmp_path):
+    # the sequence once reported as a convergence bug: bury X and answer X on one home, sync,
+    # then answer X on a third home; every home must derive the same log fields
+    folder = tmp_path / "shared"
+    homes = [home(tmp_path, f"h{i}", folder) for i in range(3)]
+    (s0, c0), (_s1, _c1), (s2, c2) = homes
+    s0.bury(ids(s0)[2])
+    answer(s0, c0, ids(s0)[2], 3)
+    S.sync(s0)
+    S.sync(s2)
+    answer(s2, c2, ids(s2)[2], 4)
+    stores = [s for s, _ in homes]
+    for s in stores + stores:
+        S.sync(s)
+    for s in stores[1:]:
+        assert logs(s) == logs(stores[0]) and states(s) == states(stores[0])
+
+
+def test_answer_after_a_merged_later_answer_sorts_after_it(tmp_path):
+    # found by the state machine: h1's clock is a second ahead of h0's; h0 merges h1's answer
+    # and answers the same card "earlier" by its clock. The answer was given on the state the
+    # learner saw, so it is dated just after the merged one, and every home replays it alike.
+    folder = tmp_path / "shared"
+    (s0, c0), (s1, c1) = home(tmp_path, "h0", folder), home(tmp_path, "h1", folder)
+    answer(s1, c1, ids(s1)[0], 0)
+    S.sync(s1)
+    S.sync(s0)
+    answer(s0, c0, ids(s0)[0], 0)
+    for s in (s0, s1, s0):
+        S.sync(s)
+    assert logs(s0) == logs(s1) and states(s0) == states(s1)
+    assert [r[6] for r in sorted(logs(s0).values(), key=lambda r: r[2])] == ["new", "drill"]
+
+
+def test_a_journal_that_overflows_an_interval_is_a_clear_error(tmp_path):
+    from studyllm.store.db import StoreError
+
+    folder = tmp_path / "shared"
+    b, _ = home(tmp_path, "b", folder)
+    with b.database.connect() as conn:
+        uid, chash = conn.execute("SELECT uid, content_hash FROM card ORDER BY position").fetchone()
+    lines = []
+    for i in range(120):  # a grade 5 every day: the interval grows without bound
+        at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=i)
+        lines.append(json.dumps({"t": "answer", "uid": f"x{i}", "card": uid, "deck": "alpha", "hash": chash,
+                                 "day": at.date().isoformat(), "grade": 5, "ms": 1, "at": at.isoformat(),
+                                 "dev": "f0f0f0f0f0f0", "seq": i + 1}))
+    journal = folder / "devices" / "f0f0f0f0f0f0" / "2026-01.jsonl"
+    journal.parent.mkdir(parents=True)
+    journal.write_text("\n".join(lines) + "\n")
+    with pytest.raises(StoreError, match="nothing was merged"):
+        S.sync(b)
+    assert logs(b) == {}
 
 
 class ThreeHomes(RuleBasedStateMachine):
@@ -267,6 +347,12 @@ class ThreeHomes(RuleBasedStateMachine):
         clock.advance(minutes=1)
         store.bury(ids(store)[card])
 
+    @rule(h=st.integers(0, 2), card=st.integers(0, 5))
+    def unbury(self, h: int, card: int) -> None:
+        store, clock = self.homes[h]
+        clock.advance(minutes=1)
+        store.unbury(ids(store)[card])
+
     @rule(h=st.integers(0, 2))
     def sync(self, h: int) -> None:
         S.sync(self.homes[h][0])
@@ -287,10 +373,6 @@ class ThreeHomes(RuleBasedStateMachine):
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-TestThreeHomes = pytest.mark.xfail(reason="undo of a bury and unbury are not synced yet", strict=False)(
-    ThreeHomes.TestCase)
-# Known failure (docs/sync.md, "Limits"): undoing a bury, and unburying from Browse, change the
-# flag locally but emit no sync event, so the other homes keep the card buried. The test stays in
-# the suite as a known failure (not strict) until those two actions are synced.
+TestThreeHomes = ThreeHomes.TestCase
 TestThreeHomes.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
                                    suppress_health_check=[HealthCheck.too_slow])

@@ -102,6 +102,16 @@ async def test_every_editor_failure_resumes_the_app_and_says_why(study_store, tm
     app = build_app(store)
     terminal = FakeTerminal()
     monkeypatch.setattr(app, "suspend", terminal.suspend)
+    # every message shown, in order (the app keeps one toast on screen at a time, so the
+    # editor's warning is replaced by the re-import's report that follows it)
+    messages: list[str] = []
+    notify = app.notify
+
+    def record(message: str, **kwargs) -> None:
+        messages.append(message)
+        notify(message, **kwargs)
+
+    monkeypatch.setattr(app, "notify", record)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("s")
         await pilot.pause()
@@ -109,7 +119,6 @@ async def test_every_editor_failure_resumes_the_app_and_says_why(study_store, tm
         card_id = screen.card.id
         await pilot.press("e")
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
         assert any(expected in m for m in messages), messages
         assert terminal.resumed == terminal.suspended  # never left suspended
         assert app.is_running and screen.card.id == card_id

@@ -22,10 +22,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# markdown-it-py 4 trims paragraph and heading text with CommonMark's whitespace set, and the
-# fast path must trim exactly as it does: pyproject pins markdown-it-py>=4,<5, and an import
-# error here is a broken install to report, not a reason to switch the fast path off quietly.
-from markdown_it.common.utils import mdTrim as _md_trim
+# markdown-it-py 4 trims paragraph and heading text with CommonMark's whitespace set
+# (``markdown_it.common.utils.MD_TRIM_CHARS``: JavaScript's ``trim`` minus U+FEFF), and the fast
+# path must trim exactly as it does. The set is spelled out here so that a deck taking the fast
+# path never imports markdown-it (a tenth of a second of a first import);
+# ``tests/test_parser_fastpath.py`` checks it equals markdown-it-py's own.
+MD_TRIM_CHARS = "".join(chr(c) for c in sorted(
+    {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, 0x202F, 0x205F, 0x3000, 0x2028, 0x2029,
+     *range(0x2000, 0x200B)}))
+
+
+def _md_trim(string: str) -> str:
+    return string.strip(MD_TRIM_CHARS)
 
 # A line that may start a block construct the fast path does not model, by its first
 # character after any indentation: list items and thematic breaks (- * + _), block quotes,
@@ -53,6 +61,29 @@ class Tok:
         self.level = 0
         self.nesting = nesting
         self.tag = tag
+
+
+class InlineTok(Tok):
+    """A paragraph's inline token whose ``content`` (its lines joined and trimmed, as
+    markdown-it gives it) is made when read, not kept: the parser reads it once per paragraph
+    (``frag_of``), and a big deck's paragraph texts need not all be alive at once."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: list[str], map_: list[int]) -> None:
+        self._lines = lines
+        self.type = "inline"
+        self.map = map_
+        self.markup = ""
+        self.info = ""
+        self.level = 0
+        self.nesting = 0
+        self.tag = ""
+
+    @property  # a computed stand-in for the base class's slot, never assigned
+    def content(self) -> str:  # type: ignore[override]
+        a, b = self.map
+        return _md_trim("\n".join(self._lines[a:b]))
 
 
 def _md_line_count(text: str, lines: list[str]) -> int:
@@ -119,7 +150,7 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
             if not body:  # blank line
                 if para >= 0:
                     n = len(tokens)
-                    tokens.extend((None, Tok("inline", trim("\n".join(lines[para:i])), [para, i]), None))
+                    tokens.extend((None, InlineTok(lines, [para, i]), None))
                     append_block(("paragraph", para, i, n, 0))
                     para = -1
                 continue
@@ -149,7 +180,7 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
             if pos <= 6 and (pos == n_body or body[pos] == " "):
                 if para >= 0:
                     n = len(tokens)
-                    tokens.extend((None, Tok("inline", trim("\n".join(lines[para:i])), [para, i]), None))
+                    tokens.extend((None, InlineTok(lines, [para, i]), None))
                     append_block(("paragraph", para, i, n, 0))
                     para = -1
                 level = pos
@@ -170,6 +201,6 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
             para = i
     if para >= 0:
         n = len(tokens)
-        tokens.extend((None, Tok("inline", trim("\n".join(lines[para:nlines])), [para, nlines]), None))
+        tokens.extend((None, InlineTok(lines, [para, nlines]), None))
         append_block(("paragraph", para, nlines, n, 0))
     return tokens, blocks

@@ -17,17 +17,10 @@ tokenizer runs (once) only on paragraphs that hold one of those characters.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_block.table import table as _table_rule
-from markdown_it.rules_inline.autolink import autolink
-from markdown_it.rules_inline.backticks import backtick
-from markdown_it.rules_inline.escape import escape
-from markdown_it.rules_inline.html_inline import html_inline
-from markdown_it.rules_inline.image import image
-from markdown_it.rules_inline.link import link
-from mdit_py_plugins.front_matter import front_matter_plugin
+if TYPE_CHECKING:  # markdown-it is imported when a parser instance is first built (_build)
+    from markdown_it import MarkdownIt
 
 # Containers (lists, block quotes) deeper than this are cut off by markdown-it;
 # the parser reports it. ~2 levels per nested list, so about 19 list levels.
@@ -135,6 +128,8 @@ def _bounded_table(state: Any, start_line: int, end_line: int, silent: bool) -> 
                     line += 1
                 _refused(state, start_line, cols, rows)
                 return False
+    from markdown_it.rules_block.table import table as _table_rule
+
     return bool(_table_rule(state, start_line, end_line, silent))
 
 
@@ -145,6 +140,16 @@ def _refused(state: Any, line: int, cols: int, rows: int) -> None:
 
 
 def _build() -> MarkdownIt:
+    # imported here, not at the top: a deck the fast path reads never needs markdown-it
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline.autolink import autolink
+    from markdown_it.rules_inline.backticks import backtick
+    from markdown_it.rules_inline.escape import escape
+    from markdown_it.rules_inline.html_inline import html_inline
+    from markdown_it.rules_inline.image import image
+    from markdown_it.rules_inline.link import link
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
     md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
     md.enable("table")
     md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
@@ -165,11 +170,12 @@ def _build() -> MarkdownIt:
     return md
 
 
-def masked_content(md: MarkdownIt, content: str, env: dict, *, fast: bool = True) -> str:
+def masked_content(md: MarkdownIt | None, content: str, env: dict, *, fast: bool = True) -> str:
     """``content`` with code spans, inline HTML, links, images and escapes blanked out.
 
     With ``fast`` (the default), text with no ``<`` and no ``[`` is masked by
-    :func:`mask_simple` instead of markdown-it's inline pass (same result, faster)."""
+    :func:`mask_simple` instead of markdown-it's inline pass (same result, faster).
+    ``md`` ``None`` means the shared instance (:func:`get_md`), built only if needed."""
     if fast:
         if "<" not in content and "[" not in content:
             if "`" not in content and "\\" not in content:
@@ -180,6 +186,8 @@ def masked_content(md: MarkdownIt, content: str, env: dict, *, fast: bool = True
     spans: list[tuple[int, int]] = []
     if content.count("[") > MAX_BRACKETS:
         md = _no_links_md()
+    elif md is None:
+        md = get_md()
     env[_SPANS_KEY] = spans
     try:
         md.inline.parse(content, md, env, [])
@@ -212,6 +220,16 @@ def mask_all(content: str) -> str:
     return "\n".join(MASK_CHAR * len(line) for line in content.split("\n"))
 
 
+# For text with single backticks only: a backslash and what it takes (a newline and the spaces
+# or tabs after it, a surrogate pair, or any one character), a code span, or an unclosed backtick.
+_ESCAPE_OR_CODE = re.compile(r"\\(?:\n[ \t]*|[\ud800-\udbff][\udc00-\udfff]|[\s\S])|`[^`]*`|`")
+
+
+def _masked_match(m: re.Match[str]) -> str:
+    piece = m.group()
+    return _NOT_NEWLINE.sub(MASK_CHAR, piece) if "\n" in piece else MASK_CHAR * len(piece)
+
+
 def mask_simple(content: str) -> str:
     """``content`` with its code spans and backslash escapes blanked out, for text with no
     ``<`` and no ``[`` (so no inline HTML, autolink, link or image can start).
@@ -235,6 +253,10 @@ def mask_simple(content: str) -> str:
         if last % 2:
             out.append(MASK_CHAR + parts[last])
         return "".join(out)
+    if "``" not in content:
+        # Every backtick run is a single one, so a code span ends at the very next backtick:
+        # one regex scan, left to right, finds the escapes and code spans the loop below would.
+        return _ESCAPE_OR_CODE.sub(_masked_match, content)
     n = len(content)
     # the start of the last backtick run of each length (markdown-it's own look-up cache)
     last_run: dict[int, int] = {}

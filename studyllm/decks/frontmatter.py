@@ -8,8 +8,6 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from studyllm.decks.model import DeckError
 
 MODES = ("cards", "headings", "outline")
@@ -70,6 +68,8 @@ def read_front_matter(text: str, first_line: int, path: str) -> FrontMatter:
 
     if not text.strip():
         return fm
+    import yaml  # here, not at the top: a deck without front matter never needs it
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -107,6 +107,14 @@ def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) 
             out.write(("\n" if first else ",\n") + _json_line(record))
             first = False
         out.write("\n],\n")
+        # the learner's own decks as last imported, so a fresh home places every answer
+        # (docs/export-format.md, "deck_sources"); the shipped decks are on every home
+        out.write('"deck_sources":[')
+        first = True
+        for record in _deck_sources(store):
+            out.write(("\n" if first else ",\n") + _json_line(record))
+            first = False
+        out.write("\n],\n")
 
         def table(name: str, columns: list[str], query: Any, label: str, last: bool) -> None:
             """One table as {"columns": [...], "rows": [...]}, one row per line."""
@@ -142,6 +150,20 @@ def export_json(store: Store, out: TextIO, *, progress: Progress | None = None) 
         if progress:
             progress(total, total, "done")
     return {"decks": n_decks, "cards": n_cards, "review_log": n_log}
+
+
+def _deck_sources(store: Store) -> Iterator[dict[str, Any]]:
+    from studyllm.store.sync_decks import deck_sources, suffix
+
+    with store.database.connect() as conn:
+        rows = conn.execute("SELECT key, source_path, content_hash FROM deck WHERE archived = 0 ORDER BY position, id"
+                            ).fetchall()
+    for key, path, data, digest in deck_sources(rows, store):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # a deck is UTF-8 text (the parser refuses anything else)
+        yield {"key": key, "name": path.name, "ext": suffix(path), "sha256": digest, "text": text}
 
 
 def export_csv(store: Store, folder: Path, *, progress: Progress | None = None) -> dict[str, Any]:

@@ -10,8 +10,10 @@ field checked (``docs/export-format.md``).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,7 +24,8 @@ from studyllm.decks.source import DeckReadError, read_deck_bytes
 from studyllm.store.constants import MAX_DURATION_MS
 
 __all__ = [
-    "FORMAT", "EXPORT_VERSION", "ProgressError", "ExportCard", "ExportLogRow", "ExportData", "load_export",
+    "FORMAT", "EXPORT_VERSION", "ProgressError", "ExportCard", "ExportDeckSource", "ExportLogRow", "ExportData",
+    "load_export",
     "parse_json_export", "CSV_LOG_NAME", "CSV_STATE_NAME", "CSV_LOG_COLUMNS", "CSV_STATE_COLUMNS",
     "CARD_COLUMNS", "STATE_COLUMNS", "LOG_COLUMNS",
 ]
@@ -82,8 +85,17 @@ class ExportLogRow:
 
 
 @dataclass
+class ExportDeckSource:
+    key: str
+    ext: str
+    data: bytes
+    sha256: str
+
+
+@dataclass
 class ExportData:
     source: str
+    decks: list[ExportDeckSource] = field(default_factory=list)  # the learner decks' files, when the export has them
     cards: dict[str, ExportCard] = field(default_factory=dict)
     flags: dict[str, tuple[bool, str | None]] = field(default_factory=dict)  # card uid -> (suspended, buried_until)
     log: list[ExportLogRow] = field(default_factory=list)
@@ -266,6 +278,7 @@ def parse_json_export(text: str, source: str) -> ExportData:
                 content_hash=_check_str(row[cidx["content_hash"]], where, "content_hash"),
                 front=str(row[cidx["front"]]) if "front" in cidx else "",
             )
+        data.decks = _deck_sources(doc.get("deck_sources", []))
         sidx, srows = _table(doc, "card_states", ("card_uid",))
         for i, row in enumerate(srows):
             where = f"key card_states.rows[{i}]"
@@ -281,6 +294,34 @@ def parse_json_export(text: str, source: str) -> ExportData:
     except ProgressError as exc:
         raise ProgressError(f"{source}: {exc}") from None
     return data
+
+
+_EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+
+
+def _deck_sources(value: Any) -> list[ExportDeckSource]:
+    """The optional ``deck_sources`` key: each deck file's text, checked against its sha256."""
+    if not isinstance(value, list):
+        raise ProgressError("key 'deck_sources': expected a list")
+    out = []
+    for i, rec in enumerate(value):
+        where = f"key deck_sources[{i}]"
+        if not isinstance(rec, dict):
+            raise ProgressError(f"{where}: expected an object")
+        key = _check_str(rec.get("key"), where, "key")
+        text, ext, digest = rec.get("text"), rec.get("ext", ".md"), rec.get("sha256")
+        if not isinstance(text, str):
+            raise ProgressError(f"{where}: key 'text': expected the deck file's text")
+        if not isinstance(ext, str) or not _EXT.match(ext):
+            raise ProgressError(f"{where}: key 'ext': expected a file suffix such as '.md', got {_show(ext)}")
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProgressError(f"{where}: key 'text': not valid text") from None
+        if digest != hashlib.sha256(data).hexdigest():
+            raise ProgressError(f"{where}: key 'sha256' does not match the deck's text (the file was edited)")
+        out.append(ExportDeckSource(key=key, ext=ext.lower(), data=data, sha256=digest))
+    return out
 
 
 def read_export_bytes(path: Path, max_bytes: int = MAX_EXPORT_BYTES) -> bytes:

@@ -29,6 +29,7 @@ from studyllm.store import constants as m
 from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
 from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
+from studyllm.store.sync_events import is_sync_copy, publish_deck
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
 
@@ -38,7 +39,7 @@ Progress = Callable[[int, int, str], None]
 LinkChoice = str | Callable[[list["RewriteReport"]], Iterable[int]] | None
 
 
-@dataclass
+@dataclass(slots=True)  # one per card of a first import: slots keep 100,000 of them small
 class CardChange:
     """One line of the per-card report: what the import did to one card."""
 
@@ -379,7 +380,7 @@ def _take_place(conn: Connection, store: Store, old_id: int, fresh_id: int) -> t
         " FROM card c JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?",
         (fresh_id,)).fetchone()
     old = conn.execute(
-        "SELECT c.uid, c.archived, d.source_path, s.reviews, s.repetitions, s.suspended FROM card c"
+        "SELECT c.uid, c.archived, d.source_path, s.reviews, s.repetitions, s.suspended, s.fsrs_state FROM card c"
         " JOIN card_state s ON s.card_id = c.id JOIN deck d ON d.id = c.deck_id WHERE c.id = ?", (old_id,)).fetchone()
     if fresh is None or old is None or fresh[14] != 0 or not old[1]:
         return None
@@ -394,7 +395,7 @@ def _take_place(conn: Connection, store: Store, old_id: int, fresh_id: int) -> t
         "UPDATE card SET deck_id=?, kind=?, variant=?, front=?, back=?, extra=?, heading_path=?, tags=?, line=?,"
         " position=?, content_hash=?, norm_hash=?, archived=0, updated_at=? WHERE id=?",
         (*fresh[:12], now, old_id))
-    q = queue_for(reviews=old[3], repetitions=old[4], suspended=bool(old[5]), archived=False)
+    q = queue_for(reviews=old[3], repetitions=old[4], suspended=bool(old[5]), archived=False, fsrs_state=old[6])
     conn.execute("UPDATE card_state SET deck_id=?, position=?, queue=? WHERE card_id=?",
                          (fresh[0], fresh[13], q, old_id))
     return old[0], fresh[12], fresh[15], fresh[8], fresh[3]
@@ -425,6 +426,19 @@ def import_file(
                     "SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (row[2],)
                 ).fetchone()[0]
                 return DeckReport(path=str(path), key=row[0], title=row[1], unchanged=n, skipped=True)
+    from studyllm.decks.parser import paused_gc
+
+    # one pause of the cyclic collector over the parse and the sync: the cards, rows and
+    # reports made in between are not cyclic garbage, and each collection would walk them
+    with paused_gc():
+        return _import_data(store, path, data, digest, source, dry_run=dry_run, outline=outline, mode=mode,
+                            strict=strict, link=link, max_bytes=max_bytes)
+
+
+def _import_data(
+    store: Store, path: Path, data: bytes, digest: str, source: str, *, dry_run: bool, outline: bool,
+    mode: str | None, strict: bool, link: LinkChoice, max_bytes: int,
+) -> DeckReport:
     # the parsers pull in markdown-it / csv: import on demand
     if path.suffix.lower() in ANKI_SUFFIXES:
         from studyllm.decks.anki_tsv import parse_anki_tsv
@@ -435,9 +449,18 @@ def import_file(
 
         separators = store.setting("separators") or None
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
-                             separators=separators)
+                             separators=separators, digest=digest)
     parsed.content_hash = digest
-    return import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    if not dry_run and report.ok and not parsed.skipped and report.key:
+        # with sync on, this version of a learner deck goes to the sync folder now: every
+        # version travels, and the other homes import them in order (docs/sync.md, "Decks")
+        with store.database.connect() as conn:
+            on = store._sync_device(conn) is not None  # read once per store: no write when sync is off
+        if on:
+            with write_tx(store.database) as conn:
+                publish_deck(conn.raw, store, report.key, path.resolve(), data, digest)
+    return report
 
 
 def import_parsed(
@@ -605,7 +628,7 @@ def _plan(
         "SELECT id, source_path, position FROM deck WHERE key = ?", (parsed.key,)
     ).fetchone()
     if (deck and deck[1] != source_path and deck[1] and Path(deck[1]).exists() and not _same_file(deck[1], source_path)
-            and not _is_shipped(deck[1])):
+            and not _is_shipped(deck[1]) and not is_sync_copy(store, deck[1])):
         if _is_shipped(source_path):
             # the learner's own copy of a shipped deck (same id) has taken over: the shipped
             # file of that id is left alone, whatever an upgrade changed in it
@@ -629,6 +652,11 @@ def _plan(
             report.warnings.append(DeckError(
                 f"this file continues the deck {moved[1]!r} of {moved[2]}, which is gone: its cards and history"
                 " are kept", path=parsed.path))
+    if (deck and deck[1] and deck[1] != source_path and is_sync_copy(store, deck[1])
+            and not is_sync_copy(store, source_path)):
+        report.warnings.append(DeckError(
+            f"this file takes over the deck {parsed.key!r} that came from the sync folder, with all its progress",
+            path=parsed.path))
     if deck and deck[1] and deck[1] != source_path and _is_shipped(deck[1]) and not _is_shipped(source_path):
         report.warnings.append(DeckError(
             f"this file takes over the shipped deck {parsed.key!r} (same id) with all its progress; the shipped "
@@ -726,6 +754,7 @@ def _plan(
             rewrites = result.rewrites
     else:
         norms = [text_hash(normalise(t)) for t in texts]
+    del texts  # a copy of every card's text: not needed past the hashes (peak memory of a big import)
 
     # the stored text of the cards the report shows: updated, archived, possible rewrites
     paired = {o_id for o_id, _, _ in match_pairs.values()}
@@ -860,9 +889,9 @@ def _write(conn: Connection, store: Store, plan: _Plan) -> None:
                              [(gpos, deck_id, cid) for gpos, cid in plan.state_pos])
     for cid in plan.restores:
         st = conn.execute(
-            "SELECT reviews, repetitions, suspended FROM card_state WHERE card_id = ?", (cid,)
+            "SELECT reviews, repetitions, suspended, fsrs_state FROM card_state WHERE card_id = ?", (cid,)
         ).fetchone()
-        q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False)
+        q = queue_for(reviews=st[0], repetitions=st[1], suspended=bool(st[2]), archived=False, fsrs_state=st[3])
         conn.execute("UPDATE card_state SET queue = ? WHERE card_id = ?", (q, cid))
     if plan.to_archive:
         conn.executemany("UPDATE card SET archived = 1, updated_at = ? WHERE id = ?",
@@ -884,7 +913,7 @@ def editable_copy(store: Store, source_path: str) -> tuple[Path, bool]:
     shipped deck, a copy in the learner's deck folder (made once, then imported so it takes
     over the shipped deck with its progress). Returns (path, copied now)."""
     src = Path(source_path)
-    if not _is_shipped(str(src)):
+    if not _is_shipped(str(src)) and not is_sync_copy(store, src):  # a copy from the sync folder: like shipped
         return src, False
     folders = [Path(p).expanduser() for p in store.setting("deck_folders")]
     if folders:

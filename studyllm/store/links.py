@@ -16,6 +16,7 @@ from typing import Any
 from studyllm.schedule import QUEUE_ARCHIVED, queue_for
 from studyllm.store.db import Connection, StoreError, dumps, write_tx
 from studyllm.store.service import Store
+from studyllm.store.sync_events import emit_link
 
 _STATE_COLS = (
     "card_id deck_id position queue repetitions ef_centi interval due_day reviews lapses "
@@ -81,9 +82,10 @@ def _rebuild(conn: Connection, store: Store, card_ids: list[int]) -> None:
     replay_and_write(conn, card_ids, leech_at=store.setting("leech_lapses"))
 
 
-def link_cards(conn: Connection, store: Store, old_id: int, new_id: int) -> int:
+def link_cards(conn: Connection, store: Store, old_id: int, new_id: int, *, synced: bool = True) -> int:
     """Inside a write transaction: move OLD's answers onto NEW and rebuild NEW's schedule.
-    Returns the number of answers moved."""
+    Returns the number of answers moved. ``synced``: record it as a sync event (not when the
+    link came from another machine's journal)."""
     if old_id == new_id:
         raise LinkError("a card cannot be linked to itself")
     row = conn.execute(
@@ -107,10 +109,12 @@ def link_cards(conn: Connection, store: Store, old_id: int, new_id: int) -> int:
     conn.execute("INSERT INTO card_link (new_card_id, old_card_id, linked_at, snapshot) VALUES (?,?,?,?)",
                          (new_id, old_id, store.utc_now_iso(), dumps(snapshot)))
     _rebuild(conn, store, [old_id, new_id])
+    if synced:
+        emit_link(conn.raw, store.utc_now_iso(), old_id, new_id, True)
     return len(moved)
 
 
-def unlink_cards(conn: Connection, store: Store, new_id: int) -> tuple[int, int]:
+def unlink_cards(conn: Connection, store: Store, new_id: int, *, synced: bool = True) -> tuple[int, int]:
     """Inside a write transaction: undo the link onto NEW. Returns (old card id, answers moved back)."""
     row = conn.execute("SELECT old_card_id, snapshot FROM card_link WHERE new_card_id = ?", (new_id,)).fetchone()
     if row is None:
@@ -138,12 +142,15 @@ def unlink_cards(conn: Connection, store: Store, new_id: int) -> tuple[int, int]
             archived = conn.execute("SELECT archived FROM card WHERE id = ?", (cid,)).fetchone()[0]
             if bool(archived) != (st["queue"] == QUEUE_ARCHIVED):
                 st["queue"] = queue_for(reviews=st["reviews"], repetitions=st["repetitions"],
-                                        suspended=bool(st["suspended"]), archived=bool(archived))
+                                        suspended=bool(st["suspended"]), archived=bool(archived),
+                                        fsrs_state=st.get("fsrs_state"))
             cols_s = [c for c in _STATE_COLS if c != "card_id"]
             conn.execute(f"UPDATE card_state SET {', '.join(f'{c} = ?' for c in cols_s)} WHERE card_id = ?",
                                  (*(st[c] for c in cols_s), cid))
     else:
         _rebuild(conn, store, [old_id, new_id])
+    if synced:
+        emit_link(conn.raw, store.utc_now_iso(), old_id, new_id, False)
     return old_id, len(moved_ids & now_new)
 
 

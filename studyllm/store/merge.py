@@ -24,8 +24,9 @@ from studyllm.store.models import Card, Deck, ReviewLog
 from studyllm.store.orm import raw_connection, session
 from studyllm.store.replay import Event, card_rows, chunks, replay_and_write
 from studyllm.store.service import Store
+from studyllm.store.sync_decks import DeckArrivals
 
-__all__ = ["ImportProgressReport", "UnknownCard", "import_progress", "merge_export"]
+__all__ = ["ImportProgressReport", "UnknownCard", "import_progress", "merge_export", "place_export_decks"]
 
 
 @dataclass
@@ -61,6 +62,26 @@ class ImportProgressReport:
             "skipped_unknown": self.skipped_unknown,
             "unknown_cards": [u.__dict__ for u in self.unknown],
         }
+
+
+def place_export_decks(store: Store, data: ExportData, *, dry_run: bool = False) -> DeckArrivals:
+    """The learner decks an export carries (``deck_sources``) that this home lacks (or holds
+    only as the shipped deck, or as an older unedited copy) are written to ``<home>/sync-decks``
+    and imported, so the merge then places their answers. The learner's own deck files are
+    never written to. ``dry_run``: only listed (in ``imported``), nothing written."""
+    from studyllm.store.sync_decks import local_decks, needs, place
+
+    out = DeckArrivals()
+    local = local_decks(store)
+    for deck in data.decks:
+        target = needs(store, deck.key, deck.sha256, deck.ext, local, out)
+        if target is None:
+            continue
+        if dry_run:
+            out.imported.append(deck.key)
+        else:
+            place(store, deck.key, deck.data, target, out)
+    return out
 
 
 class _Rollback(Exception):

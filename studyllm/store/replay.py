@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from studyllm.schedule import (
@@ -73,7 +73,10 @@ class Derived:
     fsrs_after: str | None = None
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return astuple(self)
+        # by hand: dataclasses.astuple deep-copies every field, half the time of a merge
+        return (self.kind, self.reps_before, self.ef_before, self.interval_before, self.due_before,
+                self.reps_after, self.ef_after, self.interval_after, self.due_after, self.state_before,
+                self.fsrs_after)
 
 
 def fresh_state(card_id: int, deck_id: int, position: int, *, suspended: bool = False,
@@ -155,6 +158,13 @@ def card_rows(conn: Connection, card_ids: Sequence[int]) -> dict[int, tuple[Any,
     return out
 
 
+def _states(conn: Connection, card_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """card id -> its stored card_state row as a dict."""
+    marks = ",".join("?" * len(card_ids))
+    return {r[0]: sql.state_dict(r) for r in conn.execute(
+        f"SELECT {', '.join(sql.CARD_STATE_COLUMNS)} FROM card_state WHERE card_id IN ({marks})", tuple(card_ids))}
+
+
 def replay_and_write(
     conn: Connection,
     card_ids: Iterable[int],
@@ -181,9 +191,18 @@ def replay_and_write(
     )
     for chunk in chunks(sorted(card_ids)):
         cards = card_rows(conn, chunk)
+        current = _states(conn, chunk)
+        # A card whose new answers all come after its last answer here (the usual incremental
+        # merge) goes on from its stored state, which is the replay of its log: only the new
+        # answers are applied, and its log is not read. The others are replayed from the start.
+        ahead = {cid for cid in chunk if cid in current and new_events.get(cid)
+                 and (current[cid]["last_reviewed_at"] is None and current[cid]["reviews"] == 0
+                      or min(ev.reviewed_at for ev in new_events[cid]) > (current[cid]["last_reviewed_at"] or "~"))}
+        full = [cid for cid in chunk if cid not in ahead]
         local: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-        for r in conn.execute(sql.SELECT_LOGS_OF_CARDS.format(",".join("?" * len(chunk))), tuple(chunk)):
-            local[r[0]].append(r)
+        if full:
+            for r in conn.execute(sql.SELECT_LOGS_OF_CARDS.format(",".join("?" * len(full))), tuple(full)):
+                local[r[0]].append(r)
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         states: list[tuple[Any, ...]] = []
@@ -193,6 +212,16 @@ def replay_and_write(
             deck_id, position, suspended, buried, archived, uid, sm2_saved = cards[cid]
             if cid in flags:
                 suspended, buried = flags[cid]
+            if cid in ahead:
+                start = {**current[cid], "suspended": int(bool(suspended)), "buried_until": buried}
+                news = sorted(new_events[cid], key=lambda ev: (ev.reviewed_at, ev.order))
+                final, derived = replay_card(start, news, leech_at=leech_at, archived=bool(archived), sched=sched,
+                                             card_uid=uid)
+                uid_of = card_uids[cid] if card_uids else ""
+                inserts.extend((ev.uid, cid, uid_of, ev.reviewed_at, ev.day, ev.grade, ev.duration_ms, *d.as_tuple())
+                               for ev, d in zip(news, derived, strict=True))
+                states.append(sql.state_update_params(final))
+                continue
             # local rows sort before new ones at equal instants: new rows get larger ids
             merged: list[tuple[Event, tuple[Any, ...] | None]] = [
                 (Event(r[i_uid], r[i_at], r[i_day], r[i_grade], r[i_ms], order=r[i_id]), r) for r in local.get(cid, [])

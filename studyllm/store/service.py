@@ -26,7 +26,6 @@ from studyllm.schedule import (
     apply_answer,
     due_after,
     from_settings,
-    fsrs_queue,
     fuzz_seed,
     queue_for,
 )
@@ -335,6 +334,10 @@ class Store:
                 self._settings_cache = None
                 sched = from_settings({**self.settings(), key: value})
                 changed = replay.switch_scheduler(conn, sched, leech_at=self.setting("leech_lapses"))
+            dev = self._sync_device(conn) if key in sync_events.SYNCED_SETTINGS else None
+            if dev is not None:  # a setting that follows the learner (docs/sync.md)
+                sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "setting", "key": key, "value": value},
+                                 stamp="setting:" + key, value=dumps(value))
         self._settings_cache = None
         return changed
 
@@ -494,18 +497,26 @@ class Store:
                 deck_sql += " AND card_id <> :exclude"
             params: dict[str, Any] = {"today": today, "deck": deck_id, "exclude": exclude}
             not_buried = " AND (buried_until IS NULL OR buried_until <= :today)"
+            fsrs_mode = self.setting("scheduler") == "fsrs"
             drill_sql = (
                 "SELECT card_id, last_reviewed_at, fsrs_state FROM card_state WHERE queue >= 0 AND drill_day = :today"
-                + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT 1"
+                + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT " + ("200" if fsrs_mode else "1")
             )
-            drill = _sql(conn, drill_sql, params).fetchone()
-            if drill and drill[1]:
-                if drill[2] is not None and self.setting("scheduler") == "fsrs":
-                    # an FSRS learning step: back once its due instant has passed
-                    ready = FsrsState.from_json(json.loads(drill[2])).due or now
-                else:
-                    ready = datetime.fromisoformat(drill[1]) + delay
-                if ready <= now:
+            if fsrs_mode:
+                # FSRS's steps differ (1m, 10m...): the same-day repetition due first, by its due instant
+                def due_of(r: tuple[Any, ...]) -> datetime:
+                    if r[2] is not None:
+                        return FsrsState.from_json(json.loads(r[2])).due or now
+                    return datetime.fromisoformat(r[1]) + delay if r[1] else now
+
+                drills = [(due_of(r), r) for r in _sql(conn, drill_sql, params).fetchall()]
+                first = min(drills, key=lambda d: d[0], default=None)
+                drill = first[1] if first else None
+                if first is not None and first[0] <= now:
+                    return self._view(conn, first[1][0], is_drill=True)
+            else:
+                drill = _sql(conn, drill_sql, params).fetchone()
+                if drill and drill[1] and datetime.fromisoformat(drill[1]) + delay <= now:
                     return self._view(conn, drill[0], is_drill=True)
             limits = self._limits(conn, today, deck_id)
             rev_decks = [d for d, n in limits.review_left.items() if d >= 0 and n > 0]
@@ -603,6 +614,7 @@ class Store:
                 raise CardChangedError("this card was answered in another studyllm window since it was shown")
             if st["queue"] == m.QUEUE_ARCHIVED:
                 raise StoreError("this card was removed from its deck file and can't be answered")
+            now = self._after_last_answer(conn, st["last_reviewed_at"], now)
             before_row = dict(st)
             card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
             sched = self.scheduler()
@@ -648,6 +660,19 @@ class Store:
             card_id=card_id, grade=grade, kind=kind, before=before, after=after, due_day=_day(st["due_day"]),
             drill_again=st["drill_day"] is not None, became_leech=became_leech, log_uid=uid, back_minutes=back,
         )
+
+    def _after_last_answer(self, conn: Connection, last: str | None, now: datetime) -> datetime:
+        """``now``, or one microsecond past the card's last answer when that is not before it
+        (a merged answer from a device whose clock is ahead, or this clock set back): the
+        answer is applied to the state the learner saw, so it must sort after it in every
+        home's replay (docs/sync.md, clocks). Ties only matter with sync on."""
+        if last is None:
+            return now
+        prev = datetime.fromisoformat(last)
+        prev = prev if prev.tzinfo is not None else prev.replace(tzinfo=UTC)
+        if prev > now or (prev == now and self._sync_device(conn) is not None):
+            return prev + timedelta(microseconds=1)
+        return now
 
     def preview_answer(self, card: CardView) -> dict[int, NextDue]:
         """What each grade 0-5 would do to the shown ``card``, computed through the
@@ -720,9 +745,7 @@ class Store:
                 return Undone(card_id, action)
             try:
                 if action == "bury":
-                    with write_tx(self.database) as conn:
-                        self._state_row(conn, ref)
-                        _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (before_flag, ref))
+                    self._set_buried(ref, before_flag)
                 else:
                     self._set_suspended(ref, bool(before_flag))
             except KeyError:  # the card is gone (removed from its deck and purged): the one before
@@ -752,11 +775,9 @@ class Store:
             # scheduler's state, so the card is replayed from its log instead
             other_era = (state["sm2_saved"] is None and state["reviews"] > 0) if fsrs_mode else (
                 state["sm2_saved"] is not None)
-            if fsrs_mode:
-                state["queue"] = fsrs_queue(state, archived=archived)
-            else:
-                state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
-                                           suspended=bool(current["suspended"]), archived=archived)
+            state["queue"] = queue_for(reviews=state["reviews"], repetitions=state["repetitions"],
+                                       suspended=bool(current["suspended"]), archived=archived,
+                                       fsrs_state=state["fsrs_state"])
             self._write_state(conn, state)
             _sql(conn, "DELETE FROM review_log WHERE id = ?", (log_id,))
             dev = self._sync_device(conn)
@@ -782,23 +803,26 @@ class Store:
     # ------------------------------------------------------------------ bury / suspend
     def bury(self, card_id: int) -> None:
         """Hide the card until tomorrow's study day (undoable with :meth:`undo`)."""
-        tomorrow = (self.today() + timedelta(days=1)).isoformat()
-        with write_tx(self.database) as conn:
-            before = self._state_row(conn, card_id)["buried_until"]
-            _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (tomorrow, card_id))
-            dev = self._sync_device(conn)
-            if dev is not None:
-                ref = sync_events.card_ref(conn.raw, card_id)
-                sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "bury", "until": tomorrow, **ref},
-                                 stamp="bury:" + ref["card"], value=tomorrow)
+        before = self._set_buried(card_id, (self.today() + timedelta(days=1)).isoformat())
         self._undo_stack.append(("bury", card_id, before))
 
     def unbury(self, card_id: int) -> None:
         """Show a buried card again today (undoable with :meth:`undo`)."""
-        with write_tx(self.database) as conn:
-            before = self._state_row(conn, card_id)["buried_until"]
-            _sql(conn, "UPDATE card_state SET buried_until = NULL WHERE card_id = ?", (card_id,))
+        before = self._set_buried(card_id, None)
         self._undo_stack.append(("bury", card_id, before))
+
+    def _set_buried(self, card_id: int, until: str | None) -> str | None:
+        """Set the card's bury (``None``: not buried) and, while sync is on, record it as a
+        ``bury`` event (``until`` null for an unbury); returns the value before."""
+        with write_tx(self.database) as conn:
+            before: str | None = self._state_row(conn, card_id)["buried_until"]
+            _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (until, card_id))
+            dev = self._sync_device(conn)
+            if dev is not None:
+                ref = sync_events.card_ref(conn.raw, card_id)
+                sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "bury", "until": until, **ref},
+                                 stamp="bury:" + ref["card"], value=until or "")
+        return before
 
     def is_buried(self, card: CardView) -> bool:
         return card.buried_until is not None and card.buried_until > self.today()
@@ -815,7 +839,8 @@ class Store:
             archived = st["queue"] == m.QUEUE_ARCHIVED
             st["suspended"] = suspended
             st["queue"] = queue_for(
-                reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived
+                reviews=st["reviews"], repetitions=st["repetitions"], suspended=suspended, archived=archived,
+                fsrs_state=st["fsrs_state"],
             )
             self._write_state(conn, st)
             dev = self._sync_device(conn)

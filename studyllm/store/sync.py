@@ -16,18 +16,19 @@ import os
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from studyllm.store import sync_decks
 from studyllm.store.db import Connection, StoreError, write_tx
 from studyllm.store.replay import Event, chunks, replay_and_write
 from studyllm.store.service import Store
-from studyllm.store.sync_events import DEVICE_KEY
+from studyllm.store.sync_events import DEVICE_KEY, SYNCED_SETTINGS, emit_link
 
-__all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "folder_of", "journal_files"]
+__all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "last_sync", "folder_of", "journal_files"]
 
 FOLDER_KEY = "sync_folder"  # meta rows: the sync folder, the last sync, the last seq pushed
 LAST_KEY = "sync_last"
@@ -51,10 +52,28 @@ class SyncReport:
     flags: int = 0
     cards_replayed: int = 0
     pending: int = 0  # events waiting for cards this home doesn't have
+    links: int = 0  # links of rewritten cards made or undone here
+    settings: int = 0  # settings changed here
+    decks_out: int = 0  # learner decks published to the folder
+    decks_in: list[str] = field(default_factory=list)  # deck keys imported from the folder
+    decks_waiting: list[str] = field(default_factory=list)  # deck files the sync tool has not brought yet
     problems: list[str] = field(default_factory=list)  # damaged lines, edited or truncated journals
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def summary(self) -> str:
+        """One line for the learner (the CLI and the TUI say the same)."""
+        parts = [f"{self.pushed} event(s) out", f"{self.added} answer(s) in"]
+        if self.undone:
+            parts.append(f"{self.undone} undone")
+        if self.flags:
+            parts.append(f"{self.flags} bury/suspend change(s)")
+        if self.decks_in:
+            parts.append(f"deck(s) {', '.join(self.decks_in)} arrived")
+        if self.pending:
+            parts.append(f"{self.pending} event(s) wait for decks this home doesn't have yet")
+        return "Synced: " + ", ".join(parts) + "."
 
 
 @dataclass
@@ -110,6 +129,8 @@ def enable(store: Store, folder: Path) -> str:
                 "INSERT INTO sync_outbox (at, body) SELECT ?, json_object('t', 'suspend', 'on', json('true'),"
                 " 'card', c.uid, 'deck', d.key, 'hash', c.content_hash, 'at', ?) FROM card_state s"
                 " JOIN card c ON c.id = s.card_id JOIN deck d ON d.id = c.deck_id WHERE s.suspended = 1", (now, now))
+            for old_id, new_id in conn.execute("SELECT old_card_id, new_card_id FROM card_link").fetchall():
+                emit_link(conn.raw, now, old_id, new_id, True)  # the links of rewritten cards made before
         _set_meta(conn, FOLDER_KEY, str(folder))
     store._sync_dev = dev
     return dev
@@ -131,7 +152,8 @@ def journal_files(folder: Path) -> Iterator[tuple[str, Path]]:
 # ------------------------------------------------------------------ push
 
 
-def _push(conn: Connection, folder: Path, dev: str) -> int:
+def _push(conn: Connection, store: Store, folder: Path, dev: str, report: SyncReport) -> int:
+    report.decks_out = sync_decks.publish(conn, store, folder, dev)
     pushed = int(_meta(conn, PUSHED_KEY) or 0)
     rows = conn.execute("SELECT seq, at, body FROM sync_outbox WHERE seq > ? ORDER BY seq", (pushed,)).fetchall()
     if not rows:
@@ -180,15 +202,29 @@ def _read_new(conn: Connection, rel: str, path: Path, report: SyncReport) -> Ite
                 what = "shorter than when last read (truncated)" if size < pos else "changed before the part read"
                 report.problems.append(f"{rel}: {what}; read again from the start, nothing merged is lost")
                 pos, lineno = 0, 0
+        # streamed line by line (memory stays flat however long the journal is); a torn last
+        # line (no newline yet) waits until it is whole
         fh.seek(pos)
-        data = fh.read()
-    end = data.rfind(b"\n")
-    if end < 0:
-        return  # nothing complete yet (a torn last line waits until it is whole)
-    for line in data[: end + 1].splitlines():
-        lineno += 1
-        yield lineno, line
-    pos += end + 1
+        while True:
+            line = fh.readline(MAX_LINE + 1)
+            if not line.endswith(b"\n"):
+                if len(line) <= MAX_LINE:
+                    break  # the end, or a torn last line
+                skipped = len(line)
+                while not line.endswith(b"\n"):  # an overlong line: skipped whole, once complete
+                    line = fh.readline(MAX_LINE + 1)
+                    if not line:
+                        break
+                    skipped += len(line)
+                if not line.endswith(b"\n"):
+                    break
+                pos += skipped
+                lineno += 1
+                report.problems.append(f"{rel} line {lineno}: skipped, longer than {MAX_LINE} bytes")
+                continue
+            pos += len(line)
+            lineno += 1
+            yield lineno, line.rstrip(b"\r\n")
     with open(path, "rb") as fh:
         fh.seek(max(0, pos - TAIL_BYTES))
         new_tail = fh.read(min(pos, TAIL_BYTES)).hex()
@@ -211,8 +247,28 @@ def _text(ev: dict[str, Any], key: str) -> str:
     return v
 
 
+def _answer_ok(ev: dict[str, Any]) -> bool:
+    """The common case, checked in one go: a well-formed answer (else :func:`_check` says what is wrong)."""
+    try:
+        at, dev, seq, uid, day, g = ev["at"], ev["dev"], ev["seq"], ev["uid"], ev["day"], ev["grade"]
+        card, deck, chash, ms = ev["card"], ev["deck"], ev["hash"], ev.get("ms", 0)
+    except KeyError:
+        return False
+    if not (type(seq) is int and type(g) is int and 0 <= g <= 5 and type(ms) is int and 0 <= ms < 2**31):
+        return False
+    for v in (at, dev, uid, day, card, deck, chash):
+        if type(v) is not str or not 0 < len(v) <= 1000:
+            return False
+    try:
+        return len(at) <= 40 and datetime.fromisoformat(at).tzinfo is not None and bool(date.fromisoformat(day))
+    except ValueError:
+        return False
+
+
 def _check(ev: Any) -> dict[str, Any]:
     """The event, checked; ``ValueError`` says what is wrong."""
+    if type(ev) is dict and ev.get("t") == "answer" and _answer_ok(ev):
+        return ev
     if not isinstance(ev, dict):
         raise ValueError("not a JSON object")
     t = ev.get("t")
@@ -234,25 +290,52 @@ def _check(ev: Any) -> dict[str, Any]:
     elif t == "undo":
         _text(ev, "uid")
     elif t == "bury":
-        date.fromisoformat(_text(ev, "until"))
+        if ev.get("until") is not None:  # null: unburied (an unbury, or the undo of a bury)
+            date.fromisoformat(_text(ev, "until"))
     elif t == "suspend":
         if not isinstance(ev.get("on"), bool):
             raise ValueError("'on' is not true or false")
+    elif t == "deck":
+        sync_decks.check(ev)
+    elif t == "link":
+        if not isinstance(ev.get("on"), bool):
+            raise ValueError("'on' is not true or false")
+        for side in ("old", "new"):
+            if not isinstance(ev.get(side), dict):
+                raise ValueError(f"{side!r} is not a card")
+            for k in ("card", "deck", "hash"):
+                _text(ev[side], k)
+    elif t == "setting":
+        _text(ev, "key")
+        if "value" not in ev:
+            raise ValueError("'value' is missing")
     else:
         raise ValueError(f"unknown event type {t!r}")
     return ev
 
 
-def _card_id(conn: Connection, ev: dict[str, Any], cache: dict[tuple[str, str, str], int | None]) -> int | None:
+Cards = dict[tuple[str, str, str], tuple[int | None, int | None]]  # (uid, deck, hash) -> (card id, linked to)
+
+
+def _card_id(conn: Connection, ev: dict[str, Any], cache: Cards, *, follow_links: bool = True) -> int | None:
+    """The local card of an event's card (uid, else deck key and content hash). An answer or a
+    flag for a card whose history was linked onto its rewrite goes to the rewrite."""
     key = (ev["card"], ev["deck"], ev["hash"])
-    if key not in cache:
+    found = cache.get(key)
+    if found is None:
         row = conn.execute("SELECT id FROM card WHERE uid = ?", (ev["card"],)).fetchone()
         if row is None:
             row = conn.execute("SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = ?"
                                " AND c.content_hash = ? ORDER BY c.archived, c.id LIMIT 1",
                                (ev["deck"], ev["hash"])).fetchone()
-        cache[key] = row[0] if row else None
-    return cache[key]
+        cid = row[0] if row else None
+        to = None
+        if cid is not None:
+            link = conn.execute("SELECT new_card_id FROM card_link WHERE old_card_id = ?", (cid,)).fetchone()
+            to = link[0] if link else None
+        found = cache[key] = (cid, to)
+    cid, to = found
+    return to if follow_links and to is not None else cid
 
 
 def _stamp_newer(conn: Connection, name: str, ev: dict[str, Any]) -> bool:
@@ -261,25 +344,101 @@ def _stamp_newer(conn: Connection, name: str, ev: dict[str, Any]) -> bool:
     return row is None or theirs > tuple(row)
 
 
+def _stamp(conn: Connection, name: str, ev: dict[str, Any], value: str) -> None:
+    conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"
+                 " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq, value = excluded.value",
+                 (name, ev["at"], ev["dev"], ev["seq"], value))
+
+
+def _settings(conn: Connection, store: Store, events: list[dict[str, Any]], report: SyncReport) -> None:
+    """Settings that follow the learner: the last write by (time, device, seq) wins."""
+    from studyllm.store.db import dumps
+    from studyllm.store.settings import validate
+
+    changed = False
+    for ev in sorted(events, key=lambda e: (e["at"], e["dev"], e["seq"])):
+        key = ev["key"]
+        if key not in SYNCED_SETTINGS:
+            report.problems.append(f"setting {key!r} from device {ev['dev']} is not one that travels; ignored")
+            continue
+        if not _stamp_newer(conn, "setting:" + key, ev):
+            continue
+        try:
+            value = validate(key, ev["value"])
+        except ValueError as exc:
+            report.problems.append(f"setting {key!r} from device {ev['dev']}: {exc}; ignored")
+            continue
+        conn.execute("INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
+                     " excluded.value", (key, dumps(value)))
+        _stamp(conn, "setting:" + key, ev, dumps(value))
+        report.settings += 1
+        changed = True
+    if changed:
+        store._settings_cache = None
+
+
+def _links(conn: Connection, store: Store, events: list[tuple[str, dict[str, Any], bytes]],
+           park: Callable[[dict[str, Any], bytes, str], None], report: SyncReport) -> None:
+    """Links of rewritten cards (issue #16) and their undo: the last by (time, device, seq) of
+    an old card wins. A link waits (``sync_pending``) until both cards are here and the old one
+    is archived (this home has imported the deck's edit)."""
+    from studyllm.store.links import LinkError, link_cards, unlink_cards
+
+    cache: Cards = {}
+    for source, ev, line in sorted(events, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
+        name = "link:" + ev["old"]["card"]
+        if not _stamp_newer(conn, name, ev):
+            continue
+        old = _card_id(conn, ev["old"], cache, follow_links=False)
+        new = _card_id(conn, ev["new"], cache, follow_links=False)
+        if old is None or new is None:
+            park(ev, line, source)
+            continue
+        linked = conn.execute("SELECT new_card_id FROM card_link WHERE old_card_id = ?", (old,)).fetchone()
+        try:
+            if ev["on"] and linked is None:
+                archived = conn.execute("SELECT archived FROM card WHERE id = ?", (old,)).fetchone()[0]
+                if not archived:
+                    park(ev, line, source)  # this home has not imported the edit yet
+                    continue
+                link_cards(conn, store, old, new, synced=False)
+                report.links += 1
+            elif not ev["on"] and linked is not None and linked[0] == new:
+                unlink_cards(conn, store, new, synced=False)
+                report.links += 1
+        except LinkError as exc:
+            report.problems.append(f"{source}: the link of card {ev['old']['card']} could not be made here: {exc}")
+            continue
+        _stamp(conn, name, ev, "1" if ev["on"] else "0")
+
+
 def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_in (uid TEXT PRIMARY KEY, card_id INTEGER, at TEXT,"
                  " day TEXT, grade INTEGER, ms INTEGER, dev TEXT, seq INTEGER)")
+    # read back card by card in (time, device, seq) order: the index gives that order, so a
+    # chunk of cards reads its own rows only
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.sync_in_card ON sync_in (card_id, at, dev, seq)")
     conn.execute("DELETE FROM temp.sync_in")
-    cache: dict[tuple[str, str, str], int | None] = {}
+    cache: Cards = {}
     touched: set[int] = set()
     flags: list[tuple[str, dict[str, Any]]] = []
     undo: set[str] = set()
+    decks: list[dict[str, Any]] = []
+    settings_in: list[dict[str, Any]] = []
+    links_in: list[tuple[str, dict[str, Any], bytes]] = []
 
     def events() -> Iterator[tuple[str, dict[str, Any], bytes]]:
         # events waiting for their cards first, then what is new in the folder
-        for _uid, line, source in conn.execute("SELECT uid, line, source FROM sync_pending").fetchall():
-            yield source, json.loads(line), line.encode()
+        # (taken out first: those still waiting are parked again below)
+        waiting = conn.execute("SELECT uid, line, source FROM sync_pending").fetchall()
         conn.execute("DELETE FROM sync_pending")
+        for _uid, line, source in waiting:
+            yield source, json.loads(line), line.encode()  # (a str: json.loads of bytes sniffs the encoding)
         for rel, path in journal_files(folder):
             for n, line in _read_new(conn, rel, path, report):
                 report.read += 1
                 try:
-                    ev = _check(json.loads(line))
+                    ev = _check(json.loads(line.decode("utf-8")))
                 except (ValueError, RecursionError) as exc:
                     report.problems.append(f"{rel} line {n}: skipped, {exc}")
                     continue
@@ -295,6 +454,15 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         t = ev["t"]
         if t == "undo":
             undo.add(ev["uid"])
+            continue
+        if t == "deck":
+            decks.append(ev)
+            continue
+        if t == "setting":
+            settings_in.append(ev)
+            continue
+        if t == "link":
+            links_in.append((source, ev, line))
             continue
         cid = _card_id(conn, ev, cache)
         if cid is None:
@@ -314,8 +482,9 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         marks = ",".join("?" * len(ucs))
         touched.update(r[0] for r in conn.execute(f"SELECT card_id FROM review_log WHERE uid IN ({marks})", ucs))
         report.undone += conn.execute(f"DELETE FROM review_log WHERE uid IN ({marks})", ucs).rowcount
-    conn.execute("DELETE FROM temp.sync_in WHERE uid IN (SELECT uid FROM main.review_log)"
-                 " OR uid IN (SELECT uid FROM main.sync_undone)")
+    # (EXISTS on each table's uid index: "uid IN (SELECT uid ...)" would read the whole log)
+    conn.execute("DELETE FROM temp.sync_in WHERE EXISTS (SELECT 1 FROM main.review_log l WHERE l.uid = sync_in.uid)"
+                 " OR EXISTS (SELECT 1 FROM main.sync_undone u WHERE u.uid = sync_in.uid)")
     # bury / suspend: the last write by (time, device, seq) wins
     state: dict[int, tuple[bool, str | None]] = {}
     for _source, ev in sorted(flags, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
@@ -327,16 +496,29 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
             r = conn.execute("SELECT suspended, buried_until FROM card_state WHERE card_id = ?", (cid,)).fetchone()
             state[cid] = (bool(r[0]), r[1])
         susp, buried = state[cid]
-        value = ev["until"] if ev["t"] == "bury" else ("1" if ev["on"] else "0")
-        state[cid] = (ev["on"], buried) if ev["t"] == "suspend" else (susp, ev["until"])
+        value = (ev.get("until") or "") if ev["t"] == "bury" else ("1" if ev["on"] else "0")
+        state[cid] = (ev["on"], buried) if ev["t"] == "suspend" else (susp, ev.get("until"))
         conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"
                      " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq, value = excluded.value",
                      (name, ev["at"], ev["dev"], ev["seq"], value))
         report.flags += 1
     touched.update(state)
+    _settings(conn, store, settings_in, report)
+    # decks: the last version published by (time, device, seq) wins; materialize() imports it
+    for ev in sorted(decks, key=lambda e: (e["at"], e["dev"], e["seq"])):
+        # every version is kept (materialize() imports them in order, as the learner did)
+        conn.execute("INSERT OR IGNORE INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?)",
+                     (f"deckv:{ev['deck']}|{ev['dev']}|{ev['seq']}", ev["at"], ev["dev"], ev["seq"],
+                      json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
+        name = "deck:" + ev["deck"]
+        if _stamp_newer(conn, name, ev):
+            conn.execute("INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name)"
+                         " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq,"
+                         " value = excluded.value",
+                         (name, ev["at"], ev["dev"], ev["seq"], json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
     touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_in"))
     leech_at = store.setting("leech_lapses")
-    for chunk in chunks(sorted(touched), 2000):
+    for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
         marks = ",".join("?" * len(chunk))
         new_events: dict[int, list[Event]] = defaultdict(list)
         for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
@@ -348,13 +530,16 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                                             flags={c: state[c] for c in chunk if c in state})
         report.added += inserted
     report.cards_replayed = len(touched)
+    _links(conn, store, links_in, park, report)
     report.pending = conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]
     conn.execute("DELETE FROM temp.sync_in")
 
 
-def sync(store: Store, folder: Path | None = None) -> SyncReport:
+def sync(store: Store, folder: Path | None = None, *, progress: Callable[[str], None] | None = None) -> SyncReport:
     """Push this device's new events, then merge everyone's: one write transaction for the
-    merge (and the cursors), so a crash half-way merges nothing and loses nothing."""
+    merge (and the cursors), so a crash half-way merges nothing and loses nothing.
+    ``progress`` is told each step ("sending", "reading", "decks") as it starts."""
+    say = progress or (lambda _label: None)
     if folder is not None:
         enable(store, folder)
     folder = folder_of(store)
@@ -366,12 +551,37 @@ def sync(store: Store, folder: Path | None = None) -> SyncReport:
         dev = _meta(conn, DEVICE_KEY)
         assert dev is not None  # enable() made it
         report = SyncReport(folder=str(folder), device=dev)
-        report.pushed = _push(conn, folder, dev)
-    with write_tx(store.database) as conn:
-        _pull(conn, store, folder, report)
-        _set_meta(conn, LAST_KEY, store.utc_now_iso())
+        say("sending this machine's answers")
+        report.pushed = _push(conn, store, folder, dev, report)
+    say("reading the other machines' journals and merging")
+    try:
+        with write_tx(store.database) as conn:
+            _pull(conn, store, folder, report)
+            _set_meta(conn, LAST_KEY, store.utc_now_iso())
+    except OverflowError:
+        # SM-2 intervals have no upper bound: dozens of good answers in a row on one card
+        # (a hand-made journal) grow one past what SQLite stores; the transaction is rolled back
+        raise StoreError("the merge was stopped: the journals' answers grow a card's interval past what can be"
+                         " stored (very many good answers in a row on one card); nothing was merged") from None
+    say("looking for decks from the other machines")
+    arrivals = sync_decks.materialize(store, folder, dev)
+    report.decks_in, report.decks_waiting = arrivals.imported, arrivals.waiting
+    report.problems += arrivals.problems
+    if arrivals.imported:  # the events that waited for these decks' cards land now
+        with write_tx(store.database) as conn:
+            _pull(conn, store, folder, report)
     store._done_cache = None
+    store._settings_cache = None  # settings merged in (read again once committed)
     return report
+
+
+def last_sync(store: Store) -> tuple[str | None, str | None, int]:
+    """(folder, last sync instant, events waiting to be sent): cheap, for the home screen."""
+    with store.database.connect() as conn:
+        folder, last = _meta(conn, FOLDER_KEY), _meta(conn, LAST_KEY)
+        pushed = int(_meta(conn, PUSHED_KEY) or 0)
+        out = conn.execute("SELECT count(*) FROM sync_outbox WHERE seq > ?", (pushed,)).fetchone()[0] if folder else 0
+    return folder, last, out
 
 
 def status(store: Store) -> SyncStatus:

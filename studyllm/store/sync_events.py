@@ -6,10 +6,20 @@ device's journal in the sync folder. Imports nothing of the store's faces (the s
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+LOCAL_DIR = "sync-decks"  # in the home: the deck files that came through the sync folder
+# the settings that follow the learner from machine to machine (last write wins); the others
+# (deck_folders, backups_keep, max_deck_mb) are about this machine
+# (the scheduler and FSRS's parameters are not among them yet: a switch merged into a home
+# replays the answers from before it under the new scheduler, where the home that switched
+# keeps their SM-2 fields, so the logs would differ; docs/sync.md, "Limits")
+SYNCED_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "rollover_hour", "grading_mode", "theme",
+                             "leech_lapses", "drill_delay_minutes", "separators"})
 DEVICE_KEY = "sync_device"  # the meta row holding this home's device id (set when sync is turned on)
 
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -55,3 +65,71 @@ def card_ref(raw: sqlite3.Connection, card_id: int) -> dict[str, str]:
 def _instant(at: str) -> datetime:
     t = datetime.fromisoformat(at)
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def local_dir(store: Any) -> Path | None:
+    """``<home>/sync-decks`` of a store (``None`` for one without a file)."""
+    return None if store.path is None else Path(store.path).parent / LOCAL_DIR
+
+
+def is_sync_copy(store: Any, path: str | Path) -> bool:
+    """Is ``path`` a deck file this home got from the sync folder (in ``<home>/sync-decks``)?"""
+    d = local_dir(store)
+    if d is None or not path:
+        return False
+    try:
+        return Path(path).resolve().is_relative_to(d.resolve())
+    except OSError:
+        return False
+
+
+def emit_link(raw: sqlite3.Connection, at: str, old_id: int, new_id: int, on: bool) -> None:
+    """A confirmed link of a rewritten card (``on``), or its undo, as a ``link`` event, while sync is on."""
+    dev = device_id(raw)
+    if dev is None:
+        return
+    old, new = card_ref(raw, old_id), card_ref(raw, new_id)
+    emit(raw, dev, at, {"t": "link", "on": on, "old": old, "new": new}, stamp="link:" + old["card"],
+         value="1" if on else "0")
+
+
+PUBLISHED = "sync_deckpub:"  # meta rows: the hash this home last published for a deck key
+DECK_EXT = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+
+
+def deck_suffix(path: Path) -> str:
+    return path.suffix.lower() if DECK_EXT.match(path.suffix) else ".md"
+
+
+def is_shipped(path: str | Path) -> bool:
+    from studyllm.paths import shipped_decks_dir
+
+    shipped = shipped_decks_dir()
+    return shipped is not None and Path(path).resolve().is_relative_to(shipped.resolve())
+
+
+def publish_deck(raw: sqlite3.Connection, store: Any, key: str, path: Path, data: bytes, digest: str) -> bool:
+    """Inside the caller's write transaction: put this version of the learner's deck ``key``
+    (the bytes of ``path`` as imported) into the sync folder, content-addressed and written
+    atomically, with its ``deck`` event; nothing while sync is off, for a shipped deck, a copy
+    from the folder, or a version already published. Returns whether it published."""
+    from studyllm.store.atomic import atomic_path
+
+    dev = device_id(raw)
+    folder_row = raw.execute("SELECT value FROM meta WHERE key = 'sync_folder'").fetchone()
+    if dev is None or folder_row is None or is_shipped(path) or is_sync_copy(store, path):
+        return False
+    row = raw.execute("SELECT value FROM meta WHERE key = ?", (PUBLISHED + key,)).fetchone()
+    if row is not None and row[0] == digest:
+        return False
+    ext = deck_suffix(path)
+    target = Path(folder_row[0]) / "decks" / f"{digest}{ext}"
+    if not target.exists():
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+    at = datetime.now(UTC).isoformat() if getattr(store, "clock", None) is None else store.utc_now_iso()
+    emit(raw, dev, at, {"t": "deck", "deck": key, "hash": digest, "ext": ext, "name": path.name[:200]},
+         stamp="deck:" + key, value=json.dumps({"hash": digest, "ext": ext}))
+    raw.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (PUBLISHED + key, digest))
+    return True

@@ -56,6 +56,9 @@ class StudyApp(App[None]):
         self._start = start
         self._daily_backup = daily_backup
         self.startup_notes: list[str] = []  # shown as toasts once the first screen is up
+        self.syncing = False
+        self.sync_error = ""  # the last sync's error, until one succeeds
+        self.sync_line = ""  # what a running sync is doing (the home screen shows it)
         for own in THEMES:
             self.register_theme(own)
         self._toast_key: tuple[str, str, str] | None = None  # the toast on screen, and how often
@@ -122,6 +125,7 @@ class StudyApp(App[None]):
                         markup=False)
         if self._daily_backup:
             self.run_worker(self._backup, thread=True, group="backup", exit_on_error=False)
+        self.sync_in_background(quiet=True, only_if_on=True)  # at app start (docs/sync.md)
         # the study screen, imported while the learner reads home, so the study key doesn't wait for it
         _load_study()
 
@@ -139,6 +143,74 @@ class StudyApp(App[None]):
             self.call_from_thread(self.notify, f"No backup today: {exc}", severity="warning", timeout=10,
                                   markup=False)
 
+    # ------------------------------------------------------------------ sync (docs/sync.md)
+    def action_sync(self) -> None:
+        """Sync now (home's y key, the command palette): in a worker, with progress on home."""
+        self.sync_in_background(quiet=False)
+
+    def sync_in_background(self, *, quiet: bool, only_if_on: bool = False) -> None:
+        """Sync in a thread. ``quiet``: say nothing when nothing changed (app start, after a
+        session); errors are always shown, as a notification, never a traceback."""
+        from studyllm.store.sync import folder_of
+
+        try:
+            folder = folder_of(self.store)
+        except Exception as exc:  # noqa: BLE001 - a broken database must not stop the app here
+            self.notify(f"Sync: {exc}", severity="error", timeout=10, markup=False)
+            return
+        if folder is None:
+            if not only_if_on:
+                self.notify("Sync is off. Run `studyllm sync --folder PATH` once on each machine (docs/sync.md).",
+                            severity="warning", timeout=10, markup=False)
+            return
+        if self.syncing:
+            if not quiet:
+                self.notify("A sync is already running.", timeout=4, markup=False)
+            return
+        self.syncing = True
+        self._sync_progress("starting")
+        self.run_worker(partial(self._sync, quiet), thread=True, group="sync", exit_on_error=False)
+
+    def _sync(self, quiet: bool) -> None:
+        from studyllm.store.db import StoreError
+        from studyllm.store.sync import sync
+
+        try:
+            report = sync(self.store, progress=lambda label: self.call_from_thread(self._sync_progress, label))
+        except (StoreError, OSError) as exc:
+            self.call_from_thread(self._sync_done, None, f"Sync failed: {exc}", quiet)
+        except Exception as exc:  # noqa: BLE001 - shown to the learner, never a traceback
+            self.call_from_thread(self._sync_done, None, f"Sync failed ({type(exc).__name__}): {exc}", quiet)
+        else:
+            self.call_from_thread(self._sync_done, report, "", quiet)
+
+    def _sync_progress(self, label: str) -> None:
+        self.sync_line = f"Sync: {label}…"
+        self._show_sync_line()
+
+    def _sync_done(self, report: Any, error: str, quiet: bool) -> None:
+        self.syncing = False
+        self.sync_line = ""
+        self.sync_error = error
+        if report is None:
+            self.notify(error, severity="error", timeout=12, markup=False)
+        else:
+            changed = report.added or report.undone or report.flags or report.decks_in
+            if changed or report.problems or not quiet:
+                self.notify(report.summary(), timeout=6, markup=False)
+            for problem in report.problems[:5]:
+                self.notify(f"Sync: {problem}", severity="warning", timeout=12, markup=False)
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):  # home shows the new numbers and the last sync
+            refresh()
+        else:
+            self._show_sync_line()
+
+    def _show_sync_line(self) -> None:
+        show = getattr(self.screen, "show_sync_line", None)
+        if callable(show):
+            show()
+
     def notify(
         self,
         message: str,
@@ -151,9 +223,10 @@ class StudyApp(App[None]):
         """Every notification (screens' and widgets' ``notify`` end here) passes through the one
         sanitiser: messages quote file names, card text and errors.
 
-        One toast is on screen at a time (app.tcss puts it on the header row, where it covers
-        nothing the learner needs): a new one replaces it, and the same message again while
-        it is still up is counted ("Buried until tomorrow ×3") rather than stacked."""
+        Toasts are one line each at the top right (app.tcss: on the header row, where they
+        cover nothing the learner needs). A new one replaces the one up unless that one is
+        more severe (then both show, the newer below), and the same message again while it is
+        still up is counted ("Buried until tomorrow ×3") rather than stacked."""
         text, head = clean(message), clean(title)
         key = (text, head, severity)
         now = time.monotonic()
@@ -165,13 +238,19 @@ class StudyApp(App[None]):
         super().notify(shown, title=head, severity=severity, timeout=timeout, markup=markup)
 
     def _on_notify(self, event: Notify) -> None:
-        # One toast at a time: the one on screen goes when the next arrives. Textual removes a
-        # cleared toast but leaves its holder, which keeps its line in the rack (the next toast
-        # would sit a line lower), so the holders go too.
+        # A new toast replaces those of its severity or lower; one more severe stays (an error
+        # isn't pushed off by the "unchanged file" note that follows it), so at most two are up.
+        # Textual removes a cleared toast but leaves its holder, which keeps its line in the
+        # rack (the next toast would sit a line lower), so the holders of the removed go too.
+        rank = _SEVERITY_RANK.get(event.notification.severity, 0)
+        keep = [n for n in self._notifications
+                if not n.has_expired and _SEVERITY_RANK.get(n.severity, 0) > rank][-1:]
         for toast in self.screen.query("ToastRack Toast"):
-            if isinstance(toast.parent, Widget):
+            if getattr(toast, "_notification", None) not in keep and isinstance(toast.parent, Widget):
                 toast.parent.remove()
         self._notifications.clear()
+        for notification in keep:
+            self._notifications.add(notification)
         super()._on_notify(event)  # (adding the same notification twice, if Textual also calls it, is a no-op)
 
     def watch_theme(self, theme: str) -> None:
@@ -248,6 +327,9 @@ class StudyApp(App[None]):
         for name, entry in SCREENS.items():
             seen.add(entry.title)
             yield SystemCommand(entry.title, entry.help, partial(self.action_go, name))
+        seen.add("Sync now")
+        yield SystemCommand("Sync now", "Send this machine's answers to the sync folder and merge the others'",
+                            self.action_sync)
         where = type(screen).__name__.removesuffix("Screen")
         for line in key_lines(getattr(screen, "BINDINGS", [])):
             # numbered runs (grades, choices) and moving about are keys, not commands;
@@ -266,6 +348,8 @@ class StudyApp(App[None]):
     async def _run_in(self, node: Any, action: str) -> None:
         await self.run_action(action, node)
 
+
+_SEVERITY_RANK = {"information": 0, "warning": 1, "error": 2}
 
 # actions the palette's navigation and Textual's own entries already offer
 _PALETTE_COVERED = frozenset({"go", "help", "quit", "command_palette", "pop_screen", "leave", "study_all",

@@ -158,6 +158,7 @@ class ParserBase:
         self._seen: set[tuple[Any, ...]] = set()
         self._path: tuple[str, ...] = ()
         self._frags: dict[int, Frag] = {}
+        self._evicted = bytearray()  # 1 at the token indexes whose Frag was dropped from _frags
         self._path_key: Any = None
         self.tokens: list[Any] = []
         self.md: Any = None  # the shared MarkdownIt (set by run)
@@ -262,7 +263,11 @@ class ParserBase:
             content = tok.content
             line0 = tok.map[0] if tok.map else 0
             stops = inline_stops(content)
-            if stops > _limits.MAX_INLINE_STOPS or self.stops_used + stops > self.max_stops:
+            if tok_index < len(self._evicted) and self._evicted[tok_index]:
+                # read before and dropped (``drop_frag``): the same masking again, the budget
+                # charged once (only a paragraph that was not refused is ever dropped)
+                frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path), line0)
+            elif stops > _limits.MAX_INLINE_STOPS or self.stops_used + stops > self.max_stops:
                 frag = Frag(content, mask_all(content), line0, refused=True)
                 if stops > _limits.MAX_INLINE_STOPS:
                     self.skip(f"paragraph has {stops:,} of the characters that start code, links or HTML "
@@ -278,6 +283,17 @@ class ParserBase:
                 frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path), line0)
             self._frags[tok_index] = frag
         return frag
+
+    def drop_frag(self, tok_index: int) -> None:
+        """Forget the cached Frag of inline token ``tok_index`` (the block pass is past it), so a
+        big deck's paragraph texts are not all kept; reading it again gives the same Frag."""
+        frag = self._frags.get(tok_index)
+        if frag is None or frag.refused:
+            return
+        del self._frags[tok_index]
+        if not self._evicted:
+            self._evicted = bytearray(len(self.tokens))
+        self._evicted[tok_index] = 1
 
     # Implemented by the rules and the parser (declared here so every rule can call them).
     def close(self) -> None:

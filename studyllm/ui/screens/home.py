@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from rich.text import Text
@@ -71,6 +71,8 @@ class HomeScreen(AppScreen[None]):
         Binding("t", "app.go('stats')", "Stats"),
         Binding("comma", "app.go('settings')", "Settings", key_display=","),
         Binding("r", "refresh", "Refresh", show=False, tooltip="read the counts again"),
+        Binding("y", "app.sync", "Sync", show=False,  # named on the sync line while sync is on
+                tooltip="send this machine's answers to the sync folder and merge the others'"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -78,6 +80,7 @@ class HomeScreen(AppScreen[None]):
         super().__init__(**kwargs)
         self.decks: list[DeckSummary] = []
         self._mount_resume = False
+        self._shown = 0  # numbers shown so far (the first time is the start, which syncs on its own)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,6 +94,7 @@ class HomeScreen(AppScreen[None]):
             yield table
             yield Static(id="home-legend", classes="legend", markup=False)
             yield Static(id="home-hint", classes="hint", markup=False)
+            yield Static(id="home-sync", classes="hint", markup=False)
         yield KeyBar(id="keys")  # lighter than Footer (a widget per key): the first screen people see
 
     def on_mount(self) -> None:
@@ -138,6 +142,8 @@ class HomeScreen(AppScreen[None]):
             self.app.call_from_thread(self._show, data)
 
     def _fetch(self) -> dict:
+        from studyllm.store.sync import last_sync
+
         store = self.app.store
         return {
             "decks": store.decks(),
@@ -146,6 +152,7 @@ class HomeScreen(AppScreen[None]):
             "streak": store.streak(),
             "next_due": store.next_due(),
             "today": store.today(),
+            "sync": last_sync(store),
             "pace": recent_pace(store),  # seconds per answer, None before any timed answer
         }
 
@@ -197,7 +204,30 @@ class HomeScreen(AppScreen[None]):
         else:
             hint = "Enter: study this deck · s: study all · ?: keys · ctrl+p: commands"
         self.query_one("#home-hint", Static).update(hint)
+        self._sync = data["sync"]
+        self.show_sync_line()
+        # back from a session with answers to send (not again after a failed sync: y retries)
+        if self._shown and self._sync[0] and self._sync[2] and not getattr(self.app, "sync_error", ""):
+            self.app.sync_in_background(quiet=True)
         self.decks = decks
+        self._shown += 1
+
+    def show_sync_line(self) -> None:
+        """The last sync (or what a running sync is doing); nothing while sync is off."""
+        folder, last, out = getattr(self, "_sync", (None, None, 0))
+        line = getattr(self.app, "sync_line", "")
+        if not line and folder:
+            when = "never"
+            if last:
+                try:
+                    zone = self.app.store.clock.zone()
+                    when = datetime.fromisoformat(last).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                except ValueError:
+                    when = last
+            line = f"Last sync: {when}" + (f" · {out} change(s) to send" if out else "") + " · y: sync now"
+        widget = self.query_one("#home-sync", Static)
+        widget.update(line)
+        widget.display = bool(line)  # no line at all while sync is off
 
     @on(DataTable.RowSelected, "#decks")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

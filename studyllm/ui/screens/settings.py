@@ -40,16 +40,16 @@ LABELS = {
     "max_deck_mb": "Largest deck file (MB)",
     "separators": "Card separators",
     "scheduler": "Scheduler",
-    "desired_retention": "Desired retention (FSRS)",
-    "maximum_interval": "Longest interval, days",
-    "fsrs_learning_steps": "Learning steps, min (FSRS)",
-    "fsrs_relearning_steps": "Relearning steps, min (FSRS)",
-    "fsrs_fuzz": "Fuzz (FSRS)",
+    "desired_retention": "Desired retention",
+    "maximum_interval": "Longest interval (days)",
+    "fsrs_learning_steps": "FSRS learning steps (min)",
+    "fsrs_relearning_steps": "FSRS relearning steps (min)",
+    "fsrs_fuzz": "FSRS fuzz",
 }
 CHOICE_WORDS = {
     ("grading_mode", "sm2"): "SM-2 grades 0–5",
     ("grading_mode", "four"): "4 buttons: Again/Hard/Good/Easy",
-    ("scheduler", "sm2"): "SM-2 (the default)",
+    ("scheduler", "sm2"): "SM-2",
     ("scheduler", "fsrs"): "FSRS",
 }
 HINTS = {
