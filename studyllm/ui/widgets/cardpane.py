@@ -229,9 +229,39 @@ class CardPane(ChangedLines):
             color = self.app.theme_variables.get("primary", "blue")
             parts += [blank, (("rule", color), lambda: Rule(characters="╌", style=color)), blank]
             if self.back.strip():
-                parts.append((None, lambda: markdown(self.back, math=math)))
+                parts.append((None, lambda: _side(self.back, math)))
         return parts
 
 
+# What one side of a card may put on screen. Drawing Markdown costs about 10 µs a character
+# (a 100 kB table took over a second, and a 0.9 MB one froze the screen for 17 s, issue #17),
+# so a longer side is cut at a line boundary and says so; the whole text stays in the deck.
+DRAW_CHARS = 12_000
+DRAW_LINES = 400
+
+
+def capped(source: str) -> tuple[str, int]:
+    """``source`` cut to what is drawn (at most DRAW_CHARS characters and DRAW_LINES lines, at
+    a line boundary), and how many of its lines were left out (0: all of it is drawn)."""
+    if len(source) <= DRAW_CHARS and source.count("\n") < DRAW_LINES:
+        return source, 0
+    head = source[:DRAW_CHARS]
+    cut = head.rfind("\n")
+    head = head[:cut] if cut > 0 else head
+    lines = head.split("\n")[:DRAW_LINES]
+    head = "\n".join(lines)
+    return head, source.count("\n") + 1 - len(lines)
+
+
+def _side(source: str, math: bool) -> RenderableType:
+    shown, left_out = capped(source)
+    body = markdown(shown, math=math)
+    if not left_out:
+        return body
+    note = Text(f"… {left_out:,} more line{'s' if left_out != 1 else ''} not drawn (too long for the screen; "
+                "e opens the deck file)", style="dim italic")
+    return Group(body, Text(""), note)
+
+
 def _front_content(front: str, math: bool = True) -> RenderableType:
-    return markdown(front, math=math) if front.strip() else ""
+    return _side(front, math) if front.strip() else ""
