@@ -376,3 +376,16 @@ class ThreeHomes(RuleBasedStateMachine):
 TestThreeHomes = ThreeHomes.TestCase
 TestThreeHomes.settings = settings(max_examples=25, stateful_step_count=25, deadline=None,
                                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_an_undo_and_a_new_answer_arriving_together_replay_the_card_from_the_start():
+    """Found by the three-home machine: h0 answers, syncs; h1 takes the answer; h0 undoes it and
+    answers again. h1 then gets the undo and the new answer in one pull: its stored state still
+    counted the undone answer, so going on from it gave the new answer the wrong "before"."""
+    m = ThreeHomes()
+    m.study(h=0, card=0, grade=0)
+    m.sync(h=0)
+    m.sync(h=1)
+    m.undo(h=0)
+    m.study(h=0, card=0, grade=0)
+    m.teardown()  # every home has the same log and the same states

@@ -158,7 +158,7 @@ def _study(session: str, n: int, done_before: int) -> None:
     for i in range(n):
         _wait(session, "Show answer")
         _tmux("send-keys", "-t", session, "Space")
-        _wait(session, "How well did you recall it")
+        _wait(session, "5 perfect")  # the grade bar, once the answer shows
         _tmux("send-keys", "-t", session, "5")
         _wait(session, f"{i + 1} done")
     _tmux("send-keys", "-t", session, "Escape")

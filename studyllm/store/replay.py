@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -174,10 +174,13 @@ def replay_and_write(
     card_uids: dict[int, str] | None = None,
     flags: dict[int, tuple[bool, str | None]] | None = None,
     sched: Sm2Scheduler | FsrsScheduler | None = None,
+    from_start: Set[int] = frozenset(),
 ) -> tuple[int, int]:
     """Replay ``card_ids`` from their local log plus ``new_events`` (inserted here) through
     ``sched`` (default: the scheduler the settings name), and write the states and any derived
-    log fields that changed. Returns (rows inserted, rows fixed).
+    log fields that changed. Returns (rows inserted, rows fixed). A card in ``from_start`` (one
+    whose log lost a row, e.g. to an undo from another device) is always replayed from the start:
+    its stored state still counts the removed answer.
 
     Under FSRS a card keeps its ``sm2_saved`` (the SM-2 state it had when FSRS took over)."""
     if sched is None:
@@ -195,7 +198,7 @@ def replay_and_write(
         # A card whose new answers all come after its last answer here (the usual incremental
         # merge) goes on from its stored state, which is the replay of its log: only the new
         # answers are applied, and its log is not read. The others are replayed from the start.
-        ahead = {cid for cid in chunk if cid in current and new_events.get(cid)
+        ahead = {cid for cid in chunk if cid in current and new_events.get(cid) and cid not in from_start
                  and (current[cid]["last_reviewed_at"] is None and current[cid]["reviews"] == 0
                       or min(ev.reviewed_at for ev in new_events[cid]) > (current[cid]["last_reviewed_at"] or "~"))}
         full = [cid for cid in chunk if cid not in ahead]

@@ -478,9 +478,10 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
     conn.executemany("INSERT OR IGNORE INTO temp.sync_in VALUES (?,?,?,?,?,?,?,?)", answers)
     # undo: remembered for good, the answer removed here if it was merged before
     conn.executemany("INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", [(u,) for u in undo])
+    lost_rows: set[int] = set()  # cards whose log lost an answer here: replayed from the start
     for ucs in chunks(sorted(undo)):
         marks = ",".join("?" * len(ucs))
-        touched.update(r[0] for r in conn.execute(f"SELECT card_id FROM review_log WHERE uid IN ({marks})", ucs))
+        lost_rows.update(r[0] for r in conn.execute(f"SELECT card_id FROM review_log WHERE uid IN ({marks})", ucs))
         report.undone += conn.execute(f"DELETE FROM review_log WHERE uid IN ({marks})", ucs).rowcount
     # (EXISTS on each table's uid index: "uid IN (SELECT uid ...)" would read the whole log)
     conn.execute("DELETE FROM temp.sync_in WHERE EXISTS (SELECT 1 FROM main.review_log l WHERE l.uid = sync_in.uid)"
@@ -503,6 +504,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                      (name, ev["at"], ev["dev"], ev["seq"], value))
         report.flags += 1
     touched.update(state)
+    touched.update(lost_rows)
     _settings(conn, store, settings_in, report)
     # decks: the last version published by (time, device, seq) wins; materialize() imports it
     for ev in sorted(decks, key=lambda e: (e["at"], e["dev"], e["seq"])):
@@ -527,7 +529,8 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
             new_events[cid].append(Event(uid, at, day, grade, ms, order=i))
         uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
         inserted, _fixed = replay_and_write(conn, chunk, leech_at=leech_at, new_events=new_events, card_uids=uids,
-                                            flags={c: state[c] for c in chunk if c in state})
+                                            flags={c: state[c] for c in chunk if c in state},
+                                            from_start=lost_rows)
         report.added += inserted
     report.cards_replayed = len(touched)
     _links(conn, store, links_in, park, report)
