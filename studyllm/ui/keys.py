@@ -28,6 +28,7 @@ PURPOSES: dict[str, str] = {
     "focus_search": "Find", "focus_results": "Find", "focus_path": "Find",
     "preview": "Import", "run_import": "Import",
     "toggle_theme": "View",
+    "sync": "Sync",
     "cycle_days": "View", "set_days": "View", "reload": "View", "refresh": "View", "switch_tab": "View",
     "scroll_card": "Read",
     "go": "Go to", "help": "Go to", "command_palette": "Go to",
