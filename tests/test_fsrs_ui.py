@@ -65,7 +65,8 @@ async def test_fsrs_intervals_on_the_grade_bar_are_what_the_grade_does(mode: str
                 seen_days.add(shown[key])
             if not screen.finished:  # the line after a grade has room for the full form
                 back = bar.lines_content(80).plain
-                assert re.search(rf"comes back in ({re.escape(shown[key])}|{re.escape(full)})(\s|$)", back), back
+                said = re.search(r"comes back in (\S+)", back)
+                assert said and said.group(1) in (shown[key], full), back
             store.clock.advance(minutes=11)  # let learning steps come due
     assert seen_minutes and seen_days, (seen_minutes, seen_days)
     # grade_of covers the keys pressed

@@ -662,7 +662,7 @@ async def test_card_box_is_sized_to_the_card_and_the_keys_are_one_line(size):
         box, grades, keys = (screen.query_one(s) for s in ("#card", "#grades", "#keys"))
         assert box.region.height <= 6  # a one-line card: its line and the borders, not the whole screen
         assert keys.region.height == 1 and keys.region.bottom == size[1]
-        assert "Space to show it" in drawn_lines(grades)[0]  # what to do next, where the grades will be
+        assert "Recall the answer, then press Space" in drawn_lines(grades)[0]  # what to do now
         assert box.region.width <= 100
         await pilot.press("space")
         await pilot.pause()

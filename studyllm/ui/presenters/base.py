@@ -101,7 +101,7 @@ class Presenter:
 
     def hint(self) -> str:
         """The status line before the answer shows: what to do next."""
-        return "Recall the answer, then press Space to show it"
+        return "Recall the answer, then press Space"
 
     # ------------------------------------------------------------------ the answer
     def reveal(self, back: str) -> Revealed:

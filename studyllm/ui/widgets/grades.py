@@ -12,7 +12,7 @@ Once the answer is shown, each label also says what that grade would do, in Anki
 ("4 good · 6d", "2 nearly · 10m" for a repeat later today): :meth:`GradeBar.set_state` takes
 the scheduler's preview as ``{grade: interval text}``. Before the next answer is shown, the
 bar says when the card just graded comes back ("↳ back in 6d"), after the study screen's hint
-of what to do with the card on screen (``hint``: "Recall the answer, then Space to show it").
+of what to do with the card on screen (``hint``: "Recall the answer, then press Space").
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class GradeBar(ChangedLines):
         hint = Content.styled(self.hint or "", "$text-muted")
         if self.back:
             for text in (f"↳ that card comes back in {self.back}", f"↳ back in {self.back}"):
-                if hint.cell_length + 3 + len(text) <= width:
+                if hint.cell_length + 3 + len(text) <= width - 2:  # a margin either side, as a centred line
                     hint = hint + Content.styled(" · ", "$foreground-disabled") + Content.styled(text, "$text-muted")
                     break
         hint = hint.truncate(width, ellipsis=True)
