@@ -72,6 +72,12 @@ class Sm2State:
         return round(self.easiness * 100)
 
 
+# The longest interval, as Anki's default maximum (100 years). Without a bound, about 45 right
+# answers in a row grow the interval past what a date (year 9999) or SQLite's integer holds,
+# e.g. from a merged journal; no learner meets the cap, so the course's vectors are unchanged.
+MAX_INTERVAL_DAYS = 36_500
+
+
 def review(state: Sm2State, quality: int) -> Sm2State:
     """Apply one graded review and return the new state (``state`` is not changed)."""
     q = validate_quality(quality)
@@ -87,6 +93,6 @@ def review(state: Sm2State, quality: int) -> Sm2State:
             interval = 6
         else:
             # ceil(interval * EF) in exact integer arithmetic: EF = ef_before / 100
-            interval = -(-state.interval * ef_before // 100)
+            interval = min(MAX_INTERVAL_DAYS, -(-state.interval * ef_before // 100))
     ef_after = max(_EF_FLOOR_CENTI, ef_before + _EF_DELTA_CENTI[q])
     return Sm2State(repetitions=repetitions, easiness=ef_after / 100, interval=interval)

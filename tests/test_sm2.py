@@ -122,3 +122,29 @@ def test_properties(qs):
             assert s.repetitions == prev.repetitions + 1
             if s.repetitions >= 3:
                 assert s.interval >= prev.interval
+
+
+def test_the_interval_stops_at_a_hundred_years_however_many_right_answers():
+    from studyllm.sm2 import MAX_INTERVAL_DAYS
+
+    state = Sm2State()
+    for _ in range(200):
+        state = review(state, 5)
+    assert state.interval == MAX_INTERVAL_DAYS == 36_500
+
+
+def test_a_store_takes_two_hundred_perfect_answers_in_a_row(store):
+    """~45 in a row overflowed the date (and SQLite's integer) before the cap."""
+    from datetime import date
+
+    from conftest import add_deck
+
+    add_deck(store, "cap", 1)
+    card = store.next_card()
+    for _ in range(200):
+        store.answer(card.id, 5, 1000)
+    with store.database.connect() as conn:
+        interval, due = conn.execute("SELECT interval, due_day FROM card_state WHERE card_id = ?",
+                                     (card.id,)).fetchone()
+    assert interval == 36_500
+    assert date.fromisoformat(due) > store.today()
