@@ -288,15 +288,15 @@ def test_answer_after_a_merged_later_answer_sorts_after_it(tmp_path):
     assert [r[6] for r in sorted(logs(s0).values(), key=lambda r: r[2])] == ["new", "drill"]
 
 
-def test_a_journal_that_overflows_an_interval_is_a_clear_error(tmp_path):
-    from studyllm.store.db import StoreError
-
+def test_a_journal_of_endless_right_answers_merges_with_the_interval_capped(tmp_path):
+    """120 perfect answers once overflowed SQLite's integer (the merge then refused the journal
+    and blocked the folder); SM-2 intervals now stop at 36,500 days, so it merges whole."""
     folder = tmp_path / "shared"
     b, _ = home(tmp_path, "b", folder)
     with b.database.connect() as conn:
         uid, chash = conn.execute("SELECT uid, content_hash FROM card ORDER BY position").fetchone()
     lines = []
-    for i in range(120):  # a grade 5 every day: the interval grows without bound
+    for i in range(120):  # a grade 5 every day
         at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=i)
         lines.append(json.dumps({"t": "answer", "uid": f"x{i}", "card": uid, "deck": "alpha", "hash": chash,
                                  "day": at.date().isoformat(), "grade": 5, "ms": 1, "at": at.isoformat(),
@@ -304,9 +304,10 @@ def test_a_journal_that_overflows_an_interval_is_a_clear_error(tmp_path):
     journal = folder / "devices" / "f0f0f0f0f0f0" / "2026-01.jsonl"
     journal.parent.mkdir(parents=True)
     journal.write_text("\n".join(lines) + "\n")
-    with pytest.raises(StoreError, match="nothing was merged"):
-        S.sync(b)
-    assert logs(b) == {}
+    assert S.sync(b).added == 120
+    assert len(logs(b)) == 120
+    with b.database.connect() as conn:
+        assert conn.execute("SELECT max(interval) FROM card_state").fetchone()[0] == 36_500
 
 
 class ThreeHomes(RuleBasedStateMachine):

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header, Static
 
 from studyllm.ui.screens.base import AppScreen
-from studyllm.ui.text import plural
+from studyllm.ui.text import clean, plural
 from studyllm.ui.widgets.barchart import BarChart
 
 SPANS = (30, 90, 365)
@@ -59,7 +59,7 @@ def retention_table(retention: dict[str, Any]) -> Table:
     for kind, label in (("young", "Young (< 21 d)"), ("mature", "Mature"), ("all", "All")):
         table.add_row(Text(label), *(_pct(overall[p][kind]) for p, _ in PERIODS))
     for d in retention["decks"]:
-        table.add_row(Text(str(d["title"]), style="italic"), *(_pct(d[p]["all"]) for p, _ in PERIODS))
+        table.add_row(Text(clean(d["title"]), style="italic"), *(_pct(d[p]["all"]) for p, _ in PERIODS))
     return table
 
 
@@ -69,7 +69,7 @@ def deck_table(decks: list[dict[str, Any]]) -> Table:
     for _key, label in DECK_COLUMNS:
         table.add_column(label, justify="right", no_wrap=True)
     for d in decks:
-        title = Text(str(d["title"]) + (" (archived)" if d.get("archived") else ""))
+        title = Text(clean(d["title"]) + (" (archived)" if d.get("archived") else ""))
         table.add_row(title, *(Text(str(d.get(k, 0)), style="" if d.get(k) else "dim") for k, _ in DECK_COLUMNS))
     if not decks:
         table.add_row(Text("no decks yet", style="dim"), *([""] * len(DECK_COLUMNS)))
