@@ -104,3 +104,29 @@ async def test_sync_is_in_the_command_palette(tmp_path):
         await wait_home(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Sync now" in titles
+
+
+def test_the_first_screens_do_not_load_the_sync_engine_while_sync_is_off(tmp_path):
+    """Home's sync line and the sync-at-start check read three meta rows through
+    ``sync_events``; ``studyllm.store.sync`` brings the importer and the parser (about 90 ms of
+    the TUI start), so it is loaded only when there is a sync to run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from studyllm.store import Store\n"
+        "from studyllm.ui.app import build_app\n"
+        "async def main():\n"
+        f"    app = build_app(Store.open(Path({str(tmp_path / 'home')!r})))\n"
+        "    async with app.run_test(size=(80, 24)) as pilot:\n"
+        "        for _ in range(5):\n"
+        "            await pilot.pause()\n"
+        "        await app.workers.wait_for_complete()\n"
+        "        print(type(app.screen).__name__)\n"
+        "asyncio.run(main())\n"
+        "print('studyllm.store.sync' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["HomeScreen", "False"], out.stdout + out.stderr

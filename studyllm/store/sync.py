@@ -26,13 +26,18 @@ from studyllm.store import sync_decks
 from studyllm.store.db import Connection, StoreError, write_tx
 from studyllm.store.replay import Event, chunks, replay_and_write
 from studyllm.store.service import Store
-from studyllm.store.sync_events import DEVICE_KEY, SYNCED_SETTINGS, emit_link
+from studyllm.store.sync_events import (
+    DEVICE_KEY,
+    FOLDER_KEY,
+    LAST_KEY,
+    PUSHED_KEY,
+    SYNCED_SETTINGS,
+    emit_link,
+    last_sync,
+)
 
 __all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "last_sync", "folder_of", "journal_files"]
 
-FOLDER_KEY = "sync_folder"  # meta rows: the sync folder, the last sync, the last seq pushed
-LAST_KEY = "sync_last"
-PUSHED_KEY = "sync_pushed"
 TAIL_BYTES = 64  # bytes before a file's read position remembered, to notice an edit or truncation
 MAX_LINE = 1 << 20
 # a journal and the copies sync tools make of it: "2026-12.jsonl", "2026-12 (conflicted copy ...).jsonl",
@@ -576,15 +581,6 @@ def sync(store: Store, folder: Path | None = None, *, progress: Callable[[str], 
     store._done_cache = None
     store._settings_cache = None  # settings merged in (read again once committed)
     return report
-
-
-def last_sync(store: Store) -> tuple[str | None, str | None, int]:
-    """(folder, last sync instant, events waiting to be sent): cheap, for the home screen."""
-    with store.database.connect() as conn:
-        folder, last = _meta(conn, FOLDER_KEY), _meta(conn, LAST_KEY)
-        pushed = int(_meta(conn, PUSHED_KEY) or 0)
-        out = conn.execute("SELECT count(*) FROM sync_outbox WHERE seq > ?", (pushed,)).fetchone()[0] if folder else 0
-    return folder, last, out
 
 
 def status(store: Store) -> SyncStatus:

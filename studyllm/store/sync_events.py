@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+FOLDER_KEY = "sync_folder"  # meta rows: the sync folder, the last sync, the last seq pushed
+LAST_KEY = "sync_last"
+PUSHED_KEY = "sync_pushed"
 LOCAL_DIR = "sync-decks"  # in the home: the deck files that came through the sync folder
 # the settings that follow the learner from machine to machine (last write wins); the others
 # (deck_folders, backups_keep, max_deck_mb) are about this machine
@@ -133,3 +136,16 @@ def publish_deck(raw: sqlite3.Connection, store: Any, key: str, path: Path, data
     raw.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (PUBLISHED + key, digest))
     return True
+
+
+def last_sync(store: Any) -> tuple[str | None, str | None, int]:
+    """(folder, last sync instant, events waiting to be sent): cheap, for the home screen. It
+    lives here, not in :mod:`studyllm.store.sync`, because that module brings the importer
+    and the parser (about 90 ms of the TUI start) only to read three meta rows."""
+    with store.database.connect() as conn:
+        rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?)",
+                                 (FOLDER_KEY, LAST_KEY, PUSHED_KEY)).fetchall())
+        folder, last = rows.get(FOLDER_KEY), rows.get(LAST_KEY)
+        pushed = int(rows.get(PUSHED_KEY) or 0)
+        out = conn.execute("SELECT count(*) FROM sync_outbox WHERE seq > ?", (pushed,)).fetchone()[0] if folder else 0
+    return folder, last, out

@@ -151,10 +151,10 @@ class StudyApp(App[None]):
     def sync_in_background(self, *, quiet: bool, only_if_on: bool = False) -> None:
         """Sync in a thread. ``quiet``: say nothing when nothing changed (app start, after a
         session); errors are always shown, as a notification, never a traceback."""
-        from studyllm.store.sync import folder_of
+        from studyllm.store.sync_events import last_sync  # light: sync itself loads the importer
 
         try:
-            folder = folder_of(self.store)
+            folder = last_sync(self.store)[0]
         except Exception as exc:  # noqa: BLE001 - a broken database must not stop the app here
             self.notify(f"Sync: {exc}", severity="error", timeout=10, markup=False)
             return

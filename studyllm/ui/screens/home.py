@@ -142,7 +142,7 @@ class HomeScreen(AppScreen[None]):
             self.app.call_from_thread(self._show, data)
 
     def _fetch(self) -> dict:
-        from studyllm.store.sync import last_sync
+        from studyllm.store.sync_events import last_sync
 
         store = self.app.store
         return {
