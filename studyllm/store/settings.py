@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from studyllm.sm2 import MAX_INTERVAL_DAYS
+
 GRADING_MODES = ("sm2", "four")
 SCHEDULERS = ("sm2", "fsrs")
 
@@ -107,7 +109,8 @@ SPECS: dict[str, SettingSpec] = {
         SettingSpec("scheduler", "sm2", _choice(*SCHEDULERS),
                     "sm2 (the default) or fsrs; switching reschedules every card from its own log"),
         SettingSpec("desired_retention", 0.9, _retention, "FSRS: the share of reviews you aim to recall (0.70-0.99)"),
-        SettingSpec("maximum_interval", 36500, _int_range(1, 36500), "FSRS: the longest interval, in days"),
+        SettingSpec("maximum_interval", MAX_INTERVAL_DAYS, _int_range(1, MAX_INTERVAL_DAYS),
+                    "FSRS: the longest interval, in days"),
         SettingSpec("fsrs_learning_steps", [1, 10], _steps, "FSRS: same-day steps of a new card, in minutes"),
         SettingSpec("fsrs_relearning_steps", [10], _steps, "FSRS: same-day steps after a lapse, in minutes"),
         SettingSpec("fsrs_fuzz", True, _flag, "FSRS: spread intervals a little (seeded per card)"),

@@ -33,6 +33,7 @@ from studyllm.store.sync_events import (
     PUSHED_KEY,
     SYNCED_SETTINGS,
     emit_link,
+    folder_of,
     last_sync,
 )
 
@@ -102,12 +103,6 @@ def _meta(conn: Connection, key: str) -> str | None:
 def _set_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                  (key, value))
-
-
-def folder_of(store: Store) -> Path | None:
-    with store.database.connect() as conn:
-        value = _meta(conn, FOLDER_KEY)
-    return Path(value) if value else None
 
 
 def enable(store: Store, folder: Path) -> str:

@@ -138,6 +138,13 @@ def publish_deck(raw: sqlite3.Connection, store: Any, key: str, path: Path, data
     return True
 
 
+def folder_of(store: Any) -> Path | None:
+    """This home's sync folder, ``None`` while sync is off (one meta row; light, as below)."""
+    with store.database.connect() as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (FOLDER_KEY,)).fetchone()
+    return Path(row[0]) if row and row[0] else None
+
+
 def last_sync(store: Any) -> tuple[str | None, str | None, int]:
     """(folder, last sync instant, events waiting to be sent): cheap, for the home screen. It
     lives here, not in :mod:`studyllm.store.sync`, because that module brings the importer

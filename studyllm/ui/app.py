@@ -151,10 +151,10 @@ class StudyApp(App[None]):
     def sync_in_background(self, *, quiet: bool, only_if_on: bool = False) -> None:
         """Sync in a thread. ``quiet``: say nothing when nothing changed (app start, after a
         session); errors are always shown, as a notification, never a traceback."""
-        from studyllm.store.sync_events import last_sync  # light: sync itself loads the importer
+        from studyllm.store.sync_events import folder_of  # light: studyllm.store.sync loads the importer
 
         try:
-            folder = last_sync(self.store)[0]
+            folder = folder_of(self.store)
         except Exception as exc:  # noqa: BLE001 - a broken database must not stop the app here
             self.notify(f"Sync: {exc}", severity="error", timeout=10, markup=False)
             return
