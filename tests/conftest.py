@@ -177,6 +177,18 @@ async def settle(pilot, frames: int = 3) -> None:
     await pilot.pause()
 
 
+async def open_browse(pilot) -> None:
+    """Home's ``b``, then wait for Browse's first search (a worker of its own) and move to the
+    second row, as the Browse snapshots show it."""
+    await pilot.press("b")
+    screen = pilot.app.screen
+    for _ in range(100):
+        await pilot.pause(0.02)
+        if screen.searches:
+            break
+    await pilot.press("down")
+
+
 def drawn_lines(widget) -> list[str]:
     """The widget's lines as drawn on screen (padding included), as plain text."""
     from textual.geometry import Region

@@ -4,7 +4,7 @@ a frozen timer and a seeded database. Update with: pytest --snapshot-update test
 
 from __future__ import annotations
 
-from conftest import basic_cards, make_store, settle
+from conftest import basic_cards, make_store, open_browse, settle
 
 from studyllm.ui.app import build_app
 
@@ -69,16 +69,7 @@ def test_study_summary(snap_compare):
 
 
 def test_browse(snap_compare):
-    async def run_before(pilot):
-        await pilot.press("b")
-        screen = pilot.app.screen
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if screen.searches:
-                break
-        await pilot.press("down")
-
-    assert snap_compare(app_for(), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(app_for(), run_before=open_browse, terminal_size=SIZE)
 
 
 def test_import(snap_compare, tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ answer, a math card, and the end summary.
 from __future__ import annotations
 
 import pytest
-from conftest import basic_cards, calc_card, make_store, settle
+from conftest import basic_cards, calc_card, make_store, open_browse, settle
 
 from studyllm.decks.model import ParsedCard
 from studyllm.ui.app import build_app
@@ -81,13 +81,7 @@ async def study_summary(pilot):
 
 async def browse(pilot):
     await settle(pilot)
-    await pilot.press("b")
-    screen = pilot.app.screen
-    for _ in range(100):
-        await pilot.pause(0.02)
-        if screen.searches:
-            break
-    await pilot.press("down")
+    await open_browse(pilot)
 
 
 async def settings(pilot):
