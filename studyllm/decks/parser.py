@@ -59,8 +59,10 @@ from studyllm.decks.rules._base import (
 from studyllm.decks.rules.calc import CalcRule
 from studyllm.decks.rules.choice import ChoiceRule
 from studyllm.decks.rules.cloze_cards import ClozeRule
+from studyllm.decks.rules.foreign import ForeignRule
 from studyllm.decks.rules.headings import HeadingsRule
 from studyllm.decks.rules.inline import InlineRule
+from studyllm.decks.rules.logseq import LogseqRule
 from studyllm.decks.rules.outline_cards import OutlineRule
 from studyllm.decks.rules.qa import QARule
 from studyllm.decks.rules.separator import SeparatorRule
@@ -78,7 +80,7 @@ _FRAGS_KEPT = 64  # the block pass keeps the masked text of this many paragraphs
 
 
 class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, CalcRule, HeadingsRule, StartEndRule,
-                  OutlineRule, ParserBase):
+                  OutlineRule, LogseqRule, ForeignRule, ParserBase):
     """The card rules put together: ``run`` reads the file, ``block`` hands each top-level
     block to the rule it starts (or to the card that is open)."""
 
@@ -205,6 +207,8 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
 
     def no_cards_hint(self) -> None:
         hint = "see docs/deck-format.md for the card syntaxes, or use outline mode for notes"
+        if self.mode == "cards" and self.mochi_hint():
+            return
         if self.hints and len(self.text) <= _limits.HINT_MAX_CHARS:
             found = []
             for other in MODES:
@@ -566,6 +570,7 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
             self.context = ()
         if self.inline_cards(frag):
             return
+        self.foreign_text(frag)
         if self.mode == "outline":
             label = _outline.label_of_paragraph(frag)
             if label and nxt is not None and nxt.kind == "list":
@@ -583,6 +588,7 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
         for i in range(b.tok, b.tok_end):
             if tokens[i].type == "inline" and tokens[i - 1].type == "paragraph_open":
                 self.inline_cards(self.frag_of(i))
+        self.foreign_quote(b)
 
 
 def _deep_container(text: str) -> Any:

@@ -178,6 +178,7 @@ class ParserBase:
         self.env: dict[str, Any] = {TABLES_KEY: {}}
         self.stops_used = 0
         self.budget_reported = False
+        self.foreign_seen: set[str] = set()  # other tools' syntaxes warned about (rules/foreign.py)
 
     def error(self, message: str, line: int, col: int = 1, hint: str = "") -> None:
         self.errors.append(DeckError(message, path=self.path, line=line + 1, col=col, hint=hint))
@@ -315,6 +316,18 @@ class ParserBase:
         raise NotImplementedError
 
     def inline_cards(self, frag: Frag) -> bool:
+        raise NotImplementedError
+
+    def logseq_cards(self, items: list[_outline.Item]) -> set[int]:
+        raise NotImplementedError
+
+    def foreign_text(self, frag: Frag) -> None:
+        raise NotImplementedError
+
+    def foreign_quote(self, b: Block) -> None:
+        raise NotImplementedError
+
+    def mochi_hint(self) -> bool:
         raise NotImplementedError
 
     def report_cloze(self, frag: Frag, problems: list[Any]) -> None:

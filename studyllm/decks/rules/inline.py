@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from studyllm.decks import cloze as _cloze
 from studyllm.decks._text import clean_text
+from studyllm.decks.rules import logseq as _logseq
 from studyllm.decks.rules._base import (
     _TASK,
     Frag,
@@ -38,10 +39,14 @@ class InlineRule(ParserBase):
             return False
         made = False
         clines = frag.content.split("\n")
+        # Logseq's page and block properties (`title:: Biology`, `card-repeats:: 2`) are not cards
+        page = sep == "::" and _logseq.is_page_properties(frag.content)
         for i, mline in enumerate(masked.split("\n")):
             idx = mline.find(sep)
             ridx = mline.find(rev)
             if idx < 0 and ridx < 0:
+                continue
+            if page or (sep == "::" and _logseq.is_property(clines[i])):
                 continue
             # the earlier of the two; at the same place the longer (":::" over "::")
             reverse = ridx >= 0 and (idx < 0 or ridx < idx or (ridx == idx and len(rev) > len(sep)))

@@ -13,11 +13,16 @@ from studyllm.decks.rules._base import (
 class OutlineRule(ParserBase):
     def free_list(self, b: Block) -> None:
         items = self.list_items(b)
-        with_cards: set[int] = set()
+        # Logseq `#card` blocks first: their child blocks are their answer, not more cards
+        with_cards = self.logseq_cards(items) if "#" in self.src(b.start, b.end) else set()
         for idx, it in enumerate(items):
+            if idx in with_cards:
+                continue
             for frag in it.all_frags:
                 if self.inline_cards(frag):
                     with_cards.add(idx)
+                else:
+                    self.foreign_text(frag)
         if self.mode == "outline":
             for card in _outline.item_cards(items, with_cards, self.src, self.lines):
                 self.add("basic", card.front, card.back, card.line, card.col)

@@ -29,6 +29,9 @@ class SeparatorRule(ParserBase):
                 # obsidian-SR: a heading directly above the separator is the question
                 front_text = self.tokens[prev.tok + 1].content.strip()
                 path = self.path_without_last_heading()
+                # it is this card's question, not a section: the cards after it (up to the
+                # next heading) are not put under it either
+                self.headings.pop()
                 q_start = prev.start
             elif prev is None or prev.end != b.start or prev.kind in ("heading", "hr", "front_matter"):
                 self.skip(f"'{label}' separator with no question directly above it", line, col,
