@@ -124,3 +124,29 @@ def test_an_id_added_to_the_front_matter_keeps_the_deck(store, tmp_path, front_m
     assert report.new == 0 and report.archived == 0
     with store.database.connect() as conn:
         assert conn.execute("SELECT key FROM deck").fetchall() == [("n",)]
+
+
+def test_a_file_imported_with_a_mode_is_rescanned_in_that_mode(store, tmp_path):
+    # before: `studyllm import --mode outline notes.md`, then any edit and a re-scan at start-up
+    # (or `studyllm due`) read the file in cards mode: every outline card archived, 0 left
+    from studyllm.store.importer import sync_folders
+
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Models\n\n- **Encoder-only:** reads the whole input\n- **Decoder-only:** predicts the next"
+                     " token\n", encoding="utf-8")
+    assert import_paths(store, [notes], mode="outline", track=True).ok
+    _answer_all(store)
+    notes.write_text(notes.read_text(encoding="utf-8") + "- **Encoder-decoder:** maps one sequence to another\n",
+                     encoding="utf-8")
+    report = next(d for d in sync_folders(store).decks if Path(d.path).name == "notes.md")
+    assert (report.new, report.archived) == (1, 0)
+    with store.database.connect() as conn:
+        rows = conn.execute("SELECT c.front, c.archived, (SELECT count(*) FROM review_log l WHERE l.card_id = c.id)"
+                            " FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = 'notes'").fetchall()
+    assert sorted((front, archived, logs) for front, archived, logs in rows) == [
+        ("Decoder-only", 0, 1), ("Encoder-decoder", 0, 0), ("Encoder-only", 0, 1)]
+    # a plain re-import keeps the mode too; front matter naming a mode wins over it
+    notes.write_text(notes.read_text(encoding="utf-8") + "- **Mixture:** routes tokens to experts\n", encoding="utf-8")
+    assert _import(store, notes).archived == 0
+    notes.write_text("---\nmode: cards\n---\n" + notes.read_text(encoding="utf-8"), encoding="utf-8")
+    assert _import(store, notes).archived == 4  # no card in cards mode: archived, history kept

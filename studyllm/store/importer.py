@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -435,6 +436,26 @@ def import_file(
                             strict=strict, link=link, max_bytes=max_bytes)
 
 
+_FM_MODE = re.compile(r"^mode[ \t]*[:=]", re.M)
+
+
+def _remembered_mode(store: Store, source: str, data: bytes) -> str | None:
+    """The mode this file's deck was last imported with, when it is not ``cards`` and the
+    file's front matter does not choose one itself."""
+    with store.database.connect() as conn:
+        row = conn.execute("SELECT mode FROM deck WHERE source_path = ? AND archived = 0 AND mode != 'cards'",
+                           (source,)).fetchone()
+    if row is None:
+        return None
+    head = data[:8192].decode("utf-8-sig", "replace").replace("\r\n", "\n")
+    for fence in ("---", "+++"):
+        if head.startswith(fence + "\n"):
+            end = head.find("\n" + fence, len(fence))
+            if _FM_MODE.search(head[:end] if end >= 0 else head):
+                return None
+    return str(row[0])
+
+
 def _import_data(
     store: Store, path: Path, data: bytes, digest: str, source: str, *, dry_run: bool, outline: bool,
     mode: str | None, strict: bool, link: LinkChoice, max_bytes: int,
@@ -447,6 +468,10 @@ def _import_data(
     else:
         from studyllm.decks.parser import parse_bytes
 
+        if mode is None and not outline:
+            # a file imported with --mode (outline notes, say) is read the same way when it is
+            # re-scanned or re-imported without it, unless its front matter names a mode
+            mode = _remembered_mode(store, source, data)
         separators = store.setting("separators") or None
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
                              separators=separators, digest=digest)
