@@ -8,6 +8,7 @@ puts the rules together and dispatches the blocks to them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,7 +156,11 @@ class ParserBase:
         self.title = ""
         self.context: tuple[str, ...] = ()  # outline mode: a label paragraph above the current list
         self.mode = "cards"
-        self._seen: set[tuple[Any, ...]] = set()
+        self._seen: set[Any] = set()
+        # the streamed parse (parser.stream_bytes) hands the cards on in batches: how many it
+        # handed on already, and whether the duplicate test keeps digests instead of the texts
+        self.emitted = 0
+        self.digest_keys = False
         self._path: tuple[str, ...] = ()
         self._frags: dict[int, Frag] = {}
         self._evicted = bytearray()  # 1 at the token indexes whose Frag was dropped from _frags
@@ -217,13 +222,15 @@ class ParserBase:
             self.skip("card has an empty side once tags and links are taken out", line, col,
                       hint="write the question and the answer as text")
             return
-        if len(self.cards) >= self.max_cards:
+        if len(self.cards) + self.emitted >= self.max_cards:
             raise _TooManyCards(line)
         card = ParsedCard(kind=kind, front=front, back=back,
                           heading_path=self.heading_path() if path is None else path,
                           line=line + 1, col=col, variant=variant, extra=extra or {},
                           tags=tuple(dict.fromkeys(found)))
-        key = (kind, front, back, variant, card.heading_path)
+        key: Any = (kind, front, back, variant, card.heading_path)
+        if self.digest_keys:  # not every card's text kept alive: a 128-bit digest of the key
+            key = hashlib.blake2b(repr(key).encode("utf-8", "surrogatepass"), digest_size=16).digest()
         if key in self._seen:
             self.warn("duplicate card (same text as an earlier card)", line, col,
                       "the copy is kept but shares its identity with the first")
