@@ -83,7 +83,7 @@ def test_bench_decks_stream(path):
     ref = parse_bytes(data, str(path), max_bytes=64 << 20)
     for chunk, batch in ((4096, 7), (256 * 1024, 2000)):
         got: list = []
-        deck = stream_bytes(data, str(path), lambda _d, cards: got.extend(cards), max_bytes=64 << 20,
+        deck = stream_bytes(data, str(path), lambda _d, cards, got=got: got.extend(cards), max_bytes=64 << 20,
                             chunk_bytes=chunk, batch=batch)
         assert summary(deck, got) == summary(ref, ref.cards)
 

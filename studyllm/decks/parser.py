@@ -379,7 +379,7 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
         self.flush_pending(None)
         self.close()
         if self.o2a is not None:  # pragma: no cover - files with START lines are not streamed
-            raise StreamFallback("START note")  # type: ignore[unreachable]
+            raise StreamFallback("START note")
 
     def release_before(self, nxt: Block) -> None:
         """Forget the lines, tokens and masked paragraphs before the first one the pass may
@@ -408,7 +408,7 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
                 tok = b.tok
         done_line, done_tok = self._released
         if line > done_line:
-            self.lines[done_line:line] = [None] * (line - done_line)
+            self.lines[done_line:line] = [None] * (line - done_line)  # type: ignore[list-item]
         if tok > done_tok:
             self.tokens[done_tok:tok] = [None] * (tok - done_tok)
             for k in [k for k in self._frags if k < tok]:
@@ -848,7 +848,6 @@ def stream_bytes(data: bytes, path: str, sink: Callable[[ParsedDeck, list[Parsed
         raise StreamFallback("too many lines")
     p.digest_keys = True
     p.lines = [None] * total  # type: ignore[list-item]  # filled a piece at a time, let go of behind the pass
-    p._released = (0, 0)  # type: ignore[attr-defined]
     stem = Path(path).stem if path and not path.startswith("<") else "deck"
     deck = ParsedDeck(path=path, key=_slug(stem), title=stem, content_hash=digest)
     ends_with_nl = data.endswith(b"\n")

@@ -161,6 +161,7 @@ class ParserBase:
         # handed on already, and whether the duplicate test keeps digests instead of the texts
         self.emitted = 0
         self.digest_keys = False
+        self._released = (0, 0)  # lines and tokens before these indexes let go of (card_blocks_stream)
         self._path: tuple[str, ...] = ()
         self._frags: dict[int, Frag] = {}
         self._evicted = bytearray()  # 1 at the token indexes whose Frag was dropped from _frags
