@@ -230,8 +230,12 @@ class ParserBase:
                           line=line + 1, col=col, variant=variant, extra=extra or {},
                           tags=tuple(dict.fromkeys(found)))
         key: Any = (kind, front, back, variant, card.heading_path)
-        if self.digest_keys:  # not every card's text kept alive: a 128-bit digest of the key
-            key = hashlib.blake2b(repr(key).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if self.digest_keys:
+            # not every card's text kept alive: a 128-bit digest of the key, its fields joined
+            # with NUL (which no card text holds: the parser reads NUL as U+FFFD), so two
+            # different keys never join to the same string
+            key = hashlib.blake2b("\0".join((kind, front, back, variant, *card.heading_path)).encode(
+                "utf-8", "surrogatepass"), digest_size=16).digest()
         if key in self._seen:
             self.warn("duplicate card (same text as an earlier card)", line, col,
                       "the copy is kept but shares its identity with the first")
