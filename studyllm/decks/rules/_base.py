@@ -219,7 +219,8 @@ class ParserBase:
             self.skip(f"card is {size:,} characters long, over the {_limits.MAX_CARD_CHARS:,} limit",
                       line, col, hint="split it into smaller cards")
             return
-        if not front.strip() or (not back.strip() and kind != "calc"):
+        # "nothing but whitespace", as `not text.strip()` but without copying the text
+        if not front or front.isspace() or ((not back or back.isspace()) and kind != "calc"):
             self.skip("card has an empty side once tags and links are taken out", line, col,
                       hint="write the question and the answer as text")
             return
@@ -228,7 +229,7 @@ class ParserBase:
         card = ParsedCard(kind=kind, front=front, back=back,
                           heading_path=self.heading_path() if path is None else path,
                           line=line + 1, col=col, variant=variant, extra=extra or {},
-                          tags=tuple(dict.fromkeys(found)))
+                          tags=tuple(dict.fromkeys(found)) if found else ())
         key: Any = (kind, front, back, variant, card.heading_path)
         if self.digest_keys:
             # not every card's text kept alive: a 128-bit digest of the key, its fields joined
