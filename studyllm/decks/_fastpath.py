@@ -128,7 +128,6 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
     than headings and plain paragraphs (after optional front matter)."""
     if "\t" in text or "\r" in text or "\x00" in text:
         return None
-    trim = _md_trim
     nlines = _md_line_count(text, lines)
     tokens: list[Any] = []
     blocks: list[tuple[str, int, int, int, int]] = []
@@ -141,6 +140,19 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
         tokens.append(Tok("front_matter", content, [0, first_line], "---"))
         blocks.append(("front_matter", 0, first_line, 0, 0))
 
+    if not scan(lines, first_line, nlines, tokens, blocks):
+        return None
+    return tokens, blocks
+
+
+def scan(lines: list[Any], first_line: int, nlines: int, tokens: list[Any],
+         blocks: list[tuple[str, int, int, int, int]]) -> bool:
+    """Cut ``lines[first_line:nlines]`` into blocks, appending to ``tokens`` and ``blocks``
+    (token indexes continue from ``len(tokens)``); False when a line needs markdown-it.
+    A paragraph still open at ``nlines`` is closed there: the streamed parse
+    (``parser.stream_bytes``) calls it on pieces of the file that end with a blank line,
+    so no paragraph crosses from one piece to the next."""
+    trim = _md_trim
     para = -1  # first line of the open paragraph
     append_block = blocks.append
     for i in range(first_line, nlines):
@@ -157,21 +169,21 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
             if len(line) - len(body) >= 4:
                 if para >= 0:
                     continue  # a lazy continuation line of the paragraph
-                return None  # an indented code block
+                return False  # an indented code block
         else:
             body = line
         first = body[0]
         if first in _REFUSE_FIRST:
-            return None
+            return False
         if first == "`":
             if body.startswith("```"):
-                return None
+                return False
         elif first == "=":
             if not body.rstrip(" ").strip("="):
-                return None  # a setext underline
+                return False  # a setext underline
         elif first in _DIGITS:
             if _ORDERED.match(body):
-                return None
+                return False
         elif first == "#":
             n_body = len(body)
             pos = 1
@@ -203,4 +215,4 @@ def split(text: str, lines: list[str]) -> tuple[list[Any], list[tuple[str, int, 
         n = len(tokens)
         tokens.extend((None, InlineTok(lines, [para, nlines]), None))
         append_block(("paragraph", para, nlines, n, 0))
-    return tokens, blocks
+    return True

@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -35,7 +35,7 @@ from studyllm.decks._markdown import (
 )
 from studyllm.decks._text import clean_text
 from studyllm.decks.frontmatter import MODES, read_front_matter
-from studyllm.decks.model import DeckError, ParsedDeck
+from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 from studyllm.decks.rules._base import (
     _CONTROL,
     _DEEP_CONTAINER,
@@ -77,6 +77,11 @@ MAX_LINES = _limits.MAX_LINES
 MAX_CARDS = _limits.MAX_CARDS
 PATH_SEP = _outline.PATH_SEP  # how heading paths and outline paths are shown
 _FRAGS_KEPT = 64  # the block pass keeps the masked text of this many paragraphs behind it
+# The streamed parse (stream_bytes): pieces of about this many bytes (cut at a blank line),
+# cards handed on this many at a time, and lines let go of every this many blocks.
+STREAM_CHUNK_BYTES = 256 * 1024
+STREAM_BATCH = 2000
+_STREAM_EVICT_EVERY = 256
 
 
 class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, CalcRule, HeadingsRule, StartEndRule,
@@ -148,6 +153,24 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
     def _run(self, deck: ParsedDeck, blocks: list[Block] | None = None) -> None:
         if blocks is None:
             blocks = self.split_blocks()
+        blocks = self.setup(deck, blocks)
+        control = _CONTROL.search(self.text) if _has_control(self.text) else None
+        if control:
+            self.warn("control character in the text (shown as-is)", self.text.count("\n", 0, control.start()))
+        if self.mode == "headings":
+            self.heading_cards(blocks, self.heading_level)
+        else:
+            self.card_blocks(blocks)
+        self.report_bounds()
+        if not self.cards and not self.errors and not self.skipped:
+            self.no_cards_hint()
+
+    def setup(self, deck: ParsedDeck, blocks: list[Block], first_h1: Callable[[], str | None] | None = None,
+              ) -> list[Block]:
+        """Read the front matter (the first block, if it is one) and set the deck's key, title,
+        mode, tags, options and the separators; the blocks after the front matter. The title
+        is the front matter's, else the first level-1 heading's (``first_h1`` finds it when
+        ``blocks`` is not the whole file)."""
         fm_title = None
         mode = "cards"
         heading_level = 2
@@ -178,25 +201,19 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
         deck.mode = mode
         if fm_title:
             self.title = fm_title
+        elif first_h1 is not None:
+            h1_text = first_h1()
+            self.title = h1_text if h1_text is not None else deck.title
         else:
-            first_h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
-            self.title = self.tokens[first_h1.tok + 1].content.strip() if first_h1 else deck.title
+            h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
+            self.title = self.tokens[h1.tok + 1].content.strip() if h1 else deck.title
         deck.title = self.title
-        control = _CONTROL.search(self.text) if _has_control(self.text) else None
-        if control:
-            self.warn("control character in the text (shown as-is)", self.text.count("\n", 0, control.start()))
         seps = self.separators
         self.inline_sep, self.inline_rev = seps["inline"], seps["inline_reverse"]
         self.marker_at = (_MARKER_AT if (seps["multiline"], seps["multiline_reverse"]) == ("?", "??")
                           else _separator_re(seps["multiline"], seps["multiline_reverse"]))
         self.heading_level = heading_level
-        if mode == "headings":
-            self.heading_cards(blocks, heading_level)
-        else:
-            self.card_blocks(blocks)
-        self.report_bounds()
-        if not self.cards and not self.errors and not self.skipped:
-            self.no_cards_hint()
+        return blocks
 
     def report_bounds(self) -> None:
         """Warnings for the work bounds markdown-it hit (see ``_markdown``)."""
@@ -330,6 +347,77 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
             first = self.o2a[0]  # type: ignore[unreachable]
             self.skip("'START' block is never closed with an 'END' line", first.start,
                       hint="end the note with a line holding only END")
+
+    def card_blocks_stream(self, blocks: Iterator[Block], sink: Callable[[list[ParsedCard]], None],
+                           batch: int) -> None:
+        """:meth:`card_blocks` over blocks that come a piece of the file at a time
+        (:func:`stream_bytes`): the same pass, block by block with one block of look-ahead,
+        that hands the cards to ``sink`` ``batch`` at a time and lets go of the lines and
+        tokens no open card, held paragraph or recent block still needs."""
+        self.open = None
+        self.pending = None
+        self.prev = None
+        self.heading_q = None
+        self.history = []
+        self.o2a = None
+        self.next = None
+        cur = next(blocks, None)
+        since = 0
+        while cur is not None:
+            nxt = next(blocks, None)
+            self.next = nxt
+            self.block(cur)
+            self.prev = cur
+            self.history.append(cur)
+            if len(self.history) > 8:
+                del self.history[:4]
+            if len(self.cards) >= batch:
+                self.emitted += len(self.cards)
+                sink(self.cards)
+                self.cards = []
+            since += 1
+            if since >= _STREAM_EVICT_EVERY and nxt is not None:
+                since = 0
+                self.release_before(nxt)
+            cur = nxt
+        self.flush_pending(None)
+        self.close()
+        if self.o2a is not None:  # pragma: no cover - files with START lines are not streamed
+            raise StreamFallback("START note")
+
+    def release_before(self, nxt: Block) -> None:
+        """Forget the lines, tokens and masked paragraphs before the first one the pass may
+        still read: those of the open card, the held paragraph, the recent blocks (``history``,
+        which ``question_start`` walks back) and the next block. Forgotten lines are ``None``,
+        so a read of one fails loudly (and the streamed parse falls back) instead of reading
+        an empty line."""
+        line, tok = nxt.start, nxt.tok
+        held = [*self.history]
+        if self.prev is not None:
+            held.append(self.prev)
+        if self.pending is not None:
+            held.append(self.pending[0])
+        op = self.open
+        if op is not None:
+            held.extend(op.a_blocks)
+            held.extend(op.q_blocks)
+            line = min(line, op.line, op.q_start[0], op.a_start[0] if op.a_start else line,
+                       *(f[0] for f in op.frags))
+        if self.heading_q is not None:
+            line = min(line, self.heading_q[1])
+        for b in held:
+            if b.start < line:
+                line = b.start
+            if b.tok < tok:
+                tok = b.tok
+        done_line, done_tok = self._released
+        if line > done_line:
+            self.lines[done_line:line] = [None] * (line - done_line)  # type: ignore[list-item]
+        if tok > done_tok:
+            self.tokens[done_tok:tok] = [None] * (tok - done_tok)
+            for k in [k for k in self._frags if k < tok]:
+                del self._frags[k]
+        self._released = (max(line, done_line), max(tok, done_tok))
 
     def block(self, b: Block) -> None:
         kind = b.kind
@@ -710,3 +798,160 @@ def _failed(path: Path, message: str, line: int = 1, col: int = 1, *, hint: str 
     deck = ParsedDeck(path=name, key=_slug(stem), title=stem, content_hash=digest)
     deck.errors.append(DeckError(message, path=name, line=line, col=col, hint=hint))
     return deck
+
+
+class StreamFallback(Exception):
+    """:func:`stream_bytes` met something only the whole-file parse reads the same way (the
+    caller drops what it took from the stream and calls :func:`parse_bytes`)."""
+
+
+class _SinkFailed(Exception):
+    """The sink raised (its error is the cause): passed on as is, never taken for a fallback."""
+
+
+# A line that is an ATX heading of level 1 on the fast path (at most 3 spaces, then one '#').
+_H1_LINE = re.compile(rb"^ {0,3}#(?=[ \n]|\Z)", re.M)
+_CONTROL_OR_TAB = bytes([*range(0x01, 0x09), 0x09, 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), 0x7F, 0x00])
+
+
+def streamable(data: bytes, *, mode: str | None = None, strict: bool = False) -> bool:
+    """Whether :func:`stream_bytes` may read ``data`` (cheap tests on the bytes; it can still
+    fall back later). What it leaves to :func:`parse_bytes`: strict imports, modes other than
+    ``cards``, files the fast path refuses at once, files with a tab, a carriage return, NUL or
+    another control character, obsidian-SR schedules, Obsidian_to_Anki ``START`` notes, and
+    the few shapes the whole-file checks look for (deep nesting)."""
+    if strict or mode not in (None, "cards"):
+        return False
+    if not data.strip() or len(data.translate(None, _CONTROL_OR_TAB)) != len(data):
+        return False
+    if b"<!--SR:" in data or b"START" in data or b" " * 120 in data or data.count(b">") >= 45:
+        return False
+    return not data.startswith(b"\xef\xbb\xbf")  # a byte order mark: the title scan reads bytes
+
+
+def stream_bytes(data: bytes, path: str, sink: Callable[[ParsedDeck, list[ParsedCard]], None], *,
+                 max_bytes: int = MAX_FILE_BYTES, mode: str | None = None,
+                 separators: dict[str, str] | None = None, digest: str = "",
+                 chunk_bytes: int | None = None, batch: int | None = None) -> ParsedDeck:
+    """Parse a deck a piece at a time and hand its cards to ``sink(deck, cards)`` in file order,
+    ``batch`` at a time (``deck`` has its key, title, tags, options and mode from the first call
+    on), holding only a window of the file's lines, tokens and cards instead of all of them.
+
+    Gives exactly the cards, warnings and skipped cards :func:`parse_bytes` gives, for the
+    files it reads: those :func:`streamable` accepts that take the fast path (headings and
+    plain paragraphs), in ``cards`` mode, with no error. For anything else it raises
+    :class:`StreamFallback`, possibly after some ``sink`` calls (the caller undoes them and
+    parses the whole file instead). The deck returned holds no cards."""
+    if len(data) > max_bytes or not streamable(data, mode=mode):
+        raise StreamFallback("not streamable")
+    chunk_bytes = chunk_bytes or STREAM_CHUNK_BYTES
+    batch = batch or STREAM_BATCH
+    digest = digest or hashlib.sha256(data).hexdigest()
+    scale = max(1.0, max_bytes / MAX_FILE_BYTES)
+    total = data.count(b"\n") + 1  # len(text.split("\n"))
+    p = _DeckParser("", path, _mode(mode, False), digest, True, separators, scale=scale)
+    if total - data.count(b"\n\n") > p.max_lines:
+        raise StreamFallback("too many lines")
+    p.digest_keys = True
+    p.lines = [None] * total  # type: ignore[list-item]  # filled a piece at a time, let go of behind the pass
+    stem = Path(path).stem if path and not path.startswith("<") else "deck"
+    deck = ParsedDeck(path=path, key=_slug(stem), title=stem, content_hash=digest)
+    ends_with_nl = data.endswith(b"\n")
+    pieces = _pieces(data, chunk_bytes)
+    try:
+        start, text, last = next(pieces)
+        lines = text.split("\n")
+        line0 = 0
+        first_blocks = _scan_piece(p, text, lines, 0, last, ends_with_nl, first=True)
+        line0 = len(lines) - (0 if last else 1)
+        fm_end = first_blocks[0].end if first_blocks and first_blocks[0].kind == "front_matter" else 0
+
+        def first_h1() -> str | None:
+            # the first level-1 heading after the front matter, wherever it is (the fast path
+            # reads every such line as a heading); its text as the heading rule gives it
+            offset = 0
+            for _ in range(fm_end):
+                offset = data.index(b"\n", offset) + 1
+            m = _H1_LINE.search(data, offset)
+            if m is None:
+                return None
+            end = data.find(b"\n", m.start())
+            line = data[m.start():end if end >= 0 else len(data)].decode("utf-8")
+            toks: list[Any] = []
+            if not _fastpath.scan([line], 0, 1, toks, []) or not toks:
+                raise StreamFallback("title")
+            return str(toks[1].content.strip())
+
+        rest = p.setup(deck, first_blocks, first_h1)
+        if p.mode != "cards" or p.errors:
+            raise StreamFallback("mode or front matter")
+
+        def blocks() -> Iterator[Block]:
+            nonlocal line0
+            yield from rest
+            for _start, piece, is_last in pieces:
+                piece_lines = piece.split("\n")
+                yield from _scan_piece(p, piece, piece_lines, line0, is_last, ends_with_nl, first=False)
+                line0 += len(piece_lines) - (0 if is_last else 1)
+
+        def handed(cards: list[ParsedCard]) -> None:
+            try:
+                sink(deck, cards)
+            except Exception as exc:
+                raise _SinkFailed from exc
+
+        p.card_blocks_stream(blocks(), handed, batch)
+    except _SinkFailed as exc:
+        raise exc.__cause__ from None  # type: ignore[misc]  # the caller's own error, as it raised it
+    except (StreamFallback, _TooManyCards, RecursionError, UnicodeDecodeError):
+        raise StreamFallback("fell back") from None
+    except Exception as exc:  # noqa: BLE001 - parse_bytes reports it (or reads the file right)
+        raise StreamFallback(f"{type(exc).__name__}: {exc}") from None
+    if p.errors or p.note_tags or p.env.get(TABLES_KEY) or not (p.emitted or p.cards):
+        raise StreamFallback("errors, note tags or no cards")
+    if p.cards:
+        p.emitted += len(p.cards)
+        sink(deck, p.cards)
+        p.cards = []
+    deck.warnings = p.warnings
+    deck.skipped = p.skipped
+    return deck
+
+
+def _pieces(data: bytes, size: int) -> Iterator[tuple[int, str, bool]]:
+    """(start, text, is last) of pieces of ``data`` of about ``size`` bytes, each but the last
+    cut just before an empty line (so it ends with its last line's newline, and the next one
+    starts with the empty line); the first one without a UTF-8 byte order mark."""
+    pos, n = 0, len(data)
+    while pos < n:
+        cut = data.find(b"\n\n", pos + size)
+        last = cut < 0
+        end = n if last else cut + 1
+        yield pos, data[pos:end].decode("utf-8-sig" if pos == 0 else "utf-8"), last
+        pos = end
+
+
+def _scan_piece(p: _DeckParser, text: str, lines: list[str], line0: int, last: bool, ends_with_nl: bool, *,
+                first: bool) -> list[Block]:
+    """Put one piece's lines into the parser's line list and cut them into blocks (the fast
+    path's rules; its front matter rule on the first piece)."""
+    k = len(lines) if last else len(lines) - 1  # a piece's final "" is the next piece's first line
+    if max(map(len, lines)) > MAX_LINE_CHARS:
+        raise StreamFallback("long line")
+    p.lines[line0:line0 + k] = lines[:k]
+    if last:  # markdown-it's count: no line after a final newline, nor a final line of spaces
+        nlines = line0 + k - 1 if (ends_with_nl or not lines[-1].strip(" ")) else line0 + k
+    else:
+        nlines = line0 + k
+    raw: list[tuple[str, int, int, int, int]] = []
+    start = line0
+    if first and text.startswith("-"):
+        fm = _fastpath._front_matter(text, lines, min(k, nlines - line0))
+        if fm is None:
+            raise StreamFallback("front matter")
+        content, start = fm
+        p.tokens.append(_fastpath.Tok("front_matter", content, [0, start], "---"))
+        raw.append(("front_matter", 0, start, 0, 0))
+    if not _fastpath.scan(p.lines, start, nlines, p.tokens, raw):
+        raise StreamFallback("needs markdown-it")
+    return [Block(kind, s, e, tok, tok + (1 if kind == "front_matter" else 3), level) for kind, s, e, tok, level in raw]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.decks.identity import MatchCard, card_text, match_cards, normalise, stable_uid, text_hash
-from studyllm.decks.model import DeckError, ParsedDeck
+from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 from studyllm.decks.source import DeckReadError, read_deck_bytes, what_is
 from studyllm.store import constants as m
 from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
@@ -461,6 +461,7 @@ def _import_data(
     mode: str | None, strict: bool, link: LinkChoice, max_bytes: int,
 ) -> DeckReport:
     # the parsers pull in markdown-it / csv: import on demand
+    streamed: DeckReport | None = None
     if path.suffix.lower() in ANKI_SUFFIXES:
         from studyllm.decks.anki_tsv import parse_anki_tsv
 
@@ -473,11 +474,19 @@ def _import_data(
             # re-scanned or re-imported without it, unless its front matter names a mode
             mode = _remembered_mode(store, source, data)
         separators = store.setting("separators") or None
-        parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
-                             separators=separators, digest=digest)
-    parsed.content_hash = digest
-    report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
-    if not dry_run and report.ok and not parsed.skipped and report.key:
+        streamed = None
+        if not dry_run and not outline:
+            streamed = _import_new_streamed(store, path, data, digest, source, mode=mode, strict=strict,
+                                            separators=separators, max_bytes=max_bytes)
+        if streamed is not None:
+            report = streamed
+        else:
+            parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
+                                 separators=separators, digest=digest)
+    if streamed is None:
+        parsed.content_hash = digest
+        report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    if not dry_run and report.ok and not report.card_errors and report.key:
         # with sync on, this version of a learner deck goes to the sync folder now: every
         # version travels, and the other homes import them in order (docs/sync.md, "Decks")
         with store.database.connect() as conn:
@@ -486,6 +495,124 @@ def _import_data(
             with write_tx(store.database) as conn:
                 publish_deck(conn.raw, store, report.key, path.resolve(), data, digest)
     return report
+
+
+class _NewDeckStream:
+    """The first import of a new deck, streamed: :func:`studyllm.decks.parser.stream_bytes`
+    hands the cards over in batches, each written at once (``executemany``) inside the one
+    write transaction the import holds from the start, so neither every card nor every row
+    is alive at once. The same rows, uids and report as :func:`_plan` and :func:`_write` give
+    a deck with no stored cards."""
+
+    def __init__(self, store: Store, conn: Connection, source: str, estimate: int) -> None:
+        self.store, self.conn, self.source, self.estimate = store, conn, source, estimate
+        self.report: DeckReport | None = None
+        self.deck_id = 0
+        self.count = 0
+        self.taken: set[str] = set()
+        self.answered_gone: set[str] = set()
+        self.path_json: dict[tuple[str, ...], str] = {}
+
+    def sink(self, parsed: ParsedDeck, cards: list[ParsedCard]) -> None:
+        conn = self.conn
+        if self.report is None:
+            self.start(parsed)
+        report = self.report
+        assert report is not None
+        now, key, deck_id, path = self.now, parsed.key, self.deck_id, parsed.path
+        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
+        base = self.position * DECK_SLOT
+        path_json, taken, gone = self.path_json, self.taken, self.answered_gone
+        rows, states, changes = [], [], report.cards
+        i = self.count
+        for k, c in enumerate(cards):
+            text = card_text(c)
+            chash = text_hash(text)
+            nhash = text_hash(normalise(text))
+            uid = stable_uid(key, chash, taken)
+            taken.add(uid)
+            hp = path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
+            cid = next_id + k
+            rows.append((cid, uid, deck_id, c.kind, c.variant, c.front, c.back, dumps(c.extra) if c.extra else "{}",
+                         hp, dumps(list(c.tags)) if c.tags else "[]", c.line, i, chash, nhash, now, now))
+            states.append((cid, deck_id, base + i))
+            # the hashes are kept only where _moves_across_files can use them: a card of
+            # another deck, archived and answered, has the same text
+            changes.append(CardChange("new", path, c.line, _one_line(c.front), uid,
+                                      hashes=(chash, nhash) if chash in gone or nhash in gone else ("", "")))
+            i += 1
+        self.count = i
+        report.new = i
+        conn.executemany(
+            "INSERT INTO card (id, uid, deck_id, kind, variant, front, back, extra, heading_path, tags, line,"
+            " position, content_hash, norm_hash, created_at, updated_at, archived)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+            rows,
+        )
+        conn.executemany(
+            f"INSERT INTO card_state (card_id, deck_id, position, queue, repetitions, ef_centi, interval, reviews,"
+            f" lapses, suspended, leech) VALUES (?,?,?,{m.QUEUE_NEW},0,250,0,0,0,0,0)",
+            states,
+        )
+
+    def start(self, parsed: ParsedDeck) -> None:
+        """At the first batch: the deck must be new (else the whole-file import matches it)."""
+        from studyllm.decks.parser import StreamFallback
+
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM deck WHERE key = ?", (parsed.key,)).fetchone():
+            raise StreamFallback("the deck has stored cards")
+        self.now = now = self.store.utc_now_iso()
+        self.position = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM deck").fetchone()[0]
+        # the content hash is set once the file read cleanly (finish): a file with skipped cards stores none
+        self.deck_id = conn.execute(
+            "INSERT INTO deck (key, title, source_path, content_hash, tags, options, mode, updated_at, position,"
+            " archived, created_at) VALUES (?,?,?,'',?,?,?,?,?,0,?) RETURNING id",
+            (parsed.key, parsed.title, self.source, dumps(list(parsed.tags)), dumps(parsed.options), parsed.mode,
+             now, self.position, now),
+        ).fetchone()[0]
+        for chash, nhash in conn.execute(
+            "SELECT c.content_hash, c.norm_hash FROM card_state s JOIN card c ON c.id = s.card_id"
+            " WHERE s.queue = ? AND s.reviews > 0", (m.QUEUE_ARCHIVED,)):
+            self.answered_gone.update((chash, nhash))
+        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
+        if self.estimate > 1000:  # a bulk write: keep the card indexes' pages in memory
+            grow_page_cache(conn, next_id + self.estimate)
+        self.report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title)
+
+    def finish(self, parsed: ParsedDeck) -> DeckReport:
+        report = self.report
+        assert report is not None
+        report.warnings = list(parsed.warnings)
+        report.card_errors = list(parsed.skipped)
+        if not parsed.skipped:
+            self.conn.execute("UPDATE deck SET content_hash = ? WHERE id = ?", (parsed.content_hash, self.deck_id))
+        return report
+
+
+def _import_new_streamed(
+    store: Store, path: Path, data: bytes, digest: str, source: str, *, mode: str | None, strict: bool,
+    separators: dict[str, str] | None, max_bytes: int,
+) -> DeckReport | None:
+    """The first import of a new Markdown deck as a stream (:class:`_NewDeckStream`), or None
+    when the file or the store needs the whole-file import: the file is not one the streamed
+    parse reads, the deck is stored already, or a deck whose file is gone may continue in this
+    one (``_find_moved_deck``). Whatever the stream wrote is rolled back before None."""
+    from studyllm.decks.parser import StreamFallback, stream_bytes, streamable
+
+    if not streamable(data, mode=mode, strict=strict):
+        return None
+    try:
+        with write_tx(store.database) as conn:
+            for (src,) in conn.execute("SELECT source_path FROM deck"):
+                if src and src != source and not Path(src).exists() and Path(src).parent.is_dir():
+                    return None  # a gone deck: _plan decides whether this file continues it
+            state = _NewDeckStream(store, conn, source, data.count(b"\n\n"))
+            parsed = stream_bytes(data, str(path), state.sink, max_bytes=max_bytes, mode=mode, separators=separators,
+                                  digest=digest)
+            return state.finish(parsed)
+    except StreamFallback:
+        return None
 
 
 def import_parsed(

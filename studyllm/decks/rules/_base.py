@@ -8,6 +8,7 @@ puts the rules together and dispatches the blocks to them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,7 +156,12 @@ class ParserBase:
         self.title = ""
         self.context: tuple[str, ...] = ()  # outline mode: a label paragraph above the current list
         self.mode = "cards"
-        self._seen: set[tuple[Any, ...]] = set()
+        self._seen: set[Any] = set()
+        # the streamed parse (parser.stream_bytes) hands the cards on in batches: how many it
+        # handed on already, and whether the duplicate test keeps digests instead of the texts
+        self.emitted = 0
+        self.digest_keys = False
+        self._released = (0, 0)  # lines and tokens before these indexes let go of (card_blocks_stream)
         self._path: tuple[str, ...] = ()
         self._frags: dict[int, Frag] = {}
         self._evicted = bytearray()  # 1 at the token indexes whose Frag was dropped from _frags
@@ -214,17 +220,24 @@ class ParserBase:
             self.skip(f"card is {size:,} characters long, over the {_limits.MAX_CARD_CHARS:,} limit",
                       line, col, hint="split it into smaller cards")
             return
-        if not front.strip() or (not back.strip() and kind != "calc"):
+        # "nothing but whitespace", as `not text.strip()` but without copying the text
+        if not front or front.isspace() or ((not back or back.isspace()) and kind != "calc"):
             self.skip("card has an empty side once tags and links are taken out", line, col,
                       hint="write the question and the answer as text")
             return
-        if len(self.cards) >= self.max_cards:
+        if len(self.cards) + self.emitted >= self.max_cards:
             raise _TooManyCards(line)
         card = ParsedCard(kind=kind, front=front, back=back,
                           heading_path=self.heading_path() if path is None else path,
                           line=line + 1, col=col, variant=variant, extra=extra or {},
-                          tags=tuple(dict.fromkeys(found)))
-        key = (kind, front, back, variant, card.heading_path)
+                          tags=tuple(dict.fromkeys(found)) if found else ())
+        key: Any = (kind, front, back, variant, card.heading_path)
+        if self.digest_keys:
+            # not every card's text kept alive: a 128-bit digest of the key, its fields joined
+            # with NUL (which no card text holds: the parser reads NUL as U+FFFD), so two
+            # different keys never join to the same string
+            key = hashlib.blake2b("\0".join((kind, front, back, variant, *card.heading_path)).encode(
+                "utf-8", "surrogatepass"), digest_size=16).digest()
         if key in self._seen:
             self.warn("duplicate card (same text as an earlier card)", line, col,
                       "the copy is kept but shares its identity with the first")

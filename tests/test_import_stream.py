@@ -1,0 +1,198 @@
+"""The streamed first import of a new deck (``importer._import_new_streamed``) stores exactly
+what the whole-file import stores (every column of deck, card and card_state, and the same
+report), and leaves to the whole-file import what it cannot do the same way, with nothing
+of its own left behind."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from studyllm.decks import _limits
+from studyllm.decks import parser as parser_module
+from studyllm.store import Store
+from studyllm.store import importer as importer_module
+from studyllm.store.importer import import_paths, report_dict
+
+MIXED = """---
+title: Mixed deck
+id: mixed
+tags: [t1, t2]
+new_per_day: 7
+---
+# Mixed deck
+
+Q: What is `x`?
+A: It is ``a `b` c``.
+
+## Part 1
+
+Capital :: Paris
+Big ::: 大
+
+The {{c1::Eiffel tower}} is in {{c2::Paris}}.
+
+Q: one
+A: answer that runs
+
+over a blank line
+
+C: The [dot product] measures [alignment].
+
+What happens?
+?
+Uniform.
+
+Q: dup
+A: dup
+
+Q: dup
+A: dup
+
+### Deeper #
+
+Q: (in order) steps
+A: not a list
+
+A: stray answer
+"""
+
+
+def generated(n: int) -> str:
+    parts = ["# Generated\n"]
+    for i in range(n):
+        if i % 40 == 0:
+            parts.append(f"## Section {i // 40}\n")
+        if i % 3 == 0:
+            parts.append(f"Q: question {i} about `code {i}` and 注意力 {i}?\nA: answer {i}, with $x_{i}$.\n")
+        elif i % 3 == 1:
+            parts.append(f"term {i} :: meaning {i}\n")
+        else:
+            parts.append(f"The value {{{{c1::{i}}}}} follows {{{{c2::{i - 1}}}}}.\n")
+    return "\n".join(parts)
+
+
+def dump(home: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(home / "studyllm.db")
+    try:
+        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                for table in ("deck", "card", "card_state")}
+    finally:
+        conn.close()
+
+
+def run_import(tmp: Path, files: dict[str, str], clock, *, stream: bool, monkeypatch) -> tuple[dict, dict, int]:
+    decks = tmp / "decks"
+    decks.mkdir(parents=True)
+    for name, text in files.items():
+        (decks / name).write_text(text, encoding="utf-8")
+    calls = []
+    real = importer_module._import_new_streamed
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(importer_module, "_import_new_streamed", spy if stream else (lambda *a, **k: None))
+    store = Store.open(tmp / "home", clock=clock)
+    try:
+        report = report_dict(import_paths(store, [decks]))
+    finally:
+        store.close()
+    monkeypatch.setattr(importer_module, "_import_new_streamed", real)
+    report = json.loads(json.dumps(report).replace(str(tmp.resolve()), "<tmp>").replace(str(tmp), "<tmp>"))
+    rows = dump(tmp / "home")
+    rows["deck"] = [(r[0], r[1], r[2], Path(r[3]).name, *r[4:]) for r in rows["deck"]]
+    return report, rows, sum(calls)
+
+
+FILES = {"a-mixed.md": MIXED, "b-generated.md": generated(700), "c-small.md": "Q: one?\nA: two\n\nx :: y\n",
+         "d-list.md": "Q: a\nA: b\n\n- a list: the whole-file import\n", "e-none.md": "no cards here\n"}
+
+
+@pytest.mark.parametrize("batch", [1, 50, 2000])
+def test_streamed_import_stores_what_the_whole_file_import_stores(tmp_path, clock, monkeypatch, batch):
+    monkeypatch.setattr(parser_module, "STREAM_BATCH", batch)
+    monkeypatch.setattr(parser_module, "STREAM_CHUNK_BYTES", 512)
+    streamed = run_import(tmp_path / "s", FILES, clock, stream=True, monkeypatch=monkeypatch)
+    whole = run_import(tmp_path / "w", FILES, clock, stream=False, monkeypatch=monkeypatch)
+    assert streamed[2] == 3  # mixed, generated and small streamed; the list and the empty deck did not
+    assert streamed[0] == whole[0]
+    assert streamed[1] == whole[1]
+    assert len(streamed[1]["card"]) > 700
+
+
+def test_streamed_import_then_reimport(tmp_path, clock, monkeypatch):
+    """The deck a stream stored is an ordinary deck: the same file again is skipped as
+    unchanged, and an edited file is matched card by card."""
+    monkeypatch.setattr(parser_module, "STREAM_BATCH", 16)
+    deck = tmp_path / "g.md"
+    deck.write_text(generated(200), encoding="utf-8")
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        first = import_paths(store, [deck])
+        n = first.totals()["new"]
+        assert n == 266  # 67 Q/A cards, 67 inline ones and 66 cloze notes of two cards
+        again = import_paths(store, [deck])
+        assert again.decks[0].skipped and again.decks[0].unchanged == n
+        deck.write_text(generated(200).replace("answer 3,", "answer three,"), encoding="utf-8")
+        edited = import_paths(store, [deck])
+        t = edited.totals()
+        assert (t["new"], t["updated"], t["unchanged"], t["archived"]) == (0, 1, n - 1, 0)
+    finally:
+        store.close()
+
+
+def test_a_late_file_error_rolls_back_what_the_stream_wrote(tmp_path, clock, monkeypatch):
+    """Too many cards, found after several batches were written: nothing of the file is
+    stored, and the report is the whole-file import's error."""
+    monkeypatch.setattr(parser_module, "STREAM_BATCH", 5)
+    monkeypatch.setattr(_limits, "MAX_CARDS", 30)
+    deck = tmp_path / "big.md"
+    deck.write_text(generated(40), encoding="utf-8")
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        report = import_paths(store, [deck])
+    finally:
+        store.close()
+    assert report.errors and "more than 30 cards" in str(report.errors[0])
+    rows = dump(tmp_path / "home")
+    assert rows["card"] == [] and rows["card_state"] == [] and rows["deck"] == []
+
+
+def test_a_stored_deck_takes_the_whole_file_import(tmp_path, clock, monkeypatch):
+    deck = tmp_path / "g.md"
+    deck.write_text(generated(30), encoding="utf-8")
+    store = Store.open(tmp_path / "home", clock=clock)
+    calls = []
+    real = importer_module._import_new_streamed
+    monkeypatch.setattr(importer_module, "_import_new_streamed",
+                        lambda *a, **k: calls.append(out := real(*a, **k)) or out)
+    try:
+        n = import_paths(store, [deck]).totals()["new"]
+        deck.write_text(generated(31), encoding="utf-8")  # one more (Q/A) card
+        report = import_paths(store, [deck])
+    finally:
+        store.close()
+    assert calls[0] is not None and calls[1] is None
+    assert report.totals()["new"] == 1 and report.totals()["unchanged"] == n
+
+
+def test_a_deck_whose_file_is_gone_may_continue_in_the_new_file(tmp_path, clock, monkeypatch):
+    """A renamed file: the whole-file import finds the deck it continues (not a new deck)."""
+    old = tmp_path / "old.md"
+    old.write_text(generated(30), encoding="utf-8")
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        import_paths(store, [old])
+        new = tmp_path / "new.md"
+        old.rename(new)
+        report = import_paths(store, [new])
+    finally:
+        store.close()
+    assert report.decks[0].moved_from.endswith("old.md")
+    assert report.totals()["new"] == 0
