@@ -167,7 +167,7 @@ def _export_csv(store: Store, out: Path, to_stdout: bool, args: argparse.Namespa
     from studyllm.store import export
 
     if out.exists() and not out.is_dir():
-        raise _Fail(f"{out} is a file; --format csv writes two files into a folder (-o DIR)")
+        raise _Fail(f"{out} is a file; --format csv writes its files into a folder (-o DIR)")
     written = export.export_csv(store, out, progress=_progress_printer(show))
     return (f"{written['cards']} card state(s) and {written['review_log']} answer(s)"
             f" in {', '.join(written['files'])}")
@@ -313,7 +313,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "json: complete, versioned export of decks, cards, card states and the review log "
             "(see docs/export-format.md). "
-            "csv: review_log.csv and card_states.csv written into the folder -o DIR. "
+            "csv: review_log.csv, card_states.csv and deck_sources.csv written into the folder -o DIR. "
             "anki-tsv: a notes file for Anki's File > Import with stable GUIDs. apkg: an Anki package of the decks "
             "(--deck) with their schedule and review log. colpkg: the whole collection as an Anki collection package."
         ),

@@ -267,11 +267,11 @@ def test_an_apkg_write_that_fails_half_way_keeps_the_previous_package(studied_ho
     assert out.read_bytes() == previous and _leftovers(tmp_path) == []
 
 
-def test_a_csv_export_that_fails_half_way_keeps_both_previous_files(studied_home, tmp_path, monkeypatch, capsys):
+def test_a_csv_export_that_fails_half_way_keeps_every_previous_file(studied_home, tmp_path, monkeypatch, capsys):
     out = tmp_path / "csv"
     assert main(["--home", str(studied_home), "export", "--format", "csv", "-o", str(out)]) == 0
     previous = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(previous) == {F.CSV_LOG_NAME, F.CSV_STATE_NAME}
+    assert set(previous) == {F.CSV_LOG_NAME, F.CSV_STATE_NAME, F.CSV_DECKS_NAME}
     real_writer = csv.writer
 
     class Full:

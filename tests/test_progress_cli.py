@@ -156,15 +156,20 @@ def test_import_progress_on_a_fresh_home_finds_the_shipped_decks(tmp_path, capsy
     assert json.loads(got.out)["skipped_unknown"] == 1 and "could not be placed" in got.err
 
 
-def test_export_is_self_contained_for_the_learners_own_decks(tmp_path, capsys):
-    """A fresh home with only the export gets the learner's own decks (their text travels in
-    the export) and every answer, on shipped and user decks; the learner's file is not touched."""
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_export_is_self_contained_for_the_learners_own_decks(tmp_path, capsys, fmt):
+    """A fresh home with only the export (JSON, or the CSV folder) gets the learner's own decks
+    (their text travels in the export) and every answer, on shipped and user decks; the
+    learner's file is not touched."""
     from studyllm.store import Store
 
-    a, fresh, out = tmp_path / "a", tmp_path / "fresh", tmp_path / "p.json"
+    a, fresh = tmp_path / "a", tmp_path / "fresh"
+    out = tmp_path / ("p.json" if fmt == "json" else "csvdir")
     own = tmp_path / "notes" / "mine.md"
     own.parent.mkdir()
-    text = "# Mine\n\n" + "".join(f"Q: My question {i}?\nA: My answer {i}.\n\n" for i in range(4))
+    # front matter and a line starting with "-" (a spreadsheet formula start, quoted in CSV)
+    text = "---\ntitle: Mine\n---\n# Mine\n\n" + "".join(
+        f"Q: My question {i}, \"quoted\"?\nA: -{i} = my answer.\n\n" for i in range(4))
     own.write_text(text)
     assert main(["--home", str(a), "import", str(own)]) == 0
     with Store.open(a) as store:
@@ -178,9 +183,14 @@ def test_export_is_self_contained_for_the_learners_own_decks(tmp_path, capsys):
         if shipped:
             store.answer(shipped[0], 5)
         n = 3 + bool(shipped)
-    assert main(["--home", str(a), "export", "--no-sync", "-o", str(out)]) == 0
+    assert main(["--home", str(a), "export", "--no-sync", "-f", fmt, "-o", str(out)]) == 0
     capsys.readouterr()
-    assert json.loads(out.read_text())["deck_sources"][0]["key"] == "mine"
+    if fmt == "json":
+        assert json.loads(out.read_text())["deck_sources"][0]["key"] == "mine"
+    else:
+        from studyllm.store.export_format import load_export
+
+        assert [(d.key, d.data.decode()) for d in load_export(out).decks] == [("mine", text)]
     # a dry run lists the deck and changes nothing
     assert main(["--home", str(fresh), "import-progress", str(out), "--dry-run"]) == 0
     assert "would be imported" in capsys.readouterr().out
@@ -230,3 +240,38 @@ def test_export_refuses_what_a_format_cannot_do_before_opening_the_home(tmp_path
     assert main(args) == 1
     assert error in capsys.readouterr().err
     assert not home.exists()
+
+
+def test_a_csv_export_without_its_deck_file_says_which_answers_could_not_be_placed(tmp_path, capsys):
+    """An older CSV export (no deck_sources.csv), merged into a fresh home: the answers on the
+    learner's deck are listed as not placed and the command exits 1; those on shipped decks land."""
+    a, out = tmp_path / "a", tmp_path / "csvdir"
+    own = tmp_path / "mine.md"
+    own.write_text("# Mine\n\nQ: One?\nA: Two.\n")
+    assert main(["--home", str(a), "import", str(own)]) == 0
+    from studyllm.store import Store
+
+    with Store.open(a) as store, store.database.connect() as conn:
+        cid = conn.execute("SELECT c.id FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.key = 'mine'").fetchone()[0]
+        store.answer(cid, 4)
+    assert main(["--home", str(a), "export", "--no-sync", "-f", "csv", "-o", str(out)]) == 0
+    (out / "deck_sources.csv").unlink()
+    capsys.readouterr()
+    assert main(["--home", str(tmp_path / "fresh"), "import-progress", str(out)]) == 1
+    got = capsys.readouterr()
+    assert "could not be placed" in got.err and "My" not in got.err and "Traceback" not in got.err
+    assert "One?" in got.out  # the card is named
+
+
+def test_a_hand_edited_deck_in_a_csv_export_is_refused(tmp_path, capsys):
+    out = tmp_path / "csvdir"
+    own = tmp_path / "mine.md"
+    own.write_text("# Mine\n\nQ: One?\nA: Two.\n")
+    assert main(["--home", str(tmp_path / "a"), "import", str(own)]) == 0
+    assert main(["--home", str(tmp_path / "a"), "export", "--no-sync", "-f", "csv", "-o", str(out)]) == 0
+    decks = out / "deck_sources.csv"
+    decks.write_text(decks.read_text(encoding="utf-8").replace("Two.", "Three."), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--home", str(tmp_path / "b"), "import-progress", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "deck_sources.csv: line 2" in err and "sha256" in err and "Traceback" not in err

@@ -51,6 +51,18 @@ def logs(store: Store) -> dict[str, tuple]:
         return {r[0]: tuple(r) for r in conn.execute(f"SELECT {', '.join(LOG)} FROM review_log")}
 
 
+def full_states(store: Store) -> dict[str, tuple]:
+    with store.database.connect() as conn:
+        return {r[0]: tuple(r[1:]) for r in conn.execute(
+            f"SELECT c.uid, {', '.join('s.' + c for c in (*STATE, 'fsrs_state', 'sm2_saved'))} FROM card_state s"
+            " JOIN card c ON c.id = s.card_id")}
+
+
+def full_logs(store: Store) -> dict[str, tuple]:
+    with store.database.connect() as conn:
+        return {r[0]: tuple(r) for r in conn.execute(f"SELECT {', '.join((*LOG, 'fsrs_after'))} FROM review_log")}
+
+
 def answer(store: Store, clock: FrozenClock, card: int, grade: int) -> str:
     clock.advance(minutes=7)
     return store.answer(card, grade, 1000).log_uid
@@ -311,7 +323,8 @@ def test_a_journal_of_endless_right_answers_merges_with_the_interval_capped(tmp_
 
 
 class ThreeHomes(RuleBasedStateMachine):
-    """Three homes on one folder; study, undo, bury, suspend and syncs in any order."""
+    """Three homes on one folder; study, undo, bury, suspend, scheduler switches, FSRS options and
+    syncs in any order."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -354,6 +367,18 @@ class ThreeHomes(RuleBasedStateMachine):
         clock.advance(minutes=1)
         store.unbury(ids(store)[card])
 
+    @rule(h=st.integers(0, 2), to=st.sampled_from(["sm2", "fsrs"]))
+    def switch_scheduler(self, h: int, to: str) -> None:
+        store, clock = self.homes[h]
+        clock.advance(minutes=1)
+        store.set_setting("scheduler", to)
+
+    @rule(h=st.integers(0, 2), retention=st.sampled_from([0.8, 0.9, 0.95]))
+    def fsrs_retention(self, h: int, retention: float) -> None:
+        store, clock = self.homes[h]
+        clock.advance(minutes=1)
+        store.set_setting("desired_retention", retention)
+
     @rule(h=st.integers(0, 2))
     def sync(self, h: int) -> None:
         S.sync(self.homes[h][0])
@@ -364,9 +389,12 @@ class ThreeHomes(RuleBasedStateMachine):
             S.sync(s)
         ref_logs, ref_states = logs(stores[0]), states(stores[0])
         assert set(ref_logs) == self.given - self.undone  # none lost, none doubled, undo everywhere
+        ref_full = (full_logs(stores[0]), full_states(stores[0]))
         for s in stores[1:]:
             assert logs(s) == ref_logs
             assert states(s) == ref_states
+            assert (full_logs(s), full_states(s)) == ref_full  # FSRS's fields too
+            assert s.settings() == stores[0].settings()  # the scheduler and its options travelled
         for s in stores:
             r = S.sync(s)
             assert (r.added, r.undone, r.flags, r.cards_replayed) == (0, 0, 0, 0)

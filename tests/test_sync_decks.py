@@ -216,15 +216,18 @@ def test_settings_that_follow_the_learner_travel_last_write_wins(tmp_path):
     for s in (a, b):
         S.enable(s, folder)
     a.set_setting("new_per_day", 5)
-    a.set_setting("theme", "nord")
-    a.set_setting("deck_folders", [str(tmp_path / "only-on-a")])  # about this machine: stays here
+    a.set_setting("fsrs_learning_steps", [2, 20])  # FSRS's options follow the learner too
+    # about this machine: its folders, and its terminal's colours
+    a.set_setting("deck_folders", [str(tmp_path / "only-on-a")])
+    a.set_setting("theme", "studyllm-light")
     cb.advance(minutes=1)
     b.set_setting("reviews_per_day", 50)
     for s in (a, b, a):
         S.sync(s)
     for s in (a, b):
-        assert (s.setting("new_per_day"), s.setting("theme"), s.setting("reviews_per_day")) == (5, "nord", 50)
-    assert b.setting("deck_folders") == []
+        assert (s.setting("new_per_day"), s.setting("reviews_per_day"), s.setting("fsrs_learning_steps")) == (
+            5, 50, [2, 20])
+    assert b.setting("deck_folders") == [] and b.setting("theme") == "studyllm-dark"
     # both change the same setting: the later write wins on both
     ca.advance(minutes=5)
     a.set_setting("new_per_day", 8)
@@ -236,7 +239,7 @@ def test_settings_that_follow_the_learner_travel_last_write_wins(tmp_path):
 
 
 def test_two_homes_on_fsrs_agree(tmp_path):
-    # the scheduler is set on each machine (it does not travel yet: docs/sync.md, "Limits")
+    # both homes chose FSRS before sync was on: each sends it when sync is turned on
     folder = tmp_path / "shared"
     own = tmp_path / "transformers.md"
     own.write_text(DECK)

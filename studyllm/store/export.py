@@ -25,6 +25,8 @@ from studyllm.store import constants as m
 from studyllm.store.atomic import atomic_path
 from studyllm.store.export_format import (
     CARD_COLUMNS,
+    CSV_DECK_COLUMNS,
+    CSV_DECKS_NAME,
     CSV_LOG_COLUMNS,
     CSV_LOG_NAME,
     CSV_STATE_COLUMNS,
@@ -167,14 +169,31 @@ def _deck_sources(store: Store) -> Iterator[dict[str, Any]]:
 
 
 def export_csv(store: Store, folder: Path, *, progress: Progress | None = None) -> dict[str, Any]:
-    """Write ``review_log.csv`` and ``card_states.csv`` (UTF-8, comma, header row) into ``folder``.
+    """Write ``review_log.csv``, ``card_states.csv`` and ``deck_sources.csv`` (UTF-8, comma,
+    header row) into ``folder``. ``deck_sources.csv`` holds the text of each learner deck (as
+    the JSON export's ``deck_sources``), so ``import-progress`` of the folder on a fresh home
+    places every answer.
 
-    Both files are written in full to temporary files first, then renamed into place, so an
+    The files are written in full to temporary files first, then renamed into place, so an
     error (a full disk) leaves the previous export as it was."""
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / CSV_STATE_NAME) as state_tmp, atomic_path(folder / CSV_LOG_NAME) as log_tmp:
+    with (atomic_path(folder / CSV_STATE_NAME) as state_tmp, atomic_path(folder / CSV_LOG_NAME) as log_tmp,
+          atomic_path(folder / CSV_DECKS_NAME) as decks_tmp):
         counts = _write_csv(store, state_tmp, log_tmp, progress)
-    return {**counts, "files": [str(folder / CSV_LOG_NAME), str(folder / CSV_STATE_NAME)]}
+        counts["deck_sources"] = _write_csv_decks(store, decks_tmp)
+    return {**counts, "files": [str(folder / CSV_LOG_NAME), str(folder / CSV_STATE_NAME),
+                                str(folder / CSV_DECKS_NAME)]}
+
+
+def _write_csv_decks(store: Store, path: Path) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(CSV_DECK_COLUMNS)
+        for rec in _deck_sources(store):
+            w.writerow([csv_safe(rec[c]) for c in CSV_DECK_COLUMNS])
+            n += 1
+    return n
 
 
 def _write_csv(store: Store, state_path: Path, log_path: Path, progress: Progress | None) -> dict[str, int]:

@@ -26,7 +26,8 @@ from studyllm.store.constants import MAX_DURATION_MS
 __all__ = [
     "FORMAT", "EXPORT_VERSION", "ProgressError", "ExportCard", "ExportDeckSource", "ExportLogRow", "ExportData",
     "load_export",
-    "parse_json_export", "CSV_LOG_NAME", "CSV_STATE_NAME", "CSV_LOG_COLUMNS", "CSV_STATE_COLUMNS",
+    "parse_json_export", "CSV_LOG_NAME", "CSV_STATE_NAME", "CSV_DECKS_NAME", "CSV_DECK_COLUMNS",
+    "CSV_LOG_COLUMNS", "CSV_STATE_COLUMNS",
     "CARD_COLUMNS", "STATE_COLUMNS", "LOG_COLUMNS",
 ]
 
@@ -50,6 +51,8 @@ LOG_REQUIRED = ("uid", "card_uid", "reviewed_at", "day", "grade")
 # CSV files (``--format csv -o DIR``)
 CSV_LOG_NAME = "review_log.csv"
 CSV_STATE_NAME = "card_states.csv"
+CSV_DECKS_NAME = "deck_sources.csv"  # the learner decks' texts (as the JSON export's deck_sources)
+CSV_DECK_COLUMNS = ["key", "name", "ext", "sha256", "text"]
 CSV_LOG_COLUMNS = [
     "uid", "card_uid", "deck_key", "content_hash", "reviewed_at", "day", "grade", "duration_ms", "kind",
     "ef_before", "ef_after", "interval_before", "interval_after", "due_after",
@@ -308,20 +311,25 @@ def _deck_sources(value: Any) -> list[ExportDeckSource]:
         where = f"key deck_sources[{i}]"
         if not isinstance(rec, dict):
             raise ProgressError(f"{where}: expected an object")
-        key = _check_str(rec.get("key"), where, "key")
-        text, ext, digest = rec.get("text"), rec.get("ext", ".md"), rec.get("sha256")
-        if not isinstance(text, str):
-            raise ProgressError(f"{where}: key 'text': expected the deck file's text")
-        if not isinstance(ext, str) or not _EXT.match(ext):
-            raise ProgressError(f"{where}: key 'ext': expected a file suffix such as '.md', got {_show(ext)}")
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ProgressError(f"{where}: key 'text': not valid text") from None
-        if digest != hashlib.sha256(data).hexdigest():
-            raise ProgressError(f"{where}: key 'sha256' does not match the deck's text (the file was edited)")
-        out.append(ExportDeckSource(key=key, ext=ext.lower(), data=data, sha256=digest))
+        out.append(_deck_source(rec, where))
     return out
+
+
+def _deck_source(rec: dict[str, Any], where: str) -> ExportDeckSource:
+    """One deck file's record (JSON ``deck_sources`` entry or ``deck_sources.csv`` row), checked."""
+    key = _check_str(rec.get("key"), where, "key")
+    text, ext, digest = rec.get("text"), rec.get("ext") or ".md", rec.get("sha256")
+    if not isinstance(text, str):
+        raise ProgressError(f"{where}: key 'text': expected the deck file's text")
+    if not isinstance(ext, str) or not _EXT.match(ext):
+        raise ProgressError(f"{where}: key 'ext': expected a file suffix such as '.md', got {_show(ext)}")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProgressError(f"{where}: key 'text': not valid text") from None
+    if digest != hashlib.sha256(data).hexdigest():
+        raise ProgressError(f"{where}: key 'sha256' does not match the deck's text (the file was edited)")
+    return ExportDeckSource(key=key, ext=ext.lower(), data=data, sha256=digest)
 
 
 def read_export_bytes(path: Path, max_bytes: int = MAX_EXPORT_BYTES) -> bytes:
@@ -359,14 +367,14 @@ def _read_csv(path: Path, expected: list[str], required: Iterable[str]) -> Itera
                 raise ProgressError(
                     f"{path}: line 1: wrong columns ({'; '.join(parts)}); expected {', '.join(expected)}"
                 )
+            start = reader.line_num + 1  # a record may span lines (a quoted deck text): its first
             for row in reader:
+                line, start = start, reader.line_num + 1
                 if not row:
                     continue
                 if len(row) != len(header):
-                    raise ProgressError(
-                        f"{path}: line {reader.line_num}: expected {len(header)} fields, got {len(row)}"
-                    )
-                yield reader.line_num, {h: csv_cell(v) for h, v in zip(header, row, strict=True)}
+                    raise ProgressError(f"{path}: line {line}: expected {len(header)} fields, got {len(row)}")
+                yield line, {h: csv_cell(v) for h, v in zip(header, row, strict=True)}
         except csv.Error as exc:
             raise ProgressError(f"{path}: line {reader.line_num}: bad CSV: {exc}") from None
         except UnicodeDecodeError:
@@ -399,6 +407,10 @@ def _parse_csv_export(path: Path) -> ExportData:
             data.flags[uid] = (susp, buried)
             if uid in data.cards and row.get("front"):
                 data.cards[uid].front = row["front"]
+    decks_path = folder / CSV_DECKS_NAME
+    if decks_path.exists():  # the learner decks' texts: the CSV export is self-contained too
+        for line, row in _read_csv(decks_path, CSV_DECK_COLUMNS, CSV_DECK_COLUMNS):
+            data.decks.append(_deck_source(row, f"{decks_path}: line {line}"))
     return data
 
 

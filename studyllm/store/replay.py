@@ -12,9 +12,11 @@ faces, so the service can call it without a cycle.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from studyllm.schedule import (
@@ -31,7 +33,7 @@ from studyllm.store import sql
 from studyllm.store.db import Connection, Database, write_tx
 
 __all__ = ["Event", "Derived", "fresh_state", "replay_card", "replay_and_write", "rebuild", "card_rows", "chunks",
-           "scheduler_of", "switch_scheduler"]
+           "scheduler_of", "switch_scheduler", "Timeline", "replay_timeline"]
 
 T = TypeVar("T")
 
@@ -138,6 +140,139 @@ def scheduler_of(conn: Connection) -> Sm2Scheduler | FsrsScheduler:
     return from_settings(values)
 
 
+def _utc(at: str) -> datetime:
+    t = datetime.fromisoformat(at)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+@dataclass
+class Timeline:
+    """The scheduler settings in force over time, from the ``schedv:`` points of ``sync_stamp``
+    (every change of a scheduler setting made on any home while sync was on, docs/sync.md).
+
+    An answer given at instant ``t`` is scheduled with the settings of the last point at or
+    before ``t`` (ties: the point first); before the first point of a key, that key has its
+    default (a home that never changed it with sync on keeps its own value: it has no point).
+    Every home holding the same points and the same log therefore replays each answer the same
+    way, whatever the order the events arrived in."""
+
+    instants: list[datetime] = field(default_factory=list)
+    configs: list[dict[str, Any]] = field(default_factory=list)  # in force from instants[i]
+    base: dict[str, Any] = field(default_factory=dict)  # before the first point
+    _scheds: dict[int, Sm2Scheduler | FsrsScheduler] = field(default_factory=dict)
+
+    @staticmethod
+    def load(conn: Connection) -> Timeline | None:
+        """The home's timeline, ``None`` when it has no point (the settings alone decide)."""
+        from studyllm.store.settings import SCHEDULER_KEYS, SPECS, validate
+        from studyllm.store.sync_events import SCHED_POINT
+
+        rows = conn.execute("SELECT name, at, value FROM sync_stamp WHERE name >= ? AND name < ?"
+                            " ORDER BY at, dev, seq", (SCHED_POINT, SCHED_POINT[:-1] + chr(ord(SCHED_POINT[-1]) + 1))
+                            ).fetchall()
+        points: list[tuple[datetime, str, Any]] = []
+        for name, at, raw in rows:
+            key = name[len(SCHED_POINT):].split("|", 1)[0]
+            try:
+                points.append((_utc(at), key, validate(key, json.loads(raw))))
+            except (ValueError, TypeError, RecursionError):
+                continue  # (checked when merged: never stored bad)
+        if not points:
+            return None
+        current = {k: SPECS[k].default for k in SCHEDULER_KEYS}
+        for key, raw in conn.execute("SELECT key, value FROM setting"):
+            if key in current:
+                try:
+                    current[key] = validate(key, json.loads(raw))
+                except (ValueError, TypeError, RecursionError):
+                    pass
+        with_points = {key for _, key, _ in points}
+        base = {k: (SPECS[k].default if k in with_points else current[k]) for k in SCHEDULER_KEYS}
+        tl = Timeline(base=base)
+        cfg = dict(base)
+        for at, key, value in points:  # (points at one instant stay apart, in (dev, seq) order)
+            cfg = {**cfg, key: value}
+            tl.instants.append(at)
+            tl.configs.append(cfg)
+        return tl
+
+    def config(self, i: int) -> dict[str, Any]:
+        return self.base if i < 0 else self.configs[i]
+
+    def sched(self, i: int) -> Sm2Scheduler | FsrsScheduler:
+        """The scheduler of point ``i`` (-1: before the first)."""
+        found = self._scheds.get(i)
+        if found is None:
+            from studyllm.schedule import from_settings
+
+            found = self._scheds[i] = from_settings(self.config(i))
+        return found
+
+    def final(self) -> Sm2Scheduler | FsrsScheduler:
+        return self.sched(len(self.instants) - 1)
+
+    def index_at(self, t: datetime) -> int:
+        """The point in force at ``t`` (-1: none yet)."""
+        return bisect_right(self.instants, t) - 1
+
+    def last(self) -> datetime:
+        return self.instants[-1]
+
+
+def replay_timeline(
+    start: dict[str, Any], events: Sequence[Event], tl: Timeline, *, leech_at: int, archived: bool = False,
+    card_uid: str = "",
+) -> tuple[dict[str, Any], list[Derived]]:
+    """:func:`replay_card` with the scheduler in force at each answer's time (``tl``), and at
+    each switch of scheduler the card rescheduled as :func:`switch_scheduler` does on the home
+    that switched: to FSRS, the SM-2 state is kept in ``sm2_saved`` (with the answers it stands
+    for) and the answers so far are replayed through FSRS, their log fields staying SM-2's; to
+    SM-2, the answers so far are replayed through SM-2 (which is what restoring ``sm2_saved``
+    and replaying the answers since gives) and their log fields become SM-2's again. So a home
+    that merged the switch and every answer ends in the state of the home that switched."""
+    st = dict(start)
+    derived: list[Derived] = []
+    kind = tl.config(-1)["scheduler"]
+    j = 0
+    n_points = len(tl.instants)
+
+    def switch(i: int, to: str, sched: Sm2Scheduler | FsrsScheduler) -> dict[str, Any]:
+        """The state once the scheduler becomes ``to``, the first ``i`` answers given."""
+        if i == 0:  # a new card stays new (its first FSRS answer saves its SM-2 state)
+            return st
+        fresh = fresh_state(st["card_id"], st["deck_id"], st["position"], suspended=bool(st["suspended"]),
+                            buried_until=st["buried_until"], archived=archived)
+        if to == "fsrs":
+            fresh.update(repetitions=st["repetitions"], ef_centi=st["ef_centi"],
+                         sm2_saved=sm2_snapshot(st, log_n=i, log_last=events[i - 1].uid))
+            new, _ = replay_card(fresh, events[:i], leech_at=leech_at, archived=archived, sched=sched,
+                                 card_uid=card_uid)
+            return new
+        new, again = replay_card(fresh, events[:i], leech_at=leech_at, archived=archived, sched=sched,
+                                 card_uid=card_uid)
+        derived[:i] = again
+        return new
+
+    for i, ev in enumerate(events):
+        t = _utc(ev.reviewed_at)
+        while j < n_points and tl.instants[j] <= t:
+            to = tl.configs[j]["scheduler"]
+            if to != kind:
+                st = switch(i, to, tl.sched(j))
+                kind = to
+            j += 1
+        st, one = replay_card(st, (ev,), leech_at=leech_at, archived=archived, sched=tl.sched(j - 1),
+                              card_uid=card_uid)
+        derived.extend(one)
+    while j < n_points:
+        to = tl.configs[j]["scheduler"]
+        if to != kind:
+            st = switch(len(events), to, tl.sched(j))
+            kind = to
+        j += 1
+    return st, derived
+
+
 def chunks(items: Sequence[T], n: int = 500) -> Iterator[Sequence[T]]:
     """``items`` in slices of ``n`` (SQLite caps the parameters of one statement)."""
     for i in range(0, len(items), n):
@@ -183,7 +318,10 @@ def replay_and_write(
     its stored state still counts the removed answer.
 
     Under FSRS a card keeps its ``sm2_saved`` (the SM-2 state it had when FSRS took over)."""
-    if sched is None:
+    tl = Timeline.load(conn)
+    if tl is not None:  # sync brought scheduler changes: each answer under the one of its time
+        sched = tl.final()
+    elif sched is None:
         sched = scheduler_of(conn)
     fsrs = isinstance(sched, FsrsScheduler)
     new_events = new_events or {}
@@ -198,9 +336,12 @@ def replay_and_write(
         # A card whose new answers all come after its last answer here (the usual incremental
         # merge) goes on from its stored state, which is the replay of its log: only the new
         # answers are applied, and its log is not read. The others are replayed from the start.
+        # (With a timeline, only answers after its last point: an earlier one may belong to
+        # another scheduler's time.)
         ahead = {cid for cid in chunk if cid in current and new_events.get(cid) and cid not in from_start
                  and (current[cid]["last_reviewed_at"] is None and current[cid]["reviews"] == 0
-                      or min(ev.reviewed_at for ev in new_events[cid]) > (current[cid]["last_reviewed_at"] or "~"))}
+                      or min(ev.reviewed_at for ev in new_events[cid]) > (current[cid]["last_reviewed_at"] or "~"))
+                 and (tl is None or _utc(min(ev.reviewed_at for ev in new_events[cid])) > tl.last())}
         full = [cid for cid in chunk if cid not in ahead]
         local: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         if full:
@@ -233,12 +374,16 @@ def replay_and_write(
             merged.sort(key=lambda pair: (pair[0].reviewed_at, pair[1] is None, pair[0].order))
             start = fresh_state(cid, deck_id, position, suspended=bool(suspended), buried_until=buried,
                                 archived=bool(archived))
-            if fsrs and sm2_saved and json.loads(sm2_saved).get("log_n") != 0:
+            if tl is not None:
+                final, derived = replay_timeline(start, [ev for ev, _ in merged], tl, leech_at=leech_at,
+                                                 archived=bool(archived), card_uid=uid)
+            elif fsrs and sm2_saved and json.loads(sm2_saved).get("log_n") != 0:
                 # the SM-2 state the card had when FSRS took over, with the answers it stands for
                 # (one that stands for none is made again by the card's first FSRS answer)
                 start["sm2_saved"] = sm2_saved
-            final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at, archived=bool(archived),
-                                         sched=sched, card_uid=uid)
+            if tl is None:
+                final, derived = replay_card(start, [ev for ev, _ in merged], leech_at=leech_at,
+                                             archived=bool(archived), sched=sched, card_uid=uid)
             for (ev, row), d in zip(merged, derived, strict=True):
                 if row is None:
                     inserts.append(

@@ -91,33 +91,53 @@ class SettingSpec:
     default: Any
     check: Callable[[Any], Any]
     help: str
+    # follows the learner from machine to machine through the sync folder (docs/sync.md,
+    # "Settings"); the others are about one machine
+    travels: bool = False
 
 
 SPECS: dict[str, SettingSpec] = {
     s.key: s
     for s in (
-        SettingSpec("new_per_day", 20, _int_range(0, 10_000), "New cards introduced per day (decks may override)"),
-        SettingSpec("reviews_per_day", 200, _int_range(0, 100_000), "Reviews shown per day (decks may override)"),
-        SettingSpec("rollover_hour", 4, _int_range(0, 23), "Local hour at which a new study day starts"),
-        SettingSpec("grading_mode", "sm2", _choice(*GRADING_MODES), "sm2: grades 0-5; four: Again/Hard/Good/Easy"),
+        SettingSpec("new_per_day", 20, _int_range(0, 10_000), "New cards introduced per day (decks may override)",
+                    travels=True),
+        SettingSpec("reviews_per_day", 200, _int_range(0, 100_000), "Reviews shown per day (decks may override)",
+                    travels=True),
+        SettingSpec("rollover_hour", 4, _int_range(0, 23), "Local hour at which a new study day starts",
+                    travels=True),
+        SettingSpec("grading_mode", "sm2", _choice(*GRADING_MODES), "sm2: grades 0-5; four: Again/Hard/Good/Easy",
+                    travels=True),
         SettingSpec("deck_folders", [], _str_list, "Your own deck folders, re-scanned at start-up"),
         SettingSpec("theme", "studyllm-dark", _theme, "Colour theme: studyllm-dark, studyllm-light or a Textual one"),
-        SettingSpec("leech_lapses", 8, _int_range(1, 100), "Lapses after which a card is flagged as a leech"),
-        SettingSpec("drill_delay_minutes", 10, _int_range(0, 1440), "Minutes before a weak answer comes back"),
+        SettingSpec("leech_lapses", 8, _int_range(1, 100), "Lapses after which a card is flagged as a leech",
+                    travels=True),
+        SettingSpec("drill_delay_minutes", 10, _int_range(0, 1440), "Minutes before a weak answer comes back",
+                    travels=True),
         SettingSpec("backups_keep", 7, _int_range(0, 365), "Daily automatic backups to keep"),
         SettingSpec("max_deck_mb", 10, _int_range(1, 1024), "Largest deck file imported, in MB"),
         SettingSpec("scheduler", "sm2", _choice(*SCHEDULERS),
-                    "sm2 (the default) or fsrs; switching reschedules every card from its own log"),
-        SettingSpec("desired_retention", 0.9, _retention, "FSRS: the share of reviews you aim to recall (0.70-0.99)"),
+                    "sm2 (the default) or fsrs; switching reschedules every card from its own log", travels=True),
+        SettingSpec("desired_retention", 0.9, _retention, "FSRS: the share of reviews you aim to recall (0.70-0.99)",
+                    travels=True),
         SettingSpec("maximum_interval", MAX_INTERVAL_DAYS, _int_range(1, MAX_INTERVAL_DAYS),
-                    "FSRS: the longest interval, in days"),
-        SettingSpec("fsrs_learning_steps", [1, 10], _steps, "FSRS: same-day steps of a new card, in minutes"),
-        SettingSpec("fsrs_relearning_steps", [10], _steps, "FSRS: same-day steps after a lapse, in minutes"),
-        SettingSpec("fsrs_fuzz", True, _flag, "FSRS: spread intervals a little (seeded per card)"),
+                    "FSRS: the longest interval, in days", travels=True),
+        SettingSpec("fsrs_learning_steps", [1, 10], _steps, "FSRS: same-day steps of a new card, in minutes",
+                    travels=True),
+        SettingSpec("fsrs_relearning_steps", [10], _steps, "FSRS: same-day steps after a lapse, in minutes",
+                    travels=True),
+        SettingSpec("fsrs_fuzz", True, _flag, "FSRS: spread intervals a little (seeded per card)", travels=True),
         SettingSpec("separators", {}, _separators,
-                    "Card separators for decks without their own: 'inline=;; multiline=?' (default :: ::: ? ??)"),
+                    "Card separators for decks without their own: 'inline=;; multiline=?' (default :: ::: ? ??)",
+                    travels=True),
     )
 }
+
+
+# the settings that travel (above), and among them the ones that decide how an answer is
+# scheduled: a change of these is a point in the merged timeline (docs/sync.md)
+TRAVELLING = frozenset(k for k, spec in SPECS.items() if spec.travels)
+SCHEDULER_KEYS = ("scheduler", "desired_retention", "maximum_interval", "fsrs_learning_steps",
+                  "fsrs_relearning_steps", "fsrs_fuzz")
 
 
 def validate(key: str, value: Any) -> Any:

@@ -32,9 +32,11 @@ from studyllm.store.sync_events import (
     LAST_KEY,
     PUSHED_KEY,
     SYNCED_SETTINGS,
+    emit,
     emit_link,
     folder_of,
     last_sync,
+    record_sched_point,
 )
 
 __all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "last_sync", "folder_of", "journal_files"]
@@ -131,9 +133,37 @@ def enable(store: Store, folder: Path) -> str:
                 " JOIN card c ON c.id = s.card_id JOIN deck d ON d.id = c.deck_id WHERE s.suspended = 1", (now, now))
             for old_id, new_id in conn.execute("SELECT old_card_id, new_card_id FROM card_link").fetchall():
                 emit_link(conn.raw, now, old_id, new_id, True)  # the links of rewritten cards made before
+            _send_scheduler(conn, store, dev, now)
         _set_meta(conn, FOLDER_KEY, str(folder))
     store._sync_dev = dev
     return dev
+
+
+def _send_scheduler(conn: Connection, store: Store, dev: str, now: str) -> None:
+    """When sync is turned on: the scheduler settings this home changed from their defaults
+    become its events (dated now), so the learner's scheduler follows them; the cards are then
+    replayed under that timeline (the default scheduler until now, this one from now), as every
+    other home will replay them. Other settings changed before sync are not sent (a fresh home
+    would otherwise overwrite the learner's settings with its defaults; it sends none of these
+    either, as it has changed none)."""
+    from studyllm.store.db import dumps
+    from studyllm.store.settings import SCHEDULER_KEYS, SPECS, validate
+
+    sent = False
+    for key, raw in conn.execute("SELECT key, value FROM setting").fetchall():
+        if key not in SCHEDULER_KEYS:
+            continue
+        try:
+            value = validate(key, json.loads(raw))
+        except (ValueError, TypeError, RecursionError):
+            continue
+        if value != SPECS[key].default:
+            emit(conn.raw, dev, now, {"t": "setting", "key": key, "value": value}, stamp="setting:" + key,
+                 value=dumps(value))
+            sent = True
+    if sent:
+        every = sorted(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM review_log"))
+        replay_and_write(conn, every, leech_at=store.setting("leech_lapses"), from_start=frozenset(every))
 
 
 def journal_files(folder: Path) -> Iterator[tuple[str, Path]]:
@@ -350,23 +380,27 @@ def _stamp(conn: Connection, name: str, ev: dict[str, Any], value: str) -> None:
                  (name, ev["at"], ev["dev"], ev["seq"], value))
 
 
-def _settings(conn: Connection, store: Store, events: list[dict[str, Any]], report: SyncReport) -> None:
-    """Settings that follow the learner: the last write by (time, device, seq) wins."""
+def _settings(conn: Connection, store: Store, events: list[dict[str, Any]], report: SyncReport) -> bool:
+    """Settings that follow the learner: the last write by (time, device, seq) wins. Every
+    change of a scheduler setting is also kept as a point of the timeline; returns whether a
+    point was new here (then every card is replayed under the timeline)."""
     from studyllm.store.db import dumps
-    from studyllm.store.settings import validate
+    from studyllm.store.settings import SCHEDULER_KEYS, validate
 
-    changed = False
+    changed = timeline = False
     for ev in sorted(events, key=lambda e: (e["at"], e["dev"], e["seq"])):
         key = ev["key"]
         if key not in SYNCED_SETTINGS:
             report.problems.append(f"setting {key!r} from device {ev['dev']} is not one that travels; ignored")
             continue
-        if not _stamp_newer(conn, "setting:" + key, ev):
-            continue
         try:
             value = validate(key, ev["value"])
-        except ValueError as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             report.problems.append(f"setting {key!r} from device {ev['dev']}: {exc}; ignored")
+            continue
+        if key in SCHEDULER_KEYS and record_sched_point(conn.raw, key, ev["at"], ev["dev"], ev["seq"], dumps(value)):
+            timeline = True  # (every point counts, not only the last: answers between them used it)
+        if not _stamp_newer(conn, "setting:" + key, ev):
             continue
         conn.execute("INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
                      " excluded.value", (key, dumps(value)))
@@ -375,6 +409,7 @@ def _settings(conn: Connection, store: Store, events: list[dict[str, Any]], repo
         changed = True
     if changed:
         store._settings_cache = None
+    return timeline
 
 
 def _links(conn: Connection, store: Store, events: list[tuple[str, dict[str, Any], bytes]],
@@ -505,7 +540,12 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         report.flags += 1
     touched.update(state)
     touched.update(lost_rows)
-    _settings(conn, store, settings_in, report)
+    if _settings(conn, store, settings_in, report):
+        # a scheduler change merged in: each card's answers may now belong to another
+        # scheduler's time, so every card with a log is replayed under the timeline
+        every = {r[0] for r in conn.execute("SELECT DISTINCT card_id FROM review_log")}
+        touched.update(every)
+        lost_rows.update(every)
     # decks: the last version published by (time, device, seq) wins; materialize() imports it
     for ev in sorted(decks, key=lambda e: (e["at"], e["dev"], e["seq"])):
         # every version is kept (materialize() imports them in order, as the learner did)

@@ -12,17 +12,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from studyllm.store.settings import SCHEDULER_KEYS, TRAVELLING
+
 FOLDER_KEY = "sync_folder"  # meta rows: the sync folder, the last sync, the last seq pushed
 LAST_KEY = "sync_last"
 PUSHED_KEY = "sync_pushed"
 LOCAL_DIR = "sync-decks"  # in the home: the deck files that came through the sync folder
-# the settings that follow the learner from machine to machine (last write wins); the others
-# (deck_folders, backups_keep, max_deck_mb) are about this machine
-# (the scheduler and FSRS's parameters are not among them yet: a switch merged into a home
-# replays the answers from before it under the new scheduler, where the home that switched
-# keeps their SM-2 fields, so the logs would differ; docs/sync.md, "Limits")
-SYNCED_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "rollover_hour", "grading_mode", "theme",
-                             "leech_lapses", "drill_delay_minutes", "separators"})
+# the settings that follow the learner from machine to machine (last write wins), marked in
+# studyllm.store.settings; the others (deck_folders, backups_keep, max_deck_mb, theme) are about
+# this machine. Among them, SCHEDULER_KEYS: each change is also kept as a point of the merged
+# timeline (``schedv:`` rows of sync_stamp), so every home replays each answer under the
+# scheduler in force when it was given (studyllm.store.replay.Timeline, docs/sync.md)
+SYNCED_SETTINGS = TRAVELLING
+SCHED_POINT = "schedv:"  # sync_stamp rows: one per change of a scheduler setting, never replaced
 DEVICE_KEY = "sync_device"  # the meta row holding this home's device id (set when sync is turned on)
 
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -42,12 +44,20 @@ def emit(raw: sqlite3.Connection, dev: str, at: str, event: dict[str, Any], stam
     A local write comes after what this home has seen: when a stamp merged from another device
     is at or after ``at`` (that device's clock is ahead), the event is dated one microsecond past
     it, so the write wins here and on every other home alike (``docs/sync.md``, clock skew)."""
+    if event.get("t") == "setting" and event.get("key") in SCHEDULER_KEYS:
+        # a scheduler change comes after every answer this home has (the switch rescheduled
+        # them all), even one merged from a clock ahead or given at this very instant
+        row = raw.execute("SELECT max(reviewed_at) FROM review_log").fetchone()
+        if row[0] is not None and _instant(row[0]) >= _instant(at):
+            at = (_instant(row[0]) + timedelta(microseconds=1)).isoformat()
     if stamp is not None:
         row = raw.execute("SELECT at FROM sync_stamp WHERE name = ?", (stamp,)).fetchone()
         if row is not None and _instant(row[0]) >= _instant(at):
             at = (_instant(row[0]) + timedelta(microseconds=1)).isoformat()
     seq = raw.execute("INSERT INTO sync_outbox (at, body) VALUES (?, ?)", (at, _encode({**event, "at": at}))).lastrowid
     assert seq is not None
+    if event.get("t") == "setting" and event.get("key") in SCHEDULER_KEYS:
+        record_sched_point(raw, event["key"], at, dev, seq, value)
     if stamp is not None:
         raw.execute(
             "INSERT INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?) ON CONFLICT(name) DO UPDATE"
@@ -55,6 +65,14 @@ def emit(raw: sqlite3.Connection, dev: str, at: str, event: dict[str, Any], stam
             (stamp, at, dev, seq, value),
         )
     return seq
+
+
+def record_sched_point(raw: sqlite3.Connection, key: str, at: str, dev: str, seq: int, value: str) -> bool:
+    """Keep one change of a scheduler setting (``value``: its JSON text) as a point of the
+    timeline; returns whether it was new here."""
+    cur = raw.execute("INSERT OR IGNORE INTO sync_stamp (name, at, dev, seq, value) VALUES (?,?,?,?,?)",
+                      (f"{SCHED_POINT}{key}|{dev}|{seq}", at, dev, seq, value))
+    return cur.rowcount > 0
 
 
 def card_ref(raw: sqlite3.Connection, card_id: int) -> dict[str, str]:
