@@ -98,3 +98,22 @@ async def test_palette_one_entry_per_action_described_by_what_it_does():
         assert helps["Bury"].startswith("Hide this card until tomorrow")
         assert helps["Undo"].startswith("Take back the last answer")
         assert not any(t.startswith("Choose") or t in ("blackout", "perfect") for t in helps)
+
+
+async def test_help_says_what_the_footer_does_with_keys_that_dont_work():
+    """Help said "Keys shown dim in a footer are not available", but every screen hides such keys
+    (check_action returns False, never None): at the end of a session Bury and Suspend are gone."""
+    from studyllm.ui.screens.help import INTRO
+
+    assert "dim" not in INTRO and "only the keys that work" in INTRO
+    store = make_store(cards=basic_cards()[:1])
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("space", "5")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.finished
+        for action in ("bury", "suspend", "edit"):
+            assert screen.check_action(action, ()) is False, action  # hidden, not dimmed (None)

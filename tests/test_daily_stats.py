@@ -15,16 +15,16 @@ def test_a_zero_draws_nothing_and_every_other_value_draws_a_bar():
     values = [0] * 27 + [1, 0, 40]
     c = chart(values, 60, 5)
     assert c.per_bar == 1 and c.bars == values and c.top == 40
-    cols = len(c.rows[0]) // len(values)
     for i, v in enumerate(values):
-        column = "".join(row[i * cols:(i + 1) * cols] for row in c.rows)
+        start, stop = c.spans[i]
+        column = "".join(row[start:stop] for row in c.rows)
         if v:
             assert column.strip(), f"value {v} at {i} drew nothing"
         else:
             assert not column.strip(), f"a bar at {i} where the data has 0"
     # the tallest bar is full height; the 1 is one eighth of a row, not nothing
-    assert all(row[29 * cols] == "█" for row in c.rows)
-    assert c.rows[-1][27 * cols] == "▁"
+    assert all(row[c.spans[29][0]] == "█" for row in c.rows)
+    assert c.rows[-1][c.spans[27][0]] == "▁"
 
 
 def test_runs_are_summed_ending_on_the_last_value():
@@ -96,6 +96,88 @@ async def test_no_phantom_bars_on_the_30_day_chart():
         assert first >= 15
         lines = drawn_lines(reviews)[1:-2]  # inside the border, above the x labels
         axis = lines[0].index("▕") + 1
-        cols = len(reviews.last.rows[0]) // len(ys)
+        before = reviews.last.spans[first][0]
         for line in lines:
-            assert not line[axis:axis + first * cols].strip(), "a bar before the first day with answers"
+            assert not line[axis:axis + before].strip(), "a bar before the first day with answers"
+
+
+@pytest.mark.parametrize(("n", "width"),
+                         [(30, 110), (30, 60), (30, 50), (30, 31), (90, 110), (365, 110), (365, 48), (2, 9)])
+def test_bars_span_the_whole_width_one_width_each_with_even_gaps(n, width):
+    """30 bars at 110 columns used 90 and left 20 empty on the right: the bars now reach both
+    edges; with room for gaps, every bar is one width and gaps differ by at most one column;
+    without it, bars touch and differ in width by at most one column. Bars never overlap."""
+    c = chart([1] * n, width, 3)
+    spans = c.spans
+    assert len(spans) == len(c.bars)
+    assert spans[0][0] == 0 and spans[-1][1] == width, spans
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), "bars overlap"
+    widths = {stop - start for start, stop in spans}
+    gaps = {b[0] - a[1] for a, b in zip(spans, spans[1:], strict=False)}
+    if 2 * len(spans) - 1 <= width:
+        assert len(widths) == 1 and min(gaps) >= 1 and max(gaps) - min(gaps) <= 1, (widths, gaps)
+    else:
+        assert gaps == {0} and max(widths) - min(widths) <= 1 and min(widths) >= 1, (widths, gaps)
+    assert all(len(row) == width for row in c.rows)
+    drawn = c.rows[-1]
+    assert drawn[0] != " " and drawn[-1] != " "
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_30_day_chart_fills_its_panel(size):
+    """The reviews chart's bars reach the right edge of its panel at 80 and 120 columns."""
+    store = seeded_store()
+    app = StatsApp(store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        reviews = app.screen.query_one("#reviews-plot", BarChart)
+        assert reviews.last is not None and len(reviews.last.bars) == 30
+        plot = drawn_lines(reviews)[1:-2]  # inside the border, above the x labels
+        axis = plot[0].index("▕") + 1
+        right = len(plot[0]) - 2  # the right padding and border
+        assert reviews.last.spans[-1][1] == right - axis, (right, axis, reviews.last.spans[-1])
+        assert reviews.last.spans[0][0] == 0
+        # today's bar (the seeded log has answers today) is drawn in the last columns of the panel
+        assert plot[-1][right - 1] != " ", plot[-1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40)])
+async def test_the_summary_breaks_between_its_groups_never_inside_one(size):
+    """At 120 columns the summary line ran one word over and wrapped "… 2.6 a" / "day"."""
+    store = seeded_store()
+    app = StatsApp(store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        lines = [line.strip() for line in drawn_lines(app.screen.query_one("#stats-summary")) if line.strip()]
+        text = "\n".join(lines)
+        assert any(line.startswith("Today ") for line in lines), lines
+        assert any(line.startswith("Streak ") or "   Streak " in line for line in lines), lines
+        per_day = next(line for line in lines if "in the last 30 days" in line)
+        assert per_day.endswith(" a day"), lines
+        assert "longest" in text and "studied" in text
+
+
+@pytest.mark.parametrize(("size", "cell"), [((80, 24), "■■"), ((120, 40), "■ ■")])
+async def test_the_heatmap_spans_its_panel_when_there_is_room(size, cell):
+    """A week is one column at 80; at 120 each week takes two, so the year fills the panel (it
+    filled half of it)."""
+    store = seeded_store()
+    heat = stats.summary(store)["heatmap"]
+    app = StatsApp(store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        panel = app.screen.query_one("#heatmap")
+        rows = drawn_lines(panel)[2:9]  # the border and the month line above the seven weekdays
+        assert rows[0].lstrip("│ ").startswith("Mon")
+        monday = rows[0]
+        assert cell in monday
+        first, last = monday.index("■"), monday.rindex("■")
+        weeks = len(heat["weeks"])
+        assert monday.count("■") == weeks
+        width = panel.content_region.width
+        if size[0] >= 120:
+            assert last - first + 2 >= 2 * weeks and last - first + 2 >= 0.9 * (width - 4), (first, last, width)
+        assert len(monday.rstrip(" │")) < len(monday)  # nothing drawn over the border

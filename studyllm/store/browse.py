@@ -148,6 +148,11 @@ def explain_card(store: Store, card: CardView) -> str:
     return explain_state(card, history, today)
 
 
+def _count(n: int, word: str) -> str:
+    """"1 review", "2 reviews", "0 lapses" (the store imports nothing of the UI's text helpers)."""
+    return f"{n} {word if n == 1 else word + 's'}"
+
+
 def recall_words(recall: float | None) -> str:
     """``recall ≈ 87%``, FSRS's predicted probability of recall, as Browse shows it."""
     return "" if recall is None else f"recall ≈ {round(recall * 100)}%"
@@ -183,7 +188,8 @@ def explain_fsrs(card: CardView, history: list[dict[str, Any]], today: date, rec
                      f"{round(desired * 100)}%, after the last review{grade}.")
     if fs.stability is not None and fs.difficulty is not None:
         parts.append(f"Stability {fs.stability:.1f} days (recall falls to 90% after that long), "
-                     f"difficulty {fs.difficulty:.1f} of 10, {card.reviews} review(s), {card.lapses} lapse(s).")
+                     f"difficulty {fs.difficulty:.1f} of 10, {_count(card.reviews, 'review')}, "
+                     f"{_count(card.lapses, 'lapse')}.")
     if card.leech:
         parts.append("Leech: forgotten many times; consider rewriting the card.")
     return " ".join(parts)
@@ -248,8 +254,8 @@ def explain_state(card: CardView, history: list[dict[str, Any]], today: date) ->
         parts.append(f"{when} {reason}.")
         parts.append(
             f"Easiness factor {ef} (2.50 at the start; each grade below 4 lowers it, a 5 raises it), "
-            f"{card.repetitions} successful recall(s) in a row, interval {_days(card.interval)}, "
-            f"{card.reviews} review(s), {card.lapses} lapse(s)."
+            f"{_count(card.repetitions, 'successful recall')} in a row, interval {_days(card.interval)}, "
+            f"{_count(card.reviews, 'review')}, {_count(card.lapses, 'lapse')}."
         )
     if card.leech:
         parts.append("Leech: forgotten many times; consider rewriting the card.")

@@ -19,6 +19,34 @@ def _calc_module() -> ModuleType:
     return calc_cards
 
 
+def split_calc_body(body: str) -> tuple[str, str]:
+    """A calculator card's body as its question template ("How many GB do the weights of a
+    {params} model take in {precision}?") and the rest of the spec, for Browse, which shows the
+    card as written rather than drawn. Read line by line (a block scalar, ``question: >`` or
+    ``|``, is its indented lines joined), without the YAML parser. No ``question:`` key: ``("",
+    body)``."""
+    lines = body.splitlines()
+    for i, line in enumerate(lines):
+        key, sep, rest = line.partition(":")
+        if not sep or key.strip() != "question" or line[:1].isspace():
+            continue
+        rest = rest.strip()
+        end = i + 1
+        if rest and rest[0] not in "|>":
+            question = rest[1:-1] if len(rest) >= 2 and rest[0] in "'\"" and rest[-1] == rest[0] else rest
+        else:
+            while end < len(lines) and not (lines[end].strip() and not lines[end][:1].isspace()):
+                end += 1
+            question = " ".join(b.strip() for b in lines[i + 1:end] if b.strip())
+        return question, "\n".join(lines[:i] + lines[end:])
+    return "", body
+
+
+def calc_question(body: str) -> str:
+    """The question template of a calculator card's body, or the body when it has none."""
+    return split_calc_body(body)[0] or body
+
+
 class CalcPresenter(Presenter):
     kind = "calc"
     prerenderable = False  # the question is drawn per review

@@ -16,12 +16,46 @@ from textual.widgets import DataTable, Footer, Header, Input, Markdown, Select, 
 from textual.worker import get_current_worker
 
 from studyllm.store.browse import STATES, BrowseRow, all_tags, explain_card, recall_words, search_cards
+from studyllm.ui.presenters.calc import calc_question, split_calc_body
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean, due_words, one_line
 from studyllm.ui.widgets.cardpane import card_parser
 from studyllm.ui.widgets.columns import fit_column
 
 LIMIT = 500
+
+
+# the history columns, most wanted first: (header, cell)
+_HISTORY = (
+    ("Day", lambda h: str(h["day"])),
+    ("Grade", lambda h: str(h["grade"])),
+    ("Next", lambda h: f"{h['interval_after']} d"),
+    ("EF", lambda h: f"{(h['ef_after'] or 0) / 100:.2f}"),
+    ("Kind", lambda h: str(h["kind"])),
+    ("Time", lambda h: f"{(h['duration_ms'] or 0) / 1000:.1f} s"),
+)
+
+
+def history_table(history: list[dict[str, Any]], width: int) -> Table:
+    """A card's answers, one a row, with as many columns as ``width`` holds whole (at 120×40
+    the detail panel is 44 columns: six columns with two-space gaps and "2.50→2.36" were cut
+    to "2026-…", "2.50→…", "Inter…"). The easiness shown is the one after the answer; the one
+    before is the row above's."""
+    chosen: list[tuple[str, list[str]]] = []
+    used = -1  # no gap before the first column
+    for header, cell in _HISTORY:
+        cells = [cell(h) for h in history]
+        need = max(len(header), *(len(c) for c in cells)) + 1
+        if used + need > width and chosen:
+            break
+        chosen.append((header, cells))
+        used += need
+    t = Table(box=None, padding=(0, 1, 0, 0), show_edge=False, header_style="bold")
+    for header, _cells in chosen:
+        t.add_column(header, no_wrap=True)
+    for row in zip(*(cells for _header, cells in chosen), strict=True):
+        t.add_row(*row)
+    return t
 
 
 class BrowseScreen(AppScreen[None]):
@@ -121,7 +155,8 @@ class BrowseScreen(AppScreen[None]):
         table.clear()
         width = self._card_width()
         for r in rows:
-            table.add_row(Text(one_line(r.front, width), no_wrap=True), Text(r.state), key=str(r.id))
+            front = calc_question(r.front) if r.kind == "calc" else r.front  # not "question: …" from the spec
+            table.add_row(Text(one_line(front, width), no_wrap=True), Text(r.state), key=str(r.id))
         n = len(rows)
         table.border_title = f"Cards: {n}{'+' if n >= LIMIT else ''}"
         if not rows:
@@ -162,22 +197,24 @@ class BrowseScreen(AppScreen[None]):
             state_name += f", buried until {card.buried_until}"
         head.update(Text(f"{clean(card.context)}\n{card.kind} · {state_name}{due} · "
                          f"{clean(Path(card.source_path).name)}:{card.line}", style="dim"))
-        front.update(clean(card.front))
+        if card.kind == "calc":  # its front is the spec: the question, then the rest as the block it is
+            question, spec = split_calc_body(clean(card.front))
+            front.update(f"{question}\n\n```yaml\n{spec}\n```" if question else f"```yaml\n{spec}\n```")
+        else:
+            front.update(clean(card.front))
         back.update(clean(card.back))
+        back.display = bool(card.back.strip())  # no dashed rule over an empty back (a calculator card)
         state.update(Text(explain_card(store, card)))
         if history:
-            t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-            for col in ("Day", "Grade", "Kind", "EF", "Interval", "Time"):
-                t.add_column(col)
-            for h in history[-12:]:
-                t.add_row(
-                    str(h["day"]), str(h["grade"]), str(h["kind"]),
-                    f"{h['ef_before'] / 100:.2f}→{h['ef_after'] / 100:.2f}",
-                    f"{h['interval_after']} d", f"{(h['duration_ms'] or 0) / 1000:.1f} s",
-                )
-            hist.update(t)
+            hist.update(history_table(history[-12:], self._detail_width()))
         else:
             hist.update(Text("No reviews yet.", style="dim"))
+
+    def _detail_width(self) -> int:
+        # less two columns for the panel's scroll bar, which a longer card brings in only after
+        # this table is laid out
+        width = self.query_one("#detail-history", Static).content_size.width
+        return (width if width > 0 else max(20, (self.size.width - 2) * 2 // 5 - 4)) - 2
 
     # ------------------------------------------------------------------ actions
     def action_focus_search(self) -> None:

@@ -89,7 +89,7 @@ class CustomStudyDialog(ModalScreen[CustomSession | None]):
                          classes="custom-note")
             with Horizontal(classes="custom-row"):
                 yield Label("Cram: search")
-                yield Input(placeholder="words on the card (empty: every card)", id="custom-search")
+                yield Input(placeholder="words (empty: every card)", id="custom-search")
                 yield Button("Start", id="start-cram")
             with Horizontal(classes="custom-row"):
                 yield Label("Cram: tag")

@@ -20,7 +20,7 @@ from studyllm.ui.screens.base import AppScreen
 INTRO = (
     "studyllm shows each card, you recall the answer, reveal it and grade yourself. "
     "Grades below 3 (SM-2) or Again restart the card; a weak pass comes back later today. "
-    "Keys shown dim in a footer are not available at that moment. Ctrl+P opens the command palette."
+    "The footer and the key line show only the keys that work at that moment. Ctrl+P opens the command palette."
 )
 
 SM2_INTRO = ("SM-2 grades: 0 blackout · 1 wrong but familiar · 2 wrong but easy once seen · "
@@ -69,15 +69,15 @@ class HelpScreen(AppScreen[None]):
         Binding("q", "app.pop_screen", "Back", show=False),
     ]
     DEFAULT_CSS = """
-    HelpScreen #help-intro { padding: 1 2 0 2; color: $text-muted; }
+    HelpScreen #help-intro { padding: 1 1 1 1; color: $text-muted; }
     HelpScreen #help-body { padding: 0 1; }
     """
 
     def compose(self) -> ComposeResult:
         mode = self.app.store.setting("grading_mode")
         yield Header()
-        yield Static(INTRO + " " + (FOUR_INTRO if mode == "four" else SM2_INTRO), id="help-intro", markup=False)
-        with VerticalScroll(id="help-body"):
+        with VerticalScroll(id="help-body"):  # the intro scrolls away with the keys (7 of 24 rows at 80×24)
+            yield Static(INTRO + " " + (FOUR_INTRO if mode == "four" else SM2_INTRO), id="help-intro", markup=False)
             yield Static(keys_table(mode), id="help-keys")
         yield Footer()
 

@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 from studyllm.store import DeckSummary
 from studyllm.store.pace import estimate_minutes, recent_pace
 from studyllm.ui.screens.base import AppScreen
-from studyllm.ui.text import due_words, one_line
+from studyllm.ui.text import due_words, one_line, plural
 from studyllm.ui.widgets.columns import fit_column
 from studyllm.ui.widgets.keybar import KeyBar
 
@@ -224,7 +224,7 @@ class HomeScreen(AppScreen[None]):
                     when = datetime.fromisoformat(last).astimezone(zone).strftime("%Y-%m-%d %H:%M")
                 except ValueError:
                     when = last
-            line = f"Last sync: {when}" + (f" · {out} change(s) to send" if out else "") + " · y: sync now"
+            line = f"Last sync: {when}" + (f" · {plural(out, 'change')} to send" if out else "") + " · y: sync now"
         widget = self.query_one("#home-sync", Static)
         widget.update(line)
         widget.display = bool(line)  # no line at all while sync is off

@@ -129,6 +129,13 @@ class StatsScreen(AppScreen[None]):
 
     def on_resize(self) -> None:
         self._fit(self.size.width)
+        if self.data is not None and self.heat is not None:  # the summary and heatmap fit themselves to the width
+            self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self.data is not None and self.heat is not None:
+            self._summary(self.data, self.days)
+            self._heatmap(self.heat)
 
     def _fit(self, width: int) -> None:
         """Side by side at 110 columns and more; stacked below, so no panel is cut."""
@@ -179,18 +186,39 @@ class StatsScreen(AppScreen[None]):
         except ColorParseError:  # a theme without this variable, or one Textual can't read
             return Color.parse(fallback)
 
+    def _width(self, selector: str) -> int:
+        """The content width of a panel, or (before the first layout) what the screen leaves it."""
+        width = self.query_one(selector).content_size.width
+        return width if width > 0 else max(20, self.size.width - 8)
+
     def _summary(self, data: dict[str, Any], days: int) -> None:
         st = data["streaks"]
         per_day = data["reviews_per_day"]
         total = sum(d["reviews"] for d in per_day)
         today = per_day[-1]["reviews"] if per_day else 0
+        groups = [
+            [(f"Today {data['today']}: {plural(today, 'answer')}", "bold")],
+            [(f"Streak {plural(st['current'], 'day')}", "bold"),
+             (f" · longest {st['longest']} · {plural(st['days_studied'], 'day')} studied", "")],
+            [(f"{plural(total, 'answer')} in the last {days} days, {total / days:.1f} a day", "dim")],
+        ]
+        # the three groups on one line when they fit, else a line break between groups, never
+        # inside one ("… 0.4 a" / "day" at 120 columns)
+        width = self._width("#stats-summary")
         text = Text()
-        text.append(f"Today {data['today']}: {plural(today, 'answer')}", style="bold")
-        text.append("   ")
-        text.append(f"Streak {plural(st['current'], 'day')}", style="bold")
-        text.append(f" · longest {st['longest']} · {plural(st['days_studied'], 'day')} studied")
-        text.append("   ")
-        text.append(f"{plural(total, 'answer')} in the last {days} days, {total / days:.1f} a day", style="dim")
+        used = 0
+        for i, group in enumerate(groups):
+            length = sum(len(part) for part, _ in group)
+            if i:
+                if used + 3 + length <= width:
+                    text.append("   ")
+                    used += 3
+                else:
+                    text.append("\n")
+                    used = 0
+            for part, style in group:
+                text.append(part, style=style or None)
+            used += length
         self.query_one("#stats-summary", Static).update(text)
 
     def _reviews(self, data: dict[str, Any], days: int) -> None:
@@ -205,23 +233,29 @@ class StatsScreen(AppScreen[None]):
         base = self._colour("panel", "#2a2a2a")
         hot = self._colour("success", "#4EBF71")
         levels = [base] + [base.blend(hot, f) for f in (0.35, 0.6, 0.8, 1.0)]
-        labels = [" "] * len(weeks)
+        # a week is one column, or two ("■ ") when the panel has room for that (120 columns),
+        # so the year spans the panel rather than half of it
+        cw = 2 if 4 + 2 * len(weeks) <= self._width("#heatmap") else 1
+        labels = [" "] * (len(weeks) * cw)
         for i, week in enumerate(weeks):
             monday = date.fromisoformat(week[0][0])  # a week's Monday is never after today
-            if monday.day <= 7 and i + 3 <= len(labels) and labels[i:i + 3] == [" "] * 3:
-                labels[i:i + 3] = _MONTHS[monday.month - 1]
+            at = i * cw
+            if monday.day <= 7 and at + 3 <= len(labels) and not "".join(labels[at:at + 3]).strip():
+                labels[at:at + 3] = _MONTHS[monday.month - 1]
         text = Text()
-        text.append("    " + "".join(labels) + "\n", style="dim")
+        text.append("    " + "".join(labels).rstrip() + "\n", style="dim")
         for row in range(7):
             text.append(f"{_WEEKDAYS[row]:<4}", style="dim")
             for week in weeks:
                 cell = week[row]
                 if cell is None:
-                    text.append(" ")
+                    text.append(" " * cw)
                     continue
                 n = cell[1]
                 level = 0 if n == 0 else min(4, 1 + (4 * (n - 1)) // top)
                 text.append("■", style=levels[level].hex)
+                if cw == 2:
+                    text.append(" ")
             text.append("\n")
         text.append(f"{plural(heat['total'], 'answer')} from {heat['start']} to {heat['end']}; "
                     f"busiest day {heat['max']}",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-__all__ = ["BarChart", "Chart", "chart"]
+__all__ = ["BarChart", "Chart", "chart", "layout"]
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 
@@ -26,12 +26,30 @@ class Chart:
     per_bar: int  # how many values each bar sums
     bars: list[int]  # the summed values, one per bar
     top: int  # the value of a full-height bar
+    spans: list[tuple[int, int]]  # each bar's columns, [start, end)
+
+
+def layout(nb: int, width: int) -> list[tuple[int, int]]:
+    """The columns of ``nb`` bars spread over ``width`` columns, first bar at the left edge and
+    last at the right. With room for a gap after every bar, all bars are one width and the
+    columns left over widen the gaps evenly; without it, the bars touch and the left-over columns
+    widen some of them by one."""
+    if nb <= 0:
+        return []
+    if 2 * nb - 1 <= width:
+        bar_w = (width + 1) // nb - 1
+        if nb == 1:
+            return [(0, bar_w)]
+        starts = [(i * (width - bar_w) + (nb - 1) // 2) // (nb - 1) for i in range(nb)]
+        return [(s, s + bar_w) for s in starts]
+    return [(i * width // nb, (i + 1) * width // nb) for i in range(nb)]
 
 
 def chart(values: Sequence[int], width: int, height: int) -> Chart:
-    """Bars for ``values`` in a ``width`` × ``height`` area. Each bar is as many columns as fit
-    (with a gap when there is room); when there are more values than columns, runs of
-    ``per_bar`` consecutive values are summed, the last run ending on the last value."""
+    """Bars for ``values`` in a ``width`` × ``height`` area, spanning the whole width (30 bars at
+    110 columns had left 20 columns empty on the right). When there are more values than
+    columns, runs of ``per_bar`` consecutive values are summed, the last run ending on the last
+    value."""
     width, height = max(1, width), max(1, height)
     n = len(values)
     per_bar = max(1, -(-n // width)) if n else 1
@@ -42,10 +60,9 @@ def chart(values: Sequence[int], width: int, height: int) -> Chart:
         end -= per_bar
     bars.reverse()
     top = max(bars, default=0)
-    cols = max(1, width // max(1, len(bars))) if bars else 1
-    bar_w = cols - 1 if cols >= 2 else 1  # a column's gap between bars when there is room
-    rows = [[" "] * (len(bars) * cols) for _ in range(height)]
-    for i, v in enumerate(bars):
+    spans = layout(len(bars), width)
+    rows = [[" "] * width for _ in range(height)]
+    for (start, stop), v in zip(spans, bars, strict=True):
         if v <= 0 or top <= 0:
             continue
         eighths = max(1, round(v * height * 8 / top))
@@ -54,9 +71,9 @@ def chart(values: Sequence[int], width: int, height: int) -> Chart:
             if level <= 0:
                 break
             row = rows[height - 1 - r]
-            for c in range(bar_w):
-                row[i * cols + c] = EIGHTHS[level]
-    return Chart(["".join(r) for r in rows], per_bar, bars, top)
+            for c in range(start, stop):
+                row[c] = EIGHTHS[level]
+    return Chart(["".join(r) for r in rows], per_bar, bars, top, spans)
 
 
 class BarChart(Static):
