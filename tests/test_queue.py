@@ -371,6 +371,60 @@ def test_daily_limits_see_answers_from_another_window(tmp_path, clock):
     b.close()
 
 
+def test_the_queue_sees_every_kind_of_write_after_its_own_answers(tmp_path, clock):
+    """The queue keeps the deck rows, today's extras and today's answer counts between two
+    ``next_card`` calls while only its own answers were written; any other write shows at once:
+    another window's answer and undo, a deck's options changed by another process, "more new
+    cards today", and a row written on the store's own connection outside an answer."""
+    import sqlite3
+
+    a = Store.open(tmp_path, clock=clock)
+    b = Store.open(tmp_path, clock=clock)
+    a.set_setting("new_per_day", 4)
+    deck = add_deck(a, "d", 10)
+    for _ in range(2):  # a's own answers: counted in by a itself
+        a.answer(a.next_card().id, 5)
+    assert a.counts().new == 2
+    c = b.next_card()
+    b.answer(c.id, 5)  # another window
+    assert a.counts().new == 1
+    assert b.undo() == c.id  # ... and its undo
+    assert a.counts().new == 2
+    a.add_new_today({deck: 3})  # a's own write that is not an answer
+    assert a.counts().new == 5
+    with sqlite3.connect(a.path) as raw:  # another process sets the deck's own limit
+        raw.execute("UPDATE deck SET options = ? WHERE id = ?", ('{"new_per_day": 3}', deck))
+    assert a.counts().new == 4  # 3 + today's 3 extra - 2 done
+    with a.database.connect() as conn:  # a write on a's own pooled connection, not an answer
+        conn.raw.execute("DELETE FROM review_log WHERE id = (SELECT max(id) FROM review_log)")
+    assert a.counts().new == 5
+    a.close()
+    b.close()
+
+
+def test_a_day_of_drills_comes_back_oldest_answer_first(store, clock):
+    """Today's drills come back in the order they were answered (the drill index's order),
+    with a deck filter too."""
+    d1 = add_deck(store, "one", 4)
+    add_deck(store, "two", 4)
+    store.set_setting("drill_delay_minutes", 1)
+    order = []
+    for _ in range(8):
+        card = store.next_card()
+        store.answer(card.id, 2)  # weak: each becomes a drill for later today
+        order.append(card.id)
+        clock.advance(seconds=5)
+    clock.advance(minutes=2)
+    assert [store.next_card().id for _ in range(1)] == [order[0]]
+    assert store.next_card(d1).id == order[0] and store.card(order[0]).deck_id == d1
+    seen = []
+    for _ in range(8):
+        card = store.next_card()
+        seen.append(card.id)
+        store.answer(card.id, 5)  # ends the drill
+    assert seen == order and store.next_card() is None
+
+
 # ---------------------------------------------------------------- what comes after the card on screen
 
 

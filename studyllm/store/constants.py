@@ -9,6 +9,6 @@ from studyllm.schedule import (  # noqa: F401  (re-exported)
     QUEUE_SUSPENDED,
 )
 
-SCHEMA_VERSION = 6  # see studyllm/store/migrations.py for what each version added
+SCHEMA_VERSION = 7  # see studyllm/store/migrations.py for what each version added
 
 MAX_DURATION_MS = 2**31 - 1  # the longest answer time stored (24.8 days); longer ones are clamped

@@ -29,6 +29,9 @@ Versions:
    would put the columns after the table constraints in ``sqlite_master`` (not what a new
    database has), so both tables are rebuilt: copied aside, created anew, copied back, every
    row and id intact, and their indexes made again.
+7. ``ix_state_drill`` on ``(drill_day, last_reviewed_at)`` instead of ``(drill_day)``: the
+   queue's next drill (the day's oldest answer) is the index's first entry, where it was a
+   sort of all the day's drills on every ``next_card`` (190 µs after 1,500 answers in a day).
 """
 
 from __future__ import annotations
@@ -128,6 +131,12 @@ _V6_STATEMENTS = (
 )
 
 
+_V7_STATEMENTS = (
+    "DROP INDEX ix_state_drill",
+    "CREATE INDEX ix_state_drill ON card_state (drill_day, last_reviewed_at)",
+)
+
+
 def _statements(statements: Sequence[str]) -> Callable[[Executes], None]:
     """A step that runs ``statements`` in order (the DDL of one schema version)."""
 
@@ -144,4 +153,5 @@ STEPS: dict[int, Callable[[Executes], None]] = {
     3: _statements(_V4_STATEMENTS),
     4: _statements(_V5_TABLES),
     5: _statements(_V6_STATEMENTS),
+    6: _statements(_V7_STATEMENTS),
 }

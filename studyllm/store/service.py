@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import uuid
 import warnings
 from collections import defaultdict
@@ -156,6 +157,13 @@ class NextDue:
     minutes: int | None = None  # a same-day repeat: back after this many minutes
 
 
+# the card's state and its uid (the log row and FSRS's fuzz seed name the card by it), one read
+_SELECT_STATE_AND_UID = (
+    f"SELECT {', '.join('s.' + c for c in sql.CARD_STATE_COLUMNS)}, c.uid"
+    " FROM card_state s JOIN card c ON c.id = s.card_id WHERE s.card_id = ?"
+)
+
+
 def _sql(conn: Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
     """Run one statement on the connection's ``sqlite3`` connection as it stands: inside the
     transaction :func:`write_tx` began, else on its own (autocommit). The study loop runs
@@ -229,6 +237,14 @@ class Store:
         self._done_cache: tuple[tuple[str, int, int | None], dict[tuple[int, str], int]] | None = None
         self._sync_dev: str | None | bool = False  # False: not read yet; None: sync is off (docs/sync.md)
         self._sched: tuple[tuple[Any, ...], Sm2Scheduler | FsrsScheduler] | None = None
+        self._sched_for: dict[str, Any] | None = None  # the settings dict self._sched was checked against
+        # What the queue reads on every next_card and only a write changes: the non-archived
+        # decks' (id, options) rows and today's custom-study extras ((day, per deck)). They, and
+        # the answers-today cache above, are known current while _witness holds: see _unchanged.
+        self._deck_rows: list[tuple[int, str | None]] | None = None
+        self._extra_cache: tuple[str, dict[int, int]] | None = None
+        self._witness: tuple[sqlite3.Connection, int, int] | None = None
+        self._cache_lock = threading.Lock()  # the caches above are shared by the UI's worker threads
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -315,7 +331,12 @@ class Store:
     def setting(self, key: str) -> Any:
         if key not in SPECS:
             raise KeyError(key)
-        return self.settings()[key]
+        cache = self._settings_cache
+        if cache is None:  # read (and checked) once; the study loop reads several settings per answer
+            self.settings()
+            cache = self._settings_cache
+            assert cache is not None
+        return cache[key]
 
     def set_setting(self, key: str, value: Any) -> int | None:
         """Save one setting. Changing ``scheduler`` reschedules every card in the same
@@ -343,7 +364,10 @@ class Store:
 
     def scheduler(self) -> Sm2Scheduler | FsrsScheduler:
         """The scheduler the settings name (built once per distinct settings)."""
+        if self._sched is not None and self._sched_for is not None and self._sched_for is self._settings_cache:
+            return self._sched[1]  # the settings were not read again since: the same scheduler
         s = self.settings()
+        self._sched_for = self._settings_cache
         key = tuple(s[k] if not isinstance(s[k], list) else tuple(s[k]) for k in
                     ("scheduler", "desired_retention", "maximum_interval", "fsrs_learning_steps",
                      "fsrs_relearning_steps", "fsrs_fuzz"))
@@ -366,17 +390,36 @@ class Store:
 
 
     # ------------------------------------------------------------------ queue
+    def _witness_of(self, raw: sqlite3.Connection) -> tuple[sqlite3.Connection, int, int]:
+        """What tells, on this connection, whether the database changed: SQLite's
+        ``data_version`` (it moves when *another* connection, of this process or another one,
+        commits) and the connection's own count of rows it changed (``total_changes``)."""
+        return raw, raw.execute("PRAGMA data_version").fetchone()[0], raw.total_changes
+
+    def _unchanged(self, witness: tuple[sqlite3.Connection, int, int]) -> bool:
+        """True when nothing was written to the database since ``self._witness`` was taken on
+        the same connection: the caches it guards (deck rows, today's extras, today's answer
+        counts) still hold. Any other connection's commit, or any write of this connection but
+        an answer (which updates the caches itself), makes it False and they are read again."""
+        w = self._witness
+        return w is not None and w[0] is witness[0] and w[1] == witness[1] and w[2] == witness[2]
+
     def _limits(self, conn: Connection, today: str, deck_id: int | None) -> _Limits:
-        s = self.settings()
-        decks = _sql(conn, 
-            "SELECT id, options FROM deck WHERE archived = 0" + (" AND id = ?" if deck_id else ""),
-            (deck_id,) if deck_id else (),
-        ).fetchall()
-        done = self._done_today(conn, today)
+        s = self._settings_cache if self._settings_cache is not None else self.settings()
+        with self._cache_lock:
+            witness = self._witness_of(conn.raw)  # taken first: a commit after it shows next time
+            quiet = self._unchanged(witness)
+            if not quiet or self._deck_rows is None:
+                self._deck_rows = _sql(conn, "SELECT id, options FROM deck WHERE archived = 0").fetchall()
+            decks = self._deck_rows if not deck_id else [r for r in self._deck_rows if r[0] == deck_id]
+            done = self._done_today(conn, today, quiet=quiet)
+            if not quiet or self._extra_cache is None or self._extra_cache[0] != today:
+                self._extra_cache = (today, self._extra_new(conn, today))  # custom study's "more new cards today"
+            extra = self._extra_cache[1]
+            self._witness = witness
         total_new = sum(n for (_, k), n in done.items() if k == "new")
         total_rev = sum(n for (_, k), n in done.items() if k in ("review", "relearn"))
         limits = _Limits()
-        extra = self._extra_new(conn, today)  # custom study's "more new cards today"
         global_new = max(0, s["new_per_day"] + sum(extra.values()) - total_new)
         global_rev = max(0, s["reviews_per_day"] - total_rev)
         for did, raw in decks:
@@ -416,15 +459,20 @@ class Store:
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                  (json.dumps({"day": today, "decks": {str(d): n for d, n in extra.items()}}),))
 
-    def _done_today(self, conn: Connection, today: str) -> dict[tuple[int, str], int]:
+    def _done_today(self, conn: Connection, today: str, *, quiet: bool = False) -> dict[tuple[int, str], int]:
         """Answers given today per (deck, kind). Aggregating the day's log on every
-        ``next_card`` grows with the day's answers, so the result is cached and checked with
-        a cheap count over the covering day index: another window's answer, an undo or a
-        merge changes (count, last id) and the cache is rebuilt."""
+        ``next_card`` grows with the day's answers, so the result is cached. ``quiet`` (see
+        :meth:`_unchanged`: nothing was written since the cache was last checked, but this
+        store's own answers, which count themselves in) keeps it as it is. Else it is checked
+        with a count over the covering day index (which also grows with the day's answers:
+        ~0.1 ms after 1,500): another window's answer, an undo or a merge changes (count,
+        last id) and the cache is rebuilt."""
+        cached = self._done_cache
+        if quiet and cached is not None and cached[0][0] == today:
+            return cached[1]
         n, last = _sql(conn, 
             "SELECT count(*), max(id) FROM review_log WHERE day = ?", (today,)
         ).fetchone()
-        cached = self._done_cache
         if cached is not None and cached[0] == (today, n, last):
             return cached[1]
         done = {
@@ -499,7 +547,9 @@ class Store:
             not_buried = " AND (buried_until IS NULL OR buried_until <= :today)"
             fsrs_mode = self.setting("scheduler") == "fsrs"
             drill_sql = (
-                "SELECT card_id, last_reviewed_at, fsrs_state FROM card_state WHERE queue >= 0 AND drill_day = :today"
+                # the day's drills walked in answer order on their index: the first match is the answer
+                "SELECT card_id, last_reviewed_at, fsrs_state FROM card_state INDEXED BY ix_state_drill"
+                " WHERE queue >= 0 AND drill_day = :today"
                 + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT " + ("200" if fsrs_mode else "1")
             )
             if fsrs_mode:
@@ -513,11 +563,11 @@ class Store:
                 first = min(drills, key=lambda d: d[0], default=None)
                 drill = first[1] if first else None
                 if first is not None and first[0] <= now:
-                    return self._view(conn, first[1][0], is_drill=True)
+                    return self._view(conn, first[1][0], is_drill=True, today=today)
             else:
                 drill = _sql(conn, drill_sql, params).fetchone()
                 if drill and drill[1] and datetime.fromisoformat(drill[1]) + delay <= now:
-                    return self._view(conn, drill[0], is_drill=True)
+                    return self._view(conn, drill[0], is_drill=True, today=today)
             limits = self._limits(conn, today, deck_id)
             rev_decks = [d for d, n in limits.review_left.items() if d >= 0 and n > 0]
             if rev_decks and limits.review_left[-1] > 0:
@@ -532,7 +582,7 @@ class Store:
                     params,
                 ).fetchone()
                 if row:
-                    return self._view(conn, row[0])
+                    return self._view(conn, row[0], today=today)
             new_decks = [d for d, n in limits.new_left.items() if d >= 0 and n > 0]
             if new_decks and limits.new_left[-1] > 0:
                 row = _sql(
@@ -543,9 +593,9 @@ class Store:
                     params,
                 ).fetchone()
                 if row:
-                    return self._view(conn, row[0])
+                    return self._view(conn, row[0], today=today)
             if drill:
-                return self._view(conn, drill[0], is_drill=True)
+                return self._view(conn, drill[0], is_drill=True, today=today)
         return None
 
     # ------------------------------------------------------------------ reading cards
@@ -553,7 +603,7 @@ class Store:
         with self.database.connect() as conn:
             return self._view(conn, card_id)
 
-    def _view(self, conn: Connection, card_id: int, *, is_drill: bool = False) -> CardView:
+    def _view(self, conn: Connection, card_id: int, *, is_drill: bool = False, today: str | None = None) -> CardView:
         row = _sql(conn, 
             "SELECT c.id, c.uid, c.deck_id, d.key, d.title, c.kind, c.variant, c.front, c.back, c.extra,"
             " c.heading_path, d.source_path, c.line, c.archived, s.queue, s.repetitions, s.ef_centi,"
@@ -565,7 +615,8 @@ class Store:
         ).fetchone()
         if row is None:
             raise KeyError(f"no card with id {card_id}")
-        today = self.today().isoformat()
+        if today is None:
+            today = self.today().isoformat()
         return CardView(
             id=row[0], uid=row[1], deck_id=row[2], deck_key=row[3], deck_title=row[4], kind=row[5],
             variant=row[6], front=row[7], back=row[8], extra=json.loads(row[9] or "{}"),
@@ -609,14 +660,18 @@ class Store:
         today = self.today()
         leech_at = self.setting("leech_lapses")
         with write_tx(self.database) as conn:
-            st = self._state_row(conn, card_id)
+            witness = self._witness_of(conn.raw)  # in the write transaction: nobody else commits now
+            quiet = self._unchanged(witness)
+            row = _sql(conn, _SELECT_STATE_AND_UID, (card_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no card with id {card_id}")
+            st, card_uid = sql.state_dict(row[:-1]), row[-1]
             if shown is not None and (shown.id != card_id or st["reviews"] != shown.reviews):
                 raise CardChangedError("this card was answered in another studyllm window since it was shown")
             if st["queue"] == m.QUEUE_ARCHIVED:
                 raise StoreError("this card was removed from its deck file and can't be answered")
             now = self._after_last_answer(conn, st["last_reviewed_at"], now)
             before_row = dict(st)
-            card_uid = _sql(conn, "SELECT uid FROM card WHERE id = ?", (card_id,)).fetchone()[0]
             sched = self.scheduler()
             seed = fuzz_seed(card_uid, st["reviews"]) if isinstance(sched, FsrsScheduler) else None
             applied = apply_answer(st, grade, today.isoformat(), now.isoformat(), leech_at=leech_at, sched=sched,
@@ -648,6 +703,11 @@ class Store:
                 (day, n, _last), done = cached
                 key = (st["deck_id"], kind)
                 self._done_cache = ((day, n + 1, log_id), {**done, key: done.get(key, 0) + 1})
+            # the caches held before this answer and count it in now: they hold after it too, which
+            # the witness says by counting this transaction's own rows (the commit adds none)
+            witness_after = (conn.raw, witness[1], conn.raw.total_changes) if quiet else None
+        with self._cache_lock:
+            self._witness = witness_after
         self._undo_stack.append(("answer", uid, None))
         back: int | None = None
         if st["drill_day"] is not None:
