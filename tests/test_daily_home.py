@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_store, settle
+from conftest import drawn_lines, make_store, settle
 
 from studyllm.store.pace import CAP_SECONDS, estimate_minutes, recent_pace
 from studyllm.ui.app import build_app
@@ -60,3 +60,34 @@ async def test_home_shows_the_estimate_from_the_learners_pace():
         streak = str(app.screen.query_one("#today-streak").render())
         assert streak.startswith("Streak:")
         assert app.screen.query_one("#today-streak").region.right <= 80  # still on screen at 80 columns
+
+
+def test_progress_line_breaks_before_the_counts_never_inside_them():
+    from studyllm.ui.screens.home import progress_line
+
+    head, counts = "Today: 12 answered, 127 to go ≈ 14 min", "(20 new, 107 due, 12 again)"
+    assert progress_line(head, counts, 120) == f"{head} {counts}"
+    assert progress_line(head, counts, 50) == f"{head}\n{counts}"
+
+
+async def test_todays_line_at_80_columns_keeps_the_counts_together():
+    """At 80×24 the line wrapped inside the counts: "… ≈ 3 min (20 new, 7 due, 0" / "again)"."""
+    from conftest import add_cards_deck
+
+    from studyllm.decks.model import ParsedCard
+
+    store = make_store()
+    add_cards_deck(store, [ParsedCard("basic", f"Question {i}?", f"Answer {i}.", ("More",), line=i + 1)
+                           for i in range(40)], title="More", key="more")
+    store.set_setting("new_per_day", 120)
+    _answer(store, [5.0, 6.0, 7.0])
+    app = build_app(store)
+    for size in ((80, 24), (120, 40)):
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            text = [line.strip() for line in drawn_lines(app.screen.query_one("#today-progress")) if line.strip()]
+            counts = next(t for t in text if "new," in t)
+            assert "(" in counts and counts.endswith("again)"), text
+            if size[0] >= 120:
+                assert len(text) == 1, text
+        app = build_app(store)

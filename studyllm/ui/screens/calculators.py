@@ -165,6 +165,7 @@ class CalculatorScreen(AppScreen[None]):
         yield Static("", id=f"{input_id}-error", classes="input-error", markup=False)
 
     def on_mount(self) -> None:
+        self.title = "Calculators"  # the header named the app, as on home, on this screen alone
         mem = self.query_one("#mem-table", DataTable)
         mem.add_column("where the bytes go", key="item")
         mem.add_column("per GPU", key="bytes")

@@ -49,6 +49,13 @@ def legend_text(decks: list[DeckSummary], new: int, due: int) -> str:
     return legend
 
 
+def progress_line(head: str, counts: str, room: int) -> str:
+    """Today's line, on one line when it fits in ``room`` columns, else broken before the counts
+    (at 80 columns it wrapped inside them: "… (20 new, 7 due, 0" / "again)")."""
+    line = f"{head} {counts}"
+    return line if len(line) <= room else f"{head}\n{counts}"
+
+
 def time_estimate(cards: int, pace: float | None) -> str:
     """" ≈ 6 min": the cards to go at the learner's own recent pace (:mod:`studyllm.store.pace`);
     nothing before their first timed answer (no guess)."""
@@ -189,12 +196,13 @@ class HomeScreen(AppScreen[None]):
         new, due, again = counts.new, counts.review, counts.drill
         done = data["done"]
         left = counts.total
-        self.query_one("#today-progress", Static).update(
-            f"Today: {done} answered, {left} to go{time_estimate(left, data['pace'])} "
-            f"({new} new, {due} due, {again} again)"
-        )
         streak = data["streak"]
-        self.query_one("#today-streak", Static).update(f"Streak: {streak} day{'s' if streak != 1 else ''}")
+        streak_text = f"Streak: {streak} day{'s' if streak != 1 else ''}"
+        room = (self.size.width or 80) - 4 - len(streak_text) - 6  # the paddings, the streak, both right margins
+        self.query_one("#today-progress", Static).update(progress_line(
+            f"Today: {done} answered, {left} to go{time_estimate(left, data['pace'])}",
+            f"({new} new, {due} due, {again} again)", room))
+        self.query_one("#today-streak", Static).update(streak_text)
         self.query_one("#today-next", Static).update(next_reviews_line(due, data["next_due"], data["today"]))
         self.query_one("#home-legend", Static).update(legend_text(decks, new, due))
         if not decks:

@@ -225,7 +225,9 @@ class CardPane(ChangedLines):
             parts += [blank, (None, lambda: Group(self.extra))]
         if self.feedback is not None:
             parts += [blank, (None, lambda: Group(self.feedback))]
-        if self.revealed:
+        # the rule sets the back off the front; with no back (a multiple-choice card's verdict
+        # is all there is) it would stand over an empty line at the bottom of the card
+        if self.revealed and (self.back.strip() or self.feedback is None):
             color = self.app.theme_variables.get("primary", "blue")
             parts += [blank, (("rule", color), lambda: Rule(characters="╌", style=color)), blank]
             if self.back.strip():
