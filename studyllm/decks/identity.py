@@ -200,7 +200,7 @@ class Matching:
 class _Side:
     """Normalised pieces of one card, computed once and only when a layer asks."""
 
-    __slots__ = ("card", "_front", "_back", "_text", "_words")
+    __slots__ = ("card", "_front", "_back", "_text", "_words", "_answers")
 
     def __init__(self, card: MatchCard):
         self.card = card
@@ -208,6 +208,7 @@ class _Side:
         self._back: str | None = None
         self._text: str | None = None
         self._words: frozenset[str] | None = None
+        self._answers: str | None = None
 
     @property
     def front(self) -> str:
@@ -218,9 +219,22 @@ class _Side:
     @property
     def back(self) -> str:
         if self._back is None:
-            extra = "" if self.card.extra == "{}" else self.card.extra
-            self._back = normalise(self.card.back + " " + extra)
+            self._back = normalise(self.card.back + " " + _extra_for_matching(self.card.extra))
         return self._back
+
+    @property
+    def answers(self) -> str:
+        """A cloze card's hidden text, normalised ("" for other kinds): which deletion it asks,
+        whatever its number (``c2``), position (``d1``, ``hl1``) or syntax."""
+        if self._answers is None:
+            self._answers = ""
+            if self.card.kind == "cloze" and self.card.extra != "{}":
+                try:
+                    answers = json.loads(self.card.extra).get("answers") or []
+                except (ValueError, AttributeError):
+                    answers = []
+                self._answers = normalise(" ".join(str(a) for a in answers))
+        return self._answers
 
     @property
     def text(self) -> str:
@@ -233,6 +247,24 @@ class _Side:
         if self._words is None:
             self._words = frozenset(w for w in tokens(self.text) if len(w) >= 3 or not w.isascii())
         return self._words
+
+
+def _extra_for_matching(extra: str) -> str:
+    """Card data as the text rungs compare it: without a cloze's ``index`` (``c1``, ``d2``,
+    ``hl1``), which names the deletion's number or position, not its text: a cloze written
+    as ``C: [x]`` or ``==x==`` instead of ``{{c1::x}}``, or renumbered, is the same card."""
+    if extra == "{}":
+        return ""
+    if '"index"' not in extra:
+        return extra
+    try:
+        data = json.loads(extra)
+    except ValueError:
+        return extra
+    if isinstance(data, dict):
+        data.pop("index", None)
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if data else ""
+    return extra
 
 
 def _unique_index(sides: list[_Side], key: Callable[[_Side], object]) -> dict[object, _Side | None]:
@@ -346,14 +378,15 @@ def match_cards(
     if not left or not free_old:
         return result
     scored = _score_candidates(left, [old_sides[k] for k in free_old])
-    # automatic pairs: best text similarity first, each card at most once
-    scored.sort(key=lambda t: (-t[0], t[2].card.key, t[3].card.key))
+    # automatic pairs: best text similarity first, each card at most once; cloze cards that
+    # hide the same text first (a deletion added before them renumbers d2 -> d3, hl1 -> hl2)
+    scored.sort(key=lambda t: (not _same_deletion(t[2], t[3]), -t[0], t[2].card.key, t[3].card.key))
     for score, _hint, n_side, o_side in scored:
         n, o = n_side.card, o_side.card
         if n.key in result.pairs or o.key not in free_old:
             continue
         same_place = n.heading_path == o.heading_path
-        if n.kind == o.kind and n.variant == o.variant and (
+        if n.kind == o.kind and (n.variant == o.variant or _same_deletion(n_side, o_side)) and (
             score >= (SIMILARITY_THRESHOLD if same_place else MOVED_SIMILARITY_THRESHOLD)
         ):
             claim(n, o, "similar" if same_place else "moved-similar", score)
@@ -368,6 +401,11 @@ def match_cards(
         taken.update({("n", n.key), ("o", o.key)})
         result.rewrites.append(Rewrite(old=o.key, new=n.key, score=round(hint, 3)))
     return result
+
+
+def _same_deletion(a: _Side, b: _Side) -> bool:
+    """Two cloze cards that hide the same (normalised) text."""
+    return a.card.kind == "cloze" == b.card.kind and bool(a.answers) and a.answers == b.answers
 
 
 def _dice(a: frozenset[str], b: frozenset[str]) -> float:
@@ -410,11 +448,22 @@ def _score_candidates(pending: list[_Side], free: list[_Side]) -> list[tuple[flo
                 by_key[o.card.key] = o
         for k in sorted(counts, key=lambda k: (-counts[k], k))[:WORD_CANDIDATES]:
             cands[n.card.key][k] = by_key[k]
+    # cloze cards hiding the same text (their number or position may have changed)
+    by_answers: dict[str, list[_Side]] = defaultdict(list)
+    for o in free:
+        if o.card.kind == "cloze" and o.answers and len(by_answers[o.answers]) < WORD_CANDIDATES:
+            by_answers[o.answers].append(o)
+    for n in pending:
+        if n.card.kind == "cloze" and n.answers:
+            for o in by_answers.get(n.answers, ()):
+                cands[n.card.key][o.card.key] = o
     out: list[tuple[float, float, _Side, _Side]] = []  # (text similarity, rewrite score, new, old)
     for n in pending:
         # the candidates sharing the most words (Dice on word sets) get a full score
+        # (a cloze card hiding the same text ranks first: the cards of one note share their words)
         ranked = sorted(cands.get(n.card.key, {}).values(),
-                        key=lambda o: (-_dice(n.words, o.words), o.card.key))[:SCORED_CANDIDATES]
+                        key=lambda o: (not _same_deletion(n, o), -_dice(n.words, o.words), o.card.key)
+                        )[:SCORED_CANDIDATES]
         for o in ranked:
             score = similarity(n.text, o.text, REWRITE_MIN)
             hint = score

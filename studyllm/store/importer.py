@@ -804,6 +804,19 @@ def _plan(
             report.warnings.append(DeckError(
                 f"this file continues the deck {moved[1]!r} of {moved[2]}, which is gone: its cards and history"
                 " are kept", path=parsed.path))
+    if deck is None:
+        # the same file with a new deck id (an `id:` added to, changed in or removed from its
+        # front matter): the deck is this file's, under its new id, with its cards and history
+        same = conn.execute(
+            "SELECT id, key, source_path, position FROM deck WHERE source_path = ? ORDER BY archived, id LIMIT 1",
+            (source_path,),
+        ).fetchone()
+        if same is not None:
+            adopt_from = same[0]
+            deck = (same[0], same[2], same[3])
+            report.warnings.append(DeckError(
+                f"this file's deck id changed from {same[1]!r} to {parsed.key!r}: its cards and history are kept",
+                path=parsed.path))
     if (deck and deck[1] and deck[1] != source_path and is_sync_copy(store, deck[1])
             and not is_sync_copy(store, source_path)):
         report.warnings.append(DeckError(
