@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.clock import study_day
+from studyllm.paths import expand_user
 from studyllm.sm2 import MAX_INTERVAL_DAYS
 from studyllm.store import constants as m
 from studyllm.store.atomic import atomic_path
@@ -600,7 +601,7 @@ def import_package(store: Store, path: Path, *, into: Path | None = None, dry_ru
     report.notes, report.cards = len(colx.notes), len(colx.cards)
     if into is None:
         folders = store.setting("deck_folders") or []
-        into = Path(folders[0]).expanduser() if folders else Path.cwd()
+        into = expand_user(folders[0]) if folders else Path.cwd()
     written, media = _deck_files(colx, into, report)
     for w in written:
         if w.path.exists():
