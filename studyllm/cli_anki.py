@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.cli_common import echo, echo_json, shown
+from studyllm.paths import expand_user
 from studyllm.store import Store
 from studyllm.store.anki_import import ANKI_PACKAGE_SUFFIXES, AnkiImportError, import_package
 
@@ -23,7 +24,7 @@ def import_packages(store: Store, paths: list[Path], args: argparse.Namespace) -
     try:
         for p in paths:
             try:
-                r = import_package(store, p, into=Path(args.into).expanduser() if args.into else None,
+                r = import_package(store, p, into=expand_user(args.into) if args.into else None,
                                    dry_run=args.dry_run)
             except AnkiImportError as exc:
                 failed += 1

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from studyllm.cli_common import echo, echo_json, open_store, shown
+from studyllm.paths import expand_user
 
 PROG = "studyllm"
 
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             echo(f"Devices seen: {len(st.devices)} ({', '.join(st.devices)})")
             return 0
         try:
-            report = sync(store, Path(args.folder) if args.folder else None)
+            report = sync(store, expand_user(args.folder) if args.folder else None)
         except StoreError as exc:
             echo(f"{PROG} sync: error: {shown(exc)}", err=True)
             return 1

@@ -484,3 +484,144 @@ def test_in_fsrs_mode_anki_memory_states_come_along_both_ways(tmp_path):
         m = theirs[g]
         assert m is not None
         assert abs(m.stability - fs["stability"]) < 1e-3 and abs(m.difficulty - fs["difficulty"]) < 1e-2
+
+
+# -- hostile packages (session 28): every value the import computes with is checked before anything is written --
+
+
+def _hostile_package(tmp: Path, *, col: dict | None = None, note: dict | None = None, card: dict | None = None,
+                     review: dict | None = None, media: dict | None = None, members: dict | None = None) -> Path:
+    """A legacy package of one Basic note, one review card and one review, with ``col``/``note``/``card``/
+    ``review`` overriding columns of its rows."""
+    db = tmp / "hostile.anki2"
+    db.unlink(missing_ok=True)
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE col (id, crt, mod, scm, ver, dty, usn, ls, conf, models, decks, dconf, tags);"
+        "CREATE TABLE notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data);"
+        "CREATE TABLE cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue,"
+        " odid, flags, data);"
+        "CREATE TABLE revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type);")
+    models = json.dumps({"1": {"name": "Basic", "type": 0, "flds": [{}, {}], "tmpls": [{}]}})
+    rows = {
+        "col": {"id": 1, "crt": 1_700_000_000, "mod": 0, "scm": 0, "ver": 11, "dty": 0, "usn": 0, "ls": 0,
+                "conf": "{}", "models": models, "decks": json.dumps({"2": {"name": "Hostile"}}), "dconf": "{}",
+                "tags": "{}", **(col or {})},
+        "notes": {"id": 10, "guid": "g10", "mid": 1, "mod": 0, "usn": 0, "tags": "", "flds": "front\x1fback",
+                  "sfld": "", "csum": 0, "flags": 0, "data": "", **(note or {})},
+        "cards": {"id": 100, "nid": 10, "did": 2, "ord": 0, "mod": 0, "usn": 0, "type": 2, "queue": 2, "due": 5,
+                  "ivl": 10, "factor": 2500, "reps": 3, "lapses": 0, "left": 0, "odue": 0, "odid": 0, "flags": 0,
+                  "data": "", **(card or {})},
+        "revlog": {"id": 1_700_000_001_000, "cid": 100, "usn": 0, "ease": 3, "ivl": 10, "lastIvl": 1,
+                   "factor": 2500, "time": 5000, "type": 1, **(review or {})},
+    }
+    for table, row in rows.items():
+        con.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    con.commit()
+    con.close()
+    return _package(tmp, {"collection.anki2": db.read_bytes(), "media": json.dumps(media or {}).encode(),
+                          **(members or {})})
+
+
+HUGE = 2**62
+DAMAGED = [
+    ("schema NULL", {"col": {"ver": None}}, r"col\.ver"),
+    ("schema text", {"col": {"ver": "x"}}, r"col\.ver"),
+    ("creation time past 9998", {"col": {"crt": HUGE}}, r"col\.crt"),
+    ("creation time NULL", {"col": {"crt": None}}, r"col\.crt"),
+    ("note types not JSON", {"col": {"models": "{not json"}}, r"col\.models\) is not JSON"),
+    ("note types a list", {"col": {"models": "[1, 2]"}}, "not a JSON object of objects"),
+    ("note types nested 100,000 deep", {"col": {"models": "[" * 100_000 + "]" * 100_000}}, "is not JSON"),
+    ("deck names not JSON", {"col": {"decks": "{"}}, r"col\.decks\) is not JSON"),
+    ("deck name a number", {"col": {"decks": json.dumps({"2": {"name": 5}})}}, "deck 2: its name"),
+    ("fields NULL", {"note": {"flds": 7}}, "note 10: its fields"),
+    ("GUID NULL", {"note": {"guid": None}}, "note 10: its GUID"),
+    ("review id in the year 285 million", {"review": {"id": 9 * 10**18}}, "not an instant of the years 1970 to 9998"),
+    ("review id before 1970", {"review": {"id": -62_135_596_800_001}}, "not an instant"),
+    ("ease text", {"review": {"ease": "x"}}, "ease is 'x'"),
+    ("ease 9 (grade 10)", {"review": {"ease": 9}}, r"ease is '9', outside 0\.\.4"),
+    ("review interval 2**62 days", {"review": {"ivl": HUGE}}, "review .*: ivl"),
+    ("review interval past the year 9998", {"review": {"id": 253_370_000_000_000, "ivl": 36_000}}, "past the year"),
+    ("answer time text", {"review": {"time": "x"}}, "time is 'x'"),
+    ("review due 2**62 days on", {"card": {"due": HUGE}}, "card 100 is due on day"),
+    ("learning due at 2**62 s", {"card": {"type": 1, "queue": 1, "due": HUGE}}, "card 100 is due at"),
+    ("card interval 2**62 days", {"card": {"ivl": HUGE}}, "card 100: ivl"),
+    ("ease factor 2**62", {"card": {"factor": HUGE}}, "card 100: factor"),
+    ("lapses negative", {"card": {"lapses": -5}}, "card 100: lapses"),
+    ("card type text", {"card": {"type": "x"}}, "card 100: type"),
+]
+
+
+@pytest.mark.parametrize("overrides,match", [pytest.param(o, m, id=name) for name, o, m in DAMAGED])
+def test_a_damaged_collection_value_is_refused_before_anything_is_written(tmp_path, overrides, match):
+    """Each of these was a traceback (TypeError, JSONDecodeError, RecursionError, OverflowError, ValueError),
+    most of them after the deck file was written and imported: now a message naming the row, and no file,
+    no deck, no answer."""
+    package = _hostile_package(tmp_path, **overrides)
+    _unchanged(tmp_path, package, match)
+    store = Store.open(tmp_path / "home")
+    try:
+        with store.database.connect() as conn:
+            assert conn.execute("SELECT count(*) FROM deck WHERE key LIKE 'anki-%'").fetchone()[0] == 0
+            assert conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
+    finally:
+        store.close()
+
+
+def test_the_hostile_package_builder_makes_an_importable_package(tmp_path):
+    """The package above, unchanged, imports with its review: the refusals are the values, not the builder."""
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_package(store, _hostile_package(tmp_path), into=tmp_path / "decks")
+    finally:
+        store.close()
+    assert (report.cards_matched, report.reviews_imported, report.states_taken) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder", "link-loop"])
+def test_a_package_that_is_not_a_regular_file_is_refused_without_reading(tmp_path, kind):
+    """A FIFO named .apkg blocked the import forever and a .apkg link to /dev/zero was read until the
+    kernel killed the process; now neither is opened for reading."""
+    import os
+
+    p = tmp_path / f"{kind}.apkg"
+    if kind == "fifo":
+        os.mkfifo(p)
+    elif kind == "dev-zero":
+        p.symlink_to("/dev/zero")
+    elif kind == "folder":
+        p.mkdir()
+    else:
+        p.symlink_to(p)
+    _unchanged(tmp_path, p, "cannot read: (is a named pipe|is a character device|is a folder|symbolic link loop)")
+
+
+@pytest.mark.parametrize("name", ["\x1b]52;c;aGk=\x07.png", "a\nb.png", "\u202egnp.exe"])
+def test_a_media_name_with_control_characters_is_refused(tmp_path, name):
+    package = _hostile_package(tmp_path, note={"flds": f'<img src="{name}">\x1fback'}, media={"0": name},
+                               members={"0": b"x"})
+    _unchanged(tmp_path, package, "is not a plain file name")
+
+
+def test_html_nested_fifty_thousand_deep_imports_as_its_text(tmp_path):
+    """markdownify recursed once per element (RecursionError): such a field is now taken as its text."""
+    package = _hostile_package(tmp_path, note={"flds": "<div>" * 50_000 + "deep front" + "\x1fback"})
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_package(store, package, into=tmp_path / "decks")
+    finally:
+        store.close()
+    assert report.cards_matched == 1
+    assert "deep front" in Path(report.files[0]).read_text(encoding="utf-8")
+
+
+def test_a_deck_nested_two_thousand_levels_is_written_sixteen_folders_deep(tmp_path):
+    """``A::B::...`` 2,000 levels deep made a path the file system refused (ENAMETOOLONG)."""
+    package = _hostile_package(tmp_path, col={"decks": json.dumps({"2": {"name": "::".join(["level"] * 2000)}})})
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_package(store, package, into=tmp_path / "decks")
+    finally:
+        store.close()
+    written = Path(report.files[0]).relative_to(tmp_path / "decks")
+    assert len(written.parts) == 16 and report.cards_matched == 1

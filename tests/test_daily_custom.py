@@ -145,3 +145,24 @@ async def test_more_new_from_home_says_so_and_schedules():
         assert store.answered_today() == 1
         # today's own 2 new cards are still there, and the session's unanswered one is offered today too
         assert store.counts().new == 3
+
+
+async def test_a_number_too_large_for_custom_study_is_an_error_on_the_screen_not_a_crash():
+    """A 21-digit number of new cards (SQLite's LIMIT: OverflowError) or of days ahead (past the
+    calendar: OverflowError) ended the app with a traceback; now the screen says what it takes."""
+    store = make_store(cards=many_cards(6))
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        for field, value, what in (("#custom-new", "9" * 21, "new cards"), ("#custom-ahead", "9" * 8, "days"),
+                                   ("#custom-ahead", "9" * 21, "days")):
+            app.screen.query_one(field).value = value
+            app.screen.query_one(field).focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "CustomStudyDialog", app.screen
+            error = str(app.screen.query_one("#custom-error").render())
+            assert f"the number of {what} must be 1 to" in error
+        assert app.is_running

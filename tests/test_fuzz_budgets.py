@@ -520,3 +520,22 @@ def test_the_growth_check_catches_a_quadratic_parser(monkeypatch):
     monkeypatch.setattr(parser, "parse_deck", quadratic)
     with pytest.raises(AssertionError, match=r"\(x\d"):
         test_fuzz_deck_parse_time_grows_linearly.hypothesis.inner_test(piece="word ", context="paragraph")
+
+
+@pytest.mark.parametrize("piece", ["$x$5 ", "$a ", "$$a ", "$x \\$", "$$ $"])
+@pytest.mark.parametrize("where", ["replace_math", "card markdown"])
+def test_math_scan_time_grows_linearly(piece, where):
+    """``$x$5`` repeated (no $ closes a formula: each is before a digit) made the $ scan try every later
+    sign for each opening one: 8 s at 20,000 characters in the study screen's Markdown, which draws
+    12,000 of a side, and in ``replace_math`` (choices, items). 4x the text now takes under 12x the CPU."""
+    from studyllm.render.math import replace_math
+    from studyllm.ui.widgets.cardpane import card_parser
+
+    fn = replace_math if where == "replace_math" else card_parser().parse
+    small, large = piece * (5_000 // len(piece)), piece * (20_000 // len(piece))
+    t_small, t_large = _cpu(fn, small), _cpu(fn, large)
+    if t_large < 0.25:
+        return
+    ratio = t_large / max(t_small, 1e-3)
+    assert ratio < GROWTH_LIMIT, (f"{piece!r} in {where}: {len(small):,} chars {t_small:.3f} s, "
+                                  f"{len(large):,} chars {t_large:.3f} s (x{ratio:.1f})")

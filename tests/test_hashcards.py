@@ -328,3 +328,49 @@ def test_a_card_studyllm_reads_differently_gets_no_history(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "0 card(s) matched, 0 review(s) imported" in out
     assert "odd.md:1: studyllm reads this card differently from hashcards" in out and "another question" in out
+
+
+# -- hostile hashcards.db values (session 28) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column,value", [
+    ("review_id", "x"),  # int('x'): a traceback
+    ("reviewed_at", "0001-01-01T00:00:00.000"),  # a study day before year 1: OverflowError
+    ("reviewed_at", "9999-12-31T23:59:59.999"),  # later read back by `sched evaluate`: OverflowError
+    ("due_date", "9999-12-31"),
+    ("interval_days", 2**62),  # stored as the card's interval
+    ("interval_days", 1e300),  # int(1e300) does not fit SQLite: OverflowError
+], ids=["id-text", "year-1", "year-9999", "due-9999", "interval-2**62", "interval-1e300"])
+def test_an_out_of_range_hashcards_review_is_refused_and_nothing_is_imported(tmp_path, capsys, column, value):
+    root, _ = _collection(tmp_path)
+    con = sqlite3.connect(root / "hashcards.db")
+    # hashcards' own tables are STRICT; a hand-made (or other tool's) database need not be
+    con.executescript("CREATE TABLE loose AS SELECT * FROM reviews; DROP TABLE reviews;"
+                      " ALTER TABLE loose RENAME TO reviews;")
+    con.execute(f"UPDATE reviews SET {column} = ? WHERE rowid = (SELECT min(rowid) FROM reviews)", (value,))
+    con.commit()
+    con.close()
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "import", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "nothing imported" in err and "Traceback" not in err
+    con = _db(home)
+    assert con.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM deck WHERE source_path LIKE ?", (f"{root}%",)).fetchone()[0] == 0
+    con.close()
+
+
+def test_a_compact_due_date_is_stored_in_the_iso_form(tmp_path, capsys):
+    """``date.fromisoformat`` reads ``20250104``; stored raw, it sorted before every ISO day."""
+    root, rows = _collection(tmp_path)
+    con = sqlite3.connect(root / "hashcards.db")
+    con.execute("UPDATE reviews SET due_date = replace(due_date, '-', '')")
+    con.commit()
+    con.close()
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "import", str(root)]) == 0
+    con = _db(home)
+    days = {d for (d,) in con.execute("SELECT due_day FROM card_state WHERE due_day IS NOT NULL")}
+    days |= {d for (d,) in con.execute("SELECT due_after FROM review_log")}
+    con.close()
+    assert days and all(date.fromisoformat(d).isoformat() == d for d in days)

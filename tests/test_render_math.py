@@ -59,3 +59,42 @@ def test_replace_math_in_plain_text():
     assert replace_math(r"a \$x$ b") == "a $x$ b"
     assert replace_math(r"bad $\frac{a}{$ stays") == r"bad $\frac{a}{$ stays"
     assert replace_math("no math") == "no math"
+
+
+# -- the $ scan is linear (session 28) ------------------------------------------------------------------------
+
+
+def _find_formula_by_trying_each_sign(src: str, pos: int, limit: int | None = None):
+    """The rule as first written (each later $ tried in turn): the reference for the indexed scan."""
+    limit = len(src) if limit is None else limit
+    if pos >= limit or src[pos] != "$":
+        return None
+    if src.startswith("$$", pos):
+        end = src.find("$$", pos + 2, limit)
+        if end < 0 or not src[pos + 2:end].strip():
+            return None
+        return src[pos + 2:end], end + 2
+    start = pos + 1
+    if start >= limit or src[start] in " \t\n$":
+        return None
+    end = start
+    while True:
+        end = src.find("$", end + 1, limit)
+        if end < 0:
+            return None
+        if src[end - 1] not in " \t\n\\" and not (end + 1 < limit and src[end + 1].isdigit()):
+            return src[start:end], end + 1
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(src=st.text(alphabet="$x 5\\\n²a", max_size=40), data=st.data())
+def test_the_indexed_scan_finds_the_formula_the_rule_names(src, data):
+    """Every opening $ and every limit (markdown-it's posMax): the same formula as trying each sign."""
+    limit = data.draw(st.integers(0, len(src)))
+    for pos in range(len(src) + 1):
+        assert find_formula(src, pos, limit) == _find_formula_by_trying_each_sign(src, pos, limit), (src, pos, limit)
+

@@ -83,3 +83,35 @@ async def test_the_tui_starts_with_nested_settings_and_deck_options(tmp_path, cl
             await pilot.pause()
             assert app.screen.card is not None  # the default limits apply: the deck's new cards are there
     store.close()
+
+
+NO_SUCH_USER = "~studyllm-no-such-user-x9"  # '~name' of a user this machine does not have
+
+
+def test_a_deck_folder_of_a_user_this_machine_lacks_does_not_stop_the_commands(tmp_path, capsys):
+    """``deck_folders = ["~name/decks"]`` (typed, or synced from a machine that has that user) made
+    ``Path.expanduser`` raise RuntimeError in every command's re-scan and at the app's start; the
+    folder is now a missing folder."""
+    from studyllm.cli import main
+
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "settings", "deck_folders", f"{NO_SUCH_USER}/decks"]) == 0
+    for args in (["due"], ["stats"], ["export", "-o", str(tmp_path / "e.json")], ["import", str(tmp_path / "x.md")]):
+        capsys.readouterr()
+        assert main(["--home", str(home), *args]) in (0, 1), args
+        assert "RuntimeError" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["--home", f"{NO_SUCH_USER}/h", "due"],
+    ["sync", "--folder", f"{NO_SUCH_USER}/sync"],
+    ["sources", "forget", f"{NO_SUCH_USER}/decks"],
+    ["import", "deck.apkg", "--into", f"{NO_SUCH_USER}/decks"],
+], ids=["--home", "sync --folder", "sources forget", "import --into"])
+def test_a_path_of_a_user_this_machine_lacks_is_a_one_line_error(tmp_path, args):
+    env_home = ["--home", str(tmp_path / "home")] if args[0] != "--home" else []
+    proc = subprocess.run([sys.executable, "-m", "studyllm", *env_home, *args], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"there is no user '{NO_SUCH_USER[1:]}' on this machine" in proc.stderr

@@ -210,6 +210,21 @@ async def test_import_preview_changes_nothing_then_import(tmp_path):
         assert bar.progress == bar.total == 2
 
 
+
+async def test_import_of_a_path_of_a_user_this_machine_lacks_says_so_and_the_app_runs():
+    """``~name/decks`` with no user ``name`` here: Path.expanduser raised RuntimeError in the key handler."""
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#path").value = "~studyllm-no-such-user-x9/decks"
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.is_running and app.screen is screen and not screen.busy
+        assert any("there is no user 'studyllm-no-such-user-x9'" in str(n.message) for n in app._notifications)
+
 async def test_help_lists_every_key_and_palette_has_navigation():
     store = make_store()
     app = build_app(store)

@@ -16,8 +16,9 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["DeckReadError", "read_deck_bytes", "what_is"]
+__all__ = ["DeckReadError", "open_regular", "read_deck_bytes", "what_is"]
 
 _CHUNK = 1 << 20
 
@@ -98,6 +99,34 @@ def read_deck_bytes(path: str | os.PathLike[str], max_bytes: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """``path`` opened for reading in binary, when it is a regular file (symlinks followed);
+    :class:`DeckReadError` for anything else, as :func:`read_deck_bytes` checks it: a FIFO is
+    never opened so as to block, a device never read. For files read in parts (a zip: an Anki
+    package), where reading the whole into memory is not wanted."""
+    try:
+        before = os.stat(path)
+    except OSError as exc:
+        raise _os_error(exc) from None
+    if not stat.S_ISREG(before.st_mode):
+        raise _not_regular(before.st_mode)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _os_error(exc) from None
+    try:
+        st = os.fstat(fd)  # the file actually opened (it may have been replaced since the stat)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(st.st_mode)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _os_error(exc: OSError) -> DeckReadError:

@@ -33,9 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.clock import study_day
+from studyllm.paths import expand_user
+from studyllm.sm2 import MAX_INTERVAL_DAYS
 from studyllm.store import constants as m
 from studyllm.store.atomic import atomic_path
 from studyllm.store.db import write_tx
+from studyllm.store.export_format import MAX_YEAR, MIN_YEAR
 from studyllm.store.service import Store
 
 __all__ = ["AnkiImportError", "AnkiImportReport", "import_package", "ANKI_PACKAGE_SUFFIXES"]
@@ -46,7 +49,15 @@ MAX_TOTAL_BYTES = 4 << 30  # the whole package, inflated
 MAX_RATIO = 200  # a member that claims to inflate more than this is a zip bomb
 NEWEST_SCHEMA = 18  # the collection schema of Anki 2.1.50 and later
 NEWEST_PACKAGE_VERSION = 3  # PackageMetadata.Version.LATEST
-_SAFE_MEDIA = re.compile(r"^[^/\\\x00]+$")
+# the values a collection may hold (anything else is damage, refused before anything is written)
+_MIN_TS = int(datetime(MIN_YEAR, 1, 2, tzinfo=UTC).timestamp())  # instants: as import-progress takes them
+_MAX_TS = int(datetime(MAX_YEAR, 12, 30, tzinfo=UTC).timestamp())
+_MAX_STABILITY = 1e6  # days: an FSRS stability past this is not a memory state
+_MAX_FACTOR = 100_000  # an ease of 100x
+_MAX_COUNT = 1 << 31  # reps, lapses
+_MAX_TEXT = 1000  # a GUID
+_MAX_DECK_DEPTH = 16  # A::B::... past this is one folder name
+_SAFE_MEDIA = re.compile(r"^[^/\\\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+$")
 _SOUND = re.compile(r"\[sound:([^\]\n]+)\]")
 _LABEL_LINE = re.compile(r"^([A-Z][\w ]{0,30}):(?:[ \t]|$)")
 
@@ -129,10 +140,18 @@ def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
 class _Package:
     def __init__(self, path: Path):
         self.path = path
+        from studyllm.decks.source import DeckReadError, open_regular
+
         try:
-            self.zip = zipfile.ZipFile(path)
+            fh = open_regular(path)  # a FIFO would block, /dev/zero never ends
+        except DeckReadError as exc:
+            message = str(exc).replace("as decks", "as Anki packages").replace("a deck file", "a package")
+            raise AnkiImportError(f"{path}: cannot read: {message}; nothing imported") from None
+        try:
+            self.zip = zipfile.ZipFile(fh)
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            fh.close()
             raise AnkiImportError(
                 f"{path}: not a readable Anki package (truncated or not a zip file: {exc})") from None
         total = 0
@@ -202,10 +221,11 @@ class _ACard:
         try:
             d = json.loads(self.data) if self.data and self.data.startswith("{") else {}
             s, dif = float(d["s"]), float(d["d"])
-            lrt = int(d["lrt"]) if isinstance(d.get("lrt"), int | float) and d["lrt"] > 0 else None
-        except (ValueError, TypeError, KeyError, AttributeError):
+            lrt = d.get("lrt")
+            lrt = int(lrt) if isinstance(lrt, int | float) and 0 < lrt <= _MAX_TS else None
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError):
             return None
-        return (s, dif, lrt) if s > 0 and 1 <= dif <= 10 else None
+        return (s, dif, lrt) if 0 < s <= _MAX_STABILITY and 1 <= dif <= 10 else None
 
 
 @dataclass
@@ -290,15 +310,90 @@ def read_package(path: Path) -> _Collection:
         try:
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
             try:
-                return _read_collection(con, path, layout, media)
+                colx = _read_collection(con, path, layout, media)
             finally:
                 con.close()
         except sqlite3.DatabaseError as exc:
             raise AnkiImportError(f"{path}: its collection is not a readable Anki database ({exc})") from None
+        except _Damaged as exc:
+            raise AnkiImportError(f"{path}: its collection is damaged: {exc}; nothing imported") from None
+    _check_collection(colx, path)
+    return colx
+
+
+class _Damaged(Exception):
+    """A value of the collection that Anki never writes (the message says which)."""
+
+
+def _whole(v: Any, what: str, lo: int = -(1 << 63), hi: int = (1 << 63) - 1) -> int:
+    if type(v) is not int or not lo <= v <= hi:
+        raise _Damaged(f"{what} is {str(v)[:40]!r}" + ("" if type(v) is not int else f", outside {lo}..{hi}"))
+    return v
+
+
+def _text(v: Any, what: str, *, empty: bool = True, limit: int | None = None) -> str:
+    if v is None and empty:
+        return ""
+    if not isinstance(v, str) or (not empty and not v) or (limit is not None and len(v) > limit):
+        raise _Damaged(f"{what} is {str(v)[:40]!r}, not "
+                       + ("text" if limit is None else f"text of 1 to {limit} characters"))
+    return v
+
+
+def _json_object(raw: Any, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except (ValueError, TypeError, RecursionError):
+        raise _Damaged(f"{what} is not JSON") from None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise _Damaged(f"{what} is not a JSON object of objects")
+    return value
+
+
+def _day_of_ts(ts: int) -> date:
+    return datetime.fromtimestamp(ts, UTC).date()
+
+
+def _plus(day: date, days: int) -> date:
+    """``day`` + ``days``, or date.max when that is past the calendar."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
+def _check_collection(colx: _Collection, path: Path) -> None:
+    """Every date the import will compute from the collection is a date (years MIN_YEAR to
+    MAX_YEAR), every interval at most :data:`MAX_INTERVAL_DAYS`: so the import can't fail half-way."""
+    day0 = _day_of_ts(colx.crt)
+    lo, hi = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
+
+    def refuse(what: str) -> AnkiImportError:
+        return AnkiImportError(f"{path}: its collection is damaged: {what}; nothing imported")
+
+    for ac in colx.cards:
+        if ac.type == 0:
+            continue  # a new card's due is its position in the new queue
+        due_num = ac.odue if ac.odid and ac.odue else ac.due
+        if ac.queue in (1, 4) or (ac.type in (1, 3) and due_num > 1_000_000_000):
+            if not _MIN_TS <= due_num <= _MAX_TS:
+                raise refuse(f"card {ac.id} is due at {due_num}, not an instant of the years {MIN_YEAR} to {MAX_YEAR}")
+        elif not -(hi - lo).days <= due_num <= (hi - lo).days or not lo <= _plus(day0, due_num) <= hi:
+            raise refuse(f"card {ac.id} is due on day {due_num}, outside the years {MIN_YEAR} to {MAX_YEAR}")
+    for cid, revs in colx.revlog.items():
+        for rid, _ease, ivl, _last_ivl, _factor, _time_ms, _rtype in revs:
+            if not _MIN_TS * 1000 <= rid <= _MAX_TS * 1000:
+                raise refuse(f"review {rid} (card {cid}) is not an instant of the years {MIN_YEAR} to {MAX_YEAR}")
+            if _plus(_day_of_ts(rid // 1000), max(0, ivl)) > hi:
+                raise refuse(f"review {rid} (card {cid}) gives an interval of {ivl} days, past the year {MAX_YEAR}")
 
 
 def _read_collection(con: sqlite3.Connection, path: Path, layout: str, media: dict[str, bytes]) -> _Collection:
-    crt, ver, models_json, decks_json = con.execute("SELECT crt, ver, models, decks FROM col").fetchone()
+    row = con.execute("SELECT crt, ver, models, decks FROM col").fetchone()
+    if row is None:
+        raise _Damaged("its 'col' table is empty")
+    crt, ver, models_json, decks_json = row
+    crt, ver = _whole(crt, "the creation time (col.crt)", _MIN_TS, _MAX_TS), _whole(ver, "the schema (col.ver)")
     if ver > NEWEST_SCHEMA:
         raise AnkiImportError(f"{path}: collection schema {ver} is newer than this studyllm reads "
                               f"(up to {NEWEST_SCHEMA}); nothing imported")
@@ -306,24 +401,59 @@ def _read_collection(con: sqlite3.Connection, path: Path, layout: str, media: di
     decks: dict[int, str] = {}
     if ver >= 15 and con.execute("SELECT 1 FROM sqlite_master WHERE name = 'notetypes'").fetchone():
         for ntid, name, config in con.execute("SELECT id, name, config FROM notetypes"):
-            kind = next((v for n, v in _fields(bytes(config or b"")) if n == 1 and isinstance(v, int)), 0)
+            what = f"note type {ntid}"
+            if not isinstance(config, bytes | None):
+                raise _Damaged(f"{what}: its config is not a protobuf")
+            try:
+                kind = next((v for n, v in _fields(config or b"") if n == 1 and isinstance(v, int)), 0)
+            except ValueError:
+                raise _Damaged(f"{what}: its config is not a protobuf") from None
             nf = con.execute("SELECT count(*) FROM fields WHERE ntid = ?", (ntid,)).fetchone()[0]
             nt = con.execute("SELECT count(*) FROM templates WHERE ntid = ?", (ntid,)).fetchone()[0]
-            models[ntid] = _Model(name, kind == 1, nf, nt)
-        decks = {did: name.replace("\x1f", "::") for did, name in con.execute("SELECT id, name FROM decks")}
+            models[_whole(ntid, "a note type id")] = _Model(_text(name, f"{what}: its name"), kind == 1, nf, nt)
+        decks = {_whole(did, "a deck id"): _text(name, f"deck {did}: its name").replace("\x1f", "::")
+                 for did, name in con.execute("SELECT id, name FROM decks")}
     else:
-        for mid, mdl in json.loads(models_json or "{}").items():
-            models[int(mid)] = _Model(mdl.get("name", ""), mdl.get("type") == 1, len(mdl.get("flds", [])),
-                                      len(mdl.get("tmpls", [])))
-        decks = {int(did): d.get("name", "") for did, d in json.loads(decks_json or "{}").items()}
-    notes = [_Note(nid, guid, mid, flds.split("\x1f"), tags.split())
-             for nid, guid, mid, flds, tags in con.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id")]
-    cards = [_ACard(*row) for row in con.execute(
-        "SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odue, odid, data FROM cards"
-        " ORDER BY nid, ord")]
+        for mid, mdl in _json_object(models_json, "the note types (col.models)").items():
+            what = f"note type {mid[:40]!r}"
+            flds, tmpls = mdl.get("flds", []), mdl.get("tmpls", [])
+            if not isinstance(flds, list) or not isinstance(tmpls, list) or not mid.lstrip("-").isdigit():
+                raise _Damaged(f"{what} is not a note type")
+            models[int(mid)] = _Model(_text(mdl.get("name", ""), f"{what}: its name"), mdl.get("type") == 1,
+                                      len(flds), len(tmpls))
+        decks = {}
+        for did, d in _json_object(decks_json, "the decks (col.decks)").items():
+            if not did.lstrip("-").isdigit():
+                raise _Damaged(f"deck id {did[:40]!r} is not a number")
+            decks[int(did)] = _text(d.get("name", ""), f"deck {did}: its name")
+    notes = []
+    for nid, guid, mid, flds, tags in con.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id"):
+        what = f"note {nid}"
+        notes.append(_Note(_whole(nid, "a note id"), _text(guid, f"{what}: its GUID", empty=False, limit=_MAX_TEXT),
+                           _whole(mid, f"{what}: its note type"), _text(flds, f"{what}: its fields").split("\x1f"),
+                           _text(tags, f"{what}: its tags").split()))
+    cards = []
+    for row in con.execute("SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odue, odid, data"
+                           " FROM cards ORDER BY nid, ord"):
+        what = f"card {row[0]}"
+        cid, nid, card_did, ord_, ctype, queue = (_whole(v, f"{what}: {name}") for v, name in zip(
+            row[:6], ("its id", "nid", "did", "ord", "type", "queue"), strict=True))
+        cards.append(_ACard(cid, nid, card_did, ord_, ctype, queue, _whole(row[6], f"{what}: due"),
+                            _whole(row[7], f"{what}: ivl", -(1 << 40), MAX_INTERVAL_DAYS),
+                            _whole(row[8], f"{what}: factor", -_MAX_FACTOR, _MAX_FACTOR),
+                            _whole(row[9], f"{what}: reps", 0, _MAX_COUNT),
+                            _whole(row[10], f"{what}: lapses", 0, _MAX_COUNT),
+                            _whole(row[11], f"{what}: odue"), _whole(row[12], f"{what}: odid"),
+                            _text(row[13], f"{what}: data")))
     revlog: dict[int, list[tuple[int, int, int, int, int, int, int]]] = {}
     for row in con.execute("SELECT cid, id, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id"):
-        revlog.setdefault(row[0], []).append(tuple(row[1:]))
+        what = f"review {row[1]}"
+        revlog.setdefault(_whole(row[0], f"{what}: cid"), []).append((
+            _whole(row[1], "a review id"), _whole(row[2], f"{what}: ease", 0, 4),
+            _whole(row[3], f"{what}: ivl", -(1 << 40), MAX_INTERVAL_DAYS),
+            _whole(row[4], f"{what}: lastIvl", -(1 << 40), MAX_INTERVAL_DAYS),
+            _whole(row[5], f"{what}: factor", -_MAX_FACTOR, _MAX_FACTOR), _whole(row[6], f"{what}: time"),
+            _whole(row[7], f"{what}: type")))
     return _Collection(layout, crt, models, decks, notes, cards, revlog, media)
 
 
@@ -352,7 +482,12 @@ def _to_markdown(html: str, media_prefix: str, used: set[str]) -> str:
             return f"[{label}]({media_prefix}{quote(name)})"
         return name
 
-    text = _Converter(heading_style="ATX", strip=["script", "style"]).convert(html or "")
+    try:
+        text = _Converter(heading_style="ATX", strip=["script", "style"]).convert(html or "")
+    except RecursionError:  # HTML nested thousands deep: its text, without the markup
+        from bs4 import BeautifulSoup
+
+        text = BeautifulSoup(html, "html.parser").get_text("\n")
     text = _SOUND.sub(sound, text)
     lines = [ln.rstrip() for ln in text.strip().split("\n")]
     out = []
@@ -404,7 +539,10 @@ def _deck_files(colx: _Collection, root: Path, report: AnkiImportReport) -> tupl
     warned: set[str] = set()
     for did, notes in sorted(by_deck.items()):
         name = colx.decks.get(did, "Default") or "Default"
-        parts = [_slug(p) for p in name.split("::")]
+        parts = name.split("::")
+        if len(parts) > _MAX_DECK_DEPTH:  # a path the file system would refuse: the rest is one name
+            parts = parts[:_MAX_DECK_DEPTH - 1] + ["-".join(parts[_MAX_DECK_DEPTH - 1:])]
+        parts = [_slug(p) for p in parts]
         path = root.joinpath(*parts[:-1], parts[-1] + ".md")
         prefix = "media/"
         used: set[str] = set()
@@ -463,7 +601,7 @@ def import_package(store: Store, path: Path, *, into: Path | None = None, dry_ru
     report.notes, report.cards = len(colx.notes), len(colx.cards)
     if into is None:
         folders = store.setting("deck_folders") or []
-        into = Path(folders[0]).expanduser() if folders else Path.cwd()
+        into = expand_user(folders[0]) if folders else Path.cwd()
     written, media = _deck_files(colx, into, report)
     for w in written:
         if w.path.exists():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from studyllm.sm2 import Sm2State
+from studyllm.sm2 import MAX_INTERVAL_DAYS, Sm2State
 from studyllm.store.service import AnswerResult, CardView, NextDue, QueueCounts, Store, Undone
 
 __all__ = ["CustomSession", "cram", "more_new", "review_ahead", "KINDS"]
@@ -111,14 +111,18 @@ def _ids(store: Store, sql: str, params: dict[str, Any]) -> list[int]:
         return [r[0] for r in conn.raw.execute(sql, params)]
 
 
+MAX_NEW = 1_000_000  # more new cards than any collection holds
+MAX_AHEAD_DAYS = MAX_INTERVAL_DAYS  # no card is due later than the longest interval
+
+
 def _scope(deck_id: int | None) -> str:
     return " AND deck_id = :deck" if deck_id is not None else ""
 
 
 def more_new(store: Store, n: int, deck_id: int | None = None, deck_title: str | None = None) -> CustomSession:
     """``n`` new cards after those today's limits already offer (in deck order)."""
-    if n <= 0:
-        raise ValueError("the number of new cards must be at least 1")
+    if not 1 <= n <= MAX_NEW:  # a 21-digit number does not fit SQLite's LIMIT (OverflowError)
+        raise ValueError(f"the number of new cards must be 1 to {MAX_NEW:,}")
     today = store.today().isoformat()
     offered = store.counts(deck_id).new  # today's queue shows these first ones anyway
     with store.database.connect() as conn:
@@ -140,8 +144,8 @@ def more_new(store: Store, n: int, deck_id: int | None = None, deck_title: str |
 def review_ahead(store: Store, days: int, deck_id: int | None = None,
                  deck_title: str | None = None) -> CustomSession:
     """Review cards due after today and within ``days`` days, soonest first."""
-    if days <= 0:
-        raise ValueError("the number of days must be at least 1")
+    if not 1 <= days <= MAX_AHEAD_DAYS:  # today + 10,000,000 days is past the calendar (OverflowError)
+        raise ValueError(f"the number of days must be 1 to {MAX_AHEAD_DAYS:,}")
     today = store.today()
     until = (today + timedelta(days=days)).isoformat()
     ids = _ids(store, "SELECT card_id FROM card_state WHERE queue IN (1, 2) AND due_day > :today"

@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.clock import study_day
+from studyllm.sm2 import MAX_INTERVAL_DAYS
 from studyllm.store import constants as m
 from studyllm.store.db import write_tx
+from studyllm.store.export_format import MAX_YEAR, MIN_YEAR
 from studyllm.store.service import Store
 
 __all__ = ["HASHCARDS_DB", "GRADES", "HashcardsError", "HashcardsReport", "basic_hash", "cloze_hash",
@@ -46,6 +48,7 @@ GRADES = {"forgot": 2, "hard": 3, "good": 4, "easy": 5}
 _REVIEW_COLUMNS = {"review_id", "card_hash", "reviewed_at", "grade", "interval_days", "due_date"}
 _MAX_FILE = 64 << 20
 _USIZE = (1 << 64) - 1
+_MAX_STABILITY = 1e6  # days: an FSRS stability past this (or inf, NaN) is not a memory state
 
 
 class HashcardsError(Exception):
@@ -323,17 +326,24 @@ def read_collection(root: Path) -> HashcardsCollection:
                 " ORDER BY reviewed_at, review_id"):
             g = GRADES.get(str(grade).lower())
             try:
-                datetime.strptime(str(at), "%Y-%m-%dT%H:%M:%S.%f")
-                date.fromisoformat(str(due))
+                # years and intervals as import-progress takes them: every date computed from them is a date
+                if not (MIN_YEAR <= datetime.strptime(str(at), "%Y-%m-%dT%H:%M:%S.%f").year <= MAX_YEAR
+                        and MIN_YEAR <= date.fromisoformat(str(due)).year <= MAX_YEAR):
+                    raise ValueError("out of range")
+                due = date.fromisoformat(str(due)).isoformat()  # 20250104 is read as 2025-01-04: stored so
                 ivl = int(ivl)
-            except (TypeError, ValueError):
+                if type(rid) is not int or not 0 <= ivl <= MAX_INTERVAL_DAYS:
+                    raise ValueError("out of range")
+            except (TypeError, ValueError, OverflowError):
                 g = None
             if g is None:
-                raise HashcardsError(f"{db}: review {rid} is damaged (grade {grade!r}, reviewed_at {at!r}, "
-                                     f"due_date {due!r}); nothing imported")
+                raise HashcardsError(f"{db}: review {str(rid)[:40]!r} is damaged (grade {str(grade)[:40]!r}, "
+                                     f"reviewed_at {str(at)[:40]!r}, due_date {str(due)[:40]!r}, interval_days "
+                                     f"{str(ivl)[:40]!r}; dates in the years {MIN_YEAR} to {MAX_YEAR}, intervals up to"
+                                     f" {MAX_INTERVAL_DAYS:,} days); nothing imported")
             fsrs = (float(stab), float(dif)) if isinstance(stab, int | float) and isinstance(dif, int | float) and (
-                stab > 0 and 1 <= dif <= 10) else (None, None)
-            reviews.setdefault(str(card_hash), []).append(_Review(int(rid), str(at), g, max(0, ivl), str(due), *fsrs))
+                0 < stab <= _MAX_STABILITY and 1 <= dif <= 10) else (None, None)
+            reviews.setdefault(str(card_hash), []).append(_Review(rid, str(at), g, ivl, due, *fsrs))
     except sqlite3.DatabaseError as exc:
         raise HashcardsError(f"{db}: not a readable hashcards database ({exc}); nothing imported") from None
     finally:

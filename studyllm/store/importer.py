@@ -26,6 +26,7 @@ from typing import Any
 from studyllm.decks.identity import MatchCard, card_text, match_cards, normalise, stable_uid, text_hash
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 from studyllm.decks.source import DeckReadError, read_deck_bytes, what_is
+from studyllm.paths import expand_user
 from studyllm.store import constants as m
 from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
 from studyllm.store.links import link_cards
@@ -1080,7 +1081,7 @@ def editable_copy(store: Store, source_path: str) -> tuple[Path, bool]:
     src = Path(source_path)
     if not _is_shipped(str(src)) and not is_sync_copy(store, src):  # a copy from the sync folder: like shipped
         return src, False
-    folders = [Path(p).expanduser() for p in store.setting("deck_folders")]
+    folders = [expand_user(p, strict=False) for p in store.setting("deck_folders")]
     if folders:
         target_dir = folders[0]
     else:
@@ -1124,7 +1125,7 @@ def deck_folders(store: Store) -> list[Path]:
     shipped = shipped_decks_dir()
     if shipped:
         folders.append(shipped)
-    folders.extend(Path(p).expanduser() for p in store.setting("deck_folders"))
+    folders.extend(expand_user(p, strict=False) for p in store.setting("deck_folders"))
     return folders
 
 

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from studyllm.paths import expand_user
 from studyllm.store import constants as m
 from studyllm.store.db import write_tx
 from studyllm.store.service import Store
@@ -30,7 +31,7 @@ class SourceInfo:
 
 
 def _key(path: Path) -> str:
-    return str(path.expanduser().resolve())
+    return str(expand_user(path).resolve())
 
 
 def _under(src: str, root: str, is_dir: bool) -> bool:

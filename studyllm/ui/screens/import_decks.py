@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DirectoryTree, Footer, Header, Input, ProgressBar, SelectionList, Static
 
+from studyllm.paths import expand_user
 from studyllm.store.db import DatabaseError, StoreError
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import clean, plural
@@ -115,7 +116,11 @@ class ImportScreen(AppScreen[None]):
         if not raw:
             self.notify("Type a path or pick one in the tree first.", severity="warning")
             return None
-        return Path(raw).expanduser()
+        try:
+            return expand_user(raw)
+        except OSError as exc:  # ~name of no user here
+            self.notify(clean(f"{exc.filename}: {exc.strerror}"), severity="error")
+            return None
 
     def action_preview(self) -> None:
         target = self._target()
