@@ -548,15 +548,18 @@ class Store:
             fsrs_mode = self.setting("scheduler") == "fsrs"
             drill_sql = (
                 # the day's drills walked in answer order on their index: the first match is the answer
-                "SELECT card_id, last_reviewed_at, fsrs_state FROM card_state INDEXED BY ix_state_drill"
-                " WHERE queue >= 0 AND drill_day = :today"
+                "SELECT card_id, last_reviewed_at"
+                # FSRS: whether the card has an FSRS state and its due instant, read by SQLite's JSON
+                # functions (decoding up to 200 states in Python took ~3 ms per next_card)
+                + (", fsrs_state IS NOT NULL, json_extract(fsrs_state, '$.due')" if fsrs_mode else "")
+                + " FROM card_state INDEXED BY ix_state_drill WHERE queue >= 0 AND drill_day = :today"
                 + not_buried + deck_sql + " ORDER BY last_reviewed_at, card_id LIMIT " + ("200" if fsrs_mode else "1")
             )
             if fsrs_mode:
                 # FSRS's steps differ (1m, 10m...): the same-day repetition due first, by its due instant
                 def due_of(r: tuple[Any, ...]) -> datetime:
-                    if r[2] is not None:
-                        return FsrsState.from_json(json.loads(r[2])).due or now
+                    if r[2]:  # FsrsState.due: none means due now
+                        return datetime.fromisoformat(r[3]) if r[3] else now
                     return datetime.fromisoformat(r[1]) + delay if r[1] else now
 
                 drills = [(due_of(r), r) for r in _sql(conn, drill_sql, params).fetchall()]
