@@ -127,6 +127,58 @@ def test_invalid_yaml_front_matter_has_line():
     assert "not valid YAML" in err.message and err.line in (3, 4)
 
 
+def test_deeply_nested_front_matter_is_refused_with_its_position():
+    """Flow collections nested past the limit are refused before YAML reads them (PyYAML's
+    pure-Python scanner is quadratic in the depth); the cards after it are still read."""
+    from studyllm.decks.frontmatter import MAX_FLOW_DEPTH
+
+    deck = parse_deck("---\ntitle: t\nx: " + "[" * (MAX_FLOW_DEPTH + 30) + "\n---\na :: b\n", "d.md")
+    (err,) = deck.errors
+    assert "levels deep" in err.message and (err.line, err.col) == (3, 4 + MAX_FLOW_DEPTH)
+    assert deck.title == "d" and [c.front for c in deck.cards] == ["a"]  # the file name: nothing read from it
+    nested = "x: " + "[" * MAX_FLOW_DEPTH + "]" * MAX_FLOW_DEPTH  # at the limit: plain YAML
+    assert parse_deck(f"---\ntitle: t\n{nested}\n---\na :: b\n", "d.md").errors == []
+
+
+FRONT_MATTERS = [
+    "title: ok\ntags: [a, b\nid: x\n", "- a\n- b\n", 'title = "toml"\n', "title: [\n", 'title: "\x1b[31m"\n',
+    "title: 'quote\n", "d: !!python/object/apply:os.system [echo]\n", "a: &a [x]\nb: *a\ntags: *a\n",
+    "title: 2024-05-01\nmode: outline\ntags: llm, memory\n", "? complex key\n: v\n", "title: a\n\ttab: b\n",
+    "e: !!binary aGVsbG8=\n", "f: |\n  block\ng: >-\n  folded\n", "title: x\ntitle: y\n", "x: {a: b\n",
+    "new_per_day: -1\nreviews_per_day: 30\nheading_level: 3\n", "%YAML 1.1\n---\ntitle: t\n", "title: a\n...\nb: c\n",
+    "separators: {inline: ';;', multiline: '??'}\n", "title: \u81ea\u7f16\u7801\nid: zh\n", "k: \x07\n",
+]
+
+
+@pytest.mark.parametrize("text", FRONT_MATTERS)
+def test_front_matter_reads_the_same_on_libyaml_and_pure_python(text, monkeypatch):
+    """PyYAML's C loader (used when installed) and its pure-Python one accept and refuse the
+    same front matter, with the same values and error positions (only YAML's wording differs)."""
+    import yaml
+
+    from studyllm.decks import frontmatter
+
+    if not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("this PyYAML has no libyaml")
+
+    real_load, used = yaml.load, []
+
+    def load(stream, Loader):  # yaml.load's own keyword
+        used.append(Loader)
+        return real_load(stream, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "load", load)
+
+    def read(libyaml: bool):
+        monkeypatch.setattr(frontmatter, "_use_libyaml", lambda _yaml: libyaml)
+        fm = frontmatter.read_front_matter(text, 2, "d.md")
+        assert used.pop() is (yaml.CSafeLoader if libyaml else yaml.SafeLoader)
+        return (fm.title, fm.tags, fm.id, fm.mode, fm.heading_level, fm.options, fm.separators,
+                [(e.line, e.col, e.message.split(":")[0]) for e in fm.errors])
+
+    assert read(True) == read(False)
+
+
 def test_front_matter_not_a_mapping():
     deck = parse_deck("---\n- a\n- b\n---\na :: b\n", "d.md")
     assert "key: value" in deck.errors[0].message

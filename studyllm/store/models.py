@@ -87,8 +87,9 @@ class CardState(SQLModel, table=True):
         Index("ix_state_queue_due", "queue", "due_day"),
         Index("ix_state_queue_position", "queue", "position"),
         # today's drills oldest answer first (the card id, SQLite's rowid, ends every entry): the
-        # queue's next drill is the first row, no sort of the day's drills
-        Index("ix_state_drill", "drill_day", "last_reviewed_at"),
+        # queue's next drill is the first row, no sort of the day's drills; only cards with a
+        # drill pending are in it, so an answer that leaves none writes no page of it
+        Index("ix_state_drill", "drill_day", "last_reviewed_at", sqlite_where=text("drill_day IS NOT NULL")),
         Index("ix_state_deck_queue", "deck_id", "queue", "due_day"),  # per-deck counts, covering
         Index("ix_state_leech", "deck_id", sqlite_where=text("leech = 1")),
         # due reviews in queue order: the next review is the first row, no sort of all due cards

@@ -151,7 +151,7 @@ CREATE TABLE card_state (
 
 CREATE INDEX ix_state_deck_queue ON card_state (deck_id, queue, due_day);
 
-CREATE INDEX ix_state_drill ON card_state (drill_day, last_reviewed_at);
+CREATE INDEX ix_state_drill ON card_state (drill_day, last_reviewed_at) WHERE drill_day IS NOT NULL;
 
 CREATE INDEX ix_state_due_reviews ON card_state (due_day, position) WHERE queue IN (1, 2);
 
