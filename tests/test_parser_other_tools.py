@@ -100,3 +100,16 @@ def test_a_heading_used_as_the_question_is_not_the_next_cards_section():
         ("What is the pH of pure water?", ("Acids",)),
         ("HCl", ("Acids",)),
     ]
+
+
+def test_a_spreadsheet_header_row_in_a_tsv_is_not_a_card():
+    # before: "front" -> "back" was imported as a card, and the Tags column went into the back
+    from studyllm.decks.anki_tsv import parse_anki_text
+
+    deck = parse_anki_text("Front\tBack\tTags\nDog\tHund\tde noun\nCat\tKatze\tde\n", path="vocab.tsv")
+    assert [(c.front, c.back, c.tags) for c in deck.cards] == [("Dog", "Hund", ("de", "noun")),
+                                                               ("Cat", "Katze", ("de",))]
+    assert [(w.line, "column names" in w.message) for w in deck.warnings] == [(1, True)]
+    # a first card that merely starts with such a word is a card
+    deck = parse_anki_text("Front\tthe side shown first\nBack\tthe side shown second\n", path="words.tsv")
+    assert [c.front for c in deck.cards] == ["Front", "Back"] and not deck.warnings

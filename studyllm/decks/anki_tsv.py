@@ -205,6 +205,15 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
                 path=path, line=start, hint="set the separator with a #separator: line at the top",
             ))
             continue
+        if not deck.cards and not guids and _is_column_names(fields):
+            # a spreadsheet's header row (Anki's own export never writes one; it writes #columns:)
+            deck.warnings.append(DeckError(
+                f"the first line looks like column names ({', '.join(fields)}), not a card; it is skipped",
+                path=path, line=start, hint="delete the line, or write it as '#columns:' header line"))
+            names = [f.strip().lower().rstrip(":") for f in fields]
+            if not cols and ("tags" in names or "tag" in names):
+                cols["tags"] = names.index("tags" if "tags" in names else "tag")  # its column holds tags
+            continue
         front, back = fields[0], "\n\n".join(f for f in fields[1:] if f)
         if not front:
             deck.errors.append(DeckError("the front is empty", path=path, line=start))
@@ -223,6 +232,17 @@ def parse_anki_text(text: str, *, path: str = "<string>", stem: str = "anki") ->
     if not deck.cards and not deck.errors:
         deck.errors.append(DeckError("no notes found", path=path, line=max(1, n_head + 1)))
     return deck
+
+
+_FRONT_NAMES = frozenset(("front", "question", "term", "word", "prompt"))
+_OTHER_NAMES = frozenset(("back", "answer", "definition", "meaning", "translation", "tags", "tag", "notes",
+                          "note", "extra", "hint", "example"))
+
+
+def _is_column_names(fields: list[str]) -> bool:
+    """A header row such as ``Front<TAB>Back`` or ``Question,Answer,Tags``."""
+    names = [f.strip().lower().rstrip(":") for f in fields]
+    return names[0] in _FRONT_NAMES and all(n in _OTHER_NAMES for n in names[1:] if n)
 
 
 def _sep_name(sep: str) -> str:
