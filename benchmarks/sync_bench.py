@@ -3,7 +3,8 @@ into a home that has the deck but no answers, then 1,000 new answers merged incr
 
     python benchmarks/sync_bench.py --answers 100000 --cards 10000
 
-The journal is written as device A would write it (one event per line); the merge is the real
+The journal is written as device A's push writes it (one event per line, sorted keys, then dev and
+seq; uuid4 answer ids); the merge is the real
 ``studyllm.store.sync.sync`` of home B. Peak memory is the process's max RSS after each step.
 Wall time and CPU time (``time.process_time``) are both printed: on a shared machine the wall
 time depends on the load, printed beside it.
@@ -14,9 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,22 +34,31 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# the text a device writes for an event (studyllm.store.sync_events.emit, then the push adds dev and seq)
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def write_events(path: Path, cards: list[tuple[str, str]], n: int, start: datetime, seq0: int) -> None:
+    """``n`` answers round the cards, one a day per card, as device A's push writes them: the
+    event's JSON (sorted keys) with ``dev`` and ``seq`` appended; uids are uuid4 hex, as the
+    study path makes them (random, so the inserts land on random index pages)."""
     with open(path, "a") as fh:
         for i in range(n):
             uid, chash = cards[i % len(cards)]
             at = start + timedelta(minutes=i // len(cards) * 1440 + (i % len(cards)) * 0.001)
-            fh.write(json.dumps({"t": "answer", "uid": f"bench{seq0 + i:012d}", "card": uid, "deck": "bench",
-                                 "hash": chash, "day": at.date().isoformat(), "grade": 3 + i % 3, "ms": 900,
-                                 "at": at.isoformat(), "dev": "aaaaaaaaaaaa", "seq": seq0 + i},
-                                separators=(",", ":")) + "\n")
+            body = _encode({"t": "answer", "uid": uuid.UUID(int=random.getrandbits(128), version=4).hex,
+                            "card": uid, "deck": "bench", "hash": chash, "day": at.date().isoformat(),
+                            "grade": 3 + i % 3, "ms": 900, "at": at.isoformat()})
+            fh.write(body[:-1] + f',"dev":"aaaaaaaaaaaa","seq":{seq0 + i}}}\n')
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--answers", type=int, default=100_000)
     ap.add_argument("--cards", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    random.seed(args.seed)
     root = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     folder = root / "shared"
     clock = FrozenClock(datetime(2030, 1, 1, 9, tzinfo=UTC), "UTC")

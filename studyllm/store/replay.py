@@ -16,19 +16,22 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from studyllm.schedule import (
     FsrsScheduler,
     Sm2Scheduler,
     apply_answer,
+    due_after,
     fsrs_queue,
     fsrs_state_of,
     fuzz_seed,
     queue_for,
     sm2_snapshot,
 )
+from studyllm.sm2 import Sm2State, validate_quality
+from studyllm.sm2 import review as sm2_review
 from studyllm.store import sql
 from studyllm.store.db import Connection, Database, write_tx
 
@@ -38,7 +41,84 @@ __all__ = ["Event", "Derived", "fresh_state", "replay_card", "replay_and_write",
 T = TypeVar("T")
 
 # the same text as studyllm.store.db.dumps (the undo snapshot format), one encoder made once
-_snapshot = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_snapshot_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_SNAP_KEYS = tuple(sorted(sql.CARD_STATE_COLUMNS))
+_json_str = json.encoder.encode_basestring  # (ensure_ascii=False, as the encoder above)
+
+
+def _snapshot(state: dict[str, Any]) -> str:
+    """``_snapshot_json(state)``, the undo snapshot of a card state, built without the generic
+    encoder when the state holds the card_state columns as ints, text or None (a replay's
+    states always do): the same text, a fifth of the time (tests/test_sync_bulk.py)."""
+    if len(state) != len(_SNAP_KEYS):
+        return _snapshot_json(state)
+    parts = []
+    for k in _SNAP_KEYS:
+        v = state.get(k, _snapshot)
+        t = type(v)
+        if t is int:
+            parts.append(f'"{k}":{v}')
+        elif t is str:
+            parts.append(f'"{k}":{_json_str(v)}')
+        elif v is None:
+            parts.append(f'"{k}":null')
+        else:  # a bool, a float, a missing key...: the generic encoder
+            return _snapshot_json(state)
+    return "{" + ",".join(parts) + "}"
+
+
+# SM-2's step, memoised: sm2.review and Sm2State are pure in (repetitions, ef, interval, grade)
+_SM2_CACHE: dict[tuple[int, int, int, int], tuple[tuple[int, int, int], tuple[int, int, int]]] = {}
+_DAYS: dict[str, date] = {}
+
+
+def _sm2_step(reps: int, ef_centi: int, interval: int, grade: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    key = (reps, ef_centi, interval, grade)
+    found = _SM2_CACHE.get(key)
+    if found is None:
+        before = Sm2State(reps, ef_centi / 100, interval)
+        after = sm2_review(before, grade)
+        found = ((before.repetitions, before.easiness_centi, before.interval),
+                 (after.repetitions, after.easiness_centi, after.interval))
+        if len(_SM2_CACHE) > 200_000:
+            _SM2_CACHE.clear()
+        _SM2_CACHE[key] = found
+    return found
+
+
+def _sm2_answer(st: dict[str, Any], grade: int, day: str, instant: str, leech_at: int,
+                archived: bool) -> tuple[dict[str, Any], str, tuple[int, int, int], tuple[int, int, int]]:
+    """The SM-2 branch of :func:`studyllm.schedule.apply_answer` for a replay, with SM-2's step
+    memoised: (new state, kind, before, after) with ``before``/``after`` as (repetitions,
+    easiness in hundredths, interval). ``tests/test_sync_bulk.py`` checks it against
+    ``apply_answer`` on random states and grades; anything unusual goes to ``apply_answer``."""
+    if type(grade) is not int or not 0 <= grade <= 5:
+        validate_quality(grade)  # raises, as apply_answer does
+    st = dict(st)
+    if st["drill_day"] == day and st["reviews"] > 0:
+        before, _ = _sm2_step(st["repetitions"], st["ef_centi"], st["interval"], grade)
+        kind, after = "drill", before
+        st["drill_day"] = None if grade >= 4 else day
+    else:
+        kind = "new" if st["reviews"] == 0 else ("review" if grade >= 3 else "relearn")
+        before, after = _sm2_step(st["repetitions"], st["ef_centi"], st["interval"], grade)
+        if grade < 3 and st["reviews"] > 0:
+            st["lapses"] += 1
+            if st["lapses"] >= leech_at and not st["leech"]:
+                st["leech"] = 1
+        st["repetitions"], st["ef_centi"], st["interval"] = after
+        d = _DAYS.get(day)
+        if d is None:
+            if len(_DAYS) > 100_000:
+                _DAYS.clear()
+            d = _DAYS[day] = date.fromisoformat(day)
+        st["due_day"] = due_after(d, after[2])
+        st["drill_day"] = day if grade < 4 else None
+    st["reviews"] += 1
+    st["last_reviewed_at"] = instant
+    st["queue"] = queue_for(reviews=st["reviews"], repetitions=st["repetitions"], suspended=bool(st["suspended"]),
+                            archived=archived)
+    return st, kind, before, after
 
 # positions in a row of sql.SELECT_LOGS_OF_CARDS (card_id first, then the review_log columns)
 _LOG = {c: i + 1 for i, c in enumerate(sql.REVIEW_LOG_COLUMNS)}
@@ -93,19 +173,30 @@ def fresh_state(card_id: int, deck_id: int, position: int, *, suspended: bool = 
     }
 
 
+NO_SNAPSHOT = "{}"  # review_log.state_before of an answer merged in (see replay_and_write)
+
+
 def replay_card(
     start: dict[str, Any], events: Iterable[Event], *, leech_at: int, archived: bool = False,
-    sched: Sm2Scheduler | FsrsScheduler | None = None, card_uid: str = "",
+    sched: Sm2Scheduler | FsrsScheduler | None = None, card_uid: str = "", snapshots: bool = True,
 ) -> tuple[dict[str, Any], list[Derived]]:
     """Apply ``events`` (already in time order) to ``start`` (a fresh state) the way
     :meth:`Store.answer` does, through ``sched`` (SM-2 when ``None``), and return the final
     state and each event's derived log fields. ``card_uid`` seeds FSRS's fuzz as the answer did.
 
     ``suspended`` and ``buried_until`` are not in the log: they are taken from ``start``.
+    Without ``snapshots`` each answer's ``state_before`` is :data:`NO_SNAPSHOT`.
     """
     st = dict(start)
     out: list[Derived] = []
     fsrs = isinstance(sched, FsrsScheduler)
+    if not fsrs and len(st) == len(_SNAP_KEYS) and st.get("fsrs_state") is None:
+        for ev in events:  # SM-2: the memoised step (the same results, tests/test_sync_bulk.py)
+            new, kind, b, a = _sm2_answer(st, ev.grade, ev.day, ev.reviewed_at, leech_at, archived)
+            out.append(Derived(kind, b[0], b[1], b[2], st["due_day"], a[0], a[1], a[2], new["due_day"],
+                               _snapshot(st) if snapshots else NO_SNAPSHOT))
+            st = new
+        return st, out
     for ev in events:
         before_row = dict(st)
         seed = fuzz_seed(card_uid, st["reviews"]) if fsrs else None
@@ -117,7 +208,8 @@ def replay_card(
                 kind=applied.kind, reps_before=before.repetitions, ef_before=before.easiness_centi,
                 interval_before=before.interval, due_before=before_row["due_day"],
                 reps_after=after.repetitions, ef_after=after.easiness_centi, interval_after=after.interval,
-                due_after=st["due_day"], state_before=_snapshot(before_row), fsrs_after=applied.fsrs_after,
+                due_after=st["due_day"], state_before=_snapshot(before_row) if snapshots else NO_SNAPSHOT,
+                fsrs_after=applied.fsrs_after,
             )
         )
     return st, out
@@ -317,7 +409,14 @@ def replay_and_write(
     whose log lost a row, e.g. to an undo from another device) is always replayed from the start:
     its stored state still counts the removed answer.
 
-    Under FSRS a card keeps its ``sm2_saved`` (the SM-2 state it had when FSRS took over)."""
+    Under FSRS a card keeps its ``sm2_saved`` (the SM-2 state it had when FSRS took over).
+
+    An answer inserted here (merged in from another home or an export) gets no undo snapshot
+    (``state_before`` is :data:`NO_SNAPSHOT`, as for histories imported from Anki): undo only
+    takes back this home's own answers, whose snapshots the study path wrote and which a
+    replay keeps up to date. That spares the bulk merge a JSON text per answer (a third of a
+    log row) and its encoding. A row already here gets the snapshot its replay gives (a
+    rebuild restores them)."""
     tl = Timeline.load(conn)
     if tl is not None:  # sync brought scheduler changes: each answer under the one of its time
         sched = tl.final()
@@ -360,7 +459,7 @@ def replay_and_write(
                 start = {**current[cid], "suspended": int(bool(suspended)), "buried_until": buried}
                 news = sorted(new_events[cid], key=lambda ev: (ev.reviewed_at, ev.order))
                 final, derived = replay_card(start, news, leech_at=leech_at, archived=bool(archived), sched=sched,
-                                             card_uid=uid)
+                                             card_uid=uid, snapshots=False)
                 uid_of = card_uids[cid] if card_uids else ""
                 inserts.extend((ev.uid, cid, uid_of, ev.reviewed_at, ev.day, ev.grade, ev.duration_ms, *d.as_tuple())
                                for ev, d in zip(news, derived, strict=True))
@@ -386,6 +485,7 @@ def replay_and_write(
                                              archived=bool(archived), sched=sched, card_uid=uid)
             for (ev, row), d in zip(merged, derived, strict=True):
                 if row is None:
+                    d.state_before = NO_SNAPSHOT
                     inserts.append(
                         (ev.uid, cid, card_uids[cid] if card_uids else "", ev.reviewed_at, ev.day, ev.grade,
                          ev.duration_ms, *d.as_tuple())

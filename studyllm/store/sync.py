@@ -295,6 +295,44 @@ def _answer_ok(ev: dict[str, Any]) -> bool:
         return False
 
 
+_S = r'"([^"\\\x00-\x1f]+)"'  # a JSON string without escapes (any other goes to json.loads)
+# an answer line as a device writes it (sync_events: sorted keys, then dev and seq)
+_ANSWER_LINE = re.compile(
+    r'\{"at":' + _S + r',"card":' + _S + r',"day":"(\d{4}-\d{2}-\d{2})","deck":' + _S
+    + r',"grade":([0-5]),"hash":' + _S + r',"ms":(0|[1-9]\d{0,9}),"t":"answer","uid":' + _S
+    + r',"dev":' + _S + r',"seq":(-?(?:0|[1-9]\d*))\}', re.ASCII)
+
+
+def _fast_answer(line: bytes) -> dict[str, Any] | None:
+    """An answer line in the form devices write, decoded and checked without ``json.loads``:
+    the same event :func:`_check` would return, or ``None`` for anything else (another key
+    order, an escape in a string, a value out of range...), which then goes the slow way
+    (``tests/test_sync_bulk.py`` checks the two agree)."""
+    try:
+        m = _ANSWER_LINE.fullmatch(line.decode())
+    except UnicodeDecodeError:
+        return None
+    if m is None:
+        return None
+    at, card, day, deck, grade, chash, ms, uid, dev, seq = m.groups()
+    ms_i = int(ms)
+    if ms_i >= 2**31 or len(at) > 40 or max(len(card), len(deck), len(chash), len(uid), len(dev)) > 1000:
+        return None
+    try:
+        if datetime.fromisoformat(at).tzinfo is None:
+            return None
+        date.fromisoformat(day)
+    except ValueError:
+        return None
+    return {"at": at, "card": card, "day": day, "deck": deck, "grade": int(grade), "hash": chash, "ms": ms_i,
+            "t": "answer", "uid": uid, "dev": dev, "seq": int(seq)}
+
+
+def _decode(line: bytes) -> dict[str, Any]:
+    """One journal line as a checked event; ``ValueError`` (or ``RecursionError``) says what is wrong."""
+    return _fast_answer(line) or _check(json.loads(line.decode("utf-8")))
+
+
 def _check(ev: Any) -> dict[str, Any]:
     """The event, checked; ``ValueError`` says what is wrong."""
     if type(ev) is dict and ev.get("t") == "answer" and _answer_ok(ev):
@@ -447,13 +485,25 @@ def _links(conn: Connection, store: Store, events: list[tuple[str, dict[str, Any
         _stamp(conn, name, ev, "1" if ev["on"] else "0")
 
 
+# page caches of a merge (KiB): the log's indexes on random keys (uids) and the staging table
+# stay in memory instead of being read back from the WAL and the temporary file; pages are
+# only allocated as used, the main one is put back after the transaction (db.write_tx)
+MERGE_CACHE_KIB = 64 * 1024
+STAGING_CACHE_KIB = 32 * 1024
+
+
 def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
+    before = conn.execute("PRAGMA main.cache_size").fetchone()[0]
+    if (-before if before < 0 else before * 4) < MERGE_CACHE_KIB:
+        conn.info.setdefault("cache_size_before", before)
+        conn.execute(f"PRAGMA main.cache_size = {-MERGE_CACHE_KIB}")
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_in (uid TEXT PRIMARY KEY, card_id INTEGER, at TEXT,"
                  " day TEXT, grade INTEGER, ms INTEGER, dev TEXT, seq INTEGER)")
     # read back card by card in (time, device, seq) order: the index gives that order, so a
     # chunk of cards reads its own rows only
     conn.execute("CREATE INDEX IF NOT EXISTS temp.sync_in_card ON sync_in (card_id, at, dev, seq)")
     conn.execute("DELETE FROM temp.sync_in")
+    conn.execute(f"PRAGMA temp.cache_size = {-STAGING_CACHE_KIB}")
     cache: Cards = {}
     touched: set[int] = set()
     flags: list[tuple[str, dict[str, Any]]] = []
@@ -473,7 +523,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
             for n, line in _read_new(conn, rel, path, report):
                 report.read += 1
                 try:
-                    ev = _check(json.loads(line.decode("utf-8")))
+                    ev = _decode(line)
                 except (ValueError, RecursionError) as exc:
                     report.problems.append(f"{rel} line {n}: skipped, {exc}")
                     continue

@@ -1,0 +1,108 @@
+"""The fast paths of the bulk merge give exactly what the slow ones give (docs/sync.md,
+"Figures"): the memoised SM-2 replay against ``schedule.apply_answer`` answer by answer, the
+undo snapshot against the JSON encoder, and the journal's answer-line reader against
+``json.loads`` plus the event checks."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from studyllm.schedule import apply_answer
+from studyllm.store import replay as R
+from studyllm.store import sync as S
+
+DAY0 = date(2026, 3, 2)
+days = st.integers(0, 400).map(lambda n: (DAY0 + timedelta(days=n)).isoformat())
+opt_days = st.none() | days
+texts = st.text(max_size=12)
+
+
+@st.composite
+def states(draw):
+    reviews = draw(st.integers(0, 60))
+    return {
+        "card_id": draw(st.integers(1, 10**6)), "deck_id": draw(st.integers(1, 50)),
+        "position": draw(st.integers(0, 10**5)), "queue": draw(st.integers(-2, 2)),
+        "repetitions": draw(st.integers(0, 30)) if reviews else 0, "ef_centi": draw(st.integers(130, 400)),
+        "interval": draw(st.integers(0, 40_000)), "due_day": draw(opt_days), "reviews": reviews,
+        "lapses": draw(st.integers(0, 20)), "last_reviewed_at": draw(st.none() | st.just("2026-03-01T08:00:00+00:00")),
+        "drill_day": draw(opt_days), "buried_until": draw(opt_days), "suspended": draw(st.integers(0, 1)),
+        "leech": draw(st.integers(0, 1)), "fsrs_state": None, "sm2_saved": draw(st.none() | texts),
+    }
+
+
+def reference(start, events, leech_at, archived):
+    """replay_card as it was: apply_answer for every answer, the generic JSON snapshot."""
+    cur, out = dict(start), []
+    for ev in events:
+        a = apply_answer(cur, ev.grade, ev.day, ev.reviewed_at, leech_at=leech_at, archived=archived)
+        out.append((a.kind, a.before.repetitions, a.before.easiness_centi, a.before.interval, cur["due_day"],
+                    a.after.repetitions, a.after.easiness_centi, a.after.interval, a.state["due_day"],
+                    R._snapshot_json(cur), None))
+        cur = a.state
+    return cur, out
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=states(), answers=st.lists(st.tuples(st.integers(0, 5), days), max_size=12),
+       leech_at=st.integers(1, 10), archived=st.booleans())
+def test_the_memoised_sm2_replay_equals_apply_answer(start, answers, leech_at, archived):
+    events = [R.Event(f"u{i}", f"{d}T09:{i:02d}:00+00:00", d, g, 500, order=i) for i, (g, d) in enumerate(answers)]
+    want_state, want = reference(start, events, leech_at, archived)
+    got_state, got = R.replay_card(start, events, leech_at=leech_at, archived=archived)
+    assert got_state == want_state
+    assert [d.as_tuple() for d in got] == want
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=states(), extra=st.none() | st.text() | st.booleans() | st.floats(allow_nan=False))
+def test_the_snapshot_is_the_json_encoders_text(start, extra):
+    start["due_day"] = extra if not isinstance(extra, float) else start["due_day"]
+    assert R._snapshot(start) == R._snapshot_json(start)
+    assert R._snapshot({**start, "x": 1}) == R._snapshot_json({**start, "x": 1})
+
+
+answer_events = st.fixed_dictionaries({
+    "t": st.just("answer"), "uid": st.text(min_size=1, max_size=40), "card": st.text(min_size=1, max_size=30),
+    "deck": st.text(min_size=1, max_size=30), "hash": st.text(min_size=1, max_size=30), "day": days,
+    "grade": st.integers(-1, 6), "ms": st.integers(-5, 2**31 + 5),
+    "at": st.sampled_from(["2026-03-02T09:00:00+00:00", "2026-03-02T09:00:00.123456+00:00", "2026-03-02T09:00:00",
+                           "2026-13-02T09:00:00+00:00", "2026-03-02T09:00:00Z"]),
+    "dev": st.text(min_size=1, max_size=20), "seq": st.integers(-3, 10**12),
+})
+
+
+def checked(line: bytes):
+    try:
+        return S._check(json.loads(line.decode("utf-8")))
+    except (ValueError, RecursionError):
+        return "bad"
+
+
+@settings(max_examples=300, deadline=None)
+@given(ev=answer_events, sort=st.booleans(), drop=st.none() | st.sampled_from(["uid", "ms", "grade", "at"]))
+def test_the_answer_line_reader_equals_json_and_the_checks(ev, sort, drop):
+    if drop:
+        ev.pop(drop)
+    body = {k: v for k, v in ev.items() if k not in ("dev", "seq")}
+    if sort:  # as a device writes it: sorted keys, then dev and seq
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = text[:-1] + "," + json.dumps({k: ev[k] for k in ("dev", "seq") if k in ev},
+                                            separators=(",", ":"), ensure_ascii=False)[1:]
+    else:  # another order (the history sent when sync is turned on): the slow path
+        text = json.dumps(ev, separators=(",", ":"))
+    line = text.encode()
+    fast = S._fast_answer(line)
+    if fast is not None:
+        assert fast == checked(line)
+    try:
+        decoded = S._decode(line)
+    except (ValueError, RecursionError):
+        decoded = "bad"
+    assert decoded == checked(line)
+    if sort and decoded != "bad" and all(ev[k].isalnum() for k in ("uid", "card", "deck", "hash", "dev")):
+        assert fast is not None  # the usual line takes the fast path
