@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import basic_cards, calc_card, make_store, open_browse, settle
+from textual.widgets import Input
 
 from studyllm.decks.model import ParsedCard
 from studyllm.ui.app import build_app
@@ -116,6 +117,10 @@ async def import_screen(pilot):
     await settle(pilot)
     await pilot.press("i")
     await pilot.pause(0.2)
+    # the path field has focus: a blinking cursor made the picture depend on when it was taken
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 def _answered_store():

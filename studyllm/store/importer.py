@@ -606,7 +606,9 @@ def _import_new_streamed(
     try:
         with write_tx(store.database) as conn:
             for (src,) in conn.execute("SELECT source_path FROM deck"):
-                if src and src != source and not Path(src).exists() and Path(src).parent.is_dir():
+                if src == source:
+                    return None  # this file is tracked already (its front matter id may have changed)
+                if src and not Path(src).exists() and Path(src).parent.is_dir():
                     return None  # a gone deck: _plan decides whether this file continues it
             state = _NewDeckStream(store, conn, source, data.count(b"\n\n"))
             parsed = stream_bytes(data, str(path), state.sink, max_bytes=max_bytes, mode=mode, separators=separators,
