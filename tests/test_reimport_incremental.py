@@ -214,7 +214,7 @@ def _run(tmp_path_factory, clock, seed: int, steps: list[list[str]], group: int)
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), group=st.sampled_from([1, 1, 2, segments.GROUP]),
+@given(seed=st.integers(0, 2**32 - 1), group=st.sampled_from([1, segments.GROUP]),
        steps=st.lists(st.lists(st.sampled_from(OPS), min_size=1, max_size=3), min_size=1, max_size=6))
 def test_edited_reimport_equals_a_full_reimport(tmp_path_factory, clock, seed, group, steps):
     _run(tmp_path_factory, clock, seed, steps, group)

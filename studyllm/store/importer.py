@@ -1264,9 +1264,11 @@ def _segment_plan(
             f" CASE WHEN front IN ({','.join('?' * len(fronts))}) THEN front END,"
             f" CASE WHEN back IN ({','.join('?' * len(backs))}) THEN back END FROM card WHERE deck_id = ?",
             (*fronts, *backs, deck_id)).fetchall()
-        live = sorted((r for r in rows if not r[3]), key=lambda r: r[2])
-        if len(live) != n_old or [r[2] for r in live] != list(range(n_old)):
-            return None  # the stored cards are not the ones the table describes
+        live = [r for r in rows if not r[3]]  # in position order as the index gives them, or sorted
+        if [r[2] for r in live] != list(range(n_old)):
+            live.sort(key=lambda r: r[2])
+            if [r[2] for r in live] != list(range(n_old)):
+                return None  # the stored cards are not the ones the table describes
         for j in reused:
             n = table.cards[j]  # its rows are where the table says (in file order: first and last suffice)
             if n and not (old_line[j] < live[old_pos[j]][1] and live[old_pos[j] + n - 1][1]
@@ -1319,11 +1321,16 @@ def _segment_plan(
     texts = [card_text(c) for _, c in fresh]
     hashes = [text_hash(t) for t in texts]
     fresh_hashes = set(hashes)
-    kept_rows = [r for j in sorted(reused) for r in live[old_pos[j]:old_pos[j] + table.cards[j]]]
-    if any(r[4] in fresh_hashes for r in kept_rows):
-        return None  # a card read again has the text of a kept one: pair them as a full import does
-    kept_fronts = Counter(r[5] for r in kept_rows if r[5] is not None)
-    kept_backs = Counter(r[6] for r in kept_rows if r[6] is not None)
+    kept_fronts, kept_backs = Counter[str](), Counter[str]()
+    for r in [r for r in live if r[4] in fresh_hashes or r[5] is not None or r[6] is not None]:
+        if old_segment(r[2]) not in reused:
+            continue
+        if r[4] in fresh_hashes:
+            return None  # a card read again has the text of a kept one: pair them as a full import does
+        if r[5] is not None:
+            kept_fronts[r[5]] += 1
+        if r[6] is not None:
+            kept_backs[r[6]] += 1
     report = DeckReport(path=str(path), key=parsed.key, title=parsed.title)
     stamp = _stamp(conn, deck_id, parsed.key)
     deck_fields = (parsed.title, source, digest, dumps(list(parsed.tags)), dumps(parsed.options), parsed.mode, now)
@@ -1344,7 +1351,7 @@ def _segment_plan(
     old_rows = [_Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], "", "", "", bool(r[7]), r[8], r[9], r[10] or 0,
                      r[0] in linked_away) for r in raw_rows]
     _plan_cards(conn, plan, parsed, report, fresh, texts, hashes, old_rows, deck_id, kept_fronts, kept_backs)
-    report.unchanged += len(kept_rows)
+    report.unchanged += sum(table.cards[j] for j in reused)
     return plan, report, shifts, counts
 
 
