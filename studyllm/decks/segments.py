@@ -20,7 +20,8 @@ such a file every block is a heading, a paragraph or a rule, and the parser star
 A *segment* runs from one such line to the next (the first one from the start of the file,
 front matter included). Its key hashes its text and its context: the heading lines above
 it; what the whole file shares (the front matter, the first ``#`` heading, the path, the
-separators and the parser version) is the *file key*. Two imports with the same file key
+separators, and the parser: studyllm's version and the size and mtime of each source file of
+this package) is the *file key*. Two imports with the same file key
 give the same cards for every segment of the same key, up to a shift of lines.
 
 :func:`split` cuts a text (``None`` when the file is not of that shape); :func:`synthetic`
@@ -114,6 +115,28 @@ def _eligible(data: bytes) -> bool:
     return data.count(b"\n") < _limits.MAX_LINES  # the parser's line limit, at any file size
 
 
+_STAMP: list[bytes] = []
+
+
+def _parser_stamp() -> bytes:
+    """What the parser's output depends on besides the text: studyllm's version and the deck
+    package's source files (size and mtime of each, read once per process), so that a table
+    written by another parser is never trusted."""
+    if not _STAMP:
+        import os
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        parts = [__version__]
+        for folder, dirs, names in sorted(os.walk(here)):
+            dirs.sort()
+            for name in sorted(names):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    parts.append(f"{os.path.relpath(os.path.join(folder, name), here)}:{st.st_size}:{st.st_mtime_ns}")
+        _STAMP.append("\n".join(parts).encode())
+    return _STAMP[0]
+
+
 def split(data: bytes, path: str, separators: object = None) -> Split | None:
     """The segments of the deck file ``data`` (at ``path``, parsed with ``separators``), or
     ``None`` when the file is not of the shape described above (then it is parsed whole)."""
@@ -150,7 +173,7 @@ def split(data: bytes, path: str, separators: object = None) -> Split | None:
     if cuts:
         starts = sorted([*starts, *((o, 0) for o in cuts if o > fm_end)])
     file_key = hashlib.blake2b(b"\x1f".join((
-        str(FORMAT).encode(), __version__.encode(), path.encode("utf-8", "surrogatepass"),
+        str(FORMAT).encode(), _parser_stamp(), path.encode("utf-8", "surrogatepass"),
         repr(separators).encode("utf-8", "surrogatepass"), data[:fm_end], h1)), digest_size=16).hexdigest()
     segments: list[Segment] = []
     stack: list[tuple[int, bytes]] = []
