@@ -433,7 +433,7 @@ def import_file(
     # one pause of the cyclic collector over the parse and the sync: the cards, rows and
     # reports made in between are not cyclic garbage, and each collection would walk them
     with paused_gc():
-        return _import_data(store, path, data, digest, source, dry_run=dry_run, outline=outline, mode=mode,
+        return _import_data(store, path, data, digest, source, dry_run=dry_run, outline=outline, mode=mode, force=force,
                             strict=strict, link=link, max_bytes=max_bytes)
 
 
@@ -459,7 +459,7 @@ def _remembered_mode(store: Store, source: str, data: bytes) -> str | None:
 
 def _import_data(
     store: Store, path: Path, data: bytes, digest: str, source: str, *, dry_run: bool, outline: bool,
-    mode: str | None, strict: bool, link: LinkChoice, max_bytes: int,
+    mode: str | None, strict: bool, link: LinkChoice, max_bytes: int, force: bool = False,
 ) -> DeckReport:
     # the parsers pull in markdown-it / csv: import on demand
     streamed: DeckReport | None = None
@@ -468,26 +468,50 @@ def _import_data(
 
         parsed = parse_anki_tsv(path, max_bytes=max_bytes, data=data)
     else:
+        separators = store.setting("separators") or None
+        split = None
+        if not dry_run and not outline and mode is None and not strict and not force:
+            from studyllm.decks.segments import split as split_segments
+
+            split = split_segments(data, str(path), separators)
+            if split is not None:  # a file of headings and paragraphs: an edit re-reads only what changed
+                edited = _reimport_segments(store, path, data, digest, source, split, separators, max_bytes, link)
+                if edited is not None:
+                    _publish(store, edited, path, data, digest)
+                    return edited
         from studyllm.decks.parser import parse_bytes
 
         if mode is None and not outline:
             # a file imported with --mode (outline notes, say) is read the same way when it is
             # re-scanned or re-imported without it, unless its front matter names a mode
             mode = _remembered_mode(store, source, data)
-        separators = store.setting("separators") or None
-        streamed = None
         if not dry_run and not outline:
             streamed = _import_new_streamed(store, path, data, digest, source, mode=mode, strict=strict,
                                             separators=separators, max_bytes=max_bytes)
         if streamed is not None:
-            report = streamed
-        else:
-            parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
-                                 separators=separators, digest=digest)
-    if streamed is None:
+            if split is not None and streamed.ok and not streamed.warnings and not streamed.card_errors:
+                _remember_streamed_segments(store, source, digest, split)
+            _publish(store, streamed, path, data, digest)
+            return streamed
+        parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
+                             separators=separators, digest=digest)
         parsed.content_hash = digest
         report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
-    if not dry_run and report.ok and not report.card_errors and report.key:
+        if (split is not None and report.ok and not parsed.errors and not parsed.warnings and not parsed.skipped
+                and parsed.mode == "cards"):
+            _remember_segments(store, source, digest, split, parsed.cards)
+        _publish(store, report, path, data, digest, parsed, dry_run=dry_run)
+        return report
+    parsed.content_hash = digest
+    report = import_parsed(store, parsed, source_path=source, dry_run=dry_run, link=link)
+    _publish(store, report, path, data, digest, parsed, dry_run=dry_run)
+    return report
+
+
+def _publish(store: Store, report: DeckReport, path: Path, data: bytes, digest: str,
+             parsed: ParsedDeck | None = None, *, dry_run: bool = False) -> None:
+    if (not dry_run and report.ok and not report.card_errors and not (parsed is not None and parsed.skipped)
+            and report.key):
         # with sync on, this version of a learner deck goes to the sync folder now: every
         # version travels, and the other homes import them in order (docs/sync.md, "Decks")
         with store.database.connect() as conn:
@@ -495,7 +519,6 @@ def _import_data(
         if on:
             with write_tx(store.database) as conn:
                 publish_deck(conn.raw, store, report.key, path.resolve(), data, digest)
-    return report
 
 
 class _NewDeckStream:
@@ -1185,3 +1208,481 @@ def report_dict(report: ImportReport) -> dict[str, Any]:
             for d in report.decks
         ],
     }
+
+
+# --------------------------------------------------------------------------- edited re-imports
+#
+# Issue #23: a re-import of a file with a few cards edited re-reads only the segments of the
+# file that changed (studyllm.decks.segments: files of headings and plain paragraphs only, cut
+# where the parser starts afresh), and matches and writes only their cards. The cards of every
+# other segment are the stored rows, their lines and positions shifted. What makes that give
+# exactly what a full re-import gives:
+#
+# - the segment table of the last import (each segment's key, lines and cards) is kept in a
+#   meta row beside the deck, stamped with the deck's content hash and updated_at: any other
+#   write to the deck's cards (another import, a card taking its place from another file)
+#   changes the stamp, and the next import is a full one that writes a new table;
+# - only a clean file gets a table (no warning, no skipped card): the cards of a segment
+#   re-read alone must be all its cards, with nothing said about them;
+# - a kept card stays paired with its own row only if a full import would pair them: its text
+#   is on no other row of the deck (live, archived or linked away) and on none of the cards
+#   read again; a segment holding such a card is read again too, and a card read again whose
+#   text is on a kept row sends the whole file to a full re-import.
+#
+# tests/test_reimport_incremental.py checks the result against a full import of the same text.
+
+SEGMENTS_KEY = "deck_segments:"  # + deck id: the meta row holding a deck's segment table
+
+
+@dataclass
+class _Table:
+    file_key: str
+    content_hash: str
+    updated_at: str
+    source: str
+    keys: list[bytes]
+    lines: list[int]
+    cards: list[int]
+
+
+def _load_table(conn: Connection, deck_id: int) -> _Table | None:
+    import base64
+    import json
+    from array import array
+
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"{SEGMENTS_KEY}{deck_id}",)).fetchone()
+    if row is None:
+        return None
+    try:
+        raw = json.loads(row[0])
+        from studyllm.decks.segments import FORMAT
+
+        if raw.get("format") != FORMAT:
+            return None
+        keys = base64.b64decode(raw["keys"])
+        lines, cards = array("I"), array("I")
+        lines.frombytes(base64.b64decode(raw["lines"]))
+        cards.frombytes(base64.b64decode(raw["cards"]))
+        n = len(lines)
+        if len(cards) != n or len(keys) != 16 * n:
+            return None
+        return _Table(raw["file_key"], raw["hash"], raw["at"], raw["source"],
+                      [keys[16 * i:16 * i + 16] for i in range(n)], lines.tolist(), cards.tolist())
+    except (ValueError, KeyError, TypeError):
+        return None  # not a table of this version: the import is a full one and writes a new one
+
+
+def _save_table(conn: Connection, deck_id: int, split: Any, counts: list[int], content_hash: str,
+                updated_at: str, source: str) -> None:
+    import base64
+    import json
+    from array import array
+
+    from studyllm.decks.segments import FORMAT
+
+    value = json.dumps({
+        "format": FORMAT, "file_key": split.file_key, "hash": content_hash, "at": updated_at, "source": source,
+        "keys": base64.b64encode(b"".join(s.key for s in split.segments)).decode(),
+        "lines": base64.b64encode(array("I", [s.lines for s in split.segments]).tobytes()).decode(),
+        "cards": base64.b64encode(array("I", counts).tobytes()).decode(),
+    })
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 (f"{SEGMENTS_KEY}{deck_id}", value))
+
+
+def _segment_counts(split: Any, cards: list[Any]) -> list[int] | None:
+    """Cards per segment (``None`` if the cards are not in file order)."""
+    from bisect import bisect_right
+
+    starts = [s.start for s in split.segments]
+    counts = [0] * len(starts)
+    last = 0
+    for c in cards:
+        k = bisect_right(starts, c.line - 1) - 1
+        if k < last:
+            return None
+        counts[k] += 1
+        last = k
+    return counts
+
+
+def _remember_segments(store: Store, source: str, digest: str, split: Any, cards: list[Any]) -> None:
+    """After a full import of a clean file: keep its segment table for the next edited re-import."""
+    counts = _segment_counts(split, cards)
+    if counts is None:
+        return
+    with write_tx(store.database) as conn:
+        deck = conn.execute("SELECT id, content_hash, updated_at, archived FROM deck WHERE source_path = ?",
+                            (source,)).fetchone()
+        if deck is None or deck[1] != digest or deck[3]:
+            return  # another import came in between: the next import is a full one
+        live = conn.execute("SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (deck[0],)).fetchone()[0]
+        if live != len(cards):
+            return
+        _save_table(conn, deck[0], split, counts, digest, deck[2], source)
+
+
+def _remember_streamed_segments(store: Store, source: str, digest: str, split: Any) -> None:
+    """After a streamed first import (whose cards were not kept): the segment table from the
+    stored cards' lines, in file order, so the first edit of the new deck is read in part too."""
+    from types import SimpleNamespace
+
+    with store.database.connect() as conn:
+        lines = conn.execute(
+            "SELECT c.line FROM card c JOIN deck d ON d.id = c.deck_id"
+            " WHERE d.source_path = ? AND d.archived = 0 AND c.archived = 0 ORDER BY c.position, c.id",
+            (source,),
+        ).fetchall()
+    _remember_segments(store, source, digest, split, [SimpleNamespace(line=line) for (line,) in lines])
+
+
+def _reimport_segments(
+    store: Store, path: Path, data: bytes, digest: str, source: str, split: Any, separators: Any,
+    max_bytes: int, link: LinkChoice,
+) -> DeckReport | None:
+    """An edited re-import that reads and matches only the segments that changed, or ``None``
+    when it cannot be done exactly so (the caller imports the whole file)."""
+    from studyllm.decks.parser import parse_deck
+
+    with store.database.connect() as conn:
+        work = _segment_plan(conn, store, path, data, digest, source, split, separators, max_bytes, parse_deck)
+    if work is None:
+        return None
+    plan, report, shifts, counts = work
+    chosen = _choose_links(report.rewrites, link)
+    with write_tx(store.database) as conn:
+        if _stamp(conn, plan.deck_id, plan.key) != plan.stamp:
+            return None  # changed since it was read: the full import plans again
+        _write(conn, store, plan)
+        if shifts:
+            conn.executemany("UPDATE card SET line = ?, position = ?, updated_at = ? WHERE id = ?", shifts)
+            base = plan.position * DECK_SLOT
+            conn.executemany("UPDATE card_state SET position = ? WHERE card_id = ?",
+                             [(base + pos, cid) for _line, pos, _now, cid in shifts])
+        report.migrated = plan.migrated
+        for i in chosen:
+            rw = report.rewrites[i]
+            new_id = plan.new_ids.get(rw.new_uid)
+            if new_id is not None:
+                link_cards(conn, store, rw.old_id, new_id)
+                rw.linked = True
+                report.cards.append(CardChange("linked", rw.path, rw.new_line, rw.new_front, rw.new_uid,
+                                               layer="confirmed", score=rw.score, old_uid=rw.old_uid))
+                report.linked += 1
+        assert plan.deck_id is not None
+        _save_table(conn, plan.deck_id, split, counts, digest, plan.now, source)
+    return report
+
+
+def _segment_plan(
+    conn: Connection, store: Store, path: Path, data: bytes, digest: str, source: str, split: Any,
+    separators: Any, max_bytes: int, parse_deck: Callable[..., ParsedDeck],
+) -> tuple[_Plan, DeckReport, list[tuple[int, int, str, int]], list[int]] | None:
+    from bisect import bisect_right
+    from dataclasses import replace
+
+    from studyllm.decks import _limits
+    from studyllm.decks.segments import file_line, synthetic
+
+    deck = conn.execute("SELECT id, key, content_hash, updated_at, archived, position FROM deck"
+                        " WHERE source_path = ?", (source,)).fetchone()
+    if deck is None or deck[4]:
+        return None
+    deck_id, deck_key, position = deck[0], deck[1], deck[5]
+    table = _load_table(conn, deck_id)
+    if (table is None or table.file_key != split.file_key or table.content_hash != deck[2]
+            or table.updated_at != deck[3] or table.source != source):
+        return None
+    # where each old segment's lines and cards start
+    old_line, old_pos = [], []
+    line = pos = 0
+    for n_lines, n_cards in zip(table.lines, table.cards, strict=True):
+        old_line.append(line)
+        old_pos.append(pos)
+        line += n_lines
+        pos += n_cards
+    n_old = pos
+
+    def old_segment(position: int) -> int:  # the old segment holding a live row's position
+        return bisect_right(old_pos, position) - 1
+
+    # each new segment takes an old one of the same key (same text, same headings above it)
+    free: dict[bytes, list[int]] = defaultdict(list)
+    for j in range(len(table.keys) - 1, -1, -1):
+        free[table.keys[j]].append(j)
+    reuse: dict[int, int] = {}
+    for i, seg in enumerate(split.segments):
+        bucket = free.get(seg.key)
+        if bucket:
+            reuse[i] = bucket.pop()
+    segs = split.segments
+    starts = [s.start for s in segs]
+    for _attempt in range(4):
+        reused = set(reuse.values())
+        keep = {i for i in range(len(segs)) if i not in reuse}
+        made = synthetic(data, split, keep)
+        if made is None:
+            return None
+        text, line_map = made
+        parsed = parse_deck(text, str(path), content_hash=digest, separators=separators, max_bytes=max_bytes)
+        if parsed.errors or parsed.skipped or parsed.mode != "cards" or parsed.key != deck_key:
+            return None
+        if parsed.warnings:
+            if parsed.cards or not reuse:
+                return None
+            # nothing re-read holds a card (cards deleted): read one kept segment with cards too
+            back = next((k for k, j in reuse.items() if table.cards[j]), None)
+            if back is None:
+                return None
+            del reuse[back]
+            continue
+        if len(parsed.cards) > 2000:
+            return None  # that much changed: a full import costs about the same
+        # one pass over the deck's rows: the live ones in file order, the archived ones, the
+        # texts on more than one row, and the kept rows with a front or back of a card read again
+        fronts = sorted({c.front for c in parsed.cards})
+        backs = sorted({c.back for c in parsed.cards})
+        rows = conn.execute(
+            f"SELECT id, line, position, archived, content_hash,"
+            f" CASE WHEN front IN ({','.join('?' * len(fronts))}) THEN front END,"
+            f" CASE WHEN back IN ({','.join('?' * len(backs))}) THEN back END FROM card WHERE deck_id = ?",
+            (*fronts, *backs, deck_id)).fetchall()
+        live = [r for r in rows if not r[3]]  # in position order as the index gives them, or sorted
+        if [r[2] for r in live] != list(range(n_old)):
+            live.sort(key=lambda r: r[2])
+            if [r[2] for r in live] != list(range(n_old)):
+                return None  # the stored cards are not the ones the table describes
+        for j in reused:
+            n = table.cards[j]  # its rows are where the table says (in file order: first and last suffice)
+            if n and not (old_line[j] < live[old_pos[j]][1] and live[old_pos[j] + n - 1][1]
+                          <= old_line[j] + table.lines[j]):
+                return None
+        # a kept card must not share its text with another row of the deck, nor be linked away
+        every = [r[4] for r in rows]
+        twice = {h for h, n in Counter(every).items() if n > 1} if len(set(every)) != len(every) else set()
+        drop = {old_segment(r[2]) for r in live if r[4] in twice} if twice else set()
+        drop.update(old_segment(r[0]) for r in conn.execute(
+            "SELECT c.position FROM card_link k JOIN card c ON c.id = k.old_card_id WHERE c.deck_id = ?"
+            " AND c.archived = 0", (deck_id,)))
+        drop &= reused
+        if drop:
+            reuse = {i: j for i, j in reuse.items() if j not in drop}
+            continue
+        break
+    else:
+        return None
+    # the new file's cards in order: kept segments' rows and the cards read again (their lines
+    # are the synthetic text's: put back where they are in the file)
+    by_seg: dict[int, list[Any]] = defaultdict(list)
+    for c in parsed.cards:
+        line = file_line(line_map, c.line)
+        k = bisect_right(starts, line - 1) - 1
+        if k not in keep:
+            return None
+        by_seg[k].append(replace(c, line=line) if line != c.line else c)
+    counts: list[int] = []
+    fresh: list[tuple[int, Any]] = []  # (position in the file, card) of the cards read again
+    shifts: list[tuple[int, int, str, int]] = []
+    now = store.utc_now_iso()
+    pos = 0
+    for i, seg in enumerate(segs):
+        old = reuse.get(i)
+        if old is None:
+            cards = by_seg.get(i, [])
+            fresh.extend((pos + k, c) for k, c in enumerate(cards))
+            counts.append(len(cards))
+            pos += len(cards)
+            continue
+        n = table.cards[old]
+        dl, dp = seg.start - old_line[old], pos - old_pos[old]
+        if dl or dp:
+            shifts.extend((r[1] + dl, r[2] + dp, now, r[0]) for r in live[old_pos[old]:old_pos[old] + n])
+        counts.append(n)
+        pos += n
+    if pos > _limits.MAX_CARDS or len(parsed.cards) != len(fresh):
+        return None
+    texts = [card_text(c) for _, c in fresh]
+    hashes = [text_hash(t) for t in texts]
+    fresh_hashes = set(hashes)
+    kept_fronts, kept_backs = Counter[str](), Counter[str]()
+    for r in [r for r in live if r[4] in fresh_hashes or r[5] is not None or r[6] is not None]:
+        if old_segment(r[2]) not in reused:
+            continue
+        if r[4] in fresh_hashes:
+            return None  # a card read again has the text of a kept one: pair them as a full import does
+        if r[5] is not None:
+            kept_fronts[r[5]] += 1
+        if r[6] is not None:
+            kept_backs[r[6]] += 1
+    report = DeckReport(path=str(path), key=parsed.key, title=parsed.title)
+    stamp = _stamp(conn, deck_id, parsed.key)
+    deck_fields = (parsed.title, source, digest, dumps(list(parsed.tags)), dumps(parsed.options), parsed.mode, now)
+    plan = _Plan(deck_id=deck_id, key=parsed.key, stamp=stamp, deck_fields=deck_fields, adopt_from=None,
+                 now=now, position=position)
+    # the stored rows the cards read again may pair with: the live rows of the segments that
+    # changed, and every archived row (read as _plan reads them, in its order)
+    linked_away = {r[0] for r in conn.execute("SELECT old_card_id FROM card_link")}
+    cols = ("SELECT c.id, c.uid, c.content_hash, c.norm_hash, c.kind, c.variant, c.heading_path, c.archived, c.line,"
+            " c.position, s.reviews FROM card c LEFT JOIN card_state s ON s.card_id = c.id")
+    wanted = [r[0] for r in rows if r[3]] + [r[0] for j in range(len(old_pos)) if j not in reused
+                                            for r in live[old_pos[j]:old_pos[j] + table.cards[j]]]
+    raw_rows: list[Any] = []
+    for k in range(0, len(wanted), 500):
+        chunk = wanted[k:k + 500]
+        raw_rows += conn.execute(cols + f" WHERE c.id IN ({','.join('?' * len(chunk))})", tuple(chunk)).fetchall()
+    raw_rows.sort(key=lambda r: (r[9], r[0]))  # the (deck_id, position) index order _plan reads them in
+    old_rows = [_Old(r[0], r[1], r[2], r[3], r[4], r[5], r[6], "", "", "", bool(r[7]), r[8], r[9], r[10] or 0,
+                     r[0] in linked_away) for r in raw_rows]
+    _plan_cards(conn, plan, parsed, report, fresh, texts, hashes, old_rows, deck_id, kept_fronts, kept_backs)
+    report.unchanged += sum(table.cards[j] for j in reused)
+    return plan, report, shifts, counts
+
+
+def _plan_cards(
+    conn: Connection, plan: _Plan, parsed: ParsedDeck, report: DeckReport, fresh: list[tuple[int, Any]],
+    texts: list[str], hashes: list[str], old_rows: list[_Old], deck_id: int,
+    kept_fronts: Counter[str], kept_backs: Counter[str],
+) -> None:
+    """:func:`_plan`'s matching, for the cards read again (``fresh``: (position in the file, card))
+    against the stored rows they may pair with: the same layers in the same order."""
+    loaded: dict[int, tuple[str, str, str]] = {}
+
+    def old_text(ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        want = [i for i in ids if i not in loaded]
+        for k in range(0, len(want), 500):
+            chunk = want[k:k + 500]
+            loaded.update((r[0], (r[1], r[2], r[3])) for r in conn.execute(
+                f"SELECT id, front, back, extra FROM card WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk)))
+        return {i: loaded[i] for i in ids if i in loaded}
+
+    now, position = plan.now, plan.position
+    cards = [c for _, c in fresh]
+    path_json: dict[tuple[str, ...], str] = {}
+    paths = [path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
+             for c in cards]
+    extras = [dumps(c.extra) if c.extra else "{}" for c in cards]
+    by_id = {o.id: o for o in old_rows}
+    match_pairs: dict[int, tuple[int, str, float]] = {}
+    rewrites: list[Any] = []
+    norms: list[str] = [""] * len(cards)
+    candidates = [o for o in old_rows if not o.linked_away]
+    if candidates:
+        by_hash: dict[str, list[_Old]] = defaultdict(list)
+        for o in sorted(candidates, key=lambda o: (not o.archived, -o.position)):
+            by_hash[o.content_hash].append(o)
+        free = {o.id for o in candidates}
+        left: list[int] = []
+        for i, h in enumerate(hashes):
+            bucket = by_hash.get(h)
+            while bucket:
+                o = bucket.pop()
+                if o.id in free:
+                    free.discard(o.id)
+                    match_pairs[i] = (o.id, "exact", 1.0)
+                    norms[i] = o.norm_hash
+                    break
+            else:
+                left.append(i)
+        for i in left:
+            norms[i] = text_hash(normalise(texts[i]))
+        if left and free:
+            # keys are positions in the file, as a full import gives them; fronts and backs are
+            # counted over the whole file (the cards read again, and the kept rows)
+            fronts = Counter(c.front for c in cards)
+            backs = Counter(c.back for c in cards)
+            fronts.update(kept_fronts)
+            backs.update(kept_backs)
+            result = match_cards(
+                [MatchCard(o.id, o.kind, o.variant, "", "", "", o.heading_path, o.position, o.content_hash,
+                           o.norm_hash, o.archived, o.reviews > 0) for o in candidates if o.id in free],
+                [MatchCard(fresh[i][0], cards[i].kind, cards[i].variant, cards[i].front, cards[i].back, extras[i],
+                           paths[i], fresh[i][0], hashes[i], norms[i]) for i in left],
+                old_text, fronts=fronts, backs=backs,
+            )
+            at = {fresh[i][0]: i for i in left}
+            match_pairs.update((at[k], v) for k, v in result.pairs.items())
+            rewrites = [(at[rw.new], rw) for rw in result.rewrites]
+    else:
+        norms = [text_hash(normalise(t)) for t in texts]
+
+    paired = {o_id for o_id, _, _ in match_pairs.values()}
+    shown_ids = [o_id for i, (o_id, _, _) in match_pairs.items() if by_id[o_id].content_hash != hashes[i]]
+    shown_ids += [o.id for o in old_rows if o.id not in paired and not o.archived]
+    shown_ids += [rw.old for _, rw in rewrites]
+    if shown_ids:
+        for k, (front, back, extra) in old_text(shown_ids).items():
+            o = by_id[k]
+            o.front, o.back, o.extra = front, back, extra
+
+    taken = _DeckUids(conn, deck_id)
+    new_uid: dict[int, str] = {}
+    claimed: set[int] = set()
+    for i, c in enumerate(cards):
+        gi = fresh[i][0]
+        gpos = position * DECK_SLOT + gi
+        row = (
+            c.kind, c.variant, c.front, c.back, extras[i], paths[i],
+            dumps(list(c.tags)) if c.tags else "[]", c.line, gi, hashes[i], norms[i],
+        )
+        pair = match_pairs.get(i)
+        if pair is None:
+            uid = stable_uid(parsed.key, hashes[i], taken)  # type: ignore[arg-type]
+            taken.add(uid)
+            new_uid[i] = uid
+            plan.new_cards.append((uid, *row))
+            plan.new_positions.append(gpos)
+            report.new += 1
+            report.cards.append(CardChange("new", parsed.path, c.line, _one_line(c.front), uid,
+                                           hashes=(hashes[i], norms[i])))
+            continue
+        o = by_id[pair[0]]
+        claimed.add(o.id)
+        layer, score = pair[1], pair[2]
+        if o.archived:
+            plan.restores.append(o.id)
+            report.restored += 1
+            report.cards.append(CardChange("restored", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
+        if o.content_hash != hashes[i]:
+            report.updated += 1
+            if not o.archived:
+                report.cards.append(CardChange("updated", parsed.path, c.line, _one_line(c.front), o.uid, layer,
+                                               score, old_front=_one_line(o.front)))
+        elif o.heading_path != paths[i]:
+            report.moved += 1
+            if not o.archived:
+                report.cards.append(CardChange("moved", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
+        else:
+            report.unchanged += 1
+        if (o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != gi
+                or o.archived):
+            plan.updates.append((*row, now, o.id))
+            plan.state_pos.append((gpos, o.id))
+    plan.to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
+    report.archived = len(plan.to_archive)
+    for cid in plan.to_archive:
+        o = by_id[cid]
+        report.cards.append(CardChange("archived", parsed.path, o.line, _one_line(o.front), o.uid,
+                                       hashes=(o.content_hash, o.norm_hash) if o.reviews else ("", "")))
+    for i, rw in rewrites:
+        o, c = by_id[rw.old], cards[i]
+        report.rewrites.append(RewriteReport(
+            old_id=o.id, old_uid=o.uid, old_front=o.front, old_back=o.back, old_line=o.line, old_archived=o.archived,
+            new_uid=new_uid[i], new_front=c.front, new_back=c.back, new_line=c.line, path=parsed.path,
+            score=rw.score, reviews=o.reviews,
+        ))
+
+
+class _DeckUids:
+    """The uids of a deck's stored cards, asked of the database one at a time (a new card's uid
+    is checked against them), and the ones given out during this import."""
+
+    def __init__(self, conn: Connection, deck_id: int) -> None:
+        self.conn, self.deck_id = conn, deck_id
+        self.added: set[str] = set()
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self.added or self.conn.execute(
+            "SELECT 1 FROM card WHERE uid = ? AND deck_id = ?", (uid, self.deck_id)).fetchone() is not None
+
+    def add(self, uid: str) -> None:
+        self.added.add(uid)
