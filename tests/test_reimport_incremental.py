@@ -284,3 +284,34 @@ def test_a_deck_changed_between_plan_and_write_falls_back_to_a_full_import(store
     r = import_paths(store, [p])
     assert calls == [True] and r.ok and (r.decks[0].new, r.decks[0].updated, r.decks[0].unchanged) == (1, 1, 1)
     assert sum(d.total for d in store.decks()) == 3
+
+
+def test_the_first_edit_after_a_streamed_first_import_reads_only_its_segments(tmp_path, monkeypatch, clock):
+    """A new deck is imported as a stream (its cards are not kept in memory); the segment table
+    comes from the stored cards, so the first edit does not parse the whole file again."""
+    from studyllm.store import Store
+
+    importer_module = importer
+
+    body = "".join(f"## Topic {i}\n\nQ: What is item {i}?\nA: Answer {i}.\n\nterm {i} :: meaning {i}\n\n"
+                   for i in range(40))
+    deck = tmp_path / "big.md"
+    deck.write_text(body, encoding="utf-8")
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        streamed = []
+        real_stream = importer_module._import_new_streamed
+        monkeypatch.setattr(importer_module, "_import_new_streamed",
+                            lambda *a, **k: streamed.append(out := real_stream(*a, **k)) or out)
+        import_paths(store, [deck])
+        assert streamed and streamed[0] is not None
+        parsed_whole = []
+        real_parse = importer_module.import_parsed
+        monkeypatch.setattr(importer_module, "import_parsed",
+                            lambda *a, **k: parsed_whole.append(1) or real_parse(*a, **k))
+        deck.write_text(body.replace("A: Answer 7.", "A: Answer seven."), encoding="utf-8")
+        report = import_paths(store, [deck])
+        assert report.totals()["new"] == 0 and report.totals()["updated"] == 1
+        assert parsed_whole == []
+    finally:
+        store.close()
