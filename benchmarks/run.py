@@ -220,6 +220,7 @@ def measure(args: argparse.Namespace, record: Callable[[dict[str, Any]], None]) 
     import studyllm_side as S
 
     rows: list[dict[str, Any]] = []
+    common.compile_studyllm()  # measured from bytecode, as installed (common.bytecode_env)
     which = [m for m in MEASUREMENTS if m in args.measure]
     t_all = time.perf_counter()
     for n in args.sizes:

@@ -54,6 +54,7 @@ if _HERE not in sys.path:  # benchmarks/ is a folder of scripts, not a package
 
 from common import (  # noqa: E402
     Timer,
+    bytecode_env,
     emit_json,
     file_size,
     grade_sequence,
@@ -290,7 +291,7 @@ def _proc_wall(argv: list[str], runs: int = 3) -> float:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env())
         times.append(time.perf_counter() - t0)
     return median(times)
 
@@ -728,14 +729,14 @@ def measure_tui_start(
         store.close()
         home = d / HOME
         # first run syncs the shipped decks (a one-off): do it outside the clock
-        subprocess.run([exe, "--home", str(home), "due"], capture_output=True, check=True)
+        subprocess.run([exe, "--home", str(home), "due"], capture_output=True, check=True, env=bytecode_env())
         phrase = _probe_phrase(first.front)
         home_marker = " ".join(title.split())[:20] or "Decks"
         for i in range(runs):
             name = f"slbench{os.getpid()}x{i}"
             t0 = time.perf_counter()
             _tmux("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
-                  f"{exe} --home {home}")
+                  f"env -u PYTHONDONTWRITEBYTECODE {exe} --home {home}")  # see common.bytecode_env
             try:
                 t_home = t_card = None
                 deadline = t0 + timeout
