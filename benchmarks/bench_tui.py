@@ -12,6 +12,17 @@
     python benchmarks/bench_tui.py [--cards 100000] [--answers 300] [--runs 5] [--home DIR]
 
 The database is built once in --home (default benchmarks/out/tui-home-<cards>) and reused.
+
+Two trees against each other (issue #19's "no slower than before"), start-up only:
+
+    python benchmarks/bench_tui.py --ab old=EXE_A:HOME_A new=EXE_B:HOME_B --runs 10
+
+starts each command in tmux in turn, the order swapped every run (A B, B A, A B, ...), and
+prints every pair with the load average beside it, the wall time to home and to the first
+card, and the CPU time (user + system, from ``/proc``) the process had used when the card
+showed; then the medians, and the per-run ratios' median. Each EXE is a command run as
+``EXE --home HOME`` (a wrapper script can set PYTHONPATH for an old tree); the first start
+of each side is a warm-up (it makes the day's backup) and is not counted.
 """
 
 from __future__ import annotations
@@ -129,11 +140,15 @@ def start_to_first_card(home: Path, runs: int) -> dict[str, float]:
     exe = shutil.which("studyllm")
     if not exe or not shutil.which("tmux"):
         return {"skipped": 1.0}
+    import common
+
+    common.compile_studyllm()  # run from bytecode, as installed (common.bytecode_env)
     results_home, results_card, rss = [], [], []
     for r in range(runs + 1):  # the first run imports the shipped decks: a warm-up, not counted
         session = f"bench-tui-{os.getpid()}-{r}"
         t0 = time.perf_counter()
-        tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", f"exec {exe} --home '{home}'")
+        tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+             f"exec env -u PYTHONDONTWRITEBYTECODE {exe} --home '{home}'")
         try:
             t_home = t_card = None
             while time.perf_counter() - t0 < 120:
@@ -177,6 +192,94 @@ def start_to_first_card(home: Path, runs: int) -> dict[str, float]:
     }
 
 
+def _cpu_s(pid: str) -> float:
+    """User + system CPU time of a process so far (``/proc/PID/stat``), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def one_start(exe: str, home: Path, size: tuple[int, int] = (80, 24), timeout: float = 120) -> dict[str, float]:
+    """One tmux start of ``exe --home home``: home shown, ``s``, first card shown."""
+    session = f"bench-tui-{os.getpid()}-{time.monotonic_ns()}"
+    t0 = time.perf_counter()
+    # bytecode caches as an installed studyllm has them (common.bytecode_env)
+    tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]),
+         f"exec env -u PYTHONDONTWRITEBYTECODE {exe} --home '{home}'")
+    try:
+        pid = tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip()
+        t_home = t_card = None
+        cpu = float("nan")
+        while time.perf_counter() - t0 < timeout:
+            shown = tmux("capture-pane", "-p", "-t", session)
+            if t_home is None and "Decks" in shown and "Today:" in shown:
+                t_home = time.perf_counter()
+                tmux("send-keys", "-t", session, "s")
+            if t_home is not None and "Show answer" in shown:
+                t_card = time.perf_counter()
+                cpu = _cpu_s(pid)
+                break
+            time.sleep(0.005)
+        if t_home is None or t_card is None:
+            raise RuntimeError(f"{exe}: no first card within {timeout} s: {shown[:400]}")
+        return {"home_s": t_home - t0, "card_s": t_card - t0, "cpu_s": cpu}
+    finally:
+        subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], capture_output=True)
+        time.sleep(0.3)
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], capture_output=True)
+        for _ in range(100):
+            if subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode != 0:
+                break
+            time.sleep(0.05)
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def start_ab(sides: list[tuple[str, str, Path]], runs: int, size: tuple[int, int]) -> int:
+    """Alternated tmux starts of two (or more) commands; see the module docstring."""
+    if not shutil.which("tmux"):
+        print("tmux is not installed", file=sys.stderr)
+        return 1
+    for _name, exe, home in sides:  # warm-up: the day's backup, the shipped decks' first sync
+        one_start(exe, home, size)
+        time.sleep(2)
+    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in sides}
+    for r in range(runs):
+        order = sides if r % 2 == 0 else sides[::-1]
+        line = []
+        for name, exe, home in order:
+            load = os.getloadavg()[0]
+            res = one_start(exe, home, size)
+            res["load"] = load
+            results[name].append(res)
+            line.append(f"{name}: home {res['home_s']:.3f} s, card {res['card_s']:.3f} s, "
+                        f"CPU {res['cpu_s']:.2f} s (load {load:.1f})")
+        print(f"run {r + 1:>2}: " + " | ".join(line), flush=True)
+    print(f"\n{runs} runs each, {size[0]}x{size[1]}, alternated; medians:")
+    for name, _, _ in sides:
+        rs = results[name]
+        print(f"  {name}: home {statistics.median(x['home_s'] for x in rs):.3f} s, "
+              f"first card {statistics.median(x['card_s'] for x in rs):.3f} s "
+              f"(min {min(x['card_s'] for x in rs):.3f}), CPU {statistics.median(x['cpu_s'] for x in rs):.3f} s, "
+              f"load {min(x['load'] for x in rs):.1f}-{max(x['load'] for x in rs):.1f}")
+    if len(sides) == 2:
+        a, b = (results[name] for name, _, _ in sides)
+        for key, label in (("card_s", "first card, wall"), ("cpu_s", "CPU time")):
+            ratios = [y[key] / x[key] for x, y in zip(a, b, strict=True) if x[key] > 0]
+            print(f"  {sides[1][0]} / {sides[0][0]}, {label}: median of the per-run ratios "
+                  f"{statistics.median(ratios):.3f} (range {min(ratios):.2f}-{max(ratios):.2f})")
+    return 0
+
+
+def _side(spec: str) -> tuple[str, str, Path]:
+    name, _, rest = spec.partition("=")
+    exe, _, home = rest.rpartition(":")
+    if not (name and exe and home):
+        raise argparse.ArgumentTypeError(f"expected NAME=EXE:HOME, got {spec!r}")
+    return name, exe, Path(home)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cards", type=int, default=100_000)
@@ -185,7 +288,13 @@ def main() -> int:
     ap.add_argument("--home", type=Path)
     ap.add_argument("--skip-tmux", action="store_true")
     ap.add_argument("--scheduler", default="sm2", help="sm2 (default) or fsrs: the scheduler the answers go through")
+    ap.add_argument("--ab", nargs="+", type=_side, metavar="NAME=EXE:HOME",
+                    help="start-up only: alternated tmux starts of these commands (each on its own home)")
+    ap.add_argument("--size", default="80x24", help="terminal size of the --ab starts (default 80x24)")
     args = ap.parse_args()
+    if args.ab:
+        w, _, h = args.size.partition("x")
+        return start_ab(args.ab, args.runs, (int(w), int(h)))
     home = args.home or HERE / "out" / f"tui-home-{args.cards}"
     home.mkdir(parents=True, exist_ok=True)
     build_db(home, args.cards)

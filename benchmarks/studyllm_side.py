@@ -54,6 +54,7 @@ if _HERE not in sys.path:  # benchmarks/ is a folder of scripts, not a package
 
 from common import (  # noqa: E402
     Timer,
+    bytecode_env,
     emit_json,
     file_size,
     grade_sequence,
@@ -290,7 +291,7 @@ def _proc_wall(argv: list[str], runs: int = 3) -> float:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env())
         times.append(time.perf_counter() - t0)
     return median(times)
 
@@ -716,7 +717,8 @@ def measure_tui_start(
     The first start of a day also makes the daily backup of the database (``cli.cmd_tui``
     calls ``auto_backup``): run 1 is that start (``tui_start_home_s``,
     ``tui_start_first_card_s``); runs 2.. are later starts the same day
-    (``tui_start_warm_home_s``, ``tui_start_warm_first_card_s``, medians)."""
+    (``tui_start_warm_home_s``, ``tui_start_warm_first_card_s``, medians; ``tui_start_warm_cpu_s``:
+    the CPU time, user + system, the process had used when its first card showed)."""
     if shutil.which("tmux") is None:
         return {}
     exe = _studyllm_command()
@@ -728,14 +730,14 @@ def measure_tui_start(
         store.close()
         home = d / HOME
         # first run syncs the shipped decks (a one-off): do it outside the clock
-        subprocess.run([exe, "--home", str(home), "due"], capture_output=True, check=True)
+        subprocess.run([exe, "--home", str(home), "due"], capture_output=True, check=True, env=bytecode_env())
         phrase = _probe_phrase(first.front)
         home_marker = " ".join(title.split())[:20] or "Decks"
         for i in range(runs):
             name = f"slbench{os.getpid()}x{i}"
             t0 = time.perf_counter()
             _tmux("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
-                  f"{exe} --home {home}")
+                  f"exec env -u PYTHONDONTWRITEBYTECODE {exe} --home {home}")  # see common.bytecode_env
             try:
                 t_home = t_card = None
                 deadline = t0 + timeout
@@ -747,14 +749,16 @@ def measure_tui_start(
                 if t_home is None:
                     raise RuntimeError(f"home screen never showed {home_marker!r}: {_pane_text(name)[:500]}")
                 _tmux("send-keys", "-t", name, "s")
+                pid = _tmux("display-message", "-p", "-t", name, "#{pane_pid}").stdout.strip()
                 while time.perf_counter() < deadline:
                     if phrase in _pane_text(name):
                         t_card = time.perf_counter() - t0
+                        cpu = _cpu_s(pid)
                         break
                     time.sleep(0.002)
                 if t_card is None:
                     raise RuntimeError(f"first card never showed {phrase!r}: {_pane_text(name)[:500]}")
-                results.append({"home": t_home, "card": t_card})
+                results.append({"home": t_home, "card": t_card, "cpu": cpu})
             finally:
                 _tmux("send-keys", "-t", name, "C-q", check=False)
                 for _ in range(100):  # let it close the database before the next start
@@ -768,7 +772,18 @@ def measure_tui_start(
     if len(results) > 1:
         out["tui_start_warm_home_s"] = median(r["home"] for r in results[1:])
         out["tui_start_warm_first_card_s"] = median(r["card"] for r in results[1:])
+        out["tui_start_warm_cpu_s"] = median(r["cpu"] for r in results[1:])
     return out
+
+
+def _cpu_s(pid: str) -> float:
+    """User + system CPU time a process has used so far (``/proc/PID/stat``), in seconds:
+    the studyllm process in the pane (the pane's command ``exec``s it) when its first card shows."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 # --------------------------------------------------------------------------- (6) RSS and size

@@ -124,7 +124,6 @@ def run_reported(name: str, fn: Command, args: argparse.Namespace) -> int:
     (2 for a :class:`CommandError` that says so), never a traceback. The store's errors get
     the recovery hint (a full disk, or the backup to restore) when one applies."""
     from studyllm.store.db import DatabaseError, StoreError, explain
-    from studyllm.store.export_format import ProgressError
 
     prefix = f"{PROG} {name}".rstrip()
     try:
@@ -144,7 +143,7 @@ def run_reported(name: str, fn: Command, args: argparse.Namespace) -> int:
         if hint:
             echo(f"{PROG}: {shown(hint)}", err=True)
         return 1
-    except (ProgressError, CommandError) as exc:
+    except (_progress_error(), CommandError) as exc:  # (evaluated only once something was raised)
         echo(f"{prefix}: error: {shown(exc)}", err=True)
         return exc.code if isinstance(exc, CommandError) else 1
     except BrokenPipeError:
@@ -153,6 +152,15 @@ def run_reported(name: str, fn: Command, args: argparse.Namespace) -> int:
         where = f"{shown(exc.filename)}: " if getattr(exc, "filename", None) else ""
         echo(f"{prefix}: error: {where}{shown(exc.strerror or exc)}", err=True)
         return 1
+
+
+def _progress_error() -> type[Exception]:
+    """The export and merge errors' class, imported only when an error is on its way:
+    :mod:`studyllm.store.export_format` (csv, hashlib, the deck reader: ~12 ms) is not needed to
+    start the TUI or most commands."""
+    from studyllm.store.export_format import ProgressError
+
+    return ProgressError
 
 
 def reported(name: str, fn: Command) -> Command:

@@ -11,4 +11,10 @@ from studyllm.schedule import (  # noqa: F401  (re-exported)
 
 SCHEMA_VERSION = 7  # see studyllm/store/migrations.py for what each version added
 
+LEGACY_KEY = "schema_version"
+"""The ``meta`` row that held the version up to schema 1. studyllm reads it only when
+``user_version`` is 0, and keeps it equal to the version so that a studyllm of schema 1 opening
+a newer file says "newer than this studyllm understands" instead of failing. Here, not in
+:mod:`studyllm.store.migrations`, so that opening a current database doesn't import the steps."""
+
 MAX_DURATION_MS = 2**31 - 1  # the longest answer time stored (24.8 days); longer ones are clamped

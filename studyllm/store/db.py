@@ -16,9 +16,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from studyllm.store import constants, migrations
+from studyllm.store import constants
+
+if TYPE_CHECKING:
+    from studyllm.store.migrations import Executes
 
 SCHEMA_VERSION = constants.SCHEMA_VERSION  # module attribute so tests can simulate a newer release
 
@@ -167,9 +170,10 @@ class Database:
             engine.dispose()
 
 
-# Upgrades from version N to N+1 (studyllm/store/migrations.py), a module attribute so
-# tests can register a step of a simulated newer release.
-MIGRATIONS: dict[int, Callable[[migrations.Executes], None]] = migrations.STEPS
+# Upgrades from version N to N+1 are the steps of studyllm/store/migrations.py, imported only
+# when a database is older than SCHEMA_VERSION (not on every start: issue #14). Steps put in
+# this dict come first: tests register the step of a simulated newer release here.
+MIGRATIONS: dict[int, Callable[[Executes], None]] = {}
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -242,13 +246,13 @@ def schema_version(conn: Connection) -> int | None:
     has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     if not has_meta:
         return None
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (migrations.LEGACY_KEY,)).fetchone()
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (constants.LEGACY_KEY,)).fetchone()
     if row is None:
         return None
     text = str(row[0]).strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
         raise StoreError(
-            f"the database's schema version (meta.{migrations.LEGACY_KEY}) is {shown_value(row[0])}, not a schema "
+            f"the database's schema version (meta.{constants.LEGACY_KEY}) is {shown_value(row[0])}, not a schema "
             "version number; the file was left untouched (restore a backup with studyllm backup --restore)"
         )
     return int(text)
@@ -264,7 +268,7 @@ def _set_version(conn: Connection, version: int) -> None:
     conn.execute(f"PRAGMA user_version = {int(version)}")
     conn.execute(
         "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (migrations.LEGACY_KEY, str(version)),
+        (constants.LEGACY_KEY, str(version)),
     )
 
 
@@ -292,8 +296,13 @@ def init_schema(db: Database) -> int:
                     f"understands ({SCHEMA_VERSION}); upgrade studyllm"
                 )
             version = found
+            steps: dict[int, Callable[[Executes], None]] = {}
+            if version < SCHEMA_VERSION:
+                from studyllm.store.migrations import STEPS
+
+                steps = {**STEPS, **MIGRATIONS}
             while version < SCHEMA_VERSION:
-                step = MIGRATIONS.get(version)
+                step = steps.get(version)
                 if step is None:
                     raise StoreError(f"no upgrade path from schema version {version}")
                 step(conn)

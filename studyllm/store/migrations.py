@@ -40,10 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-LEGACY_KEY = "schema_version"
-"""The ``meta`` row that held the version up to schema 1. studyllm reads it only when
-``user_version`` is 0, and keeps it equal to the version so that a studyllm of schema 1 opening
-a newer file says "newer than this studyllm understands" instead of failing."""
+from studyllm.store.constants import LEGACY_KEY  # noqa: F401  (re-exported; db.py reads it there)
 
 
 class Executes(Protocol):

@@ -32,7 +32,7 @@ from studyllm.schedule import (
 )
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
-from studyllm.store import replay, sql, sync_events
+from studyllm.store import sql, sync_events
 from studyllm.store.db import (
     Connection,
     Database,
@@ -354,6 +354,8 @@ class Store:
             if switching:
                 self._settings_cache = None
                 sched = from_settings({**self.settings(), key: value})
+                from studyllm.store import replay  # only here and in rebuild_states: not on every start
+
                 changed = replay.switch_scheduler(conn, sched, leech_at=self.setting("leech_lapses"))
             dev = self._sync_device(conn) if key in sync_events.SYNCED_SETTINGS else None
             if dev is not None:  # a setting that follows the learner (docs/sync.md)
@@ -857,6 +859,8 @@ class Store:
     def rebuild_states(self, card_ids: Iterable[int] | None = None) -> int:
         """Recompute card states (and the derived log fields) from the review log; every card
         when ``card_ids`` is ``None``. Returns the number of cards replayed."""
+        from studyllm.store import replay
+
         return replay.rebuild(self.database, leech_at=self.setting("leech_lapses"), card_ids=card_ids,
                               sched=self.scheduler())
 

@@ -1,0 +1,101 @@
+"""What the start-up paths leave out (issues #14 and #23): modules that no start needs are
+imported only by the work that needs them, and what stands in for an import still gives the
+same answers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+from textual.widgets import Input, Static, TextArea
+
+from studyllm.store import Store
+from studyllm.store.importer import sync_folders
+from studyllm.ui.screens.base import typing_in_field
+
+# The library cold start: import the store, open an existing home, fetch the first card.
+_COLD = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from studyllm.store import Store\n"
+    "store = Store.open(Path(sys.argv[1]))\n"
+    "store.next_card()\n"
+    "store.close()\n"
+    "print(' '.join(sorted(sys.modules)))\n"
+)
+
+# The TUI start up to the app's first event (``studyllm --home H``: the parser, the error
+# wrapper, opening the store, the deck re-scan, the app), then the two screens of the first
+# card, which the app imports once it runs.
+_TUI = (
+    "import sys\n"
+    "import textual.app\n"
+    "seen = []\n"
+    "textual.app.App.run = lambda self, *a, **k: seen.append(type(self).__name__)\n"
+    "from studyllm.cli import main\n"
+    "assert main(['--home', sys.argv[1]]) == 0\n"
+    "assert seen == ['StudyApp'], seen\n"
+    "import studyllm.ui.screens.home, studyllm.ui.screens.study\n"
+    "print(' '.join(sorted(sys.modules)))\n"
+)
+
+
+def _modules(code: str, home: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code, home], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.slow  # runs a subprocess
+def test_the_cold_start_imports_no_migration_or_replay(tmp_path):
+    home = tmp_path / "home"
+    with Store.open(home) as store:
+        sync_folders(store)  # the shipped decks
+        assert store.next_card() is not None
+    loaded = _modules(_COLD, str(home))
+    assert "studyllm.store.service" in loaded  # (the check itself works)
+    # the upgrade steps are needed only by an older database, the replay only by merges and
+    # scheduler switches
+    assert not loaded & {"studyllm.store.migrations", "studyllm.store.replay"}
+
+
+@pytest.mark.slow  # runs a subprocess
+def test_the_tui_start_imports_no_export_code_or_text_area(tmp_path):
+    home = tmp_path / "home"
+    with Store.open(home):
+        pass
+    loaded = _modules(_TUI, str(home))
+    assert {"studyllm.ui.app", "studyllm.store.importer", "textual.widgets._input"} <= loaded
+    assert "studyllm.store.export_format" not in loaded  # only when an export or merge error is raised
+    assert "textual.widgets._text_area" not in loaded  # no start-up screen has a TextArea
+    assert not loaded & {"studyllm.store.migrations", "studyllm.store.replay"}
+
+
+def test_a_command_still_reports_an_export_error_in_one_line(tmp_path, capsys):
+    """The export errors' class is imported only once one is raised, and still caught."""
+    from studyllm.cli_common import run_reported
+    from studyllm.store.export_format import ProgressError
+
+    def fails(_args):
+        raise ProgressError("line 3: not a progress export")
+
+    assert run_reported("import-progress", fails, SimpleNamespace(home=str(tmp_path))) == 1
+    assert capsys.readouterr().err == "studyllm import-progress: error: line 3: not a progress export\n"
+
+
+class _Notes(TextArea):
+    pass
+
+
+class _Search(Input):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("widget", "typing"),
+    [(Input, True), (TextArea, True), (_Search, True), (_Notes, True), (Static, False), (None, False)],
+)
+def test_typing_in_field_knows_text_fields_and_their_subclasses(widget, typing):
+    screen = SimpleNamespace(focused=widget() if widget else None)
+    assert typing_in_field(screen) is typing  # type: ignore[arg-type]  (only .focused is read)
