@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from studyllm.schedule import (
     FsrsScheduler,
@@ -125,9 +125,9 @@ _LOG = {c: i + 1 for i, c in enumerate(sql.REVIEW_LOG_COLUMNS)}
 _DERIVED = slice(_LOG["kind"], _LOG["fsrs_after"] + 1)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One answer, as far as replay needs it. ``order`` breaks ties between equal instants."""
+class Event(NamedTuple):
+    """One answer, as far as replay needs it. ``order`` breaks ties between equal instants.
+    (A named tuple: a merge makes one per answer, four times cheaper than a frozen dataclass.)"""
 
     uid: str
     reviewed_at: str  # UTC ISO instant, normalised (sorts as text)
