@@ -511,7 +511,7 @@ DEFERRABLE_LOG_INDEXES = ("ix_log_day", "ix_log_reviewed_at")
 def _defer_log_indexes(conn: Connection) -> list[str]:
     """Inside the merge's transaction: drop the deferrable log indexes for a bulk merge and
     return the statements that make them again (a crash rolls the drop back with the rest)."""
-    incoming = conn.execute("SELECT count(*) FROM temp.sync_in").fetchone()[0]
+    incoming = conn.execute("SELECT count(*) FROM temp.sync_stage").fetchone()[0]
     if incoming < BULK_ANSWERS:
         return []
     if conn.execute("SELECT count(*) FROM review_log").fetchone()[0] >= incoming:
@@ -529,13 +529,16 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
     if (-before if before < 0 else before * 4) < MERGE_CACHE_KIB:
         conn.info.setdefault("cache_size_before", before)
         conn.execute(f"PRAGMA main.cache_size = {-MERGE_CACHE_KIB}")
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_in (uid TEXT PRIMARY KEY, card_id INTEGER, at TEXT,"
+    # The incoming answers are staged in a temporary table (memory stays flat however many
+    # there are), with no index while they go in: the uid index (a line read twice, a conflict
+    # copy: the first copy is kept) and the (card, time, device, seq) index that reads them
+    # back card by card are each built once they are all in (one sort, cheaper than keeping
+    # an index on random keys up to date row by row).
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_stage (uid TEXT NOT NULL, card_id INTEGER, at TEXT,"
                  " day TEXT, grade INTEGER, ms INTEGER, dev TEXT, seq INTEGER)")
-    # read back card by card in (time, device, seq) order: an index gives that order, so a
-    # chunk of cards reads its own rows only; it is built once the answers are staged (one
-    # sort, cheaper than keeping it up to date row by row)
-    conn.execute("DROP INDEX IF EXISTS temp.sync_in_card")
-    conn.execute("DELETE FROM temp.sync_in")
+    conn.execute("DROP INDEX IF EXISTS temp.sync_stage_uid")
+    conn.execute("DROP INDEX IF EXISTS temp.sync_stage_card")
+    conn.execute("DELETE FROM temp.sync_stage")
     conn.execute(f"PRAGMA temp.cache_size = {-STAGING_CACHE_KIB}")
     cache: Cards = {}
     touched: set[int] = set()
@@ -551,7 +554,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                      (uid, line.decode(), source))
 
     answers: list[tuple[Any, ...]] = []
-    stage = "INSERT OR IGNORE INTO temp.sync_in VALUES (?,?,?,?,?,?,?,?)"
+    stage = "INSERT INTO temp.sync_stage VALUES (?,?,?,?,?,?,?,?)"
 
     def handle(source: str, ev: dict[str, Any], line: bytes) -> None:
         t = ev["t"]
@@ -598,7 +601,11 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
             if len(answers) >= 5000:
                 conn.executemany(stage, answers)
                 answers.clear()
-    conn.executemany("INSERT OR IGNORE INTO temp.sync_in VALUES (?,?,?,?,?,?,?,?)", answers)
+    conn.executemany(stage, answers)
+    conn.execute("CREATE INDEX temp.sync_stage_uid ON sync_stage (uid)")
+    for (dup,) in conn.execute("SELECT uid FROM temp.sync_stage GROUP BY uid HAVING count(*) > 1").fetchall():
+        conn.execute("DELETE FROM temp.sync_stage WHERE uid = ? AND rowid > (SELECT min(rowid) FROM temp.sync_stage"
+                     " WHERE uid = ?)", (dup, dup))
     # undo: remembered for good, the answer removed here if it was merged before
     conn.executemany("INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", [(u,) for u in undo])
     lost_rows: set[int] = set()  # cards whose log lost an answer here: replayed from the start
@@ -607,8 +614,9 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         lost_rows.update(r[0] for r in conn.execute(f"SELECT card_id FROM review_log WHERE uid IN ({marks})", ucs))
         report.undone += conn.execute(f"DELETE FROM review_log WHERE uid IN ({marks})", ucs).rowcount
     # (EXISTS on each table's uid index: "uid IN (SELECT uid ...)" would read the whole log)
-    conn.execute("DELETE FROM temp.sync_in WHERE EXISTS (SELECT 1 FROM main.review_log l WHERE l.uid = sync_in.uid)"
-                 " OR EXISTS (SELECT 1 FROM main.sync_undone u WHERE u.uid = sync_in.uid)")
+    conn.execute("DELETE FROM temp.sync_stage WHERE EXISTS (SELECT 1 FROM main.review_log l"
+                 " WHERE l.uid = sync_stage.uid) OR EXISTS (SELECT 1 FROM main.sync_undone u"
+                 " WHERE u.uid = sync_stage.uid)")
     # bury / suspend: the last write by (time, device, seq) wins
     state: dict[int, tuple[bool, str | None]] = {}
     for _source, ev in sorted(flags, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
@@ -646,15 +654,15 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                          " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq,"
                          " value = excluded.value",
                          (name, ev["at"], ev["dev"], ev["seq"], json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
-    conn.execute("CREATE INDEX temp.sync_in_card ON sync_in (card_id, at, dev, seq)")
-    touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_in"))
+    conn.execute("CREATE INDEX temp.sync_stage_card ON sync_stage (card_id, at, dev, seq)")
+    touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_stage"))
     deferred = _defer_log_indexes(conn)
     leech_at = store.setting("leech_lapses")
     for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
         marks = ",".join("?" * len(chunk))
         new_events: dict[int, list[Event]] = defaultdict(list)
         for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
-                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_in WHERE card_id IN ({marks})"
+                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_stage WHERE card_id IN ({marks})"
                 " ORDER BY card_id, at, dev, seq", chunk)):
             new_events[cid].append(Event(uid, at, day, grade, ms, order=i))
         uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
@@ -667,7 +675,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         conn.execute(statement)
     _links(conn, store, links_in, park, report)
     report.pending = conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]
-    conn.execute("DELETE FROM temp.sync_in")
+    conn.execute("DELETE FROM temp.sync_stage")
 
 
 def sync(store: Store, folder: Path | None = None, *, progress: Callable[[str], None] | None = None) -> SyncReport:
