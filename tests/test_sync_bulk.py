@@ -106,3 +106,42 @@ def test_the_answer_line_reader_equals_json_and_the_checks(ev, sort, drop):
     assert decoded == checked(line)
     if sort and decoded != "bad" and all(ev[k].isalnum() for k in ("uid", "card", "deck", "hash", "dev")):
         assert fast is not None  # the usual line takes the fast path
+
+
+def _indexes(store):
+    with store.database.connect() as conn:
+        return conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+
+
+def test_a_bulk_merge_builds_the_log_indexes_again_and_a_failed_one_keeps_them(tmp_path, monkeypatch):
+    """The log indexes a bulk merge drops and builds after its inserts are the same afterwards,
+    and a merge that fails half-way rolls the drop back with everything else."""
+    import pytest
+    from test_sync import home, logs, states
+
+    from studyllm.store.db import StoreError
+
+    monkeypatch.setattr(S, "BULK_ANSWERS", 1)
+    folder = tmp_path / "shared"
+    (a, ca), (b, _cb) = home(tmp_path, "a", folder), home(tmp_path, "b", folder)
+    with a.database.connect() as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM card ORDER BY position")]
+    for i in range(8):
+        ca.advance(minutes=5)
+        a.answer(ids[i % len(ids)], 3 + i % 3, 700)
+    S.sync(a)
+    want = _indexes(b)
+    assert {"ix_log_day", "ix_log_reviewed_at"} <= {n for n, _ in want}
+
+    def boom(*args, **kwargs):
+        raise StoreError("disk full (simulated)")
+
+    real = S.replay_and_write
+    monkeypatch.setattr(S, "replay_and_write", boom)
+    with pytest.raises(StoreError):
+        S.sync(b)
+    assert _indexes(b) == want and logs(b) == {}
+    monkeypatch.setattr(S, "replay_and_write", real)
+    assert S.sync(b).added == 8
+    assert _indexes(b) == want
+    assert logs(b) == logs(a) and states(b) == states(a)

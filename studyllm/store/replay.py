@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from studyllm.schedule import (
     FsrsScheduler,
@@ -69,7 +69,7 @@ def _snapshot(state: dict[str, Any]) -> str:
 
 # SM-2's step, memoised: sm2.review and Sm2State are pure in (repetitions, ef, interval, grade)
 _SM2_CACHE: dict[tuple[int, int, int, int], tuple[tuple[int, int, int], tuple[int, int, int]]] = {}
-_DAYS: dict[str, date] = {}
+_DUE: dict[tuple[str, int], str] = {}  # (day, interval) -> due day
 
 
 def _sm2_step(reps: int, ef_centi: int, interval: int, grade: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
@@ -107,12 +107,12 @@ def _sm2_answer(st: dict[str, Any], grade: int, day: str, instant: str, leech_at
             if st["lapses"] >= leech_at and not st["leech"]:
                 st["leech"] = 1
         st["repetitions"], st["ef_centi"], st["interval"] = after
-        d = _DAYS.get(day)
-        if d is None:
-            if len(_DAYS) > 100_000:
-                _DAYS.clear()
-            d = _DAYS[day] = date.fromisoformat(day)
-        st["due_day"] = due_after(d, after[2])
+        due = _DUE.get((day, after[2]))
+        if due is None:
+            if len(_DUE) > 200_000:
+                _DUE.clear()
+            due = _DUE[(day, after[2])] = due_after(date.fromisoformat(day), after[2])
+        st["due_day"] = due
         st["drill_day"] = day if grade < 4 else None
     st["reviews"] += 1
     st["last_reviewed_at"] = instant
@@ -125,9 +125,9 @@ _LOG = {c: i + 1 for i, c in enumerate(sql.REVIEW_LOG_COLUMNS)}
 _DERIVED = slice(_LOG["kind"], _LOG["fsrs_after"] + 1)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One answer, as far as replay needs it. ``order`` breaks ties between equal instants."""
+class Event(NamedTuple):
+    """One answer, as far as replay needs it. ``order`` breaks ties between equal instants.
+    (A named tuple: a merge makes one per answer, four times cheaper than a frozen dataclass.)"""
 
     uid: str
     reviewed_at: str  # UTC ISO instant, normalised (sorts as text)
@@ -437,10 +437,11 @@ def replay_and_write(
         # answers are applied, and its log is not read. The others are replayed from the start.
         # (With a timeline, only answers after its last point: an earlier one may belong to
         # another scheduler's time.)
-        ahead = {cid for cid in chunk if cid in current and new_events.get(cid) and cid not in from_start
+        first = {cid: min(ev.reviewed_at for ev in new_events[cid]) for cid in chunk if new_events.get(cid)}
+        ahead = {cid for cid in first if cid in current and cid not in from_start
                  and (current[cid]["last_reviewed_at"] is None and current[cid]["reviews"] == 0
-                      or min(ev.reviewed_at for ev in new_events[cid]) > (current[cid]["last_reviewed_at"] or "~"))
-                 and (tl is None or _utc(min(ev.reviewed_at for ev in new_events[cid])) > tl.last())}
+                      or first[cid] > (current[cid]["last_reviewed_at"] or "~"))
+                 and (tl is None or _utc(first[cid]) > tl.last())}
         full = [cid for cid in chunk if cid not in ahead]
         local: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         if full:

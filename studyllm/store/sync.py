@@ -303,9 +303,9 @@ _ANSWER_LINE = re.compile(
     + r',"dev":' + _S + r',"seq":(-?(?:0|[1-9]\d*))\}', re.ASCII)
 
 
-def _fast_answer(line: bytes) -> dict[str, Any] | None:
-    """An answer line in the form devices write, decoded and checked without ``json.loads``:
-    the same event :func:`_check` would return, or ``None`` for anything else (another key
+def _fast_fields(line: bytes) -> tuple[Any, ...] | None:
+    """An answer line in the form devices write, checked without ``json.loads``: (at, card,
+    day, deck, grade, hash, ms, uid, dev, seq), or ``None`` for anything else (another key
     order, an escape in a string, a value out of range...), which then goes the slow way
     (``tests/test_sync_bulk.py`` checks the two agree)."""
     try:
@@ -324,8 +324,17 @@ def _fast_answer(line: bytes) -> dict[str, Any] | None:
         date.fromisoformat(day)
     except ValueError:
         return None
-    return {"at": at, "card": card, "day": day, "deck": deck, "grade": int(grade), "hash": chash, "ms": ms_i,
-            "t": "answer", "uid": uid, "dev": dev, "seq": int(seq)}
+    return at, card, day, deck, int(grade), chash, ms_i, uid, dev, int(seq)
+
+
+def _fast_answer(line: bytes) -> dict[str, Any] | None:
+    """:func:`_fast_fields` as the event :func:`_check` would return."""
+    f = _fast_fields(line)
+    if f is None:
+        return None
+    at, card, day, deck, grade, chash, ms, uid, dev, seq = f
+    return {"at": at, "card": card, "day": day, "deck": deck, "grade": grade, "hash": chash, "ms": ms,
+            "t": "answer", "uid": uid, "dev": dev, "seq": seq}
 
 
 def _decode(line: bytes) -> dict[str, Any]:
@@ -492,17 +501,44 @@ MERGE_CACHE_KIB = 64 * 1024
 STAGING_CACHE_KIB = 32 * 1024
 
 
+# A merge of at least this many answers, more than the log holds, builds the log's indexes that
+# the merge itself never reads (by day, by instant) after its inserts instead of during them:
+# a sort of the finished log instead of an insert on a random page per answer.
+BULK_ANSWERS = 50_000
+DEFERRABLE_LOG_INDEXES = ("ix_log_day", "ix_log_reviewed_at")
+
+
+def _defer_log_indexes(conn: Connection) -> list[str]:
+    """Inside the merge's transaction: drop the deferrable log indexes for a bulk merge and
+    return the statements that make them again (a crash rolls the drop back with the rest)."""
+    incoming = conn.execute("SELECT count(*) FROM temp.sync_stage").fetchone()[0]
+    if incoming < BULK_ANSWERS:
+        return []
+    if conn.execute("SELECT count(*) FROM review_log").fetchone()[0] >= incoming:
+        return []
+    marks = ",".join("?" * len(DEFERRABLE_LOG_INDEXES))
+    rows = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'review_log'"
+                        f" AND sql IS NOT NULL AND name IN ({marks})", DEFERRABLE_LOG_INDEXES).fetchall()
+    for name, _sql in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [statement for _name, statement in rows]
+
+
 def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
     before = conn.execute("PRAGMA main.cache_size").fetchone()[0]
     if (-before if before < 0 else before * 4) < MERGE_CACHE_KIB:
         conn.info.setdefault("cache_size_before", before)
         conn.execute(f"PRAGMA main.cache_size = {-MERGE_CACHE_KIB}")
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_in (uid TEXT PRIMARY KEY, card_id INTEGER, at TEXT,"
+    # The incoming answers are staged in a temporary table (memory stays flat however many
+    # there are), with no index while they go in: the uid index (a line read twice, a conflict
+    # copy: the first copy is kept) and the (card, time, device, seq) index that reads them
+    # back card by card are each built once they are all in (one sort, cheaper than keeping
+    # an index on random keys up to date row by row).
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_stage (uid TEXT NOT NULL, card_id INTEGER, at TEXT,"
                  " day TEXT, grade INTEGER, ms INTEGER, dev TEXT, seq INTEGER)")
-    # read back card by card in (time, device, seq) order: the index gives that order, so a
-    # chunk of cards reads its own rows only
-    conn.execute("CREATE INDEX IF NOT EXISTS temp.sync_in_card ON sync_in (card_id, at, dev, seq)")
-    conn.execute("DELETE FROM temp.sync_in")
+    conn.execute("DROP INDEX IF EXISTS temp.sync_stage_uid")
+    conn.execute("DROP INDEX IF EXISTS temp.sync_stage_card")
+    conn.execute("DELETE FROM temp.sync_stage")
     conn.execute(f"PRAGMA temp.cache_size = {-STAGING_CACHE_KIB}")
     cache: Cards = {}
     touched: set[int] = set()
@@ -512,55 +548,64 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
     settings_in: list[dict[str, Any]] = []
     links_in: list[tuple[str, dict[str, Any], bytes]] = []
 
-    def events() -> Iterator[tuple[str, dict[str, Any], bytes]]:
-        # events waiting for their cards first, then what is new in the folder
-        # (taken out first: those still waiting are parked again below)
-        waiting = conn.execute("SELECT uid, line, source FROM sync_pending").fetchall()
-        conn.execute("DELETE FROM sync_pending")
-        for _uid, line, source in waiting:
-            yield source, json.loads(line), line.encode()  # (a str: json.loads of bytes sniffs the encoding)
-        for rel, path in journal_files(folder):
-            for n, line in _read_new(conn, rel, path, report):
-                report.read += 1
-                try:
-                    ev = _decode(line)
-                except (ValueError, RecursionError) as exc:
-                    report.problems.append(f"{rel} line {n}: skipped, {exc}")
-                    continue
-                yield f"{rel} line {n}", ev, line
-
     def park(ev: dict[str, Any], line: bytes, source: str) -> None:
         uid = ev.get("uid") or f"{ev['t']}:{ev['dev']}:{ev['seq']}"
         conn.execute("INSERT OR IGNORE INTO sync_pending (uid, line, source) VALUES (?,?,?)",
                      (uid, line.decode(), source))
 
     answers: list[tuple[Any, ...]] = []
-    for source, ev, line in events():
+    stage = "INSERT INTO temp.sync_stage VALUES (?,?,?,?,?,?,?,?)"
+
+    def handle(source: str, ev: dict[str, Any], line: bytes) -> None:
         t = ev["t"]
         if t == "undo":
             undo.add(ev["uid"])
-            continue
-        if t == "deck":
+        elif t == "deck":
             decks.append(ev)
-            continue
-        if t == "setting":
+        elif t == "setting":
             settings_in.append(ev)
-            continue
-        if t == "link":
+        elif t == "link":
             links_in.append((source, ev, line))
-            continue
-        cid = _card_id(conn, ev, cache)
-        if cid is None:
+        elif (cid := _card_id(conn, ev, cache)) is None:
             park(ev, line, source)
-            continue
-        if t == "answer":
+        elif t == "answer":
             answers.append((ev["uid"], cid, ev["at"], ev["day"], ev["grade"], ev.get("ms", 0), ev["dev"], ev["seq"]))
-            if len(answers) >= 5000:
-                conn.executemany("INSERT OR IGNORE INTO temp.sync_in VALUES (?,?,?,?,?,?,?,?)", answers)
-                answers.clear()
         else:
             flags.append((source, {**ev, "card_id": cid}))
-    conn.executemany("INSERT OR IGNORE INTO temp.sync_in VALUES (?,?,?,?,?,?,?,?)", answers)
+
+    # events waiting for their cards first, then what is new in the folder
+    # (taken out first: those still waiting are parked again below)
+    waiting = conn.execute("SELECT uid, line, source FROM sync_pending").fetchall()
+    conn.execute("DELETE FROM sync_pending")
+    for _uid, text, source in waiting:
+        handle(source, json.loads(text), text.encode())  # (a str: json.loads of bytes sniffs the encoding)
+    for rel, path in journal_files(folder):
+        for n, line in _read_new(conn, rel, path, report):
+            report.read += 1
+            f = _fast_fields(line)
+            if f is not None:  # the usual line, an answer as devices write it: straight to the stage
+                found = cache.get((f[1], f[3], f[5]))
+                if found is not None and found[0] is not None:
+                    answers.append((f[7], found[1] if found[1] is not None else found[0], f[0], f[2], f[4], f[6],
+                                    f[8], f[9]))
+                    if len(answers) >= 5000:
+                        conn.executemany(stage, answers)
+                        answers.clear()
+                    continue
+            try:
+                ev = _decode(line)
+            except (ValueError, RecursionError) as exc:
+                report.problems.append(f"{rel} line {n}: skipped, {exc}")
+                continue
+            handle(f"{rel} line {n}", ev, line)
+            if len(answers) >= 5000:
+                conn.executemany(stage, answers)
+                answers.clear()
+    conn.executemany(stage, answers)
+    conn.execute("CREATE INDEX temp.sync_stage_uid ON sync_stage (uid)")
+    for (dup,) in conn.execute("SELECT uid FROM temp.sync_stage GROUP BY uid HAVING count(*) > 1").fetchall():
+        conn.execute("DELETE FROM temp.sync_stage WHERE uid = ? AND rowid > (SELECT min(rowid) FROM temp.sync_stage"
+                     " WHERE uid = ?)", (dup, dup))
     # undo: remembered for good, the answer removed here if it was merged before
     conn.executemany("INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", [(u,) for u in undo])
     lost_rows: set[int] = set()  # cards whose log lost an answer here: replayed from the start
@@ -569,8 +614,9 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         lost_rows.update(r[0] for r in conn.execute(f"SELECT card_id FROM review_log WHERE uid IN ({marks})", ucs))
         report.undone += conn.execute(f"DELETE FROM review_log WHERE uid IN ({marks})", ucs).rowcount
     # (EXISTS on each table's uid index: "uid IN (SELECT uid ...)" would read the whole log)
-    conn.execute("DELETE FROM temp.sync_in WHERE EXISTS (SELECT 1 FROM main.review_log l WHERE l.uid = sync_in.uid)"
-                 " OR EXISTS (SELECT 1 FROM main.sync_undone u WHERE u.uid = sync_in.uid)")
+    conn.execute("DELETE FROM temp.sync_stage WHERE EXISTS (SELECT 1 FROM main.review_log l"
+                 " WHERE l.uid = sync_stage.uid) OR EXISTS (SELECT 1 FROM main.sync_undone u"
+                 " WHERE u.uid = sync_stage.uid)")
     # bury / suspend: the last write by (time, device, seq) wins
     state: dict[int, tuple[bool, str | None]] = {}
     for _source, ev in sorted(flags, key=lambda p: (p[1]["at"], p[1]["dev"], p[1]["seq"])):
@@ -608,13 +654,15 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                          " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq,"
                          " value = excluded.value",
                          (name, ev["at"], ev["dev"], ev["seq"], json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
-    touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_in"))
+    conn.execute("CREATE INDEX temp.sync_stage_card ON sync_stage (card_id, at, dev, seq)")
+    touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_stage"))
+    deferred = _defer_log_indexes(conn)
     leech_at = store.setting("leech_lapses")
     for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
         marks = ",".join("?" * len(chunk))
         new_events: dict[int, list[Event]] = defaultdict(list)
         for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
-                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_in WHERE card_id IN ({marks})"
+                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_stage WHERE card_id IN ({marks})"
                 " ORDER BY card_id, at, dev, seq", chunk)):
             new_events[cid].append(Event(uid, at, day, grade, ms, order=i))
         uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
@@ -623,9 +671,11 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                                             from_start=lost_rows)
         report.added += inserted
     report.cards_replayed = len(touched)
+    for statement in deferred:  # (the same statements as dropped: the schema is unchanged)
+        conn.execute(statement)
     _links(conn, store, links_in, park, report)
     report.pending = conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]
-    conn.execute("DELETE FROM temp.sync_in")
+    conn.execute("DELETE FROM temp.sync_stage")
 
 
 def sync(store: Store, folder: Path | None = None, *, progress: Callable[[str], None] | None = None) -> SyncReport:
