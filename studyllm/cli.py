@@ -21,11 +21,13 @@ from studyllm.cli_common import (  # re-exported: `from studyllm.cli import echo
     echo_json,
     flat,
     open_store,
+    pad,
     progress_bar,
     run_reported,
     shown,
     status,
     sync_decks,
+    text_width,
 )
 
 if TYPE_CHECKING:  # the store is imported when a command needs it, so --help stays fast
@@ -99,10 +101,10 @@ def cmd_due(args: argparse.Namespace) -> int:
         echo("No decks yet. Add some with: studyllm import PATH")
         return 0
     titles = [flat(d.title) for d in decks]
-    width = max(len(t) for t in titles)
+    width = max(text_width(t) for t in titles)
     echo(f"{'Deck':<{width}}  {'New':>5}  {'Due':>5}  {'Again':>5}  {'Cards':>6}")
     for title, d in zip(titles, decks, strict=True):
-        echo(f"{title:<{width}}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
+        echo(f"{pad(title, width)}  {d.new:>5}  {d.review:>5}  {d.drill:>5}  {d.total:>6}")
     cards = sum(d.total for d in decks)
     echo(f"{'Today':<{width}}  {totals.new:>5}  {totals.review:>5}  {totals.drill:>5}  {cards:>6}")
     if next_due:

@@ -39,6 +39,31 @@ def flat(text: object) -> str:
     return " ".join(clean(text).split())
 
 
+def text_width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide characters (CJK, most emoji) two, combining marks
+    none, others one, so a listing of deck titles such as "机器学习面试" lines up."""
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` columns, then padded with spaces to exactly ``width``."""
+    if text_width(text) > width:
+        out, used = [], 0
+        for ch in text:
+            w = text_width(ch)
+            if used + w > width:
+                break
+            out.append(ch)
+            used += w
+        text = "".join(out)
+    return text + " " * (width - text_width(text))
+
+
 def echo(text: object = "", *, err: bool = False, end: str = "\n") -> None:
     """Print to standard output (``err=True``: standard error) through the one sanitiser,
     :func:`studyllm.textsafe.clean`. Every line the commands print goes through here

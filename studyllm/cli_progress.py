@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
-from studyllm.cli_common import CommandError, echo, echo_json, flat, progress_bar, reported, shown
+from studyllm.cli_common import CommandError, echo, echo_json, flat, pad, progress_bar, reported, shown, text_width
 from studyllm.cli_common import open_store as _open_store
 from studyllm.textsafe import clean
 
@@ -105,11 +105,11 @@ def format_stats(data: dict[str, Any], days: int) -> str:
     lines.append("")
     decks = [{**d, "title": flat(d["title"])} for d in data["decks"]]
     if decks:
-        w = max(12, *(len(d["title"]) for d in decks))
+        w = max(12, *(text_width(d["title"]) for d in decks))
         w = min(w, 40)
         lines.append(f"{'Deck':<{w}}  {'New':>6} {'Learn':>6} {'Young':>6} {'Mature':>6} {'Leech':>6} {'Total':>7}")
         for d in decks:
-            lines.append(f"{d['title'][:w]:<{w}}  {d['new']:>6} {d['learning']:>6} {d['young']:>6} {d['mature']:>6} "
+            lines.append(f"{pad(d['title'], w)}  {d['new']:>6} {d['learning']:>6} {d['young']:>6} {d['mature']:>6} "
                          f"{d['leeches']:>6} {d['total']:>7}")
     else:
         lines.append("No decks yet. Add some with: studyllm import PATH")

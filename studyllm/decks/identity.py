@@ -219,7 +219,8 @@ class _Side:
     @property
     def back(self) -> str:
         if self._back is None:
-            self._back = normalise(self.card.back + " " + _extra_for_matching(self.card.extra))
+            extra, self._answers = _extra_for_matching(self.card.extra)
+            self._back = normalise(self.card.back + " " + extra)
         return self._back
 
     @property
@@ -227,13 +228,7 @@ class _Side:
         """A cloze card's hidden text, normalised ("" for other kinds): which deletion it asks,
         whatever its number (``c2``), position (``d1``, ``hl1``) or syntax."""
         if self._answers is None:
-            self._answers = ""
-            if self.card.kind == "cloze" and self.card.extra != "{}":
-                try:
-                    answers = json.loads(self.card.extra).get("answers") or []
-                except (ValueError, AttributeError):
-                    answers = []
-                self._answers = normalise(" ".join(str(a) for a in answers))
+            self._answers = _extra_for_matching(self.card.extra)[1]
         return self._answers
 
     @property
@@ -249,22 +244,25 @@ class _Side:
         return self._words
 
 
-def _extra_for_matching(extra: str) -> str:
-    """Card data as the text rungs compare it: without a cloze's ``index`` (``c1``, ``d2``,
-    ``hl1``), which names the deletion's number or position, not its text: a cloze written
-    as ``C: [x]`` or ``==x==`` instead of ``{{c1::x}}``, or renumbered, is the same card."""
+def _extra_for_matching(extra: str) -> tuple[str, str]:
+    """Card data as the text rungs compare it, and a cloze's hidden text (normalised, "" if
+    none). The cloze ``index`` (``c1``, ``d2``, ``hl1``) is left out: it names the deletion's
+    number or position, not its text, so a cloze written as ``C: [x]`` or ``==x==`` instead of
+    ``{{c1::x}}``, or renumbered, is the same card. The JSON is read once per card."""
     if extra == "{}":
-        return ""
+        return "", ""
     if '"index"' not in extra:
-        return extra
+        return extra, ""
     try:
         data = json.loads(extra)
     except ValueError:
-        return extra
-    if isinstance(data, dict):
-        data.pop("index", None)
-        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if data else ""
-    return extra
+        return extra, ""
+    if not isinstance(data, dict):
+        return extra, ""
+    data.pop("index", None)
+    answers = data.get("answers")
+    hidden = normalise(" ".join(str(a) for a in answers)) if isinstance(answers, list) else ""
+    return (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if data else ""), hidden
 
 
 def _unique_index(sides: list[_Side], key: Callable[[_Side], object]) -> dict[object, _Side | None]:

@@ -40,14 +40,17 @@ class InlineRule(ParserBase):
         made = False
         clines = frag.content.split("\n")
         # Logseq's page and block properties (`title:: Biology`, `card-repeats:: 2`) are not cards
-        page = sep == "::" and _logseq.is_page_properties(frag.content)
+        page: bool | None = None  # Logseq page properties? (asked only if a `key::` line shows up)
         for i, mline in enumerate(masked.split("\n")):
             idx = mline.find(sep)
             ridx = mline.find(rev)
             if idx < 0 and ridx < 0:
                 continue
-            if page or (sep == "::" and _logseq.is_property(clines[i])):
-                continue
+            if sep == "::" and idx > 0 and mline[idx - 1] not in " \t":  # `key::`, as Logseq writes
+                if page is None:
+                    page = _logseq.is_page_properties(frag.content)
+                if page or _logseq.is_property(clines[i]):
+                    continue
             # the earlier of the two; at the same place the longer (":::" over "::")
             reverse = ridx >= 0 and (idx < 0 or ridx < idx or (ridx == idx and len(rev) > len(sep)))
             if reverse:
