@@ -291,6 +291,13 @@ class Store:
         self.close()
 
     # ------------------------------------------------------------------ settings
+    def reload_settings(self) -> None:
+        """Forget the cached settings, so the next read sees what another process (the CLI's
+        ``studyllm settings``, a sync) committed since. The faces call it where a learner expects
+        a fresh start: home's refresh and return, and the start of a study session (a scheduler
+        switched from the CLI while the app was open was otherwise answered with the old one)."""
+        self._settings_cache = None
+
     def settings(self) -> dict[str, Any]:
         """All settings with defaults filled in. A stored bad value falls back to the default
         and adds a warning naming the key."""

@@ -132,9 +132,11 @@ class HomeScreen(AppScreen[None]):
         if self._mount_resume:  # just loaded in on_mount; later resumes (back from a screen) reload
             self._mount_resume = False
             return
+        self.app.store.reload_settings()  # limits or the scheduler may have been changed from the CLI
         self.refresh_data()
 
     def action_refresh(self) -> None:
+        self.app.store.reload_settings()
         self.refresh_data()
 
     def refresh_data(self) -> None:
