@@ -117,3 +117,31 @@ async def test_help_says_what_the_footer_does_with_keys_that_dont_work():
         assert screen.finished
         for action in ("bury", "suspend", "edit"):
             assert screen.check_action(action, ()) is False, action  # hidden, not dimmed (None)
+
+
+async def test_f1_opens_help_from_every_screen_with_or_without_a_field_focused():
+    """F1 worked only while a text field had the focus: on the study screen, home or Stats it did
+    nothing, though it is the help key of most programs."""
+    from studyllm.ui.screens.help import HelpScreen
+
+    store = make_store()
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for go in (None, "study", "browse", "stats", "settings", "calculators"):
+            if go is not None:
+                app.action_go(go)
+                await settle(pilot)
+            await pilot.press("f1")
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen), (go, app.screen)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not isinstance(app.screen, HelpScreen)
+        app.action_go("browse")  # the search field has the focus: the footer offers F1, once
+        await settle(pilot)
+        from textual.widgets._footer import FooterKey
+
+        keys = [(k.key_display, k.description) for k in app.screen.query(FooterKey)]
+        helps = [key for key, description in keys if description == "Help"]
+        assert len(helps) == 1 and "f1" in helps[0].lower(), keys

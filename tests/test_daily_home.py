@@ -91,3 +91,35 @@ async def test_todays_line_at_80_columns_keeps_the_counts_together():
             if size[0] >= 120:
                 assert len(text) == 1, text
         app = build_app(store)
+
+
+async def test_home_says_when_the_review_limit_holds_reviews_back():
+    """With 5 reviews a day and 10 due, home said "No reviews due now" and "All done for today"
+    once the 5 were answered, while 5 more were due."""
+    from studyllm.decks.model import ParsedCard
+
+    cards = [ParsedCard("basic", f"Q{i}?", f"A{i}.", ("Deck",), line=i + 1) for i in range(6)]
+    store = make_store(cards=cards)
+    for _ in range(6):
+        card = store.next_card()
+        store.answer(card.id, 4, 3000, shown=card)
+    store.clock.advance(days=1)
+    assert store.counts().review == 6
+    store.set_setting("reviews_per_day", 2)
+    for _ in range(2):
+        card = store.next_card()
+        store.answer(card.id, 4, 3000, shown=card)
+    assert store.counts().review == 0 and store.due_reviews_all() == 4
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = " ".join(drawn_lines(app.screen.query_one("#today-next")))
+        assert "review limit is reached (4 more due" in line, line
+        hint = " ".join(drawn_lines(app.screen.query_one("#home-hint")))
+        assert "All done for today" not in hint and "limits" in hint, hint
+    store.set_setting("reviews_per_day", 200)
+    app = build_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = " ".join(drawn_lines(app.screen.query_one("#today-next")))
+        assert "Reviews due now: 4" in line and "more due" not in line, line

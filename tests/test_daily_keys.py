@@ -140,3 +140,37 @@ async def test_study_answer_box_shows_no_key_it_would_type():
         await pilot.pause()
         assert screen.card is not None and not store.is_buried(store.card(screen.card.id))
         assert screen.query_one("#calc-answer").value == "b"
+
+
+def test_no_screen_binds_a_key_the_app_takes_first():
+    """Import's ctrl+l ("Path", listed in Help) never ran: the app's priority ctrl+l switches the
+    theme. No screen may bind a key that an app-wide priority binding takes."""
+    from studyllm.ui.registry import GLOBAL_BINDINGS, SCREENS, screen_class
+
+    taken = {b.key for b in GLOBAL_BINDINGS if getattr(b, "priority", False)}
+    for name in SCREENS:
+        for b in screen_class(name).BINDINGS:
+            keys = set(b.key.split(",")) if hasattr(b, "key") else set()
+            assert not keys & taken, (name, b)
+
+
+async def test_slash_on_import_puts_the_cursor_in_the_path_box(tmp_path, monkeypatch):
+    from textual.widgets import DirectoryTree, Input
+
+    monkeypatch.chdir(tmp_path)  # the tree shows the working folder: a small one
+    app = build_app(make_store())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        for _ in range(5):
+            await pilot.pause()
+        screen = app.screen
+        screen.query_one(DirectoryTree).focus()
+        await pilot.pause()
+        path = screen.query_one("#path", Input)
+        before = path.value
+        await pilot.press("slash")
+        await pilot.pause()
+        assert screen.focused is path and path.value == before  # moved there, typed nothing
+        await pilot.press("slash")  # in the box, "/" is part of a path
+        await pilot.pause()
+        assert path.value == before + "/"

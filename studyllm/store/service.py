@@ -307,6 +307,13 @@ class Store:
         self.close()
 
     # ------------------------------------------------------------------ settings
+    def reload_settings(self) -> None:
+        """Forget the cached settings, so the next read sees what another process (the CLI's
+        ``studyllm settings``, a sync) committed since. The faces call it where a learner expects
+        a fresh start: home's refresh and return, and the start of a study session (a scheduler
+        switched from the CLI while the app was open was otherwise answered with the old one)."""
+        self._settings_cache = None
+
     def settings(self) -> dict[str, Any]:
         """All settings with defaults filled in. A stored bad value falls back to the default
         and adds a warning naming the key."""
@@ -963,6 +970,18 @@ class Store:
         with self.database.connect() as conn:
             row = _sql(conn, "SELECT id FROM deck WHERE key = ?", (key,)).fetchone()
         return None if row is None else int(row[0])
+
+    def due_reviews_all(self) -> int:
+        """Reviews due today in live decks, not buried, daily limits ignored: with
+        :meth:`counts` it says how many a review limit holds back (home says so, rather than
+        "No reviews due now" while cards are due). One count over ``ix_state_queue_due``."""
+        today = self.today().isoformat()
+        with self.database.connect() as conn:
+            return _sql(conn,
+                "SELECT count(*) FROM card_state WHERE queue IN (1, 2) AND due_day <= ?1"
+                " AND (drill_day IS NULL OR drill_day <> ?1) AND (buried_until IS NULL OR buried_until <= ?1)"
+                " AND deck_id IN (SELECT id FROM deck WHERE archived = 0)", (today,)
+            ).fetchone()[0]
 
     def next_due(self) -> date | None:
         """The earliest day after today on which a review falls due."""

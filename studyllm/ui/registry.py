@@ -49,7 +49,10 @@ SCREENS: dict[str, ScreenEntry] = {
 GLOBAL_BINDINGS: list[BindingType] = [
     Binding("question_mark", "go('help')", "Help", key_display="?"),
     # a text field types "?": while one has the focus, F1 opens Help (StudyApp.check_action)
-    Binding("f1", "help", "Help", tooltip="in a text field, where ? is typed"),
+    Binding("f1", "help", "Help", tooltip="also in a text field, where ? is typed"),
+    # and F1 away from a field too, as in most programs, without a second "Help" in the footer
+    # (Textual tries a key's bindings in order: this one when the one above is disabled)
+    Binding("f1", "go('help')", "Help", show=False),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     # priority: works while a field has focus too (no field uses ctrl+l)
     Binding("ctrl+l", "toggle_theme", "Light/dark theme", show=False, priority=True),

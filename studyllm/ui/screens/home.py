@@ -25,9 +25,13 @@ NUM_COLUMNS = (("new", "New"), ("due", "Due"), ("again", "Again"), ("learning", 
 NUM_WIDTH = 5
 
 
-def next_reviews_line(due_now: int, next_due: date | None, today: date) -> str:
-    """Reviews due now first (they are in "to go"), then the first day after today with any."""
+def next_reviews_line(due_now: int, next_due: date | None, today: date, held: int = 0) -> str:
+    """Reviews due now first (they are in "to go"), then the first day after today with any.
+    ``held``: reviews due that today's limits hold back; said, rather than "No reviews due now"."""
     now = f"Reviews due now: {due_now}" if due_now else "No reviews due now"
+    if held > 0:
+        now = (f"Reviews due now: {due_now}" if due_now else "Today's review limit is reached") + \
+            f" ({held} more due: Settings, Reviews per day)"
     later = (f"next after today: {next_due.isoformat()} ({due_words(next_due, today)})" if next_due
              else "none scheduled after today")
     return f"{now} · {later}"
@@ -132,9 +136,11 @@ class HomeScreen(AppScreen[None]):
         if self._mount_resume:  # just loaded in on_mount; later resumes (back from a screen) reload
             self._mount_resume = False
             return
+        self.app.store.reload_settings()  # limits or the scheduler may have been changed from the CLI
         self.refresh_data()
 
     def action_refresh(self) -> None:
+        self.app.store.reload_settings()
         self.refresh_data()
 
     def refresh_data(self) -> None:
@@ -152,12 +158,16 @@ class HomeScreen(AppScreen[None]):
         from studyllm.store.sync_events import last_sync
 
         store = self.app.store
+        counts = store.counts()  # the global daily limits apply on top of each deck's own
         return {
             "decks": store.decks(),
-            "counts": store.counts(),  # the global daily limits apply on top of each deck's own
+            "counts": counts,
             "done": store.answered_today(),
             "streak": store.streak(),
             "next_due": store.next_due(),
+            # none left to review today: is that the limits? (one count over ix_state_queue_due, whose
+            # range is empty unless reviews are held back, so the start path pays ~nothing for it)
+            "due_all": store.due_reviews_all() if counts.review == 0 else None,
             "today": store.today(),
             "sync": last_sync(store),
             "pace": recent_pace(store),  # seconds per answer, None before any timed answer
@@ -203,10 +213,13 @@ class HomeScreen(AppScreen[None]):
             f"Today: {done} answered, {left} to go{time_estimate(left, data['pace'])}",
             f"({new} new, {due} due, {again} again)", room))
         self.query_one("#today-streak", Static).update(streak_text)
-        self.query_one("#today-next", Static).update(next_reviews_line(due, data["next_due"], data["today"]))
+        held = max(0, data["due_all"] - due) if data.get("due_all") is not None else 0
+        self.query_one("#today-next", Static).update(next_reviews_line(due, data["next_due"], data["today"], held))
         self.query_one("#home-legend", Static).update(legend_text(decks, new, due))
         if not decks:
             hint = "No decks yet. Press i to import Markdown decks, or run: studyllm import PATH"
+        elif left == 0 and held:
+            hint = "Done up to today's limits. Browse (b), custom study (x) or the calculators (c)."
         elif left == 0:
             hint = "All done for today. Browse (b) or try the calculators (c)."
         else:

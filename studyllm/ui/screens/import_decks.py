@@ -51,7 +51,8 @@ class ImportScreen(AppScreen[None]):
     BINDINGS = [
         Binding("f5", "preview", "Preview (dry run)"),
         Binding("f6", "run_import", "Import"),
-        Binding("ctrl+l", "focus_path", "Path", show=False),
+        # "/" as in Browse (ctrl+l, which this was, is the global light/dark switch and never got here)
+        Binding("slash", "focus_path", "Path", key_display="/", show=False),
         Binding("escape", "leave", "Home"),
     ]
 

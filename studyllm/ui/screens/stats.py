@@ -31,8 +31,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def retention_title(desired: float | None) -> str:
     """The retention table's title; in FSRS mode it names the desired retention to compare with."""
-    base = "True retention (q ≥ 3): passed of reviews"
-    return base if desired is None else f"{base} · desired {round(desired * 100)}%"
+    # in FSRS mode the desired retention is the point of the title: the cells say "passed/reviews"
+    # already, and at 120×40 the panel is 56 columns, which cut the long title to "· desired…"
+    if desired is None:
+        return "True retention (q ≥ 3): passed of reviews"
+    return f"True retention (q ≥ 3) · desired {round(desired * 100)}%"
 
 
 NARROW = 110  # below this width the side-by-side panels are stacked, so none is cut

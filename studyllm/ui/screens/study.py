@@ -103,6 +103,9 @@ class StudyScreen(AppScreen[None]):
 
     def __init__(self, deck_id: int | None = None, deck_title: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        # a session starts from the settings as stored now (the CLI may have switched the
+        # scheduler or the grading mode while the app was open); before compose reads them
+        self.app.store.reload_settings()
         self.deck_id = deck_id
         self.deck_title = deck_title
         self.card: CardView | None = None
