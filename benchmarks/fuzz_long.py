@@ -58,6 +58,11 @@ def prop_quantity(text: str) -> None:
     hostile.test_fuzz_parse_quantity_raises_only_value_error_naming_the_field.hypothesis.inner_test(text=text)
 
 
+def prop_anki_package(case: tuple[str, dict]) -> None:
+    hostile.test_fuzz_anki_package_values_import_or_are_refused_before_writing.hypothesis.inner_test(
+        case=case, tmp_path_factory=FACTORY)
+
+
 def prop_export(data: bytes) -> None:
     hostile.test_fuzz_export_file_raises_only_progress_error.hypothesis.inner_test(data=data, tmp_path_factory=FACTORY)
 
@@ -141,6 +146,8 @@ PROPERTIES = [
     ("parse_file", "deck file of random bytes", st.binary(max_size=600), prop_parse_file, 3_000),
     ("parse_quantity", "calculator field (parse_quantity)", hostile.quantity_text, prop_quantity, 30_000),
     ("load_export", "progress export file (JSON / bytes)", EXPORT_DATA, prop_export, 2_000),
+    ("anki_package", "Anki package, any value in one or two columns of its collection", hostile.anki_case,
+     prop_anki_package, 1_000),
     *BUDGETED,
 ]
 

@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
             echo(f"Sync folder: {shown(st.folder)} (this device: {st.device})")
             echo(f"Last sync: {st.last_sync or 'never'}")
             echo(f"Events pending: {st.pending_out} out, {st.pending_in} in")
-            echo(f"Devices seen: {len(st.devices)} ({', '.join(st.devices)})")
+            # device names are folder names in the sync folder, which other machines write: shown escaped,
+            # so a newline in one can't forge a line of this report
+            echo(f"Devices seen: {len(st.devices)} ({', '.join(shown(d) for d in st.devices)})")
             return 0
         try:
             report = sync(store, expand_user(args.folder) if args.folder else None)

@@ -625,3 +625,23 @@ def test_a_deck_nested_two_thousand_levels_is_written_sixteen_folders_deep(tmp_p
         store.close()
     written = Path(report.files[0]).relative_to(tmp_path / "decks")
     assert len(written.parts) == 16 and report.cards_matched == 1
+
+
+def test_a_deck_folder_that_cannot_be_written_is_named_and_the_store_is_unchanged(tmp_path, monkeypatch):
+    """A full disk under --into was 'studyllm: error: No space left on device' (no file named)."""
+    import errno
+
+    package = _hostile_package(tmp_path)
+
+    def full(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("studyllm.store.anki_import.atomic_path", full)
+    store = Store.open(tmp_path / "home")
+    try:
+        with pytest.raises(AnkiImportError, match=r"Hostile\.md: cannot write it \(No space left on device\)"):
+            import_package(store, package, into=tmp_path / "decks")
+        with store.database.connect() as conn:
+            assert conn.execute("SELECT count(*) FROM deck WHERE key LIKE 'anki-%'").fetchone()[0] == 0
+    finally:
+        store.close()

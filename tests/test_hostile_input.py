@@ -506,3 +506,54 @@ def test_setting_that_is_not_json_and_unknown_keys(store):
         values = store.settings()
     assert values["theme"] == SPECS["theme"].default
     assert "no_such_key" not in values
+
+
+# ------------------------------------------------------------------ Anki packages: any value in any column
+
+_ANY_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.integers(-5, 40_000),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30), st.binary(max_size=30),
+    st.sampled_from(["{", "[]", '{"1": 5}', '{"1": {"name": 7}}', "\x1b]52;c;aGk=\x07", "{" * 3000]),
+)
+_COLUMNS = {
+    "col": ("crt", "ver", "models", "decks"),
+    "note": ("id", "guid", "mid", "tags", "flds"),
+    "card": ("id", "nid", "did", "ord", "type", "queue", "due", "ivl", "factor", "reps", "lapses", "odue", "odid",
+             "data"),
+    "review": ("id", "cid", "ease", "ivl", "lastIvl", "factor", "time", "type"),
+}
+
+
+# (table, {column: value}) for one or two columns of one row
+anki_case = st.sampled_from(sorted(_COLUMNS)).flatmap(lambda t: st.tuples(
+    st.just(t), st.dictionaries(st.sampled_from(_COLUMNS[t]), _ANY_VALUE, min_size=1, max_size=2)))
+
+
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(case=anki_case)
+def test_fuzz_anki_package_values_import_or_are_refused_before_writing(case, tmp_path_factory):
+    """Any value in one or two columns of a package's collection: the import either succeeds or
+    raises AnkiImportError with nothing written (no deck file, no deck, no answer)."""
+    from test_anki_import import _hostile_package
+
+    from studyllm.store import Store
+    from studyllm.store.anki_import import AnkiImportError, import_package
+
+    table, values = case
+    overrides = {table: values}
+    tmp = tmp_path_factory.mktemp("apkg")
+    store = Store.open(tmp / "home")
+    try:
+        try:
+            package = _hostile_package(tmp, **overrides)
+        except (OverflowError, ValueError):  # a value sqlite3 itself can't store: nothing to import
+            return
+        try:
+            import_package(store, package, into=tmp / "decks")
+        except AnkiImportError as exc:
+            assert str(package) in str(exc)
+            assert not (tmp / "decks").exists()
+            with store.database.connect() as conn:
+                assert conn.execute("SELECT count(*) FROM review_log").fetchone()[0] == 0
+    finally:
+        store.close()

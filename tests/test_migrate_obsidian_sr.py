@@ -124,3 +124,30 @@ def test_an_obsidian_sr_vault_through_the_real_command(tmp_path):
     assert (ours["review"], ours["new"]) == (3, 1)  # the three past due dates; the card without a comment
     again = json.loads(run("import", "--json", str(vault)))
     assert again["totals"]["migrated"] == 0 and again["totals"]["unchanged"] == 7
+
+
+def test_a_hand_edited_sr_comment_gives_no_schedule_a_card_cannot_have(tmp_path):
+    """``!9999-12-31,999999,9999`` was taken: a review in the year 7262 and an interval of 999,999
+    days (36,500 is the longest studyllm schedules). Now a due day outside the years 1970-9998 (or a
+    last review before 1970) leaves the card new, and an interval is at most 36,500 days."""
+    from studyllm.store import Store
+    from studyllm.store.importer import import_paths
+
+    deck = tmp_path / "sr.md"
+    deck.write_text("far::future <!--SR:!9999-12-31,999999,9999-->\n\n"
+                    "old::past <!--SR:!1971-01-01,999,250-->\n\n"
+                    "long::interval <!--SR:!2090-01-01,36525,250-->\n", encoding="utf-8")
+    store = Store.open(tmp_path / "home")
+    try:
+        report = import_paths(store, [deck])
+        assert report.ok
+        with store.database.connect() as conn:
+            rows = {f: (i, d, n) for f, i, d, n in conn.execute(
+                "SELECT c.front, s.interval, s.due_day, s.reviews FROM card c JOIN card_state s ON s.card_id = c.id"
+                " JOIN deck k ON k.id = c.deck_id WHERE k.key = 'sr'")}
+            years = [int(at[:4]) for (at,) in conn.execute("SELECT reviewed_at FROM review_log")]
+    finally:
+        store.close()
+    assert rows["far"][1:] == (None, 0) and rows["old"][1:] == (None, 0)
+    assert rows["long"] == (36_500, "2090-01-01", 1)
+    assert years and all(1970 <= y <= 2100 for y in years)

@@ -342,3 +342,34 @@ class DeckEdits(RuleBasedStateMachine):
 TestDeckEdits = DeckEdits.TestCase
 TestDeckEdits.settings = settings(max_examples=12, stateful_step_count=20, deadline=None,
                                   suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_a_deck_blob_that_is_not_a_file_or_too_large_is_a_problem_not_a_hang(tmp_path):
+    """The sync folder is written by other machines and by the sync tool: a FIFO in place of a deck
+    blob blocked ``sync`` forever, a link to /dev/zero was read until memory ran out, a blob over the
+    deck size limit was read whole. Each is now a problem line, and the deck waits for the next sync."""
+    import os
+
+    folder = tmp_path / "shared"
+    own = tmp_path / "transformers.md"
+    own.write_text(DECK)
+    a, ca = open_home(tmp_path, "a")
+    assert import_paths(a, [own]).ok
+    study(a, ca, 2)
+    S.sync(a, folder)
+    blob = next((folder / "decks").iterdir())
+    held = blob.read_bytes()
+    b, _ = open_home(tmp_path, "b", seconds=5)
+    b.set_setting("max_deck_mb", 1)
+    for plant, problem in ((lambda: os.mkfifo(blob), "named pipe"), (lambda: blob.symlink_to("/dev/zero"),
+                                                                       "character device"),
+                           (lambda: blob.write_bytes(b"x" * (1024 * 1024 + 1)), "larger than")):
+        blob.unlink()
+        plant()
+        r = S.sync(b, folder)
+        assert r.decks_in == [] and r.pending == 2, problem
+        assert any(problem in p and "tried again at the next sync" in p for p in r.problems), r.problems
+    blob.unlink()
+    blob.write_bytes(held)
+    r = S.sync(b, folder)
+    assert r.decks_in == ["transformers"] and r.pending == 0 and len(history(b)) == 2

@@ -616,16 +616,23 @@ def import_package(store: Store, path: Path, *, into: Path | None = None, dry_ru
     report.media = len(media)
     if dry_run:
         return report
-    for w in written:
-        w.path.parent.mkdir(parents=True, exist_ok=True)
-        if not w.path.exists() or w.path.read_text(encoding="utf-8") != w.text:
-            with atomic_path(w.path) as tmp:
-                tmp.write_text(w.text, encoding="utf-8")
-    for p, data in media.items():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        if not p.exists() or p.read_bytes() != data:
-            with atomic_path(p) as tmp:
-                tmp.write_bytes(data)
+    target = into
+    try:  # a full disk, a read-only folder: the file it happened on, and that the store is unchanged
+        for w in written:
+            target = w.path
+            w.path.parent.mkdir(parents=True, exist_ok=True)
+            if not w.path.exists() or w.path.read_text(encoding="utf-8", errors="replace") != w.text:
+                with atomic_path(w.path) as tmp:
+                    tmp.write_text(w.text, encoding="utf-8")
+        for p, data in media.items():
+            target = p
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if not p.exists() or p.read_bytes() != data:
+                with atomic_path(p) as tmp:
+                    tmp.write_bytes(data)
+    except OSError as exc:
+        raise AnkiImportError(f"{target}: cannot write it ({exc.strerror or exc}); nothing was imported into "
+                              "studyllm (files written before it are left)") from None
     report.deck_report = import_paths(store, [w.path for w in written], track=True)
     _take_history(store, colx, written, report)
     return report

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+from studyllm.sm2 import MAX_INTERVAL_DAYS
 from studyllm.store import constants as m
 from studyllm.store.db import Connection, dumps
+from studyllm.store.export_format import MAX_YEAR, MIN_YEAR
 from studyllm.store.service import Store
 
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -31,6 +33,9 @@ def take_sr_schedules(conn: Connection, store: Store, schedules: dict[int, tuple
             last = due_day - timedelta(days=max(0, interval))
         except (ValueError, OverflowError):
             continue
+        if not (MIN_YEAR <= due_day.year <= MAX_YEAR and MIN_YEAR <= last.year):
+            continue  # a hand-edited comment: no schedule a card could have (the card stays new)
+        interval = min(interval, MAX_INTERVAL_DAYS)  # the plugin's own maximum is 36,525
         ef = max(130, min(ease, 1000))
         reps = 2 if interval > 1 else 1
         # FSRS mode queues a reviewed card with no FSRS state as a review (schedule.fsrs_queue)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studyllm.decks.source import DeckReadError, read_deck_bytes
 from studyllm.store.atomic import atomic_path
 from studyllm.store.db import Connection, write_tx
 from studyllm.store.importer import _is_shipped, import_file
@@ -48,6 +49,10 @@ def check(ev: dict[str, Any]) -> None:
         raise ValueError("'ext' is not a file suffix")
 
 
+def _max_bytes(store: Store) -> int:
+    return int(store.setting("max_deck_mb")) * 1024 * 1024
+
+
 def blob(folder: Path, digest: str, ext: str) -> Path:
     return folder / FOLDER_DIR / f"{digest}{ext.lower()}"
 
@@ -61,9 +66,9 @@ def deck_sources(rows: list[tuple[str, str, str]], store: Store) -> list[tuple[s
             continue
         path = Path(source)
         try:
-            data = path.read_bytes()
-        except OSError:
-            continue  # gone or unreadable: the start-up scan reports it
+            data = read_deck_bytes(path, _max_bytes(store))  # it may be a FIFO by now, or /dev/zero
+        except DeckReadError:
+            continue  # gone, unreadable or not a file any more: the start-up scan reports it
         digest = hashlib.sha256(data).hexdigest()
         if imported_hash and digest != imported_hash:
             continue  # edited since its last import: it travels once the rescan has imported it
@@ -169,10 +174,14 @@ def materialize(store: Store, folder: Path, dev: str) -> DeckArrivals:
                 target = needs(store, key, digest, ext, local, out)
                 if target is not None:
                     src = blob(folder, digest, ext)
-                    try:
-                        data = src.read_bytes()
-                    except OSError:
+                    if not src.exists() and not src.is_symlink():
                         out.waiting.append(key)  # the sync tool has not brought the file yet
+                        break
+                    try:
+                        # read as a deck file is: a FIFO put there would block, a link to /dev/zero never end
+                        data = read_deck_bytes(src, _max_bytes(store))
+                    except DeckReadError as exc:
+                        out.problems.append(f"{src}: {exc}; deck {key!r} is tried again at the next sync")
                         break
                     if hashlib.sha256(data).hexdigest() != digest:
                         out.problems.append(f"{src}: damaged or incomplete (its content does not match its name);"
