@@ -197,3 +197,27 @@ def test_a_deck_whose_file_is_gone_may_continue_in_the_new_file(tmp_path, clock,
         store.close()
     assert report.decks[0].moved_from.endswith("old.md")
     assert report.totals()["new"] == 0
+
+
+def test_card_changes_reads_and_changes_like_a_list():
+    from studyllm.store.importer import CardChange, CardChanges
+
+    compact = CardChanges("d.md")
+    plain: list = []
+    for i in range(5):
+        hashes = ("h", "n") if i == 2 else None
+        compact.add_new(10 + i, f"front {i}", f"uid{i}", hashes)
+        plain.append(CardChange("new", "d.md", 10 + i, f"front {i}", f"uid{i}", hashes=hashes or ("", "")))
+    assert compact == plain and len(compact) == 5 and compact[-1] == plain[-1] and compact[1:3] == plain[1:3]
+    assert [c.hashes for c in compact] == [("", ""), ("", ""), ("h", "n"), ("", ""), ("", "")]
+    moved = CardChange("moved", "d.md", 11, "front 1", "old", layer="other file")
+    compact[1] = moved
+    plain[1] = moved
+    compact.append(CardChange("archived", "d.md", 3, "gone", "uid9"))
+    plain.append(CardChange("archived", "d.md", 3, "gone", "uid9"))
+    compact.add_new(20, "late", "uid10", None)
+    plain.append(CardChange("new", "d.md", 20, "late", "uid10"))
+    assert compact == plain and [c.action for c in compact] == [c.action for c in plain]
+    del compact[0]
+    del plain[0]
+    assert compact == plain and list(compact) == plain

@@ -61,6 +61,9 @@ def content_hash(card: ParsedCard) -> str:
 # ASCII bytes that are not letters or digits become a space; other bytes are kept.
 _ASCII_NOT_WORD = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
 _ASCII_BYTES = bytes(range(128))
+# non-ASCII characters normalise() found to be letters or digits (bounded: a few MB at most)
+_ALNUM_SEEN: set[str] = set()
+_ALNUM_SEEN_MAX = 50_000
 
 
 def normalise(text: str) -> str:
@@ -80,8 +83,13 @@ def normalise(text: str) -> str:
     except UnicodeEncodeError:  # lone surrogates: not text a deck file holds; the plain way
         return _NOT_WORD.sub(" ", folded).strip()
     if not folded.isascii():
-        for ch in set(data.translate(None, _ASCII_BYTES).decode("utf-8")):
-            if not ch.isalnum():
+        # only the characters not yet known to be letters or digits are tested (a set
+        # difference, in C): a deck's CJK text repeats a few thousand characters
+        for ch in set(data.translate(None, _ASCII_BYTES).decode("utf-8")) - _ALNUM_SEEN:
+            if ch.isalnum():
+                if len(_ALNUM_SEEN) < _ALNUM_SEEN_MAX:
+                    _ALNUM_SEEN.add(ch)
+            else:
                 data = data.replace(ch.encode("utf-8"), b" ")
     return b" ".join(data.split()).decode("utf-8")
 

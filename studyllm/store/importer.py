@@ -17,11 +17,12 @@ import hashlib
 import os
 import re
 import stat
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from studyllm.decks.identity import MatchCard, card_text, match_cards, normalise, stable_uid, text_hash
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
@@ -67,6 +68,90 @@ class CardChange:
         if self.old_uid:
             out["old_uid"] = self.old_uid
         return out
+
+
+class CardChanges(MutableSequence[CardChange]):
+    """The per-card report of a first import, kept small: a new deck's ``new`` lines as three
+    parallel columns (line numbers in an ``array``, fronts, uids) instead of one
+    :class:`CardChange` each (100,000 of them took 14 MB more). Reading gives
+    :class:`CardChange` objects, made on the fly; any change but an ``append`` of a new card
+    turns it into a plain list of them first."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._lines = array("l")
+        self._fronts: list[str] = []
+        self._uids: list[str] = []
+        self._hashes: dict[int, tuple[str, str]] = {}  # index -> hashes, only where kept
+        self._items: list[CardChange] | None = None  # once changed otherwise
+
+    def add_new(self, line: int, front: str, uid: str, hashes: tuple[str, str] | None) -> None:
+        if self._items is not None:
+            self._items.append(CardChange("new", self._path, line, front, uid, hashes=hashes or ("", "")))
+            return
+        if hashes is not None:
+            self._hashes[len(self._uids)] = hashes
+        self._lines.append(line)
+        self._fronts.append(front)
+        self._uids.append(uid)
+
+    def _make(self, i: int) -> CardChange:
+        return CardChange("new", self._path, self._lines[i], self._fronts[i], self._uids[i],
+                          hashes=self._hashes.get(i, ("", "")))
+
+    def _plain(self) -> list[CardChange]:
+        if self._items is None:
+            self._items = [self._make(i) for i in range(len(self._uids))]
+            self._lines, self._fronts, self._uids, self._hashes = array("l"), [], [], {}
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._items) if self._items is not None else len(self._uids)
+
+    @overload
+    def __getitem__(self, i: int) -> CardChange: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[CardChange]: ...
+
+    def __getitem__(self, i: int | slice) -> CardChange | list[CardChange]:
+        if self._items is not None:
+            return self._items[i]
+        if isinstance(i, slice):
+            return [self._make(k) for k in range(*i.indices(len(self._uids)))]
+        return self._make(range(len(self._uids))[i])
+
+    def __iter__(self) -> Iterator[CardChange]:
+        if self._items is not None:
+            yield from self._items
+            return
+        for k in range(len(self._uids)):
+            yield self._make(k)
+
+    @overload
+    def __setitem__(self, i: int, value: CardChange) -> None: ...
+
+    @overload
+    def __setitem__(self, i: slice, value: Iterable[CardChange]) -> None: ...
+
+    def __setitem__(self, i: Any, value: Any) -> None:
+        self._plain()[i] = value
+
+    def __delitem__(self, i: int | slice) -> None:
+        del self._plain()[i]
+
+    def insert(self, index: int, value: CardChange) -> None:
+        self._plain().insert(index, value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, CardChanges)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return f"CardChanges({list(self)!r})"
 
 
 @dataclass
@@ -115,7 +200,7 @@ class DeckReport:
     errors: list[DeckError] = field(default_factory=list)
     warnings: list[DeckError] = field(default_factory=list)
     card_errors: list[DeckError] = field(default_factory=list)  # cards the parser left out (the rest imported)
-    cards: list[CardChange] = field(default_factory=list)  # every card that is not unchanged
+    cards: MutableSequence[CardChange] = field(default_factory=list)  # every card that is not unchanged
     rewrites: list[RewriteReport] = field(default_factory=list)
     moved_from: str = ""  # the deck was taken over from this (gone) file
     overridden_by: str = ""  # a shipped deck not read: the learner's copy with its id replaces it
@@ -543,11 +628,14 @@ class _NewDeckStream:
             self.start(parsed)
         report = self.report
         assert report is not None
-        now, key, deck_id, path = self.now, parsed.key, self.deck_id, parsed.path
+        now, key, deck_id = self.now, parsed.key, self.deck_id
         next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
         base = self.position * DECK_SLOT
         path_json, taken, gone = self.path_json, self.taken, self.answered_gone
-        rows, states, changes = [], [], report.cards
+        rows, states = [], []
+        changes = report.cards
+        assert isinstance(changes, CardChanges)
+        add_change = changes.add_new
         i = self.count
         for k, c in enumerate(cards):
             text = card_text(c)
@@ -562,8 +650,7 @@ class _NewDeckStream:
             states.append((cid, deck_id, base + i))
             # the hashes are kept only where _moves_across_files can use them: a card of
             # another deck, archived and answered, has the same text
-            changes.append(CardChange("new", path, c.line, _one_line(c.front), uid,
-                                      hashes=(chash, nhash) if chash in gone or nhash in gone else ("", "")))
+            add_change(c.line, _one_line(c.front), uid, (chash, nhash) if chash in gone or nhash in gone else None)
             i += 1
         self.count = i
         report.new = i
@@ -602,7 +689,8 @@ class _NewDeckStream:
         next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
         if self.estimate > 1000:  # a bulk write: keep the card indexes' pages in memory
             grow_page_cache(conn, next_id + self.estimate)
-        self.report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title)
+        self.report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title,
+                                 cards=CardChanges(parsed.path))
 
     def finish(self, parsed: ParsedDeck) -> DeckReport:
         report = self.report
@@ -755,6 +843,8 @@ class _Plan:
 
 
 def _one_line(text: str, width: int = 80) -> str:
+    if len(text) <= width and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # already one line (a printable text has no whitespace but " ")
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 1] + "…"
 
