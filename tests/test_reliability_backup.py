@@ -6,7 +6,7 @@ import sqlite3
 import threading
 
 import pytest
-from conftest import add_deck
+from conftest import add_deck, settle
 
 from studyllm.cli import main
 from studyllm.store import Store, StoreError
@@ -251,7 +251,7 @@ async def test_the_tui_backs_up_in_a_worker_once_the_home_screen_is_up(opened, h
 
     app = build_app(opened, daily_backup=daily)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await settle(pilot)  # the backup starts once the first frames are out (app._after_first_frames)
         await app.workers.wait_for_complete()
         await pilot.pause()
         made = list_backups(home)
