@@ -734,7 +734,7 @@ def measure_tui_start(
         phrase = _probe_phrase(first.front)
         home_marker = " ".join(title.split())[:20] or "Decks"
         for i in range(runs):
-            name = f"slbench{os.getpid()}x{i}"
+            name = f"slbench{os.getpid()}x{i}x{time.monotonic_ns()}"  # never a name still closing
             t0 = time.perf_counter()
             _tmux("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]),
                   f"exec env -u PYTHONDONTWRITEBYTECODE {exe} --home {home}")  # see common.bytecode_env

@@ -39,6 +39,7 @@ def is_typed_key(key: str) -> bool:
 # one) if its class's MRO names it, so this needs no import of ``TextArea`` (its module brings
 # the document and syntax machinery: ~11 ms of CPU at every start, and no start-up screen has one).
 _TEXT_FIELDS = frozenset({("textual.widgets._input", "Input"), ("textual.widgets._text_area", "TextArea")})
+_IS_TEXT_FIELD: dict[type, bool] = {}
 
 
 def typing_in_field(screen: Screen) -> bool:
@@ -47,7 +48,11 @@ def typing_in_field(screen: Screen) -> bool:
     focused = screen.focused
     if focused is None:
         return False
-    return any((cls.__module__, cls.__qualname__) in _TEXT_FIELDS for cls in type(focused).__mro__)
+    kind = type(focused)
+    known = _IS_TEXT_FIELD.get(kind)
+    if known is None:  # once per widget class: this runs for every binding on every key
+        known = _IS_TEXT_FIELD[kind] = any((c.__module__, c.__qualname__) in _TEXT_FIELDS for c in kind.__mro__)
+    return known
 
 
 class AppScreen(Screen[ScreenResultType]):
