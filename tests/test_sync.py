@@ -418,3 +418,17 @@ def test_an_undo_and_a_new_answer_arriving_together_replay_the_card_from_the_sta
     m.undo(h=0)
     m.study(h=0, card=0, grade=0)
     m.teardown()  # every home has the same log and the same states
+
+
+def test_two_homes_answering_a_card_at_one_instant_give_one_order_everywhere():
+    """Found by the three-home machine: h2's answer reached h0 and h1, and both answered the card
+    again at the same instant (a frozen clock). Each home put its own answer first, so h0 kept its
+    answer as a drill that h1 and h2 replayed as a relearn. Ties go by the answer's uid on every home."""
+    m = ThreeHomes()
+    m.study(card=0, grade=0, h=2)
+    m.sync(h=2)
+    m.sync(h=0)
+    m.sync(h=1)
+    m.study(card=0, grade=0, h=0)
+    m.study(card=0, grade=4, h=1)
+    m.teardown()  # every home has the same log and the same states

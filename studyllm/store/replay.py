@@ -458,7 +458,7 @@ def replay_and_write(
                 suspended, buried = flags[cid]
             if cid in ahead:
                 start = {**current[cid], "suspended": int(bool(suspended)), "buried_until": buried}
-                news = sorted(new_events[cid], key=lambda ev: (ev.reviewed_at, ev.order))
+                news = sorted(new_events[cid], key=lambda ev: (ev.reviewed_at, ev.uid))
                 final, derived = replay_card(start, news, leech_at=leech_at, archived=bool(archived), sched=sched,
                                              card_uid=uid, snapshots=False)
                 uid_of = card_uids[cid] if card_uids else ""
@@ -466,12 +466,13 @@ def replay_and_write(
                                for ev, d in zip(news, derived, strict=True))
                 states.append(sql.state_update_params(final))
                 continue
-            # local rows sort before new ones at equal instants: new rows get larger ids
+            # answers of two devices at one instant: by uid, the order every home gives them (a home's
+            # own answers to a card never share an instant: Store.answer steps past the last one)
             merged: list[tuple[Event, tuple[Any, ...] | None]] = [
                 (Event(r[i_uid], r[i_at], r[i_day], r[i_grade], r[i_ms], order=r[i_id]), r) for r in local.get(cid, [])
             ]
             merged += [(ev, None) for ev in new_events.get(cid, [])]
-            merged.sort(key=lambda pair: (pair[0].reviewed_at, pair[1] is None, pair[0].order))
+            merged.sort(key=lambda pair: (pair[0].reviewed_at, pair[0].uid))
             start = fresh_state(cid, deck_id, position, suspended=bool(suspended), buried_until=buried,
                                 archived=bool(archived))
             if tl is not None:

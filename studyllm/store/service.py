@@ -644,7 +644,7 @@ class Store:
         with self.database.connect() as conn:
             rows = _sql(conn, 
                 "SELECT reviewed_at, day, grade, duration_ms, kind, ef_before, ef_after, interval_after, due_after"
-                " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id",
+                " FROM review_log WHERE card_id = ? ORDER BY reviewed_at, uid",
                 (card_id,),
             ).fetchall()
         keys = ("reviewed_at", "day", "grade", "duration_ms", "kind", "ef_before", "ef_after", "interval_after",

@@ -48,7 +48,7 @@ UPDATE_REVIEW_LOG_DERIVED = (
 # a card's whole log, oldest first: card_id, then the columns of REVIEW_LOG_COLUMNS
 SELECT_LOGS_OF_CARDS = (
     f"SELECT card_id, {', '.join(REVIEW_LOG_COLUMNS)} FROM review_log"
-    " WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, id"
+    " WHERE card_id IN ({}) ORDER BY card_id, reviewed_at, uid"
 )
 
 
