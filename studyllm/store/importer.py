@@ -1147,9 +1147,6 @@ def _remember_segments(store: Store, source: str, digest: str, split: Any, cards
                             (source,)).fetchone()
         if deck is None or deck[1] != digest or deck[3]:
             return  # another import came in between: the next import is a full one
-        live = conn.execute("SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (deck[0],)).fetchone()[0]
-        if live != len(cards):
-            return
         _save_table(conn, deck[0], split, counts, digest, deck[2], source)
 
 
