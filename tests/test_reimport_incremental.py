@@ -284,3 +284,22 @@ def test_a_deck_changed_between_plan_and_write_falls_back_to_a_full_import(store
     r = import_paths(store, [p])
     assert calls == [True] and r.ok and (r.decks[0].new, r.decks[0].updated, r.decks[0].unchanged) == (1, 1, 1)
     assert sum(d.total for d in store.decks()) == 3
+
+
+def test_the_parsers_limits_hold_on_the_segment_path(store, tmp_path, monkeypatch):
+    from studyllm.decks import _limits
+
+    p = tmp_path / "d.md"
+    cards = "".join(f"\nQ: question number {k}?\nA: answer {k}\n" for k in range(4))
+    p.write_text("# D\n" + cards, encoding="utf-8")
+    assert import_paths(store, [p]).ok
+    monkeypatch.setattr(_limits, "MAX_CARDS", 4)
+    p.write_text("# D\n" + cards + "\nQ: one more?\nA: yes\n", encoding="utf-8")
+    r = import_paths(store, [p])
+    assert not r.ok and "more than 4 cards" in str(r.errors[0])
+    monkeypatch.setattr(_limits, "MAX_CARDS", 50_000)
+    monkeypatch.setattr(_limits, "MAX_LINES", 10)
+    # 12 lines of text, as the parser counts them
+    assert segments.split(p.read_bytes(), str(p), max_bytes=_limits.MAX_FILE_BYTES) is None
+    r = import_paths(store, [p])
+    assert not r.ok and "lines of text" in str(r.errors[0])

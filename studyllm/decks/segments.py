@@ -110,9 +110,9 @@ def _eligible(data: bytes) -> bool:
     # tabs, carriage returns, NUL and the control characters the parser warns about: none
     if len(data.translate(None, _REFUSED_BYTES)) != len(data):
         return False
-    if b"START" in data or b"<!--SR:" in data or b" " * 120 in data or data.count(b">") >= 45:
-        return False  # an Obsidian_to_Anki note, obsidian-SR schedules, what the nesting check reads
-    return True
+    # an Obsidian_to_Anki note, obsidian-SR schedules (the parser's nesting check needs a line
+    # the shape refuses, or front matter, which every synthetic text keeps)
+    return b"START" not in data and b"<!--SR:" not in data
 
 
 _STAMP: list[bytes] = []
@@ -137,11 +137,19 @@ def _parser_stamp() -> bytes:
     return _STAMP[0]
 
 
-def split(data: bytes, path: str, separators: object = None) -> Split | None:
-    """The segments of the deck file ``data`` (at ``path``, parsed with ``separators``), or
-    ``None`` when the file is not of the shape described above (then it is parsed whole)."""
+def scale(max_bytes: int | None, size: int) -> float:
+    """The parser's work bounds are per 10 MB of the size limit (``parser.parse_deck``)."""
+    return max(1.0, (size if max_bytes is None else max_bytes) / _limits.MAX_FILE_BYTES)
+
+
+def split(data: bytes, path: str, separators: object = None, max_bytes: int | None = None) -> Split | None:
+    """The segments of the deck file ``data`` (at ``path``, parsed with ``separators`` and the
+    size limit ``max_bytes``), or ``None`` when the file is not of the shape described above (then
+    it is parsed whole)."""
     if not _eligible(data):
         return None
+    if data.count(b"\n") + 1 - data.count(b"\n\n") > int(_limits.MAX_LINES * scale(max_bytes, len(data))):
+        return None  # over the parser's line limit: let it say so
     base = 3 if data.startswith(_BOM) else 0
     fm_end = _front_matter_end(data, base)
     if fm_end is None or fm_end > len(data):
@@ -204,8 +212,6 @@ def split(data: bytes, path: str, separators: object = None) -> Split | None:
         last = k + 1 == n and end > offset and not data.endswith(b"\n")
         segments.append(Segment(line, lines + last, offset, end, key, head))
         line += lines
-    if line >= _limits.MAX_LINES:
-        return None  # the parser's line limit (at any file size): let it say so
     return Split(file_key, segments, fm_end)
 
 

@@ -450,7 +450,7 @@ def _import_data(
         if not dry_run and not outline and mode is None and not strict and not force:
             from studyllm.decks.segments import split as split_segments
 
-            split = split_segments(data, str(path), separators)
+            split = split_segments(data, str(path), separators, max_bytes)
             if split is not None:  # a file of headings and paragraphs: an edit re-reads only what changed
                 edited = _reimport_segments(store, path, data, digest, source, split, separators, max_bytes, link)
                 if edited is not None:
@@ -1196,7 +1196,7 @@ def _segment_plan(
     from dataclasses import replace
 
     from studyllm.decks import _limits
-    from studyllm.decks.segments import file_line, synthetic
+    from studyllm.decks.segments import file_line, scale, synthetic
 
     deck = conn.execute("SELECT id, key, content_hash, updated_at, archived, position FROM deck"
                         " WHERE source_path = ?", (source,)).fetchone()
@@ -1313,7 +1313,7 @@ def _segment_plan(
             shifts.extend((r[1] + dl, r[2] + dp, now, r[0]) for r in live[old_pos[old]:old_pos[old] + n])
         counts.append(n)
         pos += n
-    if pos > _limits.MAX_CARDS or len(parsed.cards) != len(fresh):
+    if pos > int(_limits.MAX_CARDS * scale(max_bytes, len(data))) or len(parsed.cards) != len(fresh):
         return None
     texts = [card_text(c) for _, c in fresh]
     hashes = [text_hash(t) for t in texts]
