@@ -315,3 +315,20 @@ def test_the_first_edit_after_a_streamed_first_import_reads_only_its_segments(tm
         assert parsed_whole == []
     finally:
         store.close()
+def test_the_parsers_limits_hold_on_the_segment_path(store, tmp_path, monkeypatch):
+    from studyllm.decks import _limits
+
+    p = tmp_path / "d.md"
+    cards = "".join(f"\nQ: question number {k}?\nA: answer {k}\n" for k in range(4))
+    p.write_text("# D\n" + cards, encoding="utf-8")
+    assert import_paths(store, [p]).ok
+    monkeypatch.setattr(_limits, "MAX_CARDS", 4)
+    p.write_text("# D\n" + cards + "\nQ: one more?\nA: yes\n", encoding="utf-8")
+    r = import_paths(store, [p])
+    assert not r.ok and "more than 4 cards" in str(r.errors[0])
+    monkeypatch.setattr(_limits, "MAX_CARDS", 50_000)
+    monkeypatch.setattr(_limits, "MAX_LINES", 10)
+    # 12 lines of text, as the parser counts them
+    assert segments.split(p.read_bytes(), str(p), max_bytes=_limits.MAX_FILE_BYTES) is None
+    r = import_paths(store, [p])
+    assert not r.ok and "lines of text" in str(r.errors[0])

@@ -50,9 +50,9 @@ GROUP = 8  # a `Q:` line starts a segment about once in this many (_CUT); 1: eve
 # refuses (list items, thematic breaks, quotes, tables, link definitions, HTML, fences,
 # setext underlines, ordered lists), a '#' line that is no ATX heading (a tag line), or an
 # indented line (code, or a lazy continuation: refused rather than modelled).
-_BAD = re.compile(rb"\n(?: *(?:[-*+_>|:\[<~]|```|=+ *(?:\n|$)|[0-9]{1,9}[.)]|#(?!#{0,5}(?: |\n|$)))| {4,}[^ \n])")
+_BAD = rb" *(?:[-*+_>|:\[<~]|```|=+ *(?:\n|$)|[0-9]{1,9}[.)]|#(?!#{0,5}(?: |\n|$)))| {4,}[^ \n]"
 # where a segment may start: an ATX heading, or a `Q:` line after an empty line
-_HEADING = re.compile(rb"\n {0,3}(#{1,6})(?= |\n|$)")
+_LINE = re.compile(rb"\n(?: {0,3}(#{1,6})(?= |\n|$)|(" + _BAD + rb"))")  # group 1: a heading; 2: refused
 # A `Q:` line after an empty line starts a segment when its length is 3 more than a multiple of
 # 8 bytes (about one in 8, in any language): cuts chosen by the text itself, so that an edit
 # elsewhere does not move them (content-defined chunks), and found by the regex engine alone.
@@ -110,9 +110,9 @@ def _eligible(data: bytes) -> bool:
     # tabs, carriage returns, NUL and the control characters the parser warns about: none
     if len(data.translate(None, _REFUSED_BYTES)) != len(data):
         return False
-    if b"START" in data or b"<!--SR:" in data or b" " * 120 in data or data.count(b">") >= 45:
-        return False  # an Obsidian_to_Anki note, obsidian-SR schedules, what the nesting check reads
-    return data.count(b"\n") < _limits.MAX_LINES  # the parser's line limit, at any file size
+    # an Obsidian_to_Anki note, obsidian-SR schedules (the parser's nesting check needs a line
+    # the shape refuses, or front matter, which every synthetic text keeps)
+    return b"START" not in data and b"<!--SR:" not in data
 
 
 _STAMP: list[bytes] = []
@@ -137,32 +137,40 @@ def _parser_stamp() -> bytes:
     return _STAMP[0]
 
 
-def split(data: bytes, path: str, separators: object = None) -> Split | None:
-    """The segments of the deck file ``data`` (at ``path``, parsed with ``separators``), or
-    ``None`` when the file is not of the shape described above (then it is parsed whole)."""
+def scale(max_bytes: int | None, size: int) -> float:
+    """The parser's work bounds are per 10 MB of the size limit (``parser.parse_deck``)."""
+    return max(1.0, (size if max_bytes is None else max_bytes) / _limits.MAX_FILE_BYTES)
+
+
+def split(data: bytes, path: str, separators: object = None, max_bytes: int | None = None) -> Split | None:
+    """The segments of the deck file ``data`` (at ``path``, parsed with ``separators`` and the
+    size limit ``max_bytes``), or ``None`` when the file is not of the shape described above (then
+    it is parsed whole)."""
     if not _eligible(data):
         return None
+    if data.count(b"\n") + 1 - data.count(b"\n\n") > int(_limits.MAX_LINES * scale(max_bytes, len(data))):
+        return None  # over the parser's line limit: let it say so
     base = 3 if data.startswith(_BOM) else 0
     fm_end = _front_matter_end(data, base)
     if fm_end is None or fm_end > len(data):
         return None
     nl = data.find(b"\n", fm_end)
     first = b"\n" + data[fm_end:len(data) if nl < 0 else nl + 1]  # the line under the front matter
-    if _BAD.match(first):
-        return None
-    for m in _BAD.finditer(data, nl) if nl >= 0 else ():
-        o = m.start() + 1
-        if not (data[o - 2:o - 1] == b"\n" and _RULE.match(data, o)):
-            return None  # a construct the shape does not allow (a rule after an empty line is one)
     starts: list[tuple[int, int]] = [(0, 0)]  # (offset of the line, length of its heading line or 0)
     h1 = b""
-    top = _HEADING.match(first)
+    top = _LINE.match(first)
     if top is not None:
+        if top.group(2) is not None:
+            return None
         starts[0] = (0, len(first) - 1)
         if len(top.group(1)) == 1:
             h1 = first[1:].rstrip(b" \n")
-    for m in _HEADING.finditer(data, nl) if nl >= 0 else ():
+    for m in _LINE.finditer(data, nl) if nl >= 0 else ():
         o = m.start() + 1
+        if m.group(2) is not None:
+            if data[o - 2:o - 1] == b"\n" and _RULE.match(data, o):
+                continue  # a thematic break after an empty line (closes the open card; never a heading)
+            return None  # a construct the shape does not allow
         end = data.find(b"\n", o)
         end = len(data) if end < 0 else end + 1
         if not h1 and len(m.group(1)) == 1:
@@ -182,7 +190,7 @@ def split(data: bytes, path: str, separators: object = None) -> Split | None:
     bounds = starts
     n = len(bounds)
     limit = _limits.MAX_LINE_CHARS
-    blake2b = hashlib.blake2b
+    blake2b, sha256 = hashlib.blake2b, hashlib.sha256
     for k in range(n):
         offset, head = bounds[k]
         end = bounds[k + 1][0] if k + 1 < n else len(data)
@@ -198,7 +206,9 @@ def split(data: bytes, path: str, separators: object = None) -> Split | None:
         if end - offset > limit and max(map(len, data[offset:end].split(b"\n"))) > limit:
             return None  # the parser refuses the file (a line too long): let it say so
         lines = data.count(b"\n", offset, end)
-        key = blake2b(data[offset:end], digest_size=16, key=context).digest()
+        h = sha256(context)
+        h.update(memoryview(data)[offset:end])
+        key = h.digest()[:16]
         last = k + 1 == n and end > offset and not data.endswith(b"\n")
         segments.append(Segment(line, lines + last, offset, end, key, head))
         line += lines

@@ -558,7 +558,7 @@ def _import_data(
         if not dry_run and not outline and mode is None and not strict and not force:
             from studyllm.decks.segments import split as split_segments
 
-            split = split_segments(data, str(path), separators)
+            split = split_segments(data, str(path), separators, max_bytes)
             if split is not None:  # a file of headings and paragraphs: an edit re-reads only what changed
                 edited = _reimport_segments(store, path, data, digest, source, split, separators, max_bytes, link)
                 if edited is not None:
@@ -1406,9 +1406,6 @@ def _remember_segments(store: Store, source: str, digest: str, split: Any, cards
                             (source,)).fetchone()
         if deck is None or deck[1] != digest or deck[3]:
             return  # another import came in between: the next import is a full one
-        live = conn.execute("SELECT count(*) FROM card WHERE deck_id = ? AND archived = 0", (deck[0],)).fetchone()[0]
-        if live != len(cards):
-            return
         _save_table(conn, deck[0], split, counts, digest, deck[2], source)
 
 
@@ -1472,7 +1469,7 @@ def _segment_plan(
     from dataclasses import replace
 
     from studyllm.decks import _limits
-    from studyllm.decks.segments import file_line, synthetic
+    from studyllm.decks.segments import file_line, scale, synthetic
 
     deck = conn.execute("SELECT id, key, content_hash, updated_at, archived, position FROM deck"
                         " WHERE source_path = ?", (source,)).fetchone()
@@ -1589,7 +1586,7 @@ def _segment_plan(
             shifts.extend((r[1] + dl, r[2] + dp, now, r[0]) for r in live[old_pos[old]:old_pos[old] + n])
         counts.append(n)
         pos += n
-    if pos > _limits.MAX_CARDS or len(parsed.cards) != len(fresh):
+    if pos > int(_limits.MAX_CARDS * scale(max_bytes, len(data))) or len(parsed.cards) != len(fresh):
         return None
     texts = [card_text(c) for _, c in fresh]
     hashes = [text_hash(t) for t in texts]
