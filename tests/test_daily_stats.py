@@ -186,12 +186,15 @@ async def test_the_heatmap_spans_its_panel_when_there_is_room(size, cell):
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_desired_retention_is_in_the_retention_title_uncut(size):
     """In FSRS mode at 120×40 the title read "True retention (q ≥ 3): passed of reviews · desired…"."""
-    store = seeded_store()
-    store.set_setting("scheduler", "fsrs")
-    store.set_setting("desired_retention", 0.87)
-    app = StatsApp(store)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.pause()
-        top = drawn_lines(app.screen.query_one("#retention"))[0]
-        assert "desired 87%" in top and "…" not in top, top
+    store = seeded_store.__wrapped__()  # its own copy: the cached one is shared by tests that only read it
+    try:
+        store.set_setting("scheduler", "fsrs")
+        store.set_setting("desired_retention", 0.87)
+        app = StatsApp(store)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await pilot.pause()
+            top = drawn_lines(app.screen.query_one("#retention"))[0]
+            assert "desired 87%" in top and "…" not in top, top
+    finally:
+        store.close()
