@@ -388,6 +388,12 @@ def _moves_across_files(store: Store, d: DeckReport, report: ImportReport, roots
     history: a new card with the same text (exact or normalised) as an archived, answered card
     of another deck takes that card's place, whichever file was imported first. Only a new card
     nobody has answered is replaced, and only when exactly one such pair exists."""
+    with store.database.connect() as conn:
+        # both sides of a pair are archived, answered cards (this deck's gone ones are archived by
+        # now): with none in the store there is nothing to pair, and the report is not walked
+        if conn.execute("SELECT 1 FROM card_state WHERE queue = ? AND reviews > 0 LIMIT 1",
+                        (m.QUEUE_ARCHIVED,)).fetchone() is None:
+            return
     new_cards = [c for c in d.cards if c.action == "new"]
     gone_uids = [c.uid for c in d.cards if c.action == "archived" and c.hashes[0]]  # answered ones
     pairs: list[tuple[int, int]] = []  # (old card with history, fresh card)
