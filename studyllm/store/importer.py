@@ -578,10 +578,8 @@ def _import_data(
             mode = _remembered_mode(store, source, data)
         if not dry_run and not outline:
             streamed = _import_new_streamed(store, path, data, digest, source, mode=mode, strict=strict,
-                                            separators=separators, max_bytes=max_bytes)
+                                            separators=separators, max_bytes=max_bytes, split=split)
         if streamed is not None:
-            if split is not None and streamed.ok and not streamed.warnings and not streamed.card_errors:
-                _remember_streamed_segments(store, source, digest, split)
             _publish(store, streamed, path, data, digest)
             return streamed
         parsed = parse_bytes(data, str(path), outline=outline, max_bytes=max_bytes, mode=mode, strict=strict,
@@ -619,8 +617,12 @@ class _NewDeckStream:
     is alive at once. The same rows, uids and report as :func:`_plan` and :func:`_write` give
     a deck with no stored cards."""
 
-    def __init__(self, store: Store, conn: Connection, source: str, estimate: int) -> None:
+    def __init__(self, store: Store, conn: Connection, source: str, estimate: int, split: Any = None) -> None:
         self.store, self.conn, self.source, self.estimate = store, conn, source, estimate
+        # the file's segment table (studyllm.decks.segments) is saved in the same transaction, from
+        # the cards' lines, so the first edit of the new deck re-reads only what changed
+        self.split = split
+        self.lines: list[int] = []
         self.report: DeckReport | None = None
         self.deck_id = 0
         self.count = 0
@@ -642,6 +644,8 @@ class _NewDeckStream:
         changes = report.cards
         assert isinstance(changes, CardChanges)
         add_change = changes.add_new
+        if self.split is not None:
+            self.lines.extend(c.line for c in cards)
         i = self.count
         for k, c in enumerate(cards):
             text = card_text(c)
@@ -705,12 +709,17 @@ class _NewDeckStream:
         report.card_errors = list(parsed.skipped)
         if not parsed.skipped:
             self.conn.execute("UPDATE deck SET content_hash = ? WHERE id = ?", (parsed.content_hash, self.deck_id))
+            if self.split is not None and not parsed.warnings and parsed.mode == "cards":
+                counts = _segment_counts_of_lines(self.split, self.lines)
+                if counts is not None:
+                    _save_table(self.conn, self.deck_id, self.split, counts, parsed.content_hash, self.now,
+                                self.source)
         return report
 
 
 def _import_new_streamed(
     store: Store, path: Path, data: bytes, digest: str, source: str, *, mode: str | None, strict: bool,
-    separators: dict[str, str] | None, max_bytes: int,
+    separators: dict[str, str] | None, max_bytes: int, split: Any = None,
 ) -> DeckReport | None:
     """The first import of a new Markdown deck as a stream (:class:`_NewDeckStream`), or None
     when the file or the store needs the whole-file import: the file is not one the streamed
@@ -727,7 +736,7 @@ def _import_new_streamed(
                     return None  # this file is tracked already (its front matter id may have changed)
                 if src and not Path(src).exists() and Path(src).parent.is_dir():
                     return None  # a gone deck: _plan decides whether this file continues it
-            state = _NewDeckStream(store, conn, source, data.count(b"\n\n"))
+            state = _NewDeckStream(store, conn, source, data.count(b"\n\n"), split)
             parsed = stream_bytes(data, str(path), state.sink, max_bytes=max_bytes, mode=mode, separators=separators,
                                   digest=digest)
             return state.finish(parsed)
@@ -1388,13 +1397,18 @@ def _save_table(conn: Connection, deck_id: int, split: Any, counts: list[int], c
 
 def _segment_counts(split: Any, cards: list[Any]) -> list[int] | None:
     """Cards per segment (``None`` if the cards are not in file order)."""
+    return _segment_counts_of_lines(split, [c.line for c in cards])
+
+
+def _segment_counts_of_lines(split: Any, lines: list[int]) -> list[int] | None:
+    """Cards per segment, from the cards' lines in file order (``None`` if out of order)."""
     from bisect import bisect_right
 
     starts = [s.start for s in split.segments]
     counts = [0] * len(starts)
     last = 0
-    for c in cards:
-        k = bisect_right(starts, c.line - 1) - 1
+    for line in lines:
+        k = bisect_right(starts, line - 1) - 1
         if k < last:
             return None
         counts[k] += 1
@@ -1413,20 +1427,6 @@ def _remember_segments(store: Store, source: str, digest: str, split: Any, cards
         if deck is None or deck[1] != digest or deck[3]:
             return  # another import came in between: the next import is a full one
         _save_table(conn, deck[0], split, counts, digest, deck[2], source)
-
-
-def _remember_streamed_segments(store: Store, source: str, digest: str, split: Any) -> None:
-    """After a streamed first import (whose cards were not kept): the segment table from the
-    stored cards' lines, in file order, so the first edit of the new deck is read in part too."""
-    from types import SimpleNamespace
-
-    with store.database.connect() as conn:
-        lines = conn.execute(
-            "SELECT c.line FROM card c JOIN deck d ON d.id = c.deck_id"
-            " WHERE d.source_path = ? AND d.archived = 0 AND c.archived = 0 ORDER BY c.position, c.id",
-            (source,),
-        ).fetchall()
-    _remember_segments(store, source, digest, split, [SimpleNamespace(line=line) for (line,) in lines])
 
 
 def _reimport_segments(
