@@ -903,6 +903,43 @@ def _find_moved_deck(conn: Connection, parsed: ParsedDeck, source_path: str) -> 
     return ids[best] if counts[best] * 2 >= size else None
 
 
+def _record_paired(
+    plan: _Plan, report: DeckReport, path: str, c: ParsedCard, o: _Old, layer: str, score: float,
+    row: tuple[Any, ...], gpos: int, pos: int, chash: str, hpath: str, now: str,
+) -> None:
+    """A card of the file paired with the stored card ``o`` (at position ``pos`` of its deck):
+    restore, update or move it as the plan, and say so in the report."""
+    if o.archived:
+        plan.restores.append(o.id)
+        report.restored += 1
+        report.cards.append(CardChange("restored", path, c.line, _one_line(c.front), o.uid, layer, score))
+    if o.content_hash != chash:
+        report.updated += 1
+        if not o.archived:
+            report.cards.append(CardChange("updated", path, c.line, _one_line(c.front), o.uid, layer,
+                                           score, old_front=_one_line(o.front)))
+    elif o.heading_path != hpath:
+        report.moved += 1
+        if not o.archived:
+            report.cards.append(CardChange("moved", path, c.line, _one_line(c.front), o.uid, layer, score))
+    else:
+        report.unchanged += 1
+    if o.content_hash != chash or o.heading_path != hpath or o.line != c.line or o.position != pos or o.archived:
+        plan.updates.append((*row, now, o.id))
+        plan.state_pos.append((gpos, o.id))
+
+
+def _archive_unclaimed(plan: _Plan, report: DeckReport, path: str, old_rows: list[_Old], claimed: set[int]) -> None:
+    """The stored cards no card of the file paired with are archived (the answered ones keep their
+    hashes in the report, for a move to another file)."""
+    plan.to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
+    report.archived = len(plan.to_archive)
+    for o in old_rows:
+        if o.id not in claimed and not o.archived:
+            report.cards.append(CardChange("archived", path, o.line, _one_line(o.front), o.uid,
+                                           hashes=(o.content_hash, o.norm_hash) if o.reviews else ("", "")))
+
+
 def _plan(
     conn: Connection, store: Store, parsed: ParsedDeck, source_path: str, report: DeckReport,
 ) -> _Plan | DeckError | None:
@@ -1086,32 +1123,8 @@ def _plan(
             continue
         o = by_id[pair[0]]
         claimed.add(o.id)
-        layer, score = pair[1], pair[2]
-        if o.archived:
-            plan.restores.append(o.id)
-            report.restored += 1
-            report.cards.append(CardChange("restored", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
-        if o.content_hash != hashes[i]:
-            report.updated += 1
-            if not o.archived:
-                report.cards.append(CardChange("updated", parsed.path, c.line, _one_line(c.front), o.uid, layer,
-                                               score, old_front=_one_line(o.front)))
-        elif o.heading_path != paths[i]:
-            report.moved += 1
-            if not o.archived:
-                report.cards.append(CardChange("moved", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
-        else:
-            report.unchanged += 1
-        if (o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != i
-                or o.archived):
-            plan.updates.append((*row, now, o.id))
-            plan.state_pos.append((gpos, o.id))
-    plan.to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
-    report.archived = len(plan.to_archive)
-    for cid in plan.to_archive:
-        o = by_id[cid]
-        report.cards.append(CardChange("archived", parsed.path, o.line, _one_line(o.front), o.uid,
-                                       hashes=(o.content_hash, o.norm_hash) if o.reviews else ("", "")))
+        _record_paired(plan, report, parsed.path, c, o, pair[1], pair[2], row, gpos, i, hashes[i], paths[i], now)
+    _archive_unclaimed(plan, report, parsed.path, old_rows, claimed)
     for rw in rewrites:
         o, c = by_id[rw.old], cards[rw.new]
         report.rewrites.append(RewriteReport(
@@ -1730,32 +1743,8 @@ def _plan_cards(
             continue
         o = by_id[pair[0]]
         claimed.add(o.id)
-        layer, score = pair[1], pair[2]
-        if o.archived:
-            plan.restores.append(o.id)
-            report.restored += 1
-            report.cards.append(CardChange("restored", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
-        if o.content_hash != hashes[i]:
-            report.updated += 1
-            if not o.archived:
-                report.cards.append(CardChange("updated", parsed.path, c.line, _one_line(c.front), o.uid, layer,
-                                               score, old_front=_one_line(o.front)))
-        elif o.heading_path != paths[i]:
-            report.moved += 1
-            if not o.archived:
-                report.cards.append(CardChange("moved", parsed.path, c.line, _one_line(c.front), o.uid, layer, score))
-        else:
-            report.unchanged += 1
-        if (o.content_hash != hashes[i] or o.heading_path != paths[i] or o.line != c.line or o.position != gi
-                or o.archived):
-            plan.updates.append((*row, now, o.id))
-            plan.state_pos.append((gpos, o.id))
-    plan.to_archive = [o.id for o in old_rows if o.id not in claimed and not o.archived]
-    report.archived = len(plan.to_archive)
-    for cid in plan.to_archive:
-        o = by_id[cid]
-        report.cards.append(CardChange("archived", parsed.path, o.line, _one_line(o.front), o.uid,
-                                       hashes=(o.content_hash, o.norm_hash) if o.reviews else ("", "")))
+        _record_paired(plan, report, parsed.path, c, o, pair[1], pair[2], row, gpos, gi, hashes[i], paths[i], now)
+    _archive_unclaimed(plan, report, parsed.path, old_rows, claimed)
     for i, rw in rewrites:
         o, c = by_id[rw.old], cards[i]
         report.rewrites.append(RewriteReport(
