@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 from typing import BinaryIO
 
 __all__ = ["DeckReadError", "open_regular", "read_deck_bytes", "what_is"]
@@ -59,18 +58,18 @@ def _too_large(size: int | None, max_bytes: int) -> DeckReadError:
                          hint="split it into several decks, or raise the max_deck_mb setting")
 
 
-def read_deck_bytes(path: str | os.PathLike[str], max_bytes: int) -> bytes:
-    """The bytes of the regular file at ``path`` (symlinks followed), at most ``max_bytes``.
-    Raises :class:`DeckReadError` for anything else: a FIFO, a device, a socket, a folder,
-    a file over the limit (by its size or by what was actually read), an unreadable path."""
-    path = Path(path)
+def _open_regular_fd(path: str | os.PathLike[str], max_bytes: int | None) -> int:
+    """A descriptor of the regular file at ``path`` (symlinks followed), opened without blocking,
+    checked before the open (a device or a pipe is never opened) and again on the file actually
+    opened (it may have been replaced since the stat); with ``max_bytes``, no larger than that.
+    :class:`DeckReadError` for anything else."""
     try:
-        before = os.stat(path)  # never open a device or a pipe at all
+        before = os.stat(path)
     except OSError as exc:
         raise _os_error(exc) from None
     if not stat.S_ISREG(before.st_mode):
         raise _not_regular(before.st_mode)
-    if before.st_size > max_bytes:
+    if max_bytes is not None and before.st_size > max_bytes:
         raise _too_large(before.st_size, max_bytes)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -78,11 +77,23 @@ def read_deck_bytes(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     except OSError as exc:
         raise _os_error(exc) from None
     try:
-        st = os.fstat(fd)  # the file actually opened (it may have been replaced since the stat)
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise _not_regular(st.st_mode)
-        if st.st_size > max_bytes:
+        if max_bytes is not None and st.st_size > max_bytes:
             raise _too_large(st.st_size, max_bytes)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_deck_bytes(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """The bytes of the regular file at ``path`` (symlinks followed), at most ``max_bytes``.
+    Raises :class:`DeckReadError` for anything else: a FIFO, a device, a socket, a folder,
+    a file over the limit (by its size or by what was actually read), an unreadable path."""
+    fd = _open_regular_fd(path, max_bytes)
+    try:
         chunks: list[bytes] = []
         total = 0
         while total <= max_bytes:
@@ -106,21 +117,8 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     :class:`DeckReadError` for anything else, as :func:`read_deck_bytes` checks it: a FIFO is
     never opened so as to block, a device never read. For files read in parts (a zip: an Anki
     package), where reading the whole into memory is not wanted."""
+    fd = _open_regular_fd(path, None)
     try:
-        before = os.stat(path)
-    except OSError as exc:
-        raise _os_error(exc) from None
-    if not stat.S_ISREG(before.st_mode):
-        raise _not_regular(before.st_mode)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise _os_error(exc) from None
-    try:
-        st = os.fstat(fd)  # the file actually opened (it may have been replaced since the stat)
-        if not stat.S_ISREG(st.st_mode):
-            raise _not_regular(st.st_mode)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
