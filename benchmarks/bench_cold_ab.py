@@ -17,7 +17,6 @@ run of each is a warm-up that writes them and is not counted.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:  # benchmarks/ is a folder of scripts, not a package
     sys.path.insert(0, _HERE)
 
-from common import run_in_subprocess  # noqa: E402
+from common import alternated, run_in_subprocess  # noqa: E402
 
 CHILD = r"""
 import sys, time, json
@@ -70,21 +69,14 @@ def main() -> int:
     ap.add_argument("sides", nargs=2, type=_side, metavar="NAME=SRC:HOME")
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
-    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in args.sides}
     with tempfile.TemporaryDirectory(prefix="bench-cold-ab-") as cwd:
         for _name, src, home in args.sides:
             one(src, home, cwd)  # warm-up: bytecode caches
-        for r in range(args.runs):
-            order = args.sides if r % 2 == 0 else args.sides[::-1]
-            line = []
-            for name, src, home in order:
-                load = os.getloadavg()[0]
-                res = one(src, home, cwd)
-                res["load"] = load
-                results[name].append(res)
-                line.append(f"{name}: {res['total_s'] * 1000:.1f} ms in process, {res['proc_wall_s'] * 1000:.0f} ms "
-                            f"wall, {res['proc_cpu_s'] * 1000:.0f} ms CPU (load {load:.1f})")
-            print(f"run {r + 1:>2}: " + " | ".join(line), flush=True)
+        results = alternated(
+            args.sides, args.runs, lambda src, home: one(src, home, cwd),
+            lambda _name, res: (f"{res['total_s'] * 1000:.1f} ms in process, {res['proc_wall_s'] * 1000:.0f} ms "
+                                f"wall, {res['proc_cpu_s'] * 1000:.0f} ms CPU"),
+        )
     print(f"\n{args.runs} runs each, alternated; medians (ms):")
     for name, _, _ in args.sides:
         rs = results[name]

@@ -244,18 +244,12 @@ def start_ab(sides: list[tuple[str, str, Path]], runs: int, size: tuple[int, int
     for _name, exe, home in sides:  # warm-up: the day's backup, the shipped decks' first sync
         one_start(exe, home, size)
         time.sleep(2)
-    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in sides}
-    for r in range(runs):
-        order = sides if r % 2 == 0 else sides[::-1]
-        line = []
-        for name, exe, home in order:
-            load = os.getloadavg()[0]
-            res = one_start(exe, home, size)
-            res["load"] = load
-            results[name].append(res)
-            line.append(f"{name}: home {res['home_s']:.3f} s, card {res['card_s']:.3f} s, "
-                        f"CPU {res['cpu_s']:.2f} s (load {load:.1f})")
-        print(f"run {r + 1:>2}: " + " | ".join(line), flush=True)
+    import common
+
+    results = common.alternated(
+        sides, runs, lambda exe, home: one_start(exe, home, size),
+        lambda _name, res: f"home {res['home_s']:.3f} s, card {res['card_s']:.3f} s, CPU {res['cpu_s']:.2f} s",
+    )
     print(f"\n{runs} runs each, {size[0]}x{size[1]}, alternated; medians:")
     for name, _, _ in sides:
         rs = results[name]

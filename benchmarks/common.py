@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -383,6 +383,28 @@ def summary_table(results: dict[int, dict[str, Any]], columns: Sequence[tuple[st
             row.append(v / 2**20 if key == "db_bytes" and v is not None else v)
         rows.append(row)
     return markdown_table(headers, rows)
+
+
+def alternated(
+    sides: Sequence[tuple[str, Any, Any]], runs: int,
+    measure: Callable[[Any, Any], dict[str, float]], describe: Callable[[str, dict[str, float]], str],
+) -> dict[str, list[dict[str, float]]]:
+    """``runs`` rounds in which every side ``(name, a, b)`` is measured once by ``measure(a, b)``,
+    the order reversed from one round to the next so a busy machine slows every side alike; each
+    result gets the 1-minute load average taken just before it (key ``load``), and each round is
+    printed as one line of ``describe(name, result)``. Returns the results per side's name."""
+    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in sides}
+    for r in range(runs):
+        order = sides if r % 2 == 0 else sides[::-1]
+        line = []
+        for name, a, b in order:
+            load = os.getloadavg()[0]
+            res = measure(a, b)
+            res["load"] = load
+            results[name].append(res)
+            line.append(f"{name}: {describe(name, res)} (load {load:.1f})")
+        print(f"run {r + 1:>2}: " + " | ".join(line), flush=True)
+    return results
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
