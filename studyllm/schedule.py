@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import threading
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -196,6 +194,8 @@ def _apply_fsrs(
 def fuzz_seed(card_uid: str, reviews: int) -> int:
     """The fuzz seed of a card's answer number ``reviews`` (0 for the first): the same on every
     machine and after an undo, so a replay or a merge gives the same interval."""
+    import zlib  # here, not at the top: only FSRS answers need it, and the store's cold start does not (#14)
+
     return zlib.crc32(f"{card_uid}:{reviews}".encode())
 
 
@@ -333,7 +333,10 @@ class FsrsScheduler:
         card = self._card(state, at)
         if self.fuzz:
             # the package draws fuzz from the module-level generator: seed it for this one call
-            # and put the caller's generator state back afterwards
+            # and put the caller's generator state back afterwards (``random`` imported here: the
+            # package has it loaded by now, and the store's cold start does not need it, #14)
+            import random
+
             with _FUZZ_LOCK:
                 saved = random.getstate()
                 random.seed(seed)

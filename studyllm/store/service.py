@@ -32,7 +32,7 @@ from studyllm.schedule import (
 )
 from studyllm.sm2 import Sm2State, validate_quality
 from studyllm.store import constants as m
-from studyllm.store import sql, sync_events
+from studyllm.store import sql
 from studyllm.store.db import (
     Connection,
     Database,
@@ -364,6 +364,8 @@ class Store:
                 from studyllm.store import replay  # only here and in rebuild_states: not on every start
 
                 changed = replay.switch_scheduler(conn, sched, leech_at=self.setting("leech_lapses"))
+            from studyllm.store import sync_events  # not at the top: the cold start does not need it (#14)
+
             dev = self._sync_device(conn) if key in sync_events.SYNCED_SETTINGS else None
             if dev is not None:  # a setting that follows the learner (docs/sync.md)
                 sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "setting", "key": key, "value": value},
@@ -387,6 +389,8 @@ class Store:
     def _sync_device(self, conn: Connection) -> str | None:
         """This home's sync device id (``None``: sync off), read once per store."""
         if self._sync_dev is False:
+            from studyllm.store import sync_events  # once per store, at its first write (#14)
+
             self._sync_dev = sync_events.device_id(conn.raw)
         return self._sync_dev if isinstance(self._sync_dev, str) else None
 
@@ -705,6 +709,8 @@ class Store:
             ).lastrowid
             dev = self._sync_device(conn)
             if dev is not None:
+                from studyllm.store import sync_events  # loaded by _sync_device
+
                 sync_events.emit(conn.raw, dev, now.isoformat(), {
                     "t": "answer", "uid": uid, "day": today.isoformat(), "grade": grade, "ms": duration,
                     **sync_events.card_ref(conn.raw, card_id)})
@@ -855,6 +861,8 @@ class Store:
             dev = self._sync_device(conn)
             if dev is not None:
                 _sql(conn, "INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", (log_uid,))
+                from studyllm.store import sync_events  # loaded by _sync_device
+
                 sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "undo", "uid": log_uid})
             later = _sql(conn,
                 "SELECT 1 FROM review_log WHERE card_id = ? AND reviewed_at > ? LIMIT 1", (card_id, reviewed_at)
@@ -893,6 +901,8 @@ class Store:
             _sql(conn, "UPDATE card_state SET buried_until = ? WHERE card_id = ?", (until, card_id))
             dev = self._sync_device(conn)
             if dev is not None:
+                from studyllm.store import sync_events  # loaded by _sync_device
+
                 ref = sync_events.card_ref(conn.raw, card_id)
                 sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "bury", "until": until, **ref},
                                  stamp="bury:" + ref["card"], value=until or "")
@@ -919,6 +929,8 @@ class Store:
             self._write_state(conn, st)
             dev = self._sync_device(conn)
             if dev is not None:
+                from studyllm.store import sync_events  # loaded by _sync_device
+
                 ref = sync_events.card_ref(conn.raw, card_id)
                 sync_events.emit(conn.raw, dev, self.utc_now_iso(), {"t": "suspend", "on": bool(suspended), **ref},
                                  stamp="suspend:" + ref["card"], value="1" if suspended else "0")
