@@ -14,9 +14,8 @@ import json
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from studyllm.sm2 import Sm2State, review, validate_quality
 
@@ -61,8 +60,9 @@ def due_after(today: date, interval: int) -> str:
         return date.max.isoformat()
 
 
-@dataclass(frozen=True)
-class Applied:
+# The value records here are NamedTuples, not dataclasses: the store's cold start imports this
+# module, and dataclasses (with inspect, ast and dis) is ~8 ms of it (#14).
+class Applied(NamedTuple):
     state: dict[str, Any]  # the new state (a new dict; the input is not changed)
     kind: str  # "new", "review", "relearn" or "drill"
     before: Sm2State
@@ -253,8 +253,7 @@ class Sm2Scheduler:
         return {g: self.review(state, g, at, seed=seed)[1] for g in GRADES}
 
 
-@dataclass(frozen=True, slots=True)
-class FsrsState:
+class FsrsState(NamedTuple):
     """FSRS memory and learning state of one card, as py-fsrs's ``Card`` holds it.
     ``phase`` is ``fsrs.State`` (1 learning, 2 review, 3 relearning); ``step`` the learning step."""
 
@@ -432,8 +431,7 @@ def from_settings(settings: dict[str, Any]) -> Sm2Scheduler | FsrsScheduler:
 MIN_EVAL_REVIEWS = 100  # scored answers needed before `sched evaluate` reports figures
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
     name: str
     reviews: int
     log_loss: float

@@ -20,7 +20,7 @@ Same-day drills (items graded below 4 coming back in the session) do not go thro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Sm2State", "review", "validate_quality", "EF_START", "EF_FLOOR"]
 
@@ -47,24 +47,30 @@ def _to_centi(easiness: float) -> int:
     return centi
 
 
-@dataclass(frozen=True, slots=True)
-class Sm2State:
-    """Scheduling state of one item: repetitions, easiness factor (EF) and interval in days."""
-
+class _Sm2Fields(NamedTuple):
     repetitions: int = 0
     easiness: float = EF_START
     interval: int = 0
 
-    def __post_init__(self) -> None:
-        if self.repetitions < 0:
-            raise ValueError(f"repetitions must be >= 0, got {self.repetitions}")
-        if self.interval < 0:
-            raise ValueError(f"interval must be >= 0, got {self.interval}")
-        centi = _to_centi(self.easiness)
+
+# A NamedTuple, not a dataclass: importing dataclasses (and the inspect, ast and dis it loads)
+# is ~8 ms of the library's cold start, which loads nothing else that needs it (#14).
+class Sm2State(_Sm2Fields):
+    """Scheduling state of one item: repetitions, easiness factor (EF) and interval in days.
+    Immutable; checked and normalised when made (``_replace`` and ``_make`` skip the checks)."""
+
+    __slots__ = ()
+
+    def __new__(cls, repetitions: int = 0, easiness: float = EF_START, interval: int = 0) -> Sm2State:
+        if repetitions < 0:
+            raise ValueError(f"repetitions must be >= 0, got {repetitions}")
+        if interval < 0:
+            raise ValueError(f"interval must be >= 0, got {interval}")
+        centi = _to_centi(easiness)
         if centi < _EF_FLOOR_CENTI:
-            raise ValueError(f"easiness must be >= {EF_FLOOR}, got {self.easiness}")
+            raise ValueError(f"easiness must be >= {EF_FLOOR}, got {easiness}")
         # normalise to the float nearest the exact hundredths value
-        object.__setattr__(self, "easiness", centi / 100)
+        return super().__new__(cls, repetitions, centi / 100, interval)
 
     @property
     def easiness_centi(self) -> int:

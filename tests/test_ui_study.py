@@ -3,7 +3,6 @@ suspend, multiple choice, cloze, ordered and typed (calculator) answers."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import random
 
@@ -292,7 +291,7 @@ def test_multiple_choice_order_is_shuffled_per_review():
     card = store.next_card()
     orders = set()
     for reviews in range(12):
-        view = dataclasses.replace(card, reviews=reviews)
+        view = card._replace(reviews=reviews)
         order = list(range(4))
         random.Random(review_seed(view)).shuffle(order)
         orders.add(tuple(order))

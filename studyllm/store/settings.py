@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from studyllm.sm2 import MAX_INTERVAL_DAYS
 
@@ -85,8 +84,7 @@ def _separators(value: Any) -> dict[str, str]:
     return check_separators(value)
 
 
-@dataclass(frozen=True)
-class SettingSpec:
+class SettingSpec(NamedTuple):  # not a dataclass: the store's cold start loads this module (#14)
     key: str
     default: Any
     check: Callable[[Any], Any]
