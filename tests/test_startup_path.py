@@ -59,8 +59,9 @@ def test_the_cold_start_imports_no_migration_or_replay(tmp_path):
     # scheduler switches
     assert not loaded & {"studyllm.store.migrations", "studyllm.store.replay"}
     # the value records are NamedTuples: no dataclasses, so none of the inspect, ast and dis it
-    # loads; random and zlib only for FSRS's fuzz; the sync events at the first write (#14)
-    assert not loaded & {"dataclasses", "inspect", "ast", "dis", "random", "zlib", "studyllm.store.sync_events"}
+    # loads; random and zlib only for FSRS's fuzz; the sync events at the first write, uuid at the first answer (#14)
+    assert not loaded & {"dataclasses", "inspect", "ast", "dis", "random", "zlib", "uuid",
+                         "studyllm.store.sync_events"}
 
 
 @pytest.mark.slow  # runs a subprocess
