@@ -51,7 +51,10 @@ def card_text(card: ParsedCard) -> str:
 
 def text_hash(text: str) -> str:
     """sha256 hex of ``text``: ``content_hash`` is that of ``card_text``, ``norm_hash`` of its ``normalise``."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256(text.encode("utf-8")).hexdigest()
+
+
+_sha256 = hashlib.sha256
 
 
 def content_hash(card: ParsedCard) -> str:
@@ -75,13 +78,20 @@ def normalise(text: str) -> str:
     each with ``str.isalnum`` (what ``\\w`` tests) and replaced, and runs of spaces are
     collapsed by split/join. UTF-8 is self-synchronising, so replacing one character's
     bytes never touches another character."""
+    data = normalised_bytes(text)
+    return data.decode("utf-8") if data is not None else _normalise_plain(text)
+
+
+def normalised_bytes(text: str) -> bytes | None:
+    """``normalise(text).encode("utf-8")``, without decoding it (what ``norm_hash`` hashes),
+    or ``None`` for a text with lone surrogates (:func:`normalise` takes the plain way then)."""
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     folded = text.casefold()
     try:
         data = folded.encode("utf-8").translate(_ASCII_NOT_WORD)
-    except UnicodeEncodeError:  # lone surrogates: not text a deck file holds; the plain way
-        return _NOT_WORD.sub(" ", folded).strip()
+    except UnicodeEncodeError:  # lone surrogates: not text a deck file holds
+        return None
     if not folded.isascii():
         # only the characters not yet known to be letters or digits are tested (a set
         # difference, in C): a deck's CJK text repeats a few thousand characters
@@ -91,11 +101,25 @@ def normalise(text: str) -> str:
                     _ALNUM_SEEN.add(ch)
             else:
                 data = data.replace(ch.encode("utf-8"), b" ")
-    return b" ".join(data.split()).decode("utf-8")
+    return b" ".join(data.split())
+
+
+def _normalise_plain(text: str) -> str:
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
+
+
+def norm_text_hash(text: str) -> str:
+    """``text_hash(normalise(text))``, hashing the normalised UTF-8 bytes as they are made."""
+    data = normalised_bytes(text)
+    if data is None:
+        return text_hash(_normalise_plain(text))
+    return _sha256(data).hexdigest()
 
 
 def norm_hash(card: ParsedCard) -> str:
-    return text_hash(normalise(card_text(card)))
+    return norm_text_hash(card_text(card))
 
 
 # Up to this many characters (both texts together), similarity compares characters; longer

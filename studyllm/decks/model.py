@@ -66,3 +66,30 @@ class ParsedDeck:
     # per-card errors: the card is left out, the rest of the file imports
     skipped: list[DeckError] = field(default_factory=list)
     content_hash: str = ""  # sha256 hex of the raw file bytes
+
+
+# ParsedCard's slot descriptors, to build a card without the frozen dataclass's __init__ (which
+# sets each field through object.__setattr__: 1.7 µs a card, against 0.55 µs this way; a
+# first import of 100,000 cards builds 100,000 of them)
+_CARD_SLOTS = tuple(ParsedCard.__dict__[name].__set__ for name in (
+    "kind", "front", "back", "heading_path", "line", "col", "variant", "tags", "extra", "schedule"))
+_new_object = object.__new__
+
+
+def make_card(kind: str, front: str, back: str, heading_path: tuple[str, ...], line: int, col: int,
+              variant: str, tags: tuple[str, ...], extra: dict[str, Any]) -> ParsedCard:
+    """``ParsedCard(kind=kind, front=front, ...)`` with every field given (``schedule`` None),
+    built faster: the same object, field for field (``tests/test_parser_model.py``)."""
+    card = _new_object(ParsedCard)
+    s_kind, s_front, s_back, s_path, s_line, s_col, s_variant, s_tags, s_extra, s_schedule = _CARD_SLOTS
+    s_kind(card, kind)
+    s_front(card, front)
+    s_back(card, back)
+    s_path(card, heading_path)
+    s_line(card, line)
+    s_col(card, col)
+    s_variant(card, variant)
+    s_tags(card, tags)
+    s_extra(card, extra)
+    s_schedule(card, None)
+    return card

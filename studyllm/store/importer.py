@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from studyllm.decks.identity import MatchCard, card_text, match_cards, normalise, stable_uid, text_hash
+from studyllm.decks.identity import MatchCard, card_text, match_cards, norm_text_hash, stable_uid, text_hash
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 from studyllm.decks.source import DeckReadError, read_deck_bytes, what_is
 from studyllm.paths import expand_user
@@ -650,7 +650,7 @@ class _NewDeckStream:
         for k, c in enumerate(cards):
             text = card_text(c)
             chash = text_hash(text)
-            nhash = text_hash(normalise(text))
+            nhash = norm_text_hash(text)
             uid = stable_uid(key, chash, taken)
             taken.add(uid)
             hp = path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
@@ -1073,7 +1073,7 @@ def _plan(
             else:
                 left.append(i)
         for i in left:
-            norms[i] = text_hash(normalise(texts[i]))
+            norms[i] = norm_text_hash(texts[i])
         if left and free:
             result = match_cards(
                 [MatchCard(o.id, o.kind, o.variant, "", "", "", o.heading_path, o.position, o.content_hash,
@@ -1086,7 +1086,7 @@ def _plan(
             match_pairs.update(result.pairs)
             rewrites = result.rewrites
     else:
-        norms = [text_hash(normalise(t)) for t in texts]
+        norms = [norm_text_hash(t) for t in texts]
     del texts  # a copy of every card's text: not needed past the hashes (peak memory of a big import)
 
     # the stored text of the cards the report shows: updated, archived, possible rewrites
@@ -1690,7 +1690,7 @@ def _plan_cards(
             else:
                 left.append(i)
         for i in left:
-            norms[i] = text_hash(normalise(texts[i]))
+            norms[i] = norm_text_hash(texts[i])
         if left and free:
             # keys are positions in the file, as a full import gives them; fronts and backs are
             # counted over the whole file (the cards read again, and the kept rows)
@@ -1709,7 +1709,7 @@ def _plan_cards(
             match_pairs.update((at[k], v) for k, v in result.pairs.items())
             rewrites = [(at[rw.new], rw) for rw in result.rewrites]
     else:
-        norms = [text_hash(normalise(t)) for t in texts]
+        norms = [norm_text_hash(t) for t in texts]
 
     paired = {o_id for o_id, _, _ in match_pairs.values()}
     shown_ids = [o_id for i, (o_id, _, _) in match_pairs.items() if by_id[o_id].content_hash != hashes[i]]

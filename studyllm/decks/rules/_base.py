@@ -18,7 +18,7 @@ from studyllm.decks import obsidian as _obsidian
 from studyllm.decks import outline as _outline
 from studyllm.decks._markdown import TABLES_KEY, inline_stops, mask_all, masked_content
 from studyllm.decks.frontmatter import DEFAULT_SEPARATORS
-from studyllm.decks.model import DeckError, ParsedCard
+from studyllm.decks.model import DeckError, ParsedCard, make_card
 
 # A line starting with Q:/A:/C:/O: (then a space or the end), or a line holding only ? or ??.
 _MARKERS = re.compile(r"^[ \t]{0,3}(?:([QACO]):(?=[ \t]|$)|(\?\??)[ \t]*$)", re.M)
@@ -29,6 +29,7 @@ _TASK = re.compile(r"^\[( |x|X)\](?:[ \t]+|$)")
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _SLUG = re.compile(r"[^\w]+")
+_blake2b = hashlib.blake2b
 
 CONTAINER_OPEN = ("blockquote_open", "list_item_open")
 _OPEN_KINDS = {"paragraph_open": "paragraph", "heading_open": "heading", "bullet_list_open": "list",
@@ -227,17 +228,18 @@ class ParserBase:
             return
         if len(self.cards) + self.emitted >= self.max_cards:
             raise _TooManyCards(line)
-        card = ParsedCard(kind=kind, front=front, back=back,
-                          heading_path=self.heading_path() if path is None else path,
-                          line=line + 1, col=col, variant=variant, extra=extra or {},
-                          tags=tuple(dict.fromkeys(found)) if found else ())
-        key: Any = (kind, front, back, variant, card.heading_path)
+        heading_path = self.heading_path() if path is None else path
+        card = make_card(kind, front, back, heading_path, line + 1, col, variant,
+                         tuple(dict.fromkeys(found)) if found else (), extra or {})
+        key: Any
         if self.digest_keys:
             # not every card's text kept alive: a 128-bit digest of the key, its fields joined
             # with NUL (which no card text holds: the parser reads NUL as U+FFFD), so two
             # different keys never join to the same string
-            key = hashlib.blake2b("\0".join((kind, front, back, variant, *card.heading_path)).encode(
+            key = _blake2b("\0".join((kind, front, back, variant, *heading_path)).encode(
                 "utf-8", "surrogatepass"), digest_size=16).digest()
+        else:
+            key = (kind, front, back, variant, heading_path)
         if key in self._seen:
             self.warn("duplicate card (same text as an earlier card)", line, col,
                       "the copy is kept but shares its identity with the first")
