@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,11 +78,61 @@ def _too_deep(text: str) -> int | None:
     return None
 
 
+# The front matter most decks have, a few `title:` / `id:` lines of plain words, read without
+# YAML (importing PyYAML is 18 modules, ~15 ms of a first import): only lines `key: value` of
+# these keys, each once, with a value YAML reads as the very string written (it starts with a
+# letter, holds only letters, digits, spaces and `,.()_/+-`, no `: ` or ` #`, ends with no
+# space, and is not one of YAML 1.1's words for true, false or null). Anything else goes to
+# YAML; ``tests/test_frontmatter_plain.py`` checks both give the same mapping.
+_PLAIN_KEYS = frozenset(("title", "name", "id", "mode"))
+_PLAIN_LINE = re.compile(r"([a-z]+): +([A-Za-z](?:[A-Za-z0-9 ,.()_/+-]*[A-Za-z0-9.)_])?)")
+_YAML_WORDS = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF "
+                        "null Null NULL".split())
+
+
+def plain_front_matter(text: str) -> dict[str, str] | None:
+    """``yaml.safe_load(text)`` for a front matter of plain ``key: value`` lines (see above),
+    else ``None``."""
+    data: dict[str, str] = {}
+    for line in text.split("\n"):
+        m = _PLAIN_LINE.fullmatch(line)
+        if m is None:
+            return None
+        key, value = m.groups()
+        if key not in _PLAIN_KEYS or key in data or value in _YAML_WORDS:
+            return None
+        data[key] = value
+    return data
+
+
 def _use_libyaml(yaml: Any) -> bool:
     """Read with PyYAML's safe loader on libyaml (C: ~100x faster on hostile input) when the
     installed PyYAML has it, else with the pure-Python one; both build the values with the same
     SafeConstructor (``tests/test_parser_bad_input.py`` compares them)."""
     return hasattr(yaml, "CSafeLoader")
+
+
+_FAILED = object()
+
+
+def _yaml_load(text: str, first_line: int, error: Callable[..., None]) -> Any:
+    """The front matter read by PyYAML's safe loader (or ``_FAILED``, the error reported)."""
+    import yaml  # here, not at the top: a deck without front matter never needs it
+
+    try:
+        data = yaml.load(text, Loader=yaml.CSafeLoader if _use_libyaml(yaml) else yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + (mark.line if mark is not None else 0)
+        col = (mark.column + 1) if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        error(f"front matter is not valid YAML: {problem}", line=line, col=col,
+              hint="front matter is 'key: value' lines between two '---' lines")
+        return _FAILED
+    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on absurd nesting
+        error(f"front matter could not be read: {type(exc).__name__}")
+        return _FAILED
+    return data
 
 
 def read_front_matter(text: str, first_line: int, path: str) -> FrontMatter:
@@ -102,21 +153,11 @@ def read_front_matter(text: str, first_line: int, path: str) -> FrontMatter:
               + text.count("\n", 0, deep), col=deep - line_start + 1,
               hint="front matter is 'key: value' lines, a list written [a, b]")
         return fm
-    import yaml  # here, not at the top: a deck without front matter never needs it
-
-    try:
-        data = yaml.load(text, Loader=yaml.CSafeLoader if _use_libyaml(yaml) else yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = first_line + (mark.line if mark is not None else 0)
-        col = (mark.column + 1) if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        error(f"front matter is not valid YAML: {problem}", line=line, col=col,
-              hint="front matter is 'key: value' lines between two '---' lines")
-        return fm
-    except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on absurd nesting
-        error(f"front matter could not be read: {type(exc).__name__}")
-        return fm
+    data: Any = plain_front_matter(text)
+    if data is None:
+        data = _yaml_load(text, first_line, error)
+        if data is _FAILED:
+            return fm
     if data is None:
         return fm
     if not isinstance(data, dict):
