@@ -5,6 +5,8 @@ lines, columns, kinds, errors and warnings, or refuse the file."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 from studyllm.decks import _fastpath
 from studyllm.decks._markdown import get_md, mask_simple, masked_content
 from studyllm.decks.model import ParsedDeck
-from studyllm.decks.parser import parse_deck
+from studyllm.decks.parser import _DeckParser, parse_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "decks").glob("*.md"))
@@ -35,11 +37,23 @@ def takes_fast_path(text: str) -> bool:
     return _fastpath.split(text, text.split("\n")) is not None
 
 
+@contextmanager
+def general_loop_only() -> Iterator[None]:
+    """The block pass without its shortcut for two-line `Q:`/`A:` paragraphs (``qa_lane``)."""
+    _DeckParser.qa_lane = False
+    try:
+        yield
+    finally:
+        _DeckParser.qa_lane = True
+
+
 def assert_same(text: str, path: str = "deck.md") -> bool:
-    """Both paths agree (in cards mode and in outline mode); True if the fast one was taken."""
+    """Both paths agree (in cards mode and in outline mode); True if the fast one was taken.
+    The markdown-it path is taken without the `Q:`/`A:` shortcut, so that is checked too."""
     for outline in (False, True):
         fast = parse_deck(text, path, outline=outline)
-        slow = parse_deck(text, path, outline=outline, _fast_path=False)
+        with general_loop_only():
+            slow = parse_deck(text, path, outline=outline, _fast_path=False)
         assert summary(fast) == summary(slow), text
     return takes_fast_path(text)
 
@@ -178,7 +192,8 @@ simple_line = st.one_of(
                      "A:", "Q:", "?", "??", "x :: y", "a ::: b", "{{c1::x}} y", "C: [a] b", "text `c` d",
                      "O: steps", "   indented", "    lazy", "  # h", "\\# not", "#no", "what? ", "end\\",
                      "    - lazy item", "    > lazy quote", "    ```", "    ===", "    ---", "     # deep",
-                     "   - item", "   1. item", "   ===", "a | b", "   |--|--|"]),
+                     "   - item", "   1. item", "   ===", "a | b", "   |--|--|", "Q: a `b", "A: c` d",
+                     "A: ", "Q:  two", " A: x", "A: x\\", "Q: \\`x", "A:: y", "Q: x ::: y"]),
     line,
 )
 simple_document = st.lists(simple_line, max_size=30).map("\n".join)

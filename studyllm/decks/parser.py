@@ -421,8 +421,8 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
 
     def block(self, b: Block) -> None:
         kind = b.kind
-        if self.o2a is not None or (kind == "paragraph" and self.lines[b.start].strip() == "START"
-                                    and self.has_end_after(b.start)):
+        if self.o2a is not None or (kind == "paragraph" and "START" in self.lines[b.start]
+                                    and self.lines[b.start].strip() == "START" and self.has_end_after(b.start)):
             if self.pending is not None:
                 self.flush_pending(None)
             self.close()
@@ -558,6 +558,24 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
         if frag.refused:
             return
         masked = frag.masked
+        if masked[:3] == "Q: " and self.qa_lane and self.marker_at is _MARKER_AT:
+            nl = masked.find("\n")
+            if nl > 0 and masked[nl + 1:nl + 4] == "A: " and masked.find("\n", nl + 1) < 0:
+                # the common two-line `Q:` / `A:` paragraph: what the loop below does with its two
+                # markers (a `Q:` at column 0 of line 0 and an `A:` at column 0 of line 1), done
+                # directly (``tests/test_parser_stream.py`` compares it with the loop)
+                self.close()
+                content = frag.content  # its newlines are where the masked text's are
+                line = frag.line0
+                col = self.col_of(line, content[:nl], 0)
+                op = Open("Q", line, col, self.heading_path(), (line, col + 1), line + 1)
+                self.open = op
+                line += 1
+                col = self.col_of(line, content[nl + 1:], 0)
+                op.a_start = (line, col + 1)
+                op.a_end = line + 1
+                op.a_text_on_marker = bool(self.lines[line][col + 1:].strip())
+                return
         markers: list[tuple[int, str, int]] = []  # (line index, marker, column index)
         sep_at = -1
         pos, line_no = 0, 0

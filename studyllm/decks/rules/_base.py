@@ -126,6 +126,10 @@ class _TooManyCards(Exception):
 
 
 class ParserBase:
+    # the block pass reads a two-line `Q:`/`A:` paragraph directly (False, for tests: always by
+    # the general marker loop; both give the same deck)
+    qa_lane = True
+
     def __init__(self, text: str, path: str, mode: str | None, content_hash: str, fast_path: bool = True,
                  separators: dict[str, str] | None = None, hints: bool = True, scale: float = 1.0) -> None:
         self.path = path
