@@ -83,7 +83,7 @@ class InlineTok(Tok):
     @property  # a computed stand-in for the base class's slot, never assigned
     def content(self) -> str:  # type: ignore[override]
         a, b = self.map
-        return _md_trim("\n".join(self._lines[a:b]))
+        return "\n".join(self._lines[a:b]).strip(MD_TRIM_CHARS)  # _md_trim
 
 
 def _md_line_count(text: str, lines: list[str]) -> int:

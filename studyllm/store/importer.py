@@ -647,9 +647,11 @@ class _NewDeckStream:
         if self.split is not None:
             self.lines.extend(c.line for c in cards)
         i = self.count
+        sha256 = hashlib.sha256
         for k, c in enumerate(cards):
-            text = card_text(c)
-            chash = text_hash(text)
+            # card_text(c) and text_hash, inline (two calls fewer a card)
+            text = card_text(c) if c.extra else "\x1f".join((c.kind, c.variant, c.front, c.back, ""))
+            chash = sha256(text.encode("utf-8")).hexdigest()
             nhash = norm_text_hash(text)
             uid = stable_uid(key, chash, taken)
             taken.add(uid)

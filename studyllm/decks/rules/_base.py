@@ -16,7 +16,7 @@ from typing import Any
 from studyllm.decks import _limits
 from studyllm.decks import obsidian as _obsidian
 from studyllm.decks import outline as _outline
-from studyllm.decks._markdown import TABLES_KEY, inline_stops, mask_all, masked_content
+from studyllm.decks._markdown import TABLES_KEY, mask_all, masked_content
 from studyllm.decks.frontmatter import DEFAULT_SEPARATORS
 from studyllm.decks.model import DeckError, ParsedCard, make_card
 
@@ -214,10 +214,11 @@ class ParserBase:
             tags: tuple[str, ...] = ()) -> None:
         found: list[str] = list(tags)
         if kind != "calc":
-            if _obsidian.might_need(front):
+            # might_need's own first tests, inline: most cards hold none of these characters
+            if ("[[" in front or "#" in front or "^" in front) and _obsidian.might_need(front):
                 front, more = _obsidian.tidy(front)
                 found.extend(more)
-            if _obsidian.might_need(back):
+            if ("[[" in back or "#" in back or "^" in back) and _obsidian.might_need(back):
                 back, more = _obsidian.tidy(back)
                 found.extend(more)
         if len(front) > _limits.MAX_CARD_CHARS or len(back) > _limits.MAX_CARD_CHARS:
@@ -282,7 +283,7 @@ class ParserBase:
             tok = self.tokens[tok_index]
             content = tok.content
             line0 = tok.map[0] if tok.map else 0
-            stops = inline_stops(content)
+            stops = content.count("<") + content.count("[") + content.count("`") + content.count("\\")  # inline_stops
             if tok_index < len(self._evicted) and self._evicted[tok_index]:
                 # read before and dropped (``drop_frag``): the same masking again, the budget
                 # charged once (only a paragraph that was not refused is ever dropped)

@@ -58,7 +58,11 @@ class QARule(ParserBase):
         if op.kind == "S":
             self.finish_separator(op)
             return
-        question = clean_text(self.src(op.q_start[0], op.q_end, op.q_start[1]))
+        q_line, q_cut = op.q_start
+        if op.q_end - q_line == 1 and "<!--" not in (text := self.lines[q_line][q_cut:]):
+            question = text.strip()  # clean_text(self.src(...)) of one line with no comment
+        else:
+            question = clean_text(self.src(q_line, op.q_end, q_cut))
         if op.a_start is None:
             if op.kind == "O":
                 self.skip("'O:' question needs a numbered list as its answer", op.line, op.col,
@@ -66,7 +70,11 @@ class QARule(ParserBase):
             else:
                 self.skip("question has no answer", op.line, op.col, hint="add an 'A:' line after the question")
             return
-        answer = clean_text(self.src(op.a_start[0], op.a_end, op.a_start[1]))
+        a_line, a_cut = op.a_start
+        if op.a_end - a_line == 1 and "<!--" not in (text := self.lines[a_line][a_cut:]):
+            answer = text.strip()
+        else:
+            answer = clean_text(self.src(a_line, op.a_end, a_cut))
         if not question:
             self.skip(f"empty question after '{op.kind}:'", op.line, op.col)
             return
@@ -74,6 +82,9 @@ class QARule(ParserBase):
             # hashcards accepts a stub card to fill in later: skipped with a warning, not an error
             self.warn("empty answer after 'A:'; the card is skipped until it has one", op.a_start[0],
                       op.a_start[1] - 1, hint="write the answer after 'A:'")
+            return
+        if not op.a_blocks and op.kind == "Q" and ")" not in question:
+            self.add("basic", question, answer, op.line, op.col, path=op.path)  # the common card
             return
         single_list = (len(op.a_blocks) == 1 and op.a_blocks[0].kind == "list" and op.a_blocks[0].ordered
                        and not op.a_text_on_marker)
