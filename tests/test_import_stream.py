@@ -221,3 +221,64 @@ def test_card_changes_reads_and_changes_like_a_list():
     del compact[0]
     del plain[0]
     assert compact == plain and list(compact) == plain
+
+
+def schema(home: Path) -> list[tuple]:
+    conn = sqlite3.connect(home / "studyllm.db")
+    try:
+        return conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_bulk_first_import_builds_the_indexes_after_the_rows(tmp_path, clock, monkeypatch):
+    """Into an empty card table, the stream drops the card and card_state indexes and makes them
+    again once the rows are in: the same rows and report, and the same schema as a new home's."""
+    made = []
+    real = importer_module.defer_indexes
+    monkeypatch.setattr(importer_module, "defer_indexes", lambda *a: made.append(real(*a)) or made[-1])
+    monkeypatch.setattr(importer_module, "BULK_INDEX_AFTER", 1)
+    monkeypatch.setattr(parser_module, "STREAM_BATCH", 50)
+    fresh = Store.open(tmp_path / "fresh", clock=clock)
+    fresh.close()
+    streamed = run_import(tmp_path / "s", FILES, clock, stream=True, monkeypatch=monkeypatch)
+    assert made and len(made[0]) == 0  # handed back to restore_indexes, which made them all again
+    whole = run_import(tmp_path / "w", FILES, clock, stream=False, monkeypatch=monkeypatch)
+    assert streamed[0] == whole[0]
+    assert streamed[1] == whole[1]
+    assert schema(tmp_path / "s" / "home") == schema(tmp_path / "fresh")
+    names = {row[1] for row in schema(tmp_path / "fresh") if row[0] == "index"}
+    assert {"ix_card_content_hash", "ix_card_norm_hash", "ix_state_queue_position"} <= names
+
+
+def test_only_an_empty_card_table_defers_its_indexes(tmp_path, clock, monkeypatch):
+    calls = []
+    monkeypatch.setattr(importer_module, "defer_indexes", lambda *a: calls.append(a) or [])
+    monkeypatch.setattr(importer_module, "BULK_INDEX_AFTER", 1)
+    (tmp_path / "a.md").write_text(generated(30), encoding="utf-8")
+    (tmp_path / "b.md").write_text(generated(30).replace("# Generated", "# Other"), encoding="utf-8")
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        import_paths(store, [tmp_path / "a.md"])
+        import_paths(store, [tmp_path / "b.md"])
+    finally:
+        store.close()
+    assert len(calls) == 1  # the first deck only: the second one's table has rows
+
+
+def test_a_late_error_after_the_indexes_were_dropped_keeps_them(tmp_path, clock, monkeypatch):
+    monkeypatch.setattr(importer_module, "BULK_INDEX_AFTER", 1)
+    monkeypatch.setattr(parser_module, "STREAM_BATCH", 5)
+    monkeypatch.setattr(_limits, "MAX_CARDS", 30)
+    deck = tmp_path / "big.md"
+    deck.write_text(generated(40), encoding="utf-8")
+    fresh = Store.open(tmp_path / "fresh", clock=clock)
+    fresh.close()
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        report = import_paths(store, [deck])
+    finally:
+        store.close()
+    assert report.errors and "more than 30 cards" in str(report.errors[0])
+    assert dump(tmp_path / "home")["card"] == []
+    assert schema(tmp_path / "home") == schema(tmp_path / "fresh")

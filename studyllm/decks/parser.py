@@ -568,13 +568,13 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
                 content = frag.content  # its newlines are where the masked text's are
                 line = frag.line0
                 col = self.col_of(line, content[:nl], 0)
-                op = Open("Q", line, col, self.heading_path(), (line, col + 1), line + 1)
-                self.open = op
+                card = Open("Q", line, col, self.heading_path(), (line, col + 1), line + 1)
+                self.open = card
                 line += 1
                 col = self.col_of(line, content[nl + 1:], 0)
-                op.a_start = (line, col + 1)
-                op.a_end = line + 1
-                op.a_text_on_marker = bool(self.lines[line][col + 1:].strip())
+                card.a_start = (line, col + 1)
+                card.a_end = line + 1
+                card.a_text_on_marker = bool(self.lines[line][col + 1:].strip())
                 return
         markers: list[tuple[int, str, int]] = []  # (line index, marker, column index)
         sep_at = -1

@@ -370,3 +370,29 @@ def explain(exc: Exception) -> str:
 
 def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+# A first import of at least this many cards into an empty card table builds the tables' indexes
+# after the rows are in (defer_indexes), which costs less than keeping them up to date row by row.
+BULK_INDEX_AFTER = 5000
+
+
+def defer_indexes(conn: Connection, tables: tuple[str, ...]) -> list[str]:
+    """Inside :func:`write_tx`: drop the indexes of ``tables`` that a ``CREATE INDEX`` made (not
+    those of a UNIQUE or PRIMARY KEY constraint) and give their SQL, for
+    :func:`restore_indexes` to make them again in the same transaction. A rollback (any error
+    before the commit) brings them back as they were: SQLite's schema changes are transactional."""
+    marks = ",".join("?" * len(tables))
+    rows = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"
+        " ORDER BY name", tables).fetchall()
+    for name, _sql in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in rows]
+
+
+def restore_indexes(conn: Connection, sqls: list[str]) -> None:
+    """Make the indexes :func:`defer_indexes` dropped again (their own SQL, as stored)."""
+    for sql in sqls:
+        conn.execute(sql)
+    sqls.clear()

@@ -29,7 +29,16 @@ from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 from studyllm.decks.source import DeckReadError, read_deck_bytes, what_is
 from studyllm.paths import expand_user
 from studyllm.store import constants as m
-from studyllm.store.db import Connection, StoreError, dumps, grow_page_cache, write_tx
+from studyllm.store.db import (
+    BULK_INDEX_AFTER,
+    Connection,
+    StoreError,
+    defer_indexes,
+    dumps,
+    grow_page_cache,
+    restore_indexes,
+    write_tx,
+)
 from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
 from studyllm.store.sync_events import is_sync_copy, publish_deck
@@ -629,6 +638,7 @@ class _NewDeckStream:
         self.taken: set[str] = set()
         self.answered_gone: set[str] = set()
         self.path_json: dict[tuple[str, ...], str] = {}
+        self.indexes: list[str] = []  # the indexes dropped for the bulk insert, made again by finish
 
     def sink(self, parsed: ParsedDeck, cards: list[ParsedCard]) -> None:
         conn = self.conn
@@ -648,12 +658,15 @@ class _NewDeckStream:
             self.lines.extend(c.line for c in cards)
         i = self.count
         sha256 = hashlib.sha256
+        uid_prefix = f"{key}\x1f"
         for k, c in enumerate(cards):
             # card_text(c) and text_hash, inline (two calls fewer a card)
             text = card_text(c) if c.extra else "\x1f".join((c.kind, c.variant, c.front, c.back, ""))
             chash = sha256(text.encode("utf-8")).hexdigest()
             nhash = norm_text_hash(text)
-            uid = stable_uid(key, chash, taken)
+            uid = sha256((uid_prefix + chash).encode()).hexdigest()[:20]  # stable_uid(key, chash), inline
+            if uid in taken:
+                uid = stable_uid(key, chash, taken)
             taken.add(uid)
             hp = path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
             cid = next_id + k
@@ -701,12 +714,15 @@ class _NewDeckStream:
         next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
         if self.estimate > 1000:  # a bulk write: keep the card indexes' pages in memory
             grow_page_cache(conn, next_id + self.estimate)
+        if self.estimate >= BULK_INDEX_AFTER and next_id == 1:
+            self.indexes = defer_indexes(conn, ("card", "card_state"))
         self.report = DeckReport(path=parsed.path, key=parsed.key, title=parsed.title,
                                  cards=CardChanges(parsed.path))
 
     def finish(self, parsed: ParsedDeck) -> DeckReport:
         report = self.report
         assert report is not None
+        restore_indexes(self.conn, self.indexes)
         report.warnings = list(parsed.warnings)
         report.card_errors = list(parsed.skipped)
         if not parsed.skipped:
