@@ -421,6 +421,12 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
 
     def block(self, b: Block) -> None:
         kind = b.kind
+        if kind == "paragraph" and self.pending is None and self.o2a is None and self.heading_q is None and \
+                (self.open is None or self.open.kind != "S") and self.qa_lane and "START" not in self.lines[b.start]:
+            # the common block: what the tests below come to for a paragraph in this state
+            # (``qa_lane`` False, for tests: always through them)
+            self.paragraph(b, self.frag_of(b.tok + 1))
+            return
         if self.o2a is not None or (kind == "paragraph" and "START" in self.lines[b.start]
                                     and self.lines[b.start].strip() == "START" and self.has_end_after(b.start)):
             if self.pending is not None:
@@ -850,7 +856,7 @@ def streamable(data: bytes, *, mode: str | None = None, strict: bool = False) ->
 def stream_bytes(data: bytes, path: str, sink: Callable[[ParsedDeck, list[ParsedCard]], None], *,
                  max_bytes: int = MAX_FILE_BYTES, mode: str | None = None,
                  separators: dict[str, str] | None = None, digest: str = "",
-                 chunk_bytes: int | None = None, batch: int | None = None) -> ParsedDeck:
+                 chunk_bytes: int | None = None, batch: int | None = None, _checked: bool = False) -> ParsedDeck:
     """Parse a deck a piece at a time and hand its cards to ``sink(deck, cards)`` in file order,
     ``batch`` at a time (``deck`` has its key, title, tags, options and mode from the first call
     on), holding only a window of the file's lines, tokens and cards instead of all of them.
@@ -859,8 +865,9 @@ def stream_bytes(data: bytes, path: str, sink: Callable[[ParsedDeck, list[Parsed
     files it reads: those :func:`streamable` accepts that take the fast path (headings and
     plain paragraphs), in ``cards`` mode, with no error. For anything else it raises
     :class:`StreamFallback`, possibly after some ``sink`` calls (the caller undoes them and
-    parses the whole file instead). The deck returned holds no cards."""
-    if len(data) > max_bytes or not streamable(data, mode=mode):
+    parses the whole file instead). The deck returned holds no cards. ``_checked``: the caller
+    found ``streamable(data, mode=mode)`` true already."""
+    if len(data) > max_bytes or not (_checked or streamable(data, mode=mode)):
         raise StreamFallback("not streamable")
     chunk_bytes = chunk_bytes or STREAM_CHUNK_BYTES
     batch = batch or STREAM_BATCH

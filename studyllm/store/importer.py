@@ -759,7 +759,7 @@ def _import_new_streamed(
                     return None  # a gone deck: _plan decides whether this file continues it
             state = _NewDeckStream(store, conn, source, data.count(b"\n\n"), split)
             parsed = stream_bytes(data, str(path), state.sink, max_bytes=max_bytes, mode=mode, separators=separators,
-                                  digest=digest)
+                                  digest=digest, _checked=True)
             return state.finish(parsed)
     except StreamFallback:
         return None

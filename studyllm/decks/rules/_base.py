@@ -126,8 +126,9 @@ class _TooManyCards(Exception):
 
 
 class ParserBase:
-    # the block pass reads a two-line `Q:`/`A:` paragraph directly (False, for tests: always by
-    # the general marker loop; both give the same deck)
+    # the block pass's shortcuts for the common paragraph: a paragraph with no card in a special
+    # state goes straight to ``paragraph``, and a two-line `Q:`/`A:` one is read there without
+    # the marker loop (False, for tests: always the general way; both give the same deck)
     qa_lane = True
 
     def __init__(self, text: str, path: str, mode: str | None, content_hash: str, fast_path: bool = True,
