@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from studyllm.decks.identity import MatchCard, card_text, match_cards, norm_text_hash, stable_uid, text_hash
+from studyllm.decks.identity import (
+    MatchCard,
+    card_text,
+    match_cards,
+    norm_text_hash,
+    normalised_bytes,
+    stable_uid,
+    text_hash,
+)
 from studyllm.decks.model import DeckError, ParsedCard, ParsedDeck
 from studyllm.decks.source import DeckReadError, read_deck_bytes, what_is
 from studyllm.paths import expand_user
@@ -663,7 +671,8 @@ class _NewDeckStream:
             # card_text(c) and text_hash, inline (two calls fewer a card)
             text = card_text(c) if c.extra else "\x1f".join((c.kind, c.variant, c.front, c.back, ""))
             chash = sha256(text.encode("utf-8")).hexdigest()
-            nhash = norm_text_hash(text)
+            norm = normalised_bytes(text)  # norm_text_hash(text), inline
+            nhash = sha256(norm).hexdigest() if norm is not None else norm_text_hash(text)
             uid = sha256((uid_prefix + chash).encode()).hexdigest()[:20]  # stable_uid(key, chash), inline
             if uid in taken:
                 uid = stable_uid(key, chash, taken)
@@ -675,7 +684,8 @@ class _NewDeckStream:
             states.append((cid, deck_id, base + i))
             # the hashes are kept only where _moves_across_files can use them: a card of
             # another deck, archived and answered, has the same text
-            add_change(c.line, _one_line(c.front), uid, (chash, nhash) if chash in gone or nhash in gone else None)
+            add_change(c.line, _one_line(c.front), uid,
+                       (chash, nhash) if gone and (chash in gone or nhash in gone) else None)
             i += 1
         self.count = i
         report.new = i
