@@ -237,6 +237,17 @@ def test_normalise_every_character():
         assert normalise(text) == _normalise_by_regex(text)
 
 
+def test_normalise_ascii_text():
+    """ASCII text takes its own byte table (case folded in it): every pair of ASCII characters."""
+    from studyllm.decks.identity import norm_text_hash, normalise, text_hash
+
+    ascii_chars = [chr(c) for c in range(128)]
+    for a in ascii_chars:
+        text = "".join(a + b for b in ascii_chars) + a
+        assert normalise(text) == _normalise_by_regex(text)
+        assert norm_text_hash(text) == text_hash(_normalise_by_regex(text))
+
+
 def test_fast_path_trims_with_markdown_its_whitespace_set():
     """``_fastpath`` spells out markdown-it-py's trim set (so the fast path never imports
     markdown-it); it must be the installed markdown-it-py's own."""

@@ -64,6 +64,9 @@ def content_hash(card: ParsedCard) -> str:
 # ASCII bytes that are not letters or digits become a space; other bytes are kept.
 _ASCII_NOT_WORD = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
 _ASCII_BYTES = bytes(range(128))
+# the same for ASCII text, with the letters case-folded (A-Z to a-z, what casefold does to ASCII)
+_ASCII_FOLD_NOT_WORD = bytes(ord(chr(c).lower()) if c < 128 and chr(c).isalnum() else (c if c >= 128 else 32)
+                             for c in range(256))
 # non-ASCII characters normalise() found to be letters or digits (bounded: a few MB at most)
 _ALNUM_SEEN: set[str] = set()
 _ALNUM_SEEN_MAX = 50_000
@@ -85,6 +88,9 @@ def normalise(text: str) -> str:
 def normalised_bytes(text: str) -> bytes | None:
     """``normalise(text).encode("utf-8")``, without decoding it (what ``norm_hash`` hashes),
     or ``None`` for a text with lone surrogates (:func:`normalise` takes the plain way then)."""
+    if text.isascii():
+        # ASCII text is NFKC already and case-folds to its lower case: one byte table does both
+        return b" ".join(text.encode("ascii").translate(_ASCII_FOLD_NOT_WORD).split())
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     folded = text.casefold()
