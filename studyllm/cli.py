@@ -64,7 +64,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         store = _open_store(args)
-        notes = _sync_decks(store)
+        from studyllm.store.rescan import rescan_if_changed
+
+        # the deck re-scan, skipped when no deck file, folder or deck row changed (~25 ms: the importer)
+        notes = rescan_if_changed(store, _sync_decks)
         from studyllm.ui.app import build_app
 
         app = build_app(store, daily_backup=True)  # made in a worker once the home screen is up
