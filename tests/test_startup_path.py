@@ -103,3 +103,21 @@ class _Search(Input):
 def test_typing_in_field_knows_text_fields_and_their_subclasses(widget, typing):
     screen = SimpleNamespace(focused=widget() if widget else None)
     assert typing_in_field(screen) is typing  # type: ignore[arg-type]  (only .focused is read)
+
+
+@pytest.mark.parametrize("argv", [[], ["--home", "/tmp/h"], ["--home=/tmp/h"], ["--home="], ["--home=-odd"],
+                                  ["--home", ""], ["--home", "a b"]])
+def test_the_app_start_reads_its_arguments_as_the_full_parser_does(argv):
+    """``studyllm [--home DIR]`` skips building every command's parser (``cli._app_only``): it
+    must read what the parser reads."""
+    from studyllm.cli import _app_only, build_parser
+
+    assert _app_only(argv) == build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["--ho", "x"], ["--home"], ["--home", "-x"],
+                                  ["--home", "x", "due"], ["due"], ["--home", "a", "--home", "b"]])
+def test_anything_else_goes_through_the_full_parser(argv):
+    from studyllm.cli import _app_only
+
+    assert _app_only(argv) is None
