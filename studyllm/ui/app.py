@@ -374,14 +374,12 @@ _PALETTE_COVERED = frozenset({"go", "help", "quit", "command_palette", "pop_scre
 
 
 def _load_study() -> None:
-    """Import the study screen (its card pane brings markdown-it and Rich's Markdown, ~45 ms)
-    and build the card pane's shared Markdown parser. Nothing here touches the screen; if
-    the import fails, the study key meets the same error later."""
+    """Import the study screen (~10 ms: its presenters and the card pane; markdown-it and Rich's
+    Markdown, another ~45 ms, only once the first card is drawn, or for a first card that needs
+    them: ``cardpane.warm_markdown``). Nothing here touches the screen; if the import fails,
+    the study key meets the same error later."""
     try:
         from studyllm.ui.screens.study import StudyScreen  # noqa: F401
-        from studyllm.ui.widgets.cardpane import markdown
-
-        markdown("")
     except ImportError:
         pass
 
