@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,6 +69,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
         # the deck re-scan, skipped when no deck file, folder or deck row changed (~25 ms: the importer)
         notes = rescan_if_changed(store, _sync_decks)
+        # Textual draws at most MAX_FPS frames a second (60 by default): a start's first frames
+        # come in a burst (layout, the ready frame, the numbers) and each waited for the next
+        # 1/60 s tick, ~15 ms of idle wall time before home showed. 120 halves that wait; a
+        # screen that isn't changing draws nothing either way. ``TEXTUAL_FPS`` set by the user wins.
+        os.environ.setdefault("TEXTUAL_FPS", "120")
         from studyllm.ui.app import build_app
 
         app = build_app(store, daily_backup=True)  # made in a worker once the home screen is up
