@@ -165,3 +165,26 @@ def test_a_second_tui_start_does_not_import_the_importer(tmp_path):
     runs = [subprocess.run([sys.executable, "-c", code, str(home)], capture_output=True, text=True, check=True)
             for _ in range(2)]
     assert [r.stdout.strip() for r in runs] == ["True", "False"]
+
+
+def test_the_tui_start_picks_up_an_edit_made_since_the_last_start(tmp_path, steady, monkeypatch):
+    """Through ``studyllm --home H`` itself (the app's run left out): a start after an edit
+    shows the edited card, and one after no change skips the scan."""
+    import textual.app
+
+    from studyllm import cli
+
+    store, _folder, deck = _setup(tmp_path)
+    store.close()
+    monkeypatch.setattr(textual.app.App, "run", lambda self, *a, **k: None)
+    monkeypatch.setenv("TEXTUAL_FPS", "60")  # (the start sets it if unset; kept out of the other tests)
+    scans = Scans()
+    monkeypatch.setattr(cli, "_sync_decks", scans)
+    home = str(tmp_path / "home")
+    assert cli.main(["--home", home]) == 0 and scans.n == 1
+    assert cli.main(["--home", home]) == 0 and scans.n == 1
+    _tick()
+    deck.write_text(DECK.replace("TCP :: ordered", "QUIC :: streams over UDP"))
+    assert cli.main(["--home", home]) == 0 and scans.n == 2
+    with Store.open(tmp_path / "home") as again:
+        assert "QUIC" in _fronts(again) and "TCP" not in _fronts(again)
