@@ -188,3 +188,23 @@ def test_the_tui_start_picks_up_an_edit_made_since_the_last_start(tmp_path, stea
     assert cli.main(["--home", home]) == 0 and scans.n == 2
     with Store.open(tmp_path / "home") as again:
         assert "QUIC" in _fronts(again) and "TCP" not in _fronts(again)
+
+
+def test_a_stamp_that_cannot_be_written_does_not_stop_the_start(tmp_path, steady, monkeypatch):
+    from contextlib import contextmanager
+
+    from studyllm.store.db import DatabaseError
+
+    store, _folder, _deck = _setup(tmp_path)
+
+    @contextmanager
+    def full_disk(_db):
+        raise DatabaseError("database or disk is full")
+        yield
+
+    monkeypatch.setattr(rescan, "write_tx", full_disk)
+    scans = Scans()
+    assert rescan.rescan_if_changed(store, scans) == [] and "TCP" in _fronts(store)
+    rescan.rescan_if_changed(store, scans)
+    assert scans.n == 2  # no stamp: each start scans, as before
+    store.close()

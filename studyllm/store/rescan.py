@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from studyllm.paths import expand_user, shipped_decks_dir
-from studyllm.store.db import write_tx
+from studyllm.store.db import DatabaseError, StoreError, write_tx
 from studyllm.store.service import Store
 
 __all__ = ["STAMP_KEY", "rescan_if_changed", "scan_roots", "stamp"]
@@ -111,13 +111,14 @@ def rescan_if_changed(store: Store, scan: Callable[[Store], list[str]]) -> list[
     if steady and saved == f"{files}\n\n{decks}":
         return []
     notes = scan(store)
-    keep = steady and not notes
-    if keep:
-        value = f"{files}\n\n{_decks(store)}"  # the deck rows as the scan left them
-        if value != saved:
+    value = f"{files}\n\n{_decks(store)}" if steady and not notes else None  # the deck rows as the scan left them
+    if value != saved:
+        try:
             with write_tx(store.database) as conn:
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (STAMP_KEY, value))
-    elif saved is not None:
-        with write_tx(store.database) as conn:
-            conn.execute("DELETE FROM meta WHERE key = ?", (STAMP_KEY,))
+                if value is None:
+                    conn.execute("DELETE FROM meta WHERE key = ?", (STAMP_KEY,))
+                else:
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (STAMP_KEY, value))
+        except (DatabaseError, StoreError, OSError):
+            pass  # a full disk or a busy database: no stamp, and the next start scans again; the app starts
     return notes
