@@ -151,6 +151,24 @@ def test_per_deck_review_limit(store, clock):
     assert len(study_all(store)) == 1
 
 
+def test_home_numbers_in_one_pass_equal_decks_and_counts(store, clock):
+    """``decks_and_counts`` (home's one pass of the capped counts) gives what ``decks`` and
+    ``counts`` give, under per-deck and global limits, with reviews, drills and an archived deck."""
+    store.set_setting("new_per_day", 4)
+    store.set_setting("reviews_per_day", 3)
+    add_deck(store, "a", 5, options={"new_per_day": 2})
+    add_deck(store, "b", 6, options={"reviews_per_day": 1})
+    add_deck(store, "c", 3)
+    study_all(store)
+    clock.advance(days=1)
+    store.answer(store.next_card().id, 2)  # a lapse: a drill today
+    with store.database.connect() as conn, conn.begin():
+        conn.execute("UPDATE deck SET archived = 1 WHERE key = 'c'")
+    assert store.decks_and_counts() == (store.decks(), store.counts())
+    decks, counts = store.decks_and_counts()
+    assert [d.key for d in decks] == ["a", "b"] and counts.drill == 1
+
+
 # ---------------------------------------------------------------- same-day drills
 
 def test_weak_answer_comes_back_without_changing_sm2(store, clock):

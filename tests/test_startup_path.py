@@ -103,3 +103,46 @@ class _Search(Input):
 def test_typing_in_field_knows_text_fields_and_their_subclasses(widget, typing):
     screen = SimpleNamespace(focused=widget() if widget else None)
     assert typing_in_field(screen) is typing  # type: ignore[arg-type]  (only .focused is read)
+
+
+@pytest.mark.parametrize("argv", [[], ["--home", "/tmp/h"], ["--home=/tmp/h"], ["--home="], ["--home=-odd"],
+                                  ["--home", ""], ["--home", "a b"]])
+def test_the_app_start_reads_its_arguments_as_the_full_parser_does(argv):
+    """``studyllm [--home DIR]`` skips building every command's parser (``cli._app_only``): it
+    must read what the parser reads."""
+    from studyllm.cli import _app_only, build_parser
+
+    assert _app_only(argv) == build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["--ho", "x"], ["--home"], ["--home", "-x"],
+                                  ["--home", "x", "due"], ["due"], ["--home", "a", "--home", "b"]])
+def test_anything_else_goes_through_the_full_parser(argv):
+    from studyllm.cli import _app_only
+
+    assert _app_only(argv) is None
+
+
+_FPS = (
+    "import sys, types\n"
+    "def build_app(store, **kwargs):\n"
+    "    import textual.constants\n"
+    "    print(textual.constants.MAX_FPS)\n"
+    "    raise SystemExit(0)\n"
+    "sys.modules['studyllm.ui.app'] = types.SimpleNamespace(build_app=build_app)\n"
+    "from studyllm.cli import main\n"
+    "main(['--home', sys.argv[1]])\n"
+)
+
+
+@pytest.mark.slow  # runs subprocesses
+@pytest.mark.parametrize(("env", "fps"), [({}, "120"), ({"TEXTUAL_FPS": "30"}, "30")])
+def test_the_app_draws_up_to_120_frames_a_second_unless_told_otherwise(tmp_path, env, fps):
+    """The start's first frames come in a burst, each waiting for Textual's next frame tick:
+    the TUI start sets TEXTUAL_FPS=120 before Textual is imported, unless the user set it."""
+    import os
+
+    base = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    out = subprocess.run([sys.executable, "-c", _FPS, str(tmp_path / "home")], capture_output=True, text=True,
+                         check=True, env={**base, **env})
+    assert out.stdout.split() == [fps]

@@ -11,7 +11,8 @@ from textual.app import App
 from textual.containers import VerticalScroll
 from textual.geometry import Region
 
-from studyllm.ui.widgets.cardpane import CardMarkdown, CardPane
+from studyllm.ui.widgets.cardmd import CardMarkdown
+from studyllm.ui.widgets.cardpane import CardPane
 from studyllm.ui.widgets.lines import ChangedLines
 
 

@@ -111,3 +111,39 @@ async def test_garbage_collection_left_off_if_it_was_off(ui_store):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("theme", ["studyllm-light", "studyllm-dark", "textual-light", "gruvbox"])
+async def test_the_saved_theme_looks_as_if_set_the_usual_way_and_costs_no_re_parse(tmp_path, theme, monkeypatch):
+    """The saved theme is set before the first parse (no re-parse queued, ``StudyApp._start_with_theme``):
+    the app's classes, CSS variables and every widget's style are what setting ``app.theme``
+    (Textual's own watcher, with its re-parse) gives."""
+    from textual.css.stylesheet import Stylesheet
+
+    reparses: list[int] = []
+    reparse = Stylesheet.reparse
+
+    def counted(self):
+        reparses.append(1)
+        return reparse(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+
+    async def looks(usual: bool) -> tuple:
+        store = make_store(tmp_path / ("usual" if usual else "saved"))
+        store.set_setting("theme", "textual-dark" if usual else theme)  # textual-dark: Textual's default
+        app = build_app(store)
+        if usual:
+            app.theme = theme  # Textual's watcher: classes, filter, and a re-parse queued
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            seen = (app.theme, sorted(app.classes), dict(app.stylesheet._variables),
+                    [(w.id, type(w).__name__, w.rich_style, w.background_colors) for w in app.screen.walk_children()],
+                    [type(f).__name__ for f in app._filters])
+        store.close()
+        return seen
+
+    saved = await looks(False)
+    assert not reparses
+    assert saved == await looks(True)
+    assert reparses  # (the usual way does re-parse: the check above has teeth)

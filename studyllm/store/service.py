@@ -174,6 +174,15 @@ class Undone(NamedTuple):
     action: str
 
 
+def _totals(limits: _Limits, per_deck: dict[int, tuple[int, int, int]]) -> QueueCounts:
+    """The day's totals from the capped per-deck counts, under the overall daily caps."""
+    return QueueCounts(
+        new=min(sum(n for n, _, _ in per_deck.values()), limits.new_left[-1]),
+        review=min(sum(r for _, r, _ in per_deck.values()), limits.review_left[-1]),
+        drill=sum(d for _, _, d in per_deck.values()),
+    )
+
+
 class _Limits:
     __slots__ = ("new_left", "review_left")
 
@@ -504,12 +513,17 @@ class Store:
 
     def _counts(self, conn: Connection, today: str, deck_id: int | None) -> QueueCounts:
         limits = self._limits(conn, today, deck_id)
-        per_deck = self._capped_counts(conn, today, limits)
-        return QueueCounts(
-            new=min(sum(n for n, _, _ in per_deck.values()), limits.new_left[-1]),
-            review=min(sum(r for _, r, _ in per_deck.values()), limits.review_left[-1]),
-            drill=sum(d for _, _, d in per_deck.values()),
-        )
+        return _totals(limits, self._capped_counts(conn, today, limits))
+
+    def decks_and_counts(self) -> tuple[list[DeckSummary], QueueCounts]:
+        """:meth:`decks` and :meth:`counts` together, as home shows them: one reading of the
+        limits and one pass of the capped per-deck counts (each of the two computes them
+        again; ~12 ms at 100,000 cards when a deck may take 10,000 new cards a day)."""
+        today = self.today().isoformat()
+        with self.database.connect() as conn:
+            limits = self._limits(conn, today, None)
+            capped = self._capped_counts(conn, today, limits)
+            return self._deck_summaries(conn, capped, include_archived=False), _totals(limits, capped)
 
     def _capped_counts(self, conn: Connection, today: str, limits: _Limits) -> dict[int, tuple[int, int, int]]:
         """Per deck: new and due cards available today, each counted only up to that deck's
@@ -946,23 +960,27 @@ class Store:
         today = self.today().isoformat()
         with self.database.connect() as conn:
             limits = self._limits(conn, today, None)
-            capped = self._capped_counts(conn, today, limits)
-            by_queue: dict[int, dict[int, int]] = defaultdict(dict)
-            for did, queue, n in _sql(conn, 
-                "SELECT deck_id, queue, count(*) FROM card_state GROUP BY deck_id, queue"
-            ):
-                by_queue[did][queue] = n
-            leeches = dict(
-                _sql(conn, 
-                    "SELECT deck_id, count(*) FROM card_state WHERE leech = 1 AND queue <> ? GROUP BY deck_id",
-                    (m.QUEUE_ARCHIVED,),
-                ).fetchall()
-            )
-            rows = _sql(conn, 
-                "SELECT id, key, title, source_path, archived FROM deck"
-                + ("" if include_archived else " WHERE archived = 0")
-                + " ORDER BY position, id"
+            return self._deck_summaries(conn, self._capped_counts(conn, today, limits),
+                                        include_archived=include_archived)
+
+    def _deck_summaries(self, conn: Connection, capped: dict[int, tuple[int, int, int]], *,
+                        include_archived: bool) -> list[DeckSummary]:
+        by_queue: dict[int, dict[int, int]] = defaultdict(dict)
+        for did, queue, n in _sql(conn,
+            "SELECT deck_id, queue, count(*) FROM card_state GROUP BY deck_id, queue"
+        ):
+            by_queue[did][queue] = n
+        leeches = dict(
+            _sql(conn,
+                "SELECT deck_id, count(*) FROM card_state WHERE leech = 1 AND queue <> ? GROUP BY deck_id",
+                (m.QUEUE_ARCHIVED,),
             ).fetchall()
+        )
+        rows = _sql(conn,
+            "SELECT id, key, title, source_path, archived FROM deck"
+            + ("" if include_archived else " WHERE archived = 0")
+            + " ORDER BY position, id"
+        ).fetchall()
         out = []
         for did, key, title, src, archived in rows:
             n_new, n_rev, n_drill = capped.get(did, (0, 0, 0))

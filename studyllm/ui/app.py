@@ -65,8 +65,25 @@ class StudyApp(App[None]):
         self._toast_count = 0
         self._toast_until = 0.0
         theme = store.setting("theme")
-        if theme in self.available_themes:
-            self.theme = theme
+        if theme in self.available_themes and theme != self.theme:
+            self._start_with_theme(theme)
+
+    def _start_with_theme(self, theme: str) -> None:
+        """The saved theme, set before anything is parsed. ``self.theme = theme`` would run
+        Textual's theme watcher, which also queues a re-parse of every stylesheet and a
+        restyle of the whole app for once it runs (7-9 ms of the start); here nothing is
+        parsed yet, so the new theme's CSS variables are simply the ones the first parse
+        reads. The rest is what the watcher does: the theme's classes on the app and the
+        ANSI colour filter (a test compares the result with setting ``app.theme``)."""
+        self.set_reactive(StudyApp.theme, theme)
+        current = self.current_theme
+        classes = {name: False for name in self.classes if name.startswith("-theme-")}
+        classes[f"-theme-{current.name}"] = True
+        classes["-dark-mode"] = current.dark
+        classes["-light-mode"] = not current.dark
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     @property
     def store(self) -> Store:
@@ -357,14 +374,12 @@ _PALETTE_COVERED = frozenset({"go", "help", "quit", "command_palette", "pop_scre
 
 
 def _load_study() -> None:
-    """Import the study screen (its card pane brings markdown-it and Rich's Markdown, ~45 ms)
-    and build the card pane's shared Markdown parser. Nothing here touches the screen; if
-    the import fails, the study key meets the same error later."""
+    """Import the study screen (~10 ms: its presenters and the card pane; markdown-it and Rich's
+    Markdown, another ~45 ms, only once the first card is drawn, or for a first card that needs
+    them: ``cardpane.warm_markdown``). Nothing here touches the screen; if the import fails,
+    the study key meets the same error later."""
     try:
         from studyllm.ui.screens.study import StudyScreen  # noqa: F401
-        from studyllm.ui.widgets.cardpane import markdown
-
-        markdown("")
     except ImportError:
         pass
 

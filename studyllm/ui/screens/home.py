@@ -158,9 +158,10 @@ class HomeScreen(AppScreen[None]):
         from studyllm.store.sync_events import last_sync
 
         store = self.app.store
-        counts = store.counts()  # the global daily limits apply on top of each deck's own
+        # the global daily limits apply on top of each deck's own; one pass of the capped counts for both
+        decks, counts = store.decks_and_counts()
         return {
-            "decks": store.decks(),
+            "decks": decks,
             "counts": counts,
             "done": store.answered_today(),
             "streak": store.streak(),

@@ -27,7 +27,7 @@ from studyllm.store.service import CardChangedError, CardView
 from studyllm.ui.presenters import PRESENTERS, Presenter, presenter_class, presenter_for, review_seed
 from studyllm.ui.screens.base import AppScreen
 from studyllm.ui.text import FOUR_BUTTONS, SM2_GRADES, clean, due_words, duration_words, plural
-from studyllm.ui.widgets.cardpane import CardPane, has_math, warm_math
+from studyllm.ui.widgets.cardpane import CardPane, has_math, warm_markdown, warm_math
 from studyllm.ui.widgets.grades import GradeBar, interval_text
 from studyllm.ui.widgets.keybar import KeyBar
 from studyllm.ui.widgets.sessionbar import SessionBar
@@ -156,6 +156,9 @@ class StudyScreen(AppScreen[None]):
         # (it scanned ~110,000 objects, 85-90 ms, a dropped frame or five, every few
         # hundred keys). O(1), nothing is freed or copied.
         self.call_after_refresh(gc.freeze)
+        # plain card text is drawn without markdown-it; the full renderer is loaded once the
+        # first card is up, so a back or a next card that needs it doesn't wait for the import
+        self.call_after_refresh(warm_markdown)
 
     @work(thread=True, exclusive=True, group="recount")
     def recount(self) -> None:

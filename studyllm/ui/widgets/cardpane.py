@@ -22,128 +22,150 @@ embeds (``![[diagram.png]]``) a placeholder, ``[image: diagram.png]``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from rich.console import Group, RenderableType
-from rich.markdown import Markdown as RichMarkdown
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.rule import Rule
+from rich.segment import Segment
 from rich.text import Text
 
-from studyllm.render.math import find_formula, to_unicode
+from studyllm.render.math import to_unicode
 from studyllm.ui.text import clean
 from studyllm.ui.widgets.lines import ChangedLines
 
-_BR = re.compile(r"<br\s*/?>[ \t]*\n?", re.I)
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+__all__ = ["CardPane", "capped", "card_parser", "has_math", "is_plain", "markdown", "warm_markdown", "warm_math"]
+
+# ------------------------------------------------------------------ plain card text
+#
+# Most card text is sentences, perhaps with `code` in single backticks, and nothing else
+# Markdown gives a meaning to. Such text is drawn here, as :class:`PlainCard`, with what
+# markdown-it-py and Rich's Markdown (:mod:`studyllm.ui.widgets.cardmd`, ~45 ms to import)
+# would make of it: one paragraph per run of lines, each line break kept, code spans in
+# ``markdown.code``. :func:`is_plain` says which text that is, conservatively: any line that
+# could start a block (a heading, list, quote, fence, table, an indented or a setext line), any
+# character that may open an inline construct outside a code span (emphasis, links, images,
+# HTML, entities, escapes, math, strikethrough, Obsidian links), a code span of more than one
+# backtick or over a line end, and whitespace markdown-it would trim or fold at a line's ends
+# all send the text to the full renderer. ``tests/test_ui_plain_cards.py`` checks that both
+# draw exactly the same for every plain text it tries.
+
+# outside code spans: the characters that may open something (``!`` only opens an image
+# before ``[``, ``>`` only a quote at a line's start, ``#`` a heading there)
+_OPENS = frozenset("\\*_[]<&$~|")
+# what no line may start with: lists, thematic breaks and setext lines (- * + _ =), quotes,
+# tables (| :), link definitions ([), HTML (<), fences (~ and ```), headings (#), and
+# indentation; ordered list items are refused by their pattern
+_LINE_START = frozenset("-*+_=>|:[<~#`\t ")
+_ORDERED = re.compile(r"[0-9]{1,9}[.)]")
+# markdown-it trims paragraphs with CommonMark's whitespace set; none of it is allowed but the
+# space between words (studyllm.decks._fastpath.MD_TRIM_CHARS, which a test keeps in step)
+_ODD_SPACE = frozenset(chr(c) for c in (0x09, 0x0B, 0x0C, 0x0D, 0xA0, 0x1680, 0x202F, 0x205F, 0x3000, 0x2028,
+                                        0x2029, *range(0x2000, 0x200B)))
 
 
-def _br(state: Any, silent: bool) -> bool:
-    """``<br>`` (``<br/>``, ``<br />``) as a line break; the newline after it is part of it."""
-    if state.src[state.pos] != "<":
-        return False
-    m = _BR.match(state.src, state.pos)
-    if m is None:
-        return False
-    if not silent:
-        state.push("hardbreak", "br", 0)
-    state.pos = m.end()
-    return True
+def _plain_line(line: str) -> list[tuple[str, bool]] | None:
+    """A line's runs, ``(text, is_code)``, or ``None`` when the line is not plain."""
+    if line[0] in _LINE_START or line[-1] == " " or (line[0].isdigit() and _ORDERED.match(line)):
+        return None
+    if "`" not in line:
+        if _OPENS.isdisjoint(line) and _ODD_SPACE.isdisjoint(line) and line.isprintable():
+            return [(line, False)]
+        return None
+    parts = line.split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: one is left unmatched
+        return None
+    runs: list[tuple[str, bool]] = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a code span: one backtick each side, not empty, no space at either end
+            if not part or part[0] == " " or part[-1] == " ":
+                return None
+        elif not _OPENS.isdisjoint(part):
+            return None
+        if not _ODD_SPACE.isdisjoint(part) or not part.isprintable():
+            return None
+        if part:
+            runs.append((part, bool(i % 2)))
+    # a backtick right after a backtick is a run of two (``a``...), not an empty span: refused above
+    return runs
 
 
-def _math(state: Any, silent: bool) -> bool:
-    """``$…$`` (inline) and ``$$…$$`` (display) as one line of Unicode; the source as typed when
-    it can't be converted (or while ``env["math"]`` is false). Which ``$`` open a formula:
-    :func:`~studyllm.render.math.find_formula`; ``\\$`` is a dollar sign (the escape rule
-    sees it first), and code is code (the code span rule takes it first)."""
-    found = find_formula(state.src, state.pos, state.posMax)
-    if found is None:
-        return False
-    body, stop = found
-    if not silent:
-        token = state.push("text", "", 0)
-        shown = to_unicode(body) if state.env.get("math", True) else None
-        token.content = shown if shown is not None else state.src[state.pos:stop]
-    state.pos = stop
-    return True
+def is_plain(source: str) -> bool:
+    """Whether :class:`PlainCard` draws ``source`` (see above); else the full renderer does."""
+    return _paragraphs(source) is not None
 
 
-_WIKI = re.compile(r"(!?)\[\[([^\[\]\n|]+)(?:\|([^\[\]\n]*))?\]\]")
-_IMAGE_EXT = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".avif")
+def _paragraphs(source: str) -> list[list[list[tuple[str, bool]]]] | None:
+    paragraphs: list[list[list[tuple[str, bool]]]] = []
+    current: list[list[tuple[str, bool]]] = []
+    for line in source.split("\n"):
+        if not line:
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        runs = _plain_line(line)
+        if runs is None:
+            return None
+        current.append(runs)
+    if current:
+        paragraphs.append(current)
+    return paragraphs or None
 
 
-def _wiki(state: Any, silent: bool) -> bool:
-    """Obsidian's ``[[note|alias]]`` as the alias, ``[[note#Part]]`` as "note > Part", and an
-    embed ``![[file]]`` as ``[image: file]`` (other files ``[embed: file]``)."""
-    src, pos = state.src, state.pos
-    if src[pos] not in "![" or "[[" not in src[pos:pos + 3]:
-        return False
-    m = _WIKI.match(src, pos)
-    if m is None or m.end() > state.posMax:
-        return False
-    if not silent:
-        bang, target, alias = m.group(1), m.group(2).strip(), (m.group(3) or "").strip()
-        if bang:
-            kind = "image" if target.lower().endswith(_IMAGE_EXT) else "embed"
-            text = f"[{kind}: {target}]"
-        else:
-            text = alias or " > ".join(p.strip() for p in target.split("#") if p.strip()) or target
-        token = state.push("text", "", 0)
-        token.content = text
-    state.pos = m.end()
-    return True
+class PlainCard:
+    """Plain card text (:func:`is_plain`) drawn as Rich's Markdown draws it: per paragraph, a
+    ``Text`` in ``markdown.paragraph`` (code spans in ``markdown.code`` on top), appended piece
+    by piece as Rich appends markdown-it's tokens, left-justified, a blank line between
+    paragraphs."""
 
+    def __init__(self, paragraphs: list[list[list[tuple[str, bool]]]]) -> None:
+        self.paragraphs = paragraphs
 
-def card_parser() -> MarkdownIt:
-    """The Markdown reading of card text, as Obsidian and Anki show it: a single newline
-    inside a paragraph is a line break; ``<br>`` is a line break; any other HTML is shown
-    as typed (``<Esc>``, ``<C-v>``), never dropped; tables and ~~strike~~ on; math as
-    Unicode and Obsidian links as their text (see the module's docstring)."""
-    md = MarkdownIt("commonmark", {"breaks": True, "html": False}).enable("strikethrough").enable("table")
-    md.inline.ruler.before("html_inline", "studyllm_br", _br)
-    md.inline.ruler.before("escape", "studyllm_math", _math)
-    md.inline.ruler.before("link", "studyllm_wiki", _wiki)
-    md.core.ruler.push("studyllm_breaks", _soft_to_hard)
-    return md
-
-
-def _soft_to_hard(state: Any) -> None:
-    """Every soft line break becomes a hard one (Rich draws a soft break as a space)."""
-    for tok in state.tokens:
-        if tok.type == "inline" and tok.children:
-            for child in tok.children:
-                if child.type == "softbreak":
-                    child.type = "hardbreak"
-
-
-class CardMarkdown(RichMarkdown):
-    """Rich's Markdown renderable with one shared parser.
-
-    Rich builds a new markdown-it parser for every Markdown object (half a millisecond,
-    more than parsing a card), and the study screen makes one or two per key. This sets
-    the same attributes Rich's ``__init__`` sets; the parser is :func:`card_parser`
-    (line breaks kept, HTML shown as text). A test checks that it draws exactly what
-    Rich's own class draws for text without line breaks or HTML.
-    """
-
-    _parser: MarkdownIt | None = None
-
-    def __init__(self, markup: str, *, math: bool = True) -> None:
-        if CardMarkdown._parser is None:
-            CardMarkdown._parser = card_parser()
-        self.markup = markup
-        self.parsed = CardMarkdown._parser.parse(markup, {"math": math})
-        self.code_theme = "ansi_dark"
-        self.justify = None
-        self.style = "none"
-        self.hyperlinks = False
-        self.inline_code_lexer = None
-        self.inline_code_theme = "ansi_dark"
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        options = options.update(height=None)
+        base = console.get_style("none", default="none")
+        para = base + console.get_style("markdown.paragraph", default="none")
+        code = para + console.get_style("markdown.code", default="none")
+        for n, lines in enumerate(self.paragraphs):
+            text = Text(justify="left")
+            for i, runs in enumerate(lines):
+                if i:
+                    text.append("\n", para)
+                for run, is_code in runs:
+                    text.append(run, code if is_code else para)
+            text.justify = "left"
+            if n:
+                yield Segment.line()
+            yield from console.render(text, options)
 
 
 def markdown(source: str, *, math: bool = True) -> RenderableType:
     """Card Markdown as a Rich renderable (no hyperlinks, no syntax lexers); ``math=False``
-    shows formulas as typed."""
+    shows formulas as typed. Plain text (:func:`is_plain`) is drawn without markdown-it."""
+    paragraphs = _paragraphs(source)
+    if paragraphs is not None:
+        return PlainCard(paragraphs)
+    from studyllm.ui.widgets.cardmd import CardMarkdown
+
     return CardMarkdown(source, math=math)
+
+
+def warm_markdown() -> None:
+    """Load the full renderer (markdown-it, Rich's Markdown) and build its parser ahead of the
+    first card whose text needs it (~45 ms): the study screen calls it once its first card is drawn."""
+    from studyllm.ui.widgets.cardmd import CardMarkdown
+
+    CardMarkdown("")
+
+
+def card_parser() -> MarkdownIt:
+    """The Markdown reading of card text (:func:`studyllm.ui.widgets.cardmd.card_parser`)."""
+    from studyllm.ui.widgets.cardmd import card_parser as parser
+
+    return parser()
 
 
 def has_math(text: str) -> bool:
