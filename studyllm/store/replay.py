@@ -229,6 +229,7 @@ def fresh_state(card_id: int, deck_id: int, position: int, *, suspended: bool = 
 
 NO_SNAPSHOT = "{}"  # review_log.state_before of an answer merged in (see replay_and_write)
 _BY_TIME = itemgetter(1, 0)  # an Event's (reviewed_at, uid): the order of a card's answers
+_AT = itemgetter(1)  # an Event's reviewed_at
 
 
 def replay_card(
@@ -492,7 +493,7 @@ def replay_and_write(
         # answers are applied, and its log is not read. The others are replayed from the start.
         # (With a timeline, only answers after its last point: an earlier one may belong to
         # another scheduler's time.)
-        first = {cid: min(ev.reviewed_at for ev in new_events[cid]) for cid in chunk if new_events.get(cid)}
+        first = {cid: min(map(_AT, new_events[cid])) for cid in chunk if new_events.get(cid)}
         ahead = {cid for cid in first if cid in current and cid not in from_start
                  and (current[cid]["last_reviewed_at"] is None and current[cid]["reviews"] == 0
                       or first[cid] > (current[cid]["last_reviewed_at"] or "~"))
