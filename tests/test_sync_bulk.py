@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -238,3 +239,52 @@ def test_the_block_reader_reads_the_lines_readline_did(tmp_path_factory, data, m
         S.MAX_LINE, S.READ_BLOCK = real
     assert got == want and report.problems == want_problems
     assert conn.execute("SELECT pos, lines FROM sync_file").fetchone() == (want_pos, want_n)
+
+
+@pytest.mark.parametrize("copies", [False, True])
+def test_the_bulk_merge_gives_the_rows_of_the_small_one(tmp_path, monkeypatch, copies):
+    """A bulk merge (no uid index on the staged answers: the log's own uid index finds the copies
+    of one uid, then the inserts are undone and replayed without them) writes the same log rows,
+    ids included, and the same card states as the merge that drops the copies first; with
+    ``copies``, a conflict copy of the journal where one answer was moved to another card."""
+    from test_sync import home
+
+    folder = tmp_path / "shared"
+    (a, ca) = home(tmp_path, "a", folder)
+    with a.database.connect() as conn:
+        cards = conn.execute("SELECT c.id, c.uid, c.content_hash FROM card c ORDER BY c.position").fetchall()
+    for i in range(40):
+        ca.advance(minutes=37 * (1 + i % 5))
+        a.answer(cards[(i * 7) % len(cards)][0], (0, 3, 4, 5, 2, 5)[i % 6], 600 + i)
+    S.sync(a)
+    path = next((folder / "devices").glob("*/*.jsonl"))
+    if copies:
+        lines = path.read_bytes().splitlines(keepends=True)
+        moved = next(i for i, line in enumerate(lines) if cards[0][1].encode() in line and b'"answer"' in line)
+        lines[moved] = lines[moved].replace(cards[0][1].encode(), cards[1][1].encode()).replace(
+            cards[0][2].encode(), cards[1][2].encode())
+        path.with_name(path.stem + ".sync-conflict-20260302-101010-ABCDEFG.jsonl").write_bytes(b"".join(lines))
+    dropped = []
+    real = S._drop_copies
+
+    def counted(conn):
+        dropped.append(1)
+        real(conn)
+
+    monkeypatch.setattr(S, "_drop_copies", counted)
+
+    def merged(name, bulk_from):
+        monkeypatch.setattr(S, "BULK_ANSWERS", bulk_from)
+        store, _ = home(tmp_path, name, folder)
+        report = S.sync(store)
+        with store.database.connect() as conn:
+            rows = (conn.execute("SELECT * FROM review_log ORDER BY id").fetchall(),
+                    conn.execute("SELECT * FROM card_state ORDER BY card_id").fetchall())
+        return report, rows
+
+    small, small_rows = merged("small", 10**9)
+    assert dropped == [1]  # (the small merge always looks for copies)
+    bulk, bulk_rows = merged("bulk", 1)
+    assert dropped == ([1, 1] if copies else [1])  # the bulk one only once the log refused a copy
+    assert bulk_rows == small_rows and len(bulk_rows[0]) == 40
+    assert (bulk.added, bulk.cards_replayed) == (small.added, small.cards_replayed) == (40, len(cards))

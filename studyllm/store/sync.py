@@ -15,6 +15,7 @@ import gc
 import json
 import os
 import re
+import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -541,6 +542,35 @@ def _defer_log_indexes(conn: Connection) -> list[str]:
     return [statement for _name, statement in rows]
 
 
+def _drop_copies(conn: Connection) -> None:
+    """Of the staged answers sharing a uid (a line read twice, a conflict copy), keep the first."""
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.sync_stage_uid ON sync_stage (uid)")
+    for (dup,) in conn.execute("SELECT uid FROM temp.sync_stage GROUP BY uid HAVING count(*) > 1").fetchall():
+        conn.execute("DELETE FROM temp.sync_stage WHERE uid = ? AND rowid > (SELECT min(rowid) FROM temp.sync_stage"
+                     " WHERE uid = ?)", (dup, dup))
+
+
+def _replay_stage(conn: Connection, others: set[int], flags: dict[int, tuple[bool, str | None]],
+                  from_start: set[int], leech_at: int) -> tuple[int, int]:
+    """Replay the cards with staged answers and ``others``, writing the new log rows and the
+    states: (answers added, cards replayed)."""
+    touched = others | {r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_stage")}
+    added = 0
+    for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
+        marks = ",".join("?" * len(chunk))
+        new_events: dict[int, list[Event]] = defaultdict(list)
+        for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
+                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_stage WHERE card_id IN ({marks})"
+                " ORDER BY card_id, at, uid", chunk)):
+            new_events[cid].append(Event(uid, at, day, grade, ms, i))
+        uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
+        inserted, _fixed = replay_and_write(conn, chunk, leech_at=leech_at, new_events=new_events, card_uids=uids,
+                                            flags={c: flags[c] for c in chunk if c in flags},
+                                            from_start=from_start)
+        added += inserted
+    return added, len(touched)
+
+
 def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
     # no cyclic garbage collection during the merge: it makes only acyclic rows and events,
     # a few per answer, and the collector's passes over them were about 3 % of its time
@@ -632,10 +662,12 @@ def _merge(conn: Connection, store: Store, folder: Path, report: SyncReport) -> 
                 conn.executemany(stage, answers)
                 answers.clear()
     conn.executemany(stage, answers)
-    conn.execute("CREATE INDEX temp.sync_stage_uid ON sync_stage (uid)")
-    for (dup,) in conn.execute("SELECT uid FROM temp.sync_stage GROUP BY uid HAVING count(*) > 1").fetchall():
-        conn.execute("DELETE FROM temp.sync_stage WHERE uid = ? AND rowid > (SELECT min(rowid) FROM temp.sync_stage"
-                     " WHERE uid = ?)", (dup, dup))
+    # a bulk merge leaves the copies of one uid (a conflict copy of a journal: rare) to the
+    # log's own uid index, which refuses the second (see _replay_stage); a small one drops
+    # them here, the uid index of the stage costing little there
+    bulk = conn.execute("SELECT count(*) FROM temp.sync_stage").fetchone()[0] >= BULK_ANSWERS
+    if not bulk:
+        _drop_copies(conn)
     # undo: remembered for good, the answer removed here if it was merged before
     conn.executemany("INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", [(u,) for u in undo])
     lost_rows: set[int] = set()  # cards whose log lost an answer here: replayed from the start
@@ -685,22 +717,25 @@ def _merge(conn: Connection, store: Store, folder: Path, report: SyncReport) -> 
                          " value = excluded.value",
                          (name, ev["at"], ev["dev"], ev["seq"], json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
     conn.execute("CREATE INDEX temp.sync_stage_card ON sync_stage (card_id, at, uid, day, grade, ms)")
-    touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_stage"))
     deferred = _defer_log_indexes(conn)
     leech_at = store.setting("leech_lapses")
-    for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
-        marks = ",".join("?" * len(chunk))
-        new_events: dict[int, list[Event]] = defaultdict(list)
-        for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
-                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_stage WHERE card_id IN ({marks})"
-                " ORDER BY card_id, at, uid", chunk)):
-            new_events[cid].append(Event(uid, at, day, grade, ms, i))
-        uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
-        inserted, _fixed = replay_and_write(conn, chunk, leech_at=leech_at, new_events=new_events, card_uids=uids,
-                                            flags={c: state[c] for c in chunk if c in state},
-                                            from_start=lost_rows)
-        report.added += inserted
-    report.cards_replayed = len(touched)
+    if bulk:
+        conn.execute("SAVEPOINT sync_bulk")
+        try:
+            added, replayed = _replay_stage(conn, touched, state, lost_rows, leech_at)
+        except sqlite3.IntegrityError as exc:
+            if "review_log.uid" not in str(exc):
+                raise
+            # two copies of one uid among the new answers: undo the inserts, drop the later
+            # copies, and replay again (the same result as a merge that dropped them first)
+            conn.execute("ROLLBACK TO sync_bulk")
+            _drop_copies(conn)
+            added, replayed = _replay_stage(conn, touched, state, lost_rows, leech_at)
+        conn.execute("RELEASE sync_bulk")
+    else:
+        added, replayed = _replay_stage(conn, touched, state, lost_rows, leech_at)
+    report.added += added
+    report.cards_replayed = replayed
     for statement in deferred:  # (the same statements as dropped: the schema is unchanged)
         conn.execute(statement)
     _links(conn, store, links_in, park, report)
