@@ -141,9 +141,10 @@ def _sm2_rows(start: dict[str, Any], events: Sequence[Event], leech_at: int, arc
         if type(grade) is not int or not 0 <= grade <= 5:
             validate_quality(grade)  # raises, as apply_answer does
         found = cache.get((reps, ef, interval, grade))
-        before, after = found if found is not None else step(reps, ef, interval, grade)
+        (b0, b1, b2), after = found if found is not None else step(reps, ef, interval, grade)
         if drill == day and reviews > 0:
-            add((uid, card_id, card_uid, at, day, grade, ms, "drill", *before, due, *before, due, NO_SNAPSHOT, None))
+            add((uid, card_id, card_uid, at, day, grade, ms, "drill", b0, b1, b2, due, b0, b1, b2, due, NO_SNAPSHOT,
+                 None))
             drill = None if grade >= 4 else day
         else:
             if reviews == 0:
@@ -161,7 +162,8 @@ def _sm2_rows(start: dict[str, Any], events: Sequence[Event], leech_at: int, arc
                 if len(dues) > 200_000:
                     dues.clear()
                 new_due = dues[(day, interval)] = due_after(date.fromisoformat(day), interval)
-            add((uid, card_id, card_uid, at, day, grade, ms, kind, *before, due, *after, new_due, NO_SNAPSHOT, None))
+            add((uid, card_id, card_uid, at, day, grade, ms, kind, b0, b1, b2, due, reps, ef, interval, new_due,
+                 NO_SNAPSHOT, None))
             due = new_due
             drill = day if grade < 4 else None
         reviews += 1
