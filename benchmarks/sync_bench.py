@@ -2,6 +2,11 @@
 into a home that has the deck but no answers, then 1,000 new answers merged incrementally.
 
     python benchmarks/sync_bench.py --answers 100000 --cards 10000
+    python benchmarks/sync_bench.py --answers 1000000 --cards 20000 --ab main=/tmp/base now=. --runs 3
+
+With ``--ab NAME=TREE ...`` each round runs this script once per tree, in a fresh process with
+``PYTHONPATH`` set to that tree (the same journal: same seed), the order reversed every round,
+the load average beside each run; then the medians and the ratio of the last tree to the first.
 
 The journal is written as device A's push writes it (one event per line, sorted keys, then dev and
 seq; uuid4 answer ids); the merge is the real
@@ -16,7 +21,11 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -52,12 +61,53 @@ def write_events(path: Path, cards: list[tuple[str, str]], n: int, start: dateti
             fh.write(body[:-1] + f',"dev":"aaaaaaaaaaaa","seq":{seq0 + i}}}\n')
 
 
+_FIGURES = re.compile(r"full merge: .* in ([\d.]+) s \(([\d.]+) s CPU\); peak rss (\d+) MB.*\n"
+                      r"incremental: .* in ([\d.]+) s \(([\d.]+) s CPU\)")
+
+
+def ab(trees: list[str], runs: int, answers: int, cards: int, seed: int) -> int:
+    """The bench of each tree in its own process, alternated run by run (common.alternated)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import alternated, median
+
+    def measure(_name: str, tree: str) -> dict[str, float]:
+        env = {**os.environ, "PYTHONPATH": str(Path(tree).resolve())}
+        out = subprocess.run([sys.executable, __file__, "--answers", str(answers), "--cards", str(cards),
+                              "--seed", str(seed)], env=env, capture_output=True, text=True, check=True).stdout
+        m = _FIGURES.search(out)
+        if m is None:
+            raise SystemExit(f"no figures in the output of {tree}:\n{out}")
+        wall, cpu, rss, inc_wall, inc_cpu = map(float, m.groups())
+        return {"wall": wall, "cpu": cpu, "rss": rss, "inc_wall": inc_wall, "inc_cpu": inc_cpu}
+
+    def describe(_name: str, r: dict[str, float]) -> str:
+        return (f"{r['cpu']:.2f} s CPU, {r['wall']:.2f} s wall, {r['rss']:.0f} MB;"
+                f" incremental {r['inc_cpu']:.3f} s CPU")
+
+    sides = [(spec.split("=", 1)[0], spec.split("=", 1)[0], spec.split("=", 1)[1]) for spec in trees]
+    results = alternated(sides, runs, measure, describe)
+    first = sides[0][0]
+    for name, rs in results.items():
+        med = {k: median(r[k] for r in rs) for k in ("cpu", "wall", "rss", "inc_cpu", "inc_wall", "load")}
+        line = (f"{name}: median {med['cpu']:.2f} s CPU, {med['wall']:.2f} s wall, peak rss {med['rss']:.0f} MB,"
+                f" incremental {med['inc_cpu']:.3f} s CPU / {med['inc_wall']:.3f} s wall (load {med['load']:.1f})")
+        if name != first:
+            base = median(r["cpu"] for r in results[first])
+            line += f"; CPU {med['cpu'] / base:.2f}x {first}"
+        print(line)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--answers", type=int, default=100_000)
     ap.add_argument("--cards", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--ab", nargs="+", metavar="NAME=TREE", help="alternate these source trees run by run")
+    ap.add_argument("--runs", type=int, default=3, help="rounds of --ab")
     args = ap.parse_args()
+    if args.ab:
+        return ab(args.ab, args.runs, args.answers, args.cards, args.seed)
     random.seed(args.seed)
     root = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     folder = root / "shared"
@@ -89,6 +139,7 @@ def main() -> int:
     print(f"incremental: {r.added:,} answers, {r.cards_replayed:,} cards rebuilt in {inc:.3f} s ({inc_cpu:.3f} s CPU);"
           f" peak rss {rss_mb():.0f} MB; load average {os.getloadavg()[0]:.2f}")
     store.close()
+    shutil.rmtree(root)  # (the journal and the home: about 600 MB at 1,000,000 answers)
     return 0
 
 

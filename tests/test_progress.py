@@ -263,16 +263,19 @@ def test_failure_midway_rolls_everything_back(studied, tmp_path, monkeypatch):
     path = export_to(store, tmp_path / "p.json")
     other, _ = new_home(tmp_path, "b")
     snap = dump(other)
-    real = R.replay_card
     calls = []
 
-    def flaky(*args, **kw):
-        calls.append(1)
-        if len(calls) == 4:
-            raise RuntimeError("disk on fire")
-        return real(*args, **kw)
+    def flaky(real):
+        def replay(*args, **kw):
+            calls.append(1)
+            if len(calls) == 4:
+                raise RuntimeError("disk on fire")
+            return real(*args, **kw)
+        return replay
 
-    monkeypatch.setattr(R, "replay_card", flaky)
+    # (the replay of a card with only new SM-2 answers goes through _sm2_rows, the others replay_card)
+    monkeypatch.setattr(R, "replay_card", flaky(R.replay_card))
+    monkeypatch.setattr(R, "_sm2_rows", flaky(R._sm2_rows))
     with pytest.raises(RuntimeError):
         M.import_progress(other, path)
     assert dump(other) == snap

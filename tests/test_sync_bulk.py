@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,20 @@ def test_the_memoised_sm2_replay_equals_apply_answer(start, answers, leech_at, a
     got_state, got = R.replay_card(start, events, leech_at=leech_at, archived=archived)
     assert got_state == want_state
     assert [d.as_tuple() for d in got] == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=states(), answers=st.lists(st.tuples(st.integers(0, 5), days), max_size=12),
+       leech_at=st.integers(1, 10), archived=st.booleans())
+def test_the_merges_sm2_rows_equal_apply_answer(start, answers, leech_at, archived):
+    """The bulk merge's loop (_sm2_rows: log rows straight from local variables) gives the
+    states and log rows of apply_answer, answer by answer, with no undo snapshot."""
+    events = [R.Event(f"u{i}", f"{d}T09:{i:02d}:00+00:00", d, g, 500 + i, order=i) for i, (g, d) in enumerate(answers)]
+    want_state, want = reference(start, events, leech_at, archived)
+    got_state, rows = R._sm2_rows(start, events, leech_at, archived, 7, "card-7")
+    assert got_state == want_state
+    assert rows == [(ev.uid, 7, "card-7", ev.reviewed_at, ev.day, ev.grade, ev.duration_ms, *w[:9], R.NO_SNAPSHOT,
+                     None) for ev, w in zip(events, want, strict=True)]
 
 
 @settings(max_examples=150, deadline=None)
@@ -145,3 +160,131 @@ def test_a_bulk_merge_builds_the_log_indexes_again_and_a_failed_one_keeps_them(t
     assert S.sync(b).added == 8
     assert _indexes(b) == want
     assert logs(b) == logs(a) and states(b) == states(a)
+
+
+def test_an_answer_line_with_a_huge_seq_is_skipped_not_a_crash(tmp_path):
+    """A hand-made answer line whose seq has more digits than Python turns into an int (4300)
+    is reported and skipped like any other bad line; the good line beside it merges."""
+    from test_sync import home, logs
+
+    folder = tmp_path / "shared"
+    (a, ca), (b, _cb) = home(tmp_path, "a", folder), home(tmp_path, "b", folder)
+    with a.database.connect() as conn:
+        first = conn.execute("SELECT id FROM card ORDER BY position").fetchone()[0]
+    ca.advance(minutes=5)
+    a.answer(first, 4, 700)
+    S.sync(a)
+    path = next((folder / "devices").glob("*/*.jsonl"))
+    good = path.read_bytes().splitlines()[-1]
+    huge = good.replace(b'"uid":"', b'"uid":"x').rsplit(b'"seq":', 1)[0] + b'"seq":' + b"7" * 5000 + b"}"
+    assert S._fast_fields(huge) is None  # (the fast path leaves it to json.loads, which refuses it)
+    with path.open("ab") as fh:
+        fh.write(huge + b"\n")
+    report = S.sync(b)
+    assert report.added == 1 and logs(b) == logs(a)
+    assert any("line" in p and "skipped" in p for p in report.problems)
+
+
+def _read_lines_by_readline(fh, pos, lineno, rel, problems, max_line):
+    """The journal reader as it was (one readline per line), the reference of the block reader."""
+    out = []
+    fh.seek(pos)
+    while True:
+        line = fh.readline(max_line + 1)
+        if not line.endswith(b"\n"):
+            if len(line) <= max_line:
+                break
+            skipped = len(line)
+            while not line.endswith(b"\n"):
+                line = fh.readline(max_line + 1)
+                if not line:
+                    break
+                skipped += len(line)
+            if not line.endswith(b"\n"):
+                break
+            pos += skipped
+            lineno += 1
+            problems.append(f"{rel} line {lineno}: skipped, longer than {max_line} bytes")
+            continue
+        pos += len(line)
+        lineno += 1
+        out.append((lineno, line.rstrip(b"\r\n")))
+    return out, pos, lineno
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\r", b"\r\n", b"0123456789"]), max_size=60).map(b"".join),
+       max_line=st.integers(1, 12), block=st.integers(1, 16), start=st.integers(0, 3))
+def test_the_block_reader_reads_the_lines_readline_did(tmp_path_factory, data, max_line, block, start):
+    """The journal reader (a block at a time) gives the lines, line numbers, problems and read
+    position of one readline per line, whatever the blocks cut: overlong lines, torn ends, \\r."""
+    import sqlite3
+    from io import BytesIO
+
+    path = tmp_path_factory.mktemp("j") / "2026-01.jsonl"
+    path.write_bytes(data)
+    nl = [i + 1 for i, b in enumerate(data) if b == 10]
+    pos0 = nl[start - 1] if 0 < start <= len(nl) else 0  # a read position at a line's end
+    want_problems: list[str] = []
+    want, want_pos, want_n = _read_lines_by_readline(BytesIO(data), pos0, 5, "j", want_problems, max_line)
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE sync_file (path TEXT PRIMARY KEY, pos INTEGER, tail TEXT, lines INTEGER)")
+    conn.execute("INSERT INTO sync_file VALUES ('j', ?, ?, 5)", (pos0, data[max(0, pos0 - S.TAIL_BYTES):pos0].hex()))
+    report = S.SyncReport(folder="f", device="d")
+    real = (S.MAX_LINE, S.READ_BLOCK)
+    S.MAX_LINE, S.READ_BLOCK = max_line, block
+    try:
+        got = list(S._read_new(conn, "j", path, report))  # type: ignore[arg-type]
+    finally:
+        S.MAX_LINE, S.READ_BLOCK = real
+    assert got == want and report.problems == want_problems
+    assert conn.execute("SELECT pos, lines FROM sync_file").fetchone() == (want_pos, want_n)
+
+
+@pytest.mark.parametrize("copies", [False, True])
+def test_the_bulk_merge_gives_the_rows_of_the_small_one(tmp_path, monkeypatch, copies):
+    """A bulk merge (no uid index on the staged answers: the log's own uid index finds the copies
+    of one uid, then the inserts are undone and replayed without them) writes the same log rows,
+    ids included, and the same card states as the merge that drops the copies first; with
+    ``copies``, a conflict copy of the journal where one answer was moved to another card."""
+    from test_sync import home
+
+    folder = tmp_path / "shared"
+    (a, ca) = home(tmp_path, "a", folder)
+    with a.database.connect() as conn:
+        cards = conn.execute("SELECT c.id, c.uid, c.content_hash FROM card c ORDER BY c.position").fetchall()
+    for i in range(40):
+        ca.advance(minutes=37 * (1 + i % 5))
+        a.answer(cards[(i * 7) % len(cards)][0], (0, 3, 4, 5, 2, 5)[i % 6], 600 + i)
+    S.sync(a)
+    path = next((folder / "devices").glob("*/*.jsonl"))
+    if copies:
+        lines = path.read_bytes().splitlines(keepends=True)
+        moved = next(i for i, line in enumerate(lines) if cards[0][1].encode() in line and b'"answer"' in line)
+        lines[moved] = lines[moved].replace(cards[0][1].encode(), cards[1][1].encode()).replace(
+            cards[0][2].encode(), cards[1][2].encode())
+        path.with_name(path.stem + ".sync-conflict-20260302-101010-ABCDEFG.jsonl").write_bytes(b"".join(lines))
+    dropped = []
+    real = S._drop_copies
+
+    def counted(conn):
+        dropped.append(1)
+        real(conn)
+
+    monkeypatch.setattr(S, "_drop_copies", counted)
+
+    def merged(name, bulk_from):
+        monkeypatch.setattr(S, "BULK_ANSWERS", bulk_from)
+        store, _ = home(tmp_path, name, folder)
+        report = S.sync(store)
+        with store.database.connect() as conn:
+            rows = (conn.execute("SELECT * FROM review_log ORDER BY id").fetchall(),
+                    conn.execute("SELECT * FROM card_state ORDER BY card_id").fetchall())
+        return report, rows
+
+    small, small_rows = merged("small", 10**9)
+    assert dropped == [1]  # (the small merge always looks for copies)
+    bulk, bulk_rows = merged("bulk", 1)
+    assert dropped == ([1, 1] if copies else [1])  # the bulk one only once the log refused a copy
+    assert bulk_rows == small_rows and len(bulk_rows[0]) == 40
+    assert (bulk.added, bulk.cards_replayed) == (small.added, small.cards_replayed) == (40, len(cards))

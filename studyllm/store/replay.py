@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from studyllm.schedule import (
@@ -120,6 +121,61 @@ def _sm2_answer(st: dict[str, Any], grade: int, day: str, instant: str, leech_at
                             archived=archived)
     return st, kind, before, after
 
+
+def _sm2_rows(start: dict[str, Any], events: Sequence[Event], leech_at: int, archived: bool, card_id: int,
+              card_uid: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """:func:`replay_card` through SM-2 without snapshots (``start`` an SM-2 state with every
+    card_state column), straight to the parameters of :data:`sql.INSERT_REVIEW_LOG` for each
+    event (``card_id``, ``card_uid`` on every row): the steps of :func:`_sm2_answer` kept in
+    local variables instead of a state dict per answer, the queue computed once at the end
+    (it is derived from the final state alone). A bulk merge's hot loop; ``tests/test_sync_bulk.py``
+    checks it against ``apply_answer``."""
+    reps, ef, interval = start["repetitions"], start["ef_centi"], start["interval"]
+    due, drill, reviews, lapses, leech = (start["due_day"], start["drill_day"], start["reviews"], start["lapses"],
+                                          start["leech"])
+    last = start["last_reviewed_at"]
+    cache, dues, step = _SM2_CACHE, _DUE, _sm2_step
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
+    for uid, at, day, grade, ms, _order in events:
+        if type(grade) is not int or not 0 <= grade <= 5:
+            validate_quality(grade)  # raises, as apply_answer does
+        found = cache.get((reps, ef, interval, grade))
+        (b0, b1, b2), after = found if found is not None else step(reps, ef, interval, grade)
+        if drill == day and reviews > 0:
+            add((uid, card_id, card_uid, at, day, grade, ms, "drill", b0, b1, b2, due, b0, b1, b2, due, NO_SNAPSHOT,
+                 None))
+            drill = None if grade >= 4 else day
+        else:
+            if reviews == 0:
+                kind = "new"
+            elif grade >= 3:
+                kind = "review"
+            else:
+                kind = "relearn"
+                lapses += 1
+                if lapses >= leech_at and not leech:
+                    leech = 1
+            reps, ef, interval = after
+            new_due = dues.get((day, interval))
+            if new_due is None:
+                if len(dues) > 200_000:
+                    dues.clear()
+                new_due = dues[(day, interval)] = due_after(date.fromisoformat(day), interval)
+            add((uid, card_id, card_uid, at, day, grade, ms, kind, b0, b1, b2, due, reps, ef, interval, new_due,
+                 NO_SNAPSHOT, None))
+            due = new_due
+            drill = day if grade < 4 else None
+        reviews += 1
+        last = at
+    st = dict(start)
+    if rows:
+        st.update(repetitions=reps, ef_centi=ef, interval=interval, due_day=due, drill_day=drill, reviews=reviews,
+                  lapses=lapses, leech=leech, last_reviewed_at=last,
+                  queue=queue_for(reviews=reviews, repetitions=reps, suspended=bool(st["suspended"]),
+                                  archived=archived))
+    return st, rows
+
 # positions in a row of sql.SELECT_LOGS_OF_CARDS (card_id first, then the review_log columns)
 _LOG = {c: i + 1 for i, c in enumerate(sql.REVIEW_LOG_COLUMNS)}
 _DERIVED = slice(_LOG["kind"], _LOG["fsrs_after"] + 1)
@@ -174,6 +230,8 @@ def fresh_state(card_id: int, deck_id: int, position: int, *, suspended: bool = 
 
 
 NO_SNAPSHOT = "{}"  # review_log.state_before of an answer merged in (see replay_and_write)
+_BY_TIME = itemgetter(1, 0)  # an Event's (reviewed_at, uid): the order of a card's answers
+_AT = itemgetter(1)  # an Event's reviewed_at
 
 
 def replay_card(
@@ -437,7 +495,7 @@ def replay_and_write(
         # answers are applied, and its log is not read. The others are replayed from the start.
         # (With a timeline, only answers after its last point: an earlier one may belong to
         # another scheduler's time.)
-        first = {cid: min(ev.reviewed_at for ev in new_events[cid]) for cid in chunk if new_events.get(cid)}
+        first = {cid: min(map(_AT, new_events[cid])) for cid in chunk if new_events.get(cid)}
         ahead = {cid for cid in first if cid in current and cid not in from_start
                  and (current[cid]["last_reviewed_at"] is None and current[cid]["reviews"] == 0
                       or first[cid] > (current[cid]["last_reviewed_at"] or "~"))
@@ -458,12 +516,16 @@ def replay_and_write(
                 suspended, buried = flags[cid]
             if cid in ahead:
                 start = {**current[cid], "suspended": int(bool(suspended)), "buried_until": buried}
-                news = sorted(new_events[cid], key=lambda ev: (ev.reviewed_at, ev.uid))
-                final, derived = replay_card(start, news, leech_at=leech_at, archived=bool(archived), sched=sched,
-                                             card_uid=uid, snapshots=False)
+                news = sorted(new_events[cid], key=_BY_TIME)
                 uid_of = card_uids[cid] if card_uids else ""
-                inserts.extend((ev.uid, cid, uid_of, ev.reviewed_at, ev.day, ev.grade, ev.duration_ms, *d.as_tuple())
-                               for ev, d in zip(news, derived, strict=True))
+                if not fsrs and len(start) == len(_SNAP_KEYS) and start["fsrs_state"] is None:
+                    final, rows = _sm2_rows(start, news, leech_at, bool(archived), cid, uid_of)
+                    inserts += rows
+                else:
+                    final, derived = replay_card(start, news, leech_at=leech_at, archived=bool(archived),
+                                                 sched=sched, card_uid=uid, snapshots=False)
+                    inserts.extend((ev.uid, cid, uid_of, ev.reviewed_at, ev.day, ev.grade, ev.duration_ms,
+                                    *d.as_tuple()) for ev, d in zip(news, derived, strict=True))
                 states.append(sql.state_update_params(final))
                 continue
             # answers of two devices at one instant: by uid, the order every home gives them (a home's

@@ -11,9 +11,11 @@ and the merge of one sync are one write transaction: a crash leaves nothing half
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
+import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -43,6 +45,7 @@ __all__ = ["SyncReport", "SyncStatus", "enable", "sync", "status", "last_sync", 
 
 TAIL_BYTES = 64  # bytes before a file's read position remembered, to notice an edit or truncation
 MAX_LINE = 1 << 20
+READ_BLOCK = 1 << 18  # bytes of a journal read at once
 # a journal and the copies sync tools make of it: "2026-12.jsonl", "2026-12 (conflicted copy ...).jsonl",
 # "2026-12.sync-conflict-20261202-101010-ABCDEFG.jsonl", "2026-12.jsonl.orig"...
 _JOURNAL = re.compile(r"^\d{4}-\d{2}[^/]*\.jsonl[^/]*$")
@@ -232,29 +235,33 @@ def _read_new(conn: Connection, rel: str, path: Path, report: SyncReport) -> Ite
                 what = "shorter than when last read (truncated)" if size < pos else "changed before the part read"
                 report.problems.append(f"{rel}: {what}; read again from the start, nothing merged is lost")
                 pos, lineno = 0, 0
-        # streamed line by line (memory stays flat however long the journal is); a torn last
-        # line (no newline yet) waits until it is whole
+        # streamed a block at a time (memory stays flat however long the journal is: a block
+        # and at most one line); a torn last line (no newline yet) waits until it is whole
         fh.seek(pos)
-        while True:
-            line = fh.readline(MAX_LINE + 1)
-            if not line.endswith(b"\n"):
-                if len(line) <= MAX_LINE:
-                    break  # the end, or a torn last line
-                skipped = len(line)
-                while not line.endswith(b"\n"):  # an overlong line: skipped whole, once complete
-                    line = fh.readline(MAX_LINE + 1)
-                    if not line:
-                        break
-                    skipped += len(line)
-                if not line.endswith(b"\n"):
-                    break
-                pos += skipped
+        rest = b""  # the start of a line whose end is not read yet
+        skipping = 0  # inside an overlong line: its bytes so far (skipped whole, once complete)
+        while block := fh.read(READ_BLOCK):
+            if skipping:
+                nl = block.find(b"\n")
+                if nl < 0:
+                    skipping += len(block)
+                    continue
+                pos += skipping + nl + 1
                 lineno += 1
+                skipping = 0
                 report.problems.append(f"{rel} line {lineno}: skipped, longer than {MAX_LINE} bytes")
-                continue
-            pos += len(line)
-            lineno += 1
-            yield lineno, line.rstrip(b"\r\n")
+                block = block[nl + 1:]
+            lines = (rest + block if rest else block).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                pos += len(line) + 1
+                lineno += 1
+                if len(line) > MAX_LINE:
+                    report.problems.append(f"{rel} line {lineno}: skipped, longer than {MAX_LINE} bytes")
+                    continue
+                yield lineno, line.rstrip(b"\r")
+            if len(rest) > MAX_LINE:
+                skipping, rest = len(rest), b""
     with open(path, "rb") as fh:
         fh.seek(max(0, pos - TAIL_BYTES))
         new_tail = fh.read(min(pos, TAIL_BYTES)).hex()
@@ -300,7 +307,8 @@ _S = r'"([^"\\\x00-\x1f]+)"'  # a JSON string without escapes (any other goes to
 _ANSWER_LINE = re.compile(
     r'\{"at":' + _S + r',"card":' + _S + r',"day":"(\d{4}-\d{2}-\d{2})","deck":' + _S
     + r',"grade":([0-5]),"hash":' + _S + r',"ms":(0|[1-9]\d{0,9}),"t":"answer","uid":' + _S
-    + r',"dev":' + _S + r',"seq":(-?(?:0|[1-9]\d*))\}', re.ASCII)
+    + r',"dev":' + _S + r',"seq":(-?(?:0|[1-9]\d{0,17}))\}', re.ASCII)  # (a longer seq: json.loads)
+_DAYS_OK: set[str] = set()  # study days of answer lines found valid
 
 
 def _fast_fields(line: bytes) -> tuple[Any, ...] | None:
@@ -315,13 +323,23 @@ def _fast_fields(line: bytes) -> tuple[Any, ...] | None:
     if m is None:
         return None
     at, card, day, deck, grade, chash, ms, uid, dev, seq = m.groups()
-    ms_i = int(ms)
-    if ms_i >= 2**31 or len(at) > 40 or max(len(card), len(deck), len(chash), len(uid), len(dev)) > 1000:
+    # (a text is no longer in characters than the line is in bytes)
+    if len(at) > 40 or len(line) > 1000 and max(len(card), len(deck), len(chash), len(uid), len(dev)) > 1000:
         return None
+    ms_i = int(ms)
+    if ms_i >= 2**31:
+        return None
+    if day not in _DAYS_OK:  # (a journal has few distinct days: each is checked once)
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            return None
+        if len(_DAYS_OK) > 100_000:
+            _DAYS_OK.clear()
+        _DAYS_OK.add(day)
     try:
         if datetime.fromisoformat(at).tzinfo is None:
             return None
-        date.fromisoformat(day)
     except ValueError:
         return None
     return at, card, day, deck, int(grade), chash, ms_i, uid, dev, int(seq)
@@ -524,18 +542,61 @@ def _defer_log_indexes(conn: Connection) -> list[str]:
     return [statement for _name, statement in rows]
 
 
+def _drop_copies(conn: Connection) -> None:
+    """Of the staged answers sharing a uid (a line read twice, a conflict copy), keep the first."""
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.sync_stage_uid ON sync_stage (uid)")
+    for (dup,) in conn.execute("SELECT uid FROM temp.sync_stage GROUP BY uid HAVING count(*) > 1").fetchall():
+        conn.execute("DELETE FROM temp.sync_stage WHERE uid = ? AND rowid > (SELECT min(rowid) FROM temp.sync_stage"
+                     " WHERE uid = ?)", (dup, dup))
+
+
+def _replay_stage(conn: Connection, others: set[int], flags: dict[int, tuple[bool, str | None]],
+                  from_start: set[int], leech_at: int) -> tuple[int, int]:
+    """Replay the cards with staged answers and ``others``, writing the new log rows and the
+    states: (answers added, cards replayed)."""
+    touched = others | {r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_stage")}
+    added = 0
+    for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
+        marks = ",".join("?" * len(chunk))
+        new_events: dict[int, list[Event]] = defaultdict(list)
+        for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
+                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_stage WHERE card_id IN ({marks})"
+                " ORDER BY card_id, at, uid", chunk)):
+            new_events[cid].append(Event(uid, at, day, grade, ms, i))
+        uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
+        inserted, _fixed = replay_and_write(conn, chunk, leech_at=leech_at, new_events=new_events, card_uids=uids,
+                                            flags={c: flags[c] for c in chunk if c in flags},
+                                            from_start=from_start)
+        added += inserted
+    return added, len(touched)
+
+
 def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
+    # no cyclic garbage collection during the merge: it makes only acyclic rows and events,
+    # a few per answer, and the collector's passes over them were about 3 % of its time
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _merge(conn, store, folder, report)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _merge(conn: Connection, store: Store, folder: Path, report: SyncReport) -> None:
     before = conn.execute("PRAGMA main.cache_size").fetchone()[0]
     if (-before if before < 0 else before * 4) < MERGE_CACHE_KIB:
         conn.info.setdefault("cache_size_before", before)
         conn.execute(f"PRAGMA main.cache_size = {-MERGE_CACHE_KIB}")
     # The incoming answers are staged in a temporary table (memory stays flat however many
     # there are), with no index while they go in: the uid index (a line read twice, a conflict
-    # copy: the first copy is kept) and the (card, time, device, seq) index that reads them
-    # back card by card are each built once they are all in (one sort, cheaper than keeping
-    # an index on random keys up to date row by row).
+    # copy: the first copy is kept) and the index that reads them back card by card, in the
+    # replay's order (time, then uid) and covering the columns read (no lookup of each row in
+    # the table), are each built once they are all in (one sort, cheaper than keeping an
+    # index on random keys up to date row by row). Device and seq are not staged: a card's
+    # answers are replayed by (time, uid) whoever gave them.
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS sync_stage (uid TEXT NOT NULL, card_id INTEGER, at TEXT,"
-                 " day TEXT, grade INTEGER, ms INTEGER, dev TEXT, seq INTEGER)")
+                 " day TEXT, grade INTEGER, ms INTEGER)")
     conn.execute("DROP INDEX IF EXISTS temp.sync_stage_uid")
     conn.execute("DROP INDEX IF EXISTS temp.sync_stage_card")
     conn.execute("DELETE FROM temp.sync_stage")
@@ -554,7 +615,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                      (uid, line.decode(), source))
 
     answers: list[tuple[Any, ...]] = []
-    stage = "INSERT INTO temp.sync_stage VALUES (?,?,?,?,?,?,?,?)"
+    stage = "INSERT INTO temp.sync_stage VALUES (?,?,?,?,?,?)"
 
     def handle(source: str, ev: dict[str, Any], line: bytes) -> None:
         t = ev["t"]
@@ -569,7 +630,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
         elif (cid := _card_id(conn, ev, cache)) is None:
             park(ev, line, source)
         elif t == "answer":
-            answers.append((ev["uid"], cid, ev["at"], ev["day"], ev["grade"], ev.get("ms", 0), ev["dev"], ev["seq"]))
+            answers.append((ev["uid"], cid, ev["at"], ev["day"], ev["grade"], ev.get("ms", 0)))
         else:
             flags.append((source, {**ev, "card_id": cid}))
 
@@ -586,8 +647,7 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
             if f is not None:  # the usual line, an answer as devices write it: straight to the stage
                 found = cache.get((f[1], f[3], f[5]))
                 if found is not None and found[0] is not None:
-                    answers.append((f[7], found[1] if found[1] is not None else found[0], f[0], f[2], f[4], f[6],
-                                    f[8], f[9]))
+                    answers.append((f[7], found[1] if found[1] is not None else found[0], f[0], f[2], f[4], f[6]))
                     if len(answers) >= 5000:
                         conn.executemany(stage, answers)
                         answers.clear()
@@ -602,10 +662,12 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                 conn.executemany(stage, answers)
                 answers.clear()
     conn.executemany(stage, answers)
-    conn.execute("CREATE INDEX temp.sync_stage_uid ON sync_stage (uid)")
-    for (dup,) in conn.execute("SELECT uid FROM temp.sync_stage GROUP BY uid HAVING count(*) > 1").fetchall():
-        conn.execute("DELETE FROM temp.sync_stage WHERE uid = ? AND rowid > (SELECT min(rowid) FROM temp.sync_stage"
-                     " WHERE uid = ?)", (dup, dup))
+    # a bulk merge leaves the copies of one uid (a conflict copy of a journal: rare) to the
+    # log's own uid index, which refuses the second (see _replay_stage); a small one drops
+    # them here, the uid index of the stage costing little there
+    bulk = conn.execute("SELECT count(*) FROM temp.sync_stage").fetchone()[0] >= BULK_ANSWERS
+    if not bulk:
+        _drop_copies(conn)
     # undo: remembered for good, the answer removed here if it was merged before
     conn.executemany("INSERT OR IGNORE INTO sync_undone (uid) VALUES (?)", [(u,) for u in undo])
     lost_rows: set[int] = set()  # cards whose log lost an answer here: replayed from the start
@@ -654,23 +716,26 @@ def _pull(conn: Connection, store: Store, folder: Path, report: SyncReport) -> N
                          " DO UPDATE SET at = excluded.at, dev = excluded.dev, seq = excluded.seq,"
                          " value = excluded.value",
                          (name, ev["at"], ev["dev"], ev["seq"], json.dumps({"hash": ev["hash"], "ext": ev["ext"]})))
-    conn.execute("CREATE INDEX temp.sync_stage_card ON sync_stage (card_id, at, dev, seq)")
-    touched.update(r[0] for r in conn.execute("SELECT DISTINCT card_id FROM temp.sync_stage"))
+    conn.execute("CREATE INDEX temp.sync_stage_card ON sync_stage (card_id, at, uid, day, grade, ms)")
     deferred = _defer_log_indexes(conn)
     leech_at = store.setting("leech_lapses")
-    for chunk in chunks(sorted(touched), 500):  # a chunk's new answers are in memory at once
-        marks = ",".join("?" * len(chunk))
-        new_events: dict[int, list[Event]] = defaultdict(list)
-        for i, (cid, uid, at, day, grade, ms) in enumerate(conn.execute(
-                f"SELECT card_id, uid, at, day, grade, ms FROM temp.sync_stage WHERE card_id IN ({marks})"
-                " ORDER BY card_id, at, dev, seq", chunk)):
-            new_events[cid].append(Event(uid, at, day, grade, ms, order=i))
-        uids = dict(conn.execute(f"SELECT id, uid FROM card WHERE id IN ({marks})", chunk).fetchall())
-        inserted, _fixed = replay_and_write(conn, chunk, leech_at=leech_at, new_events=new_events, card_uids=uids,
-                                            flags={c: state[c] for c in chunk if c in state},
-                                            from_start=lost_rows)
-        report.added += inserted
-    report.cards_replayed = len(touched)
+    if bulk:
+        conn.execute("SAVEPOINT sync_bulk")
+        try:
+            added, replayed = _replay_stage(conn, touched, state, lost_rows, leech_at)
+        except sqlite3.IntegrityError as exc:
+            if "review_log.uid" not in str(exc):
+                raise
+            # two copies of one uid among the new answers: undo the inserts, drop the later
+            # copies, and replay again (the same result as a merge that dropped them first)
+            conn.execute("ROLLBACK TO sync_bulk")
+            _drop_copies(conn)
+            added, replayed = _replay_stage(conn, touched, state, lost_rows, leech_at)
+        conn.execute("RELEASE sync_bulk")
+    else:
+        added, replayed = _replay_stage(conn, touched, state, lost_rows, leech_at)
+    report.added += added
+    report.cards_replayed = replayed
     for statement in deferred:  # (the same statements as dropped: the schema is unchanged)
         conn.execute(statement)
     _links(conn, store, links_in, park, report)
