@@ -282,3 +282,21 @@ def test_a_late_error_after_the_indexes_were_dropped_keeps_them(tmp_path, clock,
     assert report.errors and "more than 30 cards" in str(report.errors[0])
     assert dump(tmp_path / "home")["card"] == []
     assert schema(tmp_path / "home") == schema(tmp_path / "fresh")
+
+
+def test_defer_indexes_keeps_unique_ones(tmp_path, clock):
+    from studyllm.store.db import defer_indexes, restore_indexes, write_tx
+
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        with write_tx(store.database) as conn:
+            conn.execute("CREATE UNIQUE INDEX ix_test_unique ON card (line, position)")
+        with write_tx(store.database) as conn:
+            dropped = defer_indexes(conn, ("card",))
+            left = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                               " AND tbl_name = 'card'")}
+            restore_indexes(conn, dropped)
+    finally:
+        store.close()
+    assert "ix_test_unique" in left and "ix_card_content_hash" not in left
+    assert not dropped
