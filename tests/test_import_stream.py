@@ -300,3 +300,22 @@ def test_defer_indexes_keeps_unique_ones(tmp_path, clock):
         store.close()
     assert "ix_test_unique" in left and "ix_card_content_hash" not in left
     assert not dropped
+
+
+def test_card_changes_extend_new_is_add_new_per_card():
+    from studyllm.store.importer import CardChange, CardChanges
+
+    one, batch = CardChanges("d.md"), CardChanges("d.md")
+    for start in (0, 3):
+        lines, fronts, uids = [start + 1, start + 2, start + 3], [f"f{start}", "g", "h"], [f"u{start}", "v", "w"]
+        kept = {1: ("c", "n")}
+        for k in range(3):
+            one.add_new(lines[k], fronts[k], uids[k], kept.get(k))
+        batch.extend_new(lines, fronts, uids, kept)
+    assert batch == one and [c.hashes for c in batch] == [c.hashes for c in one]
+    assert batch[4].hashes == ("c", "n")
+    one.append(CardChange("archived", "d.md", 3, "gone", "x"))
+    batch.append(CardChange("archived", "d.md", 3, "gone", "x"))
+    one.add_new(9, "late", "y", ("a", "b"))
+    batch.extend_new([9], ["late"], ["y"], {0: ("a", "b")})
+    assert batch == one and [c.hashes for c in batch] == [c.hashes for c in one]
