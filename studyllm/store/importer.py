@@ -672,7 +672,7 @@ class _NewDeckStream:
         next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
         base = self.position * DECK_SLOT
         path_json, taken, gone = self.path_json, self.taken, self.answered_gone
-        rows, states = [], []
+        rows = []
         changes = report.cards
         assert isinstance(changes, CardChanges)
         lines = [c.line for c in cards]
@@ -699,7 +699,6 @@ class _NewDeckStream:
             cid = next_id + k
             rows.append((cid, uid, deck_id, c.kind, c.variant, c.front, c.back, dumps(c.extra) if c.extra else "{}",
                          hp, dumps(list(c.tags)) if c.tags else "[]", c.line, i, chash, nhash, now, now))
-            states.append((cid, deck_id, base + i))
             add_uid(uid)
             # the hashes are kept only where _moves_across_files can use them: a card of
             # another deck, archived and answered, has the same text
@@ -715,10 +714,13 @@ class _NewDeckStream:
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
             rows,
         )
-        conn.executemany(
+        # each card's state row from the card row just written (its id, deck and position), in
+        # one statement: no parameter tuple a card from Python
+        conn.execute(
             f"INSERT INTO card_state (card_id, deck_id, position, queue, repetitions, ef_centi, interval, reviews,"
-            f" lapses, suspended, leech) VALUES (?,?,?,{m.QUEUE_NEW},0,250,0,0,0,0,0)",
-            states,
+            f" lapses, suspended, leech) SELECT id, deck_id, ? + position, {m.QUEUE_NEW},0,250,0,0,0,0,0"
+            f" FROM card WHERE id >= ? AND id < ? ORDER BY id",
+            (base, next_id, next_id + len(cards)),
         )
 
     def start(self, parsed: ParsedDeck) -> None:
