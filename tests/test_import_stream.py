@@ -282,3 +282,40 @@ def test_a_late_error_after_the_indexes_were_dropped_keeps_them(tmp_path, clock,
     assert report.errors and "more than 30 cards" in str(report.errors[0])
     assert dump(tmp_path / "home")["card"] == []
     assert schema(tmp_path / "home") == schema(tmp_path / "fresh")
+
+
+def test_defer_indexes_keeps_unique_ones(tmp_path, clock):
+    from studyllm.store.db import defer_indexes, restore_indexes, write_tx
+
+    store = Store.open(tmp_path / "home", clock=clock)
+    try:
+        with write_tx(store.database) as conn:
+            conn.execute("CREATE UNIQUE INDEX ix_test_unique ON card (line, position)")
+        with write_tx(store.database) as conn:
+            dropped = defer_indexes(conn, ("card",))
+            left = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                               " AND tbl_name = 'card'")}
+            restore_indexes(conn, dropped)
+    finally:
+        store.close()
+    assert "ix_test_unique" in left and "ix_card_content_hash" not in left
+    assert not dropped
+
+
+def test_card_changes_extend_new_is_add_new_per_card():
+    from studyllm.store.importer import CardChange, CardChanges
+
+    one, batch = CardChanges("d.md"), CardChanges("d.md")
+    for start in (0, 3):
+        lines, fronts, uids = [start + 1, start + 2, start + 3], [f"f{start}", "g", "h"], [f"u{start}", "v", "w"]
+        kept = {1: ("c", "n")}
+        for k in range(3):
+            one.add_new(lines[k], fronts[k], uids[k], kept.get(k))
+        batch.extend_new(lines, fronts, uids, kept)
+    assert batch == one and [c.hashes for c in batch] == [c.hashes for c in one]
+    assert batch[4].hashes == ("c", "n")
+    one.append(CardChange("archived", "d.md", 3, "gone", "x"))
+    batch.append(CardChange("archived", "d.md", 3, "gone", "x"))
+    one.add_new(9, "late", "y", ("a", "b"))
+    batch.extend_new([9], ["late"], ["y"], {0: ("a", "b")})
+    assert batch == one and [c.hashes for c in batch] == [c.hashes for c in one]

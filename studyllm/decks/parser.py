@@ -573,11 +573,16 @@ class _DeckParser(QARule, SeparatorRule, InlineRule, ClozeRule, ChoiceRule, Calc
                 self.close()
                 content = frag.content  # its newlines are where the masked text's are
                 line = frag.line0
-                col = self.col_of(line, content[:nl], 0)
+                lines = self.lines
+                # col_of(line, text, 0) is 1 when the source line starts with the content line
+                # (str.find gives its first place): a paragraph at column 0, the usual one
+                text = content[:nl]
+                col = 1 if lines[line].startswith(text) else self.col_of(line, text, 0)
                 card = Open("Q", line, col, self.heading_path(), (line, col + 1), line + 1)
                 self.open = card
                 line += 1
-                col = self.col_of(line, content[nl + 1:], 0)
+                text = content[nl + 1:]
+                col = 1 if lines[line].startswith(text) else self.col_of(line, text, 0)
                 card.a_start = (line, col + 1)
                 card.a_end = line + 1
                 card.a_text_on_marker = bool(self.lines[line][col + 1:].strip())

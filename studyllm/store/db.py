@@ -379,13 +379,14 @@ BULK_INDEX_AFTER = 5000
 
 def defer_indexes(conn: Connection, tables: tuple[str, ...]) -> list[str]:
     """Inside :func:`write_tx`: drop the indexes of ``tables`` that a ``CREATE INDEX`` made (not
-    those of a UNIQUE or PRIMARY KEY constraint) and give their SQL, for
+    a ``CREATE UNIQUE INDEX``, nor those of a UNIQUE or PRIMARY KEY constraint: uniqueness is still
+    checked row by row) and give their SQL, for
     :func:`restore_indexes` to make them again in the same transaction. A rollback (any error
     before the commit) brings them back as they were: SQLite's schema changes are transactional."""
     marks = ",".join("?" * len(tables))
     rows = conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"
-        " ORDER BY name", tables).fetchall()
+        " AND upper(sql) NOT LIKE 'CREATE UNIQUE %' ORDER BY name", tables).fetchall()
     for name, _sql in rows:
         conn.execute(f'DROP INDEX "{name}"')
     return [sql for _name, sql in rows]

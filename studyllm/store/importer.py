@@ -112,6 +112,20 @@ class CardChanges(MutableSequence[CardChange]):
         self._fronts.append(front)
         self._uids.append(uid)
 
+    def extend_new(self, lines: list[int], fronts: list[str], uids: list[str],
+                   hashes: dict[int, tuple[str, str]]) -> None:
+        """:meth:`add_new` for a batch of cards (``hashes`` by index in the batch, only where kept)."""
+        if self._items is not None:
+            for k, (line, front, uid) in enumerate(zip(lines, fronts, uids, strict=True)):
+                self.add_new(line, front, uid, hashes.get(k))
+            return
+        base = len(self._uids)
+        for k, pair in hashes.items():
+            self._hashes[base + k] = pair
+        self._lines.extend(lines)
+        self._fronts.extend(fronts)
+        self._uids.extend(uids)
+
     def _make(self, i: int) -> CardChange:
         return CardChange("new", self._path, self._lines[i], self._fronts[i], self._uids[i],
                           hashes=self._hashes.get(i, ("", "")))
@@ -658,12 +672,16 @@ class _NewDeckStream:
         next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
         base = self.position * DECK_SLOT
         path_json, taken, gone = self.path_json, self.taken, self.answered_gone
-        rows, states = [], []
+        rows = []
         changes = report.cards
         assert isinstance(changes, CardChanges)
-        add_change = changes.add_new
+        lines = [c.line for c in cards]
+        fronts = [_one_line(c.front) for c in cards]
+        uids: list[str] = []
+        add_uid = uids.append
+        kept: dict[int, tuple[str, str]] = {}
         if self.split is not None:
-            self.lines.extend(c.line for c in cards)
+            self.lines.extend(lines)
         i = self.count
         sha256 = hashlib.sha256
         uid_prefix = f"{key}\x1f"
@@ -681,12 +699,13 @@ class _NewDeckStream:
             cid = next_id + k
             rows.append((cid, uid, deck_id, c.kind, c.variant, c.front, c.back, dumps(c.extra) if c.extra else "{}",
                          hp, dumps(list(c.tags)) if c.tags else "[]", c.line, i, chash, nhash, now, now))
-            states.append((cid, deck_id, base + i))
+            add_uid(uid)
             # the hashes are kept only where _moves_across_files can use them: a card of
             # another deck, archived and answered, has the same text
-            add_change(c.line, _one_line(c.front), uid,
-                       (chash, nhash) if gone and (chash in gone or nhash in gone) else None)
+            if gone and (chash in gone or nhash in gone):
+                kept[k] = (chash, nhash)
             i += 1
+        changes.extend_new(lines, fronts, uids, kept)
         self.count = i
         report.new = i
         conn.executemany(
@@ -695,10 +714,13 @@ class _NewDeckStream:
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
             rows,
         )
-        conn.executemany(
+        # each card's state row from the card row just written (its id, deck and position), in
+        # one statement: no parameter tuple a card from Python
+        conn.execute(
             f"INSERT INTO card_state (card_id, deck_id, position, queue, repetitions, ef_centi, interval, reviews,"
-            f" lapses, suspended, leech) VALUES (?,?,?,{m.QUEUE_NEW},0,250,0,0,0,0,0)",
-            states,
+            f" lapses, suspended, leech) SELECT id, deck_id, ? + position, {m.QUEUE_NEW},0,250,0,0,0,0,0"
+            f" FROM card WHERE id >= ? AND id < ? ORDER BY id",
+            (base, next_id, next_id + len(cards)),
         )
 
     def start(self, parsed: ParsedDeck) -> None:

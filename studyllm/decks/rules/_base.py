@@ -213,15 +213,15 @@ class ParserBase:
     def add(self, kind: str, front: str, back: str, line: int, col: int = 1, *, variant: str = "",
             path: tuple[str, ...] | None = None, extra: dict[str, Any] | None = None,
             tags: tuple[str, ...] = ()) -> None:
-        found: list[str] = list(tags)
+        found: list[str] | tuple[str, ...] = tags  # a list once a side's tags are added to it
         if kind != "calc":
             # might_need's own first tests, inline: most cards hold none of these characters
             if ("[[" in front or "#" in front or "^" in front) and _obsidian.might_need(front):
                 front, more = _obsidian.tidy(front)
-                found.extend(more)
+                found = [*found, *more]
             if ("[[" in back or "#" in back or "^" in back) and _obsidian.might_need(back):
                 back, more = _obsidian.tidy(back)
-                found.extend(more)
+                found = [*found, *more]
         if len(front) > _limits.MAX_CARD_CHARS or len(back) > _limits.MAX_CARD_CHARS:
             size = max(len(front), len(back))
             self.skip(f"card is {size:,} characters long, over the {_limits.MAX_CARD_CHARS:,} limit",
@@ -300,6 +300,9 @@ class ParserBase:
                     self.skip(f"the file has over {self.max_stops:,} of the characters that start code, "
                               "links or HTML; this paragraph and the ones after it that hold any are skipped", line0,
                               hint="split the file into several decks")
+            elif not stops:
+                # none of ` [ < \ (what masked_content tests first, on both paths): the text itself
+                frag = Frag(content, content, line0)
             else:
                 self.stops_used += stops
                 frag = Frag(content, masked_content(self.md, content, self.env, fast=self.fast_path), line0)
