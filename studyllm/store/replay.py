@@ -87,64 +87,36 @@ def _sm2_step(reps: int, ef_centi: int, interval: int, grade: int) -> tuple[tupl
     return found
 
 
-def _sm2_answer(st: dict[str, Any], grade: int, day: str, instant: str, leech_at: int,
-                archived: bool) -> tuple[dict[str, Any], str, tuple[int, int, int], tuple[int, int, int]]:
+def _sm2_rows(start: dict[str, Any], events: Iterable[Event], leech_at: int, archived: bool, card_id: int,
+              card_uid: str, *, snapshots: bool = False) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
     """The SM-2 branch of :func:`studyllm.schedule.apply_answer` for a replay, with SM-2's step
-    memoised: (new state, kind, before, after) with ``before``/``after`` as (repetitions,
-    easiness in hundredths, interval). ``tests/test_sync_bulk.py`` checks it against
-    ``apply_answer`` on random states and grades; anything unusual goes to ``apply_answer``."""
-    if type(grade) is not int or not 0 <= grade <= 5:
-        validate_quality(grade)  # raises, as apply_answer does
-    st = dict(st)
-    if st["drill_day"] == day and st["reviews"] > 0:
-        before, _ = _sm2_step(st["repetitions"], st["ef_centi"], st["interval"], grade)
-        kind, after = "drill", before
-        st["drill_day"] = None if grade >= 4 else day
-    else:
-        kind = "new" if st["reviews"] == 0 else ("review" if grade >= 3 else "relearn")
-        before, after = _sm2_step(st["repetitions"], st["ef_centi"], st["interval"], grade)
-        if grade < 3 and st["reviews"] > 0:
-            st["lapses"] += 1
-            if st["lapses"] >= leech_at and not st["leech"]:
-                st["leech"] = 1
-        st["repetitions"], st["ef_centi"], st["interval"] = after
-        due = _DUE.get((day, after[2]))
-        if due is None:
-            if len(_DUE) > 200_000:
-                _DUE.clear()
-            due = _DUE[(day, after[2])] = due_after(date.fromisoformat(day), after[2])
-        st["due_day"] = due
-        st["drill_day"] = day if grade < 4 else None
-    st["reviews"] += 1
-    st["last_reviewed_at"] = instant
-    st["queue"] = queue_for(reviews=st["reviews"], repetitions=st["repetitions"], suspended=bool(st["suspended"]),
-                            archived=archived)
-    return st, kind, before, after
-
-
-def _sm2_rows(start: dict[str, Any], events: Sequence[Event], leech_at: int, archived: bool, card_id: int,
-              card_uid: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """:func:`replay_card` through SM-2 without snapshots (``start`` an SM-2 state with every
-    card_state column), straight to the parameters of :data:`sql.INSERT_REVIEW_LOG` for each
-    event (``card_id``, ``card_uid`` on every row): the steps of :func:`_sm2_answer` kept in
-    local variables instead of a state dict per answer, the queue computed once at the end
-    (it is derived from the final state alone). A bulk merge's hot loop; ``tests/test_sync_bulk.py``
-    checks it against ``apply_answer``."""
+    memoised (``start`` an SM-2 state with every card_state column): the final state, and for
+    each event the parameters of :data:`sql.INSERT_REVIEW_LOG` (``card_id``, ``card_uid`` on
+    every row). The state is kept in local variables instead of a dict per answer; with
+    ``snapshots`` each row's ``state_before`` is the state before its answer (the state dict
+    is then kept up to date answer by answer), else :data:`NO_SNAPSHOT` and the queue is
+    computed once at the end (it is derived from the final state alone). The bulk merge's hot
+    loop, and :func:`replay_card`'s SM-2 path; ``tests/test_sync_bulk.py`` checks both against
+    ``apply_answer`` on random states and grades."""
     reps, ef, interval = start["repetitions"], start["ef_centi"], start["interval"]
     due, drill, reviews, lapses, leech = (start["due_day"], start["drill_day"], start["reviews"], start["lapses"],
                                           start["leech"])
     last = start["last_reviewed_at"]
+    suspended = bool(start["suspended"])
+    st = dict(start)
+    snap = NO_SNAPSHOT
     cache, dues, step = _SM2_CACHE, _DUE, _sm2_step
     rows: list[tuple[Any, ...]] = []
     add = rows.append
     for uid, at, day, grade, ms, _order in events:
         if type(grade) is not int or not 0 <= grade <= 5:
             validate_quality(grade)  # raises, as apply_answer does
+        if snapshots:
+            snap = _snapshot(st)
         found = cache.get((reps, ef, interval, grade))
         (b0, b1, b2), after = found if found is not None else step(reps, ef, interval, grade)
         if drill == day and reviews > 0:
-            add((uid, card_id, card_uid, at, day, grade, ms, "drill", b0, b1, b2, due, b0, b1, b2, due, NO_SNAPSHOT,
-                 None))
+            add((uid, card_id, card_uid, at, day, grade, ms, "drill", b0, b1, b2, due, b0, b1, b2, due, snap, None))
             drill = None if grade >= 4 else day
         else:
             if reviews == 0:
@@ -163,17 +135,19 @@ def _sm2_rows(start: dict[str, Any], events: Sequence[Event], leech_at: int, arc
                     dues.clear()
                 new_due = dues[(day, interval)] = due_after(date.fromisoformat(day), interval)
             add((uid, card_id, card_uid, at, day, grade, ms, kind, b0, b1, b2, due, reps, ef, interval, new_due,
-                 NO_SNAPSHOT, None))
+                 snap, None))
             due = new_due
             drill = day if grade < 4 else None
         reviews += 1
         last = at
-    st = dict(start)
-    if rows:
+        if snapshots:  # the next answer's snapshot is this state
+            st.update(repetitions=reps, ef_centi=ef, interval=interval, due_day=due, drill_day=drill,
+                      reviews=reviews, lapses=lapses, leech=leech, last_reviewed_at=last,
+                      queue=queue_for(reviews=reviews, repetitions=reps, suspended=suspended, archived=archived))
+    if rows and not snapshots:
         st.update(repetitions=reps, ef_centi=ef, interval=interval, due_day=due, drill_day=drill, reviews=reviews,
                   lapses=lapses, leech=leech, last_reviewed_at=last,
-                  queue=queue_for(reviews=reviews, repetitions=reps, suspended=bool(st["suspended"]),
-                                  archived=archived))
+                  queue=queue_for(reviews=reviews, repetitions=reps, suspended=suspended, archived=archived))
     return st, rows
 
 # positions in a row of sql.SELECT_LOGS_OF_CARDS (card_id first, then the review_log columns)
@@ -249,12 +223,9 @@ def replay_card(
     out: list[Derived] = []
     fsrs = isinstance(sched, FsrsScheduler)
     if not fsrs and len(st) == len(_SNAP_KEYS) and st.get("fsrs_state") is None:
-        for ev in events:  # SM-2: the memoised step (the same results, tests/test_sync_bulk.py)
-            new, kind, b, a = _sm2_answer(st, ev.grade, ev.day, ev.reviewed_at, leech_at, archived)
-            out.append(Derived(kind, b[0], b[1], b[2], st["due_day"], a[0], a[1], a[2], new["due_day"],
-                               _snapshot(st) if snapshots else NO_SNAPSHOT))
-            st = new
-        return st, out
+        # SM-2: the memoised step (the same results, tests/test_sync_bulk.py)
+        st, rows = _sm2_rows(st, events, leech_at, archived, 0, "", snapshots=snapshots)
+        return st, [Derived(*row[7:17]) for row in rows]
     for ev in events:
         before_row = dict(st)
         seed = fuzz_seed(card_uid, st["reviews"]) if fsrs else None
