@@ -152,3 +152,16 @@ def test_property_helpers_make_unrelated_cards(tmp_path: Path):
     from studyllm.decks.identity import normalise, similarity
 
     assert similarity(normalise(a.front() + a.back()), normalise(b.front() + b.back()), 0.0) < 0.75
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["basic", "cloze", "mcq"]), variant=st.sampled_from(["", "reverse", "c1"]),
+       front=st.text(), back=st.text(),
+       extra=st.sampled_from([{}, {"index": "1", "answers": ["x"]}, {"choices": [{"text": "é", "correct": True}]}]))
+def test_card_hashes_are_content_and_norm_hash(kind, variant, front, back, extra):
+    """The first import's one-call hashes (text built once) are the two hashes identity keys on."""
+    from studyllm.decks.identity import card_hashes, content_hash, norm_hash
+    from studyllm.decks.model import ParsedCard
+
+    card = ParsedCard(kind=kind, front=front, back=back, variant=variant, extra=extra)
+    assert card_hashes(card) == (content_hash(card), norm_hash(card))

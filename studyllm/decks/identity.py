@@ -128,6 +128,15 @@ def norm_hash(card: ParsedCard) -> str:
     return norm_text_hash(card_text(card))
 
 
+def card_hashes(card: ParsedCard) -> tuple[str, str]:
+    """``(content_hash(card), norm_hash(card))`` in one call, the text built and encoded once
+    (a first import's loop over every card)."""
+    text = card_text(card) if card.extra else _SEP.join((card.kind, card.variant, card.front, card.back, ""))
+    norm = normalised_bytes(text)
+    return (_sha256(text.encode("utf-8")).hexdigest(),
+            _sha256(norm).hexdigest() if norm is not None else text_hash(_normalise_plain(text)))
+
+
 # Up to this many characters (both texts together), similarity compares characters; longer
 # texts compare words (CJK characters count as words). difflib's ratio is quadratic in the
 # length of what it compares: on characters it took 14 ms for two 300-character cards.

@@ -26,10 +26,10 @@ from typing import Any, overload
 
 from studyllm.decks.identity import (
     MatchCard,
+    card_hashes,
     card_text,
     match_cards,
     norm_text_hash,
-    normalised_bytes,
     stable_uid,
     text_hash,
 )
@@ -683,17 +683,9 @@ class _NewDeckStream:
         if self.split is not None:
             self.lines.extend(lines)
         i = self.count
-        sha256 = hashlib.sha256
-        uid_prefix = f"{key}\x1f"
         for k, c in enumerate(cards):
-            # card_text(c) and text_hash, inline (two calls fewer a card)
-            text = card_text(c) if c.extra else "\x1f".join((c.kind, c.variant, c.front, c.back, ""))
-            chash = sha256(text.encode("utf-8")).hexdigest()
-            norm = normalised_bytes(text)  # norm_text_hash(text), inline
-            nhash = sha256(norm).hexdigest() if norm is not None else norm_text_hash(text)
-            uid = sha256((uid_prefix + chash).encode()).hexdigest()[:20]  # stable_uid(key, chash), inline
-            if uid in taken:
-                uid = stable_uid(key, chash, taken)
+            chash, nhash = card_hashes(c)
+            uid = stable_uid(key, chash, taken)
             taken.add(uid)
             hp = path_json.get(c.heading_path) or path_json.setdefault(c.heading_path, dumps(list(c.heading_path)))
             cid = next_id + k
