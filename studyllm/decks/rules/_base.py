@@ -16,7 +16,7 @@ from typing import Any
 from studyllm.decks import _limits
 from studyllm.decks import obsidian as _obsidian
 from studyllm.decks import outline as _outline
-from studyllm.decks._markdown import TABLES_KEY, mask_all, masked_content
+from studyllm.decks._markdown import TABLES_KEY, inline_stops, mask_all, masked_content
 from studyllm.decks.frontmatter import DEFAULT_SEPARATORS
 from studyllm.decks.model import DeckError, ParsedCard, make_card
 
@@ -284,7 +284,7 @@ class ParserBase:
             tok = self.tokens[tok_index]
             content = tok.content
             line0 = tok.map[0] if tok.map else 0
-            stops = content.count("<") + content.count("[") + content.count("`") + content.count("\\")  # inline_stops
+            stops = inline_stops(content)
             if tok_index < len(self._evicted) and self._evicted[tok_index]:
                 # read before and dropped (``drop_frag``): the same masking again, the budget
                 # charged once (only a paragraph that was not refused is ever dropped)
