@@ -49,6 +49,7 @@ from studyllm.store.db import (
 )
 from studyllm.store.links import link_cards
 from studyllm.store.service import Store, queue_for
+from studyllm.store.sources import deck_folders
 from studyllm.store.sync_events import is_sync_copy, publish_deck
 
 DECK_SLOT = 10_000_000  # card_state.position = deck position * DECK_SLOT + card position
@@ -1304,17 +1305,6 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def deck_folders(store: Store) -> list[Path]:
-    from studyllm.paths import shipped_decks_dir
-
-    folders = []
-    shipped = shipped_decks_dir()
-    if shipped:
-        folders.append(shipped)
-    folders.extend(expand_user(p, strict=False) for p in store.setting("deck_folders"))
-    return folders
 
 
 def sync_folders(store: Store, progress: Progress | None = None) -> ImportReport:

@@ -30,9 +30,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from studyllm.paths import expand_user, shipped_decks_dir
 from studyllm.store.db import DatabaseError, StoreError, write_tx
 from studyllm.store.service import Store
+from studyllm.store.sources import deck_folders, tracked_paths
 
 __all__ = ["STAMP_KEY", "rescan_if_changed", "scan_roots", "stamp"]
 
@@ -41,17 +41,10 @@ RECENT_NS = 2_000_000_000  # a file or folder changed this recently is read agai
 
 
 def scan_roots(store: Store) -> list[tuple[Path, bool]]:
-    """What :func:`~studyllm.store.importer.sync_folders` scans: the deck folders
-    (``deck_folders``: the shipped decks, then the setting's) and the tracked sources, each
-    with whether it is taken as a folder (a test keeps the two in step)."""
-    roots: list[tuple[Path, bool]] = []
-    shipped = shipped_decks_dir()
-    if shipped:
-        roots.append((shipped, True))
-    roots.extend((expand_user(p, strict=False), True) for p in store.setting("deck_folders"))
-    with store.database.connect() as conn:
-        roots.extend((Path(p), bool(d)) for p, d in conn.execute("SELECT path, is_dir FROM source ORDER BY path"))
-    return roots
+    """What :func:`~studyllm.store.importer.sync_folders` scans: the deck folders (the shipped
+    decks, then the setting's) and the tracked sources, each with whether it is taken as a
+    folder."""
+    return [(folder, True) for folder in deck_folders(store)] + tracked_paths(store)
 
 
 def _entry(path: str) -> tuple[str, int]:

@@ -53,6 +53,18 @@ def track(store: Store, paths: list[Path]) -> None:
         )
 
 
+def deck_folders(store: Store) -> list[Path]:
+    """The folders the re-scan reads whole: the shipped decks, then the ``deck_folders`` setting's."""
+    from studyllm.paths import shipped_decks_dir
+
+    folders = []
+    shipped = shipped_decks_dir()
+    if shipped:
+        folders.append(shipped)
+    folders.extend(expand_user(p, strict=False) for p in store.setting("deck_folders"))
+    return folders
+
+
 def tracked_paths(store: Store) -> list[tuple[Path, bool]]:
     with store.database.connect() as conn:
         return [(Path(p), bool(d)) for p, d in conn.execute("SELECT path, is_dir FROM source ORDER BY path")]
