@@ -377,16 +377,17 @@ def dumps(value: object) -> str:
 BULK_INDEX_AFTER = 5000
 
 
-def defer_indexes(conn: Connection, tables: tuple[str, ...]) -> list[str]:
+def defer_indexes(conn: Connection, tables: tuple[str, ...], names: tuple[str, ...] | None = None) -> list[str]:
     """Inside :func:`write_tx`: drop the indexes of ``tables`` that a ``CREATE INDEX`` made (not
     a ``CREATE UNIQUE INDEX``, nor those of a UNIQUE or PRIMARY KEY constraint: uniqueness is still
-    checked row by row) and give their SQL, for
+    checked row by row), only those called ``names`` when given, and give their SQL, for
     :func:`restore_indexes` to make them again in the same transaction. A rollback (any error
     before the commit) brings them back as they were: SQLite's schema changes are transactional."""
     marks = ",".join("?" * len(tables))
+    only = f" AND name IN ({','.join('?' * len(names))})" if names is not None else ""
     rows = conn.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"
-        " AND upper(sql) NOT LIKE 'CREATE UNIQUE %' ORDER BY name", tables).fetchall()
+        f" AND upper(sql) NOT LIKE 'CREATE UNIQUE %'{only} ORDER BY name", (*tables, *(names or ()))).fetchall()
     for name, _sql in rows:
         conn.execute(f'DROP INDEX "{name}"')
     return [sql for _name, sql in rows]

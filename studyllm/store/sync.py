@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from studyllm.store import sync_decks
-from studyllm.store.db import Connection, StoreError, write_tx
+from studyllm.store.db import Connection, StoreError, defer_indexes, restore_indexes, write_tx
 from studyllm.store.replay import Event, chunks, replay_and_write
 from studyllm.store.service import Store
 from studyllm.store.sync_events import (
@@ -534,12 +534,7 @@ def _defer_log_indexes(conn: Connection) -> list[str]:
         return []
     if conn.execute("SELECT count(*) FROM review_log").fetchone()[0] >= incoming:
         return []
-    marks = ",".join("?" * len(DEFERRABLE_LOG_INDEXES))
-    rows = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'review_log'"
-                        f" AND sql IS NOT NULL AND name IN ({marks})", DEFERRABLE_LOG_INDEXES).fetchall()
-    for name, _sql in rows:
-        conn.execute(f'DROP INDEX "{name}"')
-    return [statement for _name, statement in rows]
+    return defer_indexes(conn, ("review_log",), DEFERRABLE_LOG_INDEXES)
 
 
 def _drop_copies(conn: Connection) -> None:
@@ -736,8 +731,7 @@ def _merge(conn: Connection, store: Store, folder: Path, report: SyncReport) -> 
         added, replayed = _replay_stage(conn, touched, state, lost_rows, leech_at)
     report.added += added
     report.cards_replayed = replayed
-    for statement in deferred:  # (the same statements as dropped: the schema is unchanged)
-        conn.execute(statement)
+    restore_indexes(conn, deferred)  # (the same statements as dropped: the schema is unchanged)
     _links(conn, store, links_in, park, report)
     report.pending = conn.execute("SELECT count(*) FROM sync_pending").fetchone()[0]
     conn.execute("DELETE FROM temp.sync_stage")
