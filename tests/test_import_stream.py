@@ -147,18 +147,24 @@ def test_streamed_import_then_reimport(tmp_path, clock, monkeypatch):
         store.close()
 
 
-def test_a_late_file_error_rolls_back_what_the_stream_wrote(tmp_path, clock, monkeypatch):
-    """Too many cards, found after several batches were written: nothing of the file is
-    stored, and the report is the whole-file import's error."""
+def _import_past_the_card_limit(tmp_path, clock, monkeypatch):
+    """A 40-card deck streamed 5 cards a batch into ``tmp_path/home`` where a file may hold 30:
+    the error is found after several batches were written. Returns the import's report."""
     monkeypatch.setattr(parser_module, "STREAM_BATCH", 5)
     monkeypatch.setattr(_limits, "MAX_CARDS", 30)
     deck = tmp_path / "big.md"
     deck.write_text(generated(40), encoding="utf-8")
     store = Store.open(tmp_path / "home", clock=clock)
     try:
-        report = import_paths(store, [deck])
+        return import_paths(store, [deck])
     finally:
         store.close()
+
+
+def test_a_late_file_error_rolls_back_what_the_stream_wrote(tmp_path, clock, monkeypatch):
+    """Too many cards, found after several batches were written: nothing of the file is
+    stored, and the report is the whole-file import's error."""
+    report = _import_past_the_card_limit(tmp_path, clock, monkeypatch)
     assert report.errors and "more than 30 cards" in str(report.errors[0])
     rows = dump(tmp_path / "home")
     assert rows["card"] == [] and rows["card_state"] == [] and rows["deck"] == []
@@ -268,17 +274,8 @@ def test_only_an_empty_card_table_defers_its_indexes(tmp_path, clock, monkeypatc
 
 def test_a_late_error_after_the_indexes_were_dropped_keeps_them(tmp_path, clock, monkeypatch):
     monkeypatch.setattr(importer_module, "BULK_INDEX_AFTER", 1)
-    monkeypatch.setattr(parser_module, "STREAM_BATCH", 5)
-    monkeypatch.setattr(_limits, "MAX_CARDS", 30)
-    deck = tmp_path / "big.md"
-    deck.write_text(generated(40), encoding="utf-8")
-    fresh = Store.open(tmp_path / "fresh", clock=clock)
-    fresh.close()
-    store = Store.open(tmp_path / "home", clock=clock)
-    try:
-        report = import_paths(store, [deck])
-    finally:
-        store.close()
+    Store.open(tmp_path / "fresh", clock=clock).close()
+    report = _import_past_the_card_limit(tmp_path, clock, monkeypatch)
     assert report.errors and "more than 30 cards" in str(report.errors[0])
     assert dump(tmp_path / "home")["card"] == []
     assert schema(tmp_path / "home") == schema(tmp_path / "fresh")
